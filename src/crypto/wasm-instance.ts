@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
+
+/** Every export of wasm/index.ts, typed. Keep in step with the ABI file. */
+export interface WasmExports {
+  readonly memory: WebAssembly.Memory;
+  abiVersion(): number;
+}
+
+/** The ABI version this JS expects; a mismatch means build/ is stale (run `npm run build`). */
+export const EXPECTED_ABI_VERSION = 1;
+
+export type WasmTarget = 'debug' | 'release';
+
+const modules = new Map<WasmTarget, WebAssembly.Module>();
+
+/** Compiles the module once per thread and target; instances are cheap to make from it. */
+export function wasmModule(target: WasmTarget): WebAssembly.Module {
+  let mod = modules.get(target);
+  if (!mod) {
+    const path = join(packageRoot(), 'build', 'wasm', `${target}.wasm`);
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(readFileSync(path));
+    } catch {
+      throw new Error(`WASM build missing at ${path}: run \`npm run build\``);
+    }
+    mod = new WebAssembly.Module(bytes);
+    modules.set(target, mod);
+  }
+  return mod;
+}
+
+/** A fresh instance; each worker (and the inline verifier) owns one. */
+export function instantiateWasm(target: WasmTarget = 'release'): WasmExports {
+  const instance = new WebAssembly.Instance(wasmModule(target), {
+    env: {
+      abort(_msg: number, _file: number, line: number, col: number): never {
+        throw new Error(`WASM abort at ${line}:${col}`);
+      },
+    },
+  });
+  const exports = instance.exports as unknown as WasmExports;
+  const abi = exports.abiVersion();
+  if (abi !== EXPECTED_ABI_VERSION) {
+    throw new Error(
+      `WASM ABI ${abi} != expected ${EXPECTED_ABI_VERSION}: stale build, run \`npm run build\``,
+    );
+  }
+  return exports;
+}

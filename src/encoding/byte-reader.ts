@@ -1,0 +1,80 @@
+import { CodedError } from '../util/coded-error.js';
+
+export type DecodeErrorCode = 'TRUNCATED' | 'TRAILING_BYTES' | 'OUT_OF_RANGE' | 'INVALID_VALUE';
+
+/** Thrown for any malformed byte layout; never anything else, so callers can catch exactly this. */
+export class DecodeError extends CodedError<DecodeErrorCode> {}
+
+/** Reads the layouts ByteWriter writes. Every read is bounds-checked; `done()` rejects trailing bytes. */
+export class ByteReader {
+  private readonly view: DataView;
+  private pos = 0;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get offset(): number {
+    return this.pos;
+  }
+
+  get remaining(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  private need(n: number, what: string): void {
+    if (this.pos + n > this.bytes.length) {
+      throw new DecodeError(
+        'TRUNCATED',
+        `${what}: need ${n} bytes at offset ${this.pos}, have ${this.remaining}`,
+      );
+    }
+  }
+
+  u8(what = 'u8'): number {
+    this.need(1, what);
+    return this.bytes[this.pos++]!;
+  }
+
+  u32(what = 'u32'): number {
+    this.need(4, what);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(what = 'u64'): bigint {
+    this.need(8, what);
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A u64 that must fit a JS safe integer (heights, slots, timestamps). */
+  u64Number(what = 'u64'): number {
+    const v = this.u64(what);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError('OUT_OF_RANGE', `${what} too large: ${v}`);
+    return Number(v);
+  }
+
+  /** A copy (never a view), so decoded objects do not pin the source buffer. */
+  fixed(length: number, what = 'bytes'): Uint8Array {
+    this.need(length, what);
+    const out = this.bytes.slice(this.pos, this.pos + length);
+    this.pos += length;
+    return out;
+  }
+
+  varBytes(maxLength: number, what = 'bytes'): Uint8Array {
+    const length = this.u32(`${what} length`);
+    if (length > maxLength)
+      throw new DecodeError('OUT_OF_RANGE', `${what} length ${length} exceeds ${maxLength}`);
+    return this.fixed(length, what);
+  }
+
+  done(what = 'value'): void {
+    if (this.pos !== this.bytes.length) {
+      throw new DecodeError('TRAILING_BYTES', `${what}: ${this.remaining} trailing bytes`);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/** Small, allocation-aware helpers over Uint8Array. Hex is for people and JSON only, never for consensus. */
+
+const HEX_RE = /^(?:[0-9a-f]{2})*$/i;
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Strict hex decoding: even length, hex digits only; throws RangeError otherwise. */
+export function fromHex(hex: string, expectedLength?: number): Uint8Array {
+  if (!HEX_RE.test(hex)) throw new RangeError('invalid hex string');
+  const out = new Uint8Array(Buffer.from(hex, 'hex'));
+  if (expectedLength !== undefined && out.length !== expectedLength) {
+    throw new RangeError(`expected ${expectedLength} bytes of hex, got ${out.length}`);
+  }
+  return out;
+}
+
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Lexicographic byte order (shorter prefix first): the one order used for sorting in consensus. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+export function asciiBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7e || c < 0x20) throw new RangeError(`non-printable ASCII in ${JSON.stringify(text)}`);
+    out[i] = c;
+  }
+  return out;
+}
+
+export function isBytes(value: unknown, length?: number): value is Uint8Array {
+  return value instanceof Uint8Array && (length === undefined || value.length === length);
+}

@@ -1,0 +1,108 @@
+import { sha256 } from '../crypto/sha256.js';
+import { asciiBytes } from '../encoding/bytes.js';
+import { type ChainParams, type NetworkName, type TierParams, verifyChainParams } from './chain-params.js';
+import { time } from './units.js';
+
+const TIERS: readonly TierParams[] = [
+  { name: 'free', collateral: 0n, weight: 1, rewardPool: time(8) },
+  { name: 'bronze', collateral: time(1_000), weight: 10, rewardPool: time(14) },
+  { name: 'silver', collateral: time(10_000), weight: 100, rewardPool: time(18) },
+  { name: 'gold', collateral: time(100_000), weight: 1_000, rewardPool: time(25) },
+];
+
+/**
+ * Until on-chain governance exists the treasury share goes to a payload nobody holds a key for
+ * (a hash of a public string): it is visible on chain and provably unspent.
+ */
+function treasuryPayload(network: NetworkName): Uint8Array {
+  return sha256(asciiBytes(`TIME:treasury:${network}`)).slice(0, 20);
+}
+
+const COMMON = {
+  maxBlockBytes: 2_000_000,
+  maxTxBytes: 100_000,
+  blockReward: time(100),
+  treasuryReward: time(5),
+  producerReward: time(30),
+  tiers: TIERS,
+  maxPaidPerTier: 25,
+  minActiveMasternodes: 3,
+  snowball: Object.freeze({ k: 20, alpha: 14, beta: 20 }),
+  concurrentPolls: 4,
+  maxTxidsPerPoll: 1024,
+  maxReorgDepth: 100,
+  coinbaseMaturity: 100,
+  dustLimit: 1_000n,
+  minRelayFeePerKb: 1_000n,
+} as const;
+
+function freeze(p: ChainParams): ChainParams {
+  verifyChainParams(p);
+  Object.freeze(p.treasuryAddress.buffer);
+  return Object.freeze(p);
+}
+
+export const MAINNET: ChainParams = freeze({
+  ...COMMON,
+  network: 'mainnet',
+  chainId: 1,
+  addressDigit: '1',
+  genesisTimeMs: Date.UTC(2027, 0, 1),
+  slotMs: 600_000,
+  leaderFallbackStepMs: 30_000,
+  treasuryAddress: treasuryPayload('mainnet'),
+  pollTimeoutMs: 1_000,
+  futureBlockToleranceMs: 5_000,
+  // About 60 s of evaluation on the reference machine; recalibrated by `timecoin vdf calibrate`
+  // before launch (VDF issue).
+  vdfDelay: 40_000_000,
+  p2pPort: 24000,
+  rpcPort: 24001,
+});
+
+export const TESTNET: ChainParams = freeze({
+  ...MAINNET,
+  network: 'testnet',
+  chainId: 2,
+  addressDigit: '0',
+  genesisTimeMs: Date.UTC(2026, 11, 1),
+  treasuryAddress: treasuryPayload('testnet'),
+  p2pPort: 24100,
+  rpcPort: 24101,
+});
+
+export const DEVNET: ChainParams = freeze({
+  ...COMMON,
+  network: 'devnet',
+  chainId: 3,
+  addressDigit: '2',
+  genesisTimeMs: Date.UTC(2026, 10, 1),
+  slotMs: 2_000,
+  leaderFallbackStepMs: 500,
+  treasuryAddress: treasuryPayload('devnet'),
+  pollTimeoutMs: 250,
+  futureBlockToleranceMs: 1_000,
+  vdfDelay: 4096,
+  p2pPort: 24200,
+  rpcPort: 24201,
+});
+
+export const NETWORKS: Readonly<Record<NetworkName, ChainParams>> = Object.freeze({
+  mainnet: MAINNET,
+  testnet: TESTNET,
+  devnet: DEVNET,
+});
+
+export function paramsFor(network: string): ChainParams {
+  const p = (NETWORKS as Record<string, ChainParams | undefined>)[network];
+  if (!p)
+    throw new RangeError(`unknown network ${JSON.stringify(network)} (expected mainnet, testnet or devnet)`);
+  return p;
+}
+
+/** Tier of a collateral amount: the highest tier whose minimum it meets. */
+export function tierOfCollateral(p: ChainParams, value: bigint): TierParams {
+  let best = p.tiers[0]!;
+  for (const t of p.tiers) if (value >= t.collateral) best = t;
+  return best;
+}

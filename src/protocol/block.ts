@@ -1,0 +1,133 @@
+import { sha256 } from '../crypto/sha256.js';
+import { ByteReader, DecodeError } from '../encoding/byte-reader.js';
+import { ByteWriter } from '../encoding/byte-writer.js';
+import { TAG } from './domain-tags.js';
+import { PUBKEY_BYTES, SIGNATURE_BYTES } from './transaction.js';
+import { type EncodedTx, readTx } from './tx-codec.js';
+
+export const BLOCK_VERSION = 1;
+export const HASH_BYTES = 32;
+/** RSA-2048 group elements and proofs are at most 256 bytes. */
+export const MAX_BEACON_BYTES = 256;
+
+export interface BlockHeader {
+  readonly version: number;
+  readonly chainId: number;
+  readonly height: number;
+  readonly slot: number;
+  readonly timestampMs: number;
+  readonly prevHash: Uint8Array;
+  readonly merkleRoot: Uint8Array;
+  readonly txCount: number;
+  /** VDF beacon output y for this slot (empty in genesis). */
+  readonly beaconY: Uint8Array;
+  /** Wesolowski proof π (empty in genesis). */
+  readonly beaconProof: Uint8Array;
+  readonly producerPubkey: Uint8Array;
+  /** The producer's rank in this slot's leader order. */
+  readonly rank: number;
+}
+
+export interface Block {
+  readonly header: BlockHeader;
+  /** Producer's signature over headerSigMessage(headerHash). */
+  readonly signature: Uint8Array;
+  /** Coinbase first, then finalized transactions in ascending txid order. */
+  readonly txs: readonly EncodedTx[];
+}
+
+function writeHeaderFields(w: ByteWriter, h: BlockHeader): void {
+  w.u32(h.version)
+    .u32(h.chainId)
+    .u64(h.height)
+    .u64(h.slot)
+    .u64(h.timestampMs)
+    .fixed(h.prevHash, HASH_BYTES)
+    .fixed(h.merkleRoot, HASH_BYTES)
+    .u32(h.txCount)
+    .varBytes(h.beaconY)
+    .varBytes(h.beaconProof)
+    .fixed(h.producerPubkey, PUBKEY_BYTES)
+    .u32(h.rank);
+}
+
+/** Header hash = SHA-256(TAG.hdr ‖ header fields); it identifies the block. */
+export function headerHash(h: BlockHeader): Uint8Array {
+  const w = new ByteWriter(256 + h.beaconY.length + h.beaconProof.length);
+  w.raw(TAG.hdr);
+  writeHeaderFields(w, h);
+  return sha256(w.finish());
+}
+
+/** Block bytes: header fields ‖ producer signature ‖ each transaction (self-delimiting). */
+export function encodeBlock(b: Block): Uint8Array {
+  let size = 256 + b.header.beaconY.length + b.header.beaconProof.length;
+  for (const t of b.txs) size += t.bytes.length;
+  const w = new ByteWriter(size);
+  writeHeaderFields(w, b.header);
+  w.fixed(b.signature, SIGNATURE_BYTES);
+  for (const t of b.txs) w.raw(t.bytes);
+  return w.finish();
+}
+
+/** Serialized size without building the bytes (for assembling blocks against the size budget). */
+export function blockSize(b: Pick<Block, 'header' | 'txs'>): number {
+  let size = blockOverheadBytes(b.header);
+  for (const t of b.txs) size += t.bytes.length;
+  return size;
+}
+
+export function blockOverheadBytes(h: BlockHeader): number {
+  return (
+    4 +
+    4 +
+    8 +
+    8 +
+    8 +
+    32 +
+    32 +
+    4 +
+    4 +
+    h.beaconY.length +
+    4 +
+    h.beaconProof.length +
+    32 +
+    4 +
+    SIGNATURE_BYTES
+  );
+}
+
+function readHeader(r: ByteReader): BlockHeader {
+  const header: BlockHeader = {
+    version: r.u32('version'),
+    chainId: r.u32('chain id'),
+    height: r.u64Number('height'),
+    slot: r.u64Number('slot'),
+    timestampMs: r.u64Number('timestamp'),
+    prevHash: r.fixed(HASH_BYTES, 'prev hash'),
+    merkleRoot: r.fixed(HASH_BYTES, 'merkle root'),
+    txCount: r.u32('tx count'),
+    beaconY: r.varBytes(MAX_BEACON_BYTES, 'beacon y'),
+    beaconProof: r.varBytes(MAX_BEACON_BYTES, 'beacon proof'),
+    producerPubkey: r.fixed(PUBKEY_BYTES, 'producer pubkey'),
+    rank: r.u32('rank'),
+  };
+  return header;
+}
+
+/** Decodes a block; the size limit is checked before any parsing. */
+export function decodeBlock(bytes: Uint8Array, maxBytes: number): Block {
+  if (bytes.length > maxBytes)
+    throw new DecodeError('OUT_OF_RANGE', `block of ${bytes.length} bytes exceeds ${maxBytes}`);
+  const r = new ByteReader(bytes);
+  const header = readHeader(r);
+  const signature = r.fixed(SIGNATURE_BYTES, 'block signature');
+  // The smallest transaction is a coinbase-like body of ~30 bytes; refuse counts that cannot fit.
+  if (header.txCount * 30 > r.remaining) {
+    throw new DecodeError('TRUNCATED', `tx count ${header.txCount} cannot fit in ${r.remaining} bytes`);
+  }
+  const txs: EncodedTx[] = new Array(header.txCount);
+  for (let i = 0; i < header.txCount; i++) txs[i] = readTx(r, bytes);
+  r.done('block');
+  return { header, signature, txs };
+}
