@@ -38,7 +38,6 @@ const COMMON = {
 
 function freeze(p: ChainParams): ChainParams {
   verifyChainParams(p);
-  Object.freeze(p.treasuryAddress.buffer);
   return Object.freeze(p);
 }
 

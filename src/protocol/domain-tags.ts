@@ -3,13 +3,14 @@ import { asciiBytes } from '../encoding/bytes.js';
 /**
  * Every hashed or signed preimage starts with one of these tags followed by a 0x00 byte. Tags
  * contain no NUL, so the set of prefixes is prefix-free: no preimage of one kind can be read as
- * another kind. The trailing digit is the layout version; a new layout gets a new tag.
+ * another kind. The trailing digit is the layout version; a new layout gets a new tag. (Typed arrays
+ * cannot be frozen: never write into a tag.)
  */
 function tag(name: string): Uint8Array {
   const bytes = asciiBytes(name);
   const out = new Uint8Array(bytes.length + 1);
   out.set(bytes);
-  return Object.freeze(out) as Uint8Array;
+  return out;
 }
 
 export const TAG = Object.freeze({

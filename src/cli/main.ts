@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { CodedError } from '../util/coded-error.js';
+import { type CliCommand, UsageError } from './command.js';
+import { addressCommand } from './commands/address.js';
+import { keygenCommand } from './commands/keygen.js';
+
+/** Every subcommand, in the order `timecoin help` lists them. */
+const COMMANDS: readonly CliCommand[] = [keygenCommand, addressCommand];
+
+function help(): void {
+  console.log('usage: timecoin <command> [options]\n\ncommands:');
+  for (const c of COMMANDS) console.log(`  ${c.name.padEnd(14)} ${c.summary}`);
+  console.log("\n`timecoin <command> --help` shows a command's options.");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    help();
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    console.error(`timecoin: unknown command ${JSON.stringify(name)}`);
+    help();
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage: timecoin ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (
+      err instanceof UsageError ||
+      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      console.error(`timecoin ${name}: ${err.message}\nusage: timecoin ${command.usage}`);
+      return 2;
+    }
+    if (err instanceof CodedError) {
+      console.error(`timecoin ${name}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
