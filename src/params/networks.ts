@@ -99,9 +99,16 @@ export function paramsFor(network: string): ChainParams {
   return p;
 }
 
+/** Tier index (0 free … 3 gold) of a collateral amount: the highest tier whose minimum it meets. */
+export function tierIndexOfCollateral(p: ChainParams, value: bigint): number {
+  let best = 0;
+  p.tiers.forEach((t, i) => {
+    if (value >= t.collateral) best = i;
+  });
+  return best;
+}
+
 /** Tier of a collateral amount: the highest tier whose minimum it meets. */
 export function tierOfCollateral(p: ChainParams, value: bigint): TierParams {
-  let best = p.tiers[0]!;
-  for (const t of p.tiers) if (value >= t.collateral) best = t;
-  return best;
+  return p.tiers[tierIndexOfCollateral(p, value)]!;
 }

@@ -1,0 +1,203 @@
+import type { SignatureItem, SignatureVerifier } from '../crypto/signature-verifier.js';
+import { bytesEqual } from '../encoding/bytes.js';
+import type { ChainParams } from '../params/chain-params.js';
+import { tierOfCollateral } from '../params/networks.js';
+import { addressPayloadOfPubkey } from '../protocol/address.js';
+import { deregistrationMessage, registrationMessage, txSigMessage } from '../protocol/signing.js';
+import { NO_COLLATERAL, type Transaction, TX_VERSION } from '../protocol/transaction.js';
+import { type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
+import type { LedgerView, UtxoEntry } from './ledger-state.js';
+import { TxError } from './tx-errors.js';
+
+/** Sums above this are nonsense for any emission schedule and would overflow u64 arithmetic. */
+export const MAX_MONEY = (1n << 63n) - 1n;
+
+/** Minimum fee for a serialized size: ceil(size × rate / 1000). */
+export function minimumFee(params: ChainParams, sizeBytes: number): bigint {
+  return (BigInt(sizeBytes) * params.minRelayFeePerKb + 999n) / 1000n;
+}
+
+/**
+ * Rules that need nothing but the transaction (DESIGN §4): version, chain, size, shape, duplicate
+ * inputs, dust, value range. Coinbases are checked by the block rules, never here.
+ */
+export function checkTxStructure(etx: EncodedTx, params: ChainParams): void {
+  const { tx } = etx;
+  if (tx.version !== TX_VERSION) throw new TxError('UNSUPPORTED_VERSION', `version ${tx.version}`);
+  if (tx.chainId !== params.chainId) {
+    throw new TxError('WRONG_CHAIN', `chain id ${tx.chainId}, this network is ${params.chainId}`);
+  }
+  if (etx.bytes.length > params.maxTxBytes) {
+    throw new TxError('TOO_LARGE', `${etx.bytes.length} bytes exceeds ${params.maxTxBytes}`);
+  }
+  if (tx.inputs.length === 0) throw new TxError('NO_INPUTS', 'only a block coinbase may have no inputs');
+  if (tx.outputs.length === 0) throw new TxError('NO_OUTPUTS', 'a transaction needs at least one output');
+  if (tx.witnesses.length !== tx.inputs.length) {
+    throw new TxError('WITNESS_COUNT', `${tx.witnesses.length} witnesses for ${tx.inputs.length} inputs`);
+  }
+  const seen = new Set<string>();
+  for (let i = 0; i < tx.inputs.length; i++) {
+    const key = Buffer.from(outpointKey(tx.inputs[i]!)).toString('latin1');
+    if (seen.has(key))
+      throw new TxError('DUPLICATE_INPUT', `input ${i} spends an outpoint twice`, { input: i });
+    seen.add(key);
+  }
+  let total = 0n;
+  for (let i = 0; i < tx.outputs.length; i++) {
+    const value = tx.outputs[i]!.value;
+    if (value < params.dustLimit) {
+      throw new TxError(
+        'DUST_OUTPUT',
+        `output ${i} of ${value} sat is below the dust limit ${params.dustLimit}`,
+        {
+          output: i,
+        },
+      );
+    }
+    total += value;
+    if (total > MAX_MONEY) throw new TxError('VALUE_OVERFLOW', 'outputs sum out of range');
+  }
+}
+
+/** What checking a transaction against the ledger yields: its fee and the signatures to verify. */
+export interface LedgerCheck {
+  readonly fee: bigint;
+  readonly spent: readonly UtxoEntry[];
+  /** Every signature the transaction depends on: one per input, plus the node key's if any. */
+  readonly signatures: readonly SignatureItem[];
+}
+
+/**
+ * Rules that read the ledger: inputs exist and are mature, collateral stays locked, amounts and
+ * fee, witness keys match the spent outputs, masternode payload rules. `nextHeight` is the height
+ * of the block that would include the transaction. Signatures are collected, not verified here,
+ * so they can be verified in one batch off the coordinator.
+ */
+export function checkTxAgainstLedger(
+  etx: EncodedTx,
+  view: LedgerView,
+  params: ChainParams,
+  nextHeight: number,
+): LedgerCheck {
+  const { tx, txid } = etx;
+  if (tx.lockTime > nextHeight) {
+    throw new TxError('LOCKTIME', `lock time ${tx.lockTime} is above the next block height ${nextHeight}`);
+  }
+  const spent: UtxoEntry[] = new Array(tx.inputs.length);
+  const message = txSigMessage(tx.chainId, txid);
+  const signatures: SignatureItem[] = [];
+  let totalIn = 0n;
+  for (let i = 0; i < tx.inputs.length; i++) {
+    const input = tx.inputs[i]!;
+    const entry = view.getUtxo(input);
+    if (!entry) throw new TxError('INPUT_NOT_FOUND', `input ${i} is not an unspent output`, { input: i });
+    if (entry.coinbase && nextHeight - entry.height < params.coinbaseMaturity) {
+      throw new TxError('IMMATURE_COINBASE', `input ${i} is a coinbase output from height ${entry.height}`, {
+        input: i,
+      });
+    }
+    const owner = view.collateralOwner(input);
+    if (owner && !(tx.payload?.kind === 'deregister' && bytesEqual(tx.payload.nodePubkey, owner))) {
+      throw new TxError('COLLATERAL_LOCKED', `input ${i} is a registered masternode's collateral`, {
+        input: i,
+      });
+    }
+    const witness = tx.witnesses[i]!;
+    if (!bytesEqual(addressPayloadOfPubkey(witness.pubkey), entry.address)) {
+      throw new TxError('WITNESS_KEY_MISMATCH', `witness ${i} key does not own the spent output`, {
+        input: i,
+      });
+    }
+    signatures.push({ publicKey: witness.pubkey, message, signature: witness.signature });
+    spent[i] = entry;
+    totalIn += entry.value;
+  }
+  let totalOut = 0n;
+  for (const o of tx.outputs) totalOut += o.value;
+  if (totalIn < totalOut)
+    throw new TxError('INSUFFICIENT_INPUTS', `inputs ${totalIn} sat < outputs ${totalOut} sat`);
+  const fee = totalIn - totalOut;
+  const required = minimumFee(params, etx.bytes.length);
+  if (fee < required) {
+    throw new TxError(
+      'FEE_TOO_LOW',
+      `fee ${fee} sat < minimum ${required} sat for ${etx.bytes.length} bytes`,
+    );
+  }
+  const payloadSignature = checkPayload(tx, view, params);
+  if (payloadSignature) signatures.push(payloadSignature);
+  return { fee, spent, signatures };
+}
+
+function checkPayload(tx: Transaction, view: LedgerView, params: ChainParams): SignatureItem | null {
+  const p = tx.payload;
+  if (p === null) return null;
+  const existing = view.getMasternode(p.nodePubkey);
+  const firstInput = tx.inputs[0]!;
+  if (p.kind === 'register') {
+    // A node key registers once, ever: history (who was active at a height) must stay unambiguous.
+    if (existing) throw new TxError('MASTERNODE_EXISTS', 'this node key is or was registered');
+    if (p.collateralVout !== NO_COLLATERAL) {
+      const collateral = tx.outputs[p.collateralVout];
+      if (!collateral)
+        throw new TxError('BAD_PAYLOAD', `collateral output ${p.collateralVout} does not exist`);
+      if (tierOfCollateral(params, collateral.value).collateral === 0n) {
+        throw new TxError('BAD_PAYLOAD', `collateral ${collateral.value} sat is below the lowest paid tier`);
+      }
+    }
+    return {
+      publicKey: p.nodePubkey,
+      message: registrationMessage(tx.chainId, firstInput, p.nodePubkey, p.collateralVout, p.rewardAddress),
+      signature: p.nodeSignature,
+    };
+  }
+  if (!existing || existing.deregisteredHeight !== null) {
+    throw new TxError('MASTERNODE_UNKNOWN', 'no active registration for this node key');
+  }
+  if (p.nodeSignature.length === 0) {
+    const collateral = existing.collateral;
+    const spendsCollateral =
+      collateral !== null &&
+      tx.inputs.some((i) => i.vout === collateral.vout && bytesEqual(i.txid, collateral.txid));
+    if (!spendsCollateral) {
+      throw new TxError('DEREG_UNAUTHORIZED', 'an unsigned deregistration must spend the collateral');
+    }
+    return null;
+  }
+  return {
+    publicKey: p.nodePubkey,
+    message: deregistrationMessage(tx.chainId, firstInput, p.nodePubkey),
+    signature: p.nodeSignature,
+  };
+}
+
+/**
+ * Checks the results of verifying `check.signatures` (same order): the first failure becomes a
+ * typed error naming the input (or the node signature, which is always last).
+ */
+export function requireValidSignatures(
+  etx: EncodedTx,
+  check: LedgerCheck,
+  results: readonly boolean[],
+): void {
+  const nInputs = etx.tx.inputs.length;
+  for (let i = 0; i < check.signatures.length; i++) {
+    if (results[i] === true) continue;
+    if (i < nInputs) throw new TxError('BAD_SIGNATURE', `input ${i} signature is invalid`, { input: i });
+    throw new TxError('BAD_NODE_SIGNATURE', 'the node key signature on the masternode payload is invalid');
+  }
+}
+
+/** Every rule of DESIGN §4 for one transaction, with its signatures verified by `verifier`. */
+export async function validateTx(
+  etx: EncodedTx,
+  view: LedgerView,
+  params: ChainParams,
+  nextHeight: number,
+  verifier: SignatureVerifier,
+): Promise<LedgerCheck> {
+  checkTxStructure(etx, params);
+  const check = checkTxAgainstLedger(etx, view, params, nextHeight);
+  requireValidSignatures(etx, check, await verifier.verifyBatch(check.signatures));
+  return check;
+}
