@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { coinbaseOutputs, type RewardRecipient } from '../../../src/chain/reward.js';
+import { DEVNET } from '../../../src/params/networks.js';
+
+const params = DEVNET;
+
+function masternodes(counts: [number, number, number, number]): RewardRecipient[] {
+  const out: RewardRecipient[] = [];
+  counts.forEach((n, tier) => {
+    for (let i = 0; i < n; i++)
+      out.push({ nodePubkey: randomBytes(32), tier, rewardAddress: randomBytes(20) });
+  });
+  return out;
+}
+
+function shuffle<T>(xs: T[]): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = randomBytes(4).readUInt32LE() % (i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+const sum = (xs: { value: bigint }[]) => xs.reduce((s, o) => s + o.value, 0n);
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe('reward rule', () => {
+  it('outputs sum exactly to block reward + fees for many random sets and fee amounts', () => {
+    for (let trial = 0; trial < 300; trial++) {
+      const counts = [0, 1, 2, 3].map(() => randomBytes(1)[0]! % 40) as [number, number, number, number];
+      const fees = BigInt(randomBytes(4).readUInt32LE()) * 997n;
+      const outs = coinbaseOutputs(params, {
+        height: trial + 1,
+        beaconY: randomBytes(256),
+        producerRewardAddress: randomBytes(20),
+        fees,
+        activeMasternodes: masternodes(counts),
+      });
+      expect(sum(outs)).toBe(params.blockReward + fees);
+      expect(outs.every((o) => o.value >= params.dustLimit)).toBe(true);
+      const expectedPayouts = counts.reduce((s, n) => s + Math.min(n, params.maxPaidPerTier), 0);
+      expect(outs).toHaveLength(2 + expectedPayouts);
+    }
+  });
+
+  it('is deterministic and independent of the order of its inputs', () => {
+    const set = masternodes([30, 7, 3, 2]);
+    const inputs = {
+      height: 9,
+      beaconY: randomBytes(256),
+      producerRewardAddress: randomBytes(20),
+      fees: 12_345n,
+    };
+    const a = coinbaseOutputs(params, { ...inputs, activeMasternodes: set });
+    for (let i = 0; i < 20; i++) {
+      const b = coinbaseOutputs(params, { ...inputs, activeMasternodes: shuffle(set) });
+      expect(b.map((o) => [o.value, hex(o.address)])).toEqual(a.map((o) => [o.value, hex(o.address)]));
+    }
+  });
+
+  it('pays treasury first and the producer its share, fees, empty pools and dust', () => {
+    const producer = randomBytes(20);
+    // Only 3 free-tier nodes: gold, silver and bronze pools go to the producer; free pool 8 TIME / 3 leaves dust.
+    const outs = coinbaseOutputs(params, {
+      height: 1,
+      beaconY: new Uint8Array(0),
+      producerRewardAddress: producer,
+      fees: 777n,
+      activeMasternodes: masternodes([3, 0, 0, 0]),
+    });
+    expect(outs[0]).toEqual({ value: params.treasuryReward, address: params.treasuryAddress });
+    const freePool = params.tiers[0]!.rewardPool;
+    const share = freePool / 3n;
+    const emptyPools =
+      params.tiers[1]!.rewardPool + params.tiers[2]!.rewardPool + params.tiers[3]!.rewardPool;
+    expect(outs[1]).toEqual({
+      value: params.producerReward + 777n + emptyPools + (freePool - share * 3n),
+      address: producer,
+    });
+    expect(outs.slice(2).map((o) => o.value)).toEqual([share, share, share]);
+  });
+
+  it('pays at most maxPaidPerTier per tier and the rotation visits every member over many beacons', () => {
+    const set = masternodes([60, 0, 0, 0]);
+    const paid = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const outs = coinbaseOutputs(params, {
+        height: i + 1,
+        beaconY: randomBytes(32),
+        producerRewardAddress: randomBytes(20),
+        fees: 0n,
+        activeMasternodes: set,
+      });
+      expect(outs).toHaveLength(2 + params.maxPaidPerTier);
+      for (const o of outs.slice(2)) paid.add(hex(o.address));
+    }
+    expect(paid.size).toBe(60);
+  });
+});

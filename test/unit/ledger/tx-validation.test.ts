@@ -1,0 +1,285 @@
+import { describe, expect, it } from 'vitest';
+import { DEVNET_OWNER_KEY_BASE, DEVNET_SEED, devnetMasternodes } from '../../../src/chain/genesis.js';
+import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
+import { LedgerOverlay } from '../../../src/ledger/ledger-overlay.js';
+import { TX_ERROR_CODES, TxError, type TxErrorCode } from '../../../src/ledger/tx-errors.js';
+import { minimumFee, validateTx } from '../../../src/ledger/tx-validation.js';
+import { time } from '../../../src/params/units.js';
+import { NO_COLLATERAL, type Transaction } from '../../../src/protocol/transaction.js';
+import { type EncodedTx, encodeTx } from '../../../src/protocol/tx-codec.js';
+import { devnetKeyPair } from '../../../src/wallet/keys.js';
+import { deregistrationPayload, registrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
+import {
+  devnetLedger,
+  FUNDED,
+  fundedOutpoint,
+  key,
+  params,
+  pay,
+  spendFunded,
+} from '../../support/devnet-ledger.js';
+
+const verifier = new NobleVerifier();
+
+async function codeOf(etx: EncodedTx, ledger = devnetLedger(), nextHeight = 1): Promise<TxErrorCode | 'OK'> {
+  try {
+    await validateTx(etx, ledger, params, nextHeight, verifier);
+    return 'OK';
+  } catch (err) {
+    if (err instanceof TxError) return err.code;
+    throw err;
+  }
+}
+
+/** Re-encode a signed transaction with one field changed (witnesses kept as they were). */
+function mutate(etx: EncodedTx, change: Partial<Transaction>): EncodedTx {
+  return encodeTx({ ...etx.tx, ...change });
+}
+
+describe('transaction validity rules (one code per rule)', () => {
+  const cases: [TxErrorCode, () => EncodedTx | Promise<EncodedTx>, (() => LedgerOverlay)?, number?][] = [
+    ['UNSUPPORTED_VERSION', () => mutate(spendFunded(0, [pay(key(1), time(1))]), { version: 2 })],
+    [
+      'WRONG_CHAIN',
+      () =>
+        signTx({ ...params, chainId: 1 }, { inputs: [fundedOutpoint(0)], outputs: [pay(key(1), time(1))] }, [
+          key(0),
+        ]),
+    ],
+    [
+      'TOO_LARGE',
+      () =>
+        spendFunded(
+          0,
+          Array.from({ length: 3_600 }, () => pay(key(1), 10_000n)),
+          200_000n,
+        ),
+    ],
+    [
+      'NO_INPUTS',
+      () => encodeTx({ ...spendFunded(0, [pay(key(1), time(1))]).tx, inputs: [], witnesses: [] }),
+    ],
+    ['NO_OUTPUTS', () => signTx(params, { inputs: [fundedOutpoint(0)], outputs: [] }, [key(0)])],
+    ['WITNESS_COUNT', () => mutate(spendFunded(0, [pay(key(1), time(1))]), { witnesses: [] })],
+    [
+      'DUPLICATE_INPUT',
+      () =>
+        signTx(params, { inputs: [fundedOutpoint(0), fundedOutpoint(0)], outputs: [pay(key(1), time(1))] }, [
+          key(0),
+          key(0),
+        ]),
+    ],
+    ['DUST_OUTPUT', () => spendFunded(0, [pay(key(1), params.dustLimit - 1n)])],
+    ['VALUE_OVERFLOW', () => spendFunded(0, [pay(key(1), 1n << 62n), pay(key(1), 1n << 62n)], 0n)],
+    ['LOCKTIME', () => spendFunded(0, [pay(key(1), time(1))], 10_000n, { lockTime: 5 })],
+    [
+      'INPUT_NOT_FOUND',
+      () =>
+        signTx(params, { inputs: [{ txid: new Uint8Array(32), vout: 0 }], outputs: [pay(key(1), time(1))] }, [
+          key(0),
+        ]),
+    ],
+    [
+      'INSUFFICIENT_INPUTS',
+      () => signTx(params, { inputs: [fundedOutpoint(0)], outputs: [pay(key(1), FUNDED + 1n)] }, [key(0)]),
+    ],
+    [
+      'FEE_TOO_LOW',
+      () => signTx(params, { inputs: [fundedOutpoint(0)], outputs: [pay(key(1), FUNDED)] }, [key(0)]),
+    ],
+    [
+      'WITNESS_KEY_MISMATCH',
+      () => signTx(params, { inputs: [fundedOutpoint(0)], outputs: [pay(key(1), time(1))] }, [key(1)]),
+    ],
+    [
+      'BAD_SIGNATURE',
+      () => {
+        const good = spendFunded(0, [pay(key(1), time(1))]);
+        const sig = good.tx.witnesses[0]!.signature.slice();
+        sig[5] ^= 1;
+        return mutate(good, { witnesses: [{ pubkey: good.tx.witnesses[0]!.pubkey, signature: sig }] });
+      },
+    ],
+  ];
+
+  it('covers every code at least once across this file', () => {
+    // The table above plus the payload, maturity and collateral cases below name every code but MALFORMED
+    // (a decode error, tested in the codec tests).
+    const named = new Set<string>([
+      ...cases.map((c) => c[0]),
+      'IMMATURE_COINBASE',
+      'COLLATERAL_LOCKED',
+      'BAD_PAYLOAD',
+      'MASTERNODE_EXISTS',
+      'MASTERNODE_UNKNOWN',
+      'DEREG_UNAUTHORIZED',
+      'BAD_NODE_SIGNATURE',
+      'MALFORMED',
+    ]);
+    expect([...named].sort()).toEqual([...TX_ERROR_CODES].sort());
+  });
+
+  it.each(cases)('%s', async (code, make, ledger, height) => {
+    expect(await codeOf(await make(), ledger?.(), height)).toBe(code);
+  });
+
+  it('accepts a well-formed spend and reports its fee', async () => {
+    const etx = spendFunded(0, [pay(key(1), time(5))], 12_345n);
+    const check = await validateTx(etx, devnetLedger(), params, 1, verifier);
+    expect(check.fee).toBe(12_345n);
+    expect(check.signatures).toHaveLength(1);
+  });
+
+  it('requires the minimum relay fee exactly: one sat less fails', async () => {
+    const probe = spendFunded(0, [pay(key(1), time(1))], 1n);
+    const min = minimumFee(params, probe.bytes.length);
+    expect(await codeOf(spendFunded(0, [pay(key(1), time(1))], min))).toBe('OK');
+    expect(await codeOf(spendFunded(0, [pay(key(1), time(1))], min - 1n))).toBe('FEE_TOO_LOW');
+  });
+
+  it('IMMATURE_COINBASE: coinbase outputs wait coinbaseMaturity blocks', async () => {
+    const ledger = devnetLedger();
+    const coinbase = encodeTx({
+      version: 1,
+      chainId: params.chainId,
+      inputs: [],
+      outputs: [pay(key(2), time(50))],
+      lockTime: 7,
+      payload: null,
+      witnesses: [],
+    });
+    const atSeven = new LedgerOverlay(ledger, params, 7);
+    atSeven.apply(coinbase, { coinbase: true });
+    const spend = signTx(
+      params,
+      { inputs: [{ txid: coinbase.txid, vout: 0 }], outputs: [pay(key(3), time(49))] },
+      [key(2)],
+    );
+    expect(await codeOf(spend, atSeven, 7 + params.coinbaseMaturity - 1)).toBe('IMMATURE_COINBASE');
+    expect(await codeOf(spend, atSeven, 7 + params.coinbaseMaturity)).toBe('OK');
+  });
+
+  describe('masternode payloads', () => {
+    const node = devnetKeyPair(DEVNET_SEED, 9_000);
+    const register = (collateralVout: number, collateralValue: bigint, nodeKey = node) => {
+      const input = fundedOutpoint(4);
+      const outputs = [pay(key(4), collateralValue), pay(key(4), FUNDED - collateralValue - 100_000n)];
+      return signTx(
+        params,
+        {
+          inputs: [input],
+          outputs,
+          payload: registrationPayload(params, input, nodeKey, collateralVout, key(4).addressPayload),
+        },
+        [key(4)],
+      );
+    };
+
+    it('accepts a bronze registration and a Free one', async () => {
+      expect(await codeOf(register(0, params.tiers[1]!.collateral))).toBe('OK');
+      expect(await codeOf(register(NO_COLLATERAL, time(1)))).toBe('OK');
+    });
+
+    it('BAD_PAYLOAD: collateral output missing or below the lowest paid tier', async () => {
+      expect(await codeOf(register(5, params.tiers[1]!.collateral))).toBe('BAD_PAYLOAD');
+      expect(await codeOf(register(0, params.tiers[1]!.collateral - 1n))).toBe('BAD_PAYLOAD');
+    });
+
+    it('MASTERNODE_EXISTS: a genesis node key cannot register again', async () => {
+      expect(await codeOf(register(0, params.tiers[1]!.collateral, devnetMasternodes()[0]!.nodeKey))).toBe(
+        'MASTERNODE_EXISTS',
+      );
+    });
+
+    it('BAD_NODE_SIGNATURE: the node key must sign the registration', async () => {
+      const input = fundedOutpoint(4);
+      const payload = registrationPayload(params, input, node, NO_COLLATERAL, key(4).addressPayload);
+      const forged = {
+        ...payload,
+        nodeSignature: registrationPayload(params, input, key(5), NO_COLLATERAL, key(4).addressPayload)
+          .nodeSignature,
+      };
+      const etx = signTx(
+        params,
+        { inputs: [input], outputs: [pay(key(4), FUNDED - 100_000n)], payload: forged },
+        [key(4)],
+      );
+      expect(await codeOf(etx)).toBe('BAD_NODE_SIGNATURE');
+    });
+
+    const gold = () => devnetMasternodes()[0]!; // tier 3, collateral = genesis registration output 0
+    const goldCollateral = (ledger: LedgerOverlay) =>
+      ledger.getMasternode(gold().nodeKey.publicKey)!.collateral!;
+
+    it('COLLATERAL_LOCKED: a plain spend of a registered collateral is refused', async () => {
+      const ledger = devnetLedger();
+      const owner = gold().ownerKey;
+      const etx = signTx(params, { inputs: [goldCollateral(ledger)], outputs: [pay(owner, time(99_999))] }, [
+        owner,
+      ]);
+      expect(await codeOf(etx, ledger)).toBe('COLLATERAL_LOCKED');
+    });
+
+    it('an unsigned deregistration that spends the collateral is authorized by the owner', async () => {
+      const ledger = devnetLedger();
+      const owner = gold().ownerKey;
+      const input = goldCollateral(ledger);
+      const etx = signTx(
+        params,
+        {
+          inputs: [input],
+          outputs: [pay(owner, time(99_999))],
+          payload: deregistrationPayload(params, input, { publicKey: gold().nodeKey.publicKey }),
+        },
+        [owner],
+      );
+      expect(await codeOf(etx, ledger)).toBe('OK');
+    });
+
+    it('DEREG_UNAUTHORIZED: unsigned and not spending the collateral', async () => {
+      const input = fundedOutpoint(6);
+      const etx = signTx(
+        params,
+        {
+          inputs: [input],
+          outputs: [pay(key(6), FUNDED - 100_000n)],
+          payload: deregistrationPayload(params, input, { publicKey: gold().nodeKey.publicKey }),
+        },
+        [key(6)],
+      );
+      expect(await codeOf(etx)).toBe('DEREG_UNAUTHORIZED');
+    });
+
+    it('a node-signed deregistration needs no collateral spend; MASTERNODE_UNKNOWN afterwards', async () => {
+      const ledger = devnetLedger();
+      const input = fundedOutpoint(6);
+      const dereg = signTx(
+        params,
+        {
+          inputs: [input],
+          outputs: [pay(key(6), FUNDED - 100_000n)],
+          payload: deregistrationPayload(params, input, gold().nodeKey),
+        },
+        [key(6)],
+      );
+      expect(await codeOf(dereg, ledger)).toBe('OK');
+      ledger.apply(dereg);
+      const again = signTx(
+        params,
+        {
+          inputs: [fundedOutpoint(7)],
+          outputs: [pay(key(7), FUNDED - 100_000n)],
+          payload: deregistrationPayload(params, fundedOutpoint(7), gold().nodeKey),
+        },
+        [key(7)],
+      );
+      expect(await codeOf(again, ledger)).toBe('MASTERNODE_UNKNOWN');
+      // Once deregistered, the collateral is an ordinary output again.
+      const owner = devnetKeyPair(DEVNET_SEED, DEVNET_OWNER_KEY_BASE);
+      const free = signTx(params, { inputs: [goldCollateral(ledger)], outputs: [pay(owner, time(99_999))] }, [
+        owner,
+      ]);
+      expect(await codeOf(free, ledger)).toBe('OK');
+    });
+  });
+});
