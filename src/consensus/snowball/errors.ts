@@ -1,0 +1,11 @@
+import { CodedError } from '../../util/coded-error.js';
+
+export type SnowballErrorCode =
+  | 'INVALID_TXID'
+  | 'INVALID_CONFLICT_KEYS'
+  | 'INVALID_VALIDATORS'
+  | 'INVALID_SAMPLE'
+  | 'INVALID_VOTES';
+
+/** Bad input to the Snowball engine or sampler: the caller's bug or a peer's garbage, never a crash. */
+export class SnowballError extends CodedError<SnowballErrorCode> {}

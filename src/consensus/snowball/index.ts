@@ -1,0 +1,14 @@
+/** Snowball finality (DESIGN §5): parameters, sampler, per-outpoint Snowball, poll bookkeeping, engine. */
+export { ConflictSet } from './conflict-set.js';
+export {
+  DEFAULT_MAX_ITEMS_PER_POLL,
+  type Decided,
+  type PollRequest,
+  SnowballEngine,
+  type TxStatus,
+} from './engine.js';
+export { SnowballError, type SnowballErrorCode } from './errors.js';
+export { MAX_K, type SnowballParams, SnowballParamsError, verifySnowballParams } from './params.js';
+export { Poll, Vote } from './poll.js';
+export { type Rng, Xoshiro128 } from './prng.js';
+export { pollQuorumMet, StakeSampler, type WeightedValidator } from './sampler.js';

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { SnowballError } from '../../../src/consensus/snowball/errors.js';
+import { Xoshiro128 } from '../../../src/consensus/snowball/prng.js';
+import { pollQuorumMet, StakeSampler } from '../../../src/consensus/snowball/sampler.js';
+
+const PARAMS = { k: 20, alpha: 14, beta: 20 };
+
+describe('StakeSampler', () => {
+  it('draws each validator in proportion to its weight (chi-square)', () => {
+    // Tier weights 1 / 10 / 100 / 1000 plus odd ones.
+    const validators = [
+      { id: 'aa', weight: 1 },
+      { id: 'bb', weight: 10 },
+      { id: 'cc', weight: 100 },
+      { id: 'dd', weight: 1000 },
+      { id: 'ee', weight: 37 },
+      { id: 'ff', weight: 250 },
+      { id: 'gg', weight: 3 },
+    ];
+    const s = new StakeSampler(validators);
+    expect(s.totalWeight).toBe(1401);
+    const rng = new Xoshiro128(2026);
+    const draws = 1401 * 300;
+    const counts = new Map<string, number>();
+    for (let i = 0; i < draws / 20; i++)
+      for (const id of s.sample(20, rng)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    let chi = 0;
+    for (const v of validators) {
+      const expected = (draws * v.weight) / 1401;
+      chi += ((counts.get(v.id) ?? 0) - expected) ** 2 / expected;
+    }
+    // 6 degrees of freedom: p = 0.001 critical value 22.46.
+    expect(chi).toBeLessThan(22.46);
+    // And the light validator is really drawn, roughly 300 times.
+    expect(counts.get('aa')).toBeGreaterThan(230);
+    expect(counts.get('aa')).toBeLessThan(370);
+  });
+
+  it('samples with replacement: one heavy validator fills most of a sample', () => {
+    const s = new StakeSampler([
+      { id: 'heavy', weight: 1_000_000 },
+      { id: 'light', weight: 1 },
+    ]);
+    const sample = s.sample(20, new Xoshiro128(1));
+    expect(sample).toHaveLength(20);
+    expect(sample.filter((id) => id === 'heavy').length).toBeGreaterThanOrEqual(19);
+  });
+
+  it('does not depend on the order the validators were listed in', () => {
+    const vs = Array.from({ length: 30 }, (_, i) => ({
+      id: `node${String(i).padStart(2, '0')}`,
+      weight: 1 + (i % 4) * 10,
+    }));
+    const shuffled = [...vs].reverse();
+    const a = new StakeSampler(vs).sample(20, new Xoshiro128(9));
+    const b = new StakeSampler(shuffled).sample(20, new Xoshiro128(9));
+    expect(a).toEqual(b);
+    expect(new StakeSampler(shuffled).ids).toEqual(vs.map((v) => v.id));
+  });
+
+  it.each([
+    [
+      'duplicate id',
+      [
+        { id: 'a', weight: 1 },
+        { id: 'a', weight: 2 },
+      ],
+    ],
+    ['zero weight', [{ id: 'a', weight: 0 }]],
+    ['fractional weight', [{ id: 'a', weight: 1.5 }]],
+    ['empty id', [{ id: '', weight: 1 }]],
+    [
+      'overflowing total',
+      [
+        { id: 'a', weight: 2 ** 52 },
+        { id: 'b', weight: 2 ** 52 },
+      ],
+    ],
+  ])('rejects %s with a typed error', (_name, vs) => {
+    expect(() => new StakeSampler(vs)).toThrow(SnowballError);
+  });
+
+  it('refuses to sample from nobody', () => {
+    expect(() => new StakeSampler([]).sample(20, new Xoshiro128(1))).toThrow(SnowballError);
+  });
+});
+
+describe('pollQuorumMet (no poll below alpha/k of the active weight)', () => {
+  it('is exact at the boundary', () => {
+    // alpha/k = 14/20 = 70 %.
+    expect(pollQuorumMet(70, 100, PARAMS)).toBe(true);
+    expect(pollQuorumMet(69, 100, PARAMS)).toBe(false);
+    expect(pollQuorumMet(7_000_000_000_007, 10_000_000_000_010, PARAMS)).toBe(true);
+    expect(pollQuorumMet(7_000_000_000_006, 10_000_000_000_010, PARAMS)).toBe(false);
+    expect(pollQuorumMet(0, 100, PARAMS)).toBe(false);
+    expect(pollQuorumMet(0, 0, PARAMS)).toBe(false);
+  });
+});
