@@ -1,4 +1,5 @@
 import type { SignatureItem, SignatureVerifier } from '../crypto/signature-verifier.js';
+import { DecodeError } from '../encoding/byte-reader.js';
 import { bytesEqual, compareBytes } from '../encoding/bytes.js';
 import { LedgerOverlay } from '../ledger/ledger-overlay.js';
 import type { LedgerView, MasternodeRecord } from '../ledger/ledger-state.js';
@@ -10,7 +11,7 @@ import {
   requireValidSignatures,
 } from '../ledger/tx-validation.js';
 import type { ChainParams } from '../params/chain-params.js';
-import { BLOCK_VERSION, type Block, blockSize, headerHash } from '../protocol/block.js';
+import { BLOCK_VERSION, type Block, blockSize, decodeBlock, headerHash } from '../protocol/block.js';
 import { merkleRoot } from '../protocol/merkle.js';
 import { headerSigMessage } from '../protocol/signing.js';
 import type { OutPoint } from '../protocol/transaction.js';
@@ -195,4 +196,17 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
     }
   }
   return { hash, fees };
+}
+
+/** Decodes untrusted block bytes; oversize becomes TOO_LARGE, any other malformation MALFORMED. */
+export function parseBlock(bytes: Uint8Array, params: ChainParams): Block {
+  if (bytes.length > params.maxBlockBytes) {
+    throw new BlockError('TOO_LARGE', `${bytes.length} bytes exceeds ${params.maxBlockBytes}`);
+  }
+  try {
+    return decodeBlock(bytes, params.maxBlockBytes);
+  } catch (err) {
+    if (err instanceof DecodeError) throw new BlockError('MALFORMED', err.message, { decode: err.code });
+    throw err;
+  }
 }

@@ -1,11 +1,12 @@
 import type { SignatureItem, SignatureVerifier } from '../crypto/signature-verifier.js';
+import { DecodeError } from '../encoding/byte-reader.js';
 import { bytesEqual } from '../encoding/bytes.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { tierOfCollateral } from '../params/networks.js';
 import { addressPayloadOfPubkey } from '../protocol/address.js';
 import { deregistrationMessage, registrationMessage, txSigMessage } from '../protocol/signing.js';
 import { NO_COLLATERAL, type Transaction, TX_VERSION } from '../protocol/transaction.js';
-import { type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
+import { decodeTx, type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
 import type { LedgerView, UtxoEntry } from './ledger-state.js';
 import { TxError } from './tx-errors.js';
 
@@ -200,4 +201,22 @@ export async function validateTx(
   const check = checkTxAgainstLedger(etx, view, params, nextHeight);
   requireValidSignatures(etx, check, await verifier.verifyBatch(check.signatures));
   return check;
+}
+
+/** Decodes untrusted transaction bytes; any malformation becomes TxError MALFORMED. */
+export function parseTx(bytes: Uint8Array, params: ChainParams): EncodedTx {
+  try {
+    return decodeTx(bytes, params.maxTxBytes);
+  } catch (err) {
+    if (err instanceof DecodeError) {
+      throw new TxError(
+        err.code === 'OUT_OF_RANGE' && bytes.length > params.maxTxBytes ? 'TOO_LARGE' : 'MALFORMED',
+        err.message,
+        {
+          decode: err.code,
+        },
+      );
+    }
+    throw err;
+  }
 }
