@@ -8,3 +8,10 @@ export const ABI_VERSION: u32 = 1;
 export function abiVersion(): u32 {
   return ABI_VERSION;
 }
+
+// VDF kernel (issue 4): Montgomery arithmetic over RSA-2048, the squaring loop, exponentiation and
+// the proof's bucket products. Typed in src/crypto/wasm-instance.ts, wrapped by src/vdf/wasm-vdf.ts.
+export { vdfAlloc, vdfSetModulus } from './vdf/layout';
+export { vdfMontMul, vdfSquarings } from './vdf/montgomery';
+export { vdfPow } from './vdf/exponent';
+export { vdfProveChunk, vdfWorkspace } from './vdf/proof';

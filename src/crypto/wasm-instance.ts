@@ -6,6 +6,23 @@ import { packageRoot } from '../util/package-root.js';
 export interface WasmExports {
   readonly memory: WebAssembly.Memory;
   abiVersion(): number;
+  // VDF kernel (wasm/vdf/): pointers into `memory`; elements are 76 u32 slots (74 × 28-bit limbs).
+  vdfSetModulus(nPtr: number, negInv: number, onePtr: number): void;
+  vdfAlloc(bytes: number): number;
+  vdfMontMul(out: number, a: number, b: number): void;
+  vdfSquarings(ptr: number, count: number): void;
+  vdfPow(out: number, base: number, exp: number, expBytes: number): void;
+  vdfWorkspace(bytes: number): number;
+  vdfProveChunk(
+    out: number,
+    checkpoints: number,
+    count: number,
+    digits: number,
+    gamma: number,
+    kappa: number,
+    buckets: number,
+    used: number,
+  ): void;
 }
 
 /** The ABI version this JS expects; a mismatch means build/ is stale (run `npm run build`). */

@@ -1,0 +1,155 @@
+import { checkPrimeSync, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { instantiateWasm } from '../../../src/crypto/wasm-instance.js';
+import { evaluateBigint, proveBigint, verifyBigint } from '../../../src/vdf/bigint-vdf.js';
+import { bigintToBytes, canonical, modPow } from '../../../src/vdf/group.js';
+import { hashToPrime, hashToPrimeWithCounter, primeCandidate } from '../../../src/vdf/hash-to-prime.js';
+import { planProof, proofDigits } from '../../../src/vdf/proof-plan.js';
+import { RSA_2048 as N } from '../../../src/vdf/rsa2048.js';
+import { WasmVdf } from '../../../src/vdf/wasm-vdf.js';
+
+const vdf = new WasmVdf(instantiateWasm('release'));
+const randomElement = (): bigint => canonical(BigInt(`0x${randomBytes(260).toString('hex')}`) % N) || 1n;
+
+describe('WASM Montgomery kernel against BigInt', () => {
+  it('multiplies 300 random pairs and the edge values exactly', () => {
+    const pairs: [bigint, bigint][] = [
+      [N - 1n, N - 1n],
+      [1n, 1n],
+      [0n, N - 1n],
+      [(1n << 2047n) + 1n, N - 2n],
+    ];
+    for (let i = 0; i < 300; i++)
+      pairs.push([randomElement(), BigInt(`0x${randomBytes(256).toString('hex')}`) % N]);
+    for (const [a, b] of pairs) expect(vdf.mulMod(a, b)).toBe((a * b) % N);
+  });
+
+  it('debug and release builds agree', () => {
+    const debug = new WasmVdf(instantiateWasm('debug'));
+    const a = randomElement();
+    expect(debug.squareLoop(a, 50)).toBe(vdf.squareLoop(a, 50));
+  });
+
+  it('exponentiates like BigInt modPow for 256-bit and 2048-bit exponents and 0, 1', () => {
+    for (const bits of [0, 1, 8, 255, 256, 2048]) {
+      const base = randomElement();
+      const e =
+        bits === 0
+          ? 0n
+          : BigInt(`0x${randomBytes(Math.ceil(bits / 8)).toString('hex')}`) >> BigInt((8 - (bits % 8)) % 8);
+      expect(vdf.powMod(base, e)).toBe(modPow(base, e, N));
+    }
+  });
+});
+
+describe('HashToPrime', () => {
+  it('returns a 256-bit prime (checked by OpenSSL) and is deterministic', () => {
+    for (let i = 0; i < 8; i++) {
+      const x = randomElement();
+      const y = randomElement();
+      const { prime, counter } = hashToPrimeWithCounter(x, y);
+      expect(prime.toString(2).length).toBe(256);
+      expect(checkPrimeSync(bigintToBytes(prime, 32), { checks: 64 })).toBe(true);
+      expect(hashToPrime(x, y)).toBe(prime);
+      expect(primeCandidate(x, y, counter)).toBe(prime);
+      // It is the first prime candidate: every earlier counter's candidate is composite.
+      for (let c = 0; c < counter; c++)
+        expect(checkPrimeSync(bigintToBytes(primeCandidate(x, y, c), 32), { checks: 32 })).toBe(false);
+      // ℓ is bound to the order of (x, y).
+      expect(hashToPrime(y, x)).not.toBe(prime);
+    }
+  });
+});
+
+describe('proof digits', () => {
+  it('are the κ-bit digits of ⌊2^T/ℓ⌋', () => {
+    const l = hashToPrime(3n, 5n);
+    for (const [t, kappa] of [
+      [1000, 7],
+      [777, 10],
+      [300, 14],
+      [64, 3],
+    ] as const) {
+      const q = (1n << BigInt(t)) / l;
+      const m = Math.ceil(t / kappa) + 3;
+      const digits = proofDigits(t, l, kappa, 0, m);
+      for (let j = 0; j < m; j++)
+        expect(BigInt(digits[j] as number)).toBe((q >> BigInt(j * kappa)) & ((1n << BigInt(kappa)) - 1n));
+      // A window starting mid-way gives the same digits.
+      expect(Array.from(proofDigits(t, l, kappa, 5, m - 5))).toEqual(Array.from(digits.subarray(5)));
+    }
+  });
+});
+
+describe('evaluate / prove / verify: WASM agrees with the BigInt oracle', () => {
+  const cases: [number, number][] = [
+    [1, 1],
+    [2, 1],
+    [37, 1],
+    [256, 2],
+    [1000, 1],
+    [1000, 4],
+    [2049, 2],
+  ];
+  it.each(cases)('T = %i, %i worker share(s)', (t, workers) => {
+    for (let rep = 0; rep < 3; rep++) {
+      const x = randomElement();
+      const y = evaluateBigint(x, t);
+      const pi = proveBigint(x, y, t);
+      expect(verifyBigint(x, y, pi, t)).toBe(true);
+
+      const plan = planProof(t, workers, 8);
+      const e = vdf.evaluate(x, t, plan, { chunk: 7 });
+      expect(e.y).toBe(y);
+      // Split the checkpoints across `workers` shares exactly as the pool does.
+      const count = e.checkpoints.length / 76;
+      const l = hashToPrime(x, y);
+      let product = 1n;
+      const per = Math.ceil(count / workers);
+      for (let first = 0; first < count; first += per) {
+        const n = Math.min(per, count - first);
+        product =
+          (product *
+            vdf.provePartial(e.checkpoints.slice(first * 76, (first + n) * 76), first, n, t, l, plan)) %
+          N;
+      }
+      expect(canonical(product)).toBe(pi);
+      expect(vdf.prove(x, e)).toBe(pi);
+      expect(vdf.verify(x, y, pi, t)).toBe(true);
+    }
+  });
+
+  it('rejects a wrong y, a wrong π, a wrong T, x outside the group and non-canonical y/π', () => {
+    const t = 500;
+    const x = randomElement();
+    const y = evaluateBigint(x, t);
+    const pi = proveBigint(x, y, t);
+    const other = randomElement();
+    for (const check of [
+      vdf.verify.bind(vdf),
+      (a: bigint, b: bigint, c: bigint, d: number) => verifyBigint(a, b, c, d),
+    ]) {
+      expect(check(x, y, pi, t)).toBe(true);
+      expect(check(x, other, pi, t)).toBe(false);
+      expect(check(x, y, other, t)).toBe(false);
+      expect(check(x, y, pi, t + 1)).toBe(false);
+      expect(check(x, y, pi, t - 1)).toBe(false);
+      expect(check(x, y, pi, 0)).toBe(false);
+      expect(check(x, y, pi, 1.5)).toBe(false);
+      expect(check(0n, y, pi, t)).toBe(false);
+      expect(check(N, y, pi, t)).toBe(false);
+      expect(check(N + x, y, pi, t)).toBe(false);
+      expect(check(N - x, y, pi, t)).toBe(false);
+      expect(check(x, N - y, pi, t)).toBe(false);
+      expect(check(x, y, N - pi, t)).toBe(false);
+      expect(check(x, y, -pi, t)).toBe(false);
+    }
+  });
+
+  it('π from the bucket method equals the naive long-division π for a larger T (4096)', () => {
+    const x = randomElement();
+    const t = 4096;
+    const e = vdf.evaluate(x, t, planProof(t, 2, 16));
+    expect(vdf.prove(x, e)).toBe(proveBigint(x, e.y, t));
+  });
+});
