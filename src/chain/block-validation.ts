@@ -1,6 +1,7 @@
 import type { SignatureItem, SignatureVerifier } from '../crypto/signature-verifier.js';
 import { DecodeError } from '../encoding/byte-reader.js';
 import { bytesEqual, compareBytes } from '../encoding/bytes.js';
+import { dependencyOrder } from '../ledger/dependency-order.js';
 import { LedgerOverlay } from '../ledger/ledger-overlay.js';
 import type { LedgerView, MasternodeRecord } from '../ledger/ledger-state.js';
 import { TxError } from '../ledger/tx-errors.js';
@@ -41,26 +42,6 @@ export interface BlockValidationContext {
 export interface ValidatedBlock {
   readonly hash: Uint8Array;
   readonly fees: bigint;
-}
-
-/** Non-coinbase transactions, parents before children, ties in txid order: checking order only. */
-function dependencyOrder(txs: readonly EncodedTx[]): EncodedTx[] {
-  const byId = new Map<string, EncodedTx>();
-  for (const t of txs) byId.set(Buffer.from(t.txid).toString('latin1'), t);
-  const done = new Set<string>();
-  const out: EncodedTx[] = [];
-  const visit = (t: EncodedTx): void => {
-    const id = Buffer.from(t.txid).toString('latin1');
-    if (done.has(id)) return;
-    done.add(id);
-    for (const input of t.tx.inputs) {
-      const parent = byId.get(Buffer.from(input.txid).toString('latin1'));
-      if (parent) visit(parent);
-    }
-    out.push(t);
-  };
-  for (const t of txs) visit(t);
-  return out;
 }
 
 /** Header and body rules that need neither the ledger nor signatures. */

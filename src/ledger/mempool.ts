@@ -157,7 +157,7 @@ export class Mempool {
     for (const k of entry.conflictKeys) {
       for (const other of this.conflictSets.get(k) ?? []) if (other !== id) losers.add(other);
     }
-    const rejected = [...losers].sort().map((k) => this.remove(k, true));
+    const rejected = [...losers].sort().map((k) => this.drop(k));
     this.unlock(id, entry);
     entry.status = 'finalized';
     for (const k of entry.conflictKeys) this.finalizedSpends.set(k, id);
@@ -170,7 +170,7 @@ export class Mempool {
     const entry = this.entries.get(id);
     if (!entry || entry.status !== 'processing')
       throw new MempoolError('NOT_PROCESSING', 'not a processing transaction');
-    return this.remove(id, true);
+    return this.drop(id);
   }
 
   /**
@@ -185,7 +185,7 @@ export class Mempool {
       const conflictKeys = etx.tx.inputs.map(outpointStringKey);
       const rivals = new Set<string>();
       for (const k of conflictKeys) for (const other of this.conflictSets.get(k) ?? []) rivals.add(other);
-      const rejected = [...rivals].sort().map((k) => this.remove(k, true));
+      const rejected = [...rivals].sort().map((k) => this.drop(k));
       this.entries.set(id, { etx, fee, status: 'finalized', conflictKeys });
       this.bytes += etx.bytes.length;
       for (const k of conflictKeys) this.finalizedSpends.set(k, id);
@@ -237,18 +237,17 @@ export class Mempool {
     }
   }
 
-  private remove(id: string, markRejected: boolean): EncodedTx {
+  /** Removes a processing transaction, releases its locks and remembers it as rejected. */
+  private drop(id: string): EncodedTx {
     const entry = this.entries.get(id)!;
     this.unlock(id, entry);
     this.entries.delete(id);
     this.bytes -= entry.etx.bytes.length;
-    if (markRejected) {
-      if (this.rejected.size >= MAX_REMEMBERED_REJECTIONS) {
-        const oldest = this.rejected.values().next().value;
-        if (oldest !== undefined) this.rejected.delete(oldest);
-      }
-      this.rejected.add(id);
+    if (this.rejected.size >= MAX_REMEMBERED_REJECTIONS) {
+      const oldest = this.rejected.values().next().value;
+      if (oldest !== undefined) this.rejected.delete(oldest);
     }
+    this.rejected.add(id);
     return entry.etx;
   }
 }
