@@ -11,6 +11,7 @@ import { ELEMENT_BYTES, RSA_2048 } from './rsa2048.js';
 export function canonical(v: bigint, n: bigint = RSA_2048): bigint {
   const r = ((v % n) + n) % n;
   const neg = n - r;
+  // biome-ignore lint/complexity/useMathMinMax: Math.min does not take bigints
   return neg < r ? neg : r;
 }
 
