@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+import { CodedError } from '../util/coded-error.js';
+import { packageRoot } from '../util/package-root.js';
+
+/**
+ * Node configuration: config/<network>.toml, then environment overrides
+ * (TIMECOIN_<SECTION>_<KEY>, e.g. TIMECOIN_P2P_PORT), then command-line overrides. Every problem
+ * is a ConfigError that names the file and the key, so a bad edit stops start-up with a message an
+ * operator can act on instead of a stack trace.
+ */
+
+const port = z.number().int().min(1).max(65_535);
+const host = z.string().min(1);
+
+export const NodeConfigSchema = z
+  .object({
+    network: z.enum(['mainnet', 'testnet', 'devnet']),
+    datadir: z.string().min(1),
+    p2p: z
+      .object({ listen: host, port, seeds: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'host:port')) })
+      .strict(),
+    rpc: z.object({ bind: host, port }).strict(),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']) }).strict(),
+  })
+  .strict();
+
+export type NodeConfig = z.infer<typeof NodeConfigSchema>;
+
+export class ConfigError extends CodedError<'CONFIG_INVALID' | 'CONFIG_UNREADABLE'> {}
+
+type Tree = Record<string, unknown>;
+
+/** Parses an env string the way TOML would have typed it: integers, booleans, arrays, else a string. */
+function envValue(raw: string): unknown {
+  if (/^-?\d+$/.test(raw)) return Number(raw);
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (raw.startsWith('[')) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+function setPath(tree: Tree, path: string[], value: unknown): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/** Applies TIMECOIN_* variables: TIMECOIN_DATADIR → datadir, TIMECOIN_RPC_PORT → rpc.port. */
+export function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): void {
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('TIMECOIN_') || raw === undefined || name === 'TIMECOIN_CONFIG') continue;
+    const parts = name.slice('TIMECOIN_'.length).toLowerCase().split('_');
+    const path =
+      parts.length > 1 && ['p2p', 'rpc', 'log'].includes(parts[0]!)
+        ? [parts[0]!, parts.slice(1).join('_')]
+        : [parts.join('_')];
+    setPath(tree, path, envValue(raw));
+  }
+}
+
+export interface LoadConfigOptions {
+  network?: string;
+  /** An explicit config file (otherwise config/<network>.toml in the package). */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Dotted-key overrides from flags, e.g. { datadir: '/x', 'rpc.port': 1 }. */
+  overrides?: Record<string, unknown>;
+}
+
+export function loadNodeConfig(opts: LoadConfigOptions = {}): NodeConfig {
+  const network = opts.network ?? 'devnet';
+  const file = opts.file ?? join(packageRoot(), 'config', `${network}.toml`);
+  let tree: Tree;
+  try {
+    tree = parseToml(readFileSync(file, 'utf8')) as Tree;
+  } catch (err) {
+    throw new ConfigError('CONFIG_UNREADABLE', `${file}: ${(err as Error).message.split('\n')[0]}`, { file });
+  }
+  applyEnv(tree, opts.env ?? process.env);
+  for (const [key, value] of Object.entries(opts.overrides ?? {}))
+    if (value !== undefined) setPath(tree, key.split('.'), value);
+  const result = NodeConfigSchema.safeParse(tree);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+    const key = path.join('.') || '(root)';
+    throw new ConfigError('CONFIG_INVALID', `${file}: ${key}: ${issue.message}`, { file, key });
+  }
+  const config = result.data;
+  if (opts.network !== undefined && config.network !== opts.network) {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `${file}: network: file is for ${config.network}, asked for ${opts.network}`,
+      { file, key: 'network' },
+    );
+  }
+  return {
+    ...config,
+    datadir: isAbsolute(config.datadir) ? config.datadir : join(process.cwd(), config.datadir),
+  };
+}
