@@ -15,3 +15,8 @@ export { vdfAlloc, vdfSetModulus } from './vdf/layout';
 export { vdfMontMul, vdfSquarings } from './vdf/montgomery';
 export { vdfPow } from './vdf/exponent';
 export { vdfProveChunk, vdfWorkspace } from './vdf/proof';
+
+// Crypto (issue 3): the I/O region JS writes inputs into, SHA-2, merkle, Ed25519.
+export { ioCapacity, ioReserve } from './scratch';
+export { sha512 } from './sha2/sha512';
+export { ed25519Verify, ed25519VerifyBatch } from './ed25519/verify';

@@ -6,6 +6,12 @@ import { packageRoot } from '../util/package-root.js';
 export interface WasmExports {
   readonly memory: WebAssembly.Memory;
   abiVersion(): number;
+  // Crypto (issue 3): byte offsets into `memory`; inputs go into the I/O region (wasm/scratch.ts).
+  ioReserve(size: number): number;
+  ioCapacity(): number;
+  sha512(ptr: number, len: number, out: number): void;
+  ed25519Verify(pub: number, sig: number, msg: number, msgLen: number): number;
+  ed25519VerifyBatch(batch: number, rand: number, out: number): void;
   // VDF kernel (wasm/vdf/): pointers into `memory`; elements are 76 u32 slots (74 × 28-bit limbs).
   vdfSetModulus(nPtr: number, negInv: number, onePtr: number): void;
   vdfAlloc(bytes: number): number;

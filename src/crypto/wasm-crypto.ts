@@ -1,0 +1,77 @@
+import { randomFillSync } from 'node:crypto';
+import { encodeSignatureBatch } from './signature-batch-codec.js';
+import type { SignatureItem } from './signature-verifier.js';
+import { instantiateWasm, type WasmExports, type WasmTarget } from './wasm-instance.js';
+
+/** Fills a buffer with the batch coefficients' randomness; injectable so tests can fix it. */
+export type RandomFill = (into: Uint8Array) => void;
+
+const osRandom: RandomFill = (into) => {
+  randomFillSync(into);
+};
+
+/**
+ * Thin typed functions over one WASM instance. Inputs are copied into the instance's I/O region
+ * with a single `set` per call and outputs read back from it; the region only grows, so steady
+ * state allocates nothing inside WASM.
+ */
+export class WasmCrypto {
+  private bytes: Uint8Array;
+
+  constructor(
+    readonly wasm: WasmExports = instantiateWasm('release'),
+    private readonly random: RandomFill = osRandom,
+  ) {
+    this.bytes = new Uint8Array(wasm.memory.buffer);
+  }
+
+  /** Reserves `size` bytes of I/O region and returns its offset, with a fresh view if memory grew. */
+  private reserve(size: number): number {
+    const at = this.wasm.ioReserve(size);
+    if (this.bytes.buffer !== this.wasm.memory.buffer) this.bytes = new Uint8Array(this.wasm.memory.buffer);
+    return at;
+  }
+
+  /** ZIP-215 Ed25519 verification of one signature. Wrong-length keys or signatures are false. */
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    if (publicKey.length !== 32 || signature.length !== 64) return false;
+    const at = this.reserve(96 + message.length);
+    const mem = this.bytes;
+    mem.set(publicKey, at);
+    mem.set(signature, at + 32);
+    mem.set(message, at + 96);
+    return this.wasm.ed25519Verify(at, at + 32, at + 96, message.length) === 1;
+  }
+
+  /**
+   * Verifies a batch encoded by signature-batch-codec.ts; returns one byte per item (1 valid).
+   * The batch equation is randomized with fresh coefficients per call.
+   */
+  verifyEncodedBatch(encoded: Uint8Array): Uint8Array {
+    const count = new DataView(encoded.buffer, encoded.byteOffset, 4).getUint32(0, true);
+    const randAt = alignUp(encoded.length);
+    const outAt = randAt + 16 * count;
+    const at = this.reserve(outAt + count);
+    const mem = this.bytes;
+    mem.set(encoded, at);
+    this.random(mem.subarray(at + randAt, at + outAt));
+    this.wasm.ed25519VerifyBatch(at, at + randAt, at + outAt);
+    return mem.slice(at + outAt, at + outAt + count);
+  }
+
+  verifyBatch(items: readonly SignatureItem[]): boolean[] {
+    return Array.from(this.verifyEncodedBatch(encodeSignatureBatch(items)), (b) => b === 1);
+  }
+
+  sha512(data: Uint8Array): Uint8Array {
+    const outAt = alignUp(data.length);
+    const at = this.reserve(outAt + 64);
+    this.bytes.set(data, at);
+    this.wasm.sha512(at, data.length, at + outAt);
+    return this.bytes.slice(at + outAt, at + outAt + 64);
+  }
+}
+
+function alignUp(n: number): number {
+  return (n + 7) & ~7;
+}
