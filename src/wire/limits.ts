@@ -1,0 +1,60 @@
+import { type MessageType, MSG } from './message-types.js';
+
+/** Protocol version carried in Hello; peers must match exactly. */
+export const PROTOCOL_VERSION = 1;
+
+export const HASH_BYTES = 32;
+export const PUBKEY_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+export const NONCE_BYTES = 32;
+/** Txids in one PollRequest or GetTx (DESIGN §5). */
+export const MAX_TXIDS_PER_REQUEST = 1_024;
+/** Blocks in one Blocks answer (DESIGN §7). */
+export const MAX_BLOCKS_PER_RESPONSE = 50;
+/** Transactions in one Tx batch. */
+export const MAX_TXS_PER_BATCH = 256;
+/** A transaction's consensus bytes (DESIGN §4: size ≤ 100 kB). */
+export const MAX_TX_BYTES = 100_000;
+/** A block's consensus bytes (DESIGN §2: 2,000,000 bytes). */
+export const MAX_BLOCK_BYTES = 2_000_000;
+/** RSA-2048 group element / Wesolowski proof. */
+export const MAX_BEACON_ELEMENT_BYTES = 256;
+export const MAX_PEERS_PER_MESSAGE = 64;
+export const MAX_HOST_LENGTH = 255;
+export const MAX_REJECT_CODE_LENGTH = 32;
+export const MAX_REJECT_REASON_LENGTH = 256;
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/** Gossip, votes and control messages (DESIGN §7: ≤ 64 KiB). */
+export const SMALL_FRAME_LIMIT = 64 * KIB;
+/** A Tx batch may hold one maximum-size (100 kB) transaction, so it gets its own limit. */
+export const TX_FRAME_LIMIT = 256 * KIB;
+/** Blocks (DESIGN §7: ≤ 4 MiB). */
+export const BLOCK_FRAME_LIMIT = 4 * MIB;
+/** The largest frame any message may use: the WebSocket payload cap of server and client. */
+export const MAX_FRAME_BYTES = BLOCK_FRAME_LIMIT;
+
+/**
+ * Per-type frame limits, checked on the raw frame BEFORE CBOR decoding (the type code is read from
+ * the frame's first bytes, see peek-type.ts). One connection carries every type, so these are the
+ * "per-route" limits of DESIGN §7; the WebSocket layer enforces MAX_FRAME_BYTES below them.
+ */
+export const FRAME_LIMIT: Readonly<Record<MessageType, number>> = Object.freeze({
+  [MSG.hello]: 1 * KIB,
+  [MSG.auth]: 256,
+  [MSG.ping]: 64,
+  [MSG.pong]: 64,
+  [MSG.tx]: TX_FRAME_LIMIT,
+  [MSG.getTx]: SMALL_FRAME_LIMIT,
+  [MSG.pollRequest]: SMALL_FRAME_LIMIT,
+  [MSG.pollResponse]: 4 * KIB,
+  [MSG.block]: BLOCK_FRAME_LIMIT,
+  [MSG.getBlocks]: 128,
+  [MSG.blocks]: BLOCK_FRAME_LIMIT,
+  [MSG.beacon]: 1 * KIB,
+  [MSG.getPeers]: 64,
+  [MSG.peers]: SMALL_FRAME_LIMIT,
+  [MSG.reject]: 1 * KIB,
+});

@@ -1,0 +1,153 @@
+import { encode as rawCborEncode } from 'cbor-x';
+import { describe, expect, it } from 'vitest';
+import { decodeFrame, encodeMessage } from '../../../src/wire/codec.js';
+import { FRAME_LIMIT, MAX_TXIDS_PER_REQUEST } from '../../../src/wire/limits.js';
+import { MESSAGE_NAME, MSG, type WireMessage } from '../../../src/wire/message-types.js';
+import { peekType } from '../../../src/wire/peek-type.js';
+import { WireError } from '../../../src/wire/wire-error.js';
+import { sampleMessages } from './samples.js';
+
+function codeOf(frame: Uint8Array): string {
+  try {
+    decodeFrame(frame);
+    return 'OK';
+  } catch (err) {
+    if (err instanceof WireError) return err.code;
+    throw err;
+  }
+}
+
+/** Encodes an arbitrary object with `t` first, bypassing encodeMessage's typing. */
+function frameOf(obj: Record<string, unknown>): Uint8Array {
+  return encodeMessage(obj as unknown as WireMessage);
+}
+
+/** Deep equality of decoded values where Buffers compare as plain byte arrays. */
+function plain(v: unknown): unknown {
+  if (v instanceof Uint8Array) return { bytes: [...v] };
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+describe('wire codec: every catalogue message', () => {
+  const samples = sampleMessages();
+
+  it('covers each type code exactly once', () => {
+    expect(samples.map((m) => m.t).sort((a, b) => a - b)).toEqual(Object.values(MSG).sort((a, b) => a - b));
+  });
+
+  for (const msg of samples) {
+    it(`${MESSAGE_NAME[msg.t]} round-trips, fits its frame limit and exposes its type before decoding`, () => {
+      const frame = encodeMessage(msg);
+      expect(peekType(frame)).toBe(msg.t);
+      expect(frame.length).toBeLessThanOrEqual(FRAME_LIMIT[msg.t]);
+      const back = decodeFrame(frame);
+      expect(plain(back)).toEqual(plain(msg));
+      // byte fields stay bytes: never hex or arrays of numbers
+      for (const [k, v] of Object.entries(msg))
+        if (v instanceof Uint8Array) expect((back as never)[k]).toBeInstanceOf(Uint8Array);
+    });
+  }
+
+  it('refuses to encode a message whose first key is not t', () => {
+    expect(() => encodeMessage({ id: 1, t: MSG.getPeers } as unknown as WireMessage)).toThrow(TypeError);
+  });
+});
+
+describe('wire codec: refusals are typed and happen in the right order', () => {
+  it('checks the per-type size limit on the raw frame, before CBOR decoding', () => {
+    // A PollRequest prefix followed by garbage: too large for its type, so the garbage is never parsed.
+    const big = new Uint8Array(FRAME_LIMIT[MSG.pollRequest] + 1);
+    big.set([0xa3, 0x61, 0x74, MSG.pollRequest]);
+    expect(codeOf(big)).toBe('WIRE_FRAME_TOO_LARGE');
+    const okSize = big.subarray(0, FRAME_LIMIT[MSG.pollRequest]);
+    expect(codeOf(okSize)).toBe('WIRE_BAD_CBOR');
+  });
+
+  it('a poll with more than 1,024 txids is refused (schema), far more by the size limit', () => {
+    const over = frameOf({
+      t: MSG.pollRequest,
+      id: 1,
+      txids: new Uint8Array(32 * (MAX_TXIDS_PER_REQUEST + 1)),
+    });
+    expect(codeOf(over)).toBe('WIRE_BAD_SCHEMA');
+    const huge = frameOf({
+      t: MSG.pollRequest,
+      id: 1,
+      txids: new Uint8Array(32 * 3 * MAX_TXIDS_PER_REQUEST),
+    });
+    expect(codeOf(huge)).toBe('WIRE_FRAME_TOO_LARGE');
+  });
+
+  it('rejects frames that are not a {t: type} map', () => {
+    expect(codeOf(new Uint8Array([]))).toBe('WIRE_NOT_A_MESSAGE');
+    expect(codeOf(rawCborEncode([1, 2, 3]))).toBe('WIRE_NOT_A_MESSAGE');
+    expect(codeOf(rawCborEncode({ id: 1, t: 3 }))).toBe('WIRE_NOT_A_MESSAGE');
+    expect(codeOf(rawCborEncode({ t: 'ping', n: 1 }))).toBe('WIRE_NOT_A_MESSAGE');
+    expect(codeOf(new TextEncoder().encode('{"t":3,"n":1}'))).toBe('WIRE_NOT_A_MESSAGE');
+  });
+
+  it('rejects unknown type codes', () => {
+    expect(codeOf(frameOf({ t: 0 }))).toBe('WIRE_UNKNOWN_TYPE');
+    expect(codeOf(frameOf({ t: 16, x: 1 }))).toBe('WIRE_UNKNOWN_TYPE');
+    expect(codeOf(frameOf({ t: 200 }))).toBe('WIRE_UNKNOWN_TYPE');
+  });
+
+  it('rejects truncated and trailing-garbage CBOR', () => {
+    const frame = encodeMessage({ t: MSG.getTx, id: 1, txids: new Uint8Array(64) });
+    for (let cut = 4; cut < frame.length; cut += 7)
+      expect(codeOf(frame.subarray(0, cut))).toBe('WIRE_BAD_CBOR');
+    const trailing = new Uint8Array(frame.length + 1);
+    trailing.set(frame);
+    expect(codeOf(trailing)).toBe('WIRE_BAD_CBOR');
+  });
+
+  const badSchemas: [string, Record<string, unknown>][] = [
+    ['missing field', { t: MSG.getTx, id: 1 }],
+    ['extra field', { t: MSG.ping, n: 1, extra: 2 }],
+    ['hex string instead of bytes', { t: MSG.getTx, id: 1, txids: 'ab'.repeat(32) }],
+    ['array of numbers instead of bytes', { t: MSG.auth, sig: Array.from({ length: 64 }, () => 1) }],
+    ['txids not a multiple of 32 bytes', { t: MSG.pollRequest, id: 1, txids: new Uint8Array(33) }],
+    ['empty txid list', { t: MSG.pollRequest, id: 1, txids: new Uint8Array(0) }],
+    ['request id 0', { t: MSG.pollRequest, id: 0, txids: new Uint8Array(32) }],
+    ['negative integer', { t: MSG.ping, n: -1 }],
+    ['fractional integer', { t: MSG.ping, n: 1.5 }],
+    ['u32 overflow', { t: MSG.ping, n: 2 ** 32 }],
+    ['short signature', { t: MSG.auth, sig: new Uint8Array(63) }],
+    ['too many blocks', { t: MSG.getBlocks, id: 1, from: 0, count: 51 }],
+    ['bad nested peer', { t: MSG.peers, id: 1, peers: [{ host: '', port: 1, pubkey: new Uint8Array(32) }] }],
+    [
+      'peer with extra key',
+      { t: MSG.peers, id: 1, peers: [{ host: 'a', port: 1, pubkey: new Uint8Array(32), x: 1 }] },
+    ],
+    ['null where a map is expected', { t: MSG.tx, id: 0, txs: null }],
+    ['empty transaction', { t: MSG.tx, id: 0, txs: [new Uint8Array(0)] }],
+  ];
+  for (const [name, obj] of badSchemas) {
+    it(`rejects wrong schema: ${name}`, () => {
+      expect(codeOf(frameOf(obj))).toBe('WIRE_BAD_SCHEMA');
+    });
+  }
+
+  it('a __proto__ key neither pollutes prototypes nor passes the schema', () => {
+    // map {t: 3, n: 1, "__proto__": {polluted: 1}} written by hand
+    const frame = new Uint8Array([
+      0xa3,
+      0x61,
+      0x74,
+      0x03,
+      0x61,
+      0x6e,
+      0x01,
+      0x69,
+      ...new TextEncoder().encode('__proto__'),
+      0xa1,
+      0x68,
+      ...new TextEncoder().encode('polluted'),
+      0x01,
+    ]);
+    expect(codeOf(frame)).toBe('WIRE_BAD_SCHEMA');
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+});
