@@ -53,7 +53,7 @@ export class BenchSuite {
     });
     await bench.run();
     const r = bench.tasks[0]?.result;
-    if (!r || r.state !== 'completed') throw new Error(`bench task ${name} did not complete: ${r?.state}`);
+    if (r?.state !== 'completed') throw new Error(`bench task ${name} did not complete: ${r?.state}`);
     const items = opts.itemsPerOp ?? 1;
     return this.record({
       name,

@@ -86,7 +86,7 @@ export class LedgerService {
   /** Snowball accepted `txid`: persist it, then make it final in memory and reject its rivals. */
   async finalizeTx(txid: Uint8Array): Promise<FinalizeResult> {
     const entry = this.mempool.get(txid);
-    if (!entry || entry.status !== 'processing')
+    if (entry?.status !== 'processing')
       throw new MempoolError('NOT_PROCESSING', 'not a processing transaction');
     await this.chain.putFinalized(entry.etx);
     const result = this.mempool.finalize(txid);

@@ -139,7 +139,7 @@ export class Mempool {
   /** Size of each conflict set the transaction belongs to (1 = uncontested input). */
   conflictSetSizes(txid: Uint8Array): number[] {
     const entry = this.entries.get(txKey(txid));
-    if (!entry || entry.status !== 'processing') return [];
+    if (entry?.status !== 'processing') return [];
     return entry.conflictKeys.map((k) => this.conflictSets.get(k)?.size ?? 0);
   }
 
@@ -151,7 +151,7 @@ export class Mempool {
   finalize(txid: Uint8Array): FinalizeResult {
     const id = txKey(txid);
     const entry = this.entries.get(id);
-    if (!entry || entry.status !== 'processing')
+    if (entry?.status !== 'processing')
       throw new MempoolError('NOT_PROCESSING', 'not a processing transaction');
     const losers = new Set<string>();
     for (const k of entry.conflictKeys) {
@@ -168,7 +168,7 @@ export class Mempool {
   reject(txid: Uint8Array): EncodedTx {
     const id = txKey(txid);
     const entry = this.entries.get(id);
-    if (!entry || entry.status !== 'processing')
+    if (entry?.status !== 'processing')
       throw new MempoolError('NOT_PROCESSING', 'not a processing transaction');
     return this.drop(id);
   }

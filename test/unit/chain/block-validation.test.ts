@@ -176,7 +176,7 @@ describe('block validity rules', () => {
       () => {
         const b = build();
         const signature = b.signature.slice();
-        signature[0] ^= 1;
+        signature[0] = signature[0]! ^ 1;
         return { ...b, signature };
       },
     ],
@@ -201,7 +201,7 @@ describe('block validity rules', () => {
   it('a bad witness signature inside the batch is reported as BAD_TX with the tx index', async () => {
     const good = spendFunded(0, [pay(key(1), time(3))]);
     const sig = good.tx.witnesses[0]!.signature.slice();
-    sig[10] ^= 4;
+    sig[10] = sig[10]! ^ 4;
     const bad = encodeTx({
       ...good.tx,
       witnesses: [{ pubkey: good.tx.witnesses[0]!.pubkey, signature: sig }],

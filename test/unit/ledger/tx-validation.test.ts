@@ -96,7 +96,7 @@ describe('transaction validity rules (one code per rule)', () => {
       () => {
         const good = spendFunded(0, [pay(key(1), time(1))]);
         const sig = good.tx.witnesses[0]!.signature.slice();
-        sig[5] ^= 1;
+        sig[5] = sig[5]! ^ 1;
         return mutate(good, { witnesses: [{ pubkey: good.tx.witnesses[0]!.pubkey, signature: sig }] });
       },
     ],

@@ -95,7 +95,7 @@ describe('docs/protocol.md vectors', () => {
 
   it('merkle roots for 0–3 leaves, recomputed with the independent SHA-256', () => {
     const leaves = [1, 2, 3].map((i) => nobleSha256(new Uint8Array([i])));
-    leaves.forEach((l, i) => expect(toHex(l)).toBe(get(`merkle.l${i + 1}`)));
+    for (const [i, l] of leaves.entries()) expect(toHex(l)).toBe(get(`merkle.l${i + 1}`));
     expect(toHex(merkleRoot([]))).toBe(get('merkle.root0'));
     const leaf = (id: Uint8Array) => nobleSha256(Uint8Array.of(0, ...id));
     const node = (a: Uint8Array, b: Uint8Array) => nobleSha256(Uint8Array.of(1, ...a, ...b));
