@@ -52,10 +52,15 @@ export function vdfProve(x: Uint8Array, output: VdfOutput): Uint8Array {
  * values and a bad T are all just `false`.
  */
 export function vdfVerify(x: Uint8Array, y: Uint8Array, proof: Uint8Array, t: number): boolean {
+  return vdfVerifyWith(inlineVdf(), x, y, proof, t);
+}
+
+/** vdfVerify on a given WASM wrapper (workers use their own instance); inputs are untrusted. */
+export function vdfVerifyWith(vdf: WasmVdf, x: unknown, y: unknown, proof: unknown, t: unknown): boolean {
+  if (typeof t !== 'number') return false;
   const parsed = [x, y, proof].map((b) =>
     b instanceof Uint8Array && b.length === ELEMENT_BYTES ? bytesToBigint(b) : -1n,
   );
-  const vdf = inlineVdf();
   if (!parsed.every((v) => isCanonical(v, vdf.n))) return false;
   const [xv, yv, pv] = parsed as [bigint, bigint, bigint];
   return vdf.verify(xv, yv, pv, t);

@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { encodeSignatureBatch } from '../crypto/signature-batch-codec.js';
 import type { SignatureItem, SignatureVerifier } from '../crypto/signature-verifier.js';
+import { poolVdfEvaluate, poolVdfProve, poolVdfVerify } from '../vdf/pool-vdf.js';
+import type { VdfOutput } from '../vdf/vdf.js';
 import { workerEntryUrl } from './worker-url.js';
 
 export interface CryptoPoolOptions {
@@ -74,6 +76,20 @@ export class CryptoPool implements SignatureVerifier {
       transferList: [bytes.buffer],
     });
     return Array.from(new Uint8Array(answers), (a) => a === 1);
+  }
+
+  /** VDF y = x^(2^T) in a worker, with checkpoints for vdfProve; abort terminates that worker. */
+  vdfEvaluate(x: Uint8Array, t: number, opts: { signal?: AbortSignal } = {}): Promise<VdfOutput> {
+    return poolVdfEvaluate(this, x, t, opts);
+  }
+
+  /** Wesolowski proof for an evaluation, split across all workers. */
+  vdfProve(x: Uint8Array, output: VdfOutput): Promise<Uint8Array> {
+    return poolVdfProve(this, x, output);
+  }
+
+  vdfVerify(x: Uint8Array, y: Uint8Array, proof: Uint8Array, t: number): Promise<boolean> {
+    return poolVdfVerify(this, x, y, proof, t);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,32 @@
+import { encodeElement } from '../../vdf/group.js';
+import {
+  type EvaluateResult,
+  parseEvaluatePayload,
+  parseProvePartialPayload,
+  type VerifyPayload,
+} from '../../vdf/pool-payloads.js';
+import { vdfVerifyWith } from '../../vdf/vdf.js';
+import { wasmVdfFor } from '../../vdf/wasm-vdf.js';
 import type { TaskHandlers } from '../task.js';
 
-/**
- * VDF tasks (issue 4: vdfEvaluate / vdfProve / vdfVerify). Filled in by the VDF area; names must
- * not collide with the crypto handlers (prefix them with `vdf.`).
- */
-export const vdfHandlers: TaskHandlers = {};
+/** VDF tasks run by the pool's workers (src/vdf/pool-vdf.ts sends them): names are `vdf.*`. */
+export const vdfHandlers: TaskHandlers = {
+  /** y and the checkpoints for x, T; cancellation terminates the worker (see poolVdfEvaluate). */
+  'vdf.evaluate': (payload, wasm): EvaluateResult => {
+    const { x, t, plan } = parseEvaluatePayload(payload);
+    const e = wasmVdfFor(wasm).evaluate(x, t, plan);
+    return { y: encodeElement(e.y), checkpoints: e.checkpoints };
+  },
+
+  /** One worker's share of π (normal form, not yet canonical). */
+  'vdf.provePartial': (payload, wasm): bigint => {
+    const p = parseProvePartialPayload(payload);
+    return wasmVdfFor(wasm).provePartial(p.checkpoints, p.first, p.count, p.t, p.l, p.plan);
+  },
+
+  /** Verification; bad payloads are `false`, like the inline verifier. */
+  'vdf.verify': (payload, wasm): boolean => {
+    const p = (payload ?? {}) as Partial<VerifyPayload>;
+    return vdfVerifyWith(wasmVdfFor(wasm), p.x, p.y, p.proof, p.t);
+  },
+};
