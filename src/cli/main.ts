@@ -3,9 +3,11 @@ import { CodedError } from '../util/coded-error.js';
 import { type CliCommand, UsageError } from './command.js';
 import { addressCommand } from './commands/address.js';
 import { keygenCommand } from './commands/keygen.js';
+import { p2pProbeCommand } from './commands/p2p-probe.js';
+import { vdfCommand } from './commands/vdf.js';
 
 /** Every subcommand, in the order `timecoin help` lists them. */
-const COMMANDS: readonly CliCommand[] = [keygenCommand, addressCommand];
+const COMMANDS: readonly CliCommand[] = [keygenCommand, addressCommand, p2pProbeCommand, vdfCommand];
 
 function help(): void {
   console.log('usage: timecoin <command> [options]\n\ncommands:');

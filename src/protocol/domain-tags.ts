@@ -34,4 +34,6 @@ export const TAG = Object.freeze({
   vote: tag('TIME:vote:1'),
   /** VDF beacon input (VDF issue). */
   beacon: tag('TIME:beacon:1'),
+  /** P2P handshake: a node key signs the other side's Hello nonce (src/p2p/handshake.ts). */
+  hello: tag('TIME:hello:1'),
 });

@@ -1,0 +1,83 @@
+import { type Database, open, type RootDatabase } from 'lmdb';
+import type { BanList, BanRecord } from '../p2p/ban-list.js';
+
+/** Name of the named database holding bans (DESIGN §8 "peers/bans"). */
+export const PEER_BANS_DB = 'peer-bans';
+
+function isBanRecord(v: unknown): v is BanRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    typeof r['untilMs'] === 'number' && typeof r['bannedAtMs'] === 'number' && typeof r['reason'] === 'string'
+  );
+}
+
+/**
+ * Bans of peer identities (Ed25519 public key → until, reason), persisted in LMDB so a restart does
+ * not forgive a misbehaving peer. Expired bans read as absent and are deleted lazily. A record that
+ * does not parse (foreign or corrupted data) reads as no ban rather than crashing the node.
+ */
+export class PeerBanStore implements BanList {
+  private readonly db: Database<BanRecord, Buffer>;
+  private readonly ownEnv: RootDatabase | undefined;
+
+  /** Uses `root`'s environment (the node's data env) or, given a path, opens its own. */
+  constructor(rootOrPath: RootDatabase | string) {
+    if (typeof rootOrPath === 'string') {
+      this.ownEnv = open({ path: rootOrPath, maxDbs: 4 });
+      rootOrPath = this.ownEnv;
+    }
+    this.db = rootOrPath.openDB<BanRecord, Buffer>({ name: PEER_BANS_DB, keyEncoding: 'binary' });
+  }
+
+  get(pubkey: Uint8Array, nowMs: number): BanRecord | undefined {
+    const key = Buffer.from(pubkey);
+    const rec: unknown = this.db.get(key);
+    if (rec === undefined) return undefined;
+    if (!isBanRecord(rec) || rec.untilMs <= nowMs) {
+      this.db.removeSync(key);
+      return undefined;
+    }
+    return rec;
+  }
+
+  /** Written synchronously: a ban must survive a crash right after it is decided. */
+  ban(pubkey: Uint8Array, record: BanRecord): void {
+    this.db.putSync(Buffer.from(pubkey), {
+      untilMs: record.untilMs,
+      reason: record.reason,
+      bannedAtMs: record.bannedAtMs,
+    });
+  }
+
+  unban(pubkey: Uint8Array): boolean {
+    return this.db.removeSync(Buffer.from(pubkey));
+  }
+
+  /** Active bans at `nowMs`, by hex public key (for operators and getpeerinfo). */
+  list(nowMs: number): { pubkey: string; record: BanRecord }[] {
+    const out: { pubkey: string; record: BanRecord }[] = [];
+    for (const { key, value } of this.db.getRange()) {
+      if (isBanRecord(value) && value.untilMs > nowMs)
+        out.push({ pubkey: key.toString('hex'), record: value });
+    }
+    return out;
+  }
+
+  /** Deletes expired bans; returns how many. */
+  prune(nowMs: number): number {
+    let n = 0;
+    for (const { key, value } of this.db.getRange()) {
+      if (!isBanRecord(value) || value.untilMs <= nowMs) {
+        this.db.removeSync(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Closes the environment if this store opened it. */
+  async close(): Promise<void> {
+    await this.ownEnv?.close();
+  }
+}
