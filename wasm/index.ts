@@ -19,4 +19,6 @@ export { vdfProveChunk, vdfWorkspace } from './vdf/proof';
 // Crypto (issue 3): the I/O region JS writes inputs into, SHA-2, merkle, Ed25519.
 export { ioCapacity, ioReserve } from './scratch';
 export { sha512 } from './sha2/sha512';
+export { sha256 } from './sha2/sha256';
+export { merkleRoot } from './merkle';
 export { ed25519Verify, ed25519VerifyBatch } from './ed25519/verify';

@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import { encodeSignatureBatch } from './signature-batch-codec.js';
 import type { SignatureItem } from './signature-verifier.js';
-import { instantiateWasm, type WasmExports, type WasmTarget } from './wasm-instance.js';
+import { instantiateWasm, type WasmExports } from './wasm-instance.js';
 
 /** Fills a buffer with the batch coefficients' randomness; injectable so tests can fix it. */
 export type RandomFill = (into: Uint8Array) => void;
@@ -61,6 +61,35 @@ export class WasmCrypto {
 
   verifyBatch(items: readonly SignatureItem[]): boolean[] {
     return Array.from(this.verifyEncodedBatch(encodeSignatureBatch(items)), (b) => b === 1);
+  }
+
+  sha256(data: Uint8Array): Uint8Array {
+    const outAt = alignUp(data.length);
+    const at = this.reserve(outAt + 32);
+    this.bytes.set(data, at);
+    this.wasm.sha256(at, data.length, at + outAt);
+    return this.bytes.slice(at + outAt, at + outAt + 32);
+  }
+
+  /** RFC 6962 merkle root of 32-byte txids (see src/protocol/merkle.ts for the rules). */
+  merkleRoot(txids: readonly Uint8Array[]): Uint8Array {
+    const packed = new Uint8Array(32 * txids.length);
+    txids.forEach((id, i) => {
+      if (id.length !== 32) throw new RangeError(`txid ${i} is ${id.length} bytes, expected 32`);
+      packed.set(id, 32 * i);
+    });
+    return this.merkleRootPacked(packed);
+  }
+
+  /** Merkle root of txids packed back to back (32 bytes each), as they cross threads. */
+  merkleRootPacked(packed: Uint8Array): Uint8Array {
+    if (packed.length % 32 !== 0) throw new RangeError('packed txids must be a multiple of 32 bytes');
+    const n = packed.length / 32;
+    const at = this.reserve(packed.length + 32);
+    this.bytes.set(packed, at);
+    // The txids are a copy, so the tree is hashed in place over them.
+    this.wasm.merkleRoot(at, n, at, at + packed.length);
+    return this.bytes.slice(at + packed.length, at + packed.length + 32);
   }
 
   sha512(data: Uint8Array): Uint8Array {

@@ -10,6 +10,8 @@ export interface WasmExports {
   ioReserve(size: number): number;
   ioCapacity(): number;
   sha512(ptr: number, len: number, out: number): void;
+  sha256(ptr: number, len: number, out: number): void;
+  merkleRoot(txids: number, n: number, work: number, out: number): void;
   ed25519Verify(pub: number, sig: number, msg: number, msgLen: number): number;
   ed25519VerifyBatch(batch: number, rand: number, out: number): void;
   // VDF kernel (wasm/vdf/): pointers into `memory`; elements are 76 u32 slots (74 × 28-bit limbs).
