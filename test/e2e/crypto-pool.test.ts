@@ -1,5 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SignatureItem } from '../../src/crypto/signature-verifier.js';
 import { EXPECTED_ABI_VERSION } from '../../src/crypto/wasm-instance.js';
 import { CryptoPool } from '../../src/workers/crypto-pool.js';
 
@@ -22,7 +23,7 @@ describe('CryptoPool (real piscina workers)', () => {
   });
 
   it('verifies a batch, one answer per item, including malformed and tampered items', async () => {
-    const items = Array.from({ length: 20 }, (_, i) => {
+    const items: SignatureItem[] = Array.from({ length: 20 }, (_, i) => {
       const sk = ed25519.utils.randomSecretKey();
       const message = new Uint8Array(i * 7).fill(i);
       return { publicKey: ed25519.getPublicKey(sk), message, signature: ed25519.sign(message, sk) };

@@ -64,7 +64,8 @@ describe('WASM merkle root against the JS reference (src/protocol/merkle.ts)', (
     const root = wasm.merkleRoot(ids);
     expect(wasm.merkleRoot([...ids, ids[6] as Uint8Array])).not.toEqual(root);
     const changed = ids.map((id) => id.slice());
-    (changed[3] as Uint8Array)[0] ^= 1;
+    const third = changed[3] as Uint8Array;
+    third[0] = (third[0] as number) ^ 1;
     expect(wasm.merkleRoot(changed)).not.toEqual(root);
   });
 
