@@ -2,7 +2,7 @@
 // exponents and for tests. The exponent is little-endian bytes in linear memory.
 
 import { ELEM_BYTES, oneMont } from './layout';
-import { montMulKernel } from './montgomery';
+import { montMulKernel, montSquareKernel } from './montgomery';
 
 const WINDOW: i32 = 4;
 /** base^0 … base^15. */
@@ -23,7 +23,7 @@ export function vdfPow(out: usize, base: usize, exp: usize, expBytes: u32): void
     const v = <i32>load<u8>(exp + <usize>byte);
     for (let half = 1; half >= 0; half--) {
       const nibble = (v >> (half * WINDOW)) & 15;
-      if (started) for (let s = 0; s < WINDOW; s++) montMulKernel(accum, accum, accum);
+      if (started) for (let s = 0; s < WINDOW; s++) montSquareKernel(accum, accum);
       if (nibble !== 0) {
         montMulKernel(accum, accum, table + <usize>(nibble * ELEM_BYTES));
         started = true;

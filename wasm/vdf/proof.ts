@@ -7,7 +7,7 @@
 // partial results multiply together.
 
 import { ELEM_BYTES, oneMont } from './layout';
-import { montMulKernel } from './montgomery';
+import { montMulKernel, montSquareKernel } from './montgomery';
 
 const acc: usize = memory.data(ELEM_BYTES, 16);
 const suffix: usize = memory.data(ELEM_BYTES, 16);
@@ -47,7 +47,7 @@ export function vdfProveChunk(
   const nb: u32 = 1 << kappa;
   memory.copy(acc, oneMont, ELEM_BYTES);
   for (let t = <i32>gamma - 1; t >= 0; t--) {
-    if (t !== <i32>gamma - 1) for (let s: u32 = 0; s < kappa; s++) montMulKernel(acc, acc, acc);
+    if (t !== <i32>gamma - 1) for (let s: u32 = 0; s < kappa; s++) montSquareKernel(acc, acc);
     memory.fill(used, 0, nb);
     for (let i: u32 = 0; i < count; i++) {
       const d = <u32>load<u16>(digits + ((<usize>i * gamma + <usize>t) << 1));
