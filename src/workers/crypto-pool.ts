@@ -4,6 +4,7 @@ import { encodeSignatureBatch } from '../crypto/signature-batch-codec.js';
 import type { SignatureItem, SignatureVerifier } from '../crypto/signature-verifier.js';
 import { poolVdfEvaluate, poolVdfProve, poolVdfVerify } from '../vdf/pool-vdf.js';
 import type { VdfOutput } from '../vdf/vdf.js';
+import { SignatureBatcher, type SignatureBatcherOptions } from './signature-batcher.js';
 import { workerEntryUrl } from './worker-url.js';
 
 export interface CryptoPoolOptions {
@@ -14,6 +15,13 @@ export interface CryptoPoolOptions {
    * batch, so a few per thread keep every worker busy without hoarding latency.
    */
   readonly maxQueue?: number;
+  /** Batch size and wait limits (defaults: MAX_BATCH_SIZE, MAX_BATCH_WAIT_MS). */
+  readonly batcher?: SignatureBatcherOptions;
+  /**
+   * 'wasm' (default) verifies in the workers' WASM; 'node-crypto' uses OpenSSL in the same pool and
+   * batcher, strictly as the benchmark's native anchor: OpenSSL is not a ZIP-215 verifier.
+   */
+  readonly verifier?: 'wasm' | 'node-crypto';
 }
 
 export interface RunOptions {
@@ -33,6 +41,10 @@ export class CryptoPool implements SignatureVerifier {
   readonly threads: number;
   readonly maxQueue: number;
   private readonly piscina: Piscina;
+  private readonly batcher: SignatureBatcher;
+  /** Worker task for signature batches: WASM, or node:crypto for the native benchmark anchor. */
+  private readonly verifyTask: string;
+  private inFlight = 0;
   private closed = false;
 
   constructor(opts: CryptoPoolOptions = {}) {
@@ -46,6 +58,12 @@ export class CryptoPool implements SignatureVerifier {
       maxQueue: Number.POSITIVE_INFINITY,
       idleTimeout: Number.POSITIVE_INFINITY,
     });
+    this.verifyTask = opts.verifier === 'node-crypto' ? 'crypto.verifyBatchNodeCrypto' : 'crypto.verifyBatch';
+    this.batcher = new SignatureBatcher(
+      (items) => this.verifyChunk(items),
+      () => this.inFlight < this.threads,
+      opts.batcher,
+    );
   }
 
   /** Runs the worker handler `name` with `payload`; transfer big buffers instead of copying them. */
@@ -59,9 +77,16 @@ export class CryptoPool implements SignatureVerifier {
     ) as Promise<T>;
   }
 
-  /** Back-pressure: false when the queue of waiting tasks is full (callers should slow down). */
+  /**
+   * Back-pressure: false when the queue of tasks waiting for a worker is full or the batcher holds
+   * more than that many batches' worth of signatures (callers should slow down).
+   */
   canAcceptWork(): boolean {
-    return !this.closed && this.piscina.queueSize < this.maxQueue;
+    return (
+      !this.closed &&
+      this.piscina.queueSize < this.maxQueue &&
+      this.batcher.pendingCount < this.maxQueue * this.batcher.maxBatchSize
+    );
   }
 
   /** Tasks waiting for a free worker. */
@@ -69,13 +94,53 @@ export class CryptoPool implements SignatureVerifier {
     return this.piscina.queueSize;
   }
 
+  /**
+   * One answer per item. Large arrays (a block's signatures) are split into batches that run on
+   * all workers at once; small ones (a transaction's) are coalesced with other callers' by the
+   * batcher.
+   */
   async verifyBatch(items: readonly SignatureItem[]): Promise<boolean[]> {
     if (items.length === 0) return [];
+    if (items.length < this.batcher.maxBatchSize)
+      return Promise.all(items.map((it) => this.batcher.verify(it)));
+    const size = this.batcher.maxBatchSize;
+    const chunks: Promise<boolean[]>[] = [];
+    for (let i = 0; i < items.length; i += size) chunks.push(this.verifyChunk(items.slice(i, i + size)));
+    return (await Promise.all(chunks)).flat();
+  }
+
+  /** One signature, coalesced with concurrent callers' into a batch. */
+  verify(item: SignatureItem): Promise<boolean> {
+    return this.batcher.verify(item);
+  }
+
+  /** Signatures waiting in the batcher (not yet sent to a worker). */
+  get pendingSignatures(): number {
+    return this.batcher.pendingCount;
+  }
+
+  /** One worker task: the batch crosses threads as one transferred buffer each way. */
+  private async verifyChunk(items: readonly SignatureItem[]): Promise<boolean[]> {
     const bytes = encodeSignatureBatch(items);
-    const answers = await this.run<ArrayBuffer>('crypto.verifyBatch', bytes, {
-      transferList: [bytes.buffer],
+    this.inFlight++;
+    try {
+      const answers = await this.run<ArrayBuffer>(this.verifyTask, bytes, { transferList: [bytes.buffer] });
+      return Array.from(new Uint8Array(answers), (a) => a === 1);
+    } finally {
+      this.inFlight--;
+      this.batcher.workerFreed();
+    }
+  }
+
+  /** RFC 6962 merkle root of 32-byte txids, computed in a worker (one transferred buffer). */
+  async merkleRoot(txids: readonly Uint8Array[]): Promise<Uint8Array> {
+    const packed = new Uint8Array(32 * txids.length);
+    txids.forEach((id, i) => {
+      if (id.length !== 32) throw new RangeError(`txid ${i} is ${id.length} bytes, expected 32`);
+      packed.set(id, 32 * i);
     });
-    return Array.from(new Uint8Array(answers), (a) => a === 1);
+    const root = await this.run<ArrayBuffer>('crypto.merkleRoot', packed, { transferList: [packed.buffer] });
+    return new Uint8Array(root);
   }
 
   /** VDF y = x^(2^T) in a worker, with checkpoints for vdfProve; abort terminates that worker. */
@@ -95,6 +160,7 @@ export class CryptoPool implements SignatureVerifier {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.batcher.flush();
     await this.piscina.close();
   }
 }

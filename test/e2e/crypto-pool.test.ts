@@ -1,11 +1,33 @@
+import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignatureItem } from '../../src/crypto/signature-verifier.js';
 import { EXPECTED_ABI_VERSION } from '../../src/crypto/wasm-instance.js';
+import { merkleRoot as jsMerkleRoot } from '../../src/protocol/merkle.js';
 import { CryptoPool } from '../../src/workers/crypto-pool.js';
 
+function signedItems(n: number): SignatureItem[] {
+  const keys = Array.from({ length: 8 }, () => ed25519.utils.randomSecretKey());
+  return Array.from({ length: n }, (_, i) => {
+    const sk = keys[i % keys.length] as Uint8Array;
+    const message = new Uint8Array(randomBytes(i % 200));
+    return { publicKey: ed25519.getPublicKey(sk), message, signature: ed25519.sign(message, sk) };
+  });
+}
+
+/** Tampers every `every`-th item; returns the expected answers. */
+function tamper(items: SignatureItem[], every: number): boolean[] {
+  return items.map((it, i) => {
+    if (i % every !== every - 1) return true;
+    const sig = it.signature.slice();
+    sig[i % 32] = (sig[i % 32] as number) ^ 0x10;
+    items[i] = { ...it, signature: sig };
+    return false;
+  });
+}
+
 // Runs the compiled worker from dist/ (`npm test` builds first).
-describe('CryptoPool (real piscina workers)', () => {
+describe('CryptoPool (real piscina workers, WASM)', () => {
   let pool: CryptoPool;
   beforeAll(() => {
     pool = new CryptoPool({ threads: 2 });
@@ -22,12 +44,8 @@ describe('CryptoPool (real piscina workers)', () => {
     await expect(pool.run('crypto.noSuchTask', null)).rejects.toThrow(/UNKNOWN_TASK/);
   });
 
-  it('verifies a batch, one answer per item, including malformed and tampered items', async () => {
-    const items: SignatureItem[] = Array.from({ length: 20 }, (_, i) => {
-      const sk = ed25519.utils.randomSecretKey();
-      const message = new Uint8Array(i * 7).fill(i);
-      return { publicKey: ed25519.getPublicKey(sk), message, signature: ed25519.sign(message, sk) };
-    });
+  it('verifies a small batch, one answer per item, including malformed and tampered items', async () => {
+    const items = signedItems(20);
     const expected = items.map(() => true);
     items[3] = { ...items[3]!, message: new Uint8Array([1, 2, 3]) };
     expected[3] = false;
@@ -39,7 +57,54 @@ describe('CryptoPool (real piscina workers)', () => {
     expect(await pool.verifyBatch([])).toEqual([]);
   });
 
-  it('reports back-pressure through canAcceptWork', () => {
-    expect(pool.canAcceptWork()).toBe(true);
+  it('splits a block-sized batch across workers and keeps every answer in place', async () => {
+    const items = signedItems(1000);
+    const expected = tamper(items, 37);
+    expect(await pool.verifyBatch(items)).toEqual(expected);
+  });
+
+  it('coalesces concurrent single verifications and answers each caller', async () => {
+    const items = signedItems(300);
+    const expected = tamper(items, 11);
+    const answers = await Promise.all(items.map((it) => pool.verify(it)));
+    expect(answers).toEqual(expected);
+    expect(pool.pendingSignatures).toBe(0);
+  });
+
+  it('computes merkle roots equal to the JS reference', async () => {
+    for (const n of [0, 1, 2, 3, 5, 100, 4097]) {
+      const ids = Array.from({ length: n }, () => new Uint8Array(randomBytes(32)));
+      expect(Buffer.from(await pool.merkleRoot(ids)).toString('hex')).toBe(
+        Buffer.from(jsMerkleRoot(ids)).toString('hex'),
+      );
+    }
+  });
+
+  it('signals back-pressure while more batches are queued than maxQueue allows', async () => {
+    const small = new CryptoPool({ threads: 1, maxQueue: 2 });
+    try {
+      expect(small.canAcceptWork()).toBe(true);
+      const items = signedItems(64 * 6);
+      const work = small.verifyBatch(items);
+      expect(small.canAcceptWork()).toBe(false);
+      expect((await work).every(Boolean)).toBe(true);
+      expect(small.canAcceptWork()).toBe(true);
+    } finally {
+      await small.close();
+    }
+    expect(small.canAcceptWork()).toBe(false);
+  });
+});
+
+describe('CryptoPool with the node:crypto anchor verifier', () => {
+  it('answers like the WASM pool on honest and tampered signatures', async () => {
+    const pool = new CryptoPool({ threads: 1, verifier: 'node-crypto' });
+    try {
+      const items = signedItems(200);
+      const expected = tamper(items, 9);
+      expect(await pool.verifyBatch(items)).toEqual(expected);
+    } finally {
+      await pool.close();
+    }
   });
 });
