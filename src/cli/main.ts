@@ -4,10 +4,17 @@ import { type CliCommand, UsageError } from './command.js';
 import { addressCommand } from './commands/address.js';
 import { keygenCommand } from './commands/keygen.js';
 import { p2pProbeCommand } from './commands/p2p-probe.js';
+import { simCommand } from './commands/sim.js';
 import { vdfCommand } from './commands/vdf.js';
 
 /** Every subcommand, in the order `timecoin help` lists them. */
-const COMMANDS: readonly CliCommand[] = [keygenCommand, addressCommand, p2pProbeCommand, vdfCommand];
+const COMMANDS: readonly CliCommand[] = [
+  keygenCommand,
+  addressCommand,
+  p2pProbeCommand,
+  vdfCommand,
+  simCommand,
+];
 
 function help(): void {
   console.log('usage: timecoin <command> [options]\n\ncommands:');
