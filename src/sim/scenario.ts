@@ -47,6 +47,13 @@ export interface SimOptions {
   readonly injectWindowMs?: number;
   /** The run stops at this virtual time even if work remains (what is undecided then is `unfinalized`). */
   readonly maxTimeMs?: number;
+  /**
+   * Stop early once every non-conflicting transaction is decided at every honest node and no honest
+   * node has decided anything for this long (a balance attack holding a conflict undecided would
+   * otherwise poll until maxTimeMs). Undecided conflicts then count as unfinalized. 0 = never.
+   * Not for runs with crashes.
+   */
+  readonly stallMs?: number;
   readonly crashes?: readonly CrashSpec[];
 }
 
@@ -75,6 +82,7 @@ export function resolveOptions(o: SimOptions): ResolvedOptions {
     gossipFanout: o.gossipFanout ?? o.nodes - 1,
     injectWindowMs: o.injectWindowMs ?? 1_000,
     maxTimeMs: o.maxTimeMs ?? 120_000,
+    stallMs: o.stallMs ?? 0,
     crashes: o.crashes ?? [],
   };
   const bad = (what: string) => {
@@ -97,7 +105,12 @@ export function resolveOptions(o: SimOptions): ResolvedOptions {
     bad('conflict split must be in [0, 1]');
   if (!int(r.pollTimeoutMs, 1, 3_600_000) || !int(r.concurrentPolls, 1, 64) || !int(r.gossipFanout, 0, 1_000))
     bad('poll timeout, concurrent polls and gossip fanout are positive integers');
-  if (!int(r.injectWindowMs, 0, 3_600_000) || !int(r.maxTimeMs, 1, 86_400_000)) bad('bad time window');
+  if (
+    !int(r.injectWindowMs, 0, 3_600_000) ||
+    !int(r.maxTimeMs, 1, 86_400_000) ||
+    !int(r.stallMs, 0, 86_400_000)
+  )
+    bad('bad time window');
   for (const c of r.crashes)
     if (
       !int(c.node, 0, r.nodes - 1) ||

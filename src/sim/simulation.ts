@@ -72,6 +72,9 @@ export class Simulation implements AdversaryView {
   private readonly totalWeight: number;
   now = 0;
   messages = 0;
+  /** Honest (node, non-conflicting tx) pairs decided so far, and when anything was last decided. */
+  private conflictFreeDecided = 0;
+  private lastDecisionAt = 0;
 
   constructor(options: SimOptions) {
     const o = resolveOptions(options);
@@ -123,9 +126,13 @@ export class Simulation implements AdversaryView {
 
   /** Runs to quiescence or maxTimeMs and summarizes. */
   run(): SimResult {
-    while (this.q.size > 0 && this.q.peekTime() <= this.o.maxTimeMs) {
+    const { stallMs, maxTimeMs } = this.o;
+    const honestPairs = this.nodes.filter((n) => !n.byzantine).length * this.o.txs;
+    while (this.q.size > 0 && this.q.peekTime() <= maxTimeMs) {
       this.now = this.q.peekTime();
       this.handle(this.q.pop()!);
+      if (stallMs > 0 && this.conflictFreeDecided === honestPairs && this.now - this.lastDecisionAt > stallMs)
+        break;
     }
     return summarize(this);
   }
@@ -366,12 +373,15 @@ export class Simulation implements AdversaryView {
     const e = this.nodes[node]!.engine!;
     const d = e.takeDecided();
     const base = node * this.txCount;
+    const firstConflictFree = 2 * this.o.conflicts;
     for (const t of d.accepted) {
       const i = txIndex(t);
       this.acceptedAt[base + i] = this.now;
       this.roundsOf[base + i] = e.pollCount(t);
+      if (i >= firstConflictFree) this.conflictFreeDecided++;
     }
     for (const t of d.rejected) this.rejected[base + txIndex(t)] = 1;
+    if (d.accepted.length + d.rejected.length > 0) this.lastDecisionAt = this.now;
     for (let c = 0; c < this.o.conflicts; c++) {
       const p = e.preferred(this.txids[2 * c]!) ? 0 : e.preferred(this.txids[2 * c + 1]!) ? 1 : -1;
       const slot = node * this.o.conflicts + c;
