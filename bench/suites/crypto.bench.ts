@@ -32,12 +32,10 @@ async function floodPool(pool: CryptoPool, items: readonly SignatureItem[], tota
   const start = performance.now();
   let i = 0;
   while (i < total) {
-    if (!pool.canAcceptWork()) {
-      await new Promise((r) => setImmediate(r));
-      continue;
-    }
+    if (!pool.canAcceptWork()) await pool.whenCanAcceptWork();
     const end = Math.min(total, i + 256);
     for (; i < end; i++) answers.push(pool.verify(items[i % items.length] as SignatureItem));
+    // Yield like a coordinator between network messages, so replies are processed.
     await new Promise((r) => setImmediate(r));
   }
   const results = await Promise.all(answers);

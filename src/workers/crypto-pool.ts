@@ -45,6 +45,7 @@ export class CryptoPool implements SignatureVerifier {
   /** Worker task for signature batches: WASM, or node:crypto for the native benchmark anchor. */
   private readonly verifyTask: string;
   private inFlight = 0;
+  private capacityWaiters: (() => void)[] = [];
   private closed = false;
 
   constructor(opts: CryptoPoolOptions = {}) {
@@ -89,6 +90,22 @@ export class CryptoPool implements SignatureVerifier {
     );
   }
 
+  /**
+   * Resolves as soon as `canAcceptWork()` is true again (immediately if it is): producers await
+   * this instead of polling, so a back-pressured coordinator sleeps rather than spins.
+   */
+  whenCanAcceptWork(): Promise<void> {
+    if (this.canAcceptWork() || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.capacityWaiters.push(resolve));
+  }
+
+  private wakeCapacityWaiters(): void {
+    if (this.capacityWaiters.length === 0 || !(this.canAcceptWork() || this.closed)) return;
+    const waiters = this.capacityWaiters;
+    this.capacityWaiters = [];
+    for (const w of waiters) w();
+  }
+
   /** Tasks waiting for a free worker. */
   get queueSize(): number {
     return this.piscina.queueSize;
@@ -129,6 +146,7 @@ export class CryptoPool implements SignatureVerifier {
     } finally {
       this.inFlight--;
       this.batcher.workerFreed();
+      this.wakeCapacityWaiters();
     }
   }
 
@@ -161,6 +179,7 @@ export class CryptoPool implements SignatureVerifier {
     if (this.closed) return;
     this.closed = true;
     this.batcher.flush();
+    this.wakeCapacityWaiters();
     await this.piscina.close();
   }
 }

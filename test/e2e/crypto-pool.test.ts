@@ -87,6 +87,8 @@ describe('CryptoPool (real piscina workers, WASM)', () => {
       const items = signedItems(64 * 6);
       const work = small.verifyBatch(items);
       expect(small.canAcceptWork()).toBe(false);
+      await small.whenCanAcceptWork();
+      expect(small.canAcceptWork()).toBe(true);
       expect((await work).every(Boolean)).toBe(true);
       expect(small.canAcceptWork()).toBe(true);
     } finally {
