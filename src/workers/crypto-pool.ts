@@ -69,13 +69,19 @@ export class CryptoPool implements SignatureVerifier {
 
   /** Runs the worker handler `name` with `payload`; transfer big buffers instead of copying them. */
   run<T>(name: string, payload: unknown, opts: RunOptions = {}): Promise<T> {
-    return this.piscina.run(
+    const task = this.piscina.run(
       { name, payload },
       {
         ...(opts.transferList ? { transferList: [...opts.transferList] } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
     ) as Promise<T>;
+    // Any finished task (VDF, merkle, signatures) frees queue room for waiting producers.
+    task.then(
+      () => this.wakeCapacityWaiters(),
+      () => this.wakeCapacityWaiters(),
+    );
+    return task;
   }
 
   /**
