@@ -88,11 +88,13 @@ export class SnowballEngine {
   }
 
   /**
-   * Starts Snowball for a transaction. Returns its status afterwards: 'processing', or 'rejected' at
-   * once when one of its outpoints already has a finalized decision. Adding a known txid again
-   * changes nothing and returns its current status.
+   * Starts Snowball for a transaction. `conflictKeys` are its inputs' 36-byte `outpointKey()`s, as
+   * bytes or as the latin1 strings the mempool keeps (`outpointStringKey`); the two forms name the
+   * same set. Returns its status afterwards: 'processing', or 'rejected' at once when one of its
+   * outpoints already has a finalized decision. Adding a known txid again changes nothing and
+   * returns its current status.
    */
-  add(txid: Uint8Array, conflictKeys: readonly Uint8Array[]): TxStatus {
+  add(txid: Uint8Array, conflictKeys: readonly (Uint8Array | string)[]): TxStatus {
     const key = txKey(txid);
     const known = this.handleByKey.get(key);
     if (known !== undefined) return statusName(this.status[known]!);
@@ -100,9 +102,9 @@ export class SnowballEngine {
       throw new SnowballError('INVALID_CONFLICT_KEYS', 'a transaction needs at least one conflict key');
     const keys = new Set<string>();
     for (const ck of conflictKeys) {
-      if (!(ck instanceof Uint8Array) || ck.length === 0)
+      if (typeof ck === 'string' ? ck.length === 0 : !(ck instanceof Uint8Array) || ck.length === 0)
         throw new SnowballError('INVALID_CONFLICT_KEYS', 'conflict keys are non-empty byte strings');
-      keys.add(latin1(ck));
+      keys.add(typeof ck === 'string' ? ck : latin1(ck));
     }
     const handle = this.txids.length;
     this.handleByKey.set(key, handle);
@@ -233,8 +235,8 @@ export class SnowballEngine {
   }
 
   /** The Snowball state of one outpoint's conflict set (for tests, RPC and debugging). */
-  conflictSetState(conflictKey: Uint8Array): string | undefined {
-    const s = this.setByKey.get(latin1(conflictKey));
+  conflictSetState(conflictKey: Uint8Array | string): string | undefined {
+    const s = this.setByKey.get(typeof conflictKey === 'string' ? conflictKey : latin1(conflictKey));
     return s === undefined ? undefined : this.sets[s]!.toString();
   }
 

@@ -87,6 +87,18 @@ describe('SnowballEngine', () => {
     expect(e.vote(txid(4))).toBe(Vote.UNKNOWN);
   });
 
+  it('latin1 string conflict keys (the mempool form) name the same set as the bytes', () => {
+    const e = new SnowballEngine(PARAMS);
+    e.add(txid(1), [outpoint(9)]);
+    e.add(txid(2), [Buffer.from(outpoint(9)).toString('latin1')]);
+    expect(e.preferred(txid(2))).toBe(false); // same conflict set: txid 1 was first
+    expect(e.conflictSetState(outpoint(9))).toBe(
+      e.conflictSetState(Buffer.from(outpoint(9)).toString('latin1')),
+    );
+    expect(e.conflictSetState(outpoint(9))).toContain('Successes = [0:0 1:0]');
+    expect(() => e.add(txid(3), [''])).toThrow(SnowballError);
+  });
+
   it('two members reaching alpha in one poll (equivocation) is an unsuccessful poll for the set', () => {
     const e = new SnowballEngine(PARAMS);
     e.add(txid(1), [outpoint(9)]);
