@@ -13,8 +13,9 @@ export function abiVersion(): u32 {
 // the proof's bucket products. Typed in src/crypto/wasm-instance.ts, wrapped by src/vdf/wasm-vdf.ts.
 export { vdfAlloc, vdfSetModulus } from './vdf/layout';
 export { vdfMontMul, vdfSquarings } from './vdf/montgomery';
-export { vdfPow } from './vdf/exponent';
+export { vdfPow, vdfPow2 } from './vdf/exponent';
 export { vdfProveChunk, vdfWorkspace } from './vdf/proof';
+export { vdfMillerRabin } from './vdf/prime';
 
 // Crypto (issue 3): the I/O region JS writes inputs into, SHA-2, merkle, Ed25519.
 export { ioCapacity, ioReserve } from './scratch';

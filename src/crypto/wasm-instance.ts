@@ -20,7 +20,9 @@ export interface WasmExports {
   vdfMontMul(out: number, a: number, b: number): void;
   vdfSquarings(ptr: number, count: number): void;
   vdfPow(out: number, base: number, exp: number, expBytes: number): void;
+  vdfPow2(out: number, b1: number, e1: number, b2: number, e2: number, expBytes: number): void;
   vdfWorkspace(bytes: number): number;
+  vdfMillerRabin(nPtr: number, basesPtr: number, count: number): number;
   vdfProveChunk(
     out: number,
     checkpoints: number,

@@ -153,3 +153,23 @@ describe('evaluate / prove / verify: WASM agrees with the BigInt oracle', () => 
     expect(vdf.prove(x, e)).toBe(proveBigint(x, e.y, t));
   });
 });
+
+describe('joint exponentiation (Shamir) used by verify', () => {
+  it('b1^e1 · b2^e2 matches BigInt for 256-bit, unequal and zero exponents', () => {
+    const rnd = (bytes: number) => (bytes === 0 ? 0n : BigInt(`0x${randomBytes(bytes).toString('hex')}`));
+    for (const [l1, l2] of [
+      [32, 32],
+      [32, 5],
+      [1, 32],
+      [0, 32],
+      [32, 0],
+      [0, 0],
+    ] as const) {
+      const b1 = randomElement();
+      const b2 = randomElement();
+      const e1 = rnd(l1);
+      const e2 = rnd(l2);
+      expect(vdf.powMod2(b1, e1, b2, e2)).toBe((modPow(b1, e1, N) * modPow(b2, e2, N)) % N);
+    }
+  });
+});
