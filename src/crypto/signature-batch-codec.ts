@@ -1,4 +1,12 @@
+import { CodedError } from '../util/coded-error.js';
 import type { SignatureItem } from './signature-verifier.js';
+
+/** An encoded batch whose lengths do not add up (corrupt or truncated buffer). */
+export class BadSignatureBatchError extends CodedError<'BAD_SIGNATURE_BATCH'> {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BAD_SIGNATURE_BATCH', message, details);
+  }
+}
 
 /**
  * The byte layout of a signature batch as it crosses threads: one ArrayBuffer per batch, so the
@@ -57,8 +65,14 @@ export interface DecodedSignatureBatch {
 }
 
 export function decodeSignatureBatch(bytes: Uint8Array): DecodedSignatureBatch {
+  if (bytes.length < 4)
+    throw new BadSignatureBatchError('shorter than its count field', { length: bytes.length });
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = dv.getUint32(0, true);
+  const pairsAt = 4 + 4 * count;
+  const msgAt = pairsAt + PAIR_BYTES * count;
+  if (msgAt > bytes.length)
+    throw new BadSignatureBatchError('count exceeds the buffer', { count, length: bytes.length });
   const lengths = new Uint32Array(count);
   let total = 0;
   for (let i = 0; i < count; i++) {
@@ -66,9 +80,12 @@ export function decodeSignatureBatch(bytes: Uint8Array): DecodedSignatureBatch {
     lengths[i] = len;
     if (len !== MALFORMED) total += len;
   }
-  const pairsAt = 4 + 4 * count;
-  const msgAt = pairsAt + PAIR_BYTES * count;
-  if (msgAt + total !== bytes.length) throw new RangeError('signature batch length mismatch');
+  if (msgAt + total !== bytes.length) {
+    throw new BadSignatureBatchError('message lengths do not match the buffer', {
+      count,
+      length: bytes.length,
+    });
+  }
   return {
     count,
     lengths,

@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { encodeSignatureBatch } from './signature-batch-codec.js';
+import { decodeSignatureBatch, encodeSignatureBatch } from './signature-batch-codec.js';
 import type { SignatureItem } from './signature-verifier.js';
 import { instantiateWasm, type WasmExports } from './wasm-instance.js';
 
@@ -45,10 +45,12 @@ export class WasmCrypto {
 
   /**
    * Verifies a batch encoded by signature-batch-codec.ts; returns one byte per item (1 valid).
-   * The batch equation is randomized with fresh coefficients per call.
+   * The batch equation is randomized with fresh coefficients per call. A buffer whose lengths do
+   * not add up throws BadSignatureBatchError.
    */
   verifyEncodedBatch(encoded: Uint8Array): Uint8Array {
-    const count = new DataView(encoded.buffer, encoded.byteOffset, 4).getUint32(0, true);
+    // Validate the layout first: WASM trusts every offset it is given.
+    const { count } = decodeSignatureBatch(encoded);
     const randAt = alignUp(encoded.length);
     const outAt = randAt + 16 * count;
     const at = this.reserve(outAt + count);
