@@ -1,17 +1,17 @@
 import type { SignatureItem } from '../crypto/signature-verifier.js';
 
 /**
- * Largest batch sent to a worker. Batch verification's cost per signature falls with the batch
- * (the doublings of the multi-scalar multiplication are shared): measured here, 64 items cost
- * about half of 64 single verifications, and 128 only a few percent less than 64 while doubling
- * the latency of every signature in it. 64 also keeps one batch's transfer buffer small.
+ * Largest batch sent to a worker. Measured in-process on this machine (µs per signature): single
+ * 66.8; batches of 4: 43.9, 8: 37.1, 16: 34.3, 32: 32.9, 64: 32.3, 128: 31.5. The curve is flat
+ * past 32; 64 also halves the per-task cost of the thread hop (message, transfer, wake-up)
+ * against 32, while 128 would double every signature's wait for 2 % less work.
  */
 export const MAX_BATCH_SIZE = 64;
 
 /**
- * Longest a signature waits for companions while every worker is busy. A 64-batch takes about
- * 2 ms of worker time, so waiting up to 2 ms adds at most one batch time of latency; when a worker
- * is idle the batcher does not wait at all.
+ * Longest a signature waits for companions while every worker is busy: about one 64-batch of
+ * worker time (64 × 32 µs ≈ 2 ms), so waiting adds at most one batch time of latency. When a
+ * worker is idle the batcher does not wait at all.
  */
 export const MAX_BATCH_WAIT_MS = 2;
 
