@@ -1,0 +1,185 @@
+import type { ChainParams } from '../params/chain-params.js';
+import { tierOfCollateral } from '../params/networks.js';
+import { type Block, decodeBlock } from '../protocol/block.js';
+import { NO_COLLATERAL, type Transaction } from '../protocol/transaction.js';
+import { outpointKey } from '../protocol/tx-codec.js';
+import type { ChainTip } from './chain-tip.js';
+import { type ChainDatabases, read, u32Bytes } from './databases.js';
+import { StoreWriteError } from './errors.js';
+import {
+  decodeMasternodeRecord,
+  encodeMasternodeRecord,
+  type MasternodeRecord,
+} from './masternode-record.js';
+import {
+  decodeUndoRecord,
+  encodeUndoRecord,
+  type PriorCollateral,
+  type PriorMasternode,
+  type SpentUtxo,
+} from './undo-record.js';
+import { decodeUtxoEntry, encodeUtxoEntry } from './utxo-entry.js';
+
+/*
+ * The writes of applying and reverting one block. Both functions run INSIDE one synchronous LMDB
+ * write transaction opened by ChainStore: they read through that transaction (so a block may spend
+ * an output an earlier transaction of the same block created) and any throw aborts the whole
+ * transaction, so a refused block leaves nothing behind.
+ */
+
+/** A transaction without inputs is a coinbase above genesis; at height 0 it is an allocation. */
+export function isCoinbaseAt(tx: Transaction, height: number): boolean {
+  return tx.inputs.length === 0 && height > 0;
+}
+
+/**
+ * Writes every effect of `block` (already validated by the caller) on top of `previousTip`
+ * (null for genesis) and returns the new tip.
+ */
+export function writeBlockEffects(
+  dbs: ChainDatabases,
+  params: ChainParams,
+  block: Block,
+  blockBytes: Uint8Array,
+  hash: Uint8Array,
+  previousTip: ChainTip | null,
+): ChainTip {
+  const height = block.header.height;
+  const heightBytes = u32Bytes(height);
+  const spent: SpentUtxo[] = [];
+  const masternodes: PriorMasternode[] = [];
+  const collateral: PriorCollateral[] = [];
+
+  const setMasternode = (record: MasternodeRecord, prior: MasternodeRecord | null): void => {
+    masternodes.push({ nodePubkey: record.nodePubkey, prior });
+    dbs.masternodes.putSync(record.nodePubkey, encodeMasternodeRecord(record));
+  };
+  const setCollateralOwner = (key: Uint8Array, owner: Uint8Array | null): void => {
+    const prior = read(dbs.collateral, key);
+    collateral.push({ key, prior: prior === undefined ? null : new Uint8Array(prior) });
+    if (owner === null) dbs.collateral.removeSync(key);
+    else dbs.collateral.putSync(key, owner);
+  };
+
+  for (const { tx, txid } of block.txs) {
+    for (const input of tx.inputs) {
+      const key = outpointKey(input);
+      const raw = read(dbs.utxo, key);
+      if (raw === undefined)
+        throw new StoreWriteError(
+          'MISSING_UTXO',
+          `block ${height} spends an output the store does not hold`,
+          {
+            height,
+            vout: input.vout,
+          },
+        );
+      spent.push({ key, entry: decodeUtxoEntry(raw) });
+      dbs.utxo.removeSync(key);
+    }
+    const coinbase = isCoinbaseAt(tx, height);
+    for (let vout = 0; vout < tx.outputs.length; vout++) {
+      const { value, address } = tx.outputs[vout]!;
+      dbs.utxo.putSync(outpointKey({ txid, vout }), encodeUtxoEntry({ value, address, height, coinbase }));
+    }
+    dbs.txIndex.putSync(txid, heightBytes);
+    // Only transactions with inputs ever sit in the finalized pool.
+    if (tx.inputs.length > 0) dbs.finalized.removeSync(txid);
+
+    const p = tx.payload;
+    if (p?.kind === 'register') {
+      let tier = 0;
+      let collateralOutpoint = null;
+      if (p.collateralVout !== NO_COLLATERAL) {
+        const out = tx.outputs[p.collateralVout];
+        if (!out)
+          throw new StoreWriteError(
+            'BAD_COLLATERAL_VOUT',
+            `collateral vout ${p.collateralVout} does not exist`,
+            {
+              height,
+            },
+          );
+        tier = params.tiers.indexOf(tierOfCollateral(params, out.value));
+        collateralOutpoint = { txid, vout: p.collateralVout };
+      }
+      const priorRaw = read(dbs.masternodes, p.nodePubkey);
+      const record: MasternodeRecord = {
+        nodePubkey: p.nodePubkey,
+        tier,
+        collateral: collateralOutpoint,
+        rewardAddress: p.rewardAddress,
+        registeredHeight: height,
+        deregisteredHeight: null,
+      };
+      setMasternode(record, priorRaw === undefined ? null : decodeMasternodeRecord(priorRaw));
+      if (collateralOutpoint) setCollateralOwner(outpointKey(collateralOutpoint), p.nodePubkey);
+    } else if (p?.kind === 'deregister') {
+      const priorRaw = read(dbs.masternodes, p.nodePubkey);
+      if (priorRaw === undefined)
+        throw new StoreWriteError('UNKNOWN_MASTERNODE', `block ${height} deregisters an unknown node`, {
+          height,
+        });
+      const prior = decodeMasternodeRecord(priorRaw);
+      setMasternode({ ...prior, deregisteredHeight: height }, prior);
+      if (prior.collateral) setCollateralOwner(outpointKey(prior.collateral), null);
+    }
+  }
+
+  if (previousTip !== null) {
+    dbs.undo.putSync(height, encodeUndoRecord({ previousTip, spent, masternodes, collateral }));
+  }
+  dbs.blocks.putSync(height, blockBytes);
+  dbs.blockIndex.putSync(hash, heightBytes);
+  return { height, hash, slot: block.header.slot };
+}
+
+/**
+ * Undoes the tip block from its undo record and returns it with the tip before it. Spends and
+ * creations are undone in reverse order, so outputs created and spent inside the block come out right.
+ */
+export function writeRevertEffects(
+  dbs: ChainDatabases,
+  params: ChainParams,
+  tip: ChainTip,
+): { block: Block; previousTip: ChainTip } {
+  const height = tip.height;
+  if (height === 0) throw new StoreWriteError('REVERT_GENESIS', 'the genesis block cannot be reverted');
+  const blockBytes = read(dbs.blocks, height);
+  const undoBytes = read(dbs.undo, height);
+  if (blockBytes === undefined || undoBytes === undefined)
+    throw new StoreWriteError('UNDO_MISSING', `no block or undo record stored for tip height ${height}`, {
+      height,
+    });
+  const block = decodeBlock(blockBytes, params.maxBlockBytes);
+  const undo = decodeUndoRecord(undoBytes);
+
+  let next = undo.spent.length;
+  for (let t = block.txs.length - 1; t >= 0; t--) {
+    const { tx, txid } = block.txs[t]!;
+    for (let vout = 0; vout < tx.outputs.length; vout++) dbs.utxo.removeSync(outpointKey({ txid, vout }));
+    for (let i = tx.inputs.length - 1; i >= 0; i--) {
+      const s = undo.spent[--next];
+      if (!s)
+        throw new StoreWriteError('UNDO_MISSING', `undo record of block ${height} lists too few spends`);
+      dbs.utxo.putSync(s.key, encodeUtxoEntry(s.entry));
+    }
+    dbs.txIndex.removeSync(txid);
+  }
+  for (let i = undo.masternodes.length - 1; i >= 0; i--) {
+    const m = undo.masternodes[i]!;
+    if (m.prior === null) dbs.masternodes.removeSync(m.nodePubkey);
+    else dbs.masternodes.putSync(m.nodePubkey, encodeMasternodeRecord(m.prior));
+  }
+  for (let i = undo.collateral.length - 1; i >= 0; i--) {
+    const c = undo.collateral[i]!;
+    if (c.prior === null) dbs.collateral.removeSync(c.key);
+    else dbs.collateral.putSync(c.key, c.prior);
+  }
+  // Reverted transactions stay final (DESIGN lesson 14): back to the pool for the next block.
+  for (const { tx, txid, bytes } of block.txs) if (tx.inputs.length > 0) dbs.finalized.putSync(txid, bytes);
+  dbs.blocks.removeSync(height);
+  dbs.blockIndex.removeSync(tip.hash);
+  dbs.undo.removeSync(height);
+  return { block, previousTip: undo.previousTip };
+}

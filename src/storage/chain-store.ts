@@ -1,0 +1,293 @@
+import { bytesEqual, compareBytes, toHex } from '../encoding/bytes.js';
+import type { ChainParams } from '../params/chain-params.js';
+import { type Block, decodeBlock, encodeBlock, headerHash } from '../protocol/block.js';
+import type { OutPoint } from '../protocol/transaction.js';
+import { decodeTx, type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
+import { writeBlockEffects, writeRevertEffects } from './block-effects.js';
+import { type ChainTip, encodeChainTip } from './chain-tip.js';
+import {
+  type ChainDatabases,
+  META_KEYS,
+  openDatabases,
+  read,
+  readU32Bytes,
+  SCHEMA_VERSION,
+  u32Bytes,
+} from './databases.js';
+import { StoreOpenError, StoreWriteError } from './errors.js';
+import { decodeMasternodeRecord, isActiveAt, type MasternodeRecord } from './masternode-record.js';
+import { checkNetwork, checkTipConsistent, readStoredMeta } from './store-checks.js';
+import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
+
+/** Entry counts of the named databases (LMDB keeps them; reading them costs nothing). */
+export interface StoreCounts {
+  readonly blocks: number;
+  readonly utxos: number;
+  readonly txs: number;
+  readonly finalized: number;
+  readonly masternodes: number;
+  readonly collateral: number;
+}
+
+/**
+ * The chain state on disk (DESIGN §8): blocks, UTXO set, indexes, undo records, masternode registry
+ * and the finalized-transaction pool in one LMDB environment.
+ *
+ * Mechanical by design: `applyBlock` trusts that validation passed and derives every effect from the
+ * block. Each block is applied or reverted in ONE synchronous write transaction committed with
+ * fdatasync, and the returned promise resolves only after that (plus `env.flushed`). We use
+ * lmdb-js `transactionSync`, not the async `transaction` callback: async callbacks depend on
+ * N-API thread-safe calls that never fire on some hosts (they hang here), and the synchronous form
+ * aborts cleanly on a throw, which a refused block relies on.
+ */
+export class ChainStore {
+  private closed = false;
+
+  private constructor(
+    private readonly dbs: ChainDatabases,
+    readonly params: ChainParams,
+    private currentTip: ChainTip,
+  ) {}
+
+  /**
+   * Opens the store in `dataDir`. A new directory gets `genesis` applied at height 0; an existing
+   * one must have our schema version, network and genesis hash and a consistent tip, or this
+   * rejects with a StoreOpenError (nothing is ever wiped).
+   */
+  static async open(dataDir: string, params: ChainParams, genesis: Block): Promise<ChainStore> {
+    const dbs = openDatabases(dataDir);
+    try {
+      const genesisHash = headerHash(genesis.header);
+      let tip: ChainTip;
+      if (read(dbs.meta, META_KEYS.schema) === undefined) {
+        tip = createStore(dbs, params, genesis, genesisHash);
+      } else {
+        const meta = readStoredMeta(dbs);
+        checkNetwork(meta, params);
+        if (!bytesEqual(meta.genesisHash, genesisHash))
+          throw new StoreOpenError(
+            'GENESIS_MISMATCH',
+            `the data directory's genesis is ${toHex(meta.genesisHash)}, expected ${toHex(genesisHash)}`,
+            { found: toHex(meta.genesisHash), expected: toHex(genesisHash) },
+          );
+        checkTipConsistent(dbs, params, meta.tip);
+        tip = meta.tip;
+      }
+      await dbs.env.flushed;
+      return new ChainStore(dbs, params, tip);
+    } catch (err) {
+      await dbs.env.close();
+      throw err;
+    }
+  }
+
+  tip(): ChainTip {
+    return this.currentTip;
+  }
+
+  /** Applies the next block (height tip+1, prevHash = tip hash); resolves once durable. */
+  async applyBlock(block: Block): Promise<ChainTip> {
+    this.assertOpen();
+    const { height, prevHash } = block.header;
+    const tip = this.currentTip;
+    if (height !== tip.height + 1 || !bytesEqual(prevHash, tip.hash))
+      throw new StoreWriteError(
+        'NOT_NEXT_BLOCK',
+        `block at height ${height} does not extend tip ${tip.height} ${toHex(tip.hash)}`,
+        { height, tipHeight: tip.height },
+      );
+    const bytes = encodeBlock(block);
+    const hash = headerHash(block.header);
+    const next = this.dbs.env.transactionSync(() => {
+      const t = writeBlockEffects(this.dbs, this.params, block, bytes, hash, tip);
+      this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(t));
+      return t;
+    });
+    await this.dbs.env.flushed;
+    this.currentTip = next;
+    return next;
+  }
+
+  /** Reverts the tip block (never genesis); its non-coinbase transactions return to the finalized pool. */
+  async revertTip(): Promise<Block> {
+    this.assertOpen();
+    const tip = this.currentTip;
+    const { block, previousTip } = this.dbs.env.transactionSync(() => {
+      const r = writeRevertEffects(this.dbs, this.params, tip);
+      this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(r.previousTip));
+      return r;
+    });
+    await this.dbs.env.flushed;
+    this.currentTip = previousTip;
+    return block;
+  }
+
+  /** Adds final transactions to the pool; resolves once durable. */
+  async putFinalized(...txs: EncodedTx[]): Promise<void> {
+    this.assertOpen();
+    this.dbs.env.transactionSync(() => {
+      for (const t of txs) this.dbs.finalized.putSync(t.txid, t.bytes);
+    });
+    await this.dbs.env.flushed;
+  }
+
+  async deleteFinalized(...txids: Uint8Array[]): Promise<void> {
+    this.assertOpen();
+    this.dbs.env.transactionSync(() => {
+      for (const id of txids) this.dbs.finalized.removeSync(id);
+    });
+    await this.dbs.env.flushed;
+  }
+
+  getFinalized(txid: Uint8Array): EncodedTx | undefined {
+    const bytes = read(this.dbs.finalized, txid);
+    return bytes === undefined ? undefined : decodeTx(bytes, this.params.maxTxBytes);
+  }
+
+  /** Up to `limit` finalized transactions in txid order, starting after `afterTxid` when given. */
+  listFinalized(limit: number, afterTxid?: Uint8Array): EncodedTx[] {
+    return this.range(this.dbs.finalized, limit, afterTxid).map(([, v]) =>
+      decodeTx(v, this.params.maxTxBytes),
+    );
+  }
+
+  getBlockBytes(height: number): Uint8Array | undefined {
+    return read(this.dbs.blocks, height);
+  }
+
+  getBlock(height: number): Block | undefined {
+    const bytes = read(this.dbs.blocks, height);
+    return bytes === undefined ? undefined : decodeBlock(bytes, this.params.maxBlockBytes);
+  }
+
+  getHeight(hash: Uint8Array): number | undefined {
+    const v = read(this.dbs.blockIndex, hash);
+    return v === undefined ? undefined : readU32Bytes(v);
+  }
+
+  getBlockByHash(hash: Uint8Array): Block | undefined {
+    const h = this.getHeight(hash);
+    return h === undefined ? undefined : this.getBlock(h);
+  }
+
+  getUtxo(outpoint: OutPoint): UtxoEntry | undefined {
+    const v = read(this.dbs.utxo, outpointKey(outpoint));
+    return v === undefined ? undefined : decodeUtxoEntry(v);
+  }
+
+  getTxHeight(txid: Uint8Array): number | undefined {
+    const v = read(this.dbs.txIndex, txid);
+    return v === undefined ? undefined : readU32Bytes(v);
+  }
+
+  getMasternode(nodePubkey: Uint8Array): MasternodeRecord | undefined {
+    const v = read(this.dbs.masternodes, nodePubkey);
+    return v === undefined ? undefined : decodeMasternodeRecord(v);
+  }
+
+  /** Node pubkey holding `outpoint` as collateral, if any. */
+  collateralOwner(outpoint: OutPoint): Uint8Array | undefined {
+    const v = read(this.dbs.collateral, outpointKey(outpoint));
+    return v === undefined ? undefined : new Uint8Array(v);
+  }
+
+  /** Masternodes active at `asOfHeight`, sorted by node pubkey; at most `limit`. */
+  activeMasternodes(asOfHeight: number, limit: number): MasternodeRecord[] {
+    const out: MasternodeRecord[] = [];
+    for (const { value } of this.dbs.masternodes.getRange({})) {
+      if (out.length >= limit) break;
+      const m = decodeMasternodeRecord(new Uint8Array(value));
+      if (isActiveAt(m, asOfHeight)) out.push(m);
+    }
+    return out;
+  }
+
+  /** Up to `limit` UTXOs in outpoint-key order, after `afterKey` (a 36-byte outpoint key) when given. */
+  utxoRange(limit: number, afterKey?: Uint8Array): Array<{ key: Uint8Array; entry: UtxoEntry }> {
+    return this.range(this.dbs.utxo, limit, afterKey).map(([key, v]) => ({ key, entry: decodeUtxoEntry(v) }));
+  }
+
+  /** Up to `limit` (txid, height) pairs in txid order. */
+  txIndexRange(limit: number, afterTxid?: Uint8Array): Array<{ txid: Uint8Array; height: number }> {
+    return this.range(this.dbs.txIndex, limit, afterTxid).map(([txid, v]) => ({
+      txid,
+      height: readU32Bytes(v),
+    }));
+  }
+
+  /** Up to `limit` registry records (active or not) in pubkey order. */
+  masternodeRange(limit: number, afterPubkey?: Uint8Array): MasternodeRecord[] {
+    return this.range(this.dbs.masternodes, limit, afterPubkey).map(([, v]) => decodeMasternodeRecord(v));
+  }
+
+  /** Up to `limit` (collateral outpoint key, owner pubkey) pairs in key order. */
+  collateralRange(limit: number, afterKey?: Uint8Array): Array<{ key: Uint8Array; owner: Uint8Array }> {
+    return this.range(this.dbs.collateral, limit, afterKey).map(([key, owner]) => ({ key, owner }));
+  }
+
+  counts(): StoreCounts {
+    const n = (db: { getStats(): unknown }): number => (db.getStats() as { entryCount: number }).entryCount;
+    return {
+      blocks: n(this.dbs.blocks),
+      utxos: n(this.dbs.utxo),
+      txs: n(this.dbs.txIndex),
+      finalized: n(this.dbs.finalized),
+      masternodes: n(this.dbs.masternodes),
+      collateral: n(this.dbs.collateral),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.dbs.env.flushed;
+    await this.dbs.env.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreWriteError('STORE_CLOSED', 'the chain store is closed');
+  }
+
+  /** Copies keys and values out, since LMDB may hand out buffers it reuses. */
+  private range(
+    db: ChainDatabases['utxo'],
+    limit: number,
+    after: Uint8Array | undefined,
+  ): Array<[Uint8Array, Uint8Array]> {
+    const out: Array<[Uint8Array, Uint8Array]> = [];
+    const options = after === undefined ? { limit } : { start: after, limit: limit + 1 };
+    for (const { key, value } of db.getRange(options)) {
+      if (after !== undefined && compareBytes(key, after) === 0) continue;
+      if (out.length >= limit) break;
+      out.push([new Uint8Array(key), new Uint8Array(value)]);
+    }
+    return out;
+  }
+}
+
+/** New environment: meta and the genesis block in one transaction, so a crash leaves it empty or whole. */
+function createStore(
+  dbs: ChainDatabases,
+  params: ChainParams,
+  genesis: Block,
+  genesisHash: Uint8Array,
+): ChainTip {
+  if ((dbs.blocks.getStats() as { entryCount: number }).entryCount > 0)
+    throw new StoreOpenError('META_MISSING', 'the data directory holds blocks but no schema version');
+  if (genesis.header.height !== 0 || genesis.header.chainId !== params.chainId)
+    throw new StoreOpenError(
+      'BAD_GENESIS',
+      `genesis must have height 0 and chain id ${params.chainId}, got height ${genesis.header.height} ` +
+        `and chain id ${genesis.header.chainId}`,
+    );
+  const bytes = encodeBlock(genesis);
+  return dbs.env.transactionSync(() => {
+    dbs.meta.putSync(META_KEYS.schema, u32Bytes(SCHEMA_VERSION));
+    dbs.meta.putSync(META_KEYS.network, new TextEncoder().encode(params.network));
+    dbs.meta.putSync(META_KEYS.chainId, u32Bytes(params.chainId));
+    dbs.meta.putSync(META_KEYS.genesis, genesisHash);
+    const tip = writeBlockEffects(dbs, params, genesis, bytes, genesisHash, null);
+    dbs.meta.putSync(META_KEYS.tip, encodeChainTip(tip));
+    return tip;
+  });
+}

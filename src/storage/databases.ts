@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Database, open, type RootDatabase } from 'lmdb';
+
+/** Bump on any change to a key or value layout below; `open` refuses other versions. */
+export const SCHEMA_VERSION = 1;
+
+/** The environment file inside the data directory (lmdb-js adds `<name>-lock` beside it). */
+export const ENV_FILE = 'chain.mdb';
+
+export type BinaryDb<K extends number | Uint8Array> = Database<Uint8Array, K>;
+
+/**
+ * The named databases of the one LMDB environment (layouts in docs/architecture.md § Storage).
+ * Every value is raw bytes in a layout of our own; integer keys use LMDB's native u32 keys so
+ * blocks iterate in height order, byte keys compare lexicographically.
+ */
+export interface ChainDatabases {
+  readonly env: RootDatabase;
+  /** height u32 → encodeBlock bytes */
+  readonly blocks: BinaryDb<number>;
+  /** header hash 32 B → height u32 LE */
+  readonly blockIndex: BinaryDb<Uint8Array>;
+  /** outpoint key 36 B → UtxoEntry (33 B) */
+  readonly utxo: BinaryDb<Uint8Array>;
+  /** txid 32 B → height u32 LE */
+  readonly txIndex: BinaryDb<Uint8Array>;
+  /** txid 32 B → serialized transaction (final, not yet in a block) */
+  readonly finalized: BinaryDb<Uint8Array>;
+  /** height u32 → UndoRecord */
+  readonly undo: BinaryDb<number>;
+  /** node pubkey 32 B → MasternodeRecord */
+  readonly masternodes: BinaryDb<Uint8Array>;
+  /** collateral outpoint key 36 B → node pubkey 32 B */
+  readonly collateral: BinaryDb<Uint8Array>;
+  /** ASCII name → value (see META_KEYS) */
+  readonly meta: Database<Uint8Array, string>;
+}
+
+export const META_KEYS = Object.freeze({
+  schema: 'schema',
+  network: 'network',
+  chainId: 'chainId',
+  genesis: 'genesis',
+  tip: 'tip',
+});
+
+/**
+ * Opens (creating when `create`) the environment. Sync commits stay on: every commit this module
+ * makes is a synchronous, fdatasync'ed transaction (see chain-store.ts for why not async ones).
+ */
+export function openDatabases(dataDir: string, opts: { readOnly?: boolean } = {}): ChainDatabases {
+  if (!opts.readOnly) mkdirSync(dataDir, { recursive: true });
+  const env = open<Uint8Array, string>({
+    path: join(dataDir, ENV_FILE),
+    maxDbs: 12,
+    encoding: 'binary',
+    ...(opts.readOnly ? { readOnly: true } : {}),
+  });
+  const bytesKeyed = (name: string): BinaryDb<Uint8Array> =>
+    env.openDB<Uint8Array, Uint8Array>({ name, keyEncoding: 'binary', encoding: 'binary' });
+  const heightKeyed = (name: string): BinaryDb<number> =>
+    env.openDB<Uint8Array, number>({ name, keyEncoding: 'uint32', encoding: 'binary' });
+  return {
+    env,
+    blocks: heightKeyed('blocks'),
+    blockIndex: bytesKeyed('blockIndex'),
+    utxo: bytesKeyed('utxo'),
+    txIndex: bytesKeyed('txIndex'),
+    finalized: bytesKeyed('finalized'),
+    undo: heightKeyed('undo'),
+    masternodes: bytesKeyed('masternodes'),
+    collateral: bytesKeyed('collateral'),
+    meta: env.openDB<Uint8Array, string>({ name: 'meta', encoding: 'binary' }),
+  };
+}
+
+/** u32 little-endian, the value layout of blockIndex, txIndex and meta.schema/chainId. */
+export function u32Bytes(v: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, v, true);
+  return out;
+}
+
+export function readU32Bytes(b: Uint8Array): number {
+  if (b.length !== 4) throw new RangeError(`expected a 4-byte u32, got ${b.length} bytes`);
+  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+}
+
+/**
+ * A get that returns a plain Uint8Array copy. lmdb-js returns Node Buffers, whose `slice` makes
+ * views rather than copies, and our decoders slice; copying once here keeps decoded objects from
+ * aliasing LMDB-owned memory and makes them compare equal to Uint8Arrays.
+ */
+export function read<K extends number | string | Uint8Array>(
+  db: { get(key: K): Uint8Array | undefined },
+  key: K,
+): Uint8Array | undefined {
+  const v = db.get(key);
+  return v === undefined ? undefined : new Uint8Array(v);
+}

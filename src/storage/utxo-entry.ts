@@ -1,0 +1,46 @@
+import { ByteReader } from '../encoding/byte-reader.js';
+import { ByteWriter } from '../encoding/byte-writer.js';
+import { ADDRESS_PAYLOAD_BYTES } from '../protocol/transaction.js';
+
+/** An unspent output as the store keeps it (value under the 36-byte outpoint key). */
+export interface UtxoEntry {
+  /** sat */
+  readonly value: bigint;
+  /** 20-byte address payload. */
+  readonly address: Uint8Array;
+  /** Height of the block that created it. */
+  readonly height: number;
+  /** Created by a coinbase (subject to coinbase maturity); genesis allocations are not. */
+  readonly coinbase: boolean;
+}
+
+/** value u64 LE ‖ address 20 B ‖ height u32 LE ‖ flags u8 (bit 0 = coinbase): 33 bytes. */
+export const UTXO_ENTRY_BYTES = 8 + ADDRESS_PAYLOAD_BYTES + 4 + 1;
+
+export function writeUtxoEntry(w: ByteWriter, e: UtxoEntry): ByteWriter {
+  return w
+    .u64(e.value)
+    .fixed(e.address, ADDRESS_PAYLOAD_BYTES)
+    .u32(e.height)
+    .u8(e.coinbase ? 1 : 0);
+}
+
+export function encodeUtxoEntry(e: UtxoEntry): Uint8Array {
+  return writeUtxoEntry(new ByteWriter(UTXO_ENTRY_BYTES), e).finish();
+}
+
+export function readUtxoEntry(r: ByteReader): UtxoEntry {
+  const value = r.u64('utxo value');
+  const address = r.fixed(ADDRESS_PAYLOAD_BYTES, 'utxo address');
+  const height = r.u32('utxo height');
+  const flags = r.u8('utxo flags');
+  return { value, address, height, coinbase: (flags & 1) === 1 };
+}
+
+/** Throws DecodeError on a malformed or over-long value. */
+export function decodeUtxoEntry(bytes: Uint8Array): UtxoEntry {
+  const r = new ByteReader(bytes);
+  const e = readUtxoEntry(r);
+  r.done('utxo entry');
+  return e;
+}

@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { bytesEqual } from '../../../src/encoding/bytes.js';
+import { DEVNET, TESTNET } from '../../../src/params/networks.js';
+import { headerHash } from '../../../src/protocol/block.js';
+import { outpointKey } from '../../../src/protocol/tx-codec.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
+import { StoreWriteError } from '../../../src/storage/errors.js';
+import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
+import { expectStoreMatches, ReplayModel } from './replay-model.js';
+import { tempDir } from './temp-dir.js';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function freshStore(seed = 1, allocations = 50) {
+  const { dir, cleanup } = tempDir('store');
+  const chain = SyntheticChain.create(DEVNET, seed, allocations);
+  const genesis = chain.genesis();
+  const store = await ChainStore.open(dir, DEVNET, genesis);
+  cleanups.push(cleanup, () => store.close());
+  return { dir, chain, genesis, store };
+}
+
+describe('ChainStore: genesis and applyBlock', () => {
+  it('applies genesis at height 0 on a new directory; allocations are spendable, not coinbase', async () => {
+    const { store, genesis } = await freshStore(1, 250);
+    expect(store.tip()).toEqual({ height: 0, hash: headerHash(genesis.header), slot: 0 });
+    expect(store.counts()).toMatchObject({ blocks: 1, utxos: 250, txs: 3, finalized: 0, masternodes: 0 });
+    const first = genesis.txs[0]!;
+    const entry = store.getUtxo({ txid: first.txid, vout: 7 })!;
+    expect(entry).toEqual({
+      value: 10n ** 15n,
+      address: first.tx.outputs[7]!.address,
+      height: 0,
+      coinbase: false,
+    });
+    expect(store.getTxHeight(first.txid)).toBe(0);
+    expect(store.getUtxo({ txid: first.txid, vout: 100 })).toBeUndefined();
+  });
+
+  it('tracks UTXOs, tx index, registry and collateral index exactly like a replay, block by block', async () => {
+    const { store, chain, genesis } = await freshStore(2, 120);
+    const model = ReplayModel.of(DEVNET, [genesis]);
+    for (let i = 0; i < 15; i++) {
+      const block = chain.nextBlock({ spends: 20, registrations: 3, deregistrations: i > 2 ? 2 : 0 });
+      const tip = await store.applyBlock(block);
+      model.apply(block);
+      expect(tip).toEqual({ height: i + 1, hash: headerHash(block.header), slot: i + 1 });
+      expectStoreMatches(store, model);
+    }
+    // Deregistrations actually happened, with and without collateral, so the test means something.
+    const records = store.masternodeRange(1000);
+    expect(records.filter((m) => m.deregisteredHeight !== null).length).toBeGreaterThan(5);
+    expect(records.some((m) => m.collateral !== null && m.tier > 0)).toBe(true);
+    expect(records.some((m) => m.collateral === null && m.tier === 0)).toBe(true);
+  });
+
+  it('marks coinbase outputs above genesis as coinbase and indexes blocks by hash', async () => {
+    const { store, chain } = await freshStore();
+    const block = chain.nextBlock({ spends: 3 });
+    await store.applyBlock(block);
+    const cb = block.txs[0]!;
+    expect(store.getUtxo({ txid: cb.txid, vout: 0 })).toMatchObject({ coinbase: true, height: 1 });
+    const spend = block.txs[1]!;
+    expect(store.getUtxo({ txid: spend.txid, vout: 1 })).toMatchObject({ coinbase: false, height: 1 });
+    expect(store.getUtxo(spend.tx.inputs[0]!)).toBeUndefined();
+    expect(store.getHeight(headerHash(block.header))).toBe(1);
+    const again = store.getBlockByHash(headerHash(block.header))!;
+    expect(bytesEqual(headerHash(again.header), headerHash(block.header))).toBe(true);
+    expect(again.txs.map((t) => t.txid)).toEqual(block.txs.map((t) => t.txid));
+  });
+
+  it('answers activeMasternodes by height, sorted by pubkey and bounded by limit', async () => {
+    const { store, chain } = await freshStore(3, 100);
+    for (let i = 0; i < 6; i++) await store.applyBlock(chain.nextBlock({ spends: 1, registrations: 4 }));
+    await store.applyBlock(chain.nextBlock({ spends: 1, deregistrations: 3 }));
+    const all = store.masternodeRange(100);
+    expect(all).toHaveLength(24);
+    for (const h of [0, 1, 3, 6, 7]) {
+      const active = store.activeMasternodes(h, 100);
+      const expected = all.filter(
+        (m) => m.registeredHeight <= h && (m.deregisteredHeight === null || m.deregisteredHeight > h),
+      );
+      expect(active).toEqual(expected);
+      for (let i = 1; i < active.length; i++)
+        expect(Buffer.compare(active[i - 1]!.nodePubkey, active[i]!.nodePubkey)).toBeLessThan(0);
+    }
+    expect(store.activeMasternodes(7, 100)).toHaveLength(21);
+    expect(store.activeMasternodes(7, 5)).toHaveLength(5);
+    const withCollateral = all.find((m) => m.collateral !== null && m.deregisteredHeight === null)!;
+    expect(store.collateralOwner(withCollateral.collateral!)).toEqual(withCollateral.nodePubkey);
+  });
+
+  it('refuses a block that does not extend the tip, and one spending a missing output, changing nothing', async () => {
+    const { store, chain, genesis } = await freshStore();
+    const b1 = chain.nextBlock({ spends: 5 });
+    const b2 = chain.nextBlock({ spends: 5 });
+    await expect(store.applyBlock(b2)).rejects.toMatchObject({ code: 'NOT_NEXT_BLOCK' });
+    await store.applyBlock(b1);
+    await expect(store.applyBlock(b1)).rejects.toBeInstanceOf(StoreWriteError);
+    // b2 with one input pointing at an output nobody created: must abort the whole transaction.
+    const bad = structuredClone(b2);
+    const victim = bad.txs[3]!;
+    (victim.tx.inputs as { txid: Uint8Array; vout: number }[])[0] = {
+      txid: new Uint8Array(32).fill(9),
+      vout: 0,
+    };
+    const before = store.counts();
+    await expect(store.applyBlock(bad)).rejects.toMatchObject({ code: 'MISSING_UTXO' });
+    expect(store.counts()).toEqual(before);
+    expect(store.tip().height).toBe(1);
+    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1]));
+    await store.applyBlock(b2);
+    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1, b2]));
+  });
+});
+
+describe('ChainStore: finalized pool and revertTip', () => {
+  it('keeps finalized txs durably, lists them in txid order with a limit, and drops them when included', async () => {
+    const { store, chain, dir, genesis } = await freshStore();
+    const block = chain.nextBlock({ spends: 6 });
+    const txs = block.txs.slice(1);
+    await store.putFinalized(...txs);
+    expect(store.counts().finalized).toBe(6);
+    const sortedIds = txs.map((t) => Buffer.from(t.txid)).sort(Buffer.compare);
+    expect(store.listFinalized(4).map((t) => Buffer.from(t.txid))).toEqual(sortedIds.slice(0, 4));
+    expect(store.listFinalized(10, sortedIds[3]).map((t) => Buffer.from(t.txid))).toEqual(sortedIds.slice(4));
+    expect(store.getFinalized(txs[2]!.txid)!.bytes).toEqual(txs[2]!.bytes);
+    await store.deleteFinalized(txs[0]!.txid);
+    expect(store.getFinalized(txs[0]!.txid)).toBeUndefined();
+    await store.close();
+    const reopened = await ChainStore.open(dir, DEVNET, genesis);
+    cleanups.push(() => reopened.close());
+    expect(reopened.counts().finalized).toBe(5);
+    await reopened.applyBlock(block);
+    expect(reopened.counts().finalized).toBe(0);
+  });
+
+  it('reverts the tip exactly, returns its txs (not the coinbase) to the finalized pool, and refuses genesis', async () => {
+    const { store, chain, genesis } = await freshStore(4, 80);
+    const blocks = [genesis];
+    for (let i = 0; i < 4; i++) {
+      const b = chain.nextBlock({ spends: 8, registrations: 2, deregistrations: i > 0 ? 1 : 0 });
+      await store.applyBlock(b);
+      blocks.push(b);
+    }
+    const top = blocks[4]!;
+    const reverted = await store.revertTip();
+    expect(headerHash(reverted.header)).toEqual(headerHash(top.header));
+    expect(store.tip()).toEqual({ height: 3, hash: headerHash(blocks[3]!.header), slot: 3 });
+    expectStoreMatches(store, ReplayModel.of(DEVNET, blocks.slice(0, 4)));
+    expect(store.getBlock(4)).toBeUndefined();
+    expect(store.getHeight(headerHash(top.header))).toBeUndefined();
+    expect(store.counts().finalized).toBe(top.txs.length - 1);
+    expect(store.getFinalized(top.txs[0]!.txid)).toBeUndefined();
+    for (let h = 3; h >= 1; h--) await store.revertTip();
+    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis]));
+    await expect(store.revertTip()).rejects.toMatchObject({ code: 'REVERT_GENESIS' });
+    expect(store.counts().masternodes).toBe(0);
+  });
+
+  it('reopens at the same tip; refuses another network or another genesis', async () => {
+    const { store, chain, dir, genesis } = await freshStore();
+    await store.applyBlock(chain.nextBlock({ spends: 2 }));
+    const tip = store.tip();
+    await store.close();
+    await expect(ChainStore.open(dir, TESTNET, genesis)).rejects.toMatchObject({ code: 'NETWORK_MISMATCH' });
+    const other = SyntheticChain.create(DEVNET, 999, 10).genesis();
+    await expect(ChainStore.open(dir, DEVNET, other)).rejects.toMatchObject({ code: 'GENESIS_MISMATCH' });
+    const again = await ChainStore.open(dir, DEVNET, genesis);
+    cleanups.push(() => again.close());
+    expect(again.tip()).toEqual(tip);
+  });
+});
+
+describe('outpoint keys', () => {
+  it('are what the store indexes UTXOs by', async () => {
+    const { store, genesis } = await freshStore(5, 3);
+    const rows = store.utxoRange(10);
+    const g = genesis.txs[0]!;
+    expect(rows.map((r) => r.key)).toEqual([0, 1, 2].map((vout) => outpointKey({ txid: g.txid, vout })));
+  });
+});

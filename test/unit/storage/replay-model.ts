@@ -1,0 +1,173 @@
+import { expect } from 'vitest';
+import { toHex } from '../../../src/encoding/bytes.js';
+import type { ChainParams } from '../../../src/params/chain-params.js';
+import type { Block } from '../../../src/protocol/block.js';
+import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
+import type { ChainStore } from '../../../src/storage/chain-store.js';
+
+/*
+ * Test oracle: an in-memory replay of blocks from genesis, written separately from the store's code
+ * (hex-keyed Maps, no LMDB, no undo records), so the store can be checked against it.
+ */
+
+interface ModelUtxo {
+  value: bigint;
+  address: string;
+  height: number;
+  coinbase: boolean;
+}
+
+interface ModelNode {
+  tier: number;
+  collateral: string | null;
+  rewardAddress: string;
+  registeredHeight: number;
+  deregisteredHeight: number | null;
+}
+
+const opKey = (txidHex: string, vout: number): string => `${txidHex}:${vout.toString().padStart(10, '0')}`;
+
+/** The state both the model and the store snapshot expose, in comparable form. */
+export interface ChainSnapshot {
+  readonly utxos: Map<string, ModelUtxo>;
+  readonly txs: Map<string, number>;
+  readonly nodes: Map<string, ModelNode>;
+  readonly collateral: Map<string, string>;
+}
+
+export class ReplayModel implements ChainSnapshot {
+  readonly utxos = new Map<string, ModelUtxo>();
+  readonly txs = new Map<string, number>();
+  readonly nodes = new Map<string, ModelNode>();
+  readonly collateral = new Map<string, string>();
+
+  constructor(private readonly params: ChainParams) {}
+
+  static of(params: ChainParams, blocks: readonly Block[]): ReplayModel {
+    const m = new ReplayModel(params);
+    for (const b of blocks) m.apply(b);
+    return m;
+  }
+
+  apply(block: Block): void {
+    const h = block.header.height;
+    for (const { tx, txid } of block.txs) {
+      const id = toHex(txid);
+      for (const i of tx.inputs) {
+        const k = opKey(toHex(i.txid), i.vout);
+        if (!this.utxos.delete(k)) throw new Error(`model: block ${h} spends missing ${k}`);
+      }
+      tx.outputs.forEach((o, vout) => {
+        this.utxos.set(opKey(id, vout), {
+          value: o.value,
+          address: toHex(o.address),
+          height: h,
+          coinbase: tx.inputs.length === 0 && h !== 0,
+        });
+      });
+      this.txs.set(id, h);
+      const p = tx.payload;
+      if (p?.kind === 'register') {
+        let tier = 0;
+        let collateral: string | null = null;
+        if (p.collateralVout !== NO_COLLATERAL) {
+          const value = tx.outputs[p.collateralVout]!.value;
+          this.params.tiers.forEach((t, i) => {
+            if (value >= t.collateral) tier = i;
+          });
+          collateral = opKey(id, p.collateralVout);
+          this.collateral.set(collateral, toHex(p.nodePubkey));
+        }
+        this.nodes.set(toHex(p.nodePubkey), {
+          tier,
+          collateral,
+          rewardAddress: toHex(p.rewardAddress),
+          registeredHeight: h,
+          deregisteredHeight: null,
+        });
+      } else if (p?.kind === 'deregister') {
+        const node = this.nodes.get(toHex(p.nodePubkey));
+        if (!node) throw new Error('model: deregistering an unknown node');
+        node.deregisteredHeight = h;
+        if (node.collateral) this.collateral.delete(node.collateral);
+      }
+    }
+  }
+}
+
+const sorted = <V>(m: Map<string, V>): Array<[string, V]> =>
+  [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+
+const PAGE = 500;
+
+/** Reads every row of a paged range read (small pages, so paging itself is exercised). */
+function pageAll<T>(fetch: (after: Uint8Array | undefined) => T[], keyOf: (row: T) => Uint8Array): T[] {
+  const out: T[] = [];
+  let after: Uint8Array | undefined;
+  for (;;) {
+    const rows = fetch(after);
+    if (rows.length === 0) return out;
+    out.push(...rows);
+    after = keyOf(rows[rows.length - 1]!);
+  }
+}
+
+function keyOfOutpoint(key: Uint8Array): string {
+  return opKey(toHex(key.subarray(0, 32)), new DataView(key.buffer, key.byteOffset).getUint32(32, false));
+}
+
+/** Reads the store's whole UTXO set, tx index and registry through its paged range reads. */
+export function snapshotStore(store: ChainStore): ChainSnapshot {
+  const utxos = new Map<string, ModelUtxo>();
+  const txs = new Map<string, number>();
+  const nodes = new Map<string, ModelNode>();
+  const collateral = new Map<string, string>();
+  for (const { key, entry } of pageAll(
+    (after) => store.utxoRange(PAGE, after),
+    (r) => r.key,
+  ))
+    utxos.set(keyOfOutpoint(key), { ...entry, address: toHex(entry.address) });
+  for (const r of pageAll(
+    (after) => store.txIndexRange(PAGE, after),
+    (r) => r.txid,
+  ))
+    txs.set(toHex(r.txid), r.height);
+  for (const m of pageAll(
+    (after) => store.masternodeRange(PAGE, after),
+    (m) => m.nodePubkey,
+  ))
+    nodes.set(toHex(m.nodePubkey), {
+      tier: m.tier,
+      collateral: m.collateral ? opKey(toHex(m.collateral.txid), m.collateral.vout) : null,
+      rewardAddress: toHex(m.rewardAddress),
+      registeredHeight: m.registeredHeight,
+      deregisteredHeight: m.deregisteredHeight,
+    });
+  for (const { key, owner } of pageAll(
+    (after) => store.collateralRange(PAGE, after),
+    (r) => r.key,
+  ))
+    collateral.set(keyOfOutpoint(key), toHex(owner));
+  return { utxos, txs, nodes, collateral };
+}
+
+/** Asserts the store's state equals the model's, entry by entry. */
+export function expectStoreMatches(store: ChainStore, model: ChainSnapshot): void {
+  const s = snapshotStore(store);
+  expect(s.utxos.size).toBe(model.utxos.size);
+  expect(sorted(s.utxos)).toEqual(sorted(model.utxos));
+  expect(sorted(s.txs)).toEqual(sorted(model.txs));
+  expect(sorted(s.nodes)).toEqual(sorted(model.nodes));
+  expect(sorted(s.collateral)).toEqual(sorted(model.collateral));
+}
+
+/** Every stored block from genesis to the tip, in height order. */
+export function storedBlocks(store: ChainStore): Block[] {
+  const out: Block[] = [];
+  for (let h = 0; h <= store.tip().height; h++) {
+    const b = store.getBlock(h);
+    if (!b) throw new Error(`no stored block at height ${h} (tip ${store.tip().height})`);
+    out.push(b);
+  }
+  return out;
+}
