@@ -4,6 +4,8 @@
  */
 import { WasmCrypto } from './wasm-crypto.js';
 
+// VDF beacon (issue 4): inline evaluate / prove / verify; the pool has the same three methods.
+export { type VdfOutput, vdfEvaluate, vdfProve, vdfVerify } from '../vdf/vdf.js';
 export { CryptoPool, type CryptoPoolOptions, createCryptoPool } from '../workers/crypto-pool.js';
 export { MAX_BATCH_SIZE, MAX_BATCH_WAIT_MS } from '../workers/signature-batcher.js';
 export { NobleVerifier } from './noble-verifier.js';
