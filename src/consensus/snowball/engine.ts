@@ -23,6 +23,13 @@ export interface Decided {
 const PROCESSING = 0;
 const ACCEPTED = 1;
 const REJECTED = 2;
+/** Decided and dropped by `forget`: the txid is unknown again, the handle is never reused. */
+const FORGOTTEN = 3;
+const NO_SETS: number[] = [];
+const NO_TXID = new Uint8Array(0);
+/** Stands in for a dropped conflict set; nothing reaches it (its members are all forgotten). */
+const RETIRED = new ConflictSet(1, -1);
+RETIRED.finalized = true;
 
 /** DESIGN §5: one poll message carries up to 1,024 txids. */
 export const DEFAULT_MAX_ITEMS_PER_POLL = 1_024;
@@ -52,6 +59,7 @@ export class SnowballEngine {
 
   private readonly setByKey = new Map<string, number>();
   private readonly sets: ConflictSet[] = [];
+  private readonly setKey: string[] = [];
   private readonly setStamp: number[] = [];
   private readonly setChoice: number[] = [];
   private readonly touched: number[] = [];
@@ -128,6 +136,7 @@ export class SnowballEngine {
       if (s === undefined) {
         s = this.sets.length;
         this.setByKey.set(k, s);
+        this.setKey.push(k);
         this.sets.push(new ConflictSet(this.params.beta, handle));
         this.setStamp.push(0);
         this.setChoice.push(-1);
@@ -225,13 +234,46 @@ export class SnowballEngine {
 
   /** Newly accepted and rejected txids since the last call. */
   takeDecided(): Decided {
+    const live = (h: number) => this.status[h] !== FORGOTTEN;
     const out = {
-      accepted: this.newlyAccepted.map((h) => this.txids[h]!),
-      rejected: this.newlyRejected.map((h) => this.txids[h]!),
+      accepted: this.newlyAccepted.filter(live).map((h) => this.txids[h]!),
+      rejected: this.newlyRejected.filter(live).map((h) => this.txids[h]!),
     };
     this.newlyAccepted = [];
     this.newlyRejected = [];
     return out;
+  }
+
+  /**
+   * Drops a decided transaction so the engine does not grow without bound (call it once the ledger
+   * itself refuses every spend of its outpoints: the transaction is in a committed block, or was
+   * rejected long ago). Its txid becomes unknown (`vote` → UNKNOWN). An outpoint's conflict set is
+   * dropped with its last member, so from then on only the ledger remembers that the outpoint is
+   * spent. Handles are never reused: a poll in flight that queried it simply skips it. Returns false
+   * for an unknown or still processing txid. What stays per forgotten transaction is a few array
+   * slots (~50 bytes).
+   */
+  forget(txid: Uint8Array): boolean {
+    const key = txKey(txid);
+    const h = this.handleByKey.get(key);
+    if (h === undefined || this.status[h] === PROCESSING) return false;
+    this.handleByKey.delete(key);
+    this.status[h] = FORGOTTEN;
+    this.txids[h] = NO_TXID;
+    for (const s of this.setsOf[h]!) {
+      const set = this.sets[s]!;
+      if (set.members.every((m) => this.status[m] === FORGOTTEN)) {
+        this.setByKey.delete(this.setKey[s]!);
+        this.sets[s] = RETIRED;
+      }
+    }
+    this.setsOf[h] = NO_SETS;
+    return true;
+  }
+
+  /** Transactions the engine still knows (processing or decided, not forgotten). */
+  get knownCount(): number {
+    return this.handleByKey.size;
   }
 
   /** The Snowball state of one outpoint's conflict set (for tests, RPC and debugging). */

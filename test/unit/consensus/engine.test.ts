@@ -179,6 +179,39 @@ describe('SnowballEngine', () => {
     expect(seen[2]!.slice(2)).toEqual(seen[0]!.slice(0, 2));
   });
 
+  it('forget drops decided transactions and their conflict sets, never processing ones', () => {
+    const e = new SnowballEngine({ k: 20, alpha: 14, beta: 1 });
+    e.add(txid(1), [outpoint(9)]);
+    e.add(txid(2), [outpoint(9)]);
+    e.add(txid(3), [outpoint(3)]);
+    expect(e.forget(txid(1))).toBe(false); // processing
+    expect(e.forget(txid(7))).toBe(false); // unknown
+    const inFlight = e.startPoll(VALIDATORS)!;
+    // beta = 1: one successful poll accepts txids 1 and 3 and rejects 2.
+    const req = e.startPoll(VALIDATORS)!;
+    const yes = req.txids.map((t) => (toHex(t) === toHex(txid(2)) ? Vote.NO : Vote.YES));
+    for (const v of req.validators) if (e.recordResponse(req.requestId, v, yes)) break;
+    expect(e.statusOf(txid(2))).toBe('rejected');
+    expect(e.forget(txid(1))).toBe(true);
+    expect(e.forget(txid(1))).toBe(false);
+    expect(e.statusOf(txid(1))).toBe('unknown');
+    expect(e.vote(txid(1))).toBe(Vote.UNKNOWN);
+    expect(e.conflictSetState(outpoint(9))).toBeDefined(); // txid 2 still remembers outpoint 9
+    expect(e.forget(txid(2))).toBe(true);
+    expect(e.conflictSetState(outpoint(9))).toBeUndefined();
+    expect(e.knownCount).toBe(1);
+    // Decisions not yet taken are not reported for forgotten transactions.
+    expect(e.takeDecided().accepted.map(toHex)).toEqual([toHex(txid(3))]);
+    // A poll that was in flight still applies; it skips the forgotten items.
+    e.add(txid(4), [outpoint(4)]);
+    for (const v of inFlight.validators)
+      e.recordResponse(inFlight.requestId, v, [Vote.YES, Vote.YES, Vote.YES]);
+    expect(e.pollsInFlight).toBe(0);
+    expect(e.statusOf(txid(4))).toBe('processing');
+    // Only the ledger remembers the spend now: a new spender of outpoint 9 starts a fresh set.
+    expect(e.add(txid(5), [outpoint(9)])).toBe('processing');
+  });
+
   it('cancelled polls change nothing; bad input is a typed error', () => {
     const e = new SnowballEngine(PARAMS);
     e.add(txid(1), [outpoint(1)]);
