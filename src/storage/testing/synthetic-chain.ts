@@ -125,6 +125,12 @@ export class SyntheticChain {
     return copy;
   }
 
+  /** Advances the random stream, so this fork builds different blocks from its twin. */
+  diverge(): this {
+    this.rng.nextU32();
+    return this;
+  }
+
   /** Number of outputs the generator may still spend. */
   get spendableCount(): number {
     return this.spendables.length;

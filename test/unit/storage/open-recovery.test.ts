@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEVNET } from '../../../src/params/networks.js';
+import type { Block } from '../../../src/protocol/block.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
+import {
+  type ChainDatabases,
+  openDatabases,
+  SCHEMA_VERSION,
+  u32Bytes,
+} from '../../../src/storage/databases.js';
+import { StoreOpenError } from '../../../src/storage/errors.js';
+import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
+import { tempDir } from './temp-dir.js';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A closed store with genesis + 3 blocks, plus raw access for tampering as outside damage would. */
+async function storedChain(): Promise<{ dir: string; genesis: Block; blocks: Block[] }> {
+  const { dir, cleanup } = tempDir('recovery');
+  cleanups.push(cleanup);
+  const gen = SyntheticChain.create(DEVNET, 11, 40);
+  const genesis = gen.genesis();
+  const store = await ChainStore.open(dir, DEVNET, genesis);
+  const blocks = [genesis];
+  for (let i = 0; i < 3; i++) {
+    const b = gen.nextBlock({ spends: 4, registrations: 1 });
+    await store.applyBlock(b);
+    blocks.push(b);
+  }
+  await store.close();
+  return { dir, genesis, blocks };
+}
+
+async function tamper(dir: string, f: (dbs: ChainDatabases) => void): Promise<void> {
+  const dbs = openDatabases(dir);
+  dbs.env.transactionSync(() => f(dbs));
+  await dbs.env.close();
+}
+
+async function expectRefusal(dir: string, genesis: Block, code: string): Promise<StoreOpenError> {
+  const err = await ChainStore.open(dir, DEVNET, genesis).then(
+    () => {
+      throw new Error(`open succeeded, expected ${code}`);
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StoreOpenError);
+  expect((err as StoreOpenError).code).toBe(code);
+  return err as StoreOpenError;
+}
+
+describe('open: refusals never wipe', () => {
+  it('refuses another schema version, naming both versions, and leaves the data intact', async () => {
+    const { dir, genesis } = await storedChain();
+    await tamper(dir, (d) => d.meta.putSync('schema', u32Bytes(SCHEMA_VERSION + 6)));
+    const err = await expectRefusal(dir, genesis, 'SCHEMA_MISMATCH');
+    expect(err.message).toContain(`version ${SCHEMA_VERSION + 6}`);
+    expect(err.message).toContain(`version ${SCHEMA_VERSION}`);
+    expect(err.details).toEqual({ found: SCHEMA_VERSION + 6, expected: SCHEMA_VERSION });
+    // Nothing was wiped: restoring the version gives back the same chain.
+    await tamper(dir, (d) => d.meta.putSync('schema', u32Bytes(SCHEMA_VERSION)));
+    const store = await ChainStore.open(dir, DEVNET, genesis);
+    cleanups.push(() => store.close());
+    expect(store.tip().height).toBe(3);
+  });
+
+  it('refuses a directory that has blocks but no meta', async () => {
+    const { dir, genesis } = await storedChain();
+    await tamper(dir, (d) => d.meta.removeSync('schema'));
+    await expectRefusal(dir, genesis, 'META_MISSING');
+  });
+
+  it('refuses a genesis block that is not at height 0', async () => {
+    const { dir, cleanup } = tempDir('badgenesis');
+    cleanups.push(cleanup);
+    const gen = SyntheticChain.create(DEVNET, 1, 5);
+    gen.genesis();
+    await expectRefusal(dir, gen.nextBlock({ spends: 1 }), 'BAD_GENESIS');
+  });
+});
+
+describe('open: startup recovery checks the tip', () => {
+  it('refuses when the tip block is missing', async () => {
+    const { dir, genesis } = await storedChain();
+    await tamper(dir, (d) => d.blocks.removeSync(3));
+    await expectRefusal(dir, genesis, 'TIP_BLOCK_MISSING');
+  });
+
+  it('refuses when the block at the tip height is not the tip', async () => {
+    const { dir, genesis, blocks } = await storedChain();
+    const { encodeBlock } = await import('../../../src/protocol/block.js');
+    await tamper(dir, (d) => d.blocks.putSync(3, encodeBlock(blocks[2]!)));
+    await expectRefusal(dir, genesis, 'TIP_HASH_MISMATCH');
+  });
+
+  it('refuses when a block is stored above the tip', async () => {
+    const { dir, genesis, blocks } = await storedChain();
+    const { encodeBlock } = await import('../../../src/protocol/block.js');
+    await tamper(dir, (d) => d.blocks.putSync(4, encodeBlock(blocks[1]!)));
+    await expectRefusal(dir, genesis, 'BLOCK_ABOVE_TIP');
+  });
+
+  it('refuses when the tip has no undo record', async () => {
+    const { dir, genesis } = await storedChain();
+    await tamper(dir, (d) => d.undo.removeSync(3));
+    await expectRefusal(dir, genesis, 'UNDO_MISSING');
+  });
+});
