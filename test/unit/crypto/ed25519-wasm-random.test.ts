@@ -46,7 +46,7 @@ function flipBit(bytes: Uint8Array, rnd: SeededBytes): Uint8Array {
 /** Valid signatures and every kind of mutation, each labelled with @noble's (ZIP-215) answer. */
 function randomCases(seed: number): (SignatureItem & { expected: boolean; kind: string })[] {
   const rnd = new SeededBytes(seed);
-  const keys = Array.from({ length: 64 }, () => {
+  const keys = Array.from({ length: 1000 }, () => {
     const sk = rnd.bytes(32);
     return { sk, pk: ed25519.getPublicKey(sk) };
   });
