@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { SignatureItem } from '../../../src/crypto/signature-verifier.js';
+import { SignatureBatcher } from '../../../src/workers/signature-batcher.js';
+
+// The batcher's only dependency is the function that sends a batch; here it records the batches
+// and answers "valid" for messages whose first byte is even.
+function harness(idle: () => boolean, opts: { maxBatchSize?: number; maxWaitMs?: number } = {}) {
+  const sent: { size: number; at: number }[] = [];
+  const batcher = new SignatureBatcher(
+    async (items) => {
+      sent.push({ size: items.length, at: performance.now() });
+      if (items.some((it) => it.message[0] === 255)) throw new Error('worker failed');
+      return items.map((it) => (it.message[0] as number) % 2 === 0);
+    },
+    idle,
+    opts,
+  );
+  return { batcher, sent };
+}
+const item = (b: number): SignatureItem => ({
+  publicKey: new Uint8Array(32),
+  signature: new Uint8Array(64),
+  message: Uint8Array.of(b),
+});
+
+describe('SignatureBatcher', () => {
+  it('sends full batches at once and gives every caller its own answer', async () => {
+    const { batcher, sent } = harness(() => false, { maxBatchSize: 8, maxWaitMs: 1_000 });
+    const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.verify(item(i))));
+    expect(answers).toEqual(Array.from({ length: 16 }, (_, i) => i % 2 === 0));
+    expect(sent.map((s) => s.size)).toEqual([8, 8]);
+  });
+
+  it('with an idle worker, sends what one turn of the event loop produced without waiting', async () => {
+    const { batcher, sent } = harness(() => true, { maxBatchSize: 64, maxWaitMs: 1_000 });
+    const t0 = performance.now();
+    const answers = await Promise.all([
+      batcher.verify(item(0)),
+      batcher.verify(item(1)),
+      batcher.verify(item(2)),
+    ]);
+    expect(answers).toEqual([true, false, true]);
+    expect(sent.map((s) => s.size)).toEqual([3]);
+    expect((sent[0] as { at: number }).at - t0).toBeLessThan(500);
+  });
+
+  it('with every worker busy, holds a partial batch until the wait limit or a freed worker', async () => {
+    const { batcher, sent } = harness(() => false, { maxBatchSize: 64, maxWaitMs: 30 });
+    const t0 = performance.now();
+    const first = batcher.verify(item(0));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(sent).toHaveLength(0);
+    expect(batcher.pendingCount).toBe(1);
+    await first;
+    expect((sent[0] as { at: number }).at - t0).toBeGreaterThanOrEqual(25);
+
+    const second = batcher.verify(item(2));
+    batcher.workerFreed();
+    expect(await second).toBe(true);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('rejects every caller of a batch whose worker task failed', async () => {
+    const { batcher } = harness(() => true);
+    const results = await Promise.allSettled([batcher.verify(item(0)), batcher.verify(item(255))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+});
