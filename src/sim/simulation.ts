@@ -7,6 +7,7 @@ import { type AdversaryView, byzantineVotes } from './byzantine.js';
 import { EventQueue } from './event-queue.js';
 import { SimNetwork } from './network.js';
 import { type ResolvedOptions, resolveOptions, type SimOptions } from './scenario.js';
+import { pickByzantine, planInjections } from './setup.js';
 import { type SimResult, summarize } from './sim-result.js';
 
 /** Simulator events; `tx` values are transaction indices (conflict pair c is txs 2c and 2c+1). */
@@ -86,7 +87,7 @@ export class Simulation implements AdversaryView {
       master.fork(),
     );
     this.setupRng = master.fork();
-    const byz = new Set(o.byzantineNodes ?? this.pickByzantine());
+    const byz = new Set(o.byzantineNodes ?? pickByzantine(o.weights, o.byzantineFraction, this.setupRng));
     for (let i = 0; i < o.nodes; i++) {
       const id = `node${String(i).padStart(5, '0')}`;
       const b = byz.has(i);
@@ -121,7 +122,11 @@ export class Simulation implements AdversaryView {
       this.q.push(c.atMs, { k: 'crash', node: c.node });
       if (c.recoverAtMs !== undefined) this.q.push(c.recoverAtMs, { k: 'recover', node: c.node });
     }
-    this.scheduleInjections();
+    const honest = this.nodes.flatMap((n, i) => (n.byzantine ? [] : [i]));
+    for (const { tx, atMs, node } of planInjections(o, honest, this.setupRng)) {
+      if (this.injectedAt[tx]! < 0) this.injectedAt[tx] = atMs;
+      this.q.push(atMs, { k: 'tx', node, tx });
+    }
   }
 
   /** Runs to quiescence or maxTimeMs and summarizes. */
@@ -152,72 +157,6 @@ export class Simulation implements AdversaryView {
   }
   honestPreferring(conflict: number, member: number): number {
     return this.prefCount[2 * conflict + member]!;
-  }
-
-  /** Seeded shuffle, then nodes join the Byzantine set while their weight fits in the fraction. */
-  private pickByzantine(): number[] {
-    const o = this.o;
-    const order = Array.from({ length: o.nodes }, (_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = this.setupRng.below(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const total = o.weights.reduce((s, w) => s + w, 0);
-    const ppm = Math.round(o.byzantineFraction * 1e6);
-    const out: number[] = [];
-    let w = 0;
-    for (const i of order) {
-      const wi = o.weights[i]!;
-      if ((w + wi) * 1e6 <= ppm * total) {
-        out.push(i);
-        w += wi;
-      }
-    }
-    return out;
-  }
-
-  private honestUp(): number[] {
-    return this.nodes.flatMap((n, i) => (!n.byzantine && n.up ? [i] : []));
-  }
-
-  private scheduleInjections(): void {
-    const o = this.o;
-    const rng = this.setupRng;
-    // Transactions are handed to honest nodes that are up at that moment (a crashed node would drop them).
-    const upAt = (n: number, t: number) =>
-      !o.crashes.some(
-        (c) => c.node === n && c.atMs <= t && (c.recoverAtMs === undefined || t < c.recoverAtMs),
-      );
-    const honestAt = (t: number) => this.honestUp().filter((n) => upAt(n, t));
-    const at = (tx: number, t: number, node: number) => {
-      if (this.injectedAt[tx]! < 0) this.injectedAt[tx] = t;
-      this.q.push(t, { k: 'tx', node, tx });
-    };
-    for (let c = 0; c < o.conflicts; c++) {
-      if (o.conflictSplit !== undefined) {
-        const honest = honestAt(0);
-        const cut = Math.round(o.conflictSplit * honest.length);
-        const shuffled = [...honest];
-        for (let i = shuffled.length - 1; i > 0; i--) {
-          const j = rng.below(i + 1);
-          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-        }
-        for (let i = 0; i < shuffled.length; i++) at(2 * c + (i < cut ? 0 : 1), 0, shuffled[i]!);
-        continue;
-      }
-      const t = rng.below(o.injectWindowMs + 1);
-      const honest = honestAt(t);
-      const a = honest[rng.below(honest.length)]!;
-      let b = honest[rng.below(honest.length)]!;
-      while (honest.length > 1 && b === a) b = honest[rng.below(honest.length)]!;
-      at(2 * c, t, a);
-      at(2 * c + 1, t, b);
-    }
-    for (let i = 2 * o.conflicts; i < this.txCount; i++) {
-      const t = rng.below(o.injectWindowMs + 1);
-      const honest = honestAt(t);
-      at(i, t, honest[rng.below(honest.length)]!);
-    }
   }
 
   private send(from: number, to: number, ev: SimEvent): void {
