@@ -184,6 +184,8 @@ export class SnowballEngine {
   startPoll(sample: readonly string[], maxItems = this.maxItemsPerPoll): PollRequest | null {
     if (sample.length !== this.params.k)
       throw new SnowballError('INVALID_SAMPLE', `sample of ${sample.length} draws, k = ${this.params.k}`);
+    if (!(Number.isInteger(maxItems) && maxItems >= 1))
+      throw new SnowballError('INVALID_SAMPLE', `maxItems = ${maxItems}`);
     if (this.processing === 0) return null;
     if (this.decidedInOrder * 2 > this.order.length) this.compactOrder();
     const len = this.order.length;

@@ -221,6 +221,7 @@ describe('SnowballEngine', () => {
     expect(() => e.add(new Uint8Array(31), [outpoint(1)])).toThrow(SnowballError);
     expect(() => e.add(txid(2), [])).toThrow(SnowballError);
     expect(() => e.startPoll(VALIDATORS.slice(1))).toThrow(SnowballError);
+    expect(() => e.startPoll(VALIDATORS, 0)).toThrow(SnowballError);
     const r2 = e.startPoll(VALIDATORS)!;
     expect(() => e.recordResponse(r2.requestId, VALIDATORS[0]!, [Vote.YES, Vote.YES])).toThrow(SnowballError);
     expect(() => new SnowballEngine({ k: 20, alpha: 10, beta: 20 })).toThrow('k/2 < alpha');
