@@ -19,9 +19,9 @@ import { checkTxAgainstLedger, checkTxStructure, parseTx, requireValidSignatures
 /** What the ledger needs from persistent storage (src/storage's chain store provides it). */
 export interface CommittedChain extends LedgerView {
   tip(): { readonly height: number; readonly hash: Uint8Array; readonly slot: number };
-  activeMasternodes(asOfHeight: number): MasternodeRecord[];
+  activeMasternodes(asOfHeight: number, limit: number): MasternodeRecord[];
   /** One durable write transaction; resolves after the commit is flushed. */
-  applyBlock(block: Block): Promise<void>;
+  applyBlock(block: Block): Promise<unknown>;
   /** Undoes the tip block durably and returns it. */
   revertTip(): Promise<Block>;
   /** Durable before it resolves. */

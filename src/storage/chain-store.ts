@@ -85,6 +85,11 @@ export class ChainStore {
     return this.currentTip;
   }
 
+  /** LedgerView: validation reads the committed state through this store directly. */
+  tipHeight(): number {
+    return this.currentTip.height;
+  }
+
   /** Applies the next block (height tip+1, prevHash = tip hash); resolves once durable. */
   async applyBlock(block: Block): Promise<ChainTip> {
     this.assertOpen();

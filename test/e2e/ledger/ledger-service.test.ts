@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { assembleBlock } from '../../../src/chain/block-assembly.js';
+import { devnetMasternodes, genesisBlock } from '../../../src/chain/genesis.js';
+import { slotStartMs } from '../../../src/chain/slot-time.js';
+import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
+import { LedgerService } from '../../../src/ledger/ledger-service.js';
+import { MempoolError } from '../../../src/ledger/mempool-errors.js';
+import { TxError } from '../../../src/ledger/tx-errors.js';
+import { time } from '../../../src/params/units.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
+import { signTx } from '../../../src/wallet/tx-builder.js';
+import { fundedOutpoint, key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
+import { tempDir } from '../../unit/storage/temp-dir.js';
+
+const genesis = genesisBlock(params);
+const producer = devnetMasternodes()[0]!;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function openLedger(dir: string): Promise<{ store: ChainStore; ledger: LedgerService }> {
+  const store = await ChainStore.open(dir, params, genesis);
+  cleanups.push(() => store.close());
+  return { store, ledger: LedgerService.open(params, store, new NobleVerifier()) };
+}
+
+function nextBlock(store: ChainStore, ledger: LedgerService) {
+  const tip = store.tip();
+  const slot = tip.slot + 1;
+  const active = store.activeMasternodes(tip.height, 1_000);
+  return {
+    active,
+    block: assembleBlock({
+      params,
+      parent: tip,
+      slot,
+      timestampMs: slotStartMs(params, slot),
+      beaconY: new Uint8Array(32).fill(slot),
+      beaconProof: new Uint8Array(0),
+      rank: 0,
+      producerKey: producer.nodeKey,
+      producerRewardAddress: producer.ownerKey.addressPayload,
+      activeMasternodes: active,
+      candidates: ledger.mempool.finalized().map((etx) => ({ etx, fee: ledger.mempool.get(etx.txid)!.fee })),
+    }),
+  };
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'OK';
+  } catch (err) {
+    if (err instanceof TxError || err instanceof MempoolError) return err.code;
+    throw err;
+  }
+}
+
+describe('LedgerService over LMDB', () => {
+  it('a conflict resolves by finality, survives a restart, is packed into a block, and is undone by a reorg', async () => {
+    const { dir, cleanup } = tempDir('ledger');
+    cleanups.push(cleanup);
+    let { store, ledger } = await openLedger(dir);
+
+    const a = spendFunded(0, [pay(key(1), time(5))]);
+    const b = spendFunded(0, [pay(key(2), time(5))]);
+    const c = spendFunded(3, [pay(key(4), time(7))]);
+    expect((await ledger.submitTx(a.bytes)).conflicts).toEqual([]);
+    expect((await ledger.submitTx(b.bytes)).conflicts.map((t) => t.txid)).toEqual([a.txid]);
+    await ledger.submitTx(c.bytes);
+    expect(await code(ledger.submitTx(a.bytes))).toBe('ALREADY_KNOWN');
+
+    const { rejected } = await ledger.finalizeTx(a.txid);
+    expect(rejected.map((t) => t.txid)).toEqual([b.txid]);
+    await ledger.finalizeTx(c.txid);
+    // A child of a finalized transaction is valid at once (it spends the finalized view).
+    const child = signTx(
+      params,
+      { inputs: [{ txid: a.txid, vout: 0 }], outputs: [pay(key(5), time(5) - 20_000n)] },
+      [key(1)],
+    );
+    await ledger.submitTx(child.bytes);
+    expect(await code(ledger.submitTx(spendFunded(0, [pay(key(6), time(1))]).bytes))).toBe(
+      'CONFLICTS_FINALIZED',
+    );
+
+    // Restart: finalized transactions were persisted before finalizeTx resolved; processing ones are gone.
+    await store.close();
+    cleanups.pop();
+    ({ store, ledger } = await openLedger(dir));
+    expect(
+      ledger.mempool
+        .finalized()
+        .map((t) => t.txid)
+        .sort(Buffer.compare),
+    ).toEqual([a.txid, c.txid].sort(Buffer.compare));
+    expect(ledger.mempool.get(child.txid)).toBeUndefined();
+    expect(ledger.mempool.get(a.txid)!.fee).toBe(10_000n);
+    expect(await code(ledger.submitTx(b.bytes))).toBe('CONFLICTS_FINALIZED');
+
+    // A block packs both finalized transactions; they leave the mempool and the outputs are in LMDB.
+    const { block, active } = nextBlock(store, ledger);
+    expect(block.txs).toHaveLength(3);
+    await ledger.applyBlock(block, active);
+    expect(store.tip().height).toBe(1);
+    expect(ledger.mempool.count).toBe(0);
+    expect(store.getUtxo({ txid: a.txid, vout: 0 })?.value).toBe(time(5));
+    expect(store.getUtxo(fundedOutpoint(0))).toBeUndefined();
+    expect(store.listFinalized(10)).toEqual([]);
+
+    // Reorg: undoing the block returns its transactions to the finalized pool; they stay final.
+    await ledger.revertTip();
+    expect(store.tip().height).toBe(0);
+    expect(ledger.mempool.finalized()).toHaveLength(2);
+    expect(ledger.mempool.get(a.txid)!.fee).toBe(10_000n);
+    expect(store.listFinalized(10)).toHaveLength(2);
+    expect(await code(ledger.submitTx(b.bytes))).toBe('CONFLICTS_FINALIZED');
+  });
+
+  it('refuses an invalid block without touching the store', async () => {
+    const { dir, cleanup } = tempDir('ledger-bad');
+    cleanups.push(cleanup);
+    const { store, ledger } = await openLedger(dir);
+    const { block, active } = nextBlock(store, ledger);
+    const bad = { ...block, signature: new Uint8Array(64) };
+    await expect(ledger.applyBlock(bad, active)).rejects.toThrow(/producer signature/);
+    expect(store.tip().height).toBe(0);
+    await ledger.applyBlock(block, active);
+    expect(store.tip().height).toBe(1);
+  });
+
+  it('rejects a transaction whose signature is forged, with the input named', async () => {
+    const { dir, cleanup } = tempDir('ledger-sig');
+    cleanups.push(cleanup);
+    const { ledger } = await openLedger(dir);
+    const good = spendFunded(0, [pay(key(1), time(5))]);
+    const forged = good.bytes.slice();
+    forged[forged.length - 1] = forged[forged.length - 1]! ^ 1;
+    expect(await code(ledger.submitTx(forged))).toBe('BAD_SIGNATURE');
+    expect(await code(ledger.submitTx(Uint8Array.of(1, 2, 3)))).toBe('MALFORMED');
+    expect(ledger.mempool.count).toBe(0);
+  });
+});
