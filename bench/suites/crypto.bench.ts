@@ -59,9 +59,17 @@ async function poolTask(
     const times: number[] = [];
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
+    const cpu0 = process.cpuUsage();
     for (let s = 0; s < samples; s++) times.push(await floodPool(pool, items, total));
+    const cpu = process.cpuUsage(cpu0);
     loop.disable();
     const r = suite.record(summarize(name, times, total));
+    // CPU actually obtained (all threads): on a shared machine this shows whether a second worker
+    // got a second core at all, which the signatures/s ratio alone cannot tell.
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const wallMs = times.reduce((a, b) => a + b, 0);
+    suite.note(`${name}.cores_used`, Math.round((cpuMs / wallMs) * 100) / 100);
+    suite.note(`${name}.cpu_us_per_signature`, Math.round(((cpuMs * 1000) / (total * samples)) * 10) / 10);
     return { hz: r.hz, loopP99Ms: loop.percentile(99) / 1e6 };
   } finally {
     await pool.close();
