@@ -2,6 +2,7 @@
 import { CodedError } from '../util/coded-error.js';
 import { type CliCommand, UsageError } from './command.js';
 import { addressCommand } from './commands/address.js';
+import { devnetCommand } from './commands/devnet.js';
 import { keygenCommand } from './commands/keygen.js';
 import { p2pProbeCommand } from './commands/p2p-probe.js';
 import { simCommand } from './commands/sim.js';
@@ -9,6 +10,7 @@ import { vdfCommand } from './commands/vdf.js';
 
 /** Every subcommand, in the order `timecoin help` lists them. */
 const COMMANDS: readonly CliCommand[] = [
+  devnetCommand,
   keygenCommand,
   addressCommand,
   p2pProbeCommand,

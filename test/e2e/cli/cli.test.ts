@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../../src/util/package-root.js';
+import { tempDir } from '../../unit/storage/temp-dir.js';
+
+const run = promisify(execFile);
+const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+
+/** Runs the compiled `timecoin` CLI (built by `npm test`); never throws, returns the exit code. */
+async function timecoin(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const dirs: (() => void)[] = [];
+afterAll(() => {
+  for (const c of dirs) c();
+});
+
+describe('timecoin CLI', () => {
+  it('keygen derives the documented devnet key 0 and its address', async () => {
+    const r = await timecoin(['keygen', '--devnet-seed', 'timecoin devnet', '--index', '0', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      network: 'devnet',
+      secretKey: 'a8c3e4a107edfa59e106c304f6c1c820252f1ec236a215074b3dce84aedee421',
+      publicKey: '933b31b0ffb09c396277142ce36bb97f8fbe6d8fae314e80676f02a7ff9a7c1c',
+      address: 'TIME23rzpNkFDFaF98sBovtFk2sD1CnvXHXq5B',
+    });
+  });
+
+  it('address decodes a valid address and names the problem of a bad one', async () => {
+    const ok = await timecoin(['address', '--decode', 'TIME13rzpNkFDFaF98sBovtFk2sD1CnvTy6HJa', '--json']);
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      network: 'mainnet',
+      payload: '1f64e5908cbe791395a9eff5bd1c91a1a4c39721',
+    });
+    const bad = await timecoin(['address', '--decode', 'TIME23rzpNkFDFaF98sBovtFk2sD1CnvXHXq5C']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/BAD_CHECKSUM/);
+  });
+
+  it('usage errors exit 2 with the usage line', async () => {
+    expect((await timecoin(['nosuchcommand'])).code).toBe(2);
+    const r = await timecoin(['keygen', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/usage: timecoin keygen/);
+  });
+
+  it('devnet creates the data dir with genesis, reopens it, and refuses a bad config key', async () => {
+    const { dir, cleanup } = tempDir('cli-devnet');
+    dirs.push(cleanup);
+    const first = await timecoin(['devnet', '--datadir', dir, '--json']);
+    expect(first.code).toBe(0);
+    const s = JSON.parse(first.stdout);
+    expect(s.genesis).toBe('1c750351cb95244649d5da4ce119ecb9343e29f25cbd56d9b5e1e0d861db8998');
+    expect(s.tip.height).toBe(0);
+    expect(s.masternodes.map((m: { tier: string }) => m.tier).sort()).toEqual([
+      'bronze',
+      'free',
+      'gold',
+      'silver',
+    ]);
+    expect(s.funded).toHaveLength(10);
+    const again = await timecoin(['devnet', '--datadir', dir, '--json']);
+    expect(JSON.parse(again.stdout).tip).toEqual(s.tip);
+    const bad = await timecoin(['devnet', '--datadir', dir], { TIMECOIN_LOG_LEVEL: 'loud' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/log\.level/);
+  });
+});
