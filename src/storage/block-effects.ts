@@ -1,7 +1,7 @@
 import type { ChainParams } from '../params/chain-params.js';
 import { tierOfCollateral } from '../params/networks.js';
 import { type Block, decodeBlock } from '../protocol/block.js';
-import { NO_COLLATERAL, type Transaction } from '../protocol/transaction.js';
+import { NO_COLLATERAL, type Transaction, TXID_BYTES } from '../protocol/transaction.js';
 import { outpointKey } from '../protocol/tx-codec.js';
 import type { ChainTip } from './chain-tip.js';
 import { type ChainDatabases, read, u32Bytes } from './databases.js';
@@ -11,14 +11,8 @@ import {
   encodeMasternodeRecord,
   type MasternodeRecord,
 } from './masternode-record.js';
-import {
-  decodeUndoRecord,
-  encodeUndoRecord,
-  type PriorCollateral,
-  type PriorMasternode,
-  type SpentUtxo,
-} from './undo-record.js';
-import { decodeUtxoEntry, encodeUtxoEntry } from './utxo-entry.js';
+import { decodeUndoRecord, type PriorCollateral, type PriorMasternode, UndoWriter } from './undo-record.js';
+import { encodeUtxoEntry, UTXO_ENTRY_BYTES } from './utxo-entry.js';
 
 /*
  * The writes of applying and reverting one block. Both functions run INSIDE one synchronous LMDB
@@ -46,7 +40,9 @@ export function writeBlockEffects(
 ): ChainTip {
   const height = block.header.height;
   const heightBytes = u32Bytes(height);
-  const spent: SpentUtxo[] = [];
+  let spendCount = 0;
+  for (const { tx } of block.txs) spendCount += tx.inputs.length;
+  const undo = previousTip === null ? null : new UndoWriter(previousTip, spendCount);
   const masternodes: PriorMasternode[] = [];
   const collateral: PriorCollateral[] = [];
 
@@ -56,15 +52,16 @@ export function writeBlockEffects(
   };
   const setCollateralOwner = (key: Uint8Array, owner: Uint8Array | null): void => {
     const prior = read(dbs.collateral, key);
-    collateral.push({ key, prior: prior === undefined ? null : new Uint8Array(prior) });
+    collateral.push({ key, prior: prior ?? null });
     if (owner === null) dbs.collateral.removeSync(key);
     else dbs.collateral.putSync(key, owner);
   };
 
   for (const { tx, txid } of block.txs) {
     for (const input of tx.inputs) {
-      const key = outpointKey(input);
-      const raw = read(dbs.utxo, key);
+      const key = scratchOutpointKey(input.txid, input.vout);
+      // getBinaryFast's buffer is only valid until the next read: the undo writer copies it at once.
+      const raw = dbs.utxo.getBinaryFast(key);
       if (raw === undefined)
         throw new StoreWriteError(
           'MISSING_UTXO',
@@ -74,13 +71,14 @@ export function writeBlockEffects(
             vout: input.vout,
           },
         );
-      spent.push({ key, entry: decodeUtxoEntry(raw) });
+      // Its `length` is patched to the value size over a larger array, so cut a true view.
+      undo?.spentRaw(key, raw.subarray(0, raw.length));
       dbs.utxo.removeSync(key);
     }
-    const coinbase = isCoinbaseAt(tx, height);
+    const flags = isCoinbaseAt(tx, height) ? 1 : 0;
     for (let vout = 0; vout < tx.outputs.length; vout++) {
       const { value, address } = tx.outputs[vout]!;
-      dbs.utxo.putSync(outpointKey({ txid, vout }), encodeUtxoEntry({ value, address, height, coinbase }));
+      dbs.utxo.putSync(scratchOutpointKey(txid, vout), scratchUtxoEntry(value, address, height, flags));
     }
     dbs.txIndex.putSync(txid, heightBytes);
     // Only transactions with inputs ever sit in the finalized pool.
@@ -126,12 +124,37 @@ export function writeBlockEffects(
     }
   }
 
-  if (previousTip !== null) {
-    dbs.undo.putSync(height, encodeUndoRecord({ previousTip, spent, masternodes, collateral }));
-  }
+  if (undo !== null) dbs.undo.putSync(height, undo.finish(masternodes, collateral));
   dbs.blocks.putSync(height, blockBytes);
   dbs.blockIndex.putSync(hash, heightBytes);
   return { height, hash, slot: block.header.slot };
+}
+
+/*
+ * Reused key and value buffers for the UTXO hot path. Inside a synchronous write transaction
+ * lmdb-js copies keys and values into LMDB before put/remove/get return, so one buffer of each
+ * serves every call; allocating ~30,000 small typed arrays per full block (each needing its
+ * backing-store address) cost more than the LMDB writes themselves.
+ */
+const KEY = new Uint8Array(new ArrayBuffer(TXID_BYTES + 4));
+const KEY_VIEW = new DataView(KEY.buffer);
+const VALUE = new Uint8Array(new ArrayBuffer(UTXO_ENTRY_BYTES));
+const VALUE_VIEW = new DataView(VALUE.buffer);
+
+/** outpointKey() layout (txid ‖ vout u32 BE) written into the shared key buffer. */
+function scratchOutpointKey(txid: Uint8Array, vout: number): Uint8Array {
+  KEY.set(txid);
+  KEY_VIEW.setUint32(TXID_BYTES, vout, false);
+  return KEY;
+}
+
+/** encodeUtxoEntry() layout written into the shared value buffer. */
+function scratchUtxoEntry(value: bigint, address: Uint8Array, height: number, flags: number): Uint8Array {
+  VALUE_VIEW.setBigUint64(0, value, true);
+  VALUE.set(address, 8);
+  VALUE_VIEW.setUint32(28, height, true);
+  VALUE[32] = flags;
+  return VALUE;
 }
 
 /**

@@ -41,25 +41,57 @@ export interface UndoRecord {
  * previousTip (44 B) ‖ u32 n ‖ n × (outpoint key 36 B ‖ utxo entry 33 B)
  * ‖ u32 m ‖ m × (pubkey 32 B ‖ u8 present ‖ [masternode record])
  * ‖ u32 c ‖ c × (outpoint key 36 B ‖ u8 present ‖ [owner pubkey 32 B]).
+ *
+ * Written incrementally while a block is applied: spends are copied in as raw stored bytes (no
+ * decode/encode round trip on the hot path), the registry sections are appended at the end.
  */
+export class UndoWriter {
+  private readonly w: ByteWriter;
+  private written = 0;
+
+  constructor(
+    previousTip: ChainTip,
+    private readonly spentCount: number,
+  ) {
+    this.w = new ByteWriter(64 + spentCount * (OUTPOINT_KEY_BYTES + UTXO_ENTRY_BYTES));
+    writeChainTip(this.w, previousTip).u32(spentCount);
+  }
+
+  /** `entry` is a stored UtxoEntry value (33 bytes), copied now. */
+  spentRaw(key: Uint8Array, entry: Uint8Array): void {
+    if (++this.written > this.spentCount) throw new RangeError('more spends than announced');
+    this.w.fixed(key, OUTPOINT_KEY_BYTES).fixed(entry, UTXO_ENTRY_BYTES);
+  }
+
+  spent(key: Uint8Array, entry: UtxoEntry): void {
+    if (++this.written > this.spentCount) throw new RangeError('more spends than announced');
+    writeUtxoEntry(this.w.fixed(key, OUTPOINT_KEY_BYTES), entry);
+  }
+
+  finish(masternodes: readonly PriorMasternode[], collateral: readonly PriorCollateral[]): Uint8Array {
+    if (this.written !== this.spentCount)
+      throw new RangeError(`announced ${this.spentCount} spends, wrote ${this.written}`);
+    const w = this.w;
+    w.u32(masternodes.length);
+    for (const m of masternodes) {
+      w.fixed(m.nodePubkey, PUBKEY_BYTES);
+      if (m.prior === null) w.u8(0);
+      else writeMasternodeRecord(w.u8(1), m.prior);
+    }
+    w.u32(collateral.length);
+    for (const c of collateral) {
+      w.fixed(c.key, OUTPOINT_KEY_BYTES);
+      if (c.prior === null) w.u8(0);
+      else w.u8(1).fixed(c.prior, PUBKEY_BYTES);
+    }
+    return w.finish();
+  }
+}
+
 export function encodeUndoRecord(u: UndoRecord): Uint8Array {
-  const w = new ByteWriter(64 + u.spent.length * (OUTPOINT_KEY_BYTES + UTXO_ENTRY_BYTES));
-  writeChainTip(w, u.previousTip);
-  w.u32(u.spent.length);
-  for (const s of u.spent) writeUtxoEntry(w.fixed(s.key, OUTPOINT_KEY_BYTES), s.entry);
-  w.u32(u.masternodes.length);
-  for (const m of u.masternodes) {
-    w.fixed(m.nodePubkey, PUBKEY_BYTES);
-    if (m.prior === null) w.u8(0);
-    else writeMasternodeRecord(w.u8(1), m.prior);
-  }
-  w.u32(u.collateral.length);
-  for (const c of u.collateral) {
-    w.fixed(c.key, OUTPOINT_KEY_BYTES);
-    if (c.prior === null) w.u8(0);
-    else w.u8(1).fixed(c.prior, PUBKEY_BYTES);
-  }
-  return w.finish();
+  const w = new UndoWriter(u.previousTip, u.spent.length);
+  for (const s of u.spent) w.spent(s.key, s.entry);
+  return w.finish(u.masternodes, u.collateral);
 }
 
 function count(r: ByteReader, minItemBytes: number, what: string): number {

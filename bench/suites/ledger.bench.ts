@@ -1,0 +1,74 @@
+/**
+ * `npm run bench -- ledger`: ledger throughput.
+ * - ledger.applyBlock.empty: a coinbase-only block applied to LMDB, durably (hz = blocks/s).
+ * - ledger.applyBlock.full: a ~2 MB block of ~9,300 1-in-2-out transactions applied durably
+ *   (hz = blocks/s; the transactions/s figure is in notes: target >= 50,000 tx/s).
+ * Sync commits stay on: every block is one fdatasync'ed LMDB write transaction, exactly as the node
+ * runs it. Blocks are built (untimed) by the synthetic generator: unsigned, which the mechanical store
+ * does not look at.
+ */
+import { tmpdir } from 'node:os';
+import { DEVNET } from '../../src/params/networks.js';
+import { blockSize } from '../../src/protocol/block.js';
+import { ChainStore } from '../../src/storage/chain-store.js';
+import { SyntheticChain } from '../../src/storage/testing/synthetic-chain.js';
+import { tempDirIn } from '../../src/storage/testing/temp-dir.js';
+import { BenchSuite, type BenchSuite as Suite, summarize } from '../harness.js';
+
+/** 1-in-2-out transactions are 213 bytes; this many fill a 2,000,000-byte block. */
+const FULL_BLOCK_TXS = 9_300;
+const FULL_BLOCKS = Number(process.env.LEDGER_FULL_BLOCKS ?? 6);
+
+async function applyBlockEmpty(suite: Suite): Promise<void> {
+  const { dir, cleanup } = tempDirIn(tmpdir(), 'bench-empty');
+  const gen = SyntheticChain.create(DEVNET, 1, 10);
+  const store = await ChainStore.open(dir, DEVNET, gen.genesis());
+  try {
+    await suite.task('ledger.applyBlock.empty', async () => {
+      await store.applyBlock(gen.nextBlock({ spends: 0 }));
+    });
+  } finally {
+    await store.close();
+    cleanup();
+  }
+}
+
+async function applyBlockFull(suite: Suite): Promise<void> {
+  const { dir, cleanup } = tempDirIn(tmpdir(), 'bench-full');
+  const gen = SyntheticChain.create(DEVNET, 2, FULL_BLOCK_TXS + 100);
+  const store = await ChainStore.open(dir, DEVNET, gen.genesis());
+  try {
+    const samples: number[] = [];
+    let txs = 0;
+    let bytes = 0;
+    // One untimed block first, as tinybench warms up its tasks: JIT and LMDB map growth.
+    await store.applyBlock(gen.nextBlock({ spends: FULL_BLOCK_TXS }));
+    for (let i = 0; i < FULL_BLOCKS; i++) {
+      const block = gen.nextBlock({ spends: FULL_BLOCK_TXS });
+      const size = blockSize(block);
+      if (size > DEVNET.maxBlockBytes) throw new Error(`bench block of ${size} bytes exceeds the limit`);
+      const start = performance.now();
+      await store.applyBlock(block);
+      samples.push(performance.now() - start);
+      txs += block.txs.length;
+      bytes += size;
+    }
+    const result = suite.record(summarize('ledger.applyBlock.full', samples));
+    const txPerBlock = Math.round(txs / FULL_BLOCKS);
+    suite.note('ledger.applyBlock.full.txPerBlock', txPerBlock);
+    suite.note('ledger.applyBlock.full.blockBytes', Math.round(bytes / FULL_BLOCKS));
+    suite.note('ledger.applyBlock.full.txPerSec', Math.round(result.hz * txPerBlock));
+    suite.note('ledger.applyBlock.full.txPerSecTarget', 50_000);
+  } finally {
+    await store.close();
+    cleanup();
+  }
+}
+
+export async function run(): Promise<void> {
+  const suite = new BenchSuite('ledger');
+  // ledger.validateTx (structural + UTXO checks, signature excluded) is added here by the ledger owner.
+  await applyBlockEmpty(suite);
+  await applyBlockFull(suite);
+  suite.write();
+}
