@@ -79,69 +79,77 @@ export function montMulKernel(out: usize, a: usize, b: usize): void {
   store<u64>(out + ((<usize>LIMBS) << 2), 0);
 }
 
-/** 2·a, padded with zero slots so row loops may read past limb 73. Only slots 0 … 73 are written. */
+/**
+ * The doubled limbs 2·a_j (< 2^29), revealed two per step, padded like bPadded (slot 0 is zero,
+ * e_j lives in slot j + 1). Slots not yet revealed are zero, so a row that reads past the prefix
+ * multiplies by zero.
+ */
 const doubled: usize = memory.data(4 * 96, 16);
 
 /**
- * out = a²·R⁻¹ mod N (a < 2N, out < 2N). Squaring needs only the 2701 products a_i·a_j with i < j
- * (doubled) plus 74 squares, against 5476 for a general product: phase 1 accumulates them row by
- * row, two rows per step, and phase 2 is the same two-rows-per-step reduction as montMulKernel.
- * Column bounds: ≤ 37 products < 2^57 plus one < 2^56 from phase 1 and ≤ 74 < 2^56 from phase 2,
- * so every u64 column stays below 2^64.
+ * out = a²·R⁻¹ mod N (a < 2N, out < 2N), fused: the same two-rows-per-step pass as
+ * montMulKernel, but the "b" operand is the prefix e_0 … e_(i+1) of 2·a, so row i contributes
+ * Σ_{j ≤ i+1} 2·a_i·a_j — the lower triangle of a² — and only for the first ⌈(i+2)/4⌉ column
+ * chunks; the remaining chunks carry the reduction alone. That needs 1,480 instead of 2,738 vector
+ * multiplies for the product half, and each accumulator column is loaded and stored once per two
+ * rows for both halves. The triangle overcounts three terms per step, subtracted first:
+ * a_i² at column 2i, 2·a_i·a_(i+1) at 2i + 1 and a_(i+1)² at 2i + 2. Columns are u64 and only
+ * shifted once complete, so the wrap-around of an early subtraction is exact (ring arithmetic);
+ * complete columns hold ≤ 38 products < 2^57 from the square plus ≤ 74 < 2^56 from the reduction.
  */
 export function montSquareKernel(out: usize, a: usize): void {
   const n0inv = getN0inv();
   memory.fill(acc, 0, 8 * 168);
-  for (let j = 0; j < LIMBS; j++)
-    store<u32>(doubled + ((<usize>j) << 2), load<u32>(a + ((<usize>j) << 2)) << 1);
-  // Phase 1: t = a².
-  for (let i = 0; i < LIMBS; i += 2) {
-    const ai = <u64>load<u32>(a + ((<usize>i) << 2));
-    const ai1 = <u64>load<u32>(a + ((<usize>i) << 2), 4);
-    const dp = doubled + ((<usize>i) << 2);
-    const d1 = <u64>load<u32>(dp, 4);
-    const d2 = <u64>load<u32>(dp, 8);
-    const d3 = <u64>load<u32>(dp, 12);
-    const d4 = <u64>load<u32>(dp, 16);
-    const t2i = acc + ((<usize>(2 * i)) << 3);
-    store<u64>(t2i, load<u64>(t2i) + ai * ai);
-    store<u64>(t2i, load<u64>(t2i, 8) + ai * d1, 8);
-    store<u64>(t2i, load<u64>(t2i, 16) + ai * d2 + ai1 * ai1, 16);
-    store<u64>(t2i, load<u64>(t2i, 24) + ai * d3 + ai1 * d2, 24);
-    store<u64>(t2i, load<u64>(t2i, 32) + ai * d4 + ai1 * d3, 32);
-    const vA = i32x4.splat(<i32>ai);
-    const vA1 = i32x4.splat(<i32>ai1);
-    // Columns k = 2i+5 … i+73: row i takes d[k − i], row i+1 takes d[k − i − 1].
-    for (let k = 2 * i + 5; k <= i + LIMBS; k += 4) {
-      const tp = acc + ((<usize>k) << 3);
-      const dj = v128.load(doubled + ((<usize>(k - i)) << 2));
-      const djm = v128.load(doubled + ((<usize>(k - i - 1)) << 2));
-      let lo = v128.load(tp);
-      let hi = v128.load(tp, 16);
-      lo = i64x2.add(lo, i64x2.extmul_low_i32x4_u(vA, dj));
-      hi = i64x2.add(hi, i64x2.extmul_high_i32x4_u(vA, dj));
-      lo = i64x2.add(lo, i64x2.extmul_low_i32x4_u(vA1, djm));
-      hi = i64x2.add(hi, i64x2.extmul_high_i32x4_u(vA1, djm));
-      v128.store(tp, lo);
-      v128.store(tp, hi, 16);
-    }
-  }
-  // Phase 2: add m·N so the low 74 columns vanish, two multipliers per step.
+  memory.fill(doubled, 0, 4 * 96);
   const np = modulusPadded;
   const n0 = <u64>load<u32>(np, 4);
   const n1 = <u64>load<u32>(np, 8);
   for (let i = 0; i < LIMBS; i += 2) {
+    const ai = <u64>load<u32>(a + ((<usize>i) << 2));
+    const ai1 = <u64>load<u32>(a + ((<usize>i) << 2), 4);
+    store<u32>(doubled + ((<usize>(i + 1)) << 2), (<u32>ai) << 1);
+    store<u32>(doubled + ((<usize>(i + 2)) << 2), (<u32>ai1) << 1);
+    const t2i = acc + ((<usize>(2 * i)) << 3);
+    store<u64>(t2i, load<u64>(t2i) - ai * ai);
+    store<u64>(t2i, load<u64>(t2i, 8) - ((ai * ai1) << 1), 8);
+    store<u64>(t2i, load<u64>(t2i, 16) - ai1 * ai1, 16);
+    const b0 = <u64>load<u32>(doubled, 4);
+    const b1 = <u64>load<u32>(doubled, 8);
     const ti = acc + ((<usize>i) << 3);
-    let c0 = load<u64>(ti);
+    let c0 = load<u64>(ti) + ai * b0;
     const mi = <u64>((<u32>c0 * n0inv) & LIMB_MASK);
     c0 += mi * n0;
-    let c1 = load<u64>(ti, 8) + mi * n1 + (c0 >> LIMB_BITS);
+    let c1 = load<u64>(ti, 8) + ai * b1 + mi * n1 + ai1 * b0 + (c0 >> LIMB_BITS);
     const mi1 = <u64>((<u32>c1 * n0inv) & LIMB_MASK);
     c1 += mi1 * n0;
     store<u64>(ti, load<u64>(ti, 16) + (c1 >> LIMB_BITS), 16);
+    const vA = i32x4.splat(<i32>ai);
     const vM = i32x4.splat(<i32>mi);
+    const vA1 = i32x4.splat(<i32>ai1);
     const vM1 = i32x4.splat(<i32>mi1);
-    for (let j = 2; j < LIMBS + 2; j += 4) {
+    let j = 2;
+    // Chunks that still meet the revealed prefix: square and reduction terms.
+    for (; j <= i + 2; j += 4) {
+      const tp = ti + ((<usize>j) << 3);
+      const bj = v128.load(doubled + ((<usize>(j + 1)) << 2));
+      const bjm = v128.load(doubled + ((<usize>j) << 2));
+      const nj = v128.load(np + ((<usize>(j + 1)) << 2));
+      const njm = v128.load(np + ((<usize>j) << 2));
+      let lo = v128.load(tp);
+      let hi = v128.load(tp, 16);
+      lo = i64x2.add(lo, i64x2.extmul_low_i32x4_u(vA, bj));
+      hi = i64x2.add(hi, i64x2.extmul_high_i32x4_u(vA, bj));
+      lo = i64x2.add(lo, i64x2.extmul_low_i32x4_u(vM, nj));
+      hi = i64x2.add(hi, i64x2.extmul_high_i32x4_u(vM, nj));
+      lo = i64x2.add(lo, i64x2.extmul_low_i32x4_u(vA1, bjm));
+      hi = i64x2.add(hi, i64x2.extmul_high_i32x4_u(vA1, bjm));
+      lo = i64x2.add(lo, i64x2.extmul_low_i32x4_u(vM1, njm));
+      hi = i64x2.add(hi, i64x2.extmul_high_i32x4_u(vM1, njm));
+      v128.store(tp, lo);
+      v128.store(tp, hi, 16);
+    }
+    // The rest: reduction only.
+    for (; j < LIMBS + 2; j += 4) {
       const tp = ti + ((<usize>j) << 3);
       const nj = v128.load(np + ((<usize>(j + 1)) << 2));
       const njm = v128.load(np + ((<usize>j) << 2));
