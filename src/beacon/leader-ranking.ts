@@ -74,8 +74,8 @@ class BeaconStream {
 }
 
 function prepare<M extends RankedMasternode>(masternodes: readonly M[], y: Uint8Array): M[] {
-  if (!(y instanceof Uint8Array) || y.length === 0)
-    throw new RankingError('RANKING_BAD_BEACON', 'beacon y is empty');
+  if (!(y instanceof Uint8Array) || y.length !== 256)
+    throw new RankingError('RANKING_BAD_BEACON', 'beacon y must be its 256-byte encoding');
   if (masternodes.length === 0) throw new RankingError('RANKING_EMPTY', 'no active masternodes');
   let total = 0;
   for (const m of masternodes) {

@@ -88,6 +88,7 @@ describe('leader ranking', () => {
     expect(() => rankLeaders([{ nodePubkey: bytes('a', 32), weight: 0 }], y)).toThrow(/RANKING_BAD_WEIGHT/);
     expect(() => rankLeaders([nodes[0]!, { ...nodes[0]! }], y)).toThrow(/RANKING_DUPLICATE/);
     expect(() => rankLeaders(nodes, new Uint8Array(0))).toThrow(/RANKING_BAD_BEACON/);
+    expect(() => rankLeaders(nodes, new Uint8Array(255))).toThrow(/RANKING_BAD_BEACON/);
   });
 
   it('draws rank 0 exactly as specified in docs/protocol.md (independent re-implementation)', () => {
