@@ -3,6 +3,7 @@ import { CodedError } from '../util/coded-error.js';
 import { type CliCommand, UsageError } from './command.js';
 import { addressCommand } from './commands/address.js';
 import { devnetCommand } from './commands/devnet.js';
+import { inspectDbCommand } from './commands/inspect-db.js';
 import { keygenCommand } from './commands/keygen.js';
 import { p2pProbeCommand } from './commands/p2p-probe.js';
 import { simCommand } from './commands/sim.js';
@@ -13,6 +14,7 @@ const COMMANDS: readonly CliCommand[] = [
   devnetCommand,
   keygenCommand,
   addressCommand,
+  inspectDbCommand,
   p2pProbeCommand,
   vdfCommand,
   simCommand,

@@ -12,22 +12,17 @@ import {
   read,
   readU32Bytes,
   SCHEMA_VERSION,
+  type StoreCounts,
+  storeCounts,
   u32Bytes,
 } from './databases.js';
 import { StoreOpenError, StoreWriteError } from './errors.js';
 import { decodeMasternodeRecord, isActiveAt, type MasternodeRecord } from './masternode-record.js';
+
+export type { StoreCounts } from './databases.js';
+
 import { checkNetwork, checkTipConsistent, readStoredMeta } from './store-checks.js';
 import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
-
-/** Entry counts of the named databases (LMDB keeps them; reading them costs nothing). */
-export interface StoreCounts {
-  readonly blocks: number;
-  readonly utxos: number;
-  readonly txs: number;
-  readonly finalized: number;
-  readonly masternodes: number;
-  readonly collateral: number;
-}
 
 /**
  * The chain state on disk (DESIGN §8): blocks, UTXO set, indexes, undo records, masternode registry
@@ -231,15 +226,7 @@ export class ChainStore {
   }
 
   counts(): StoreCounts {
-    const n = (db: { getStats(): unknown }): number => (db.getStats() as { entryCount: number }).entryCount;
-    return {
-      blocks: n(this.dbs.blocks),
-      utxos: n(this.dbs.utxo),
-      txs: n(this.dbs.txIndex),
-      finalized: n(this.dbs.finalized),
-      masternodes: n(this.dbs.masternodes),
-      collateral: n(this.dbs.collateral),
-    };
+    return storeCounts(this.dbs);
   }
 
   async close(): Promise<void> {

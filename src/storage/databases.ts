@@ -75,6 +75,28 @@ export function openDatabases(dataDir: string, opts: { readOnly?: boolean } = {}
   };
 }
 
+/** Entry counts of the named databases (LMDB keeps them; reading them costs nothing). */
+export interface StoreCounts {
+  readonly blocks: number;
+  readonly utxos: number;
+  readonly txs: number;
+  readonly finalized: number;
+  readonly masternodes: number;
+  readonly collateral: number;
+}
+
+export function storeCounts(dbs: ChainDatabases): StoreCounts {
+  const n = (db: { getStats(): unknown }): number => (db.getStats() as { entryCount: number }).entryCount;
+  return {
+    blocks: n(dbs.blocks),
+    utxos: n(dbs.utxo),
+    txs: n(dbs.txIndex),
+    finalized: n(dbs.finalized),
+    masternodes: n(dbs.masternodes),
+    collateral: n(dbs.collateral),
+  };
+}
+
 /** u32 little-endian, the value layout of blockIndex, txIndex and meta.schema/chainId. */
 export function u32Bytes(v: number): Uint8Array {
   const out = new Uint8Array(4);
