@@ -103,8 +103,10 @@ export class ChainStore {
       this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(t));
       return t;
     });
-    await this.dbs.env.flushed;
+    // Committed with fdatasync already: publish the tip now, so a second applyBlock issued before
+    // this promise settles sees it.
     this.currentTip = next;
+    await this.dbs.env.flushed;
     return next;
   }
 
@@ -117,8 +119,8 @@ export class ChainStore {
       this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(r.previousTip));
       return r;
     });
-    await this.dbs.env.flushed;
     this.currentTip = previousTip;
+    await this.dbs.env.flushed;
     return block;
   }
 

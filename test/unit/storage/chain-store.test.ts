@@ -57,6 +57,14 @@ describe('ChainStore: genesis and applyBlock', () => {
     expect(records.some((m) => m.collateral === null && m.tier === 0)).toBe(true);
   });
 
+  it('applies blocks issued back to back without awaiting each one', async () => {
+    const { store, chain, genesis } = await freshStore(6, 60);
+    const blocks = Array.from({ length: 5 }, () => chain.nextBlock({ spends: 6, registrations: 1 }));
+    const tips = await Promise.all(blocks.map((b) => store.applyBlock(b)));
+    expect(tips.map((t) => t.height)).toEqual([1, 2, 3, 4, 5]);
+    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, ...blocks]));
+  });
+
   it('marks coinbase outputs above genesis as coinbase and indexes blocks by hash', async () => {
     const { store, chain } = await freshStore();
     const block = chain.nextBlock({ spends: 3 });
