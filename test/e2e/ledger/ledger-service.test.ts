@@ -1,14 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assembleBlock } from '../../../src/chain/block-assembly.js';
 import { devnetMasternodes, genesisBlock } from '../../../src/chain/genesis.js';
 import { slotStartMs } from '../../../src/chain/slot-time.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
+import type { SignatureVerifier } from '../../../src/crypto/signature-verifier.js';
+import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
 import { LedgerService } from '../../../src/ledger/ledger-service.js';
 import { MempoolError } from '../../../src/ledger/mempool-errors.js';
 import { TxError } from '../../../src/ledger/tx-errors.js';
 import { time } from '../../../src/params/units.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { signTx } from '../../../src/wallet/tx-builder.js';
+import { CryptoPool } from '../../../src/workers/crypto-pool.js';
 import { fundedOutpoint, key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
 import { tempDir } from '../../unit/storage/temp-dir.js';
 
@@ -19,10 +22,23 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/**
+ * The same suite over every SignatureVerifier: inline @noble, inline WASM, and the piscina pool of
+ * WASM workers the node uses (it needs the compiled worker in dist/, which `npm test` builds).
+ */
+const VERIFIERS: [string, () => SignatureVerifier & { close?(): Promise<void> }][] = [
+  ['noble (inline)', () => new NobleVerifier()],
+  ['wasm (inline)', () => new WasmVerifier()],
+  ['crypto pool (2 workers)', () => new CryptoPool({ threads: 2 })],
+];
+let makeVerifier = VERIFIERS[0]![1];
+
 async function openLedger(dir: string): Promise<{ store: ChainStore; ledger: LedgerService }> {
   const store = await ChainStore.open(dir, params, genesis);
   cleanups.push(() => store.close());
-  return { store, ledger: LedgerService.open(params, store, new NobleVerifier()) };
+  const verifier = makeVerifier();
+  if (verifier.close) cleanups.push(() => verifier.close!());
+  return { store, ledger: LedgerService.open(params, store, verifier) };
 }
 
 function nextBlock(store: ChainStore, ledger: LedgerService) {
@@ -57,7 +73,11 @@ async function code(p: Promise<unknown>): Promise<string> {
   }
 }
 
-describe('LedgerService over LMDB', () => {
+describe.each(VERIFIERS)('LedgerService over LMDB, verifier: %s', (_name, make) => {
+  beforeEach(() => {
+    makeVerifier = make;
+  });
+
   it('a conflict resolves by finality, survives a restart, is packed into a block, and is undone by a reorg', async () => {
     const { dir, cleanup } = tempDir('ledger');
     cleanups.push(cleanup);
