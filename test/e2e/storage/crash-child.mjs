@@ -1,6 +1,7 @@
 // Crash-test child (run by crash.test.ts from the compiled dist/): opens the chain store in
 // argv[2] and applies deterministic blocks forever, printing "committed <height> <hash>" after each
-// durable commit. The parent SIGKILLs it at random moments. On start it re-walks the deterministic
+// durable commit (and "reverting <height>" before each revert). The parent SIGKILLs it at
+// random moments. On start it re-walks the deterministic
 // generator up to the stored tip (checking every stored hash) so it continues the same chain.
 import { toHex } from '../../../dist/src/encoding/bytes.js';
 import { DEVNET } from '../../../dist/src/params/networks.js';
@@ -30,10 +31,26 @@ for (let h = 1; h <= tip.height; h++) {
   }
 }
 process.stdout.write(`ready ${tip.height}\n`);
+const recent = [];
 for (let h = tip.height + 1; ; h++) {
   const block = gen.nextBlock(planFor(h));
   // Some of the block's transactions pass through the finalized pool first, as in the node.
   await store.putFinalized(...block.txs.slice(1, 1 + (h % 4)));
   await store.applyBlock(block);
   process.stdout.write(`committed ${h} ${toHex(headerHash(block.header))}\n`);
+  recent.push(block);
+  if (recent.length > 2) recent.shift();
+  // Every fifth height: revert the last two blocks and apply them again, so kills also land in
+  // and between reverts (the chain stays deterministic for the re-walk above).
+  if (h % 5 === 0 && recent.length === 2) {
+    for (let k = 0; k < 2; k++) {
+      // Announced BEFORE the revert: once it starts, the block may legitimately be gone after a kill.
+      process.stdout.write(`reverting ${store.tip().height}\n`);
+      await store.revertTip();
+    }
+    for (const b of recent) {
+      await store.applyBlock(b);
+      process.stdout.write(`committed ${b.header.height} ${toHex(headerHash(b.header))}\n`);
+    }
+  }
 }

@@ -23,7 +23,8 @@ const CHILD = join(packageRoot(), 'test', 'e2e', 'storage', 'crash-child.mjs');
 const COMPILED = join(packageRoot(), 'dist', 'src', 'storage', 'chain-store.js');
 
 interface ChildRun {
-  committed: Array<{ height: number; hash: string }>;
+  /** In output order: a durable commit (hash) or the start of a revert (hash null) of `height`. */
+  events: Array<{ height: number; hash: string | null }>;
   sawReady: boolean;
   stderr: string;
   signal: NodeJS.Signals | null;
@@ -33,7 +34,7 @@ interface ChildRun {
 /** Runs the child and SIGKILLs it `delayMs` after `from` ('spawn' or its "ready" line). */
 function runAndKill(dir: string, from: 'spawn' | 'ready', delayMs: number): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const run: ChildRun = { committed: [], sawReady: false, stderr: '', signal: null, code: null };
+    const run: ChildRun = { events: [], sawReady: false, stderr: '', signal: null, code: null };
     const child: ChildProcess = spawn(process.execPath, [CHILD, dir, String(SEED)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -46,7 +47,8 @@ function runAndKill(dir: string, from: 'spawn' | 'ready', delayMs: number): Prom
       buffered = lines.pop()!;
       for (const line of lines) {
         const [word, h, hash] = line.split(' ');
-        if (word === 'committed') run.committed.push({ height: Number(h), hash: hash! });
+        if (word === 'committed') run.events.push({ height: Number(h), hash: hash! });
+        if (word === 'reverting') run.events.push({ height: Number(h), hash: null });
         if (word === 'ready' && !run.sawReady) {
           run.sawReady = true;
           if (from === 'ready') kill();
@@ -75,18 +77,24 @@ describe('crash safety under SIGKILL', () => {
     const genesis = SyntheticChain.create(DEVNET, SEED, 300).genesis();
     const reported = new Map<number, string>();
     let killedMidRun = 0;
+    let reverts = 0;
     for (let i = 0; i < KILLS; i++) {
       // Mostly while blocks are being applied; sometimes during start-up and open.
       const from = rng.below(4) === 0 ? 'spawn' : 'ready';
       const run = await runAndKill(dir, from, from === 'spawn' ? rng.below(400) : rng.below(250));
       expect(run.signal, `child exited on its own (code ${run.code}): ${run.stderr}`).toBe('SIGKILL');
-      if (run.committed.length > 0) killedMidRun++;
-      for (const c of run.committed) reported.set(c.height, c.hash);
+      if (run.events.length > 0) killedMidRun++;
+      for (const e of run.events) {
+        if (e.hash === null) {
+          reverts++;
+          reported.delete(e.height);
+        } else reported.set(e.height, e.hash);
+      }
 
       const store = await ChainStore.open(dir, DEVNET, genesis);
       try {
         const tip = store.tip();
-        // Every block the child said was committed is there, with that hash.
+        // Every block the child said was committed (and did not report reverting) is there.
         for (const [height, hash] of reported) {
           expect(height).toBeLessThanOrEqual(tip.height);
           expect(toHex(headerHash(store.getBlock(height)!.header))).toBe(hash);
@@ -106,9 +114,10 @@ describe('crash safety under SIGKILL', () => {
       }
     }
     console.log(
-      `crash test: ${KILLS} SIGKILLs, ${killedMidRun} after >= 1 commit, ${reported.size} commits reported`,
+      `crash test: ${KILLS} SIGKILLs, ${killedMidRun} after >= 1 write, ${reported.size} blocks reported, ${reverts} reverts`,
     );
     expect(killedMidRun).toBeGreaterThanOrEqual(KILLS / 3);
     expect(reported.size).toBeGreaterThan(KILLS);
+    expect(reverts).toBeGreaterThan(0);
   }, 120_000);
 });
