@@ -97,6 +97,8 @@ describe('ChainStore: genesis and applyBlock', () => {
     }
     expect(store.activeMasternodes(7, 100)).toHaveLength(21);
     expect(store.activeMasternodes(7, 5)).toHaveLength(5);
+    for (const m of all) expect(store.getMasternode(m.nodePubkey)).toEqual(m);
+    expect(store.getMasternode(new Uint8Array(32).fill(0xee))).toBeUndefined();
     const withCollateral = all.find((m) => m.collateral !== null && m.deregisteredHeight === null)!;
     expect(store.collateralOwner(withCollateral.collateral!)).toEqual(withCollateral.nodePubkey);
   });
@@ -122,6 +124,28 @@ describe('ChainStore: genesis and applyBlock', () => {
     expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1]));
     await store.applyBlock(b2);
     expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1, b2]));
+  });
+});
+
+describe('ChainStore: refusals inside the write transaction', () => {
+  it('aborts a block that deregisters an unknown node or names a missing collateral output', async () => {
+    const { store, chain, genesis } = await freshStore(8, 60);
+    const b1 = chain.nextBlock({ spends: 2, registrations: 2 });
+    await store.applyBlock(b1);
+    const before = store.counts();
+
+    const unknown = structuredClone(chain.fork().nextBlock({ spends: 2, deregistrations: 1 }));
+    const dereg = unknown.txs.find((t) => t.tx.payload?.kind === 'deregister')!;
+    (dereg.tx.payload as { nodePubkey: Uint8Array }).nodePubkey = new Uint8Array(32).fill(0xee);
+    await expect(store.applyBlock(unknown)).rejects.toMatchObject({ code: 'UNKNOWN_MASTERNODE' });
+
+    const badVout = structuredClone(chain.fork().nextBlock({ spends: 1, registrations: 4 }));
+    for (const t of badVout.txs)
+      if (t.tx.payload?.kind === 'register') (t.tx.payload as { collateralVout: number }).collateralVout = 9;
+    await expect(store.applyBlock(badVout)).rejects.toMatchObject({ code: 'BAD_COLLATERAL_VOUT' });
+
+    expect(store.counts()).toEqual(before);
+    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1]));
   });
 });
 
