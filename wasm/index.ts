@@ -22,4 +22,5 @@ export { ioCapacity, ioReserve } from './scratch';
 export { sha512 } from './sha2/sha512';
 export { sha256 } from './sha2/sha256';
 export { merkleRoot } from './merkle';
-export { ed25519Verify, ed25519VerifyBatch } from './ed25519/verify';
+export { ed25519BatchChecks, ed25519SingleChecks, ed25519Verify, ed25519VerifyBatch } from './ed25519/verify';
+export { scalarMulAddModL, scalarReduce64 } from './ed25519/scalar';

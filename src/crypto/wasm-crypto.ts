@@ -61,6 +61,29 @@ export class WasmCrypto {
     return mem.slice(at + outAt, at + outAt + count);
   }
 
+  /** What the last batch call did: batch-equation checks and single-signature checks. */
+  lastBatchWork(): { batchChecks: number; singleChecks: number } {
+    return { batchChecks: this.wasm.ed25519BatchChecks(), singleChecks: this.wasm.ed25519SingleChecks() };
+  }
+
+  /** (a * b + c) mod L on 32-byte little-endian scalars (exposed for tests). */
+  scalarMulAdd(a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array {
+    const at = this.reserve(128);
+    this.bytes.set(a, at);
+    this.bytes.set(b, at + 32);
+    this.bytes.set(c, at + 64);
+    this.wasm.scalarMulAddModL(at + 96, at, at + 32, at + 64);
+    return this.bytes.slice(at + 96, at + 128);
+  }
+
+  /** (64-byte little-endian value) mod L (exposed for tests). */
+  scalarReduce64(wide: Uint8Array): Uint8Array {
+    const at = this.reserve(96);
+    this.bytes.set(wide, at);
+    this.wasm.scalarReduce64(at + 64, at);
+    return this.bytes.slice(at + 64, at + 96);
+  }
+
   verifyBatch(items: readonly SignatureItem[]): boolean[] {
     return Array.from(this.verifyEncodedBatch(encodeSignatureBatch(items)), (b) => b === 1);
   }

@@ -14,6 +14,10 @@ export interface WasmExports {
   merkleRoot(txids: number, n: number, work: number, out: number): void;
   ed25519Verify(pub: number, sig: number, msg: number, msgLen: number): number;
   ed25519VerifyBatch(batch: number, rand: number, out: number): void;
+  ed25519BatchChecks(): number;
+  ed25519SingleChecks(): number;
+  scalarMulAddModL(out: number, a: number, b: number, c: number): void;
+  scalarReduce64(out: number, src: number): void;
   // VDF kernel (wasm/vdf/): pointers into `memory`; elements are 76 u32 slots (74 × 28-bit limbs).
   vdfSetModulus(nPtr: number, negInv: number, onePtr: number): void;
   vdfAlloc(bytes: number): number;

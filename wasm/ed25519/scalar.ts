@@ -37,9 +37,9 @@ function toLimbs(dst: usize, src: usize, nbytes: i32, n: i32): void {
   }
 }
 
-/** Carries limbs 0..n-2 into [0, 2^21) (floor division), leaving the excess in limb n-1. */
-function carry(s: usize, n: i32): void {
-  for (let i = 0; i < n - 1; i++) {
+/** Carries limbs from..n-2 into [0, 2^21) (floor division), leaving the excess in limb n-1. */
+function carry(s: usize, n: i32, from: i32 = 0): void {
+  for (let i = from; i < n - 1; i++) {
     const p = s + (i << 3);
     const v = load<i64>(p);
     const c = v >> 21;
@@ -59,12 +59,15 @@ function foldInto(s: usize, at: i32, c: i64): void {
 /** Reduces the n-limb value at LIMBS (n <= 32) mod L and writes 32 canonical bytes to out. */
 function reduce(out: usize, n: i32): void {
   carry(LIMBS, n);
-  for (let i = n - 1; i >= 12; i--) {
+  // Limbs below i - 12 are already in range and a fold never touches them: carry from there only.
+  let highest = n - 1;
+  while (highest >= 12 && load<i64>(LIMBS + (highest << 3)) === 0) highest--;
+  for (let i = highest; i >= 12; i--) {
     const p = LIMBS + (i << 3);
     const c = load<i64>(p);
     store<i64>(p, 0);
     foldInto(LIMBS, i - 12, c);
-    carry(LIMBS, i);
+    carry(LIMBS, i, i - 12);
   }
   // Now value = sum(s[0..11]) with s[0..10] in [0, 2^21) and s[11] unbounded; fold the excess above
   // bit 252 until it is 0 or 1 (the value is then in [0, 2^253)).
@@ -159,4 +162,14 @@ export function scSlide(out: usize, s: usize, w: i32): void {
     }
     store<i8>(out + i, i8(ri));
   }
+}
+
+/** out = (a * b + c) mod L, exported for tests against BigInt (32-byte little-endian operands). */
+export function scalarMulAddModL(out: usize, a: usize, b: usize, c: usize): void {
+  scMulAdd(out, a, b, c);
+}
+
+/** out = (64-byte little-endian value) mod L, exported for tests against BigInt. */
+export function scalarReduce64(out: usize, src: usize): void {
+  scReduce64(out, src);
 }

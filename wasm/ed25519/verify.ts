@@ -93,6 +93,7 @@ function verifyPrepared(i: i32): bool {
 
 /** Checks the random linear combination of the `n` items listed in IDX[from..from+n). */
 function batchEquationHolds(from: i32, n: i32): bool {
+  batchChecks++;
   memory.fill(SUM_S, 0, 32);
   for (let t = 0; t < n; t++) {
     const s = slot(load<i32>(IDX + ((from + t) << 2)));
@@ -120,7 +121,23 @@ function batchEquationHolds(from: i32, n: i32): bool {
 /** Sets this small, checking each item alone is cheaper than another batch check. */
 const SINGLES_AT_MOST: i32 = 2;
 
+// What the last ed25519VerifyBatch did, so tests can tell a batch that passed its one equation
+// from one that silently fell back to single verification (both give the same answers).
+let batchChecks: u32 = 0;
+let singleChecks: u32 = 0;
+
+/** Batch-equation checks made by the last ed25519VerifyBatch call. */
+export function ed25519BatchChecks(): u32 {
+  return batchChecks;
+}
+
+/** Single-equation checks made by the last ed25519VerifyBatch call. */
+export function ed25519SingleChecks(): u32 {
+  return singleChecks;
+}
+
 function verifyEach(from: i32, n: i32): void {
+  singleChecks += u32(n);
   for (let t = 0; t < n; t++) {
     const i = load<i32>(IDX + ((from + t) << 2));
     store<u8>(slot(i) + STATUS, verifyPrepared(i) ? VALID : INVALID);
@@ -178,6 +195,8 @@ const MALFORMED: u32 = 0xffff_ffff;
  */
 export function ed25519VerifyBatch(batch: usize, rand: usize, out: usize): void {
   ensureBaseTable();
+  batchChecks = 0;
+  singleChecks = 0;
   const count = i32(load<u32>(batch));
   const lengths = batch + 4;
   const pairs = lengths + usize(count) * 4;

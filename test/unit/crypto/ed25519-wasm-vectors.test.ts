@@ -105,6 +105,17 @@ describe('WASM Ed25519 against the shared vectors (ZIP-215 rules)', () => {
     }
   });
 
+  it('settles an honest batch with its one equation, and a lone bad item with few extra checks', () => {
+    const honest = supercop.slice(0, 64);
+    expect(wasm.verifyBatch(honest).every(Boolean)).toBe(true);
+    expect(wasm.lastBatchWork()).toEqual({ batchChecks: 1, singleChecks: 0 });
+    const oneBad = honest.map((c, i) => (i === 41 ? { ...c, message: Uint8Array.of(1, 2, 3) } : c));
+    expect(wasm.verifyBatch(oneBad)).toEqual(oneBad.map((_, i) => i !== 41));
+    const work = wasm.lastBatchWork();
+    expect(work.singleChecks).toBeLessThanOrEqual(2);
+    expect(work.batchChecks).toBeLessThanOrEqual(1 + 2 * Math.log2(64));
+  });
+
   it('treats wrong-length keys and signatures as invalid without throwing', () => {
     const good = supercop[5] as Case;
     const bad = [
