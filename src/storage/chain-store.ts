@@ -18,11 +18,10 @@ import {
 } from './databases.js';
 import { StoreOpenError, StoreWriteError } from './errors.js';
 import { decodeMasternodeRecord, isActiveAt, type MasternodeRecord } from './masternode-record.js';
-
-export type { StoreCounts } from './databases.js';
-
 import { checkNetwork, checkTipConsistent, readStoredMeta } from './store-checks.js';
 import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
+
+export type { StoreCounts } from './databases.js';
 
 /**
  * The chain state on disk (DESIGN §8): blocks, UTXO set, indexes, undo records, masternode registry
