@@ -98,6 +98,16 @@ describe('CryptoPool (real piscina workers, WASM)', () => {
   });
 });
 
+describe('CryptoPool shutdown', () => {
+  it('answers signatures still waiting in the batcher before close() resolves', async () => {
+    const pool = new CryptoPool({ threads: 1, batcher: { maxWaitMs: 10_000 } });
+    const items = signedItems(5);
+    const answers = items.map((it) => pool.verify(it));
+    await pool.close();
+    expect(await Promise.all(answers)).toEqual([true, true, true, true, true]);
+  });
+});
+
 describe('CryptoPool with the node:crypto anchor verifier', () => {
   it('answers like the WASM pool on honest and tampered signatures', async () => {
     const pool = new CryptoPool({ threads: 1, verifier: 'node-crypto' });
