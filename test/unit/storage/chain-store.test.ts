@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../../src/encoding/bytes.js';
 import { DEVNET, TESTNET } from '../../../src/params/networks.js';
-import { headerHash } from '../../../src/protocol/block.js';
-import { outpointKey } from '../../../src/protocol/tx-codec.js';
+import { type Block, headerHash } from '../../../src/protocol/block.js';
+import { merkleRoot } from '../../../src/protocol/merkle.js';
+import { encodeTx, outpointKey } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { StoreWriteError } from '../../../src/storage/errors.js';
 import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
@@ -63,6 +64,32 @@ describe('ChainStore: genesis and applyBlock', () => {
     const tips = await Promise.all(blocks.map((b) => store.applyBlock(b)));
     expect(tips.map((t) => t.height)).toEqual([1, 2, 3, 4, 5]);
     expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, ...blocks]));
+  });
+
+  it('handles a transaction spending an output created earlier in the same block, and reverts it', async () => {
+    const { store, chain, genesis } = await freshStore(9, 20);
+    const base = chain.nextBlock({ spends: 1 });
+    const parent = base.txs[1]!;
+    const child = encodeTx({
+      ...parent.tx,
+      inputs: [{ txid: parent.txid, vout: 0 }],
+      outputs: [{ value: parent.tx.outputs[0]!.value - 1_000n, address: new Uint8Array(20).fill(4) }],
+    });
+    const txs = [...base.txs, child];
+    const block: Block = {
+      ...base,
+      header: { ...base.header, txCount: txs.length, merkleRoot: merkleRoot(txs.map((t) => t.txid)) },
+      txs,
+    };
+    await store.applyBlock(block);
+    expect(store.getUtxo({ txid: parent.txid, vout: 0 })).toBeUndefined();
+    expect(store.getUtxo({ txid: child.txid, vout: 0 })).toMatchObject({ height: 1, coinbase: false });
+    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, block]));
+    await store.revertTip();
+    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis]));
+    expect(store.getUtxo({ txid: parent.txid, vout: 0 })).toBeUndefined();
+    await store.applyBlock(block);
+    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, block]));
   });
 
   it('marks coinbase outputs above genesis as coinbase and indexes blocks by hash', async () => {
