@@ -1,5 +1,6 @@
 import { sha256 } from '../crypto/sha256.js';
-import { asciiBytes, compareBytes } from '../encoding/bytes.js';
+import { compareBytes } from '../encoding/bytes.js';
+import { TAG } from '../protocol/domain-tags.js';
 import { CodedError } from '../util/coded-error.js';
 
 /**
@@ -30,13 +31,8 @@ export type RankingErrorCode =
 
 export class RankingError extends CodedError<RankingErrorCode> {}
 
-/** Domain tag of the ranking stream (`TIME:rank:1` + 0x00; the protocol TAG table should adopt it). */
-export const RANK_TAG: Uint8Array = (() => {
-  const a = asciiBytes('TIME:rank:1');
-  const out = new Uint8Array(a.length + 1);
-  out.set(a);
-  return out;
-})();
+/** Domain tag of the ranking stream (`TIME:rank:1` + 0x00), from the protocol's one tag table. */
+export const RANK_TAG: Uint8Array = TAG.rank;
 
 const TWO_64 = 1n << 64n;
 

@@ -32,8 +32,12 @@ export const TAG = Object.freeze({
   devKey: tag('TIME:devkey:1'),
   /** Snowball votes (network issue). */
   vote: tag('TIME:vote:1'),
-  /** VDF beacon input (VDF issue). */
+  /** VDF beacon input x = HashToGroup(TAG.beacon ‖ chain id ‖ slot ‖ anchor hash). */
   beacon: tag('TIME:beacon:1'),
+  /** HashToPrime candidates: SHA-256(TAG.prime ‖ x ‖ y ‖ counter). */
+  prime: tag('TIME:prime:1'),
+  /** Leader-ranking random stream drawn from the beacon y. */
+  rank: tag('TIME:rank:1'),
   /** P2P handshake: a node key signs the other side's Hello nonce (src/p2p/handshake.ts). */
   hello: tag('TIME:hello:1'),
 });

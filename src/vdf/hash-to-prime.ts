@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto';
 import { sha256 } from '../crypto/sha256.js';
-import { asciiBytes } from '../encoding/bytes.js';
+import { TAG } from '../protocol/domain-tags.js';
 import { bytesToBigint, encodeElement } from './group.js';
 import { isProbablePrime } from './miller-rabin.js';
 import { sharedPrimality, WasmPrimality } from './wasm-prime.js';
 
-/**
- * Domain tag of HashToPrime, `TIME:prime:1` + 0x00, built like src/protocol/domain-tags.ts builds
- * its tags (the protocol module's TAG table should adopt it; see docs/protocol.md).
- */
-export const PRIME_TAG: Uint8Array = (() => {
-  const a = asciiBytes('TIME:prime:1');
-  const out = new Uint8Array(a.length + 1);
-  out.set(a);
-  return out;
-})();
+/** Domain tag of HashToPrime (`TIME:prime:1` + 0x00), from the protocol's one tag table. */
+export const PRIME_TAG: Uint8Array = TAG.prime;
 
 /** The preimage of HashToPrime's candidates with the counter field left at zero. */
 function primePreimage(x: bigint, y: bigint): Uint8Array {
