@@ -14,10 +14,13 @@ export const OFFENCE_POINTS = Object.freeze({
   UNSOLICITED_RESPONSE: 10,
   UNEXPECTED_HANDSHAKE: 25,
   TEXT_FRAME: 50,
+  /** A frame over the WebSocket payload cap: the transport closes at once, so this bans at once. */
+  FRAME_OVER_CAP: 100,
 });
 
 export type Offence = keyof typeof OFFENCE_POINTS;
 
+/** Default score at which a peer is banned (P2pNodeOptions.banThreshold). */
 export const BAN_THRESHOLD = 100;
 
 /** A peer's score with linear decay (`decayPerSec` points per second), clock passed in. */

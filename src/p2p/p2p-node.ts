@@ -53,7 +53,7 @@ export type RequestHandler<T extends RequestType> = (
  * (one per node identity), bans, peer exchange, gossip without echo, request/response correlation.
  * Events: peer:connected(PeerInfo), peer:disconnected({peerId, code, reason}),
  * peer:refused({host, port, direction, code, reason}), peer:banned({peerId, offence, detail, untilMs}),
- * dial:scheduled({host, port, attempt, delayMs}), gossip:tx/block/beacon(peer, …), error(Error).
+ * dial:scheduled({host, port, attempt, delayMs}), listen:retry({port, attempt}), gossip:tx/block/beacon(peer, …), error(Error).
  */
 export class P2pNode extends EventEmitter {
   readonly opts: Required<Omit<P2pNodeOptions, 'identity' | 'seeds' | 'banList' | 'rateLimits' | 'backoff'>>;
@@ -68,6 +68,8 @@ export class P2pNode extends EventEmitter {
   private identity: LocalIdentity;
   private exchangeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Frames received and offences by kind since start (for metrics and tests). */
+  readonly counters: Record<string, number> = {};
 
   constructor(private readonly options: P2pNodeOptions) {
     super();
@@ -75,6 +77,7 @@ export class P2pNode extends EventEmitter {
     this.opts = {
       host: o.host ?? P2P_DEFAULTS.host,
       port: o.port ?? P2P_DEFAULTS.port,
+      listenRetryMs: o.listenRetryMs ?? P2P_DEFAULTS.listenRetryMs,
       listen: o.listen ?? true,
       path: o.path ?? P2P_DEFAULTS.path,
       banDurationMs: o.banDurationMs ?? P2P_DEFAULTS.banDurationMs,
@@ -89,6 +92,7 @@ export class P2pNode extends EventEmitter {
       peerExchangeIntervalMs: o.peerExchangeIntervalMs ?? P2P_DEFAULTS.peerExchangeIntervalMs,
       dedupCapacity: o.dedupCapacity ?? P2P_DEFAULTS.dedupCapacity,
       scoreDecayPerSec: o.scoreDecayPerSec ?? P2P_DEFAULTS.scoreDecayPerSec,
+      banThreshold: o.banThreshold ?? P2P_DEFAULTS.banThreshold,
       autoRelay: o.autoRelay ?? false,
       random: o.random ?? Math.random,
       now: o.now ?? Date.now,
@@ -105,11 +109,15 @@ export class P2pNode extends EventEmitter {
       rateLimits,
       handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
       scoreDecayPerSec: this.opts.scoreDecayPerSec,
+      banThreshold: this.opts.banThreshold,
       maxOutstandingRequests: this.opts.maxOutstandingRequests,
       now: this.opts.now,
       onAuthenticated: (s) => this.onAuthenticated(s),
       onMessage: (s, m) => this.onMessage(s, m),
       onBanworthy: (s, offence, detail) => this.onBanworthy(s, offence, detail),
+      count: (name) => {
+        this.counters[name] = (this.counters[name] ?? 0) + 1;
+      },
       onClosed: (s, code, reason) => this.onClosed(s, code, reason),
     };
     this.dialer = new PeerDialer({
@@ -129,6 +137,8 @@ export class P2pNode extends EventEmitter {
         port: this.opts.port,
         path: this.opts.path,
         idleTimeoutSec: this.opts.idleTimeoutSec,
+        listenRetryMs: this.opts.listenRetryMs,
+        onListenRetry: (attempt) => this.emit('listen:retry', { port: this.opts.port, attempt }),
         maxBackpressure: this.opts.maxBackpressure,
         maxPendingUpgrades: () => this.pendingHandshakes() < this.opts.maxPendingHandshakes,
         accept: (link) => this.attach(link),

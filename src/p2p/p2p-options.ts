@@ -2,6 +2,7 @@ import type { MessageType } from '../wire/message-types.js';
 import type { BackoffOptions } from './backoff.js';
 import type { BanList } from './ban-list.js';
 import type { LocalIdentity } from './handshake.js';
+import { BAN_THRESHOLD } from './misbehaviour.js';
 import type { RateLimit } from './rate-limits.js';
 
 export interface PeerEndpoint {
@@ -16,6 +17,8 @@ export interface P2pNodeOptions {
   readonly host?: string;
   /** Listen port; 0 = ephemeral (default). */
   readonly port?: number;
+  /** How long a fixed listen port that is still taken is retried (default 90 s; see uws-server.ts). */
+  readonly listenRetryMs?: number;
   /** false: outbound only (Hello announces listen port 0). */
   readonly listen?: boolean;
   /** WebSocket path of the p2p route. */
@@ -37,6 +40,8 @@ export interface P2pNodeOptions {
   readonly backoff?: Partial<Pick<BackoffOptions, 'baseMs' | 'maxMs'>>;
   readonly peerExchangeIntervalMs?: number;
   readonly dedupCapacity?: number;
+  /** Misbehaviour score at which a peer is banned (default 100; see misbehaviour.ts). */
+  readonly banThreshold?: number;
   /** Misbehaviour points forgiven per second. */
   readonly scoreDecayPerSec?: number;
   /** Relay fresh gossip to other peers without asking the application (probe and tests only). */
@@ -48,6 +53,7 @@ export interface P2pNodeOptions {
 export const P2P_DEFAULTS = Object.freeze({
   host: '127.0.0.1',
   port: 0,
+  listenRetryMs: 90_000,
   path: '/p2p/1',
   banDurationMs: 60 * 60_000,
   maxPeers: 128,
@@ -61,4 +67,5 @@ export const P2P_DEFAULTS = Object.freeze({
   peerExchangeIntervalMs: 60_000,
   dedupCapacity: 200_000,
   scoreDecayPerSec: 1,
+  banThreshold: BAN_THRESHOLD,
 });

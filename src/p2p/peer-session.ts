@@ -7,7 +7,7 @@ import { WireError } from '../wire/wire-error.js';
 import { CLOSE, CLOSE_CODE_NAME, type CloseName, closeReason } from './close-codes.js';
 import { checkHello, type LocalIdentity, makeAuth, makeHello, verifyAuth } from './handshake.js';
 import type { Link, LinkHandler } from './link.js';
-import { BAN_THRESHOLD, MisbehaviourScore, type Offence } from './misbehaviour.js';
+import { MisbehaviourScore, type Offence } from './misbehaviour.js';
 import { PendingRequests, RequestError } from './pending-requests.js';
 import { PeerRateLimiter, type RateLimit } from './rate-limits.js';
 
@@ -17,6 +17,7 @@ export interface SessionHost {
   readonly rateLimits: Readonly<Record<number, RateLimit>>;
   readonly handshakeTimeoutMs: number;
   readonly scoreDecayPerSec: number;
+  readonly banThreshold: number;
   readonly maxOutstandingRequests: number;
   now(): number;
   /** Called once the peer proved its key; returns a refusal to close the session instead. */
@@ -24,6 +25,8 @@ export interface SessionHost {
   onMessage(session: PeerSession, msg: WireMessage): void;
   /** Score reached the ban threshold: the host bans the identity (the session closes itself). */
   onBanworthy(session: PeerSession, offence: Offence, detail: string): void;
+  /** Counters for operators (frames in, offences by kind). */
+  count(name: string): void;
   onClosed(session: PeerSession, code: number, reason: string): void;
 }
 
@@ -97,12 +100,15 @@ export class PeerSession implements LinkHandler {
   onFrame(frame: Uint8Array): void {
     // Frames still in flight after we decided to close are dropped unread.
     if (this.state === 'closed' || !this.link.isOpen) return;
+    this.host.count('framesIn');
     let msg: WireMessage;
     try {
       msg = decodeFrame(frame);
     } catch (err) {
       if (err instanceof WireError) {
-        this.offend(err.code, err.message);
+        // Before the handshake there is no identity to score: an invalid frame ends the connection.
+        if (this.state === 'handshake') this.shutdown('protocolViolation', err.message);
+        else this.offend(err.code, err.message);
         return;
       }
       throw err;
@@ -125,8 +131,9 @@ export class PeerSession implements LinkHandler {
   /** Scores an offence; at the threshold the host bans the peer and we close. */
   offend(offence: Offence, detail: string): void {
     if (this.state === 'closed') return;
+    this.host.count(offence);
     const score = this.score.add(offence, this.host.now());
-    if (score < BAN_THRESHOLD) return;
+    if (score < this.host.banThreshold) return;
     if (this.state === 'ready') this.host.onBanworthy(this, offence, detail);
     this.shutdown(this.state === 'ready' ? 'banned' : 'protocolViolation', `${offence}: ${detail}`);
   }
@@ -163,6 +170,10 @@ export class PeerSession implements LinkHandler {
 
   onClose(code: number, reason: string): void {
     if (this.state === 'closed') return;
+    // uWS reports a frame over maxPayloadLength as 1006 'Received too big message', ws as 1009.
+    if (this.state === 'ready' && (code === 1009 || reason === 'Received too big message')) {
+      this.host.onBanworthy(this, 'FRAME_OVER_CAP', reason);
+    }
     this.state = 'closed';
     this.closeCode = code;
     this.closeText = reason;

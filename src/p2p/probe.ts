@@ -43,6 +43,7 @@ export async function runProbe(
   node.on('peer:banned', (e) => write({ event: 'peer-banned', ...e }));
   node.on('peer:reject', (e) => write({ event: 'reject-received', ...e }));
   node.on('dial:scheduled', (e) => write({ event: 'dial-scheduled', ...e }));
+  node.on('listen:retry', (e) => write({ event: 'listen-retry', ...e }));
   let gossipSeen = 0;
   node.on('gossip:tx', (p, txs: Uint8Array[]) => {
     gossipSeen += txs.length;
@@ -85,7 +86,14 @@ export async function runProbe(
         return;
       case 'stats': {
         const m = process.memoryUsage();
-        write({ event: 'stats', heapUsed: m.heapUsed, rss: m.rss, peers: node.peers().length, gossipSeen });
+        write({
+          event: 'stats',
+          heapUsed: m.heapUsed,
+          rss: m.rss,
+          peers: node.peers().length,
+          gossipSeen,
+          counters: node.counters,
+        });
         return;
       }
       case 'poll': {

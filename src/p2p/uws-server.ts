@@ -1,3 +1,4 @@
+import { CodedError } from '../util/coded-error.js';
 import { MAX_FRAME_BYTES } from '../wire/limits.js';
 import type { Link, LinkHandler } from './link.js';
 import { loadUws, type us_listen_socket, type WebSocket } from './uws.js';
@@ -14,9 +15,15 @@ export interface UwsServerOptions {
   readonly maxBackpressure: number;
   /** Connections that have not finished the handshake; more are refused at the HTTP upgrade. */
   readonly maxPendingUpgrades: () => boolean;
+  /** How long to keep retrying a fixed port that is still taken (0: fail at once). */
+  readonly listenRetryMs: number;
+  readonly onListenRetry?: (attempt: number) => void;
   /** Makes the protocol handler for a new inbound link. */
   readonly accept: (link: Link) => LinkHandler;
 }
+
+/** The listen port could not be bound. */
+export class P2pListenError extends CodedError<'P2P_LISTEN_FAILED'> {}
 
 interface SocketData {
   link?: UwsLink;
@@ -110,14 +117,28 @@ export class UwsServer {
     app.any('/*', (res) => {
       res.writeStatus('404 Not Found').end('timecoin p2p: connect with WebSocket to the p2p path');
     });
-    return new Promise((resolve, reject) => {
-      app.listen(opts.host, opts.port, (token) => {
-        if (!token) return reject(new Error(`cannot listen on ${opts.host}:${opts.port}`));
+    const deadline = Date.now() + opts.listenRetryMs;
+    for (let attempt = 1; ; attempt++) {
+      const token = await new Promise<us_listen_socket | false>((resolve) =>
+        app.listen(opts.host, opts.port, (t) => resolve(t)),
+      );
+      if (token) {
         this.listenSocket = token;
         this.port = uws.us_socket_local_port(token);
-        resolve(this.port);
-      });
-    });
+        return this.port;
+      }
+      // uWS sets no SO_REUSEADDR: after a crash the port stays taken by TIME_WAIT sockets for up to
+      // 60 s on Linux. A fixed port is retried until listenRetryMs instead of failing the restart.
+      if (opts.port === 0 || Date.now() >= deadline) {
+        throw new P2pListenError('P2P_LISTEN_FAILED', `cannot listen on ${opts.host}:${opts.port}`, {
+          host: opts.host,
+          port: opts.port,
+          attempts: attempt,
+        });
+      }
+      opts.onListenRetry?.(attempt);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
   }
 
   /** Stops accepting; existing sockets are closed by the caller. */

@@ -37,7 +37,7 @@ export const p2pProbeCommand: CliCommand = {
   name: 'p2p-probe',
   summary: 'Run the p2p transport alone (stub answers), JSON-line events on stdout, commands on stdin',
   usage:
-    'p2p-probe [--network devnet] [--host 127.0.0.1] [--port 0] [--seed HOST:PORT]… [--key-index N [--seed-phrase S] | --secret HEX] [--genesis HEX] [--data-dir DIR] [--ban-ms N] [--backoff-base-ms N] [--backoff-max-ms N] [--exchange-ms N] [--handshake-timeout-ms N] [--rate TYPE=PERSEC:BURST]… [--auto-relay]',
+    'p2p-probe [--network devnet] [--host 127.0.0.1] [--port 0] [--seed HOST:PORT]… [--key-index N [--seed-phrase S] | --secret HEX] [--genesis HEX] [--data-dir DIR] [--ban-ms N] [--ban-threshold N] [--backoff-base-ms N] [--backoff-max-ms N] [--exchange-ms N] [--handshake-timeout-ms N] [--rate TYPE=PERSEC:BURST]… [--auto-relay]',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -52,6 +52,7 @@ export const p2pProbeCommand: CliCommand = {
         genesis: { type: 'string', default: '00'.repeat(32) },
         'data-dir': { type: 'string' },
         'ban-ms': { type: 'string' },
+        'ban-threshold': { type: 'string' },
         'backoff-base-ms': { type: 'string' },
         'backoff-max-ms': { type: 'string' },
         'exchange-ms': { type: 'string' },
@@ -76,6 +77,7 @@ export const p2pProbeCommand: CliCommand = {
       throw new UsageError('--genesis must be 64 hex digits');
     }
     const banMs = int('ban-ms', values['ban-ms'], 1, 2 ** 40);
+    const banThreshold = int('ban-threshold', values['ban-threshold'], 1, 2 ** 40);
     const baseMs = int('backoff-base-ms', values['backoff-base-ms'], 1, 3_600_000);
     const maxMs = int('backoff-max-ms', values['backoff-max-ms'], 1, 3_600_000);
     const exchangeMs = int('exchange-ms', values['exchange-ms'], 10, 3_600_000);
@@ -96,6 +98,7 @@ export const p2pProbeCommand: CliCommand = {
         rateLimits: Object.fromEntries(values.rate!.map(rate)),
         autoRelay: values['auto-relay']!,
         ...(banMs !== undefined ? { banDurationMs: banMs } : {}),
+        ...(banThreshold !== undefined ? { banThreshold } : {}),
         ...(baseMs !== undefined || maxMs !== undefined
           ? { backoff: { ...(baseMs ? { baseMs } : {}), ...(maxMs ? { maxMs } : {}) } }
           : {}),

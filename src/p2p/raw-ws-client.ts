@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { decodeFrame, encodeMessage } from '../wire/codec.js';
+import { type Hello, MSG, type WireMessage } from '../wire/message-types.js';
+import { type LocalIdentity, makeAuth, makeHello } from './handshake.js';
+
+/** A received WebSocket frame. */
+export interface RawFrame {
+  readonly opcode: number;
+  readonly payload: Buffer;
+}
+
+const OP = { text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
+
+/**
+ * A minimal RFC 6455 client over a raw TCP socket, for fuzzing and benchmarks only: it can send
+ * frames no real client would (bad opcodes, unmasked, truncated, oversized) and, in counting mode,
+ * receive server frames with no per-frame JavaScript work (a peer that is never the bottleneck).
+ */
+export class RawWsClient {
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly waiters: ((f: RawFrame) => boolean)[] = [];
+  readonly frames: RawFrame[] = [];
+  /** Bytes received after the upgrade (all frames, headers included). */
+  bytesReceived = 0;
+  /** When true, frames are not parsed: only bytesReceived grows (benchmark receivers). */
+  countOnly = false;
+  closeCode = 0;
+  closeReason = '';
+  readonly closed: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {
+      // a reset by the server is an expected outcome in fuzzing; 'close' follows
+    });
+  }
+
+  static connect(host: string, port: number, path: string, timeoutMs = 5_000): Promise<RawWsClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      socket.setNoDelay(true);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error('upgrade timeout'));
+      }, timeoutMs);
+      let head = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        socket.off('data', onData);
+        clearTimeout(timer);
+        const status = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
+        if (!status.includes(' 101 ')) {
+          socket.destroy();
+          reject(new Error(`upgrade refused: ${status}`));
+          return;
+        }
+        const client = new RawWsClient(socket);
+        socket.on('data', (d: Buffer) => client.onData(d));
+        const rest = head.subarray(end + 4);
+        if (rest.length) client.onData(rest);
+        resolve(client);
+      };
+      socket.on('data', onData);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('connect', () => {
+        socket.write(
+          `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        );
+      });
+    });
+  }
+
+  /** Builds one frame; by default a masked, final, binary frame as a client must send. */
+  static frame(payload: Uint8Array, opts: { opcode?: number; mask?: boolean; fin?: boolean } = {}): Buffer {
+    const { opcode = OP.binary, mask = true, fin = true } = opts;
+    const len = payload.length;
+    const ext = len < 126 ? 0 : len < 65_536 ? 2 : 8;
+    const header = Buffer.alloc(2 + ext + (mask ? 4 : 0));
+    header[0] = (fin ? 0x80 : 0) | (opcode & 0x0f);
+    header[1] = (mask ? 0x80 : 0) | (ext === 0 ? len : ext === 2 ? 126 : 127);
+    if (ext === 2) header.writeUInt16BE(len, 2);
+    if (ext === 8) header.writeBigUInt64BE(BigInt(len), 2);
+    const body = Buffer.from(payload);
+    if (mask) {
+      const key = randomBytes(4);
+      key.copy(header, 2 + ext);
+      for (let i = 0; i < body.length; i++) body[i]! ^= key[i & 3]!;
+    }
+    return Buffer.concat([header, body]);
+  }
+
+  /** Sends raw bytes; resolves once the socket accepted them (respecting TCP backpressure). */
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      if (this.socket.write(bytes)) resolve();
+      else {
+        const done = () => {
+          this.socket.off('close', done);
+          this.socket.off('drain', done);
+          resolve();
+        };
+        this.socket.once('drain', done);
+        this.socket.once('close', done);
+      }
+    });
+  }
+
+  send(msg: WireMessage): Promise<void> {
+    return this.write(RawWsClient.frame(encodeMessage(msg)));
+  }
+
+  /** Resolves with the first frame (already received or future) matching `pred`. */
+  waitFor(pred: (f: RawFrame) => boolean, timeoutMs = 5_000): Promise<RawFrame> {
+    const found = this.frames.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('frame not received in time')), timeoutMs);
+      this.waiters.push((f) => {
+        if (!pred(f)) return false;
+        clearTimeout(timer);
+        resolve(f);
+        return true;
+      });
+    });
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.bytesReceived += chunk.length;
+    if (this.countOnly) return;
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    for (;;) {
+      const f = this.parse();
+      if (!f) return;
+      if (f.opcode === OP.ping) void this.write(RawWsClient.frame(f.payload, { opcode: OP.pong }));
+      if (f.opcode === OP.close) {
+        this.closeCode = f.payload.length >= 2 ? f.payload.readUInt16BE(0) : 1005;
+        this.closeReason = f.payload.subarray(2).toString('utf8');
+        // Complete the closing handshake so the server releases the socket at once.
+        void this.write(RawWsClient.frame(f.payload.subarray(0, 2), { opcode: OP.close }));
+        this.socket.end();
+      }
+      this.frames.push(f);
+      for (let i = 0; i < this.waiters.length; i++) {
+        if (this.waiters[i]!(f)) this.waiters.splice(i--, 1);
+      }
+    }
+  }
+
+  private parse(): RawFrame | undefined {
+    const b = this.buf;
+    if (b.length < 2) return undefined;
+    let len = b[1]! & 0x7f;
+    let pos = 2;
+    if (len === 126) {
+      if (b.length < 4) return undefined;
+      len = b.readUInt16BE(2);
+      pos = 4;
+    } else if (len === 127) {
+      if (b.length < 10) return undefined;
+      len = Number(b.readBigUInt64BE(2));
+      pos = 10;
+    }
+    if (b.length < pos + len) return undefined;
+    const frame = { opcode: b[0]! & 0x0f, payload: b.subarray(pos, pos + len) };
+    this.buf = b.subarray(pos + len);
+    return frame;
+  }
+}
+
+/** Decodes a received binary frame as a wire message (undefined when it is not one). */
+export function messageOf(f: RawFrame): WireMessage | undefined {
+  if (f.opcode !== OP.binary) return undefined;
+  try {
+    return decodeFrame(new Uint8Array(f.payload));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Completes the Hello/Auth handshake as `identity`. The server asks for peers (GetPeers) only once
+ * it has verified our Auth, so that request is the proof we are authenticated. Returns its Hello.
+ */
+export async function authenticateRaw(
+  client: RawWsClient,
+  identity: LocalIdentity,
+  timeoutMs = 5_000,
+): Promise<Hello> {
+  await client.send(makeHello(identity));
+  const helloFrame = await client.waitFor((f) => messageOf(f)?.t === MSG.hello, timeoutMs);
+  const theirHello = messageOf(helloFrame) as Hello;
+  await client.send(makeAuth(identity, theirHello));
+  await client.waitFor((f) => messageOf(f)?.t === MSG.getPeers || f.opcode === OP.close, timeoutMs);
+  if (client.closeCode) throw new Error(`refused: ${client.closeCode} ${client.closeReason}`);
+  return theirHello;
+}

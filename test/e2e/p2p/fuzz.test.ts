@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalIdentity } from '../../../src/p2p/handshake.js';
+import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
+import { devnetKeyPair } from '../../../src/wallet/keys.js';
+import { encodeMessage } from '../../../src/wire/codec.js';
+import { fuzzFrame, rng } from '../../unit/wire/fuzz-frames.js';
+import { sampleMessages } from '../../unit/wire/samples.js';
+import { ProbeProcess } from './probe-process.js';
+
+/** Frames per run: 10,000 in CI; P2P_FUZZ_FRAMES=1000000 (or more) for a soak run. */
+const FRAMES = Number(process.env['P2P_FUZZ_FRAMES'] ?? 10_000);
+const PRE_AUTH_CONNECTIONS = 100;
+const PATH = '/p2p/1';
+
+function identity(i: number): LocalIdentity {
+  const k = devnetKeyPair('p2p-fuzz', i);
+  const genesis = new Uint8Array(32);
+  return {
+    chainId: 3,
+    genesisHash: genesis,
+    publicKey: k.publicKey,
+    secretKey: k.secretKey,
+    listenPort: 0,
+    tip: () => ({ height: 0, hash: genesis }),
+  };
+}
+
+describe(`network fuzz: ${FRAMES} random and mutated frames at a live node`, () => {
+  let target: ProbeProcess;
+  let honest: ProbeProcess;
+  let heapBefore = 0;
+
+  beforeAll(async () => {
+    // A ban threshold nobody reaches keeps the fuzzing identity connected, so every frame is read
+    // and decoded (with the default threshold the first few would ban it and the rest go unread).
+    target = await ProbeProcess.start([
+      '--key-index',
+      '1',
+      '--ban-threshold',
+      '1000000000',
+      '--handshake-timeout-ms',
+      '1000',
+    ]);
+    honest = await ProbeProcess.start(['--key-index', '2', '--seed', `127.0.0.1:${target.port}`]);
+    await honest.waitForPeerCount(1);
+    heapBefore = (await target.query({ cmd: 'stats' }, 'stats'))['heapUsed'] as number;
+  });
+
+  afterAll(async () => {
+    await ProbeProcess.killAll();
+  });
+
+  it('never crashes, keeps serving the honest peer, reads every frame, memory stays bounded', async () => {
+    const valid = sampleMessages().map(encodeMessage);
+    const next = rng(0xf022 + FRAMES);
+    let sent = 0;
+    let client: RawWsClient | undefined;
+    let connections = 0;
+    while (sent < FRAMES) {
+      if (!client || client.socket.destroyed || client.closeCode) {
+        client = await RawWsClient.connect('127.0.0.1', target.port, PATH);
+        await authenticateRaw(client, identity(100 + connections++));
+      }
+      const batch: Buffer[] = [];
+      for (let i = 0; i < 250 && sent < FRAMES; i++, sent++)
+        batch.push(RawWsClient.frame(fuzzFrame(next, valid)));
+      await client.write(Buffer.concat(batch));
+    }
+    // Garbage before any handshake, on fresh connections.
+    for (let i = 0; i < PRE_AUTH_CONNECTIONS; i++) {
+      const c = await RawWsClient.connect('127.0.0.1', target.port, PATH);
+      await c.write(RawWsClient.frame(fuzzFrame(next, valid)));
+      c.destroy();
+    }
+    // Wait until the target has read everything the fuzzing connection sent.
+    const deadline = Date.now() + 60_000;
+    let stats = await target.query({ cmd: 'stats' }, 'stats');
+    while (
+      ((stats['counters'] as Record<string, number>)['framesIn'] ?? 0) < FRAMES &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 200));
+      stats = await target.query({ cmd: 'stats' }, 'stats');
+    }
+    const counters = stats['counters'] as Record<string, number>;
+    expect(counters['framesIn']).toBeGreaterThanOrEqual(FRAMES);
+    for (const code of ['WIRE_NOT_A_MESSAGE', 'WIRE_BAD_CBOR', 'WIRE_BAD_SCHEMA', 'WIRE_UNKNOWN_TYPE']) {
+      expect(counters[code]).toBeGreaterThan(0);
+    }
+    expect(connections).toBe(1); // the fuzzing connection was never dropped
+    expect(target.exitCode).toBeUndefined();
+    expect(target.stderr).toBe('');
+    expect((stats['heapUsed'] as number) - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    const poll = await honest.query({ cmd: 'poll', peer: target.pubkey, txids: 4 }, 'poll-result');
+    expect(poll['ok']).toBe(true);
+    client?.destroy();
+  }, 120_000);
+});
