@@ -1,4 +1,5 @@
 import { bytesEqual, compareBytes, toHex } from '../encoding/bytes.js';
+import type { LedgerView } from '../ledger/ledger-state.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, decodeBlock, encodeBlock, headerHash } from '../protocol/block.js';
 import type { OutPoint } from '../protocol/transaction.js';
@@ -25,7 +26,8 @@ export type { StoreCounts } from './databases.js';
 
 /**
  * The chain state on disk (DESIGN §8): blocks, UTXO set, indexes, undo records, masternode registry
- * and the finalized-transaction pool in one LMDB environment.
+ * and the finalized-transaction pool in one LMDB environment. It is the committed `LedgerView`
+ * that validation reads.
  *
  * Mechanical by design: `applyBlock` trusts that validation passed and derives every effect from the
  * block. Each block is applied or reverted in ONE synchronous write transaction committed with
@@ -34,7 +36,7 @@ export type { StoreCounts } from './databases.js';
  * N-API thread-safe calls that never fire on some hosts (they hang here), and the synchronous form
  * aborts cleanly on a throw, which a refused block relies on.
  */
-export class ChainStore {
+export class ChainStore implements LedgerView {
   private closed = false;
 
   private constructor(

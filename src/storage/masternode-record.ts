@@ -1,19 +1,10 @@
 import { ByteReader, DecodeError } from '../encoding/byte-reader.js';
 import { ByteWriter } from '../encoding/byte-writer.js';
-import { ADDRESS_PAYLOAD_BYTES, type OutPoint, PUBKEY_BYTES, TXID_BYTES } from '../protocol/transaction.js';
+import type { MasternodeRecord } from '../ledger/ledger-state.js';
+import { ADDRESS_PAYLOAD_BYTES, PUBKEY_BYTES, TXID_BYTES } from '../protocol/transaction.js';
 
-/** A registered (possibly retired) masternode, keyed by its node public key. */
-export interface MasternodeRecord {
-  readonly nodePubkey: Uint8Array;
-  /** Index into params.tiers: 0 free … 3 gold. */
-  readonly tier: number;
-  /** The collateral output, or null for the Free tier. */
-  readonly collateral: OutPoint | null;
-  readonly rewardAddress: Uint8Array;
-  readonly registeredHeight: number;
-  /** Height of the block holding its deregistration; null while registered. */
-  readonly deregisteredHeight: number | null;
-}
+/** The shared ledger type (src/ledger/ledger-state.ts); this file only defines its stored layout. */
+export type { MasternodeRecord };
 
 const NONE = 0xffff_ffff;
 

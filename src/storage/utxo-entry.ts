@@ -1,18 +1,10 @@
 import { ByteReader } from '../encoding/byte-reader.js';
 import { ByteWriter } from '../encoding/byte-writer.js';
+import type { UtxoEntry } from '../ledger/ledger-state.js';
 import { ADDRESS_PAYLOAD_BYTES } from '../protocol/transaction.js';
 
-/** An unspent output as the store keeps it (value under the 36-byte outpoint key). */
-export interface UtxoEntry {
-  /** sat */
-  readonly value: bigint;
-  /** 20-byte address payload. */
-  readonly address: Uint8Array;
-  /** Height of the block that created it. */
-  readonly height: number;
-  /** Created by a coinbase (subject to coinbase maturity); genesis allocations are not. */
-  readonly coinbase: boolean;
-}
+/** The shared ledger type (src/ledger/ledger-state.ts); this file only defines its stored layout. */
+export type { UtxoEntry };
 
 /** value u64 LE ‖ address 20 B ‖ height u32 LE ‖ flags u8 (bit 0 = coinbase): 33 bytes. */
 export const UTXO_ENTRY_BYTES = 8 + ADDRESS_PAYLOAD_BYTES + 4 + 1;
