@@ -1,5 +1,7 @@
 /**
  * `npm run bench -- ledger`: ledger throughput.
+ * - ledger.validateTx: structural + UTXO checks of a 1-in-2-out transaction against LMDB, signatures
+ *   excluded (they are the crypto pool's job); target >= 100,000/s.
  * - ledger.applyBlock.empty: a coinbase-only block applied to LMDB, durably (hz = blocks/s).
  * - ledger.applyBlock.full: a ~2 MB block of ~9,300 1-in-2-out transactions applied durably
  *   (hz = blocks/s; the transactions/s figure is in notes: target >= 50,000 tx/s).
@@ -8,12 +10,14 @@
  * does not look at.
  */
 import { tmpdir } from 'node:os';
+import { genesisBlock } from '../../src/chain/genesis.js';
 import { DEVNET } from '../../src/params/networks.js';
 import { blockSize } from '../../src/protocol/block.js';
 import { ChainStore } from '../../src/storage/chain-store.js';
 import { SyntheticChain } from '../../src/storage/testing/synthetic-chain.js';
 import { tempDirIn } from '../../src/storage/testing/temp-dir.js';
 import { BenchSuite, type BenchSuite as Suite, summarize } from '../harness.js';
+import { benchValidateTx } from '../support/validate-tx-task.js';
 
 /** 1-in-2-out transactions are 213 bytes; this many fill a 2,000,000-byte block. */
 const FULL_BLOCK_TXS = 9_300;
@@ -72,9 +76,21 @@ async function applyBlockFull(suite: Suite): Promise<void> {
   }
 }
 
+/** ledger.validateTx against the LMDB store holding the real devnet genesis (target >= 100,000/s). */
+async function validateTx(suite: Suite): Promise<void> {
+  const { dir, cleanup } = tempDirIn(tmpdir(), 'bench-validate');
+  const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
+  try {
+    await benchValidateTx(suite, DEVNET, store);
+  } finally {
+    await store.close();
+    cleanup();
+  }
+}
+
 export async function run(): Promise<void> {
   const suite = new BenchSuite('ledger');
-  // ledger.validateTx (structural + UTXO checks, signature excluded) is added here by the ledger owner.
+  await validateTx(suite);
   await applyBlockEmpty(suite);
   await applyBlockFull(suite);
   suite.write();
