@@ -1,3 +1,4 @@
+import { dependencyOrder } from '../ledger/dependency-order.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { tierOfCollateral } from '../params/networks.js';
 import { type Block, decodeBlock } from '../protocol/block.js';
@@ -57,7 +58,9 @@ export function writeBlockEffects(
     else dbs.collateral.putSync(key, owner);
   };
 
-  for (const { tx, txid } of block.txs) {
+  // Dependency order, not body order: the body is sorted by txid, so a child may precede the parent
+  // whose output it spends. Revert walks the same order backwards to line up with the undo record.
+  for (const { tx, txid } of dependencyOrder(block.txs)) {
     for (const input of tx.inputs) {
       const key = scratchOutpointKey(input.txid, input.vout);
       // getBinaryFast's buffer is only valid until the next read: the undo writer copies it at once.
@@ -178,8 +181,9 @@ export function writeRevertEffects(
   const undo = decodeUndoRecord(undoBytes);
 
   let next = undo.spent.length;
-  for (let t = block.txs.length - 1; t >= 0; t--) {
-    const { tx, txid } = block.txs[t]!;
+  const ordered = dependencyOrder(block.txs);
+  for (let t = ordered.length - 1; t >= 0; t--) {
+    const { tx, txid } = ordered[t]!;
     for (let vout = 0; vout < tx.outputs.length; vout++) dbs.utxo.removeSync(outpointKey({ txid, vout }));
     for (let i = tx.inputs.length - 1; i >= 0; i--) {
       const s = undo.spent[--next];

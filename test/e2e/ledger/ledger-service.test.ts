@@ -138,6 +138,40 @@ describe.each(VERIFIERS)('LedgerService over LMDB, verifier: %s', (_name, make) 
     expect(await code(ledger.submitTx(b.bytes))).toBe('CONFLICTS_FINALIZED');
   });
 
+  it('applies and reverts a block whose child sorts before its parent (txid order is not dependency order)', async () => {
+    const { dir, cleanup } = tempDir('ledger-order');
+    cleanups.push(cleanup);
+    const { store, ledger } = await openLedger(dir);
+    // Find a parent/child pair where the child's txid sorts first (each try changes the child's amount).
+    const parent = spendFunded(2, [pay(key(5), time(10))]);
+    await ledger.submitTx(parent.bytes);
+    await ledger.finalizeTx(parent.txid);
+    let child = signTx(
+      params,
+      { inputs: [{ txid: parent.txid, vout: 0 }], outputs: [pay(key(6), time(9))] },
+      [key(5)],
+    );
+    for (let i = 1; Buffer.compare(child.txid, parent.txid) > 0; i++) {
+      child = signTx(
+        params,
+        { inputs: [{ txid: parent.txid, vout: 0 }], outputs: [pay(key(6), time(9) - BigInt(i))] },
+        [key(5)],
+      );
+    }
+    await ledger.submitTx(child.bytes);
+    await ledger.finalizeTx(child.txid);
+    const { block, active } = nextBlock(store, ledger);
+    expect(block.txs.map((t) => t.txid)).toEqual([block.txs[0]!.txid, child.txid, parent.txid]);
+    await ledger.applyBlock(block, active);
+    expect(store.getUtxo({ txid: child.txid, vout: 0 })?.value).toBe(child.tx.outputs[0]!.value);
+    expect(store.getUtxo({ txid: parent.txid, vout: 0 })).toBeUndefined();
+    expect(store.getUtxo(fundedOutpoint(2))).toBeUndefined();
+    await ledger.revertTip();
+    expect(store.getUtxo(fundedOutpoint(2))?.value).toBe(time(1_000_000));
+    expect(store.getUtxo({ txid: parent.txid, vout: 0 })).toBeUndefined();
+    expect(store.getUtxo({ txid: child.txid, vout: 0 })).toBeUndefined();
+  });
+
   it('refuses an invalid block without touching the store', async () => {
     const { dir, cleanup } = tempDir('ledger-bad');
     cleanups.push(cleanup);
