@@ -1,6 +1,6 @@
 import { dependencyOrder } from '../ledger/dependency-order.js';
 import type { ChainParams } from '../params/chain-params.js';
-import { tierOfCollateral } from '../params/networks.js';
+import { tierIndexOfCollateral } from '../params/networks.js';
 import { type Block, decodeBlock } from '../protocol/block.js';
 import { NO_COLLATERAL, type Transaction, TXID_BYTES } from '../protocol/transaction.js';
 import { outpointKey } from '../protocol/tx-codec.js';
@@ -101,7 +101,7 @@ export function writeBlockEffects(
               height,
             },
           );
-        tier = params.tiers.indexOf(tierOfCollateral(params, out.value));
+        tier = tierIndexOfCollateral(params, out.value);
         collateralOutpoint = { txid, vout: p.collateralVout };
       }
       const priorRaw = read(dbs.masternodes, p.nodePubkey);
