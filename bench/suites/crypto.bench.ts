@@ -60,8 +60,10 @@ async function poolTask(
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     const cpu0 = process.cpuUsage();
+    const elu0 = pool.workerUtilization();
     for (let s = 0; s < samples; s++) times.push(await floodPool(pool, items, total));
     const cpu = process.cpuUsage(cpu0);
+    const busy = pool.workerUtilization(elu0).map((u) => u.utilization.toFixed(2));
     loop.disable();
     const r = suite.record(summarize(name, times, total));
     // CPU actually obtained (all threads): on a shared machine this shows whether a second worker
@@ -69,6 +71,7 @@ async function poolTask(
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const wallMs = times.reduce((a, b) => a + b, 0);
     suite.note(`${name}.cores_used`, Math.round((cpuMs / wallMs) * 100) / 100);
+    suite.note(`${name}.worker_busy`, busy.join(','));
     suite.note(`${name}.cpu_us_per_signature`, Math.round(((cpuMs * 1000) / (total * samples)) * 10) / 10);
     return { hz: r.hz, loopP99Ms: loop.percentile(99) / 1e6 };
   } finally {

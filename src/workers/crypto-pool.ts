@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import { encodeSignatureBatch } from '../crypto/signature-batch-codec.js';
 import type { SignatureItem, SignatureVerifier } from '../crypto/signature-verifier.js';
@@ -110,6 +111,14 @@ export class CryptoPool implements SignatureVerifier {
     const waiters = this.capacityWaiters;
     this.capacityWaiters = [];
     for (const w of waiters) w();
+  }
+
+  /**
+   * Each worker thread's event-loop utilization (pass an earlier result to get the interval since
+   * it): near 1 means the worker always had a task, so a throughput limit lies elsewhere (cores).
+   */
+  workerUtilization(previous?: readonly EventLoopUtilization[]): EventLoopUtilization[] {
+    return this.piscina.threads.map((t, i) => t.performance.eventLoopUtilization(previous?.[i]));
   }
 
   /** Tasks waiting for a free worker. */

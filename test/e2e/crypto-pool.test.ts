@@ -60,7 +60,12 @@ describe('CryptoPool (real piscina workers, WASM)', () => {
   it('splits a block-sized batch across workers and keeps every answer in place', async () => {
     const items = signedItems(1000);
     const expected = tamper(items, 37);
+    const before = pool.workerUtilization();
     expect(await pool.verifyBatch(items)).toEqual(expected);
+    // Both workers took part: each was busy for some of the interval.
+    const busy = pool.workerUtilization(before).map((u) => u.utilization);
+    expect(busy).toHaveLength(2);
+    for (const b of busy) expect(b).toBeGreaterThan(0);
   });
 
   it('coalesces concurrent single verifications and answers each caller', async () => {
