@@ -1,9 +1,12 @@
-// Field element helpers over the radix-2^25.5 representation of field-mul.ts: add/sub/neg, byte
+// Field element helpers over the radix-2^25.5 representation of field-mul.ts (generated, with
+// field-sq.ts, by generate-field.mjs): add/sub/neg, byte
 // encodings, inversion and the (p-5)/8 power used by square roots. Variable time is fine here:
 // everything this module verifies is public data.
-import { FE, feCarry, feMul, feSq } from './field-mul';
+import { FE, feCarry, feMul } from './field-mul';
+import { feSq } from './field-sq';
 
-export { FE, feCarry, feMul, feSq, feSq2 } from './field-mul';
+export { FE, feCarry, feMul } from './field-mul';
+export { feSq, feSq2 } from './field-sq';
 
 /** Limb i starts at bit ceil(25.5 i) and is 26 bits wide for even i, 25 for odd i. */
 const LIMB_SHIFT: StaticArray<u32> = [0, 26, 51, 77, 102, 128, 153, 179, 204, 230];
