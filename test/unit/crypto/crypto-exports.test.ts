@@ -15,6 +15,15 @@ describe('timecoin/crypto inline exports', () => {
     expect(api.ed25519Verify(publicKey.subarray(1), message, signature)).toBe(false);
   });
 
+  it('ed25519Verify handles multi-megabyte messages (the I/O region grows)', () => {
+    const big = new Uint8Array(3_000_000).map((_, i) => i * 31);
+    const sig = ed25519.sign(big, sk);
+    expect(api.ed25519Verify(publicKey, big, sig)).toBe(true);
+    big[2_999_999] = (big[2_999_999] as number) ^ 1;
+    expect(api.ed25519Verify(publicKey, big, sig)).toBe(false);
+    expect(api.ed25519Verify(publicKey, message, signature)).toBe(true);
+  });
+
   it('merkleRoot matches the protocol reference', () => {
     const ids = Array.from({ length: 13 }, (_, i) => new Uint8Array(32).fill(i));
     expect(api.merkleRoot(ids)).toEqual(jsMerkleRoot(ids));
