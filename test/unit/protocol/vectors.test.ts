@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { devnetFundedKey, genesisBlock } from '../../../src/chain/genesis.js';
@@ -11,29 +9,10 @@ import { TAG } from '../../../src/protocol/domain-tags.js';
 import { merkleRoot } from '../../../src/protocol/merkle.js';
 import { txSigMessage } from '../../../src/protocol/signing.js';
 import { decodeTx } from '../../../src/protocol/tx-codec.js';
-import { packageRoot } from '../../../src/util/package-root.js';
 import { signTx } from '../../../src/wallet/tx-builder.js';
+import { docVectors } from '../../support/doc-vectors.js';
 
-/** The `vector` blocks of docs/protocol.md as one name → value map: the doc is the source of truth. */
-function docVectors(): Map<string, string> {
-  const doc = readFileSync(join(packageRoot(), 'docs', 'protocol.md'), 'utf8');
-  const out = new Map<string, string>();
-  for (const block of doc.matchAll(/```vector\n([\s\S]*?)```/g)) {
-    for (const line of block[1]!.trim().split('\n')) {
-      const m = /^([\w.]+):\s*(\S+)$/.exec(line.trim());
-      if (!m) throw new Error(`bad vector line: ${line}`);
-      out.set(m[1]!, m[2]!);
-    }
-  }
-  return out;
-}
-
-const v = docVectors();
-const get = (name: string): string => {
-  const value = v.get(name);
-  if (value === undefined) throw new Error(`docs/protocol.md has no vector ${name}`);
-  return value;
-};
+const get = docVectors().vector;
 const hexToBytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 /** Independent SHA-256 (@noble/hashes), so a vector is not checked only by the code that made it. */
 const oracle = (hex: string) => toHex(nobleSha256(hexToBytes(hex)));

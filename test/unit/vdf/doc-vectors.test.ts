@@ -1,36 +1,18 @@
 import { checkPrimeSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { beaconInput, beaconPreimage } from '../../../src/beacon/beacon-input.js';
 import { rankLeaders } from '../../../src/beacon/leader-ranking.js';
 import { instantiateWasm } from '../../../src/crypto/wasm-instance.js';
-import { packageRoot } from '../../../src/util/package-root.js';
 import { evaluateBigint, proveBigint, verifyBigint } from '../../../src/vdf/bigint-vdf.js';
 import { bigintToBytes, decodeElement } from '../../../src/vdf/group.js';
 import { hashToPrimeWithCounter, primeCandidate } from '../../../src/vdf/hash-to-prime.js';
 import { planProof } from '../../../src/vdf/proof-plan.js';
 import { RSA_2048 } from '../../../src/vdf/rsa2048.js';
 import { WasmVdf } from '../../../src/vdf/wasm-vdf.js';
+import { docVectors } from '../../support/doc-vectors.js';
 
-/** The `vdf.*` lines of docs/protocol.md's `vector` blocks: the doc is the source of truth. */
-function docVectors(): Map<string, string> {
-  const doc = readFileSync(join(packageRoot(), 'docs', 'protocol.md'), 'utf8');
-  const out = new Map<string, string>();
-  for (const block of doc.matchAll(/```vector\n([\s\S]*?)```/g))
-    for (const line of (block[1] as string).trim().split('\n')) {
-      const m = /^(vdf\.[\w.]+):\s*(\S+)$/.exec(line.trim());
-      if (m) out.set(m[1] as string, m[2] as string);
-    }
-  return out;
-}
-const v = docVectors();
-const get = (name: string): string => {
-  const value = v.get(name);
-  if (value === undefined) throw new Error(`docs/protocol.md has no vector ${name}`);
-  return value;
-};
+const get = docVectors().vector;
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 const big = (h: string) => BigInt(`0x${h}`);
 
