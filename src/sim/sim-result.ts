@@ -12,7 +12,10 @@ export interface SimResult {
   txs: number;
   /** Conflicting pairs for which two honest nodes accepted different members. */
   safetyViolations: number;
-  /** Transactions some honest, up node had not decided (accepted or rejected) when the run ended. */
+  /**
+   * Transactions some honest, up node had not decided when the run ended: neither accepted nor
+   * rejected it, nor (for a conflicting one) accepted its rival.
+   */
   unfinalized: number;
   /** Of those, non-conflicting transactions (the ones Snowball must always finalize). */
   unfinalizedNonConflicting: number;
@@ -83,8 +86,14 @@ export function summarize(sim: SimOutcome): SimResult {
     }
   let unfinalized = 0;
   let unfinalizedNonConflicting = 0;
+  // A conflicting member is decided at a node that accepted its rival, even if the node never saw
+  // it (a node back from a crash learns only the winner).
+  const decided = (n: number, t: number) =>
+    sim.acceptedAt[n * txCount + t]! >= 0 ||
+    sim.rejected[n * txCount + t] === 1 ||
+    (t < firstConflictFree && sim.acceptedAt[n * txCount + (t ^ 1)]! >= 0);
   for (let t = 0; t < txCount; t++)
-    if (live.some((n) => sim.acceptedAt[n * txCount + t]! < 0 && sim.rejected[n * txCount + t] === 0)) {
+    if (live.some((n) => !decided(n, t))) {
       unfinalized++;
       if (t >= firstConflictFree) unfinalizedNonConflicting++;
     }
