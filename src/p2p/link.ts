@@ -11,6 +11,12 @@ export interface Link {
   /** Closes with an application code (4000–4999) and reason; idempotent. */
   close(code: number, reason: string): void;
   readonly isOpen: boolean;
+  /**
+   * Inbound (uWS) links only: join the server's broadcast topic, so one `UwsServer.publish` reaches
+   * this peer. uWS batches published messages per socket (fewer syscalls than one send per peer)
+   * and drains them before any direct send, so ordering with `send` is preserved.
+   */
+  joinBroadcast?(): void;
 }
 
 /** What the transport does with a link's events (implemented by PeerSession). */

@@ -193,13 +193,23 @@ export class P2pNode extends EventEmitter {
     return response as Promise<ResponseOfType<M['t']>>;
   }
 
-  /** Sends one message to every connected peer (encoded once). Returns the number of peers sent to. */
+  /**
+   * Sends one message to every connected peer, encoded once. Inbound peers are reached with one uWS
+   * publish (batched per socket by uWS); outbound peers with one `ws` send each. With `except`, every
+   * peer gets its own send. Returns the number of peers the message was handed to.
+   */
   broadcast(msg: WireMessage, except?: ReadonlySet<string>): number {
     const frame = encodeMessage(msg);
     let sent = 0;
+    const publish = this.server !== undefined && (except === undefined || except.size === 0);
     for (const [peerId, s] of this.byPeer) {
       if (except?.has(peerId)) continue;
+      if (publish && s.link.joinBroadcast) continue;
       if (s.sendFrame(frame)) sent++;
+    }
+    if (publish) {
+      this.server!.publish(frame);
+      sent += this.server!.broadcastPeers();
     }
     return sent;
   }
@@ -297,6 +307,7 @@ export class P2pNode extends EventEmitter {
     if (target) this.dialer.connected(target, s.peerId);
     queueMicrotask(() => {
       if (!s.isReady) return;
+      s.link.joinBroadcast?.();
       this.emit('peer:connected', this.info(s));
       this.askPeers(s);
     });

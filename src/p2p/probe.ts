@@ -21,7 +21,7 @@ export async function runProbe(
   write: (e: ProbeEvent) => void,
   input: NodeJS.ReadableStream | undefined,
   banList?: BanList & { close?: () => Promise<void> },
-): Promise<{ node: P2pNode; done: Promise<void> }> {
+): Promise<{ node: P2pNode; done: Promise<void>; stop: () => Promise<void> }> {
   const node = new P2pNode({ ...options, ...(banList ? { banList } : {}) });
   node.handle(MSG.pollRequest, (_peer, req) => ({
     t: MSG.pollResponse,
@@ -132,5 +132,5 @@ export async function runProbe(
       void stop();
     });
   }
-  return { node, done };
+  return { node, done, stop };
 }

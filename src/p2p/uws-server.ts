@@ -1,7 +1,7 @@
 import { CodedError } from '../util/coded-error.js';
 import { MAX_FRAME_BYTES } from '../wire/limits.js';
 import type { Link, LinkHandler } from './link.js';
-import { loadUws, type us_listen_socket, type WebSocket } from './uws.js';
+import { loadUws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
 
 /** Server limits (DESIGN §7). */
 export interface UwsServerOptions {
@@ -24,6 +24,9 @@ export interface UwsServerOptions {
 
 /** The listen port could not be bound. */
 export class P2pListenError extends CodedError<'P2P_LISTEN_FAILED'> {}
+
+/** Topic every authenticated inbound peer joins (see Link.joinBroadcast). */
+const BROADCAST_TOPIC = 'broadcast';
 
 interface SocketData {
   link?: UwsLink;
@@ -56,6 +59,10 @@ class UwsLink implements Link {
     this.ws.end(code, reason);
   }
 
+  joinBroadcast(): void {
+    if (this.open) this.ws.subscribe(BROADCAST_TOPIC);
+  }
+
   markClosed(): void {
     this.open = false;
   }
@@ -64,6 +71,7 @@ class UwsLink implements Link {
 /** The inbound side: one uWS app, one WebSocket route, compression off. */
 export class UwsServer {
   private listenSocket: us_listen_socket | undefined;
+  private app: TemplatedApp | undefined;
   port = 0;
 
   constructor(private readonly opts: UwsServerOptions) {}
@@ -71,6 +79,7 @@ export class UwsServer {
   async listen(): Promise<number> {
     const uws = loadUws();
     const app = uws.App();
+    this.app = app;
     const opts = this.opts;
     app.ws<SocketData>(opts.path, {
       compression: uws.DISABLED,
@@ -142,6 +151,16 @@ export class UwsServer {
   }
 
   /** Stops accepting; existing sockets are closed by the caller. */
+  /** Sends one frame to every inbound peer that joined the broadcast topic. */
+  publish(frame: Uint8Array): void {
+    this.app?.publish(BROADCAST_TOPIC, frame, true, false);
+  }
+
+  /** Inbound peers in the broadcast topic. */
+  broadcastPeers(): number {
+    return this.app?.numSubscribers(BROADCAST_TOPIC) ?? 0;
+  }
+
   close(): void {
     if (this.listenSocket) loadUws().us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;

@@ -83,7 +83,7 @@ export const p2pProbeCommand: CliCommand = {
     const exchangeMs = int('exchange-ms', values['exchange-ms'], 10, 3_600_000);
     const handshakeMs = int('handshake-timeout-ms', values['handshake-timeout-ms'], 10, 600_000);
     const banList = values['data-dir'] ? new PeerBanStore(join(values['data-dir'], 'p2p-bans')) : undefined;
-    const { done } = await runProbe(
+    const { done, stop } = await runProbe(
       {
         identity: {
           chainId: params.chainId,
@@ -109,7 +109,9 @@ export const p2pProbeCommand: CliCommand = {
       process.stdin,
       banList,
     );
-    const onSignal = () => process.stdin.destroy();
+    const onSignal = () => {
+      void stop().then(() => process.stdin.destroy());
+    };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
     await done;

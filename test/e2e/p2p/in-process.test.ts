@@ -63,4 +63,28 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
     expect(res.t).toBe(MSG.pollResponse);
     expect([...res.votes]).toEqual([VOTE.yes, VOTE.yes, VOTE.yes]);
   });
+
+  it('broadcast reaches inbound (uWS publish) and outbound (ws) peers once each; except skips peers', async () => {
+    const c = makeNode(13);
+    const portC = await c.start();
+    const a = makeNode(11, { seeds: [{ host: '127.0.0.1', port: portC }] });
+    const portA = await a.start();
+    const b = makeNode(12, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    await b.start();
+    await waitFor(() => a.peers().length === 2 && b.peers().length === 1 && c.peers().length === 1);
+    const dirs = Object.fromEntries(a.peers().map((p) => [p.peerId, p.direction]));
+    const idOf = (n: number) => Buffer.from(devnetKeyPair('p2p-in-process', n).publicKey).toString('hex');
+    expect(dirs).toEqual({ [idOf(12)]: 'inbound', [idOf(13)]: 'outbound' });
+    const got: Record<string, number[]> = { b: [], c: [] };
+    b.on('gossip:beacon', (_p, m: { slot: number }) => got['b']!.push(m.slot));
+    c.on('gossip:beacon', (_p, m: { slot: number }) => got['c']!.push(m.slot));
+    const beacon = (slot: number) =>
+      ({ t: MSG.beacon, slot, y: new Uint8Array([slot]), proof: new Uint8Array([1]) }) as const;
+    expect(a.broadcast(beacon(1))).toBe(2);
+    expect(a.broadcast(beacon(2), new Set([idOf(12)]))).toBe(1);
+    expect(a.broadcast(beacon(3), new Set([idOf(13)]))).toBe(1);
+    await waitFor(() => got['b']!.length >= 2 && got['c']!.length >= 2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual({ b: [1, 3], c: [1, 2] });
+  });
 });
