@@ -41,8 +41,12 @@ export function uwsBinaryPath(): string {
  * does not exist or fails to load — e.g. Node 22 (ABI 127), for which no binary is published.
  */
 export function loadUws(): Uws {
-  if (loaded) return loaded;
-  const path = uwsBinaryPath();
+  loaded ??= loadUwsFrom(uwsBinaryPath());
+  return loaded;
+}
+
+/** Loads a uWS binary from `path` (exported so the failure path can be tested). */
+export function loadUwsFrom(path: string): Uws {
   const details = { path, node: process.version, abi: process.versions.modules, package: PACKAGE };
   if (!existsSync(path)) {
     throw new UwsLoadError(
@@ -55,7 +59,6 @@ export function loadUws(): Uws {
     const require = createRequire(import.meta.url);
     const mod = require(path) as Uws;
     if (typeof mod.App !== 'function') throw new Error('binary does not export App');
-    loaded = mod;
     return mod;
   } catch (err) {
     throw new UwsLoadError(

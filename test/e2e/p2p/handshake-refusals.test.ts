@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalIdentity, makeAuth, makeHello } from '../../../src/p2p/handshake.js';
+import { P2pNode } from '../../../src/p2p/p2p-node.js';
+import { authenticateRaw, messageOf, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
+import { devnetKeyPair } from '../../../src/wallet/keys.js';
+import { MSG } from '../../../src/wire/message-types.js';
+
+const GENESIS = new Uint8Array(32).fill(3);
+
+function identity(i: number, over: Partial<LocalIdentity> = {}): LocalIdentity {
+  const k = devnetKeyPair('handshake-refusals', i);
+  return {
+    chainId: 3,
+    genesisHash: GENESIS,
+    publicKey: k.publicKey,
+    secretKey: k.secretKey,
+    listenPort: 0,
+    tip: () => ({ height: 0, hash: GENESIS }),
+    ...over,
+  };
+}
+
+describe('handshake refusals and identity rules (uWS server, raw clients)', () => {
+  let node: P2pNode;
+  let port = 0;
+  const connect = () => RawWsClient.connect('127.0.0.1', port, '/p2p/1');
+
+  beforeAll(async () => {
+    const { listenPort: _unused, ...id } = identity(0);
+    node = new P2pNode({ identity: id, handshakeTimeoutMs: 500, requestTimeoutMs: 300 });
+    port = await node.start();
+  });
+  afterAll(async () => {
+    await node.stop();
+  });
+
+  const refusals: [string, Partial<LocalIdentity>, number, RegExp][] = [
+    ['wrong chain id', { chainId: 1 }, 4001, /^WRONG_CHAIN: wrong chain id 1, expected 3/],
+    ['wrong genesis', { genesisHash: new Uint8Array(32) }, 4002, /^WRONG_GENESIS/],
+    [
+      'wrong protocol version',
+      { protocolVersion: 99 },
+      4003,
+      /^WRONG_VERSION: protocol version 99, expected 1/,
+    ],
+  ];
+  for (const [name, over, code, reason] of refusals) {
+    it(`closes on ${name} with code ${code} and a reason (Reject first)`, async () => {
+      const c = await connect();
+      await c.send(makeHello(identity(1, over)));
+      await c.closed;
+      expect(c.closeCode).toBe(code);
+      expect(c.closeReason).toMatch(reason);
+      const reject = c.frames.map(messageOf).find((m) => m?.t === MSG.reject);
+      expect(reject).toMatchObject({ t: MSG.reject, id: 0 });
+    });
+  }
+
+  it('closes on a signature over the wrong nonce (BAD_SIGNATURE)', async () => {
+    const c = await connect();
+    const me = identity(2);
+    await c.send(makeHello(me));
+    await c.waitFor((f) => messageOf(f)?.t === MSG.hello);
+    await c.send(makeAuth(me, makeHello(identity(0)))); // signs some other nonce
+    await c.closed;
+    expect(c.closeCode).toBe(4004);
+    expect(c.closeReason).toMatch(/^BAD_SIGNATURE/);
+  });
+
+  it('closes a silent connection at the handshake timeout', async () => {
+    const c = await connect();
+    await c.closed;
+    expect(c.closeCode).toBe(4005);
+  });
+
+  it('refuses a message before the handshake completes', async () => {
+    const c = await connect();
+    await c.send({ t: MSG.ping, n: 1 });
+    await c.closed;
+    expect(c.closeCode).toBe(4000);
+  });
+
+  it('keeps one connection per identity: a second one from the same node replaces the first', async () => {
+    const me = identity(3);
+    const first = await connect();
+    await authenticateRaw(first, me);
+    const second = await connect();
+    await authenticateRaw(second, me);
+    await first.closed;
+    expect(first.closeCode).toBe(4006);
+    expect(node.peers().filter((p) => Buffer.from(p.pubkey).equals(Buffer.from(me.publicKey)))).toHaveLength(
+      1,
+    );
+    second.destroy();
+  });
+
+  it('answers an unsupported request with a Reject for that id, and times out unanswered requests', async () => {
+    const me = identity(4);
+    const c = await connect();
+    await authenticateRaw(c, me);
+    await c.send({ t: MSG.getBlocks, id: 77, from: 0, count: 1 });
+    const rej = await c.waitFor((f) => messageOf(f)?.t === MSG.reject);
+    expect(messageOf(rej)).toMatchObject({ t: MSG.reject, id: 77, code: 'UNSUPPORTED' });
+    const peerId = Buffer.from(me.publicKey).toString('hex');
+    await expect(
+      node.request(peerId, { t: MSG.pollRequest, txids: new Uint8Array(32) }),
+    ).rejects.toMatchObject({
+      code: 'P2P_TIMEOUT',
+    });
+    c.destroy();
+  });
+});
