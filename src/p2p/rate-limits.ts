@@ -25,8 +25,8 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<MessageType, RateLimit>> = Obj
   [MSG.getBlocks]: { perSec: 20, burst: 40 },
   [MSG.blocks]: { perSec: 20, burst: 40 },
   [MSG.beacon]: { perSec: 5, burst: 20 },
-  [MSG.getPeers]: { perSec: 1, burst: 5 },
-  [MSG.peers]: { perSec: 1, burst: 5 },
+  [MSG.getPeers]: { perSec: 1, burst: 10 },
+  [MSG.peers]: { perSec: 1, burst: 10 },
   [MSG.reject]: { perSec: 10, burst: 20 },
 });
 
