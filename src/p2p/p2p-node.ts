@@ -368,7 +368,20 @@ export class P2pNode extends EventEmitter {
     return Buffer.from(this.identity.publicKey).toString('hex');
   }
 
+  /**
+   * A throwing application listener or handler must not take the transport (or the process) down:
+   * it is counted and reported as a `handler:error` event, and the connection carries on.
+   */
   private onMessage(s: PeerSession, msg: WireMessage): void {
+    try {
+      this.dispatch(s, msg);
+    } catch (err) {
+      this.counters['handlerErrors'] = (this.counters['handlerErrors'] ?? 0) + 1;
+      this.emit('handler:error', { peerId: s.peerId, type: msg.t, error: err });
+    }
+  }
+
+  private dispatch(s: PeerSession, msg: WireMessage): void {
     switch (msg.t) {
       case MSG.ping:
         s.send({ t: MSG.pong, n: msg.n });

@@ -87,4 +87,23 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(got).toEqual({ b: [1, 3], c: [1, 2] });
   });
+
+  it('a throwing application listener is counted and the connection keeps working', async () => {
+    const a = makeNode(21);
+    const portA = await a.start();
+    const b = makeNode(22, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    await b.start();
+    await waitFor(() => a.peers().length === 1 && b.peers().length === 1);
+    const errors: unknown[] = [];
+    a.on('handler:error', (e) => errors.push(e));
+    a.on('gossip:tx', () => {
+      throw new Error('application bug');
+    });
+    a.handle(MSG.pollRequest, () => ({ t: MSG.pollResponse, votes: new Uint8Array([VOTE.no]) }));
+    b.gossipTxs([new Uint8Array([1, 2, 3])]);
+    await waitFor(() => errors.length === 1);
+    expect(a.counters['handlerErrors']).toBe(1);
+    const res = await b.request(b.peers()[0]!.peerId, { t: MSG.pollRequest, txids: new Uint8Array(32) });
+    expect([...res.votes]).toEqual([VOTE.no]);
+  });
 });
