@@ -109,4 +109,25 @@ describe('handshake refusals and identity rules (uWS server, raw clients)', () =
     });
     c.destroy();
   });
+
+  it('refuses upgrades beyond the pending-handshake limit (HTTP 503), then accepts again', async () => {
+    const { listenPort: _unused, ...id } = identity(50);
+    const small = new P2pNode({ identity: id, maxPendingHandshakes: 4, handshakeTimeoutMs: 5_000 });
+    const p = await small.start();
+    try {
+      const held = await Promise.all([1, 2, 3, 4].map(() => RawWsClient.connect('127.0.0.1', p, '/p2p/1')));
+      await expect(RawWsClient.connect('127.0.0.1', p, '/p2p/1')).rejects.toThrow(
+        /upgrade refused: HTTP\/1.1 503/,
+      );
+      for (const c of held) c.destroy();
+      await Promise.all(held.map((c) => c.closed));
+      await new Promise((r) => setTimeout(r, 50));
+      const ok = await RawWsClient.connect('127.0.0.1', p, '/p2p/1');
+      await authenticateRaw(ok, identity(51));
+      expect(small.peers()).toHaveLength(1);
+      ok.destroy();
+    } finally {
+      await small.stop();
+    }
+  });
 });

@@ -100,12 +100,14 @@ describe('5-process mesh on 127.0.0.1', () => {
         marks[i],
       );
     }
-    // Stay down long enough for several failed attempts.
-    await nodes[0]!.waitFor(
-      (e) => e.event === 'dial-scheduled' && e['port'] === port && (e['attempt'] as number) >= 3,
-      10_000,
-      marks[0],
-    );
+    // Stay down long enough for several failed attempts by every survivor.
+    for (const i of [0, 1, 2, 4]) {
+      await nodes[i]!.waitFor(
+        (e) => e.event === 'dial-scheduled' && e['port'] === port && (e['attempt'] as number) >= 3,
+        10_000,
+        marks[i],
+      );
+    }
     // Back on the same port with no seeds: only the others' redials can rebuild its links. uWS sets
     // no SO_REUSEADDR, so the port is free only once the killed process's TIME_WAIT sockets expire
     // (≤ 60 s on Linux): the node retries listening meanwhile, and the others keep backing off.
