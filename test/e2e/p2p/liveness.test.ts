@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { P2pNode } from '../../../src/p2p/p2p-node.js';
 import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
+import { dial } from '../../../src/p2p/ws-dialer.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
 
 const GENESIS = new Uint8Array(32).fill(9);
@@ -42,4 +45,50 @@ describe('idle timeout with automatic pings (uWS server side)', () => {
       await server.stop();
     }
   }, 30_000);
+});
+
+describe('ping liveness (ws client side)', () => {
+  it('closes an outbound link whose server accepted the upgrade but never answers pings', async () => {
+    // A server that completes the WebSocket upgrade and then reads nothing and answers nothing.
+    const server = createServer((sock) => {
+      sock.once('data', (head) => {
+        const key = /Sec-WebSocket-Key: (.+)\r\n/i.exec(head.toString('latin1'))?.[1] ?? '';
+        const accept = createHash('sha1')
+          .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+          .digest('base64');
+        sock.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        );
+        sock.on('data', () => undefined);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const closed = new Promise<{ code: number; at: number }>((resolve) => {
+        void dial(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/p2p/1',
+            handshakeTimeoutMs: 1_000,
+            pingIntervalMs: 200,
+            maxBackpressure: 1 << 20,
+          },
+          () => ({
+            onFrame: () => undefined,
+            onTextFrame: () => undefined,
+            onClose: (code) => resolve({ code, at: Date.now() }),
+          }),
+        );
+      });
+      const t0 = Date.now();
+      const { code, at } = await closed;
+      expect(code).toBe(1006); // terminated: no close handshake with a dead peer
+      expect(at - t0).toBeGreaterThanOrEqual(350); // one unanswered ping interval, then the check
+      expect(at - t0).toBeLessThan(3_000);
+    } finally {
+      server.close();
+    }
+  });
 });
