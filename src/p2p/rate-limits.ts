@@ -10,7 +10,9 @@ export interface RateLimit {
 /**
  * Defaults per type and per peer. Polls: a node keeps ≤ 4 polls in flight per poll round (DESIGN §5)
  * but is sampled by many pollers, so the inbound allowance is generous; floods far beyond it are
- * misbehaviour. Hello/Auth: once per connection (enforced by the session, listed for the docs).
+ * misbehaviour. Blocks and beacons come once per slot (≥ 2 s even on devnet) from each peer at most,
+ * and a Block frame may be 4 MiB, so their allowance is small. Hello/Auth: once per connection
+ * (enforced by the session, listed for the docs).
  */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<MessageType, RateLimit>> = Object.freeze({
   [MSG.hello]: { perSec: 1, burst: 1 },
@@ -21,10 +23,10 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<MessageType, RateLimit>> = Obj
   [MSG.getTx]: { perSec: 200, burst: 400 },
   [MSG.pollRequest]: { perSec: 1_000, burst: 2_000 },
   [MSG.pollResponse]: { perSec: 1_000, burst: 2_000 },
-  [MSG.block]: { perSec: 5, burst: 20 },
+  [MSG.block]: { perSec: 2, burst: 10 },
   [MSG.getBlocks]: { perSec: 20, burst: 40 },
   [MSG.blocks]: { perSec: 20, burst: 40 },
-  [MSG.beacon]: { perSec: 5, burst: 20 },
+  [MSG.beacon]: { perSec: 2, burst: 10 },
   [MSG.getPeers]: { perSec: 1, burst: 10 },
   [MSG.peers]: { perSec: 1, burst: 10 },
   [MSG.reject]: { perSec: 10, burst: 20 },
