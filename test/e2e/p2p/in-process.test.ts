@@ -71,7 +71,8 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
     const portA = await a.start();
     const b = makeNode(12, { seeds: [{ host: '127.0.0.1', port: portA }] });
     await b.start();
-    await waitFor(() => a.peers().length === 2 && b.peers().length === 1 && c.peers().length === 1);
+    // (b and c may also find each other by peer exchange; only a's two links matter here)
+    await waitFor(() => a.peers().length === 2);
     const dirs = Object.fromEntries(a.peers().map((p) => [p.peerId, p.direction]));
     const idOf = (n: number) => Buffer.from(devnetKeyPair('p2p-in-process', n).publicKey).toString('hex');
     expect(dirs).toEqual({ [idOf(12)]: 'inbound', [idOf(13)]: 'outbound' });
