@@ -11,7 +11,7 @@ import { MSG, type WireMessage } from '../../../src/wire/message-types.js';
 import { ProbeProcess } from './probe-process.js';
 
 const PATH = '/p2p/1';
-const BAN_MS = 2_500;
+const BAN_MS = 4_000;
 
 function attacker(i: number): LocalIdentity {
   const k = devnetKeyPair('p2p-abuse-attacker', i);
@@ -72,6 +72,9 @@ const ATTACKS: { name: string; offence: string; frames: () => Buffer[] }[] = [
   },
 ];
 
+/** The most recently banned identity: the refusal and expiry checks use it, so the ban is fresh. */
+const LAST_ATTACKER = 10 + ATTACKS.length - 1;
+
 describe('misbehaving peers are scored and banned; honest peers keep being served', () => {
   let dataDir: string;
   let target: ProbeProcess;
@@ -125,7 +128,7 @@ describe('misbehaving peers are scored and banned; honest peers keep being serve
 
   it('a banned identity is refused at the handshake', async () => {
     const c = await RawWsClient.connect('127.0.0.1', target.port, PATH);
-    await expect(authenticateRaw(c, attacker(10))).rejects.toThrow(/refused: 4008 BANNED/);
+    await expect(authenticateRaw(c, attacker(LAST_ATTACKER))).rejects.toThrow(/refused: 4008 BANNED/);
     c.destroy();
   });
 
@@ -162,7 +165,7 @@ describe('misbehaving peers are scored and banned; honest peers keep being serve
   it('bans expire', async () => {
     await new Promise((r) => setTimeout(r, BAN_MS + 200));
     const c = await RawWsClient.connect('127.0.0.1', target.port, PATH);
-    await authenticateRaw(c, attacker(10));
+    await authenticateRaw(c, attacker(LAST_ATTACKER));
     expect(c.closeCode).toBe(0);
     c.destroy();
   });
