@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { nobleVerify } from '../crypto/noble-verifier.js';
-import { ByteWriter } from '../encoding/byte-writer.js';
 import { bytesEqual, toHex } from '../encoding/bytes.js';
-import { TAG } from '../protocol/domain-tags.js';
+import { helloSigningMessage } from '../protocol/signing.js';
 import { sign } from '../wallet/keys.js';
 import { NONCE_BYTES, PROTOCOL_VERSION } from '../wire/limits.js';
 import { type Auth, type Hello, MSG } from '../wire/message-types.js';
@@ -37,26 +36,6 @@ export function makeHello(
     tipHash: tip.hash,
     nonce,
   };
-}
-
-/**
- * The signed preimage: TAG.hello ‖ u32 chain id ‖ genesis hash (32) ‖ the VERIFIER's nonce (32) ‖
- * the signer's public key (32). Binding chain and genesis stops a signature made for one network from
- * authenticating on another; binding the signer's key stops it from being presented as someone else's.
- */
-export function helloSigningMessage(
-  chainId: number,
-  genesis: Uint8Array,
-  verifierNonce: Uint8Array,
-  signerPubkey: Uint8Array,
-): Uint8Array {
-  return new ByteWriter(4 + 14 + 96)
-    .raw(TAG.hello)
-    .u32(chainId)
-    .fixed(genesis, 32)
-    .fixed(verifierNonce, 32)
-    .fixed(signerPubkey, 32)
-    .finish();
 }
 
 /** Our Auth answer to the other side's Hello. */

@@ -38,6 +38,6 @@ export const TAG = Object.freeze({
   prime: tag('TIME:prime:1'),
   /** Leader-ranking random stream drawn from the beacon y. */
   rank: tag('TIME:rank:1'),
-  /** P2P handshake: a node key signs the other side's Hello nonce (src/p2p/handshake.ts). */
+  /** P2P handshake: a node key signs the other side's Hello nonce (helloSigningMessage). */
   hello: tag('TIME:hello:1'),
 });

@@ -53,3 +53,23 @@ export function deregistrationMessage(
 export function headerSigMessage(headerHash: Uint8Array): Uint8Array {
   return new ByteWriter(TAG.hdrSig.length + 32).raw(TAG.hdrSig).fixed(headerHash, 32).finish();
 }
+
+/**
+ * The signed preimage: TAG.hello ‖ u32 chain id ‖ genesis hash (32) ‖ the VERIFIER's nonce (32) ‖
+ * the signer's public key (32). Binding chain and genesis stops a signature made for one network from
+ * authenticating on another; binding the signer's key stops it from being presented as someone else's.
+ */
+export function helloSigningMessage(
+  chainId: number,
+  genesis: Uint8Array,
+  verifierNonce: Uint8Array,
+  signerPubkey: Uint8Array,
+): Uint8Array {
+  return new ByteWriter(TAG.hello.length + 4 + 96)
+    .raw(TAG.hello)
+    .u32(chainId)
+    .fixed(genesis, 32)
+    .fixed(verifierNonce, 32)
+    .fixed(signerPubkey, 32)
+    .finish();
+}

@@ -2,12 +2,12 @@ import { createPublicKey, verify as opensslVerify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   checkHello,
-  helloSigningMessage,
   type LocalIdentity,
   makeAuth,
   makeHello,
   verifyAuth,
 } from '../../../src/p2p/handshake.js';
+import { helloSigningMessage } from '../../../src/protocol/signing.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
 import { PROTOCOL_VERSION } from '../../../src/wire/limits.js';
 
