@@ -5,26 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/encoding/bytes.js';
 import type { LocalIdentity } from '../../../src/p2p/handshake.js';
 import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
-import { devnetKeyPair } from '../../../src/wallet/keys.js';
 import { encodeMessage } from '../../../src/wire/codec.js';
 import { MSG, type WireMessage } from '../../../src/wire/message-types.js';
+import { testIdentity } from '../../support/p2p-identity.js';
 import { ProbeProcess } from './probe-process.js';
 
 const PATH = '/p2p/1';
 const BAN_MS = 4_000;
 
-function attacker(i: number): LocalIdentity {
-  const k = devnetKeyPair('p2p-abuse-attacker', i);
-  const genesis = new Uint8Array(32); // the probe's default genesis
-  return {
-    chainId: 3,
-    genesisHash: genesis,
-    publicKey: k.publicKey,
-    secretKey: k.secretKey,
-    listenPort: 0,
-    tip: () => ({ height: 0, hash: genesis }),
-  };
-}
+/** Attackers handshake properly (on the probe's default all-zero genesis), then misbehave. */
+const attacker = (i: number): LocalIdentity => testIdentity('p2p-abuse-attacker', i);
 
 const frame = (payload: Uint8Array) => RawWsClient.frame(payload);
 const enc = (m: Record<string, unknown>) => encodeMessage(m as unknown as WireMessage);

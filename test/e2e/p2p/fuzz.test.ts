@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalIdentity } from '../../../src/p2p/handshake.js';
 import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
-import { devnetKeyPair } from '../../../src/wallet/keys.js';
 import { encodeMessage } from '../../../src/wire/codec.js';
+import { testIdentity } from '../../support/p2p-identity.js';
 import { fuzzFrame, rng } from '../../unit/wire/fuzz-frames.js';
 import { sampleMessages } from '../../unit/wire/samples.js';
 import { ProbeProcess } from './probe-process.js';
@@ -12,18 +12,7 @@ const FRAMES = Number(process.env['P2P_FUZZ_FRAMES'] ?? 10_000);
 const PRE_AUTH_CONNECTIONS = 100;
 const PATH = '/p2p/1';
 
-function identity(i: number): LocalIdentity {
-  const k = devnetKeyPair('p2p-fuzz', i);
-  const genesis = new Uint8Array(32);
-  return {
-    chainId: 3,
-    genesisHash: genesis,
-    publicKey: k.publicKey,
-    secretKey: k.secretKey,
-    listenPort: 0,
-    tip: () => ({ height: 0, hash: genesis }),
-  };
-}
+const identity = (i: number): LocalIdentity => testIdentity('p2p-fuzz', i);
 
 describe(`network fuzz: ${FRAMES} random and mutated frames at a live node`, () => {
   let target: ProbeProcess;

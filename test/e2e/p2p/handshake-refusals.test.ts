@@ -2,23 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalIdentity, makeAuth, makeHello } from '../../../src/p2p/handshake.js';
 import { P2pNode } from '../../../src/p2p/p2p-node.js';
 import { authenticateRaw, messageOf, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
-import { devnetKeyPair } from '../../../src/wallet/keys.js';
 import { MSG } from '../../../src/wire/message-types.js';
+import { testIdentity } from '../../support/p2p-identity.js';
 
 const GENESIS = new Uint8Array(32).fill(3);
 
-function identity(i: number, over: Partial<LocalIdentity> = {}): LocalIdentity {
-  const k = devnetKeyPair('handshake-refusals', i);
-  return {
-    chainId: 3,
-    genesisHash: GENESIS,
-    publicKey: k.publicKey,
-    secretKey: k.secretKey,
-    listenPort: 0,
-    tip: () => ({ height: 0, hash: GENESIS }),
-    ...over,
-  };
-}
+const identity = (i: number, over: Partial<LocalIdentity> = {}): LocalIdentity =>
+  testIdentity('handshake-refusals', i, GENESIS, over);
 
 describe('handshake refusals and identity rules (uWS server, raw clients)', () => {
   let node: P2pNode;

@@ -4,19 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { P2pNode } from '../../../src/p2p/p2p-node.js';
 import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
 import { dial } from '../../../src/p2p/ws-dialer.js';
-import { devnetKeyPair } from '../../../src/wallet/keys.js';
+import { testIdentity } from '../../support/p2p-identity.js';
 
 const GENESIS = new Uint8Array(32).fill(9);
-const id = (i: number) => {
-  const k = devnetKeyPair('p2p-liveness', i);
-  return {
-    chainId: 3,
-    genesisHash: GENESIS,
-    publicKey: k.publicKey,
-    secretKey: k.secretKey,
-    tip: () => ({ height: 0, hash: GENESIS }),
-  };
-};
+const id = (i: number) => testIdentity('p2p-liveness', i, GENESIS);
 
 describe('idle timeout with automatic pings (uWS server side)', () => {
   it('drops a peer that stops answering pings, keeps a quiet but live ws peer', async () => {

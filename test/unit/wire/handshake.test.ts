@@ -8,23 +8,17 @@ import {
   verifyAuth,
 } from '../../../src/p2p/handshake.js';
 import { helloSigningMessage } from '../../../src/protocol/signing.js';
-import { devnetKeyPair } from '../../../src/wallet/keys.js';
 import { PROTOCOL_VERSION } from '../../../src/wire/limits.js';
+import { testIdentity } from '../../support/p2p-identity.js';
 
 const GENESIS = new Uint8Array(32).fill(0x11);
 
-function id(i: number, over: Partial<LocalIdentity> = {}): LocalIdentity {
-  const k = devnetKeyPair('handshake-test', i);
-  return {
-    chainId: 3,
-    genesisHash: GENESIS,
-    publicKey: k.publicKey,
-    secretKey: k.secretKey,
+const id = (i: number, over: Partial<LocalIdentity> = {}): LocalIdentity =>
+  testIdentity('handshake-test', i, GENESIS, {
     listenPort: 24200,
     tip: () => ({ height: 5, hash: new Uint8Array(32).fill(5) }),
     ...over,
-  };
-}
+  });
 
 /** node:crypto (OpenSSL) as the independent verifier. */
 function opensslOk(pubkey: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
