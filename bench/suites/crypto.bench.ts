@@ -170,6 +170,5 @@ export async function run(): Promise<void> {
     'pool.2workers.node-crypto.coordinator_event_loop_delay_p99_ms',
     r3(native.loopP99Ms ?? Number.NaN),
   );
-  suite.note('machine', 'shared 2-core machine, other agents running: figures are noisy');
   suite.write();
 }

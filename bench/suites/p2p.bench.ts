@@ -269,7 +269,6 @@ export async function run(): Promise<void> {
     'pollRoundTrip.mode',
     'sequential, one poll in flight, bench process (ws client) ↔ p2p-probe process (uWS)',
   );
-  suite.note('machine', 'shared: 2 cores, several agents running concurrently; figures are noisy');
   suite.write();
 }
 

@@ -33,7 +33,6 @@ function poolThreads(pool: CryptoPool): readonly Worker[] {
 
 export async function run(): Promise<void> {
   const suite = new BenchSuite('vdf');
-  suite.note('machine', 'shared 2-core box with other agents running: figures are noisy');
   const vdf = inlineVdf();
   const x = hashToGroup(new TextEncoder().encode('timecoin vdf bench'));
   const xBytes = encodeElement(x);
