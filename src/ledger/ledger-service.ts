@@ -78,7 +78,10 @@ export class LedgerService {
     this.mempool.checkNoFinalizedConflict(etx);
     const check = checkTxAgainstLedger(etx, this.overlay, this.params, this.chain.tip().height + 1);
     requireValidSignatures(etx, check, await this.verifier.verifyBatch(check.signatures));
-    // The await above yielded: a rival may have finalized meanwhile; admit() re-checks that.
+    // The await yielded: meanwhile a rival may have finalized (admit() checks that) or even been
+    // included in a block, which leaves no finalized-spend record behind. The ledger rules are
+    // cheap next to the signatures, so check them again against the view as it is now.
+    checkTxAgainstLedger(etx, this.overlay, this.params, this.chain.tip().height + 1);
     const admitted = this.mempool.admit(etx, check.fee);
     return { txid: etx.txid, fee: check.fee, conflicts: admitted.conflicts };
   }

@@ -3,7 +3,7 @@ import { assembleBlock } from '../../../src/chain/block-assembly.js';
 import { devnetMasternodes, genesisBlock } from '../../../src/chain/genesis.js';
 import { slotStartMs } from '../../../src/chain/slot-time.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
-import type { SignatureVerifier } from '../../../src/crypto/signature-verifier.js';
+import type { SignatureItem, SignatureVerifier } from '../../../src/crypto/signature-verifier.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
 import { LedgerService } from '../../../src/ledger/ledger-service.js';
 import { MempoolError } from '../../../src/ledger/mempool-errors.js';
@@ -194,5 +194,72 @@ describe.each(VERIFIERS)('LedgerService over LMDB, verifier: %s', (_name, make) 
     expect(await code(ledger.submitTx(forged))).toBe('BAD_SIGNATURE');
     expect(await code(ledger.submitTx(Uint8Array.of(1, 2, 3)))).toBe('MALFORMED');
     expect(ledger.mempool.count).toBe(0);
+  });
+});
+
+/** The real @noble verifier; `holdNext()` makes only the next call wait until `release()`. */
+class GatedVerifier implements SignatureVerifier {
+  private readonly inner = new NobleVerifier();
+  private gate: { promise: Promise<void>; open(): void } | null = null;
+  private armed = false;
+
+  holdNext(): void {
+    let open = (): void => {};
+    const promise = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.gate = { promise, open };
+    this.armed = true;
+  }
+
+  release(): void {
+    this.gate?.open();
+  }
+
+  async verifyBatch(items: readonly SignatureItem[]): Promise<boolean[]> {
+    const results = await this.inner.verifyBatch(items);
+    if (this.armed && this.gate) {
+      this.armed = false;
+      await this.gate.promise;
+    }
+    return results;
+  }
+}
+
+describe('LedgerService: state that changes while a submission awaits its signatures', () => {
+  it('re-checks the ledger after the await: an input spent meanwhile by a finalized, included rival is refused', async () => {
+    const { dir, cleanup } = tempDir('ledger-race');
+    cleanups.push(cleanup);
+    const store = await ChainStore.open(dir, params, genesis);
+    cleanups.push(() => store.close());
+    const verifier = new GatedVerifier();
+    const ledger = LedgerService.open(params, store, verifier);
+
+    const winner = spendFunded(0, [pay(key(1), time(5))]);
+    const late = spendFunded(0, [pay(key(2), time(5))]);
+    await ledger.submitTx(winner.bytes);
+    verifier.holdNext();
+    const pending = code(ledger.submitTx(late.bytes));
+    // While `late` waits for its signatures, the winner finalizes and a block includes it.
+    await ledger.finalizeTx(winner.txid);
+    const tip = store.tip();
+    const active = store.activeMasternodes(tip.height, 1_000);
+    const block = assembleBlock({
+      params,
+      parent: tip,
+      slot: 1,
+      timestampMs: slotStartMs(params, 1),
+      beaconY: new Uint8Array(32),
+      beaconProof: new Uint8Array(0),
+      rank: 0,
+      producerKey: producer.nodeKey,
+      producerRewardAddress: producer.ownerKey.addressPayload,
+      activeMasternodes: active,
+      candidates: [{ etx: winner, fee: 10_000n }],
+    });
+    await ledger.applyBlock(block, active);
+    verifier.release();
+    expect(await pending).toBe('INPUT_NOT_FOUND');
+    expect(ledger.mempool.get(late.txid)).toBeUndefined();
   });
 });
