@@ -125,12 +125,17 @@ export function checkTxAgainstLedger(
       `fee ${fee} sat < minimum ${required} sat for ${etx.bytes.length} bytes`,
     );
   }
-  const payloadSignature = checkPayload(tx, view, params);
+  const payloadSignature = checkPayload(tx, view, params, nextHeight);
   if (payloadSignature) signatures.push(payloadSignature);
   return { fee, spent, signatures };
 }
 
-function checkPayload(tx: Transaction, view: LedgerView, params: ChainParams): SignatureItem | null {
+function checkPayload(
+  tx: Transaction,
+  view: LedgerView,
+  params: ChainParams,
+  nextHeight: number,
+): SignatureItem | null {
   const p = tx.payload;
   if (p === null) return null;
   const existing = view.getMasternode(p.nodePubkey);
@@ -152,8 +157,11 @@ function checkPayload(tx: Transaction, view: LedgerView, params: ChainParams): S
       signature: p.nodeSignature,
     };
   }
-  if (!existing || existing.deregisteredHeight !== null) {
-    throw new TxError('MASTERNODE_UNKNOWN', 'no active registration for this node key');
+  // The registration must already be in a block below the one that would include this: a
+  // deregistration depends on its registration through the registry, not through an output, so
+  // dependency ordering inside one block could not put them in the right order.
+  if (!existing || existing.deregisteredHeight !== null || existing.registeredHeight >= nextHeight) {
+    throw new TxError('MASTERNODE_UNKNOWN', 'no registration of this node key in a block below this one');
   }
   if (p.nodeSignature.length === 0) {
     const collateral = existing.collateral;

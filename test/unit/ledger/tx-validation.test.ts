@@ -250,6 +250,27 @@ describe('transaction validity rules (one code per rule)', () => {
       expect(await codeOf(etx)).toBe('DEREG_UNAUTHORIZED');
     });
 
+    it('MASTERNODE_UNKNOWN: a deregistration waits until its registration is in a block', async () => {
+      // Registration finalized but not yet in a block: the overlay holds it at the next height.
+      const ledger = devnetLedger();
+      const pending = new LedgerOverlay(ledger, params, 1);
+      const reg = register(NO_COLLATERAL, time(1));
+      pending.apply(reg);
+      expect(pending.getMasternode(node.publicKey)?.registeredHeight).toBe(1);
+      const dereg = signTx(
+        params,
+        {
+          inputs: [fundedOutpoint(6)],
+          outputs: [pay(key(6), FUNDED - 100_000n)],
+          payload: deregistrationPayload(params, fundedOutpoint(6), node),
+        },
+        [key(6)],
+      );
+      expect(await codeOf(dereg, pending, 1)).toBe('MASTERNODE_UNKNOWN');
+      // Once the registration's block (height 1) is below the next height, it may deregister.
+      expect(await codeOf(dereg, pending, 2)).toBe('OK');
+    });
+
     it('a node-signed deregistration needs no collateral spend; MASTERNODE_UNKNOWN afterwards', async () => {
       const ledger = devnetLedger();
       const input = fundedOutpoint(6);
