@@ -16,6 +16,21 @@ const acc: usize = memory.data(8 * 168, 16);
 const bPadded: usize = memory.data(4 * 96, 16);
 
 /**
+ * The product's upper half (columns 74 … 147 of the accumulator) carried into 28-bit limbs of
+ * `out`; it fits: out < 2N < 2^2072. Shared by both kernels (small, two callers: binaryen's
+ * -O3 inliner folds it back into each).
+ */
+function normalizeUpperHalf(out: usize): void {
+  let carry: u64 = 0;
+  for (let j = 0; j < LIMBS; j++) {
+    const v = load<u64>(acc + ((<usize>(LIMBS + j)) << 3)) + carry;
+    store<u32>(out + ((<usize>j) << 2), <u32>v & LIMB_MASK);
+    carry = v >> LIMB_BITS;
+  }
+  store<u64>(out + ((<usize>LIMBS) << 2), 0);
+}
+
+/**
  * out = a·b·R⁻¹ mod N, with a, b < 2N and out < 2N (not fully reduced); out may alias a or b.
  * One separate function, called from several places, so binaryen keeps it out of line (no
  * `@noinline` here: biome cannot parse function decorators) and V8 tiers this one body up inside
@@ -69,14 +84,7 @@ export function montMulKernel(out: usize, a: usize, b: usize): void {
       v128.store(tp, hi, 16);
     }
   }
-  // The result is columns 74 … 147: normalize to 28-bit limbs (it fits: out < 2N < 2^2072).
-  let carry: u64 = 0;
-  for (let j = 0; j < LIMBS; j++) {
-    const v = load<u64>(acc + ((<usize>(LIMBS + j)) << 3)) + carry;
-    store<u32>(out + ((<usize>j) << 2), <u32>v & LIMB_MASK);
-    carry = v >> LIMB_BITS;
-  }
-  store<u64>(out + ((<usize>LIMBS) << 2), 0);
+  normalizeUpperHalf(out);
 }
 
 /**
@@ -163,13 +171,7 @@ export function montSquareKernel(out: usize, a: usize): void {
       v128.store(tp, hi, 16);
     }
   }
-  let carry: u64 = 0;
-  for (let j = 0; j < LIMBS; j++) {
-    const v = load<u64>(acc + ((<usize>(LIMBS + j)) << 3)) + carry;
-    store<u32>(out + ((<usize>j) << 2), <u32>v & LIMB_MASK);
-    carry = v >> LIMB_BITS;
-  }
-  store<u64>(out + ((<usize>LIMBS) << 2), 0);
+  normalizeUpperHalf(out);
 }
 
 /**
