@@ -1,4 +1,5 @@
 import { compareBytes } from '../encoding/bytes.js';
+import { bytesKey } from '../ledger/map-keys.js';
 import type { ChainParams } from '../params/chain-params.js';
 import {
   BLOCK_VERSION,
@@ -44,18 +45,18 @@ export function selectTransactions(
   budgetBytes: number,
 ): BlockCandidate[] {
   const sorted = [...candidates].sort((a, b) => compareBytes(a.etx.txid, b.etx.txid));
-  const byId = new Map(sorted.map((c) => [Buffer.from(c.etx.txid).toString('latin1'), c]));
+  const byId = new Map(sorted.map((c) => [bytesKey(c.etx.txid), c]));
   const included = new Set<string>();
   const excluded = new Set<string>();
   const chosen: BlockCandidate[] = [];
   let used = 0;
   const visit = (c: BlockCandidate): boolean => {
-    const id = Buffer.from(c.etx.txid).toString('latin1');
+    const id = bytesKey(c.etx.txid);
     if (included.has(id)) return true;
     if (excluded.has(id)) return false;
     excluded.add(id); // provisional, also breaks (impossible) cycles
     for (const input of c.etx.tx.inputs) {
-      const parent = byId.get(Buffer.from(input.txid).toString('latin1'));
+      const parent = byId.get(bytesKey(input.txid));
       if (parent && !visit(parent)) return false;
     }
     if (used + c.etx.bytes.length > budgetBytes) return false;

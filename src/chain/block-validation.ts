@@ -4,6 +4,7 @@ import { bytesEqual, compareBytes } from '../encoding/bytes.js';
 import { dependencyOrder } from '../ledger/dependency-order.js';
 import { LedgerOverlay } from '../ledger/ledger-overlay.js';
 import type { LedgerView, MasternodeRecord } from '../ledger/ledger-state.js';
+import { outpointStringKey } from '../ledger/map-keys.js';
 import { TxError } from '../ledger/tx-errors.js';
 import {
   checkTxAgainstLedger,
@@ -109,7 +110,7 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
   for (const etx of dependencyOrder(txs.slice(1))) {
     const index = indexOf.get(etx)!;
     for (const input of etx.tx.inputs) {
-      const k = Buffer.from(input.txid).toString('latin1') + input.vout;
+      const k = outpointStringKey(input);
       if (spentInBlock.has(k))
         throw new BlockError(
           'DOUBLE_SPEND',

@@ -1,4 +1,5 @@
 import type { EncodedTx } from '../protocol/tx-codec.js';
+import { bytesKey } from './map-keys.js';
 
 /**
  * Orders transactions so every parent present in the list precedes its children; otherwise the
@@ -8,15 +9,15 @@ import type { EncodedTx } from '../protocol/tx-codec.js';
  */
 export function dependencyOrder(txs: readonly EncodedTx[]): EncodedTx[] {
   const byId = new Map<string, EncodedTx>();
-  for (const t of txs) byId.set(Buffer.from(t.txid).toString('latin1'), t);
+  for (const t of txs) byId.set(bytesKey(t.txid), t);
   const done = new Set<string>();
   const out: EncodedTx[] = [];
   const visit = (t: EncodedTx): void => {
-    const id = Buffer.from(t.txid).toString('latin1');
+    const id = bytesKey(t.txid);
     if (done.has(id)) return;
     done.add(id);
     for (const input of t.tx.inputs) {
-      const parent = byId.get(Buffer.from(input.txid).toString('latin1'));
+      const parent = byId.get(bytesKey(input.txid));
       if (parent) visit(parent);
     }
     out.push(t);

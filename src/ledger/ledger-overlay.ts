@@ -1,16 +1,9 @@
 import type { ChainParams } from '../params/chain-params.js';
 import { tierIndexOfCollateral } from '../params/networks.js';
 import { NO_COLLATERAL, type OutPoint } from '../protocol/transaction.js';
-import { type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
+import type { EncodedTx } from '../protocol/tx-codec.js';
 import type { LedgerView, MasternodeRecord, UtxoEntry } from './ledger-state.js';
-
-function key(o: OutPoint): string {
-  return Buffer.from(outpointKey(o)).toString('latin1');
-}
-
-function nodeKey(pubkey: Uint8Array): string {
-  return Buffer.from(pubkey).toString('latin1');
-}
+import { outpointStringKey as key, bytesKey as nodeKey } from './map-keys.js';
 
 /**
  * A LedgerView that layers applied transactions over a base view without touching it: created

@@ -1,6 +1,7 @@
 import { compareBytes } from '../encoding/bytes.js';
 import type { OutPoint } from '../protocol/transaction.js';
-import { type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
+import type { EncodedTx } from '../protocol/tx-codec.js';
+import { bytesKey, outpointStringKey } from './map-keys.js';
 import { MempoolError } from './mempool-errors.js';
 
 /**
@@ -38,13 +39,8 @@ export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = Object.freeze({
 /** Rejected txids are remembered (bounded) so gossip cannot re-admit a loser. */
 const MAX_REMEMBERED_REJECTIONS = 100_000;
 
-export function txKey(txid: Uint8Array): string {
-  return Buffer.from(txid).toString('latin1');
-}
-
-export function outpointStringKey(o: OutPoint): string {
-  return Buffer.from(outpointKey(o)).toString('latin1');
-}
+/** Map key of a txid. */
+export const txKey = bytesKey;
 
 export interface AdmitResult {
   /** Processing transactions that share an input with the admitted one (its rivals). */

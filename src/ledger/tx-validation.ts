@@ -6,8 +6,9 @@ import { tierOfCollateral } from '../params/networks.js';
 import { addressPayloadOfPubkey } from '../protocol/address.js';
 import { deregistrationMessage, registrationMessage, txSigMessage } from '../protocol/signing.js';
 import { NO_COLLATERAL, type Transaction, TX_VERSION } from '../protocol/transaction.js';
-import { decodeTx, type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
+import { decodeTx, type EncodedTx } from '../protocol/tx-codec.js';
 import type { LedgerView, UtxoEntry } from './ledger-state.js';
+import { outpointStringKey } from './map-keys.js';
 import { TxError } from './tx-errors.js';
 
 /** Sums above this are nonsense for any emission schedule and would overflow u64 arithmetic. */
@@ -38,7 +39,7 @@ export function checkTxStructure(etx: EncodedTx, params: ChainParams): void {
   }
   const seen = new Set<string>();
   for (let i = 0; i < tx.inputs.length; i++) {
-    const key = Buffer.from(outpointKey(tx.inputs[i]!)).toString('latin1');
+    const key = outpointStringKey(tx.inputs[i]!);
     if (seen.has(key))
       throw new TxError('DUPLICATE_INPUT', `input ${i} spends an outpoint twice`, { input: i });
     seen.add(key);
