@@ -89,7 +89,10 @@ export class BenchSuite {
     };
     const dir = join(packageRoot(), 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${this.suite}.json`);
+    // Results of a run on another Node major than the machine's default go beside the default file
+    // (`BENCH_RESULT_TAG=node22` → <suite>.node22.json) so both stay committed side by side.
+    const tag = process.env['BENCH_RESULT_TAG'];
+    const file = join(dir, tag ? `${this.suite}.${tag}.json` : `${this.suite}.json`);
     writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`wrote ${file}`);
     return file;

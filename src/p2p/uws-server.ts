@@ -87,8 +87,7 @@ export class UwsServer {
       idleTimeout: opts.idleTimeoutSec,
       sendPingsAutomatically: true,
       maxBackpressure: opts.maxBackpressure,
-      // Typed as a number in this package's .d.ts; the native side reads it as a boolean flag.
-      closeOnBackpressureLimit: 1,
+      closeOnBackpressureLimit: true,
       upgrade: (res, req, context) => {
         if (!opts.maxPendingUpgrades()) {
           res.writeStatus('503 Service Unavailable').end('too many pending connections');

@@ -42,7 +42,7 @@ describe('module boundaries (docs/architecture.md)', () => {
 
   it('only src/p2p imports uWebSockets.js', () => {
     expect(
-      importersOf((s) => s.includes('uws-js-unofficial') || s.includes('uwebsockets')).every((f) =>
+      importersOf((s) => s.includes('@based/uws') || s.includes('uwebsockets')).every((f) =>
         f.startsWith('p2p/'),
       ),
     ).toBe(true);

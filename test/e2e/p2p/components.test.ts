@@ -9,7 +9,14 @@ import { GossipRelay } from '../../../src/p2p/gossip-relay.js';
 import { MisbehaviourScore, OFFENCE_POINTS } from '../../../src/p2p/misbehaviour.js';
 import { PendingRequests, RequestError } from '../../../src/p2p/pending-requests.js';
 import { TokenBucket } from '../../../src/p2p/token-bucket.js';
-import { loadUws, loadUwsFrom, UwsLoadError, uwsBinaryPath } from '../../../src/p2p/uws.js';
+import {
+  glibcVersion,
+  loadUws,
+  loadUwsFrom,
+  UWS_BINARIES,
+  UwsLoadError,
+  uwsBinaryPath,
+} from '../../../src/p2p/uws.js';
 import { PEER_BANS_DB, PeerBanStore } from '../../../src/storage/peer-ban-store.js';
 
 const dirs: string[] = [];
@@ -42,6 +49,29 @@ describe('uWS native loader', () => {
       expect((err as UwsLoadError).code).toBe('UWS_NATIVE_UNAVAILABLE');
       expect((err as UwsLoadError).message).toContain(bogus);
       expect((err as UwsLoadError).message).toContain(process.version);
+      expect((err as UwsLoadError).message).toContain('install Node.js 22 LTS');
+    }
+  });
+
+  it('a binary that needs a newer glibc names the glibc found, the one needed and the way out', () => {
+    // The package's Node 24 binary references GLIBC_2.38; on an older glibc it really fails to load.
+    const glibc = glibcVersion();
+    const needs238 = uwsBinaryPath().replace(/_\d+\.node$/, '_137.node');
+    if (glibc === undefined || Number(glibc.split('.')[1]) >= 38) {
+      // A newer system loads it (or it is not Linux): the remedy text is then never shown.
+      expect(UWS_BINARIES['137']!.glibc).toBe('2.38');
+      return;
+    }
+    try {
+      loadUwsFrom(needs238);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(UwsLoadError);
+      const msg = (err as UwsLoadError).message;
+      expect(msg).toContain(`glibc ${glibc}`);
+      expect(msg).toContain('GLIBC_2.38');
+      expect(msg).toContain('the Node 24 binary needs glibc 2.38 or newer');
+      expect(msg).toContain('install Node.js 22 LTS');
     }
   });
 });

@@ -108,9 +108,9 @@ describe('5-process mesh on 127.0.0.1', () => {
         marks[i],
       );
     }
-    // Back on the same port with no seeds: only the others' redials can rebuild its links. uWS sets
-    // no SO_REUSEADDR, so the port is free only once the killed process's TIME_WAIT sockets expire
-    // (≤ 60 s on Linux): the node retries listening meanwhile, and the others keep backing off.
+    // Back on the same port with no seeds: only the others' redials can rebuild its links. uWS
+    // v20.51 binds with SO_REUSEADDR, so the killed process's TIME_WAIT sockets do not hold the port
+    // (older builds did: the node then retries listening for up to listenRetryMs).
     const back = await ProbeProcess.start(
       ['--seed-phrase', PHRASE, '--key-index', '3', '--port', String(port)],
       80_000,
