@@ -24,8 +24,8 @@ export interface CommittedChain extends LedgerView {
   applyBlock(block: Block): Promise<unknown>;
   /** Undoes the tip block durably and returns it. */
   revertTip(): Promise<Block>;
-  /** Durable before it resolves. */
-  putFinalized(etx: EncodedTx): Promise<void>;
+  /** Durable before it resolves: all of them in one write transaction. */
+  putFinalized(...etxs: EncodedTx[]): Promise<void>;
   listFinalized(limit: number): EncodedTx[];
 }
 
@@ -70,8 +70,12 @@ export class LedgerService {
   }
 
   /** Validates untrusted transaction bytes and admits the transaction as processing. */
-  async submitTx(bytes: Uint8Array): Promise<SubmitResult> {
-    const etx = parseTx(bytes, this.params);
+  submitTx(bytes: Uint8Array): Promise<SubmitResult> {
+    return this.submitEncoded(parseTx(bytes, this.params));
+  }
+
+  /** As submitTx, for a transaction the caller already decoded with `parseTx` (it needed the txid). */
+  async submitEncoded(etx: EncodedTx): Promise<SubmitResult> {
     checkTxStructure(etx, this.params);
     if (this.mempool.get(etx.txid))
       throw new MempoolError('ALREADY_KNOWN', 'transaction already in the mempool');
@@ -95,6 +99,28 @@ export class LedgerService {
     const result = this.mempool.finalize(txid);
     this.overlay.apply(entry.etx);
     return result;
+  }
+
+  /**
+   * Snowball accepted these: persist them all in ONE durable write transaction (one fsync for a
+   * poll's worth of decisions instead of one each), then make each final in memory. Txids that are
+   * no longer processing (restored, or already final) are skipped. If persisting fails nothing in
+   * memory changes: every transaction stays processing and the caller may retry.
+   */
+  async finalizeTxs(txids: readonly Uint8Array[]): Promise<FinalizeResult[]> {
+    const entries = txids
+      .map((txid) => this.mempool.get(txid))
+      .filter((e): e is NonNullable<typeof e> => e?.status === 'processing');
+    if (entries.length === 0) return [];
+    await this.chain.putFinalized(...entries.map((e) => e.etx));
+    const out: FinalizeResult[] = [];
+    for (const entry of entries) {
+      // A rival may have been restored as final during the await (a reorg); then this one lost.
+      if (entry.status !== 'processing' || this.mempool.get(entry.etx.txid) !== entry) continue;
+      out.push(this.mempool.finalize(entry.etx.txid));
+      this.overlay.apply(entry.etx);
+    }
+    return out;
   }
 
   rejectTx(txid: Uint8Array): EncodedTx {
