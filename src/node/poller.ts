@@ -13,8 +13,9 @@ export interface PollTransport {
 
 /** What the poll loop reports about validators' behaviour. */
 export interface PollObserver {
+  /** A request was answered in time (even after its poll completed early). */
   answered(validatorId: string, nowMs: number): void;
-  /** No usable answer by the poll's timeout (feeds benching). */
+  /** A request got no answer within the poll timeout, or the peer left (feeds benching). */
   missed(validatorId: string, nowMs: number): void;
   /** An answer that cannot be right (wrong number of votes): the sender is scored. */
   malformed(validatorId: string, detail: string): void;
@@ -41,6 +42,7 @@ export interface PollerOptions {
 interface ActivePoll {
   readonly requestId: number;
   readonly timer: NodeJS.Timeout;
+  readonly txidCount: number;
   /** Sampled validators (distinct) whose answer has not arrived. */
   readonly waiting: Set<string>;
 }
@@ -121,24 +123,39 @@ export class Poller {
     const txids = new Uint8Array(txidList.length * 32);
     for (let i = 0; i < txidList.length; i++) txids.set(txidList[i]!, i * 32);
     const timer = setTimeout(() => this.timeout(requestId), params.pollTimeoutMs);
-    const poll: ActivePoll = { requestId, timer, waiting: new Set(targets) };
+    const poll: ActivePoll = { requestId, timer, txidCount: txidList.length, waiting: new Set(targets) };
     this.polls.set(requestId, poll);
     metrics.pollsStarted.inc();
     const selfId = this.o.validators.selfId;
     for (const id of targets) {
       if (id === selfId) continue;
       metrics.pollRequestsSent.inc();
+      // Whether a validator answers is judged per request, not per poll: a poll may complete early
+      // (every outcome settled) while a silent validator's request is still waiting, and benching
+      // must still learn that it never answered.
       this.o.transport.poll(id, txids, params.pollTimeoutMs).then(
-        (votes) => this.answer(poll, id, votes),
-        () => metrics.pollRequestsFailed.inc(),
+        (votes) => {
+          if (this.answer(poll, id, votes)) this.o.observer.answered(id, this.o.now());
+        },
+        () => {
+          metrics.pollRequestsFailed.inc();
+          this.o.observer.missed(id, this.o.now());
+        },
       );
     }
     // Our own answer last: it may complete the poll, which must not happen mid-send.
     if (poll.waiting.has(selfId)) this.answer(poll, selfId, this.o.selfVotes(txids));
   }
 
-  private answer(poll: ActivePoll, validatorId: string, votes: Uint8Array): void {
-    if (this.polls.get(poll.requestId) !== poll || !poll.waiting.has(validatorId)) return;
+  /** Records one validator's votes; false when they cannot be right (wrong count: the sender is scored). */
+  private answer(poll: ActivePoll, validatorId: string, votes: Uint8Array): boolean {
+    if (votes.length !== poll.txidCount) {
+      this.o.metrics.pollRequestsFailed.inc();
+      this.o.observer.malformed(validatorId, `${votes.length} votes for ${poll.txidCount} txids`);
+      return false;
+    }
+    // A late answer (the poll completed early or timed out) is still an answer, just not counted.
+    if (this.polls.get(poll.requestId) !== poll || !poll.waiting.has(validatorId)) return true;
     let applied: boolean;
     try {
       applied = this.o.engine.recordResponse(poll.requestId, validatorId, votes);
@@ -146,18 +163,16 @@ export class Poller {
       if (!(err instanceof SnowballError)) throw err;
       this.o.metrics.pollRequestsFailed.inc();
       this.o.observer.malformed(validatorId, err.message);
-      return;
+      return false;
     }
     poll.waiting.delete(validatorId);
-    if (validatorId !== this.o.validators.selfId) this.o.observer.answered(validatorId, this.o.now());
     if (applied) this.finish(poll, false);
+    return true;
   }
 
   private timeout(requestId: number): void {
     const poll = this.polls.get(requestId);
     if (!poll) return;
-    const now = this.o.now();
-    for (const id of poll.waiting) if (id !== this.o.validators.selfId) this.o.observer.missed(id, now);
     this.o.engine.timeoutPoll(requestId);
     this.finish(poll, true);
   }
