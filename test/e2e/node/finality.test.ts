@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Coin, fundedCoin, hexOf, pay, recipient, split } from '../../../src/devnet/coins.js';
+import { Devnet, NodeProcess } from '../../../src/devnet/node-process.js';
 import { toHex } from '../../../src/encoding/bytes.js';
-import { Devnet, NodeProcess } from '../../support/node-process.js';
-import { type Coin, fundedCoin, hexOf, pay, recipient, split } from '../../support/tx-factory.js';
 
 interface Finality {
   status: string;
@@ -17,7 +17,7 @@ describe('finality across real node processes', () => {
   const VALIDATORS = Number(process.env['NODE_TEST_VALIDATORS'] ?? 4);
 
   beforeAll(async () => {
-    net = await Devnet.start({ validators: VALIDATORS, fullNodes: 1 });
+    net = await Devnet.start({ validators: VALIDATORS, fullNodes: 1, node: { testSwitches: true } });
   }, 120_000);
 
   afterAll(async () => {
@@ -90,7 +90,7 @@ describe('finality across real node processes', () => {
         return r.map((x) => x.status);
       }),
     );
-    const winners = new Set(outcomes.map((o) => o.findIndex((s) => s === 'finalized')));
+    const winners = new Set(outcomes.map((o) => o.indexOf('finalized')));
     expect(winners.size).toBe(1);
     const w = [...winners][0]!;
     expect(w).toBeGreaterThanOrEqual(0);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { packageRoot } from '../../src/util/package-root.js';
+import { packageRoot } from '../util/package-root.js';
 
 const MAIN = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const running = new Set<NodeProcess>();
@@ -30,12 +30,17 @@ export interface NodeProcessOptions {
   readonly env?: Record<string, string>;
   readonly logLevel?: string;
   readonly readyTimeoutMs?: number;
+  /** Arguments for the Node.js executable itself (e.g. `--cpu-prof` when profiling). */
+  readonly execArgs?: readonly string[];
+  /** Starts the node with `--test-switches` (tests flip behaviours over RPC). */
+  readonly testSwitches?: boolean;
 }
 
 /**
  * One `timecoin node` child process (compiled dist/; `npm test` builds first): JSON log lines
- * collected, the `node ready` line's ports read, RPC through the cookie in its data dir. Tests wait
- * on log lines and RPC answers, never on sleeps.
+ * collected, the `node ready` line's ports read, RPC through the cookie in its data dir. Used by the
+ * multi-process tests, the benchmarks, `timecoin devnet` and the soak runner; callers wait on log
+ * lines and RPC answers, never on sleeps.
  */
 export class NodeProcess {
   readonly logs: LogLine[] = [];
@@ -85,6 +90,7 @@ export class NodeProcess {
       await run(['node', 'init', '--network', 'devnet', '--datadir', datadir]);
     }
     const args = [
+      ...(o.execArgs ?? []),
       MAIN,
       'node',
       '--network',
@@ -97,7 +103,7 @@ export class NodeProcess {
       '0',
       '--log-level',
       o.logLevel ?? 'info',
-      '--test-switches',
+      ...(o.testSwitches ? ['--test-switches'] : []),
       ...keyArgs,
       ...(o.seeds && o.seeds.length > 0 ? ['--seeds', o.seeds.join(',')] : []),
       ...(o.extraArgs ?? []),
@@ -167,6 +173,20 @@ export class NodeProcess {
     return body.result as T;
   }
 
+  /** The node's Prometheus metrics text (GET /metrics). */
+  async metricsText(): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${this.rpcPort}/metrics`, {
+      headers: { authorization: this.auth },
+    });
+    return res.text();
+  }
+
+  /** A counter or gauge without labels from /metrics (0 when absent). */
+  async metric(name: string): Promise<number> {
+    const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(await this.metricsText());
+    return m ? Number(m[1]) : 0;
+  }
+
   /** Polls an RPC until `pred` holds (RPC answers are the event here; the interval only paces). */
   async until<T>(method: string, params: unknown[], pred: (r: T) => boolean, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
@@ -222,16 +242,21 @@ export class Devnet {
   static async start(o: {
     validators: number;
     fullNodes?: number;
-    extraArgs?: readonly string[];
+    /** Options for every node (extra flags, test switches, log level…). */
+    node?: Omit<NodeProcessOptions, 'devnetIndex' | 'seeds' | 'datadir'>;
+    /** Data dirs to use, in node order (validators first); fresh temp dirs otherwise. */
+    datadirs?: readonly string[];
   }): Promise<Devnet> {
-    const first = await NodeProcess.start({ devnetIndex: 0, extraArgs: o.extraArgs ?? [] });
+    const common = o.node ?? {};
+    const dir = (i: number) => (o.datadirs?.[i] !== undefined ? { datadir: o.datadirs[i]! } : {});
+    const first = await NodeProcess.start({ ...common, devnetIndex: 0, ...dir(0) });
     const seeds = [first.p2pAddress];
     const rest = await Promise.all([
       ...Array.from({ length: o.validators - 1 }, (_, i) =>
-        NodeProcess.start({ devnetIndex: i + 1, seeds, extraArgs: o.extraArgs ?? [] }),
+        NodeProcess.start({ ...common, devnetIndex: i + 1, seeds, ...dir(i + 1) }),
       ),
-      ...Array.from({ length: o.fullNodes ?? 0 }, () =>
-        NodeProcess.start({ seeds, extraArgs: o.extraArgs ?? [] }),
+      ...Array.from({ length: o.fullNodes ?? 0 }, (_, i) =>
+        NodeProcess.start({ ...common, seeds, ...dir(o.validators + i) }),
       ),
     ]);
     const net = new Devnet([first, ...rest]);
@@ -249,6 +274,7 @@ export class Devnet {
     );
   }
 
+  /** SIGKILLs every node and removes their data dirs. */
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.kill('SIGKILL')));
     for (const n of this.nodes) rmSync(n.datadir, { recursive: true, force: true });

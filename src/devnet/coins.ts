@@ -1,13 +1,18 @@
-import { DEVNET_FUNDED_AMOUNT, devnetFundedKey, genesisBlock } from '../../src/chain/genesis.js';
-import { toHex } from '../../src/encoding/bytes.js';
-import type { ChainParams } from '../../src/params/chain-params.js';
-import { DEVNET } from '../../src/params/networks.js';
-import type { OutPoint } from '../../src/protocol/transaction.js';
-import type { EncodedTx } from '../../src/protocol/tx-codec.js';
-import { devnetKeyPair, type KeyPair } from '../../src/wallet/keys.js';
-import { signTx } from '../../src/wallet/tx-builder.js';
+import { DEVNET_FUNDED_AMOUNT, devnetFundedKey, genesisBlock } from '../chain/genesis.js';
+import { toHex } from '../encoding/bytes.js';
+import type { ChainParams } from '../params/chain-params.js';
+import { DEVNET } from '../params/networks.js';
+import type { OutPoint } from '../protocol/transaction.js';
+import type { EncodedTx } from '../protocol/tx-codec.js';
+import { devnetKeyPair, type KeyPair } from '../wallet/keys.js';
+import { type Signer, signTx } from '../wallet/tx-builder.js';
 
-/** A spendable output the test controls. */
+/**
+ * Building blocks for devnet transactions (tests, load generators, benchmarks): coins of the devnet
+ * funded keys, splits into many coins, and 1-in-2-out payments.
+ */
+
+/** A spendable output whose key we hold. */
 export interface Coin {
   readonly outpoint: OutPoint;
   readonly value: bigint;
@@ -36,12 +41,13 @@ export function split(
   n: number,
   each: bigint,
   params: ChainParams = DEVNET,
+  signer?: Signer,
 ): { tx: EncodedTx; coins: Coin[] } {
   const change = coin.value - each * BigInt(n) - FEE;
   if (change < 0n) throw new RangeError('coin too small to split');
   const outputs = Array.from({ length: n }, () => ({ value: each, address: coin.key.addressPayload }));
   if (change >= params.dustLimit) outputs.push({ value: change, address: coin.key.addressPayload });
-  const tx = signTx(params, { inputs: [coin.outpoint], outputs }, [coin.key]);
+  const tx = signTx(params, { inputs: [coin.outpoint], outputs }, [coin.key], signer);
   const coins = Array.from({ length: n }, (_, vout) => ({
     outpoint: { txid: tx.txid, vout },
     value: each,
@@ -51,11 +57,17 @@ export function split(
 }
 
 /** Spends `coin`: `value` to `to`, the rest less FEE back to the coin's key. */
-export function pay(coin: Coin, to: Uint8Array, value: bigint, params: ChainParams = DEVNET): EncodedTx {
+export function pay(
+  coin: Coin,
+  to: Uint8Array,
+  value: bigint,
+  params: ChainParams = DEVNET,
+  signer?: Signer,
+): EncodedTx {
   const change = coin.value - value - FEE;
   const outputs = [{ value, address: to }];
   if (change >= params.dustLimit) outputs.push({ value: change, address: coin.key.addressPayload });
-  return signTx(params, { inputs: [coin.outpoint], outputs }, [coin.key]);
+  return signTx(params, { inputs: [coin.outpoint], outputs }, [coin.key], signer);
 }
 
 /** A fresh recipient address payload (deterministic per label). */
