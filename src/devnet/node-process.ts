@@ -123,6 +123,11 @@ export class NodeProcess {
     return p;
   }
 
+  /** The `Authorization` header value for this node's RPC and events (from its cookie). */
+  get authorization(): string {
+    return this.auth;
+  }
+
   get p2pAddress(): string {
     return `127.0.0.1:${this.p2pPort}`;
   }

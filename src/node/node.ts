@@ -11,6 +11,7 @@ import { P2pNode, type PeerInfo } from '../p2p/p2p-node.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { headerHash } from '../protocol/block.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
+import { EventsHub } from '../rpc/events-server.js';
 import { RpcDispatcher } from '../rpc/json-rpc.js';
 import { RpcAuth } from '../rpc/rpc-auth.js';
 import { RpcServer } from '../rpc/rpc-server.js';
@@ -59,6 +60,7 @@ const NO_BENCH = { isBenched: () => false };
 export class TimeNode {
   readonly startedAtMs: number;
   readonly waiters = new FinalityWaiters();
+  readonly events = new EventsHub();
   readonly serial = new SerialQueue();
   private stopping: Promise<void> | undefined;
   /** Set by the process owner (the CLI): what RPC `stop` does (the same as SIGTERM). */
@@ -286,6 +288,7 @@ export class TimeNode {
       dispatcher,
       maxBodyBytes: config.rpc.maxBodyBytes,
       maxConcurrent: 256,
+      extend: (app) => this.events.attach(app, this.rpcAuth),
       getRoutes: {
         '/metrics': async () => ({
           contentType: metrics.registry.contentType,
@@ -332,6 +335,12 @@ export class TimeNode {
     const age = this.intake.takeAge(etx.txid);
     if (age !== undefined) this.metrics.finalityLatency.observe(age / 1000);
     this.waiters.settle(etx.txid, 'finalized');
+    this.events.publishTx({
+      txid: toHex(etx.txid),
+      status: 'finalized',
+      addresses: etx.tx.outputs.map((o) => toHex(o.address)),
+      ...(age !== undefined ? { latencyMs: age } : {}),
+    });
     this.intake.parentFinalized(etx.txid);
   }
 
@@ -339,6 +348,11 @@ export class TimeNode {
     this.metrics.txRejected.inc();
     this.intake.forgetAge(etx.txid);
     this.waiters.settle(etx.txid, 'rejected');
+    this.events.publishTx({
+      txid: toHex(etx.txid),
+      status: 'rejected',
+      addresses: etx.tx.outputs.map((o) => toHex(o.address)),
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type Coin, fundedCoin, hexOf, pay, recipient, split } from '../../../src/devnet/coins.js';
 import { Devnet, NodeProcess } from '../../../src/devnet/node-process.js';
 import { toHex } from '../../../src/encoding/bytes.js';
@@ -47,6 +48,21 @@ describe('finality across real node processes', () => {
     for (const s of splits) await net.nodes[0]!.rpc('sendrawtransaction', [hexOf(s.tx)]);
     await finalEverywhere(splits.map((s) => toHex(s.tx.txid)));
 
+    // Node 0's event stream must report every one of them final (uWS publish/subscribe).
+    const finalEvents = new Set<string>();
+    const events = new WebSocket(`ws://127.0.0.1:${net.nodes[0]!.rpcPort}/events`, {
+      headers: { authorization: net.nodes[0]!.authorization },
+    });
+    events.on('message', (m) => {
+      const e = JSON.parse(String(m)) as { type: string; txid?: string; status?: string };
+      if (e.type === 'tx' && e.status === 'finalized') finalEvents.add(e.txid!);
+    });
+    await new Promise((resolve, reject) => {
+      events.once('error', reject);
+      events.once('message', resolve); // the subscription's confirmation
+      events.once('open', () => events.send(JSON.stringify({ subscribe: 'tx' })));
+    });
+
     const coins: Coin[] = splits.flatMap((s) => s.coins);
     const txs = coins.map((c, i) => pay(c, recipient(i), 1_000_000n));
     const txids = txs.map((t) => toHex(t.txid));
@@ -66,6 +82,9 @@ describe('finality across real node processes', () => {
     );
     const expected = [...txids, ...splits.map((s) => toHex(s.tx.txid))].sort();
     for (const s of sets) expect(s).toEqual(expected);
+    while (finalEvents.size < txids.length) await new Promise((r) => setTimeout(r, 20));
+    expect([...finalEvents].sort()).toEqual([...txids].sort());
+    events.close();
   }, 180_000);
 
   it('a double spend sent to two nodes at once: exactly one spend is final everywhere, the other rejected', async () => {
