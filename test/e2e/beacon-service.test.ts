@@ -76,7 +76,7 @@ describe('BeaconService (worker pool)', () => {
     const before = vdf.verifies;
     expect(await s.receive(20, anchor(3), out.y, proof)).toBe(false); // known: no second verification
     const wrongY = new Uint8Array(out.y);
-    wrongY[255] ^= 1;
+    wrongY[255] = wrongY[255]! ^ 1;
     expect(await s.verify(20, anchor(3), wrongY, proof)).toBe(false);
     expect(vdf.verifies).toBe(before);
     expect(await s.verify(20, anchor(3), out.y, proof)).toBe(true);
