@@ -186,3 +186,43 @@ describe('SerialQueue', () => {
     await expect(q.run(async () => 1)).rejects.toThrow('closed');
   });
 });
+
+describe('InventorySnapshot', () => {
+  it('pages through every processing and finalized txid exactly once, in order, 1,024 at a time', async () => {
+    const { Mempool } = await import('../../../src/ledger/mempool.js');
+    const { InventorySnapshot, INVENTORY_PAGE } = await import('../../../src/node/tx-server.js');
+    const { randomBytes } = await import('node:crypto');
+    const mp = new Mempool();
+    const ids: string[] = [];
+    for (let i = 0; i < 2_500; i++) {
+      const txid = new Uint8Array(randomBytes(32));
+      const etx = {
+        txid,
+        bytes: new Uint8Array(10),
+        tx: { inputs: [{ txid: new Uint8Array(randomBytes(32)), vout: 0 }], outputs: [], payload: null },
+      } as unknown as EncodedTx;
+      mp.admit(etx, 0n);
+      if (i % 3 === 0) mp.finalize(txid);
+      ids.push(toHex(txid));
+    }
+    let now = 0;
+    const snap = new InventorySnapshot(mp, () => now);
+    const seen: string[] = [];
+    let cursor = new Uint8Array(0);
+    let pages = 0;
+    do {
+      const p = snap.page(cursor);
+      pages++;
+      expect(p.txids.length / 32).toBeLessThanOrEqual(INVENTORY_PAGE);
+      for (let i = 0; i < p.txids.length; i += 32) seen.push(toHex(p.txids.subarray(i, i + 32)));
+      cursor = p.next;
+    } while (cursor.length > 0);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...ids].sort());
+    // A cursor past the end: an empty page, no next.
+    const last = snap.page(Uint8Array.from(Buffer.from('ff'.repeat(32), 'hex')));
+    expect([last.txids.length, last.next.length]).toEqual([0, 0]);
+    now = 5_000; // the snapshot refreshes after maxAgeMs
+    expect(snap.page(new Uint8Array(0)).txids.length / 32).toBe(INVENTORY_PAGE);
+  });
+});
