@@ -208,7 +208,7 @@ describe('InventorySnapshot', () => {
     let now = 0;
     const snap = new InventorySnapshot(mp, () => now);
     const seen: string[] = [];
-    let cursor = new Uint8Array(0);
+    let cursor: Uint8Array = new Uint8Array(0);
     let pages = 0;
     do {
       const p = snap.page(cursor);
