@@ -86,6 +86,22 @@ export const DEVNET: ChainParams = freeze({
   rpcPort: 24201,
 });
 
+/** The devnet parameters a test or a local devnet may change: timing only, never consensus data. */
+export interface DevnetTiming {
+  readonly slotMs?: number;
+  readonly leaderFallbackStepMs?: number;
+  readonly futureBlockToleranceMs?: number;
+}
+
+/**
+ * Devnet parameters with other slot timing (e.g. 1 s slots in multi-process tests), verified and
+ * frozen like the built-in ones. Chain id, genesis time and tiers are unchanged, so the genesis block
+ * (and its hash) is the same as DEVNET's; nodes of one devnet must agree on the timing themselves.
+ */
+export function devnetParams(timing: DevnetTiming = {}): ChainParams {
+  return freeze({ ...DEVNET, ...timing });
+}
+
 export const NETWORKS: Readonly<Record<NetworkName, ChainParams>> = Object.freeze({
   mainnet: MAINNET,
   testnet: TESTNET,

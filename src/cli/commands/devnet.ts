@@ -11,7 +11,7 @@ import type { CliCommand } from '../command.js';
 
 /**
  * `timecoin devnet` (what `npm start` runs): creates or opens the devnet data directory with the
- * devnet genesis (seed-derived funded keys and one masternode per tier) and prints its state.
+ * devnet genesis (seed-derived funded keys and five equal-weight Bronze masternodes) and prints its state.
  * It says plainly that the networked node (p2p, Snowball polling, block slots, RPC) is not part of
  * this command yet.
  */

@@ -207,29 +207,31 @@ describe('transaction validity rules (one code per rule)', () => {
       expect(await codeOf(etx)).toBe('BAD_NODE_SIGNATURE');
     });
 
-    const gold = () => devnetMasternodes()[0]!; // tier 3, collateral = genesis registration output 0
-    const goldCollateral = (ledger: LedgerOverlay) =>
-      ledger.getMasternode(gold().nodeKey.publicKey)!.collateral!;
+    const bootstrapNode = () => devnetMasternodes()[0]!; // Bronze, collateral = genesis registration output 0
+    const bootstrapCollateral = (ledger: LedgerOverlay) =>
+      ledger.getMasternode(bootstrapNode().nodeKey.publicKey)!.collateral!;
 
     it('COLLATERAL_LOCKED: a plain spend of a registered collateral is refused', async () => {
       const ledger = devnetLedger();
-      const owner = gold().ownerKey;
-      const etx = signTx(params, { inputs: [goldCollateral(ledger)], outputs: [pay(owner, time(99_999))] }, [
-        owner,
-      ]);
+      const owner = bootstrapNode().ownerKey;
+      const etx = signTx(
+        params,
+        { inputs: [bootstrapCollateral(ledger)], outputs: [pay(owner, time(999))] },
+        [owner],
+      );
       expect(await codeOf(etx, ledger)).toBe('COLLATERAL_LOCKED');
     });
 
     it('an unsigned deregistration that spends the collateral is authorized by the owner', async () => {
       const ledger = devnetLedger();
-      const owner = gold().ownerKey;
-      const input = goldCollateral(ledger);
+      const owner = bootstrapNode().ownerKey;
+      const input = bootstrapCollateral(ledger);
       const etx = signTx(
         params,
         {
           inputs: [input],
-          outputs: [pay(owner, time(99_999))],
-          payload: deregistrationPayload(params, input, { publicKey: gold().nodeKey.publicKey }),
+          outputs: [pay(owner, time(999))],
+          payload: deregistrationPayload(params, input, { publicKey: bootstrapNode().nodeKey.publicKey }),
         },
         [owner],
       );
@@ -243,7 +245,7 @@ describe('transaction validity rules (one code per rule)', () => {
         {
           inputs: [input],
           outputs: [pay(key(6), FUNDED - 100_000n)],
-          payload: deregistrationPayload(params, input, { publicKey: gold().nodeKey.publicKey }),
+          payload: deregistrationPayload(params, input, { publicKey: bootstrapNode().nodeKey.publicKey }),
         },
         [key(6)],
       );
@@ -279,7 +281,7 @@ describe('transaction validity rules (one code per rule)', () => {
         {
           inputs: [input],
           outputs: [pay(key(6), FUNDED - 100_000n)],
-          payload: deregistrationPayload(params, input, gold().nodeKey),
+          payload: deregistrationPayload(params, input, bootstrapNode().nodeKey),
         },
         [key(6)],
       );
@@ -290,16 +292,18 @@ describe('transaction validity rules (one code per rule)', () => {
         {
           inputs: [fundedOutpoint(7)],
           outputs: [pay(key(7), FUNDED - 100_000n)],
-          payload: deregistrationPayload(params, fundedOutpoint(7), gold().nodeKey),
+          payload: deregistrationPayload(params, fundedOutpoint(7), bootstrapNode().nodeKey),
         },
         [key(7)],
       );
       expect(await codeOf(again, ledger)).toBe('MASTERNODE_UNKNOWN');
       // Once deregistered, the collateral is an ordinary output again.
       const owner = devnetKeyPair(DEVNET_SEED, DEVNET_OWNER_KEY_BASE);
-      const free = signTx(params, { inputs: [goldCollateral(ledger)], outputs: [pay(owner, time(99_999))] }, [
-        owner,
-      ]);
+      const free = signTx(
+        params,
+        { inputs: [bootstrapCollateral(ledger)], outputs: [pay(owner, time(999))] },
+        [owner],
+      );
       expect(await codeOf(free, ledger)).toBe('OK');
     });
   });

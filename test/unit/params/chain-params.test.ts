@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { genesisBlock } from '../../../src/chain/genesis.js';
 import { type ChainParams, ChainParamsError, verifyChainParams } from '../../../src/params/chain-params.js';
 import {
   DEVNET,
+  devnetParams,
   MAINNET,
   NETWORKS,
   paramsFor,
@@ -9,6 +11,7 @@ import {
   tierIndexOfCollateral,
 } from '../../../src/params/networks.js';
 import { formatTime, parseTime, time } from '../../../src/params/units.js';
+import { headerHash } from '../../../src/protocol/block.js';
 
 describe('chain parameters', () => {
   it('the three networks verify, are frozen, and have distinct chain ids, digits and ports', () => {
@@ -80,5 +83,16 @@ describe('chain parameters', () => {
     expect(parseTime('12.34567891')).toBe(1_234_567_891n);
     for (const bad of ['1e3', '-1', '0.123456789', '', '1.'])
       expect(() => parseTime(bad)).toThrow(RangeError);
+  });
+
+  it('devnetParams: other slot timing, verified and frozen, same genesis block', () => {
+    const fast = devnetParams({ slotMs: 1_000, leaderFallbackStepMs: 250 });
+    expect(Object.isFrozen(fast)).toBe(true);
+    expect(fast).toMatchObject({ slotMs: 1_000, leaderFallbackStepMs: 250, chainId: DEVNET.chainId });
+    expect(fast.vdfDelay).toBe(DEVNET.vdfDelay);
+    expect(devnetParams()).toEqual(DEVNET);
+    expect(headerHash(genesisBlock(fast).header)).toEqual(headerHash(genesisBlock(DEVNET).header));
+    expect(() => devnetParams({ slotMs: 1_000, leaderFallbackStepMs: 1_000 })).toThrow(ChainParamsError);
+    expect(() => devnetParams({ slotMs: 0 })).toThrow(ChainParamsError);
   });
 });
