@@ -19,7 +19,8 @@ import { checkTxAgainstLedger, checkTxStructure, parseTx, requireValidSignatures
 /** What the ledger needs from persistent storage (src/storage's chain store provides it). */
 export interface CommittedChain extends LedgerView {
   tip(): { readonly height: number; readonly hash: Uint8Array; readonly slot: number };
-  activeMasternodes(asOfHeight: number, limit: number): MasternodeRecord[];
+  /** The active set as of a height ≤ tip (src/chain/active-set.ts), sorted by node pubkey. */
+  activeMasternodes(asOfHeight: number): MasternodeRecord[];
   /** One durable write transaction; resolves after the commit is flushed. */
   applyBlock(block: Block): Promise<unknown>;
   /** Undoes the tip block durably and returns it. */

@@ -27,6 +27,10 @@ const COMMON = {
   tiers: TIERS,
   maxPaidPerTier: 25,
   minActiveMasternodes: 3,
+  // 100 Free nodes weigh 100, a tenth of one Gold node; filling every Free place costs 1,000 TIME
+  // paid away for good (docs/protocol.md, Masternodes).
+  maxActiveFreeMasternodes: 100,
+  freeRegistrationFee: time(10),
   snowball: Object.freeze({ k: 20, alpha: 14, beta: 20 }),
   concurrentPolls: 4,
   maxTxidsPerPoll: 1024,

@@ -40,7 +40,7 @@ export const devnetCommand: CliCommand = {
           genesisOutput: utxo ? `${formatTime(utxo.value)} TIME unspent` : 'spent',
         };
       });
-      const masternodes = store.activeMasternodes(tip.height, 100).map((m) => ({
+      const masternodes = store.activeMasternodes(tip.height).map((m) => ({
         tier: params.tiers[m.tier]!.name,
         nodePubkey: toHex(m.nodePubkey),
         rewardAddress: encodeAddress(params.addressDigit, m.rewardAddress),

@@ -44,7 +44,7 @@ async function openLedger(dir: string): Promise<{ store: ChainStore; ledger: Led
 function nextBlock(store: ChainStore, ledger: LedgerService) {
   const tip = store.tip();
   const slot = tip.slot + 1;
-  const active = store.activeMasternodes(tip.height, 1_000);
+  const active = store.activeMasternodes(tip.height);
   return {
     active,
     block: assembleBlock({
@@ -243,7 +243,7 @@ describe('LedgerService: state that changes while a submission awaits its signat
     // While `late` waits for its signatures, the winner finalizes and a block includes it.
     await ledger.finalizeTx(winner.txid);
     const tip = store.tip();
-    const active = store.activeMasternodes(tip.height, 1_000);
+    const active = store.activeMasternodes(tip.height);
     const block = assembleBlock({
       params,
       parent: tip,

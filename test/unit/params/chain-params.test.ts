@@ -36,6 +36,10 @@ describe('chain parameters', () => {
       ['gold', time(100_000), 1_000, time(25)],
     ]);
     expect(MAINNET.treasuryReward + MAINNET.producerReward).toBe(time(35));
+    expect(MAINNET.maxActiveFreeMasternodes).toBe(100);
+    expect(MAINNET.freeRegistrationFee).toBe(time(10));
+    // The cap rule's edge: exactly one Gold node's weight is allowed.
+    expect(() => verifyChainParams({ ...DEVNET, maxActiveFreeMasternodes: 1_000 })).not.toThrow();
   });
 
   const bad: [string, Partial<ChainParams>, RegExp][] = [
@@ -50,6 +54,13 @@ describe('chain parameters', () => {
     ['same p2p and rpc port', { rpcPort: 24200 }, /distinct ports/],
     ['zero dust limit', { dustLimit: 0n }, /dustLimit > 0/],
     ['chain id not u32', { chainId: -1 }, /u32/],
+    ['no Free places', { maxActiveFreeMasternodes: 0 }, /maxActiveFreeMasternodes is a positive integer/],
+    [
+      'Free tier outweighs a Gold node',
+      { maxActiveFreeMasternodes: 1_001 },
+      /cap × free weight <= gold weight/,
+    ],
+    ['registration fee below dust', { freeRegistrationFee: 999n }, /freeRegistrationFee >= dustLimit/],
   ];
 
   it.each(bad)('rejects %s, naming the rule and the values', (_name, change, rule) => {
