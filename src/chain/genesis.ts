@@ -6,6 +6,7 @@ import { merkleRoot } from '../protocol/merkle.js';
 import { registrationMessage } from '../protocol/signing.js';
 import { NO_COLLATERAL, type OutPoint, type Transaction, TX_VERSION } from '../protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../protocol/tx-codec.js';
+import { witnessRoot } from '../protocol/witness-root.js';
 import { devnetKeyPair, type KeyPair, sign } from '../wallet/keys.js';
 
 /**
@@ -120,6 +121,7 @@ export function genesisBlock(params: ChainParams): Block {
     timestampMs: params.genesisTimeMs,
     prevHash: new Uint8Array(32),
     merkleRoot: merkleRoot(txs.map((t) => t.txid)),
+    witnessRoot: witnessRoot(txs),
     txCount: txs.length,
     beaconY: new Uint8Array(0),
     beaconProof: new Uint8Array(0),

@@ -1,4 +1,4 @@
-import { type BlockValidationContext, validateBlock } from '../chain/block-validation.js';
+import { type BlockValidationContext, type SlotContext, validateBlock } from '../chain/block-validation.js';
 import type { SignatureVerifier } from '../crypto/signature-verifier.js';
 import type { ChainParams } from '../params/chain-params.js';
 import type { Block } from '../protocol/block.js';
@@ -102,14 +102,17 @@ export class LedgerService {
     return this.mempool.reject(txid);
   }
 
-  /** Validates a block against the committed tip and applies it durably. */
-  async applyBlock(block: Block, activeMasternodes: readonly MasternodeRecord[]): Promise<void> {
+  /**
+   * Validates a block against the committed tip and applies it durably. `slot` is what the chain
+   * fixes for the block's slot (anchor, active set as of the anchor, beacon verifier).
+   */
+  async applyBlock(block: Block, slot: SlotContext): Promise<void> {
     const tip = this.chain.tip();
     const ctx: BlockValidationContext = {
+      ...slot,
       params: this.params,
       parent: tip,
       view: this.chain,
-      activeMasternodes,
       verifier: this.verifier,
       finalizedSpender: (o) => this.mempool.finalizedSpender(o),
     };

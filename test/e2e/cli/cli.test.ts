@@ -65,7 +65,7 @@ describe('timecoin CLI', () => {
     const first = await timecoin(['devnet', '--datadir', dir, '--json']);
     expect(first.code).toBe(0);
     const s = JSON.parse(first.stdout);
-    expect(s.genesis).toBe('2b9a4e0af206b063344d35eb6abb517b4f447af239962ce621f9a0eb8ba52961');
+    expect(s.genesis).toBe('c5948a248f15eebe7de5701e4ffdc32e8a81e31d053a76e051a89548f0060092');
     expect(s.tip.height).toBe(0);
     expect(s.masternodes.map((m: { tier: string }) => m.tier)).toEqual(new Array(5).fill('bronze'));
     expect(s.funded).toHaveLength(10);
