@@ -1,10 +1,11 @@
-/** Beacon input derivation, leader ranking and the fallback publishing rule (DESIGN §6). */
+/** Beacon input derivation, verification with memory, and leader ranking (DESIGN §6). */
 export { type AnchorCandidate, beaconInput, beaconPreimage, selectAnchor } from './beacon-input.js';
 export {
+  leaderAtRank,
   type RankedMasternode,
   RankingError,
   rankLeaders,
   rankOf,
   rankZeroLeader,
 } from './leader-ranking.js';
-export { earliestPublishMs, mayPublish, publishDelayMs, slotStartMs } from './publish-schedule.js';
+export { type BeaconVerifier, type SlotBeacon, type VdfVerify, VerifiedBeacons } from './verified-beacons.js';

@@ -1,7 +1,10 @@
-import { compareBytes } from '../encoding/bytes.js';
+import { rankOf } from '../beacon/leader-ranking.js';
+import { bytesEqual, compareBytes } from '../encoding/bytes.js';
+import type { MasternodeRecord } from '../ledger/ledger-state.js';
 import { bytesKey } from '../ledger/map-keys.js';
 import type { ChainParams } from '../params/chain-params.js';
 import {
+  BEACON_BYTES,
   BLOCK_VERSION,
   type Block,
   type BlockHeader,
@@ -11,9 +14,12 @@ import {
 import { merkleRoot } from '../protocol/merkle.js';
 import { headerSigMessage } from '../protocol/signing.js';
 import { type EncodedTx, encodeTx } from '../protocol/tx-codec.js';
+import { witnessRoot } from '../protocol/witness-root.js';
 import { type KeyPair, sign } from '../wallet/keys.js';
-import type { ParentInfo } from './block-validation.js';
-import { coinbaseTx, type RewardRecipient } from './reward.js';
+import { BlockError } from './block-errors.js';
+import { checkHeaderRules, type ParentInfo, rankingWeights } from './header-rules.js';
+import { coinbaseTx } from './reward.js';
+import { rankWindow, rankWindowCount } from './slot-time.js';
 
 export interface BlockCandidate {
   readonly etx: EncodedTx;
@@ -24,13 +30,18 @@ export interface AssemblyInputs {
   readonly params: ChainParams;
   readonly parent: ParentInfo;
   readonly slot: number;
-  readonly timestampMs: number;
+  /**
+   * The producer's clock. The header timestamp is this value clamped into the producer's rank
+   * window, so the block is valid whatever the clock says; WHEN to publish (not before the window
+   * opens) is the node's decision.
+   */
+  readonly nowMs: number;
+  /** The active set as of the slot's anchor: the same list validateBlock gets in its SlotContext. */
+  readonly activeMasternodes: readonly MasternodeRecord[];
+  /** The slot's beacon for this branch's anchor (evaluated or verified by the node). */
   readonly beaconY: Uint8Array;
   readonly beaconProof: Uint8Array;
-  readonly rank: number;
   readonly producerKey: KeyPair;
-  readonly producerRewardAddress: Uint8Array;
-  readonly activeMasternodes: readonly RewardRecipient[];
   /** Finalized transactions not yet in the chain, any order. */
   readonly candidates: readonly BlockCandidate[];
 }
@@ -70,18 +81,37 @@ export function selectTransactions(
   return chosen.sort((a, b) => compareBytes(a.etx.txid, b.etx.txid));
 }
 
-/** Builds and signs a block: the same coinbaseTx() validators recompute, then txid-sorted transactions. */
+/**
+ * Builds and signs a block exactly as validateBlock demands: the producer's rank is drawn from the
+ * beacon over the anchor's active set (the same ranking validators run), the timestamp lies in that
+ * rank's window, the coinbase is the same coinbaseTx() validators recompute, then txid-sorted
+ * transactions, and both roots. The assembled header is run through checkHeaderRules before it is
+ * signed. Throws a BlockError when this producer may not produce in this slot (not active, or its
+ * rank has no window) or the beacon has the wrong length.
+ */
 export function assembleBlock(inputs: AssemblyInputs): Block {
-  const { params } = inputs;
-  const height = inputs.parent.height + 1;
+  const { params, parent, activeMasternodes } = inputs;
+  const producerPubkey = inputs.producerKey.publicKey;
+  const producer = activeMasternodes.find((m) => bytesEqual(m.nodePubkey, producerPubkey));
+  if (!producer)
+    throw new BlockError('UNKNOWN_PRODUCER', 'this node is not in the active set as of the anchor');
+  if (inputs.beaconY.length !== BEACON_BYTES || inputs.beaconProof.length !== BEACON_BYTES)
+    throw new BlockError('BAD_BEACON', `beacon y and proof must be ${BEACON_BYTES} bytes`);
+  const rank = rankOf(rankingWeights(params, activeMasternodes), inputs.beaconY, producerPubkey);
+  if (rank >= rankWindowCount(params))
+    throw new BlockError('WRONG_RANK', `rank ${rank} has no publishing window in a slot`, { rank });
+  const window = rankWindow(params, inputs.slot, rank);
+  const timestampMs = Math.min(Math.max(inputs.nowMs, window.startMs), window.endMs - 1);
+
+  const height = parent.height + 1;
   const coinbaseFor = (fees: bigint): EncodedTx =>
     encodeTx(
       coinbaseTx(params, {
         height,
         beaconY: inputs.beaconY,
-        producerRewardAddress: inputs.producerRewardAddress,
+        producerRewardAddress: producer.rewardAddress,
         fees,
-        activeMasternodes: inputs.activeMasternodes,
+        activeMasternodes,
       }),
     );
   const draftHeader: BlockHeader = {
@@ -89,14 +119,15 @@ export function assembleBlock(inputs: AssemblyInputs): Block {
     chainId: params.chainId,
     height,
     slot: inputs.slot,
-    timestampMs: inputs.timestampMs,
-    prevHash: inputs.parent.hash,
+    timestampMs,
+    prevHash: parent.hash,
     merkleRoot: new Uint8Array(32),
+    witnessRoot: new Uint8Array(32),
     txCount: 0,
     beaconY: inputs.beaconY,
     beaconProof: inputs.beaconProof,
-    producerPubkey: inputs.producerKey.publicKey,
-    rank: inputs.rank,
+    producerPubkey,
+    rank,
   };
   // Fees are a fixed-width u64, so the coinbase's size does not depend on them.
   const budget = params.maxBlockBytes - blockOverheadBytes(draftHeader) - coinbaseFor(0n).bytes.length;
@@ -106,8 +137,10 @@ export function assembleBlock(inputs: AssemblyInputs): Block {
   const header: BlockHeader = {
     ...draftHeader,
     merkleRoot: merkleRoot(txs.map((t) => t.txid)),
+    witnessRoot: witnessRoot(txs),
     txCount: txs.length,
   };
+  checkHeaderRules(header, { params, parent, activeMasternodes });
   const signature = sign(headerSigMessage(headerHash(header)), inputs.producerKey.secretKey);
   return { header, signature, txs };
 }

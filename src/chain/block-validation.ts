@@ -1,3 +1,4 @@
+import type { BeaconVerifier } from '../beacon/verified-beacons.js';
 import type { SignatureItem, SignatureVerifier } from '../crypto/signature-verifier.js';
 import { DecodeError } from '../encoding/byte-reader.js';
 import { bytesEqual, compareBytes } from '../encoding/bytes.js';
@@ -13,28 +14,40 @@ import {
   requireValidSignatures,
 } from '../ledger/tx-validation.js';
 import type { ChainParams } from '../params/chain-params.js';
-import { BLOCK_VERSION, type Block, blockSize, decodeBlock, headerHash } from '../protocol/block.js';
+import { type Block, blockSize, decodeBlock, headerHash } from '../protocol/block.js';
 import { merkleRoot } from '../protocol/merkle.js';
 import { headerSigMessage } from '../protocol/signing.js';
 import type { OutPoint } from '../protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../protocol/tx-codec.js';
+import { witnessRoot } from '../protocol/witness-root.js';
 import { BlockError } from './block-errors.js';
+import { checkHeaderRules, type ParentInfo } from './header-rules.js';
 import { coinbaseTx } from './reward.js';
-import { slotStartMs } from './slot-time.js';
 
-export interface ParentInfo {
-  readonly hash: Uint8Array;
-  readonly height: number;
-  readonly slot: number;
+export type { ParentInfo } from './header-rules.js';
+
+/**
+ * What the chain fixes for a block's slot. The node fills it from the block's OWN branch (the
+ * parent named by prevHash and its ancestors), never from its current tip: another branch has
+ * another anchor and maybe another active set.
+ */
+export interface SlotContext {
+  /** The slot's anchor: the newest block of the branch with slot < s − 1 (`selectAnchor`). */
+  readonly anchorHash: Uint8Array;
+  /**
+   * The active set as of the anchor block (`ChainStore.activeMasternodes(anchor height)`): the
+   * producers, their ranks and the tier-pool payees.
+   */
+  readonly activeMasternodes: readonly MasternodeRecord[];
+  /** Beacon verification; the node backs it with the crypto pool and a `VerifiedBeacons` cache. */
+  readonly beacons: BeaconVerifier;
 }
 
-export interface BlockValidationContext {
+export interface BlockValidationContext extends SlotContext {
   readonly params: ChainParams;
   readonly parent: ParentInfo;
   /** Ledger state at the parent block. */
   readonly view: LedgerView;
-  /** Active masternodes as of the slot's anchor block: the producer set and the reward recipients. */
-  readonly activeMasternodes: readonly MasternodeRecord[];
   readonly verifier: SignatureVerifier;
   /** The locally finalized transaction spending an outpoint, if any (never accept a conflict). */
   readonly finalizedSpender?: (outpoint: OutPoint) => Uint8Array | undefined;
@@ -45,31 +58,23 @@ export interface ValidatedBlock {
   readonly fees: bigint;
 }
 
-/** Header and body rules that need neither the ledger nor signatures. */
-function checkShape(block: Block, ctx: BlockValidationContext): void {
+/** The body against its header: count and both roots. A mismatch proves only this copy wrong. */
+function checkBodyMatchesHeader(block: Block): void {
   const { header: h, txs } = block;
-  const { params, parent } = ctx;
-  if (h.version !== BLOCK_VERSION) throw new BlockError('UNSUPPORTED_VERSION', `version ${h.version}`);
-  if (h.chainId !== params.chainId) throw new BlockError('WRONG_CHAIN', `chain id ${h.chainId}`);
+  if (h.txCount !== txs.length)
+    throw new BlockError('TX_COUNT_MISMATCH', `header says ${h.txCount}, body has ${txs.length}`);
+  if (!bytesEqual(h.merkleRoot, merkleRoot(txs.map((t) => t.txid))))
+    throw new BlockError('BAD_MERKLE_ROOT', 'merkle root does not match the transactions');
+  if (!bytesEqual(h.witnessRoot, witnessRoot(txs)))
+    throw new BlockError('BAD_WITNESS_ROOT', 'witness root does not match the transactions');
+}
+
+/** Body rules that need neither the ledger nor signatures (the body is the committed one by now). */
+function checkBodyShape(block: Block, params: ChainParams): void {
+  const { txs } = block;
   const size = blockSize(block);
   if (size > params.maxBlockBytes)
     throw new BlockError('TOO_LARGE', `${size} bytes exceeds ${params.maxBlockBytes}`);
-  if (h.height !== parent.height + 1)
-    throw new BlockError('BAD_HEIGHT', `height ${h.height} after ${parent.height}`);
-  if (!bytesEqual(h.prevHash, parent.hash))
-    throw new BlockError('BAD_PREV_HASH', 'prev hash is not the parent');
-  if (!Number.isSafeInteger(h.slot) || h.slot <= parent.slot) {
-    throw new BlockError('BAD_SLOT', `slot ${h.slot} is not after the parent's slot ${parent.slot}`);
-  }
-  const start = slotStartMs(params, h.slot);
-  if (h.timestampMs < start || h.timestampMs >= start + params.slotMs) {
-    throw new BlockError('BAD_TIMESTAMP', `timestamp ${h.timestampMs} is outside slot ${h.slot}`);
-  }
-  if (h.txCount !== txs.length)
-    throw new BlockError('TX_COUNT_MISMATCH', `header says ${h.txCount}, body has ${txs.length}`);
-  if (!bytesEqual(h.merkleRoot, merkleRoot(txs.map((t) => t.txid)))) {
-    throw new BlockError('BAD_MERKLE_ROOT', 'merkle root does not match the transactions');
-  }
   if (txs.length === 0 || txs[0]!.tx.inputs.length !== 0)
     throw new BlockError('NO_COINBASE', 'first transaction must be the coinbase');
   for (let i = 1; i < txs.length; i++) {
@@ -82,24 +87,38 @@ function checkShape(block: Block, ctx: BlockValidationContext): void {
 }
 
 /**
- * Every block rule that needs no network (issue 2 item 7): structure, size, linkage, slot and
- * timestamp, merkle root, coinbase exactness (the same coinbaseTx() the producer uses), each
- * transaction's validity against the parent state plus the block's own earlier outputs, no
- * double spend inside the block, no conflict with locally finalized transactions, and the
- * producer's signature. Beacon and rank checks belong to the VDF layer.
+ * Every block rule (DESIGN §6, issue 12), one function for producer and validator, in the order of
+ * docs/protocol.md "Block rules": header fields, rank and rank window (checkHeaderRules); the
+ * producer signature (one verification, before any expensive work, so only a key holder can make
+ * us run the VDF); the beacon for (slot, anchor); the body against the header's count and roots;
+ * then size, coinbase position, txid order, each transaction against the parent state plus the
+ * block's own earlier outputs, no double spend, no conflict with locally finalized transactions,
+ * the coinbase exactly as the reward rule dictates, and every witness signature (one batch).
+ * The thrown BlockError's `scope` says whether the header hash may be remembered as invalid.
  */
 export async function validateBlock(block: Block, ctx: BlockValidationContext): Promise<ValidatedBlock> {
-  checkShape(block, ctx);
   const { params, activeMasternodes } = ctx;
   const { header: h, txs } = block;
-  if (activeMasternodes.length < params.minActiveMasternodes) {
-    throw new BlockError(
-      'TOO_FEW_MASTERNODES',
-      `${activeMasternodes.length} active, ${params.minActiveMasternodes} needed`,
-    );
-  }
-  const producer = activeMasternodes.find((m) => bytesEqual(m.nodePubkey, h.producerPubkey));
-  if (!producer) throw new BlockError('UNKNOWN_PRODUCER', 'the producer is not an active masternode');
+  checkHeaderRules(h, ctx);
+
+  const hash = headerHash(h);
+  const [producerSigOk] = await ctx.verifier.verifyBatch([
+    { publicKey: h.producerPubkey, message: headerSigMessage(hash), signature: block.signature },
+  ]);
+  if (producerSigOk !== true) throw new BlockError('BAD_SIGNATURE', 'producer signature is invalid');
+
+  const beaconOk = await ctx.beacons.verify({
+    slot: h.slot,
+    anchorHash: ctx.anchorHash,
+    y: h.beaconY,
+    proof: h.beaconProof,
+  });
+  if (!beaconOk)
+    throw new BlockError('BAD_BEACON', `y and π are not the beacon of slot ${h.slot} on this branch`);
+
+  checkBodyMatchesHeader(block);
+  checkBodyShape(block, params);
+  const producer = activeMasternodes.find((m) => bytesEqual(m.nodePubkey, h.producerPubkey))!;
 
   const overlay = new LedgerOverlay(ctx.view, params, h.height);
   const spentInBlock = new Set<string>();
@@ -158,15 +177,7 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
     );
   }
 
-  const hash = headerHash(h);
-  const producerIndex = signatures.length;
-  signatures.push({
-    publicKey: h.producerPubkey,
-    message: headerSigMessage(hash),
-    signature: block.signature,
-  });
   const results = await ctx.verifier.verifyBatch(signatures);
-  if (results[producerIndex] !== true) throw new BlockError('BAD_SIGNATURE', 'producer signature is invalid');
   for (const { etx, check, first } of checks) {
     try {
       requireValidSignatures(etx, check, results.slice(first, first + check.signatures.length));
@@ -182,13 +193,15 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
 
 /** Decodes untrusted block bytes; oversize becomes TOO_LARGE, any other malformation MALFORMED. */
 export function parseBlock(bytes: Uint8Array, params: ChainParams): Block {
+  // Before decoding there is no header to blame: these faults are about these bytes only.
   if (bytes.length > params.maxBlockBytes) {
-    throw new BlockError('TOO_LARGE', `${bytes.length} bytes exceeds ${params.maxBlockBytes}`);
+    throw new BlockError('TOO_LARGE', `${bytes.length} bytes exceeds ${params.maxBlockBytes}`, {}, 'copy');
   }
   try {
     return decodeBlock(bytes, params.maxBlockBytes);
   } catch (err) {
-    if (err instanceof DecodeError) throw new BlockError('MALFORMED', err.message, { decode: err.code });
+    if (err instanceof DecodeError)
+      throw new BlockError('MALFORMED', err.message, { decode: err.code }, 'copy');
     throw err;
   }
 }

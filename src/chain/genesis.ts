@@ -6,13 +6,14 @@ import { merkleRoot } from '../protocol/merkle.js';
 import { registrationMessage } from '../protocol/signing.js';
 import { NO_COLLATERAL, type OutPoint, type Transaction, TX_VERSION } from '../protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../protocol/tx-codec.js';
+import { witnessRoot } from '../protocol/witness-root.js';
 import { devnetKeyPair, type KeyPair, sign } from '../wallet/keys.js';
 
 /**
  * Genesis blocks. The genesis block is the trusted root: it is not checked by the block rules, its
  * transactions have no inputs, and it carries no signature or beacon. Transactions: one allocation
  * (outputs spendable at once) and one registration per bootstrap masternode, whose collateral is
- * that transaction's output 0. Registrations are sorted by txid, like every block body.
+ * that transaction's output 0 (a Free-tier one would have none). Registrations are sorted by txid, like every block body.
  */
 
 /** The devnet seed phrase: anyone can derive the devnet keys from it (devnet only). */
@@ -22,8 +23,13 @@ export const DEVNET_FUNDED_AMOUNT = time(1_000_000);
 /** Key indices: funded wallets 0..9; masternode node keys 100+i; their collateral/reward wallets 200+i. */
 export const DEVNET_NODE_KEY_BASE = 100;
 export const DEVNET_OWNER_KEY_BASE = 200;
-/** One bootstrap masternode per tier, highest first, so every reward pool is exercised. */
-export const DEVNET_MASTERNODE_TIERS = [3, 2, 1, 0] as const;
+/**
+ * Five bootstrap masternodes of equal weight (Bronze): a devnet of 4–5 processes must survive
+ * losing any one of them. One node per tier gave the Gold node 1,000 of 1,111 weight (90 % of every
+ * Snowball sample), so killing it stopped finality. Tiers are covered by synthetic sets in tests.
+ */
+export const DEVNET_MASTERNODE_COUNT = 5;
+export const DEVNET_MASTERNODE_TIER = 1;
 
 const ZERO_OUTPOINT: OutPoint = { txid: new Uint8Array(32), vout: 0 };
 
@@ -37,11 +43,12 @@ export function devnetFundedKey(index: number): KeyPair {
   return devnetKeyPair(DEVNET_SEED, index);
 }
 
+/** The bootstrap masternodes: node key 100 + i, collateral and reward key 200 + i. */
 export function devnetMasternodes(): DevnetMasternode[] {
-  return DEVNET_MASTERNODE_TIERS.map((tier, i) => ({
+  return Array.from({ length: DEVNET_MASTERNODE_COUNT }, (_, i) => ({
     nodeKey: devnetKeyPair(DEVNET_SEED, DEVNET_NODE_KEY_BASE + i),
     ownerKey: devnetKeyPair(DEVNET_SEED, DEVNET_OWNER_KEY_BASE + i),
-    tier,
+    tier: DEVNET_MASTERNODE_TIER,
   }));
 }
 
@@ -95,10 +102,15 @@ function genesisTransactions(params: ChainParams): EncodedTx[] {
   return [encodeTx(allocation), ...registrations];
 }
 
-const cache = new Map<number, Block>();
+/**
+ * Genesis depends only on the chain id, network, genesis time and tier collaterals, so every
+ * parameter variant of one network (e.g. devnetParams with other slot lengths) shares it.
+ */
+const cache = new Map<string, Block>();
 
 export function genesisBlock(params: ChainParams): Block {
-  const cached = cache.get(params.chainId);
+  const key = `${params.network}:${params.chainId}:${params.genesisTimeMs}:${params.tiers.map((t) => t.collateral).join(',')}`;
+  const cached = cache.get(key);
   if (cached) return cached;
   const txs = genesisTransactions(params);
   const header: BlockHeader = {
@@ -109,6 +121,7 @@ export function genesisBlock(params: ChainParams): Block {
     timestampMs: params.genesisTimeMs,
     prevHash: new Uint8Array(32),
     merkleRoot: merkleRoot(txs.map((t) => t.txid)),
+    witnessRoot: witnessRoot(txs),
     txCount: txs.length,
     beaconY: new Uint8Array(0),
     beaconProof: new Uint8Array(0),
@@ -116,6 +129,6 @@ export function genesisBlock(params: ChainParams): Block {
     rank: 0,
   };
   const block: Block = { header, signature: new Uint8Array(64), txs };
-  cache.set(params.chainId, block);
+  cache.set(key, block);
   return block;
 }

@@ -1,4 +1,4 @@
-import { type BlockValidationContext, validateBlock } from '../chain/block-validation.js';
+import { type BlockValidationContext, type SlotContext, validateBlock } from '../chain/block-validation.js';
 import type { SignatureVerifier } from '../crypto/signature-verifier.js';
 import type { ChainParams } from '../params/chain-params.js';
 import type { Block } from '../protocol/block.js';
@@ -19,7 +19,8 @@ import { checkTxAgainstLedger, checkTxStructure, parseTx, requireValidSignatures
 /** What the ledger needs from persistent storage (src/storage's chain store provides it). */
 export interface CommittedChain extends LedgerView {
   tip(): { readonly height: number; readonly hash: Uint8Array; readonly slot: number };
-  activeMasternodes(asOfHeight: number, limit: number): MasternodeRecord[];
+  /** The active set as of a height ≤ tip (src/chain/active-set.ts), sorted by node pubkey. */
+  activeMasternodes(asOfHeight: number): MasternodeRecord[];
   /** One durable write transaction; resolves after the commit is flushed. */
   applyBlock(block: Block): Promise<unknown>;
   /** Undoes the tip block durably and returns it. */
@@ -127,14 +128,17 @@ export class LedgerService {
     return this.mempool.reject(txid);
   }
 
-  /** Validates a block against the committed tip and applies it durably. */
-  async applyBlock(block: Block, activeMasternodes: readonly MasternodeRecord[]): Promise<void> {
+  /**
+   * Validates a block against the committed tip and applies it durably. `slot` is what the chain
+   * fixes for the block's slot (anchor, active set as of the anchor, beacon verifier).
+   */
+  async applyBlock(block: Block, slot: SlotContext): Promise<void> {
     const tip = this.chain.tip();
     const ctx: BlockValidationContext = {
+      ...slot,
       params: this.params,
       parent: tip,
       view: this.chain,
-      activeMasternodes,
       verifier: this.verifier,
       finalizedSpender: (o) => this.mempool.finalizedSpender(o),
     };

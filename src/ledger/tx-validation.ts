@@ -151,6 +151,16 @@ function checkPayload(
       if (tierOfCollateral(params, collateral.value).collateral === 0n) {
         throw new TxError('BAD_PAYLOAD', `collateral ${collateral.value} sat is below the lowest paid tier`);
       }
+    } else {
+      // Free tier: the fee is an explicit treasury output, not the transaction fee, which the block
+      // producer would collect (a producer could otherwise register Free nodes paying itself).
+      let toTreasury = 0n;
+      for (const o of tx.outputs) if (bytesEqual(o.address, params.treasuryAddress)) toTreasury += o.value;
+      if (toTreasury < params.freeRegistrationFee)
+        throw new TxError(
+          'REGISTRATION_FEE',
+          `a Free-tier registration pays ${params.freeRegistrationFee} sat to the treasury, this one ${toTreasury}`,
+        );
     }
     return {
       publicKey: p.nodePubkey,

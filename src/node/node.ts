@@ -155,7 +155,7 @@ export class TimeNode {
     const genesisHash = headerHash(genesis.header);
 
     this.validators = new ValidatorSet(params, this.key.publicKey, NO_BENCH);
-    this.validators.setActive(this.store.activeMasternodes(this.store.tip().height, 100_000));
+    this.validators.setActive(this.store.activeMasternodes(this.store.tip().height));
 
     this.p2p = new P2pNode({
       identity: {

@@ -44,6 +44,17 @@ export interface ChainParams {
   readonly tiers: readonly TierParams[];
   readonly maxPaidPerTier: number;
   readonly minActiveMasternodes: number;
+  /**
+   * At most this many Free-tier masternodes are active at a height: those registered earliest
+   * (then by node pubkey). Registrations are cheap, so without a cap Free nodes could be farmed
+   * into most of the sampling weight and leader ranks (Sybil); the rest wait in line.
+   */
+  readonly maxActiveFreeMasternodes: number;
+  /**
+   * A Free-tier registration must pay at least this much (sat) in outputs to `treasuryAddress`:
+   * an explicit output, auditable on chain, that no block producer receives.
+   */
+  readonly freeRegistrationFee: bigint;
   readonly snowball: SnowballParams;
   readonly pollTimeoutMs: number;
   readonly concurrentPolls: number;
@@ -128,6 +139,23 @@ export function verifyChainParams(p: ChainParams): void {
   }
   if (!(p.minActiveMasternodes >= 1))
     fail('minActiveMasternodes >= 1', { minActiveMasternodes: p.minActiveMasternodes });
+  const free = p.tiers[0];
+  const gold = p.tiers[p.tiers.length - 1];
+  if (!(Number.isSafeInteger(p.maxActiveFreeMasternodes) && p.maxActiveFreeMasternodes >= 1))
+    fail('maxActiveFreeMasternodes is a positive integer', {
+      maxActiveFreeMasternodes: p.maxActiveFreeMasternodes,
+    });
+  if (free && gold && !(p.maxActiveFreeMasternodes * free.weight <= gold.weight))
+    fail('the capped Free tier weighs no more than one Gold masternode (cap × free weight <= gold weight)', {
+      maxActiveFreeMasternodes: p.maxActiveFreeMasternodes,
+      freeWeight: free.weight,
+      goldWeight: gold.weight,
+    });
+  if (!(p.freeRegistrationFee >= p.dustLimit))
+    fail('freeRegistrationFee >= dustLimit (it is paid as an ordinary output)', {
+      freeRegistrationFee: p.freeRegistrationFee,
+      dustLimit: p.dustLimit,
+    });
   if (!(p.maxReorgDepth >= 1 && p.coinbaseMaturity >= p.maxReorgDepth))
     fail('coinbaseMaturity >= maxReorgDepth >= 1', {
       coinbaseMaturity: p.coinbaseMaturity,

@@ -7,8 +7,11 @@ import { type EncodedTx, readTx } from './tx-codec.js';
 
 export const BLOCK_VERSION = 1;
 export const HASH_BYTES = 32;
-/** RSA-2048 group elements and proofs are at most 256 bytes. */
-export const MAX_BEACON_BYTES = 256;
+/**
+ * Beacon y and proof π are RSA-2048 group elements: exactly 256 bytes in every block but genesis,
+ * which carries none (length 0). No other length decodes.
+ */
+export const BEACON_BYTES = 256;
 
 export interface BlockHeader {
   readonly version: number;
@@ -17,7 +20,10 @@ export interface BlockHeader {
   readonly slot: number;
   readonly timestampMs: number;
   readonly prevHash: Uint8Array;
+  /** RFC 6962 root over the txids (witnesses excluded). */
   readonly merkleRoot: Uint8Array;
+  /** RFC 6962 root over the wtxids (full transactions): the header commits to every body byte. */
+  readonly witnessRoot: Uint8Array;
   readonly txCount: number;
   /** VDF beacon output y for this slot (empty in genesis). */
   readonly beaconY: Uint8Array;
@@ -44,6 +50,7 @@ function writeHeaderFields(w: ByteWriter, h: BlockHeader): void {
     .u64(h.timestampMs)
     .fixed(h.prevHash, HASH_BYTES)
     .fixed(h.merkleRoot, HASH_BYTES)
+    .fixed(h.witnessRoot, HASH_BYTES)
     .u32(h.txCount)
     .varBytes(h.beaconY)
     .varBytes(h.beaconProof)
@@ -53,7 +60,7 @@ function writeHeaderFields(w: ByteWriter, h: BlockHeader): void {
 
 /** Header hash = SHA-256(TAG.hdr ‖ header fields); it identifies the block. */
 export function headerHash(h: BlockHeader): Uint8Array {
-  const w = new ByteWriter(256 + h.beaconY.length + h.beaconProof.length);
+  const w = new ByteWriter(288 + h.beaconY.length + h.beaconProof.length);
   w.raw(TAG.hdr);
   writeHeaderFields(w, h);
   return sha256(w.finish());
@@ -61,7 +68,7 @@ export function headerHash(h: BlockHeader): Uint8Array {
 
 /** Block bytes: header fields ‖ producer signature ‖ each transaction (self-delimiting). */
 export function encodeBlock(b: Block): Uint8Array {
-  let size = 256 + b.header.beaconY.length + b.header.beaconProof.length;
+  let size = 288 + b.header.beaconY.length + b.header.beaconProof.length;
   for (const t of b.txs) size += t.bytes.length;
   const w = new ByteWriter(size);
   writeHeaderFields(w, b.header);
@@ -86,6 +93,7 @@ export function blockOverheadBytes(h: BlockHeader): number {
     8 +
     32 +
     32 +
+    32 +
     4 +
     4 +
     h.beaconY.length +
@@ -97,6 +105,14 @@ export function blockOverheadBytes(h: BlockHeader): number {
   );
 }
 
+/** varbytes of length exactly 0 (genesis) or BEACON_BYTES; any other length is malformed. */
+function readBeaconElement(r: ByteReader, what: string): Uint8Array {
+  const bytes = r.varBytes(BEACON_BYTES, what);
+  if (bytes.length !== 0 && bytes.length !== BEACON_BYTES)
+    throw new DecodeError('INVALID_VALUE', `${what} is ${bytes.length} bytes, not 0 or ${BEACON_BYTES}`);
+  return bytes;
+}
+
 function readHeader(r: ByteReader): BlockHeader {
   const header: BlockHeader = {
     version: r.u32('version'),
@@ -106,9 +122,10 @@ function readHeader(r: ByteReader): BlockHeader {
     timestampMs: r.u64Number('timestamp'),
     prevHash: r.fixed(HASH_BYTES, 'prev hash'),
     merkleRoot: r.fixed(HASH_BYTES, 'merkle root'),
+    witnessRoot: r.fixed(HASH_BYTES, 'witness root'),
     txCount: r.u32('tx count'),
-    beaconY: r.varBytes(MAX_BEACON_BYTES, 'beacon y'),
-    beaconProof: r.varBytes(MAX_BEACON_BYTES, 'beacon proof'),
+    beaconY: readBeaconElement(r, 'beacon y'),
+    beaconProof: readBeaconElement(r, 'beacon proof'),
     producerPubkey: r.fixed(PUBKEY_BYTES, 'producer pubkey'),
     rank: r.u32('rank'),
   };

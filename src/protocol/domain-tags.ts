@@ -16,6 +16,8 @@ function tag(name: string): Uint8Array {
 export const TAG = Object.freeze({
   /** Transaction id preimage (transaction without witnesses). */
   tx: tag('TIME:tx:1'),
+  /** Witness hash preimage: the full serialized transaction, witnesses included (witness root leaves). */
+  wtx: tag('TIME:wtx:1'),
   /** What every input witness signs. */
   sig: tag('TIME:sig:1'),
   /** Block header hash preimage. */

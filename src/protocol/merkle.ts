@@ -1,8 +1,8 @@
 import { sha256 } from '../crypto/sha256.js';
 
 /**
- * RFC 6962 merkle root over txids, the JavaScript reference implementation (the WASM one in the
- * crypto pool must match it byte for byte):
+ * RFC 6962 merkle root over 32-byte leaves (txids; wtxids for the witness root), the JavaScript
+ * reference implementation (the WASM one in the crypto pool must match it byte for byte):
  *   leaf  = SHA-256(0x00 ‖ txid)
  *   node  = SHA-256(0x01 ‖ left ‖ right)
  *   an odd node at the end of a level is promoted unchanged;

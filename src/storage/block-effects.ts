@@ -4,6 +4,7 @@ import { tierIndexOfCollateral } from '../params/networks.js';
 import { type Block, decodeBlock } from '../protocol/block.js';
 import { NO_COLLATERAL, type Transaction, TXID_BYTES } from '../protocol/transaction.js';
 import { outpointKey } from '../protocol/tx-codec.js';
+import { reindexMasternode } from './active-set-index.js';
 import type { ChainTip } from './chain-tip.js';
 import { type ChainDatabases, read, u32Bytes } from './databases.js';
 import { StoreWriteError } from './errors.js';
@@ -50,6 +51,7 @@ export function writeBlockEffects(
   const setMasternode = (record: MasternodeRecord, prior: MasternodeRecord | null): void => {
     masternodes.push({ nodePubkey: record.nodePubkey, prior });
     dbs.masternodes.putSync(record.nodePubkey, encodeMasternodeRecord(record));
+    reindexMasternode(dbs, prior, record);
   };
   const setCollateralOwner = (key: Uint8Array, owner: Uint8Array | null): void => {
     const prior = read(dbs.collateral, key);
@@ -195,6 +197,8 @@ export function writeRevertEffects(
   }
   for (let i = undo.masternodes.length - 1; i >= 0; i--) {
     const m = undo.masternodes[i]!;
+    const currentRaw = read(dbs.masternodes, m.nodePubkey);
+    reindexMasternode(dbs, currentRaw === undefined ? null : decodeMasternodeRecord(currentRaw), m.prior);
     if (m.prior === null) dbs.masternodes.removeSync(m.nodePubkey);
     else dbs.masternodes.putSync(m.nodePubkey, encodeMasternodeRecord(m.prior));
   }

@@ -4,6 +4,7 @@ import type { ChainParams } from '../params/chain-params.js';
 import { type Block, decodeBlock, encodeBlock, headerHash } from '../protocol/block.js';
 import type { OutPoint } from '../protocol/transaction.js';
 import { decodeTx, type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
+import { readActiveSet } from './active-set-index.js';
 import { writeBlockEffects, writeRevertEffects } from './block-effects.js';
 import { type ChainTip, encodeChainTip } from './chain-tip.js';
 import {
@@ -18,7 +19,7 @@ import {
   u32Bytes,
 } from './databases.js';
 import { StoreOpenError, StoreWriteError } from './errors.js';
-import { decodeMasternodeRecord, isActiveAt, type MasternodeRecord } from './masternode-record.js';
+import { decodeMasternodeRecord, type MasternodeRecord } from './masternode-record.js';
 import { PeerBanStore } from './peer-ban-store.js';
 import { checkNetwork, checkTipConsistent, readStoredMeta } from './store-checks.js';
 import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
@@ -195,15 +196,15 @@ export class ChainStore implements LedgerView {
     return v === undefined ? undefined : new Uint8Array(v);
   }
 
-  /** Masternodes active at `asOfHeight`, sorted by node pubkey; at most `limit`. */
-  activeMasternodes(asOfHeight: number, limit: number): MasternodeRecord[] {
-    const out: MasternodeRecord[] = [];
-    for (const { value } of this.dbs.masternodes.getRange({})) {
-      if (out.length >= limit) break;
-      const m = decodeMasternodeRecord(new Uint8Array(value));
-      if (isActiveAt(m, asOfHeight)) out.push(m);
-    }
-    return out;
+  /**
+   * The active set as of `asOfHeight` (0 … tip), sorted by node pubkey: every collateral-tier
+   * masternode active then plus the senior `maxActiveFreeMasternodes` Free ones (the rule of
+   * src/chain/active-set.ts), read from the active-set indexes without scanning the registry.
+   */
+  activeMasternodes(asOfHeight: number): MasternodeRecord[] {
+    if (asOfHeight > this.currentTip.height)
+      throw new RangeError(`height ${asOfHeight} is above the tip ${this.currentTip.height}`);
+    return readActiveSet(this.dbs, asOfHeight, this.params);
   }
 
   /** Up to `limit` UTXOs in outpoint-key order, after `afterKey` (a 36-byte outpoint key) when given. */

@@ -2,8 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 
-/** Bump on any change to a key or value layout below; `open` refuses other versions. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bump on any change to a key or value layout below; `open` refuses other versions.
+ * 2: the active-set indexes `registrations` and `deregistrations` (active-set-index.ts).
+ */
+export const SCHEMA_VERSION = 2;
 
 /** The environment file inside the data directory (lmdb-js adds `<name>-lock` beside it). */
 export const ENV_FILE = 'chain.mdb';
@@ -33,6 +36,10 @@ export interface ChainDatabases {
   readonly masternodes: BinaryDb<Uint8Array>;
   /** collateral outpoint key 36 B → node pubkey 32 B */
   readonly collateral: BinaryDb<Uint8Array>;
+  /** class u8 ‖ registeredHeight u32 BE ‖ pubkey → MasternodeRecord, not deregistered (active-set-index.ts) */
+  readonly registrations: BinaryDb<Uint8Array>;
+  /** deregisteredHeight u32 BE ‖ pubkey → MasternodeRecord (active-set-index.ts) */
+  readonly deregistrations: BinaryDb<Uint8Array>;
   /** ASCII name → value (see META_KEYS) */
   readonly meta: Database<Uint8Array, string>;
 }
@@ -53,7 +60,7 @@ export function openDatabases(dataDir: string, opts: { readOnly?: boolean } = {}
   if (!opts.readOnly) mkdirSync(dataDir, { recursive: true });
   const env = open<Uint8Array, string>({
     path: join(dataDir, ENV_FILE),
-    maxDbs: 12,
+    maxDbs: 16,
     encoding: 'binary',
     ...(opts.readOnly ? { readOnly: true } : {}),
   });
@@ -71,6 +78,8 @@ export function openDatabases(dataDir: string, opts: { readOnly?: boolean } = {}
     undo: heightKeyed('undo'),
     masternodes: bytesKeyed('masternodes'),
     collateral: bytesKeyed('collateral'),
+    registrations: bytesKeyed('registrations'),
+    deregistrations: bytesKeyed('deregistrations'),
     meta: env.openDB<Uint8Array, string>({ name: 'meta', encoding: 'binary' }),
   };
 }

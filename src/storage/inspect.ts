@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { toHex } from '../encoding/bytes.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { NETWORKS } from '../params/networks.js';
+import { readActiveSet } from './active-set-index.js';
 import type { ChainTip } from './chain-tip.js';
 import { type ChainDatabases, ENV_FILE, openDatabases, type StoreCounts, storeCounts } from './databases.js';
 import { StoreOpenError } from './errors.js';
-import { decodeMasternodeRecord, isActiveAt } from './masternode-record.js';
 import { checkNetwork, checkTipConsistent, readStoredMeta } from './store-checks.js';
 
 /** What `timecoin inspect-db` prints. */
@@ -55,7 +55,7 @@ export async function inspectStore(dataDir: string, expected?: ChainParams): Pro
       schema: meta.schema,
       genesisHash: toHex(meta.genesisHash),
       tip: showTip(meta.tip),
-      counts: { ...storeCounts(dbs), activeMasternodes: countActive(dbs, meta.tip.height) },
+      counts: { ...storeCounts(dbs), activeMasternodes: readActiveSet(dbs, meta.tip.height, params).length },
     };
   } finally {
     await dbs.env.close();
@@ -64,11 +64,4 @@ export async function inspectStore(dataDir: string, expected?: ChainParams): Pro
 
 function showTip(t: ChainTip): StoreSummary['tip'] {
   return { height: t.height, hash: toHex(t.hash), slot: t.slot };
-}
-
-function countActive(dbs: ChainDatabases, height: number): number {
-  let n = 0;
-  for (const { value } of dbs.masternodes.getRange({}))
-    if (isActiveAt(decodeMasternodeRecord(new Uint8Array(value)), height)) n++;
-  return n;
 }

@@ -52,8 +52,3 @@ export function decodeMasternodeRecord(bytes: Uint8Array): MasternodeRecord {
   r.done('masternode record');
   return m;
 }
-
-/** Active at height h: registered at or before h and not deregistered at or before h. */
-export function isActiveAt(m: MasternodeRecord, height: number): boolean {
-  return m.registeredHeight <= height && (m.deregisteredHeight === null || m.deregisteredHeight > height);
-}

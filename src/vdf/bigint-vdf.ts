@@ -27,7 +27,7 @@ export function squareBigint(v: bigint, n: bigint = RSA_2048): bigint {
  */
 export function proveBigint(x: bigint, y: bigint, t: number, n: bigint = RSA_2048): bigint {
   checkDelay(t);
-  const l = hashToPrime(x, y, { oracle: true });
+  const l = hashToPrime(x, y, t, { oracle: true });
   let pi = 1n;
   let r = 1n;
   for (let i = 0; i < t; i++) {
@@ -44,7 +44,7 @@ export function proveBigint(x: bigint, y: bigint, t: number, n: bigint = RSA_204
 export function verifyBigint(x: bigint, y: bigint, pi: bigint, t: number, n: bigint = RSA_2048): boolean {
   if (!Number.isSafeInteger(t) || t < 1) return false;
   if (!isCanonical(x, n) || !isCanonical(y, n) || !isCanonical(pi, n)) return false;
-  const l = hashToPrime(x, y, { oracle: true });
+  const l = hashToPrime(x, y, t, { oracle: true });
   const r = modPow(2n, BigInt(t), l);
   return canonical(modPow(pi, l, n) * modPow(x, r, n), n) === y;
 }

@@ -50,7 +50,7 @@ export async function poolVdfProve(
   const count = checkpointCount(output.t, output.plan.interval);
   if (output.checkpoints.length !== count * ELEM_SLOTS)
     throw new VdfError('VDF_BAD_CHECKPOINTS', 'checkpoints do not match T and the plan');
-  const l = hashToPrime(xv, yv);
+  const l = hashToPrime(xv, yv, output.t);
   const shares = Math.max(1, Math.min(pool.threads, count));
   const per = Math.ceil(count / shares);
   const tasks: Promise<bigint>[] = [];

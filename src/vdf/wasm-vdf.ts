@@ -226,7 +226,7 @@ export class WasmVdf {
 
   /** π for an evaluation, on this thread (the pool splits the same work across workers). */
   prove(x: bigint, evaluation: Evaluation): bigint {
-    const l = hashToPrime(x, evaluation.y);
+    const l = hashToPrime(x, evaluation.y, evaluation.t);
     const count = evaluation.checkpoints.length / ELEM_SLOTS;
     const partial = this.provePartial(evaluation.checkpoints, 0, count, evaluation.t, l, evaluation.plan);
     return canonical(partial, this.n);
@@ -236,7 +236,7 @@ export class WasmVdf {
   verify(x: bigint, y: bigint, pi: bigint, t: number): boolean {
     if (!Number.isSafeInteger(t) || t < 1) return false;
     if (!isCanonical(x, this.n) || !isCanonical(y, this.n) || !isCanonical(pi, this.n)) return false;
-    const l = hashToPrime(x, y);
+    const l = hashToPrime(x, y, t);
     const r = modPow(2n, BigInt(t), l);
     const v = this.pow2Mont(this.toMont(pi), l, this.toMont(x), r);
     return canonical(this.fromMont(v), this.n) === y;

@@ -11,7 +11,7 @@ import type { CliCommand } from '../command.js';
 
 /**
  * `timecoin devnet` (what `npm start` runs): creates or opens the devnet data directory with the
- * devnet genesis (seed-derived funded keys and one masternode per tier) and prints its state.
+ * devnet genesis (seed-derived funded keys and five equal-weight Bronze masternodes) and prints its state.
  * It says plainly that the networked node (p2p, Snowball polling, block slots, RPC) is not part of
  * this command yet.
  */
@@ -40,7 +40,7 @@ export const devnetCommand: CliCommand = {
           genesisOutput: utxo ? `${formatTime(utxo.value)} TIME unspent` : 'spent',
         };
       });
-      const masternodes = store.activeMasternodes(tip.height, 100).map((m) => ({
+      const masternodes = store.activeMasternodes(tip.height).map((m) => ({
         tier: params.tiers[m.tier]!.name,
         nodePubkey: toHex(m.nodePubkey),
         rewardAddress: encodeAddress(params.addressDigit, m.rewardAddress),

@@ -1,14 +1,18 @@
 import { parseArgs } from 'node:util';
 import { fromHex, toHex } from '../../encoding/bytes.js';
+import type { ChainParams } from '../../params/chain-params.js';
+import { paramsFor } from '../../params/networks.js';
 import { encodeElement } from '../../vdf/group.js';
 import { hashToGroup } from '../../vdf/hash-to-group.js';
+import { opensslSquaringsPerSecond } from '../../vdf/openssl-evaluator.js';
 import { inlineVdf, vdfEvaluate, vdfProve, vdfVerify } from '../../vdf/vdf.js';
+import { CUSTOM_HARDWARE_FACTOR } from '../../vdf/vdf-delay.js';
 import { type CliCommand, UsageError } from '../command.js';
 
 const USAGE = [
   'vdf eval (--input HEX | --x HEX) --t N [--json]',
   '       timecoin vdf verify (--input HEX | --x HEX) --y HEX --proof HEX --t N',
-  '       timecoin vdf calibrate --seconds S [--sample-seconds S2]',
+  '       timecoin vdf calibrate --seconds S [--sample-seconds S2] [--network NAME] [--factor F] [--json]',
   '  --input: any bytes, mapped with HashToGroup; --x: a 256-byte canonical element',
 ].join('\n');
 
@@ -102,27 +106,17 @@ function verifyCommand(argv: string[]): number {
   return ok ? 0 : 1;
 }
 
-function calibrateCommand(argv: string[]): number {
-  const { values } = parseArgs({
-    args: argv,
-    options: { seconds: { type: 'string' }, 'sample-seconds': { type: 'string', default: '5' } },
-    strict: true,
-  });
-  const seconds = Number(values.seconds);
-  const sample = Number(values['sample-seconds']);
-  if (!(seconds > 0) || !(sample > 0))
-    throw new UsageError('--seconds and --sample-seconds must be positive numbers');
+/** Our WASM kernel's sequential squaring rate, measured in ~50 ms chunks for `sampleSeconds`. */
+function wasmSquaringsPerSecond(sampleSeconds: number): number {
   const vdf = inlineVdf();
   const x = hashToGroup(new TextEncoder().encode('timecoin vdf calibrate'));
   vdf.squareLoop(x, 20_000); // warm-up: let V8 tier the kernel up
-  // Measure in ~50 ms chunks until the sample time has passed, showing progress.
-  const measureSeconds = Math.min(seconds, sample);
   let chunk = 10_000;
   let done = 0;
   const start = performance.now();
   let lastPrint = start;
   let v = x;
-  while ((performance.now() - start) / 1000 < measureSeconds) {
+  while ((performance.now() - start) / 1000 < sampleSeconds) {
     const t0 = performance.now();
     v = vdf.squareLoop(v, chunk);
     done += chunk;
@@ -133,10 +127,66 @@ function calibrateCommand(argv: string[]): number {
       process.stderr.write(`calibrate: ${done} squarings in ${((lastPrint - start) / 1000).toFixed(1)} s\n`);
     }
   }
-  const rate = done / ((performance.now() - start) / 1000);
-  console.log(`squaringsPerSecond ${Math.round(rate)}`);
-  console.log(`seconds            ${seconds}`);
-  console.log(`t                  ${Math.round(rate * seconds)}`);
+  return done / ((performance.now() - start) / 1000);
+}
+
+function positive(v: string | undefined, name: string): number {
+  const n = Number(v);
+  if (v === undefined || !(n > 0) || !Number.isFinite(n))
+    throw new UsageError(`--${name} must be a positive number`);
+  return n;
+}
+
+/**
+ * Measures our WASM kernel and the fastest evaluator we know (OpenSSL's modexp through
+ * node:crypto) on this machine, one after the other. Prints the T our kernel evaluates in
+ * `--seconds`, and how long OpenSSL, and OpenSSL × `--factor` (custom hardware), need for it in
+ * seconds and in publishing windows of `--network` (docs/protocol.md, "Choosing T").
+ */
+function calibrateCommand(argv: string[]): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seconds: { type: 'string' },
+      'sample-seconds': { type: 'string', default: '5' },
+      network: { type: 'string', default: 'mainnet' },
+      factor: { type: 'string', default: String(CUSTOM_HARDWARE_FACTOR) },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const seconds = positive(values.seconds, 'seconds');
+  const sample = positive(values['sample-seconds'], 'sample-seconds');
+  const factor = positive(values.factor, 'factor');
+  let params: ChainParams;
+  try {
+    params = paramsFor(values.network);
+  } catch (err) {
+    throw new UsageError(`--network: ${(err as Error).message}`);
+  }
+  const measure = Math.min(seconds, sample);
+  const wasm = wasmSquaringsPerSecond(measure);
+  const openssl = opensslSquaringsPerSecond(measure);
+  const t = Math.round(wasm * seconds);
+  const step = params.leaderFallbackStepMs / 1000;
+  const r = (x: number, d = 1) => Number(x.toFixed(d));
+  const result = {
+    wasmSquaringsPerSecond: Math.round(wasm),
+    opensslSquaringsPerSecond: Math.round(openssl),
+    opensslOverWasm: r(openssl / wasm, 2),
+    seconds,
+    t,
+    opensslSeconds: r(t / openssl),
+    factor,
+    fastestSeconds: r(t / (openssl * factor)),
+    network: params.network,
+    networkT: params.vdfDelay,
+    networkWasmSeconds: r(params.vdfDelay / wasm),
+    networkOpensslSeconds: r(params.vdfDelay / openssl),
+    networkFastestWindows: r(params.vdfDelay / (openssl * factor) / step, 2),
+  };
+  if (values.json) console.log(JSON.stringify(result));
+  else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(26)} ${v}`);
   return 0;
 }
 

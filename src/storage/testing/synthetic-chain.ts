@@ -10,6 +10,7 @@ import {
   type TxPayload,
 } from '../../protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../../protocol/tx-codec.js';
+import { witnessRoot } from '../../protocol/witness-root.js';
 
 /*
  * FOR TESTS AND BENCHMARKS ONLY. Deterministic chains of structurally well-formed but UNSIGNED
@@ -249,6 +250,7 @@ export class SyntheticChain {
       timestampMs: this.params.genesisTimeMs + height * this.params.slotMs,
       prevHash: this.tipHeader ? headerHash(this.tipHeader) : new Uint8Array(32),
       merkleRoot: merkleRoot(txs.map((t) => t.txid)),
+      witnessRoot: witnessRoot(txs),
       txCount: txs.length,
       beaconY: new Uint8Array(0),
       beaconProof: new Uint8Array(0),

@@ -1,7 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assembleBlock } from '../../../src/chain/block-assembly.js';
-import { devnetMasternodes, genesisBlock } from '../../../src/chain/genesis.js';
-import { slotStartMs } from '../../../src/chain/slot-time.js';
+import { genesisBlock } from '../../../src/chain/genesis.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
 import type { SignatureItem, SignatureVerifier } from '../../../src/crypto/signature-verifier.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
@@ -12,11 +10,11 @@ import { time } from '../../../src/params/units.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { signTx } from '../../../src/wallet/tx-builder.js';
 import { CryptoPool } from '../../../src/workers/crypto-pool.js';
+import { nextBlockOn } from '../../support/block-builder.js';
 import { fundedOutpoint, key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
 import { tempDir } from '../../unit/storage/temp-dir.js';
 
 const genesis = genesisBlock(params);
-const producer = devnetMasternodes()[0]!;
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -42,25 +40,11 @@ async function openLedger(dir: string): Promise<{ store: ChainStore; ledger: Led
 }
 
 function nextBlock(store: ChainStore, ledger: LedgerService) {
-  const tip = store.tip();
-  const slot = tip.slot + 1;
-  const active = store.activeMasternodes(tip.height, 1_000);
-  return {
-    active,
-    block: assembleBlock({
-      params,
-      parent: tip,
-      slot,
-      timestampMs: slotStartMs(params, slot),
-      beaconY: new Uint8Array(32).fill(slot),
-      beaconProof: new Uint8Array(0),
-      rank: 0,
-      producerKey: producer.nodeKey,
-      producerRewardAddress: producer.ownerKey.addressPayload,
-      activeMasternodes: active,
-      candidates: ledger.mempool.finalized().map((etx) => ({ etx, fee: ledger.mempool.get(etx.txid)!.fee })),
-    }),
-  };
+  const candidates = ledger.mempool
+    .finalized()
+    .map((etx) => ({ etx, fee: ledger.mempool.get(etx.txid)!.fee }));
+  const { block, slot } = nextBlockOn(store, candidates);
+  return { block, active: slot };
 }
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -242,21 +226,7 @@ describe('LedgerService: state that changes while a submission awaits its signat
     const pending = code(ledger.submitTx(late.bytes));
     // While `late` waits for its signatures, the winner finalizes and a block includes it.
     await ledger.finalizeTx(winner.txid);
-    const tip = store.tip();
-    const active = store.activeMasternodes(tip.height, 1_000);
-    const block = assembleBlock({
-      params,
-      parent: tip,
-      slot: 1,
-      timestampMs: slotStartMs(params, 1),
-      beaconY: new Uint8Array(32),
-      beaconProof: new Uint8Array(0),
-      rank: 0,
-      producerKey: producer.nodeKey,
-      producerRewardAddress: producer.ownerKey.addressPayload,
-      activeMasternodes: active,
-      candidates: [{ etx: winner, fee: 10_000n }],
-    });
+    const { block, slot: active } = nextBlockOn(store, [{ etx: winner, fee: 10_000n }]);
     await ledger.applyBlock(block, active);
     verifier.release();
     expect(await pending).toBe('INPUT_NOT_FOUND');

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { beaconInput, beaconPreimage, selectAnchor } from '../../../src/beacon/beacon-input.js';
-import { earliestPublishMs, mayPublish, publishDelayMs } from '../../../src/beacon/publish-schedule.js';
 import { RSA_2048 } from '../../../src/vdf/rsa2048.js';
 
 const anchor = new Uint8Array(32).map((_, i) => i);
@@ -53,19 +52,5 @@ describe('beacon input', () => {
     expect(selectAnchor(chain, 8).slot).toBe(6);
     expect(selectAnchor(chain, 11).slot).toBe(9);
     expect(selectAnchor(chain, 1).slot).toBe(0);
-  });
-});
-
-describe('fallback publishing', () => {
-  const params = { genesisTimeMs: 1_000_000, slotMs: 600_000, leaderFallbackStepMs: 30_000 };
-  it('lets rank r publish after r × fallback step into the slot', () => {
-    expect(publishDelayMs(0, 30_000)).toBe(0);
-    expect(publishDelayMs(3, 30_000)).toBe(90_000);
-    const start = 1_000_000 + 5 * 600_000;
-    expect(earliestPublishMs(params, 5, 2)).toBe(start + 60_000);
-    expect(mayPublish(params, 5, 2, start + 59_999)).toBe(false);
-    expect(mayPublish(params, 5, 2, start + 60_000)).toBe(true);
-    expect(mayPublish(params, 5, 0, start)).toBe(true);
-    expect(() => publishDelayMs(-1, 1)).toThrow(RangeError);
   });
 });

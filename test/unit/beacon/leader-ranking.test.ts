@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { RankingError, rankLeaders, rankOf, rankZeroLeader } from '../../../src/beacon/leader-ranking.js';
+import { CumulativeWeights } from '../../../src/beacon/cumulative-weights.js';
+import {
+  leaderAtRank,
+  RankingError,
+  rankLeaders,
+  rankOf,
+  rankZeroLeader,
+} from '../../../src/beacon/leader-ranking.js';
 
 /** Deterministic test data: SHA-256 of a label, stretched. */
-function bytes(label: string, length: number): Uint8Array {
-  const out = new Uint8Array(length);
+function bytes(label: string, length: number): Buffer {
+  const out = Buffer.alloc(length);
   for (let i = 0; i * 32 < length; i++)
     out.set(
       createHash('sha256')
@@ -110,5 +117,91 @@ describe('leader ranking', () => {
       return u < below;
     })!;
     expect(rankZeroLeader(nodes, y).id).toBe(expected.id);
+  });
+
+  it('the whole ranking equals the specification run as a plain O(n²) scan (random sets, 1–300 nodes)', () => {
+    for (let trial = 0; trial < 40; trial++) {
+      const n = 1 + (bytes(`n${trial}`, 2).readUInt16LE(0) % 300);
+      const set = Array.from({ length: n }, (_, i) => ({
+        nodePubkey: bytes(`t${trial}/${i}`, 32),
+        // Tier-like weights and, in some trials, large ones (sums still below 2^53).
+        weight:
+          trial % 4 === 3
+            ? 1 + (bytes(`w${trial}/${i}`, 6).readUIntLE(0, 6) % 2 ** 40)
+            : [1, 10, 100, 1000][i % 4]!,
+        id: i,
+      }));
+      const y = beacon(1000 + trial);
+      const ranking = rankLeaders(set, y).map((m) => m.id);
+      expect(ranking).toEqual(specRanking(set, y));
+      for (const r of [0, 1, n >> 1, n - 1].filter((r) => r < n)) {
+        expect(leaderAtRank(set, y, r)?.id).toBe(ranking[r]);
+        expect(rankOf(set, y, set[ranking[r]!]!.nodePubkey)).toBe(r);
+      }
+      expect(leaderAtRank(set, y, n)).toBeUndefined();
+      expect(leaderAtRank(set, y, -1)).toBeUndefined();
+      expect(rankOf(set, y, bytes('absent', 32))).toBe(-1);
+    }
+  });
+});
+
+/** The ranking of docs/protocol.md, written independently: BigInt words, linear scans, splice. */
+function specRanking(set: readonly { nodePubkey: Uint8Array; weight: number; id: number }[], y: Uint8Array) {
+  const pool = [...set].sort((a, b) => Buffer.compare(Buffer.from(a.nodePubkey), Buffer.from(b.nodePubkey)));
+  const words: bigint[] = [];
+  let block = 0;
+  const nextWord = (): bigint => {
+    if (words.length === 0) {
+      const counter = Buffer.alloc(4);
+      counter.writeUInt32LE(block++);
+      const h = createHash('sha256')
+        .update(Buffer.concat([Buffer.from('TIME:rank:1\0'), Buffer.from(y), counter]))
+        .digest();
+      for (let i = 0; i < 4; i++) words.push(h.readBigUInt64LE(8 * i));
+    }
+    return words.shift()!;
+  };
+  const order: number[] = [];
+  while (pool.length > 0) {
+    const total = BigInt(pool.reduce((s, m) => s + m.weight, 0));
+    let w = nextWord();
+    while (w >= (1n << 64n) - ((1n << 64n) % total)) w = nextWord();
+    const u = w % total;
+    let acc = 0n;
+    const i = pool.findIndex((m) => {
+      acc += BigInt(m.weight);
+      return u < acc;
+    });
+    order.push(pool[i]!.id);
+    pool.splice(i, 1);
+  }
+  return order;
+}
+
+describe('CumulativeWeights (Fenwick tree)', () => {
+  it('find and remove agree with a linear scan, including zero and removed weights', () => {
+    for (let trial = 0; trial < 30; trial++) {
+      const n = 1 + (bytes(`cw${trial}`, 1)[0]! % 40);
+      const weights: number[] = Array.from({ length: n }, (_, i) => bytes(`cw${trial}/${i}`, 1)[0]! % 9);
+      if (!weights.some((w) => w > 0)) weights[0] = 1;
+      const tree = new CumulativeWeights(weights);
+      const live = [...weights];
+      for (let step = 0; live.some((w) => w > 0); step++) {
+        const total = live.reduce((s, w) => s + w, 0);
+        expect(tree.total).toBe(total);
+        for (let u = 0; u < total; u++) {
+          let acc = 0;
+          const expected = live.findIndex((w) => {
+            acc += w;
+            return acc > u;
+          });
+          expect(tree.find(u)).toBe(expected);
+        }
+        const victim = tree.find(bytes(`v${trial}/${step}`, 2).readUInt16LE(0) % total);
+        tree.remove(victim);
+        live[victim] = 0;
+      }
+      expect(() => tree.find(0)).toThrow(RangeError);
+    }
   });
 });

@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { assembleBlock, type BlockCandidate } from '../../../src/chain/block-assembly.js';
-import { BLOCK_ERROR_CODES, BlockError, type BlockErrorCode } from '../../../src/chain/block-errors.js';
-import { type BlockValidationContext, validateBlock } from '../../../src/chain/block-validation.js';
-import { devnetMasternodes, genesisBlock } from '../../../src/chain/genesis.js';
-import { slotStartMs } from '../../../src/chain/slot-time.js';
+import {
+  BLOCK_ERROR_CODES,
+  BlockError,
+  type BlockErrorCode,
+  type BlockFaultScope,
+  blockFaultScope,
+} from '../../../src/chain/block-errors.js';
+import {
+  type BlockValidationContext,
+  parseBlock,
+  validateBlock,
+} from '../../../src/chain/block-validation.js';
+import { genesisBlock } from '../../../src/chain/genesis.js';
+import { rankWindow, slotStartMs } from '../../../src/chain/slot-time.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
+import type { MasternodeRecord } from '../../../src/ledger/ledger-state.js';
 import { time } from '../../../src/params/units.js';
 import {
   type Block,
@@ -16,8 +27,10 @@ import {
 import { merkleRoot } from '../../../src/protocol/merkle.js';
 import { headerSigMessage } from '../../../src/protocol/signing.js';
 import { type EncodedTx, encodeTx } from '../../../src/protocol/tx-codec.js';
-import { sign } from '../../../src/wallet/keys.js';
+import { witnessRoot } from '../../../src/protocol/witness-root.js';
+import { devnetKeyPair, type KeyPair, sign } from '../../../src/wallet/keys.js';
 import { signTx } from '../../../src/wallet/tx-builder.js';
+import { inlineBeacons, leaderKey, realBeacon } from '../../support/block-builder.js';
 import {
   devnetLedger,
   fundedOutpoint,
@@ -29,16 +42,25 @@ import {
 } from '../../support/devnet-ledger.js';
 
 const genesis = genesisBlock(params);
-const producer = devnetMasternodes()[0]!;
+const genesisHash = headerHash(genesis.header);
+const parent = { hash: genesisHash, height: 0, slot: 0 };
 const verifier = new NobleVerifier();
+const beacons = inlineBeacons(params);
+const active = genesisMasternodes(devnetLedger());
+// Slots 1 and 2 are anchored on genesis (the newest block with slot < s − 1).
+const SLOT = 2;
+const beacon = realBeacon(params, SLOT, genesisHash);
+const rank0 = leaderKey(params, active, beacon.y, 0)!;
+const rank1 = leaderKey(params, active, beacon.y, 1)!;
 
 function context(over: Partial<BlockValidationContext> = {}): BlockValidationContext {
-  const ledger = devnetLedger();
   return {
     params,
-    parent: { hash: headerHash(genesis.header), height: 0, slot: 0 },
-    view: ledger,
-    activeMasternodes: genesisMasternodes(ledger),
+    parent,
+    view: devnetLedger(),
+    anchorHash: genesisHash,
+    activeMasternodes: active,
+    beacons,
     verifier,
     ...over,
   };
@@ -48,19 +70,21 @@ function candidates(txs: EncodedTx[], fee = 10_000n): BlockCandidate[] {
   return txs.map((etx) => ({ etx, fee }));
 }
 
-function build(txs: EncodedTx[] = [spendFunded(0, [pay(key(1), time(3))])], slot = 1): Block {
-  const ledger = devnetLedger();
+function build(
+  txs: EncodedTx[] = [spendFunded(0, [pay(key(1), time(3))])],
+  opts: { producer?: KeyPair; nowMs?: number; slot?: number; y?: Uint8Array; proof?: Uint8Array } = {},
+): Block {
+  const slot = opts.slot ?? SLOT;
+  const b = slot === SLOT ? beacon : realBeacon(params, slot, genesisHash);
   return assembleBlock({
     params,
-    parent: { hash: headerHash(genesis.header), height: 0, slot: 0 },
+    parent,
     slot,
-    timestampMs: slotStartMs(params, slot) + 10,
-    beaconY: new Uint8Array(256).fill(7),
-    beaconProof: new Uint8Array(256).fill(9),
-    rank: 0,
-    producerKey: producer.nodeKey,
-    producerRewardAddress: producer.ownerKey.addressPayload,
-    activeMasternodes: genesisMasternodes(ledger),
+    nowMs: opts.nowMs ?? slotStartMs(params, slot) + 10,
+    activeMasternodes: active,
+    beaconY: opts.y ?? b.y,
+    beaconProof: opts.proof ?? b.proof,
+    producerKey: opts.producer ?? rank0,
     candidates: candidates(txs),
   });
 }
@@ -69,30 +93,55 @@ function build(txs: EncodedTx[] = [spendFunded(0, [pay(key(1), time(3))])], slot
 function withHeader(
   block: Block,
   change: Partial<BlockHeader>,
+  signer: KeyPair = rank0,
   txs: readonly EncodedTx[] = block.txs,
 ): Block {
   const header = { ...block.header, ...change };
-  return { header, txs, signature: sign(headerSigMessage(headerHash(header)), producer.nodeKey.secretKey) };
+  return { header, txs, signature: sign(headerSigMessage(headerHash(header)), signer.secretKey) };
 }
 
-/** Replace the body, fixing merkle root and count, and re-sign. */
+/** Replace the body, fixing count and both roots, and re-sign. */
 function withTxs(block: Block, txs: EncodedTx[]): Block {
-  return withHeader(block, { merkleRoot: merkleRoot(txs.map((t) => t.txid)), txCount: txs.length }, txs);
+  return withHeader(
+    block,
+    { merkleRoot: merkleRoot(txs.map((t) => t.txid)), witnessRoot: witnessRoot(txs), txCount: txs.length },
+    rank0,
+    txs,
+  );
 }
 
-async function codeOf(block: Block, ctx = context()): Promise<BlockErrorCode | 'OK'> {
+async function failure(block: Block, ctx = context()): Promise<BlockError | 'OK'> {
   try {
     await validateBlock(block, ctx);
     return 'OK';
   } catch (err) {
-    if (err instanceof BlockError) return err.code;
+    if (err instanceof BlockError) return err;
     throw err;
   }
+}
+
+async function codeOf(block: Block, ctx = context()): Promise<BlockErrorCode | 'OK'> {
+  const f = await failure(block, ctx);
+  return f === 'OK' ? 'OK' : f.code;
+}
+
+/** A bit flipped in the first witness signature of transaction `index`: same txid, other bytes. */
+function corruptWitness(etx: EncodedTx): EncodedTx {
+  const w = etx.tx.witnesses[0]!;
+  const signature = w.signature.slice();
+  signature[10] = signature[10]! ^ 4;
+  const bad = encodeTx({
+    ...etx.tx,
+    witnesses: [{ pubkey: w.pubkey, signature }, ...etx.tx.witnesses.slice(1)],
+  });
+  expect(bad.txid).toEqual(etx.txid);
+  return bad;
 }
 
 describe('block validity rules', () => {
   it('accepts an assembled block, and the same block after an encode/decode round trip', async () => {
     const block = build([spendFunded(0, [pay(key(1), time(3))]), spendFunded(1, [pay(key(2), time(4))])]);
+    expect(block.header.rank).toBe(0);
     expect(await codeOf(block)).toBe('OK');
     const bytes = encodeBlock(block);
     expect(await codeOf(decodeBlock(bytes, params.maxBlockBytes))).toBe('OK');
@@ -101,15 +150,53 @@ describe('block validity rules', () => {
     expect(result.hash).toEqual(headerHash(block.header));
   });
 
+  it('the rank-1 leader builds a valid block in its own window', async () => {
+    const block = build(undefined, { producer: rank1, nowMs: slotStartMs(params, SLOT) });
+    expect(block.header.rank).toBe(1);
+    const w = rankWindow(params, SLOT, 1);
+    expect(block.header.timestampMs).toBe(w.startMs); // clamped up into its window
+    expect(await codeOf(block)).toBe('OK');
+    const late = build(undefined, { producer: rank1, nowMs: w.endMs + 10_000 });
+    expect(late.header.timestampMs).toBe(w.endMs - 1); // clamped down: still valid by the rules
+    expect(await codeOf(late)).toBe('OK');
+  });
+
+  const badSigner = devnetKeyPair('not a masternode', 0);
   const cases: [BlockErrorCode, () => Block, (() => BlockValidationContext)?][] = [
     ['UNSUPPORTED_VERSION', () => withHeader(build(), { version: 2 })],
     ['WRONG_CHAIN', () => withHeader(build(), { chainId: 1 })],
-    ['BAD_HEIGHT', () => withHeader(build(), { height: 2 })],
     ['BAD_PREV_HASH', () => withHeader(build(), { prevHash: new Uint8Array(32).fill(1) })],
-    ['BAD_SLOT', () => build(undefined, 1), () => context({ parent: { ...context().parent, slot: 1 } })],
-    ['BAD_TIMESTAMP', () => withHeader(build(), { timestampMs: slotStartMs(params, 2) })],
+    ['BAD_HEIGHT', () => withHeader(build(), { height: 2 })],
+    ['BAD_SLOT', () => build(), () => context({ parent: { ...parent, slot: SLOT } })],
+    ['BAD_BEACON', () => withHeader(build(), { beaconY: new Uint8Array(1) })],
+    [
+      'BAD_BEACON',
+      () => {
+        // A real beacon of another slot, with its own rank-0 leader: every rule holds but this one.
+        const other = realBeacon(params, 7, genesisHash);
+        return build(undefined, {
+          y: other.y,
+          proof: other.proof,
+          producer: leaderKey(params, active, other.y, 0)!,
+        });
+      },
+    ],
+    ['TOO_FEW_MASTERNODES', () => build(), () => context({ activeMasternodes: active.slice(0, 2) })],
+    ['UNKNOWN_PRODUCER', () => withHeader(build(), { producerPubkey: badSigner.publicKey }, badSigner)],
+    ['WRONG_RANK', () => withHeader(build(), { rank: 1 })],
+    ['BAD_TIMESTAMP', () => withHeader(build(), { timestampMs: rankWindow(params, SLOT, 0).endMs })],
+    [
+      'BAD_SIGNATURE',
+      () => {
+        const b = build();
+        const signature = b.signature.slice();
+        signature[0] = signature[0]! ^ 1;
+        return { ...b, signature };
+      },
+    ],
     ['TX_COUNT_MISMATCH', () => withHeader(build(), { txCount: 5 })],
     ['BAD_MERKLE_ROOT', () => withHeader(build(), { merkleRoot: new Uint8Array(32) })],
+    ['BAD_WITNESS_ROOT', () => withHeader(build(), { witnessRoot: new Uint8Array(32) })],
     ['NO_COINBASE', () => withTxs(build(), build().txs.slice(1))],
     [
       'EXTRA_COINBASE',
@@ -166,21 +253,6 @@ describe('block validity rules', () => {
       () => context({ finalizedSpender: (o) => (o.vout === 0 ? new Uint8Array(32).fill(5) : undefined) }),
     ],
     [
-      'TOO_FEW_MASTERNODES',
-      () => build(),
-      () => context({ activeMasternodes: genesisMasternodes(devnetLedger()).slice(0, 2) }),
-    ],
-    ['UNKNOWN_PRODUCER', () => withHeader(build(), { producerPubkey: key(3).publicKey })],
-    [
-      'BAD_SIGNATURE',
-      () => {
-        const b = build();
-        const signature = b.signature.slice();
-        signature[0] = signature[0]! ^ 1;
-        return { ...b, signature };
-      },
-    ],
-    [
       'TOO_LARGE',
       () => {
         const b = build();
@@ -190,48 +262,155 @@ describe('block validity rules', () => {
     ],
   ];
 
-  it('the table names every code but MALFORMED (a decode error, tested with the codec)', () => {
-    expect([...cases.map((c) => c[0]), 'MALFORMED'].sort()).toEqual([...BLOCK_ERROR_CODES].sort());
+  it('the table names every code but MALFORMED (a decode error, tested below)', () => {
+    expect(new Set([...cases.map((c) => c[0]), 'MALFORMED'])).toEqual(new Set(BLOCK_ERROR_CODES));
   });
 
   it.each(cases)('%s', async (code, make, ctx) => {
-    expect(await codeOf(make(), ctx?.())).toBe(code);
+    const f = await failure(make(), ctx?.());
+    expect(f === 'OK' ? 'OK' : f.code).toBe(code);
+    if (f !== 'OK') expect(f.scope).toBe(blockFaultScope(code));
   });
 
-  it('a bad witness signature inside the batch is reported as BAD_TX with the tx index', async () => {
-    const good = spendFunded(0, [pay(key(1), time(3))]);
-    const sig = good.tx.witnesses[0]!.signature.slice();
-    sig[10] = sig[10]! ^ 4;
-    const bad = encodeTx({
-      ...good.tx,
-      witnesses: [{ pubkey: good.tx.witnesses[0]!.pubkey, signature: sig }],
-    });
-    try {
-      await validateBlock(build([bad]), context());
-      expect.unreachable('block with a forged witness was accepted');
-    } catch (err) {
-      expect(err).toBeInstanceOf(BlockError);
-      expect((err as BlockError).code).toBe('BAD_TX');
-      expect((err as BlockError).details).toMatchObject({ index: 1, txError: 'BAD_SIGNATURE' });
+  it('issue 12: a Free-tier block for slot 5,000,000,000 with a 1-byte y, an empty π and rank 0 is refused', async () => {
+    const free = devnetKeyPair('free tier', 1);
+    const freeRecord: MasternodeRecord = {
+      nodePubkey: free.publicKey,
+      tier: 0,
+      collateral: null,
+      rewardAddress: free.addressPayload,
+      registeredHeight: 0,
+      deregisteredHeight: null,
+    };
+    const withFree = [...active, freeRecord];
+    const slot = 5_000_000_000;
+    const good = build();
+    const forged = withHeader(
+      good,
+      {
+        slot,
+        timestampMs: slotStartMs(params, slot),
+        beaconY: new Uint8Array(1),
+        beaconProof: new Uint8Array(0),
+        producerPubkey: free.publicKey,
+        rank: 0,
+      },
+      free,
+    );
+    expect(await codeOf(forged, context({ activeMasternodes: withFree }))).toBe('BAD_BEACON');
+    // With well-formed (but not verified) beacon bytes it is still refused: rank 0 is not the Free node.
+    const shaped = withHeader(forged, { beaconY: beacon.y, beaconProof: beacon.proof }, free);
+    expect(await codeOf(shaped, context({ activeMasternodes: withFree }))).toBe('WRONG_RANK');
+  });
+
+  it('the timestamp must lie in the window of the claimed rank, both edges included/excluded exactly', async () => {
+    const w0 = rankWindow(params, SLOT, 0);
+    const b = build();
+    expect(await codeOf(withHeader(b, { timestampMs: w0.startMs }))).toBe('OK');
+    expect(await codeOf(withHeader(b, { timestampMs: w0.endMs - 1 }))).toBe('OK');
+    expect(await codeOf(withHeader(b, { timestampMs: w0.startMs - 1 }))).toBe('BAD_TIMESTAMP');
+    expect(await codeOf(withHeader(b, { timestampMs: w0.endMs }))).toBe('BAD_TIMESTAMP');
+    // The rank-1 leader may not publish inside rank 0's window.
+    const r1 = build(undefined, { producer: rank1 });
+    expect(await codeOf(withHeader(r1, { timestampMs: w0.startMs }, rank1))).toBe('BAD_TIMESTAMP');
+  });
+
+  it('WRONG_RANK: another node claiming rank 0, or a rank without a window in the slot', async () => {
+    const r1 = build(undefined, { producer: rank1 });
+    expect(await codeOf(withHeader(r1, { rank: 0, timestampMs: slotStartMs(params, SLOT) }, rank1))).toBe(
+      'WRONG_RANK',
+    );
+    // Devnet has 4 windows (2 s / 500 ms): ranks 4+ never produce, even the true rank-4 leader.
+    const rank4 = leaderKey(params, active, beacon.y, 4)!;
+    const r4 = withHeader(
+      r1,
+      { rank: 4, producerPubkey: rank4.publicKey, timestampMs: slotStartMs(params, SLOT + 1) },
+      rank4,
+    );
+    expect(await codeOf(r4)).toBe('WRONG_RANK');
+    expect(() => build(undefined, { producer: rank4 })).toThrow(/WRONG_RANK/);
+  });
+
+  it('BAD_BEACON: the right y with another proof, and a beacon for another anchor', async () => {
+    const other = realBeacon(params, SLOT + 5, genesisHash);
+    expect(await codeOf(build(undefined, { proof: other.proof }))).toBe('BAD_BEACON');
+    // The same slot anchored elsewhere has another y: the block is judged on its own branch's anchor.
+    expect(
+      await codeOf(
+        build(),
+        context({ anchorHash: new Uint8Array(32).fill(9), beacons: inlineBeacons(params) }),
+      ),
+    ).toBe('BAD_BEACON');
+  });
+
+  it('a relayed copy with a swapped witness fails as a copy (BAD_WITNESS_ROOT), and the hash stays good', async () => {
+    const block = build([spendFunded(0, [pay(key(1), time(3))])]);
+    const swapped: Block = { ...block, txs: [block.txs[0]!, corruptWitness(block.txs[1]!)] };
+    expect(headerHash(swapped.header)).toEqual(headerHash(block.header));
+    const f = await failure(swapped);
+    expect(f === 'OK' ? 'OK' : [f.code, f.scope, f.provesHeaderInvalid]).toEqual([
+      'BAD_WITNESS_ROOT',
+      'copy',
+      false,
+    ]);
+    // The same header with the producer's body is valid: the hash must not have been blacklisted.
+    expect(await codeOf(block)).toBe('OK');
+  });
+
+  it('a header that commits to a bad witness is invalid for every copy (BAD_TX, header scope)', async () => {
+    const bad = corruptWitness(spendFunded(0, [pay(key(1), time(3))]));
+    const f = await failure(build([bad]));
+    expect(f).toBeInstanceOf(BlockError);
+    const e = f as BlockError;
+    expect([e.code, e.scope, e.provesHeaderInvalid]).toEqual(['BAD_TX', 'header', true]);
+    expect(e.details).toMatchObject({ index: 1, txError: 'BAD_SIGNATURE' });
+  });
+
+  it('parse faults are about the bytes only: MALFORMED and an oversize frame are copy faults', () => {
+    const bytes = encodeBlock(build());
+    const cut = bytes.subarray(0, bytes.length - 1);
+    for (const make of [
+      () => parseBlock(cut, params),
+      () => parseBlock(new Uint8Array(params.maxBlockBytes + 1), params),
+    ]) {
+      try {
+        make();
+        expect.unreachable('malformed bytes parsed');
+      } catch (err) {
+        expect((err as BlockError).scope).toBe('copy');
+      }
     }
+    // y of a length other than 0 or 256 does not decode.
+    const header = { ...build().header, beaconY: new Uint8Array(255) };
+    const odd = encodeBlock({ ...build(), header });
+    expect(() => parseBlock(odd, params)).toThrow(/MALFORMED/);
+  });
+
+  it('every code has a documented scope, and the copy faults are exactly those another body could fix', () => {
+    const scopes: Record<BlockFaultScope, BlockErrorCode[]> = { header: [], copy: [], context: [] };
+    for (const c of BLOCK_ERROR_CODES) scopes[blockFaultScope(c)].push(c);
+    expect(scopes.copy.sort()).toEqual(
+      ['BAD_MERKLE_ROOT', 'BAD_SIGNATURE', 'BAD_WITNESS_ROOT', 'MALFORMED', 'TX_COUNT_MISMATCH'].sort(),
+    );
+    expect(scopes.context).toEqual(['BAD_PREV_HASH']);
   });
 
   it('a child may precede its parent in txid order inside one block', async () => {
-    const parent = spendFunded(0, [pay(key(5), time(10))]);
+    const parentTx = spendFunded(0, [pay(key(5), time(10))]);
     const children = Array.from({ length: 6 }, (_, i) =>
       signTx(
         params,
         {
-          inputs: [{ txid: parent.txid, vout: 0 }],
+          inputs: [{ txid: parentTx.txid, vout: 0 }],
           outputs: [pay(key(6), time(10) - 10_000n - BigInt(i) * 1_000n)],
         },
         [key(5)],
       ),
     );
     // Only one child can be valid (they double-spend); pick one whose txid sorts before the parent's.
-    const child = children.find((c) => Buffer.compare(c.txid, parent.txid) < 0);
+    const child = children.find((c) => Buffer.compare(c.txid, parentTx.txid) < 0);
     expect(child, 'a child sorting before its parent exists among 6 tries').toBeDefined();
-    const block = build([parent, child!]);
+    const block = build([parentTx, child!]);
     expect(Buffer.compare(block.txs[1]!.txid, block.txs[2]!.txid)).toBeLessThan(0);
     expect(await codeOf(block)).toBe('OK');
   });
@@ -240,22 +419,24 @@ describe('block validity rules', () => {
     const txs = Array.from({ length: 10 }, (_, i) => spendFunded(i, [pay(key(9), time(1))]));
     const block = build(txs);
     expect(block.txs).toHaveLength(11);
+    const limit = encodeBlock(build([])).length + txs[0]!.bytes.length * 3 + 10;
     const small = assembleBlock({
-      params: { ...params, maxBlockBytes: encodeBlock(build([])).length + txs[0]!.bytes.length * 3 + 10 },
-      parent: { hash: headerHash(genesis.header), height: 0, slot: 0 },
-      slot: 1,
-      timestampMs: slotStartMs(params, 1),
-      beaconY: new Uint8Array(256).fill(7),
-      beaconProof: new Uint8Array(256).fill(9),
-      rank: 0,
-      producerKey: producer.nodeKey,
-      producerRewardAddress: producer.ownerKey.addressPayload,
-      activeMasternodes: genesisMasternodes(devnetLedger()),
+      params: { ...params, maxBlockBytes: limit },
+      parent,
+      slot: SLOT,
+      nowMs: slotStartMs(params, SLOT),
+      activeMasternodes: active,
+      beaconY: beacon.y,
+      beaconProof: beacon.proof,
+      producerKey: rank0,
       candidates: candidates(txs),
     });
     expect(small.txs).toHaveLength(4);
-    expect(encodeBlock(small).length).toBeLessThanOrEqual(
-      encodeBlock(build([])).length + txs[0]!.bytes.length * 3 + 10,
-    );
+    expect(encodeBlock(small).length).toBeLessThanOrEqual(limit);
+  });
+
+  it('assembly refuses what validation would: a producer outside the active set, a short beacon', () => {
+    expect(() => build(undefined, { producer: key(3) })).toThrow(/UNKNOWN_PRODUCER/);
+    expect(() => build(undefined, { y: new Uint8Array(32) })).toThrow(/BAD_BEACON/);
   });
 });

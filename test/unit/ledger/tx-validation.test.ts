@@ -111,6 +111,7 @@ describe('transaction validity rules (one code per rule)', () => {
       'COLLATERAL_LOCKED',
       'BAD_PAYLOAD',
       'MASTERNODE_EXISTS',
+      'REGISTRATION_FEE',
       'MASTERNODE_UNKNOWN',
       'DEREG_UNAUTHORIZED',
       'BAD_NODE_SIGNATURE',
@@ -161,9 +162,19 @@ describe('transaction validity rules (one code per rule)', () => {
 
   describe('masternode payloads', () => {
     const node = devnetKeyPair(DEVNET_SEED, 9_000);
-    const register = (collateralVout: number, collateralValue: bigint, nodeKey = node) => {
+    const treasury = (value: bigint) => ({ value, address: params.treasuryAddress });
+    const register = (
+      collateralVout: number,
+      collateralValue: bigint,
+      nodeKey = node,
+      treasuryFee = collateralVout === NO_COLLATERAL ? params.freeRegistrationFee : 0n,
+    ) => {
       const input = fundedOutpoint(4);
-      const outputs = [pay(key(4), collateralValue), pay(key(4), FUNDED - collateralValue - 100_000n)];
+      const outputs = [
+        pay(key(4), collateralValue),
+        pay(key(4), FUNDED - collateralValue - treasuryFee - 100_000n),
+      ];
+      if (treasuryFee > 0n) outputs.push(treasury(treasuryFee));
       return signTx(
         params,
         {
@@ -178,6 +189,27 @@ describe('transaction validity rules (one code per rule)', () => {
     it('accepts a bronze registration and a Free one', async () => {
       expect(await codeOf(register(0, params.tiers[1]!.collateral))).toBe('OK');
       expect(await codeOf(register(NO_COLLATERAL, time(1)))).toBe('OK');
+    });
+
+    it('REGISTRATION_FEE: a Free registration pays freeRegistrationFee in outputs to the treasury', async () => {
+      const fee = params.freeRegistrationFee;
+      expect(await codeOf(register(NO_COLLATERAL, time(1), node, fee - 1n))).toBe('REGISTRATION_FEE');
+      expect(await codeOf(register(NO_COLLATERAL, time(1), node, 0n))).toBe('REGISTRATION_FEE');
+      expect(await codeOf(register(NO_COLLATERAL, time(1), node, fee + 1n))).toBe('OK');
+      // A large transaction fee does not count: the producer would collect it.
+      const input = fundedOutpoint(4);
+      const feeOnly = signTx(
+        params,
+        {
+          inputs: [input],
+          outputs: [pay(key(4), FUNDED - 2n * fee)],
+          payload: registrationPayload(params, input, node, NO_COLLATERAL, key(4).addressPayload),
+        },
+        [key(4)],
+      );
+      expect(await codeOf(feeOnly)).toBe('REGISTRATION_FEE');
+      // Collateral tiers pay no registration fee.
+      expect(await codeOf(register(0, params.tiers[1]!.collateral, node, 0n))).toBe('OK');
     });
 
     it('BAD_PAYLOAD: collateral output missing or below the lowest paid tier', async () => {
@@ -201,35 +233,44 @@ describe('transaction validity rules (one code per rule)', () => {
       };
       const etx = signTx(
         params,
-        { inputs: [input], outputs: [pay(key(4), FUNDED - 100_000n)], payload: forged },
+        {
+          inputs: [input],
+          outputs: [
+            pay(key(4), FUNDED - params.freeRegistrationFee - 100_000n),
+            treasury(params.freeRegistrationFee),
+          ],
+          payload: forged,
+        },
         [key(4)],
       );
       expect(await codeOf(etx)).toBe('BAD_NODE_SIGNATURE');
     });
 
-    const gold = () => devnetMasternodes()[0]!; // tier 3, collateral = genesis registration output 0
-    const goldCollateral = (ledger: LedgerOverlay) =>
-      ledger.getMasternode(gold().nodeKey.publicKey)!.collateral!;
+    const bootstrapNode = () => devnetMasternodes()[0]!; // Bronze, collateral = genesis registration output 0
+    const bootstrapCollateral = (ledger: LedgerOverlay) =>
+      ledger.getMasternode(bootstrapNode().nodeKey.publicKey)!.collateral!;
 
     it('COLLATERAL_LOCKED: a plain spend of a registered collateral is refused', async () => {
       const ledger = devnetLedger();
-      const owner = gold().ownerKey;
-      const etx = signTx(params, { inputs: [goldCollateral(ledger)], outputs: [pay(owner, time(99_999))] }, [
-        owner,
-      ]);
+      const owner = bootstrapNode().ownerKey;
+      const etx = signTx(
+        params,
+        { inputs: [bootstrapCollateral(ledger)], outputs: [pay(owner, time(999))] },
+        [owner],
+      );
       expect(await codeOf(etx, ledger)).toBe('COLLATERAL_LOCKED');
     });
 
     it('an unsigned deregistration that spends the collateral is authorized by the owner', async () => {
       const ledger = devnetLedger();
-      const owner = gold().ownerKey;
-      const input = goldCollateral(ledger);
+      const owner = bootstrapNode().ownerKey;
+      const input = bootstrapCollateral(ledger);
       const etx = signTx(
         params,
         {
           inputs: [input],
-          outputs: [pay(owner, time(99_999))],
-          payload: deregistrationPayload(params, input, { publicKey: gold().nodeKey.publicKey }),
+          outputs: [pay(owner, time(999))],
+          payload: deregistrationPayload(params, input, { publicKey: bootstrapNode().nodeKey.publicKey }),
         },
         [owner],
       );
@@ -243,7 +284,7 @@ describe('transaction validity rules (one code per rule)', () => {
         {
           inputs: [input],
           outputs: [pay(key(6), FUNDED - 100_000n)],
-          payload: deregistrationPayload(params, input, { publicKey: gold().nodeKey.publicKey }),
+          payload: deregistrationPayload(params, input, { publicKey: bootstrapNode().nodeKey.publicKey }),
         },
         [key(6)],
       );
@@ -279,7 +320,7 @@ describe('transaction validity rules (one code per rule)', () => {
         {
           inputs: [input],
           outputs: [pay(key(6), FUNDED - 100_000n)],
-          payload: deregistrationPayload(params, input, gold().nodeKey),
+          payload: deregistrationPayload(params, input, bootstrapNode().nodeKey),
         },
         [key(6)],
       );
@@ -290,16 +331,18 @@ describe('transaction validity rules (one code per rule)', () => {
         {
           inputs: [fundedOutpoint(7)],
           outputs: [pay(key(7), FUNDED - 100_000n)],
-          payload: deregistrationPayload(params, fundedOutpoint(7), gold().nodeKey),
+          payload: deregistrationPayload(params, fundedOutpoint(7), bootstrapNode().nodeKey),
         },
         [key(7)],
       );
       expect(await codeOf(again, ledger)).toBe('MASTERNODE_UNKNOWN');
       // Once deregistered, the collateral is an ordinary output again.
       const owner = devnetKeyPair(DEVNET_SEED, DEVNET_OWNER_KEY_BASE);
-      const free = signTx(params, { inputs: [goldCollateral(ledger)], outputs: [pay(owner, time(99_999))] }, [
-        owner,
-      ]);
+      const free = signTx(
+        params,
+        { inputs: [bootstrapCollateral(ledger)], outputs: [pay(owner, time(999))] },
+        [owner],
+      );
       expect(await codeOf(free, ledger)).toBe('OK');
     });
   });

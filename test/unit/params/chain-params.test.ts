@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { genesisBlock } from '../../../src/chain/genesis.js';
 import { type ChainParams, ChainParamsError, verifyChainParams } from '../../../src/params/chain-params.js';
 import {
   DEVNET,
+  devnetParams,
   MAINNET,
   NETWORKS,
   paramsFor,
@@ -9,6 +11,7 @@ import {
   tierIndexOfCollateral,
 } from '../../../src/params/networks.js';
 import { formatTime, parseTime, time } from '../../../src/params/units.js';
+import { headerHash } from '../../../src/protocol/block.js';
 
 describe('chain parameters', () => {
   it('the three networks verify, are frozen, and have distinct chain ids, digits and ports', () => {
@@ -33,6 +36,10 @@ describe('chain parameters', () => {
       ['gold', time(100_000), 1_000, time(25)],
     ]);
     expect(MAINNET.treasuryReward + MAINNET.producerReward).toBe(time(35));
+    expect(MAINNET.maxActiveFreeMasternodes).toBe(100);
+    expect(MAINNET.freeRegistrationFee).toBe(time(10));
+    // The cap rule's edge: exactly one Gold node's weight is allowed.
+    expect(() => verifyChainParams({ ...DEVNET, maxActiveFreeMasternodes: 1_000 })).not.toThrow();
   });
 
   const bad: [string, Partial<ChainParams>, RegExp][] = [
@@ -47,6 +54,13 @@ describe('chain parameters', () => {
     ['same p2p and rpc port', { rpcPort: 24200 }, /distinct ports/],
     ['zero dust limit', { dustLimit: 0n }, /dustLimit > 0/],
     ['chain id not u32', { chainId: -1 }, /u32/],
+    ['no Free places', { maxActiveFreeMasternodes: 0 }, /maxActiveFreeMasternodes is a positive integer/],
+    [
+      'Free tier outweighs a Gold node',
+      { maxActiveFreeMasternodes: 1_001 },
+      /cap × free weight <= gold weight/,
+    ],
+    ['registration fee below dust', { freeRegistrationFee: 999n }, /freeRegistrationFee >= dustLimit/],
   ];
 
   it.each(bad)('rejects %s, naming the rule and the values', (_name, change, rule) => {
@@ -80,5 +94,16 @@ describe('chain parameters', () => {
     expect(parseTime('12.34567891')).toBe(1_234_567_891n);
     for (const bad of ['1e3', '-1', '0.123456789', '', '1.'])
       expect(() => parseTime(bad)).toThrow(RangeError);
+  });
+
+  it('devnetParams: other slot timing, verified and frozen, same genesis block', () => {
+    const fast = devnetParams({ slotMs: 1_000, leaderFallbackStepMs: 250 });
+    expect(Object.isFrozen(fast)).toBe(true);
+    expect(fast).toMatchObject({ slotMs: 1_000, leaderFallbackStepMs: 250, chainId: DEVNET.chainId });
+    expect(fast.vdfDelay).toBe(DEVNET.vdfDelay);
+    expect(devnetParams()).toEqual(DEVNET);
+    expect(headerHash(genesisBlock(fast).header)).toEqual(headerHash(genesisBlock(DEVNET).header));
+    expect(() => devnetParams({ slotMs: 1_000, leaderFallbackStepMs: 1_000 })).toThrow(ChainParamsError);
+    expect(() => devnetParams({ slotMs: 0 })).toThrow(ChainParamsError);
   });
 });

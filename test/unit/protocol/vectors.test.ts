@@ -4,11 +4,12 @@ import { devnetFundedKey, genesisBlock } from '../../../src/chain/genesis.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { DEVNET, MAINNET, TESTNET } from '../../../src/params/networks.js';
 import { decodeAddress, encodeAddress } from '../../../src/protocol/address.js';
-import { headerHash } from '../../../src/protocol/block.js';
+import { encodeBlock, headerHash } from '../../../src/protocol/block.js';
 import { TAG } from '../../../src/protocol/domain-tags.js';
 import { merkleRoot } from '../../../src/protocol/merkle.js';
 import { txSigMessage } from '../../../src/protocol/signing.js';
 import { decodeTx } from '../../../src/protocol/tx-codec.js';
+import { witnessHash } from '../../../src/protocol/witness-root.js';
 import { signTx } from '../../../src/wallet/tx-builder.js';
 import { docVectors } from '../../support/doc-vectors.js';
 
@@ -66,10 +67,39 @@ describe('docs/protocol.md vectors', () => {
     expect(toHex(decoded.txid)).toBe(get('tx.txid'));
   });
 
-  it('devnet genesis header hash and merkle root', () => {
+  it('devnet genesis header: layout, hash = SHA-256(TAG.hdr ‖ fields), merkle and witness roots', () => {
     const g = genesisBlock(DEVNET);
+    const fields = get('genesis.devnet.header');
+    expect(fields.length).toBe(176 * 2);
+    // The block encoding starts with exactly the header fields.
+    expect(toHex(encodeBlock(g)).slice(0, fields.length)).toBe(fields);
     expect(toHex(headerHash(g.header))).toBe(get('genesis.devnet.hash'));
+    expect(oracle(toHex(TAG.hdr) + fields)).toBe(get('genesis.devnet.hash'));
     expect(toHex(g.header.merkleRoot)).toBe(get('genesis.devnet.merkle'));
+    expect(toHex(g.header.witnessRoot)).toBe(get('genesis.devnet.witness'));
+    // The roots sit at their documented offsets: after version, chain id, height, slot, timestamp, prev hash.
+    expect(fields.slice(2 * 64, 2 * 96)).toBe(get('genesis.devnet.merkle'));
+    expect(fields.slice(2 * 96, 2 * 128)).toBe(get('genesis.devnet.witness'));
+    // Witness root recomputed independently: RFC 6962 over SHA-256(TAG.wtx ‖ tx bytes).
+    const leaves = g.txs.map((t) =>
+      nobleSha256(Uint8Array.of(0, ...nobleSha256(new Uint8Array([...TAG.wtx, ...t.bytes])))),
+    );
+    const node = (a: Uint8Array, b: Uint8Array) => nobleSha256(Uint8Array.of(1, ...a, ...b));
+    let level: Uint8Array[] = leaves;
+    while (level.length > 1) {
+      const next: Uint8Array[] = [];
+      for (let i = 0; i + 1 < level.length; i += 2) next.push(node(level[i]!, level[i + 1]!));
+      if (level.length % 2 === 1) next.push(level[level.length - 1]!);
+      level = next;
+    }
+    expect(toHex(level[0]!)).toBe(get('genesis.devnet.witness'));
+  });
+
+  it('wtxid = SHA-256(TAG.wtx ‖ full transaction bytes)', () => {
+    expect(toHex(TAG.wtx)).toBe(get('tag.wtx'));
+    expect(Buffer.from(hexToBytes(get('tag.wtx'))).toString('latin1')).toBe('TIME:wtx:1\0');
+    expect(toHex(witnessHash(hexToBytes(get('tx.bytes'))))).toBe(get('tx.wtxid'));
+    expect(oracle(get('tag.wtx') + get('tx.bytes'))).toBe(get('tx.wtxid'));
   });
 
   it('merkle roots for 0–3 leaves, recomputed with the independent SHA-256', () => {

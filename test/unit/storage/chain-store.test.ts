@@ -7,7 +7,7 @@ import { encodeTx, outpointKey } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { StoreWriteError } from '../../../src/storage/errors.js';
 import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
-import { expectStoreMatches, ReplayModel } from './replay-model.js';
+import { expectStoreMatches, ReplayModel, storedBlocks } from './replay-model.js';
 import { tempDir } from './temp-dir.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -107,14 +107,15 @@ describe('ChainStore: genesis and applyBlock', () => {
     expect(again.txs.map((t) => t.txid)).toEqual(block.txs.map((t) => t.txid));
   });
 
-  it('answers activeMasternodes by height, sorted by pubkey and bounded by limit', async () => {
+  it('answers activeMasternodes by height from its index, sorted by pubkey', async () => {
     const { store, chain } = await freshStore(3, 100);
     for (let i = 0; i < 6; i++) await store.applyBlock(chain.nextBlock({ spends: 1, registrations: 4 }));
     await store.applyBlock(chain.nextBlock({ spends: 1, deregistrations: 3 }));
     const all = store.masternodeRange(100);
     expect(all).toHaveLength(24);
     for (const h of [0, 1, 3, 6, 7]) {
-      const active = store.activeMasternodes(h, 100);
+      const active = store.activeMasternodes(h);
+      // Fewer than 100 Free nodes: the cap does not bind, so this is plain "active at h".
       const expected = all.filter(
         (m) => m.registeredHeight <= h && (m.deregisteredHeight === null || m.deregisteredHeight > h),
       );
@@ -122,12 +123,53 @@ describe('ChainStore: genesis and applyBlock', () => {
       for (let i = 1; i < active.length; i++)
         expect(Buffer.compare(active[i - 1]!.nodePubkey, active[i]!.nodePubkey)).toBeLessThan(0);
     }
-    expect(store.activeMasternodes(7, 100)).toHaveLength(21);
-    expect(store.activeMasternodes(7, 5)).toHaveLength(5);
+    expect(store.activeMasternodes(7)).toHaveLength(21);
+    expect(() => store.activeMasternodes(8)).toThrow(RangeError);
     for (const m of all) expect(store.getMasternode(m.nodePubkey)).toEqual(m);
     expect(store.getMasternode(new Uint8Array(32).fill(0xee))).toBeUndefined();
     const withCollateral = all.find((m) => m.collateral !== null && m.deregisteredHeight === null)!;
     expect(store.collateralOwner(withCollateral.collateral!)).toEqual(withCollateral.nodePubkey);
+  });
+
+  it('caps the Free tier at its most senior members, and a Free exit lets the next one in', async () => {
+    const { dir, cleanup } = tempDir('store-cap');
+    const params = Object.freeze({ ...DEVNET, maxActiveFreeMasternodes: 3 });
+    const chain = SyntheticChain.create(params, 11, 200);
+    const store = await ChainStore.open(dir, params, chain.genesis());
+    cleanups.push(cleanup, () => store.close());
+    const model = ReplayModel.of(params, [store.getBlock(0)!]);
+    let capBound = false;
+    let seniorLeft = false;
+    for (let i = 0; i < 14; i++) {
+      const block = chain.nextBlock({ spends: 2, registrations: 4, deregistrations: i > 3 ? 2 : 0 });
+      await store.applyBlock(block);
+      model.apply(block);
+      expectStoreMatches(store, model);
+      const h = store.tip().height;
+      const registry = store.masternodeRange(1000);
+      const freeActive = registry
+        .filter((m) => m.tier === 0 && m.registeredHeight <= h && m.deregisteredHeight === null)
+        .sort(
+          (a, b) => a.registeredHeight - b.registeredHeight || Buffer.compare(a.nodePubkey, b.nodePubkey),
+        );
+      const active = store.activeMasternodes(h);
+      const activeFree = active.filter((m) => m.tier === 0);
+      expect(activeFree.map((m) => Buffer.from(m.nodePubkey).toString('hex')).sort()).toEqual(
+        freeActive
+          .slice(0, 3)
+          .map((m) => Buffer.from(m.nodePubkey).toString('hex'))
+          .sort(),
+      );
+      if (freeActive.length > 3) capBound = true;
+      // A Free node registered at height 1 left while later ones wait: the line moved up.
+      if (registry.some((m) => m.tier === 0 && m.registeredHeight === 1 && m.deregisteredHeight !== null))
+        seniorLeft = true;
+    }
+    expect(capBound, 'more Free nodes registered than the cap').toBe(true);
+    expect(seniorLeft, 'a senior Free node deregistered').toBe(true);
+    // Reverting restores the indexes with the registry.
+    for (let i = 0; i < 5; i++) await store.revertTip();
+    expectStoreMatches(store, ReplayModel.of(params, storedBlocks(store)));
   });
 
   it('refuses a block that does not extend the tip, and one spending a missing output, changing nothing', async () => {

@@ -30,7 +30,7 @@ describe('the real genesis blocks in the store', () => {
       height: 0,
       coinbase: false,
     });
-    const active = store.activeMasternodes(0, 100);
+    const active = store.activeMasternodes(0);
     const expected = devnetMasternodes()
       .map((m) => ({ pubkey: Buffer.from(m.nodeKey.publicKey), tier: m.tier }))
       .sort((a, b) => Buffer.compare(a.pubkey, b.pubkey));

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { activeSetAt } from '../../../src/chain/active-set.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 import type { ChainParams } from '../../../src/params/chain-params.js';
 import type { Block } from '../../../src/protocol/block.js';
@@ -159,6 +160,27 @@ export function expectStoreMatches(store: ChainStore, model: ChainSnapshot): voi
   expect(sorted(s.txs)).toEqual(sorted(model.txs));
   expect(sorted(s.nodes)).toEqual(sorted(model.nodes));
   expect(sorted(s.collateral)).toEqual(sorted(model.collateral));
+  expectActiveSetIndexed(store);
+}
+
+/**
+ * The store's indexed active set equals the reference rule (src/chain/active-set.ts) over the whole
+ * registry, at every height when the chain is short, else at the last 12 heights and a spread below.
+ */
+export function expectActiveSetIndexed(store: ChainStore): void {
+  const registry = pageAll(
+    (after) => store.masternodeRange(PAGE, after),
+    (m) => m.nodePubkey,
+  );
+  const tip = store.tip().height;
+  const heights = new Set<number>();
+  for (let h = Math.max(0, tip - 11); h <= tip; h++) heights.add(h);
+  const step = Math.max(1, Math.floor(tip / 12));
+  for (let h = 0; h <= tip; h += step) heights.add(h);
+  for (const h of heights) {
+    const expected = activeSetAt(registry, h, store.params);
+    expect(store.activeMasternodes(h), `active set at height ${h}`).toEqual(expected);
+  }
 }
 
 /** Every stored block from genesis to the tip, in height order. */

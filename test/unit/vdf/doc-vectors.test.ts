@@ -45,10 +45,31 @@ describe('docs/protocol.md VDF vectors', () => {
     expect(wasm.evaluate(x, t, planProof(t, 1)).y).toBe(y);
     const l = big(get('vdf.prime.l'));
     const counter = Number(get('vdf.prime.counter'));
-    expect(hashToPrimeWithCounter(x, y)).toEqual({ prime: l, counter });
+    expect(hashToPrimeWithCounter(x, y, t)).toEqual({ prime: l, counter });
     expect(checkPrimeSync(bigintToBytes(l, 32), { checks: 64 })).toBe(true);
-    for (let c = 0; c < counter; c++)
-      expect(checkPrimeSync(bigintToBytes(primeCandidate(x, y, c), 32), { checks: 16 })).toBe(false);
+    // The documented preimage, written out with an independent SHA-256:
+    // TAG.prime ‖ x ‖ y ‖ u64le(T) ‖ u32le(counter), top and low bits set.
+    const u64le = (v: number) => Buffer.from(new BigUint64Array([BigInt(v)]).buffer);
+    const u32le = (v: number) => Buffer.from(new Uint32Array([v]).buffer);
+    const candidate = (c: number) => {
+      const h = nobleSha256(
+        Buffer.concat([
+          Buffer.from('TIME:prime:1\0', 'latin1'),
+          bigintToBytes(x, 256),
+          bigintToBytes(y, 256),
+          u64le(t),
+          u32le(c),
+        ]),
+      );
+      h[0] = h[0]! | 0x80;
+      h[31] = h[31]! | 1;
+      return big(Buffer.from(h).toString('hex'));
+    };
+    expect(candidate(counter)).toBe(l);
+    for (let c = 0; c < counter; c++) {
+      expect(primeCandidate(x, y, t, c)).toBe(candidate(c));
+      expect(checkPrimeSync(bigintToBytes(candidate(c), 32), { checks: 16 })).toBe(false);
+    }
     const pi = big(get('vdf.proof'));
     expect(proveBigint(x, y, t)).toBe(pi);
     expect(modPowCheck(pi, l, x, t, y)).toBe(true);

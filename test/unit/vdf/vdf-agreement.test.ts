@@ -47,23 +47,25 @@ describe('HashToPrime', () => {
     for (let i = 0; i < 8; i++) {
       const x = randomElement();
       const y = randomElement();
-      const { prime, counter } = hashToPrimeWithCounter(x, y);
+      const t = 1000 + i;
+      const { prime, counter } = hashToPrimeWithCounter(x, y, t);
       expect(prime.toString(2).length).toBe(256);
       expect(checkPrimeSync(bigintToBytes(prime, 32), { checks: 64 })).toBe(true);
-      expect(hashToPrime(x, y)).toBe(prime);
-      expect(primeCandidate(x, y, counter)).toBe(prime);
+      expect(hashToPrime(x, y, t)).toBe(prime);
+      expect(primeCandidate(x, y, t, counter)).toBe(prime);
       // It is the first prime candidate: every earlier counter's candidate is composite.
       for (let c = 0; c < counter; c++)
-        expect(checkPrimeSync(bigintToBytes(primeCandidate(x, y, c), 32), { checks: 32 })).toBe(false);
-      // ℓ is bound to the order of (x, y).
-      expect(hashToPrime(y, x)).not.toBe(prime);
+        expect(checkPrimeSync(bigintToBytes(primeCandidate(x, y, t, c), 32), { checks: 32 })).toBe(false);
+      // ℓ is bound to the order of (x, y) and to T (Fiat–Shamir over the whole statement).
+      expect(hashToPrime(y, x, t)).not.toBe(prime);
+      expect(hashToPrime(x, y, t + 1)).not.toBe(prime);
     }
   });
 });
 
 describe('proof digits', () => {
   it('are the κ-bit digits of ⌊2^T/ℓ⌋', () => {
-    const l = hashToPrime(3n, 5n);
+    const l = hashToPrime(3n, 5n, 1000);
     for (const [t, kappa] of [
       [1000, 7],
       [777, 10],
@@ -103,7 +105,7 @@ describe('evaluate / prove / verify: WASM agrees with the BigInt oracle', () => 
       expect(e.y).toBe(y);
       // Split the checkpoints across `workers` shares exactly as the pool does.
       const count = e.checkpoints.length / 76;
-      const l = hashToPrime(x, y);
+      const l = hashToPrime(x, y, t);
       let product = 1n;
       const per = Math.ceil(count / workers);
       for (let first = 0; first < count; first += per) {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../../src/cli/command.js';
 import { vdfCommand } from '../../../src/cli/commands/vdf.js';
+import { MAINNET } from '../../../src/params/networks.js';
 import { evaluateBigint } from '../../../src/vdf/bigint-vdf.js';
 import { encodeElement } from '../../../src/vdf/group.js';
 import { hashToGroup } from '../../../src/vdf/hash-to-group.js';
@@ -35,13 +36,36 @@ describe('timecoin vdf', () => {
     expect(out.lines.slice(1)).toEqual(['valid', 'INVALID']);
   });
 
-  it('calibrate prints the measured rate and T = rate × seconds', async () => {
+  it('calibrate prints both rates, T = WASM rate × seconds, and what OpenSSL × factor needs for the network T', async () => {
     const out = capture();
-    expect(await vdfCommand.run(['calibrate', '--seconds', '10', '--sample-seconds', '0.2'])).toBe(0);
-    const rate = Number(/squaringsPerSecond\s+(\d+)/.exec(out.lines.join('\n'))?.[1]);
-    const t = Number(/\bt\s+(\d+)/.exec(out.lines.join('\n'))?.[1]);
-    expect(rate).toBeGreaterThan(0);
-    expect(Math.abs(t - rate * 10)).toBeLessThanOrEqual(10);
+    expect(
+      await vdfCommand.run([
+        'calibrate',
+        '--seconds',
+        '10',
+        '--sample-seconds',
+        '0.2',
+        '--factor',
+        '4',
+        '--json',
+      ]),
+    ).toBe(0);
+    const r = JSON.parse(out.lines[0] as string) as Record<string, number | string>;
+    const wasm = r['wasmSquaringsPerSecond'] as number;
+    const openssl = r['opensslSquaringsPerSecond'] as number;
+    expect(wasm).toBeGreaterThan(0);
+    expect(openssl).toBeGreaterThan(0);
+    expect(Math.abs((r['t'] as number) - wasm * 10)).toBeLessThanOrEqual(10);
+    expect(r['opensslSeconds']).toBeCloseTo((r['t'] as number) / openssl, 0);
+    expect(r['network']).toBe('mainnet');
+    expect(r['networkT']).toBe(MAINNET.vdfDelay);
+    expect(r['networkFastestWindows']).toBeCloseTo(MAINNET.vdfDelay / (openssl * 4) / 30, 1);
+    await expect(vdfCommand.run(['calibrate', '--seconds', '1', '--network', 'nope'])).rejects.toThrow(
+      UsageError,
+    );
+    await expect(vdfCommand.run(['calibrate', '--seconds', '1', '--factor', '0'])).rejects.toThrow(
+      UsageError,
+    );
   });
 
   it('rejects bad flags with usage errors', async () => {

@@ -1,0 +1,41 @@
+import type { ChainParams } from '../params/chain-params.js';
+import type { BlockHeader } from '../protocol/block.js';
+import { rankWindow } from './slot-time.js';
+
+/**
+ * Local-clock policies about blocks. They are NOT validity rules: two honest nodes with slightly
+ * different clocks must never disagree on whether a block is valid, only on when they act on it.
+ * Validity (validateBlock) uses the header alone: the timestamp lies in its rank's window.
+ */
+
+type Timing = Pick<
+  ChainParams,
+  'genesisTimeMs' | 'slotMs' | 'leaderFallbackStepMs' | 'futureBlockToleranceMs'
+>;
+
+/**
+ * True when the block claims a time more than the clock tolerance ahead of `nowMs`: do not relay
+ * or apply it yet (keep it, bounded, and look again when its time comes). A block for a slot far in
+ * the future is otherwise valid; this check is what keeps it out.
+ */
+export function isFromTheFuture(
+  header: Pick<BlockHeader, 'timestampMs'>,
+  nowMs: number,
+  params: Timing,
+): boolean {
+  return header.timestampMs > nowMs + params.futureBlockToleranceMs;
+}
+
+/**
+ * True when a block received at `arrivalMs` arrived before its rank's window closed plus the
+ * clock tolerance. Producers build only on timely blocks (DESIGN §6): a late block never displaces a
+ * timely one of the same height, so an anchor's producer cannot buy time for grinding by
+ * publishing late.
+ */
+export function arrivedInTime(
+  header: Pick<BlockHeader, 'slot' | 'rank'>,
+  arrivalMs: number,
+  params: Timing,
+): boolean {
+  return arrivalMs < rankWindow(params, header.slot, header.rank).endMs + params.futureBlockToleranceMs;
+}

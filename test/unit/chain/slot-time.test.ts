@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { arrivedInTime, isFromTheFuture } from '../../../src/chain/relay-policy.js';
+import { rankWindow, rankWindowCount, slotAt, slotStartMs } from '../../../src/chain/slot-time.js';
+import { DEVNET, MAINNET } from '../../../src/params/networks.js';
+
+const params = {
+  genesisTimeMs: 1_000_000,
+  slotMs: 600_000,
+  leaderFallbackStepMs: 30_000,
+  futureBlockToleranceMs: 5_000,
+};
+
+describe('slot time and rank windows', () => {
+  it('slot s starts at genesis + s × slot length; slotAt inverts it', () => {
+    expect(slotStartMs(params, 0)).toBe(1_000_000);
+    expect(slotStartMs(params, 5)).toBe(4_000_000);
+    expect(slotAt(params, 4_000_000)).toBe(5);
+    expect(slotAt(params, 3_999_999)).toBe(4);
+    expect(slotAt(params, 999_999)).toBe(-1);
+  });
+
+  it('rank r owns [start + r·step, start + (r+1)·step); ranks with a window fit in the slot', () => {
+    const start = slotStartMs(params, 5);
+    expect(rankWindow(params, 5, 0)).toEqual({ startMs: start, endMs: start + 30_000 });
+    expect(rankWindow(params, 5, 2)).toEqual({ startMs: start + 60_000, endMs: start + 90_000 });
+    expect(rankWindowCount(params)).toBe(20);
+    expect(rankWindow(params, 5, 19).endMs).toBe(slotStartMs(params, 6));
+    expect(rankWindowCount(MAINNET)).toBe(20);
+    expect(rankWindowCount(DEVNET)).toBe(4);
+    expect(rankWindowCount({ slotMs: 1_000, leaderFallbackStepMs: 300 })).toBe(3);
+    expect(() => rankWindow(params, 5, -1)).toThrow(RangeError);
+    expect(() => rankWindow(params, 5, 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('relay policy (local clock, not validity)', () => {
+  it('a block is from the future when its timestamp is beyond now + tolerance', () => {
+    expect(isFromTheFuture({ timestampMs: 10_000 }, 5_000, params)).toBe(false);
+    expect(isFromTheFuture({ timestampMs: 10_001 }, 5_000, params)).toBe(true);
+    expect(isFromTheFuture({ timestampMs: 4_000 }, 5_000, params)).toBe(false);
+  });
+
+  it('a block is timely when it arrives before its window ends plus the tolerance', () => {
+    const end = rankWindow(params, 5, 2).endMs;
+    expect(arrivedInTime({ slot: 5, rank: 2 }, end + 4_999, params)).toBe(true);
+    expect(arrivedInTime({ slot: 5, rank: 2 }, end + 5_000, params)).toBe(false);
+    expect(arrivedInTime({ slot: 5, rank: 0 }, end, params)).toBe(false);
+  });
+});
