@@ -164,18 +164,39 @@ export class NodeProcess {
     });
   }
 
+  /** Connection-level failures retried by `rpc` (counted so a test can show it stayed rare). */
+  rpcRetries = 0;
+
+  /**
+   * One JSON-RPC call. A request that never reached the node (connection refused or reset) is sent
+   * again, up to 3 times: every method the harness uses is idempotent (sendrawtransaction of a known
+   * transaction answers its txid), as bitcoin-cli users rely on.
+   */
   async rpc<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
-    const res = await fetch(`http://127.0.0.1:${this.rpcPort}/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: this.auth },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    });
-    const body = (await res.json()) as {
-      result?: T;
-      error?: { code: number; message: string; data?: unknown };
-    };
-    if (body.error) throw new RpcCallError(body.error.code, body.error.message, body.error.data);
-    return body.result as T;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(`http://127.0.0.1:${this.rpcPort}/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: this.auth },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+        });
+      } catch (err) {
+        const code = (err as { cause?: { code?: string } }).cause?.code;
+        if (attempt < 4 && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'ECONNREFUSED')) {
+          this.rpcRetries++;
+          await new Promise((r) => setTimeout(r, 20 * attempt));
+          continue;
+        }
+        throw err;
+      }
+      const body = (await res.json()) as {
+        result?: T;
+        error?: { code: number; message: string; data?: unknown };
+      };
+      if (body.error) throw new RpcCallError(body.error.code, body.error.message, body.error.data);
+      return body.result as T;
+    }
   }
 
   /** The node's Prometheus metrics text (GET /metrics). */

@@ -287,7 +287,7 @@ export class TimeNode {
       auth: this.rpcAuth,
       dispatcher,
       maxBodyBytes: config.rpc.maxBodyBytes,
-      maxConcurrent: 256,
+      maxConcurrent: 1_024,
       extend: (app) => this.events.attach(app, this.rpcAuth),
       getRoutes: {
         '/metrics': async () => ({

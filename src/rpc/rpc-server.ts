@@ -18,8 +18,10 @@ export interface RpcServerOptions {
   readonly dispatcher: RpcDispatcher;
   /** Largest accepted request body; bigger ones get HTTP 413 and the connection is closed. */
   readonly maxBodyBytes: number;
-  /** Requests being handled at once; more get HTTP 503 (each holds at most maxBodyBytes). */
+  /** Requests being handled at once; more get HTTP 503. */
   readonly maxConcurrent: number;
+  /** Request body bytes held at once over all requests; beyond it HTTP 503 (bounds memory). */
+  readonly maxBufferedBytes?: number;
   readonly getRoutes?: Readonly<Record<string, GetRoute>>;
   /** Lets a uWS app owner add more routes (the events WebSocket) before listening. */
   readonly extend?: (app: TemplatedApp) => void;
@@ -36,6 +38,7 @@ export class RpcServer {
   private app: TemplatedApp | undefined;
   private listenSocket: us_listen_socket | undefined;
   private active = 0;
+  private buffered = 0;
   private readonly inFlight = new Set<AbortController>();
   port = 0;
 
@@ -138,24 +141,39 @@ export class RpcServer {
       this.inFlight.delete(controller);
       return true;
     };
-    res.onAborted(() => {
-      controller.abort();
-      done();
-    });
     const chunks: Buffer[] = [];
     let size = 0;
+    const bufferLimit = this.o.maxBufferedBytes ?? 64 * 1024 * 1024;
+    const release = () => {
+      this.buffered -= size;
+      size = 0;
+    };
+    res.onAborted(() => {
+      controller.abort();
+      release();
+      done();
+    });
     res.onData((chunk, isLast) => {
       if (finished) return;
       size += chunk.byteLength;
-      if (size > max) {
+      this.buffered += chunk.byteLength;
+      if (size > max || this.buffered > bufferLimit) {
+        const tooBig = size > max;
+        release();
         done();
-        res.cork(() => res.writeStatus('413 Payload Too Large').end(`body limit is ${max} bytes`, true));
+        res.cork(() =>
+          tooBig
+            ? res.writeStatus('413 Payload Too Large').end(`body limit is ${max} bytes`, true)
+            : res.writeStatus('503 Service Unavailable').end('RPC request bodies use all buffer space', true),
+        );
         return;
       }
       // uWS reuses the chunk's memory after this callback: copy it.
       chunks.push(Buffer.from(chunk.slice(0)));
       if (!isLast) return;
       const body = Buffer.concat(chunks).toString('utf8');
+      chunks.length = 0;
+      release();
       this.o.dispatcher.handleBody(body, { signal: controller.signal }).then(
         (out) => {
           if (!done()) return;

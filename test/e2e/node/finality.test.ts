@@ -66,8 +66,9 @@ describe('finality across real node processes', () => {
     const coins: Coin[] = splits.flatMap((s) => s.coins);
     const txs = coins.map((c, i) => pay(c, recipient(i), 1_000_000n));
     const txids = txs.map((t) => toHex(t.txid));
-    await Promise.all(
-      txs.map((t, i) => net.nodes[i % net.nodes.length]!.rpc<string>('sendrawtransaction', [hexOf(t)])),
+    // Like a real client: a bounded number of requests in flight (64 per node).
+    await inBatches(txs, 64 * net.nodes.length, (t, i) =>
+      net.nodes[i % net.nodes.length]!.rpc<string>('sendrawtransaction', [hexOf(t)]),
     );
     await finalEverywhere(txids);
 
@@ -120,6 +121,19 @@ describe('finality across real node processes', () => {
     }
   }, 120_000);
 });
+
+/** Runs `f` over `items` with at most `width` calls in flight. */
+async function inBatches<T>(items: readonly T[], width: number, f: (t: T, i: number) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await f(items[i]!, i);
+      }
+    }),
+  );
+}
 
 /** The change output of funded key 9's split (the last output): 1M TIME − 100 × 0.1 − fee. */
 function fundedCoinFromChange(): Coin {
