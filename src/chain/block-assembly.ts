@@ -1,5 +1,6 @@
 import { rankOf } from '../beacon/leader-ranking.js';
 import { bytesEqual, compareBytes } from '../encoding/bytes.js';
+import { dependencyOrder } from '../ledger/dependency-order.js';
 import type { MasternodeRecord } from '../ledger/ledger-state.js';
 import { bytesKey } from '../ledger/map-keys.js';
 import type { ChainParams } from '../params/chain-params.js';
@@ -48,36 +49,31 @@ export interface AssemblyInputs {
 
 /**
  * Picks finalized transactions that fit the serialized-size budget (never a block peers reject for
- * size, lesson 11): parents before children, lower txid first among ready ones, and a transaction
- * only if every parent it has among the candidates is in. Excess stays for the next block.
+ * size, lesson 11). Candidates are decided one by one in dependency order over txid order (the
+ * order validators check a block in): a transaction is taken when every parent it has among the
+ * candidates was taken and it still fits. Excess stays for the next block. A loop, not a
+ * recursion: chains of tens of thousands of transactions must not overflow the stack (issue 12).
  */
 export function selectTransactions(
   candidates: readonly BlockCandidate[],
   budgetBytes: number,
 ): BlockCandidate[] {
   const sorted = [...candidates].sort((a, b) => compareBytes(a.etx.txid, b.etx.txid));
-  const byId = new Map(sorted.map((c) => [bytesKey(c.etx.txid), c]));
-  const included = new Set<string>();
-  const excluded = new Set<string>();
+  const candidateOf = new Map(sorted.map((c) => [c.etx, c]));
+  const candidateIds = new Set(sorted.map((c) => bytesKey(c.etx.txid)));
+  const taken = new Set<string>();
   const chosen: BlockCandidate[] = [];
   let used = 0;
-  const visit = (c: BlockCandidate): boolean => {
-    const id = bytesKey(c.etx.txid);
-    if (included.has(id)) return true;
-    if (excluded.has(id)) return false;
-    excluded.add(id); // provisional, also breaks (impossible) cycles
-    for (const input of c.etx.tx.inputs) {
-      const parent = byId.get(bytesKey(input.txid));
-      if (parent && !visit(parent)) return false;
-    }
-    if (used + c.etx.bytes.length > budgetBytes) return false;
-    excluded.delete(id);
-    included.add(id);
-    used += c.etx.bytes.length;
-    chosen.push(c);
-    return true;
-  };
-  for (const c of sorted) visit(c);
+  for (const etx of dependencyOrder(sorted.map((c) => c.etx))) {
+    const parentMissing = etx.tx.inputs.some((input) => {
+      const parent = bytesKey(input.txid);
+      return candidateIds.has(parent) && !taken.has(parent);
+    });
+    if (parentMissing || used + etx.bytes.length > budgetBytes) continue;
+    taken.add(bytesKey(etx.txid));
+    used += etx.bytes.length;
+    chosen.push(candidateOf.get(etx)!);
+  }
   return chosen.sort((a, b) => compareBytes(a.etx.txid, b.etx.txid));
 }
 
