@@ -115,6 +115,7 @@ export class LedgerService {
       view: this.chain,
       verifier: this.verifier,
       finalizedSpender: (o) => this.mempool.finalizedSpender(o),
+      finalizedRegistryChange: (p) => this.mempool.finalizedRegistryChange(p),
     };
     await validateBlock(block, ctx);
     await this.chain.applyBlock(block);

@@ -1,6 +1,7 @@
 import { compareBytes } from '../encoding/bytes.js';
-import type { OutPoint } from '../protocol/transaction.js';
+import type { OutPoint, TxPayload } from '../protocol/transaction.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
+import { conflictKeysOf, describeConflictKey, registryConflictKey } from './conflict-keys.js';
 import { bytesKey, outpointStringKey } from './map-keys.js';
 import { MempoolError } from './mempool-errors.js';
 
@@ -9,8 +10,9 @@ import { MempoolError } from './mempool-errors.js';
  * processing (Snowball decides) → finalized (persisted; inputs permanently spent) → in a block;
  * or → rejected when a conflicting transaction finalizes.
  *
- * Conflict sets: all processing transactions spending one outpoint. Admission adds a transaction
- * to the set of each of its inputs in one step (all or nothing: every check runs before any
+ * Conflict sets: all processing transactions sharing one conflict key (an outpoint they spend, or
+ * the registry change they make: ledger/conflict-keys.ts). Admission adds a transaction to the set
+ * of each of its keys in one step (all or nothing: every check runs before any
  * change), so the Snowball engine always sees complete sets. This class checks no ledger rule:
  * callers validate against the ledger first (see ledger/ledger-overlay.ts for the finalized view).
  */
@@ -21,7 +23,10 @@ export interface MempoolEntry {
   readonly etx: EncodedTx;
   readonly fee: bigint;
   status: TxStatus;
-  /** Outpoint keys (latin1 strings of outpointKey()) of its inputs: its conflict sets. */
+  /**
+   * Its conflict keys (conflictKeysOf: each input's outpoint key, then its registry key if it has a
+   * payload), as latin1 strings: its conflict sets. Pass them to `SnowballEngine.add`.
+   */
   readonly conflictKeys: readonly string[];
 }
 
@@ -43,7 +48,7 @@ const MAX_REMEMBERED_REJECTIONS = 100_000;
 export const txKey = bytesKey;
 
 export interface AdmitResult {
-  /** Processing transactions that share an input with the admitted one (its rivals). */
+  /** Processing transactions that share a conflict key with the admitted one (its rivals). */
   readonly conflicts: readonly EncodedTx[];
 }
 
@@ -55,9 +60,9 @@ export interface FinalizeResult {
 
 export class Mempool {
   private readonly entries = new Map<string, MempoolEntry>();
-  /** outpoint key → txids of processing transactions spending it (the conflict set). */
+  /** conflict key → txids of processing transactions holding it (the conflict set). */
   private readonly conflictSets = new Map<string, Set<string>>();
-  /** outpoint key → txid of the finalized transaction spending it (permanently spent). */
+  /** conflict key → txid of the finalized transaction holding it (permanently used up). */
   private readonly finalizedSpends = new Map<string, string>();
   private readonly rejected = new Set<string>();
   private bytes = 0;
@@ -86,14 +91,31 @@ export class Mempool {
     return k === undefined ? undefined : this.entries.get(k)?.etx.txid;
   }
 
-  /** Throws CONFLICTS_FINALIZED if an input is already spent by a finalized transaction. */
+  /** The finalized transaction making this registry change (same kind, same node key), if any. */
+  finalizedRegistryChange(payload: TxPayload): Uint8Array | undefined {
+    const k = this.finalizedSpends.get(registryConflictKey(payload));
+    return k === undefined ? undefined : this.entries.get(k)?.etx.txid;
+  }
+
+  /**
+   * Throws CONFLICTS_FINALIZED if an input is already spent, or its registry change already made,
+   * by a finalized transaction (details name the input or the payload).
+   */
   checkNoFinalizedConflict(etx: EncodedTx): void {
-    etx.tx.inputs.forEach((input, i) => {
-      if (this.finalizedSpends.has(outpointStringKey(input))) {
-        throw new MempoolError('CONFLICTS_FINALIZED', `input ${i} is spent by a finalized transaction`, {
-          input: i,
-        });
-      }
+    this.checkKeysNotFinalized(etx, conflictKeysOf(etx.tx));
+  }
+
+  private checkKeysNotFinalized(etx: EncodedTx, keys: readonly string[]): void {
+    keys.forEach((k, i) => {
+      if (!this.finalizedSpends.has(k)) return;
+      const what = describeConflictKey(etx.tx, i);
+      throw new MempoolError(
+        'CONFLICTS_FINALIZED',
+        'input' in what
+          ? `input ${what.input} is spent by a finalized transaction`
+          : `a finalized transaction already makes this ${what.payload} of the node key`,
+        what,
+      );
     });
   }
 
@@ -102,14 +124,14 @@ export class Mempool {
     const id = txKey(etx.txid);
     if (this.entries.has(id)) throw new MempoolError('ALREADY_KNOWN', 'transaction already in the mempool');
     if (this.rejected.has(id)) throw new MempoolError('ALREADY_REJECTED', 'transaction was rejected');
-    this.checkNoFinalizedConflict(etx);
+    const conflictKeys = conflictKeysOf(etx.tx);
+    this.checkKeysNotFinalized(etx, conflictKeys);
     if (this.entries.size >= this.limits.maxCount || this.bytes + etx.bytes.length > this.limits.maxBytes) {
       throw new MempoolError(
         'MEMPOOL_FULL',
         `mempool holds ${this.entries.size} transactions / ${this.bytes} bytes (limits ${this.limits.maxCount} / ${this.limits.maxBytes})`,
       );
     }
-    const conflictKeys = etx.tx.inputs.map(outpointStringKey);
     const rivals = new Set<string>();
     for (const k of conflictKeys) {
       let set = this.conflictSets.get(k);
@@ -178,7 +200,7 @@ export class Mempool {
     const existing = this.entries.get(id);
     if (existing?.status === 'finalized') return [];
     if (!existing) {
-      const conflictKeys = etx.tx.inputs.map(outpointStringKey);
+      const conflictKeys = conflictKeysOf(etx.tx);
       const rivals = new Set<string>();
       for (const k of conflictKeys) for (const other of this.conflictSets.get(k) ?? []) rivals.add(other);
       const rejected = [...rivals].sort().map((k) => this.drop(k));

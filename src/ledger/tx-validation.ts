@@ -125,7 +125,11 @@ export function checkTxAgainstLedger(
       });
     }
     const owner = view.collateralOwner(input);
-    if (owner && !(tx.payload?.kind === 'deregister' && bytesEqual(tx.payload.nodePubkey, owner))) {
+    if (
+      owner &&
+      collateralStillLocked(view, owner, nextHeight) &&
+      !(tx.payload?.kind === 'deregister' && bytesEqual(tx.payload.nodePubkey, owner))
+    ) {
       throw new TxError('COLLATERAL_LOCKED', `input ${i} is a registered masternode's collateral`, {
         input: i,
       });
@@ -155,6 +159,18 @@ export function checkTxAgainstLedger(
   const payloadSignature = checkPayload(tx, view, params, nextHeight);
   if (payloadSignature) signatures.push(payloadSignature);
   return { fee, spent, signatures };
+}
+
+/**
+ * A collateral output stays locked until the block after its node's deregistration: the same
+ * "in an earlier block" rule a deregistration follows for its registration. Were it released inside
+ * the deregistration's own block, a spend of it would be valid only when it sorts after the
+ * deregistration, so a block's validity would depend on txid order and a producer checking in
+ * another order would build blocks validators refuse. (The deregistration itself may spend it.)
+ */
+function collateralStillLocked(view: LedgerView, owner: Uint8Array, nextHeight: number): boolean {
+  const record = view.getMasternode(owner);
+  return !(record && record.deregisteredHeight !== null && record.deregisteredHeight < nextHeight);
 }
 
 function checkPayload(

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { DEVNET_SEED, devnetMasternodes } from '../../../src/chain/genesis.js';
+import { conflictKeysOf, registryConflictKeyBytes } from '../../../src/ledger/conflict-keys.js';
 import { Mempool } from '../../../src/ledger/mempool.js';
 import { MempoolError } from '../../../src/ledger/mempool-errors.js';
 import { time } from '../../../src/params/units.js';
-import { signTx } from '../../../src/wallet/tx-builder.js';
-import { fundedOutpoint, key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
+import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
+import { outpointKey } from '../../../src/protocol/tx-codec.js';
+import { devnetKeyPair } from '../../../src/wallet/keys.js';
+import { deregistrationPayload, registrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
+import { FUNDED, fundedOutpoint, key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
 
 const code = (fn: () => unknown): string => {
   try {
@@ -118,5 +123,84 @@ describe('mempool conflict sets', () => {
     const pool = new Mempool();
     for (const t of [...txs].reverse()) pool.admit(t, 1n);
     expect(pool.processing().map((t) => t.txid)).toEqual(txs.map((t) => t.txid).sort(Buffer.compare));
+  });
+
+  describe('registry changes (issue 12)', () => {
+    const node = devnetKeyPair(DEVNET_SEED, 9_200);
+    const register = (funded: number) =>
+      signTx(
+        params,
+        {
+          inputs: [fundedOutpoint(funded)],
+          outputs: [pay(key(funded), FUNDED - 100_000n)],
+          payload: registrationPayload(
+            params,
+            fundedOutpoint(funded),
+            node,
+            NO_COLLATERAL,
+            key(funded).addressPayload,
+          ),
+        },
+        [key(funded)],
+      );
+    const deregister = (funded: number, nodeKey = devnetMasternodes()[1]!.nodeKey) =>
+      signTx(
+        params,
+        {
+          inputs: [fundedOutpoint(funded)],
+          outputs: [pay(key(funded), FUNDED - 100_000n)],
+          payload: deregistrationPayload(params, fundedOutpoint(funded), nodeKey),
+        },
+        [key(funded)],
+      );
+
+    it('a registry change adds one 33-byte key (payload kind ‖ node pubkey) after its outpoint keys', () => {
+      const reg = register(4);
+      const keys = conflictKeysOf(reg.tx);
+      expect(keys).toHaveLength(2);
+      expect(Buffer.from(keys[0]!, 'latin1')).toEqual(Buffer.from(outpointKey(fundedOutpoint(4))));
+      expect(Buffer.from(keys[1]!, 'latin1')).toEqual(Buffer.from([1, ...node.publicKey]));
+      expect(registryConflictKeyBytes(reg.tx.payload!)).toEqual(Uint8Array.from([1, ...node.publicKey]));
+      const dereg = deregister(6, node);
+      expect(Buffer.from(conflictKeysOf(dereg.tx)[1]!, 'latin1')).toEqual(
+        Buffer.from([2, ...node.publicKey]),
+      );
+      // Never equal to an outpoint key, which is 36 bytes.
+      expect(keys[1]!.length).toBe(33);
+      const pool = new Mempool();
+      pool.admit(reg, 1n);
+      expect(pool.get(reg.txid)!.conflictKeys).toEqual(keys);
+    });
+
+    it('two registrations of one key through different inputs share a conflict set; finality rejects the other', () => {
+      const pool = new Mempool();
+      const [r1, r2] = [register(4), register(5)];
+      pool.admit(r1, 1n);
+      expect(pool.admit(r2, 1n).conflicts.map((t) => t.txid)).toEqual([r1.txid]);
+      expect(pool.get(r2.txid)!.conflictKeys).toEqual(conflictKeysOf(r2.tx));
+      expect(pool.finalize(r1.txid).rejected.map((t) => t.txid)).toEqual([r2.txid]);
+      expect(pool.finalizedRegistryChange(r1.tx.payload!)).toEqual(r1.txid);
+      // A third one through yet another input can never be admitted while r1 is finalized.
+      try {
+        pool.admit(register(7), 1n);
+        expect.unreachable('a rival of a finalized registration was admitted');
+      } catch (err) {
+        expect(err).toBeInstanceOf(MempoolError);
+        expect((err as MempoolError).code).toBe('CONFLICTS_FINALIZED');
+        expect((err as MempoolError).details).toEqual({ payload: 'register' });
+      }
+      // Once a block includes r1 the key is the chain's business (the ledger says MASTERNODE_EXISTS).
+      pool.removeIncluded([r1.txid]);
+      expect(pool.finalizedRegistryChange(r1.tx.payload!)).toBeUndefined();
+    });
+
+    it('two deregistrations of one node conflict; a registration and a deregistration of one key do not', () => {
+      const pool = new Mempool();
+      const [d1, d2] = [deregister(6), deregister(7)];
+      pool.admit(d1, 1n);
+      expect(pool.admit(d2, 1n).conflicts.map((t) => t.txid)).toEqual([d1.txid]);
+      expect(pool.admit(deregister(8, node), 1n).conflicts).toEqual([]);
+      expect(pool.admit(register(4), 1n).conflicts).toEqual([]);
+    });
   });
 });

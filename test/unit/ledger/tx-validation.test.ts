@@ -350,6 +350,32 @@ describe('transaction validity rules (one code per rule)', () => {
     });
   });
 
+  it('COLLATERAL_LOCKED until the block after the deregistration (the same rule at every height)', async () => {
+    const node = devnetMasternodes()[0]!;
+    const chain = devnetLedger();
+    const collateral = chain.getMasternode(node.nodeKey.publicKey)!.collateral!;
+    // The deregistration is in the block at height 1 (or finalized, waiting for it).
+    const atOne = new LedgerOverlay(chain, params, 1);
+    atOne.apply(
+      signTx(
+        params,
+        {
+          inputs: [fundedOutpoint(6)],
+          outputs: [pay(key(6), FUNDED - 100_000n)],
+          payload: deregistrationPayload(params, fundedOutpoint(6), node.nodeKey),
+        },
+        [key(6)],
+      ),
+    );
+    const spend = signTx(
+      params,
+      { inputs: [collateral], outputs: [pay(node.ownerKey, chain.getUtxo(collateral)!.value - 10_000n)] },
+      [node.ownerKey],
+    );
+    expect(await codeOf(spend, atOne, 1)).toBe('COLLATERAL_LOCKED');
+    expect(await codeOf(spend, atOne, 2)).toBe('OK');
+  });
+
   describe('public keys (issue 12)', () => {
     const P = ed25519.Point;
     const IDENTITY = Uint8Array.from([1, ...new Array(31).fill(0)]);
