@@ -27,7 +27,13 @@ export class LedgerHarness {
     const { dir, cleanup } = tempDir('ledger-harness');
     const params = options.params ?? devnet;
     const store = await ChainStore.open(dir, params, genesisBlock(params));
-    const ledger = LedgerService.open(params, store, options.verifier ?? new WasmVerifier(), options.limits);
+    const ledger = LedgerService.open(
+      params,
+      store,
+      options.verifier ?? new WasmVerifier(),
+      options.limits,
+      options.now,
+    );
     return new LedgerHarness(dir, params, store, ledger, options, cleanup);
   }
 
@@ -40,6 +46,7 @@ export class LedgerHarness {
       this.store,
       this.options.verifier ?? new WasmVerifier(),
       this.options.limits,
+      this.options.now,
     );
   }
 
@@ -72,6 +79,7 @@ export interface HarnessOptions {
   readonly params?: ChainParams;
   readonly verifier?: SignatureVerifier;
   readonly limits?: MempoolLimits;
+  readonly now?: () => number;
   /** Assemble without checking candidates (to build blocks a validator must refuse). */
   readonly uncheckedAssembly?: boolean;
 }
