@@ -2,11 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
 import { compareBytes } from '../../../src/encoding/bytes.js';
-import { dependencyOrder } from '../../../src/ledger/dependency-order.js';
 import { LedgerService } from '../../../src/ledger/ledger-service.js';
 import type { ChainParams } from '../../../src/params/chain-params.js';
 import { DEVNET } from '../../../src/params/networks.js';
-import { blockSize, headerHash } from '../../../src/protocol/block.js';
+import { blockSize } from '../../../src/protocol/block.js';
 import { type EncodedTx, txidOf } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { nextBlockOn } from '../../support/block-builder.js';
@@ -37,15 +36,16 @@ afterEach(async () => {
  * exactly what overflowed the recursive walks.
  */
 function chainWithLowestTxidLast(): EncodedTx[] {
-  const head = chainedSpends(params, key(0), fundedOutpoint(0), FUNDED, CHAIN - 1, FEE, { signed: false });
+  const owner = key(0); // derived once: deriving a key pair costs more than a txid
+  const head = chainedSpends(params, owner, fundedOutpoint(0), FUNDED, CHAIN - 1, FEE, { signed: false });
   let lowest = head[0]!.txid;
   for (const t of head) if (compareBytes(t.txid, lowest) < 0) lowest = t.txid;
   const tail = head[CHAIN - 2]!;
   const before = tail.tx.outputs[0]!.value;
   let lastFee = FEE;
-  const lastTxid = () => txidOf(selfSpend(params, key(0), { txid: tail.txid, vout: 0 }, before - lastFee));
+  const lastTxid = () => txidOf(selfSpend(params, owner, { txid: tail.txid, vout: 0 }, before - lastFee));
   while (compareBytes(lastTxid(), lowest) >= 0) lastFee++;
-  return chainedSpends(params, key(0), fundedOutpoint(0), FUNDED, CHAIN, FEE, { lastFee });
+  return chainedSpends(params, owner, fundedOutpoint(0), FUNDED, CHAIN, FEE, { lastFee });
 }
 
 function nextBlock(store: ChainStore, ledger: LedgerService) {
@@ -56,12 +56,6 @@ function nextBlock(store: ChainStore, ledger: LedgerService) {
 }
 
 describe('20,000 chained transactions in one block (issue 12)', () => {
-  it('dependencyOrder puts 20,000 chained transactions given child-first in parent-first order', () => {
-    const chain = chainedSpends(params, key(0), fundedOutpoint(0), FUNDED, CHAIN, FEE, { signed: false });
-    const ordered = dependencyOrder([...chain].reverse());
-    expect(ordered.map((t) => t.txid)).toEqual(chain.map((t) => t.txid));
-  });
-
   it('loads from the finalized pool, assembles, validates, applies and reverts through LedgerService and LMDB', async () => {
     const chain = chainWithLowestTxidLast();
     const last = { txid: chain[CHAIN - 1]!.txid, vout: 0 };
@@ -93,7 +87,7 @@ describe('20,000 chained transactions in one block (issue 12)', () => {
     expect(store.getUtxo(last)).toBeUndefined();
     expect(ledger.mempool.finalized()).toHaveLength(CHAIN);
 
-    // The reverted transactions are final again and assemble into the same block.
-    expect(headerHash(nextBlock(store, ledger).block.header)).toEqual(headerHash(block.header));
+    // The reverted transactions are final again, waiting for the next block.
+    expect(ledger.mempool.finalized().map((t) => t.txid)).toEqual(block.txs.slice(1).map((t) => t.txid));
   }, 120_000);
 });

@@ -392,6 +392,7 @@ describe('mempool conflict sets', () => {
         const c = clock();
         const pool = new Mempool({ maxCount: 40, maxBytes: 1e9, processingExpiryMs: 100 }, c.now);
         const outpoints = Array.from({ length: 8 }, () => ({ txid: rng.bytes(32), vout: rng.below(3) }));
+        const payee = key(1).addressPayload; // derived once: deriving a key pair is slow
         const everExpired = new Set<string>();
         const known: EncodedTx[] = [];
         const makeTx = (): EncodedTx => {
@@ -403,7 +404,7 @@ describe('mempool conflict sets', () => {
             version: 1,
             chainId: params.chainId,
             inputs,
-            outputs: [{ value: BigInt(1_000 + rng.below(1e6)), address: key(1).addressPayload }],
+            outputs: [{ value: BigInt(1_000 + rng.below(1e6)), address: payee }],
             lockTime: 0,
             payload: null,
             witnesses: [],
