@@ -8,12 +8,15 @@ import { LedgerOverlay } from './ledger-overlay.js';
 import type { LedgerView, MasternodeRecord } from './ledger-state.js';
 import {
   type AdmitResult,
+  type Clock,
   DEFAULT_MEMPOOL_LIMITS,
   type FinalizeResult,
   Mempool,
   type MempoolLimits,
+  monotonicClock,
 } from './mempool.js';
 import { MempoolError } from './mempool-errors.js';
+import { SerialQueue } from './serial-queue.js';
 import { checkTxAgainstLedger, checkTxStructure, parseTx, requireValidSignatures } from './tx-validation.js';
 
 /** What the ledger needs from persistent storage (src/storage's chain store provides it). */
@@ -27,7 +30,8 @@ export interface CommittedChain extends LedgerView {
   revertTip(): Promise<Block>;
   /** Durable before it resolves. */
   putFinalized(etx: EncodedTx): Promise<void>;
-  listFinalized(limit: number): EncodedTx[];
+  /** Up to `limit` finalized transactions in txid order, after `afterTxid` when given. */
+  listFinalized(limit: number, afterTxid?: Uint8Array): EncodedTx[];
 }
 
 export interface SubmitResult extends AdmitResult {
@@ -35,14 +39,33 @@ export interface SubmitResult extends AdmitResult {
   readonly fee: bigint;
 }
 
+export interface BlockApplied {
+  /**
+   * Processing transactions the block made impossible (an input or registry change of theirs is
+   * used up by it), in txid order: they are rejected; drop them from Snowball.
+   */
+  readonly rejected: readonly EncodedTx[];
+}
+
+export interface RevertedBlock {
+  readonly block: Block;
+  /** Processing transactions rejected because a transaction of the block, final again, conflicts. */
+  readonly rejected: readonly EncodedTx[];
+}
+
+/** Finalized transactions are read from storage at start-up in pages of this many. */
+export const STARTUP_PAGE = 1_000;
+
 /**
  * The ledger as the rest of the node sees it: committed chain (LMDB) + mempool + the view of
  * finalized transactions not yet in a block. It enforces the order that makes crashes harmless:
  * a finalized transaction is persisted before anyone is told it is final, and a block is durable
- * before its transactions leave the mempool.
+ * before its transactions leave the mempool. Its state changes that await storage (finalizeTx,
+ * applyBlock, revertTip) run one at a time, in call order.
  */
 export class LedgerService {
   private overlay: LedgerOverlay;
+  private readonly writes = new SerialQueue();
 
   private constructor(
     readonly params: ChainParams,
@@ -53,15 +76,26 @@ export class LedgerService {
     this.overlay = new LedgerOverlay(chain, params);
   }
 
-  /** Opens over a store, restoring the persisted finalized transactions (they survive restarts). */
+  /**
+   * Opens over a store, restoring EVERY persisted finalized transaction: they are final, and their
+   * double-spend protection must survive restarts. They count against the mempool limits exactly
+   * as at run time (admission is refused while the pool is full; a final transaction never is).
+   * `now` is the clock processing expiry measures with (monotonic milliseconds).
+   */
   static open(
     params: ChainParams,
     chain: CommittedChain,
     verifier: SignatureVerifier,
     limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS,
+    now: Clock = monotonicClock,
   ): LedgerService {
-    const ledger = new LedgerService(params, chain, new Mempool(limits), verifier);
-    ledger.restoreFinalized(chain.listFinalized(limits.maxCount));
+    const ledger = new LedgerService(params, chain, new Mempool(limits, now), verifier);
+    const all: EncodedTx[] = [];
+    for (let page = chain.listFinalized(STARTUP_PAGE); page.length > 0; ) {
+      all.push(...page);
+      page = page.length < STARTUP_PAGE ? [] : chain.listFinalized(STARTUP_PAGE, page[page.length - 1]!.txid);
+    }
+    ledger.restoreFinalized(all);
     return ledger;
   }
 
@@ -87,15 +121,29 @@ export class LedgerService {
     return { txid: etx.txid, fee: check.fee, conflicts: admitted.conflicts };
   }
 
-  /** Snowball accepted `txid`: persist it, then make it final in memory and reject its rivals. */
-  async finalizeTx(txid: Uint8Array): Promise<FinalizeResult> {
+  /**
+   * Snowball accepted `txid`: persist it, then make it final in memory and reject its rivals. If
+   * the store refuses, nothing changes: it stays processing and its rivals stay. A transaction
+   * that expired before this ran is still known by its bytes here (taken when called) and becomes
+   * final the same way: Snowball's decision stands.
+   */
+  finalizeTx(txid: Uint8Array): Promise<FinalizeResult> {
     const entry = this.mempool.get(txid);
     if (entry?.status !== 'processing')
-      throw new MempoolError('NOT_PROCESSING', 'not a processing transaction');
-    await this.chain.putFinalized(entry.etx);
-    const result = this.mempool.finalize(txid);
-    this.overlay.apply(entry.etx);
-    return result;
+      return Promise.reject(new MempoolError('NOT_PROCESSING', 'not a processing transaction'));
+    const { etx, fee } = entry;
+    return this.writes.run(async () => {
+      if (!this.finalizable(etx)) throw new MempoolError('NOT_PROCESSING', 'not a processing transaction');
+      await this.chain.putFinalized(etx);
+      // Expiry is synchronous and may have run during the await (nothing else that changes the
+      // pool can: blocks and reverts wait their turn).
+      const result =
+        this.mempool.get(etx.txid)?.status === 'processing'
+          ? this.mempool.finalize(etx.txid)
+          : { finalized: etx, rejected: this.mempool.restoreFinalized(etx, fee) };
+      this.overlay.apply(etx);
+      return result;
+    });
   }
 
   rejectTx(txid: Uint8Array): EncodedTx {
@@ -103,36 +151,59 @@ export class LedgerService {
   }
 
   /**
-   * Validates a block against the committed tip and applies it durably. `slot` is what the chain
-   * fixes for the block's slot (anchor, active set as of the anchor, beacon verifier).
+   * Expires processing transactions undecided for `processingExpiryMs` (Mempool.expireProcessing)
+   * and returns their txids: stop polling them and stop voting yes for them. Call it periodically.
    */
-  async applyBlock(block: Block, slot: SlotContext): Promise<void> {
-    const tip = this.chain.tip();
-    const ctx: BlockValidationContext = {
-      ...slot,
-      params: this.params,
-      parent: tip,
-      view: this.chain,
-      verifier: this.verifier,
-      finalizedSpender: (o) => this.mempool.finalizedSpender(o),
-    };
-    await validateBlock(block, ctx);
-    await this.chain.applyBlock(block);
-    const included = block.txs.slice(1).map((t) => t.txid);
-    this.mempool.removeIncluded(included);
-    this.rebuildOverlay();
+  expireProcessing(): Uint8Array[] {
+    return this.mempool.expireProcessing();
   }
 
-  /** Undoes the tip block (reorg); its transactions stay final and return to the mempool. */
-  async revertTip(): Promise<Block> {
-    const block = await this.chain.revertTip();
-    this.restoreFinalized(block.txs.slice(1));
-    return block;
+  /**
+   * Validates a block against the committed tip and applies it durably; then its transactions
+   * leave the mempool and every processing transaction it made impossible is rejected (returned).
+   * `slot` is what the chain fixes for the block's slot (anchor, active set as of the anchor,
+   * beacon verifier).
+   */
+  applyBlock(block: Block, slot: SlotContext): Promise<BlockApplied> {
+    return this.writes.run(async () => {
+      const ctx: BlockValidationContext = {
+        ...slot,
+        params: this.params,
+        parent: this.chain.tip(),
+        view: this.chain,
+        verifier: this.verifier,
+        finalizedSpender: (o) => this.mempool.finalizedSpender(o),
+        finalizedRegistryChange: (p) => this.mempool.finalizedRegistryChange(p),
+      };
+      await validateBlock(block, ctx);
+      await this.chain.applyBlock(block);
+      const rejected = this.mempool.removeBlock(block.txs);
+      this.rebuildOverlay();
+      return { rejected };
+    });
   }
 
-  private restoreFinalized(txs: readonly EncodedTx[]): void {
+  /**
+   * Undoes the tip block (reorg); its transactions stay final and return to the mempool, and
+   * processing transactions conflicting with them are rejected (returned).
+   */
+  revertTip(): Promise<RevertedBlock> {
+    return this.writes.run(async () => {
+      const block = await this.chain.revertTip();
+      const rejected = this.restoreFinalized(block.txs.slice(1));
+      return { block, rejected };
+    });
+  }
+
+  /** A transaction finalizeTx may still finalize: processing, or expired here meanwhile. */
+  private finalizable(etx: EncodedTx): boolean {
+    return this.mempool.get(etx.txid)?.status === 'processing' || this.mempool.isExpired(etx.txid);
+  }
+
+  private restoreFinalized(txs: readonly EncodedTx[]): EncodedTx[] {
     // Fees are recomputed against the view they were finalized on: chain + earlier finalized.
     const view = new LedgerOverlay(this.chain, this.params);
+    const rejected: EncodedTx[] = [];
     for (const etx of dependencyOrder(txs)) {
       let fee = 0n;
       let totalIn = 0n;
@@ -140,9 +211,10 @@ export class LedgerService {
       const totalOut = etx.tx.outputs.reduce((s, o) => s + o.value, 0n);
       if (totalIn >= totalOut) fee = totalIn - totalOut;
       view.apply(etx);
-      this.mempool.restoreFinalized(etx, fee);
+      rejected.push(...this.mempool.restoreFinalized(etx, fee));
     }
     this.rebuildOverlay();
+    return rejected;
   }
 
   private rebuildOverlay(): void {
