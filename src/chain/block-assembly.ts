@@ -1,7 +1,11 @@
 import { rankOf } from '../beacon/leader-ranking.js';
 import { bytesEqual, compareBytes } from '../encoding/bytes.js';
-import type { MasternodeRecord } from '../ledger/ledger-state.js';
+import { dependencyOrder } from '../ledger/dependency-order.js';
+import { LedgerOverlay } from '../ledger/ledger-overlay.js';
+import type { LedgerView, MasternodeRecord } from '../ledger/ledger-state.js';
 import { bytesKey } from '../ledger/map-keys.js';
+import { TxError } from '../ledger/tx-errors.js';
+import { checkTxAgainstLedger, checkTxStructure } from '../ledger/tx-validation.js';
 import type { ChainParams } from '../params/chain-params.js';
 import {
   BEACON_BYTES,
@@ -23,6 +27,10 @@ import { rankWindow, rankWindowCount } from './slot-time.js';
 
 export interface BlockCandidate {
   readonly etx: EncodedTx;
+  /**
+   * Used only when assembling without a view: with one, every fee is recomputed against the parent
+   * state exactly as validators do, so a stale fee can never produce a coinbase they refuse.
+   */
   readonly fee: bigint;
 }
 
@@ -42,50 +50,93 @@ export interface AssemblyInputs {
   readonly beaconY: Uint8Array;
   readonly beaconProof: Uint8Array;
   readonly producerKey: KeyPair;
+  /**
+   * Ledger state at the parent block (the chain store when building on its tip): every candidate
+   * is checked against it (chooseBlockTransactions). `null` checks nothing and trusts the
+   * candidates' fees: only for tests that build invalid blocks on purpose.
+   */
+  readonly view: LedgerView | null;
   /** Finalized transactions not yet in the chain, any order. */
   readonly candidates: readonly BlockCandidate[];
 }
 
 /**
  * Picks finalized transactions that fit the serialized-size budget (never a block peers reject for
- * size, lesson 11): parents before children, lower txid first among ready ones, and a transaction
- * only if every parent it has among the candidates is in. Excess stays for the next block.
+ * size, lesson 11). Candidates are decided one by one in dependency order over txid order: a
+ * transaction is taken when every parent it has among the candidates was taken, it still fits, and
+ * `accept` (when given) takes it. Excess stays for the next block. A loop, not a recursion: chains
+ * of tens of thousands of transactions must not overflow the stack (issue 12).
  */
 export function selectTransactions(
   candidates: readonly BlockCandidate[],
   budgetBytes: number,
+  accept: (etx: EncodedTx) => boolean = () => true,
 ): BlockCandidate[] {
   const sorted = [...candidates].sort((a, b) => compareBytes(a.etx.txid, b.etx.txid));
-  const byId = new Map(sorted.map((c) => [bytesKey(c.etx.txid), c]));
-  const included = new Set<string>();
-  const excluded = new Set<string>();
+  const candidateOf = new Map(sorted.map((c) => [c.etx, c]));
+  const candidateIds = new Set(sorted.map((c) => bytesKey(c.etx.txid)));
+  const taken = new Set<string>();
   const chosen: BlockCandidate[] = [];
   let used = 0;
-  const visit = (c: BlockCandidate): boolean => {
-    const id = bytesKey(c.etx.txid);
-    if (included.has(id)) return true;
-    if (excluded.has(id)) return false;
-    excluded.add(id); // provisional, also breaks (impossible) cycles
-    for (const input of c.etx.tx.inputs) {
-      const parent = byId.get(bytesKey(input.txid));
-      if (parent && !visit(parent)) return false;
-    }
-    if (used + c.etx.bytes.length > budgetBytes) return false;
-    excluded.delete(id);
-    included.add(id);
-    used += c.etx.bytes.length;
-    chosen.push(c);
-    return true;
-  };
-  for (const c of sorted) visit(c);
+  for (const etx of dependencyOrder(sorted.map((c) => c.etx))) {
+    const parentMissing = etx.tx.inputs.some((input) => {
+      const parent = bytesKey(input.txid);
+      return candidateIds.has(parent) && !taken.has(parent);
+    });
+    if (parentMissing || used + etx.bytes.length > budgetBytes || !accept(etx)) continue;
+    taken.add(bytesKey(etx.txid));
+    used += etx.bytes.length;
+    chosen.push(candidateOf.get(etx)!);
+  }
   return chosen.sort((a, b) => compareBytes(a.etx.txid, b.etx.txid));
+}
+
+/**
+ * The transactions of a block on `view` at `height` and their fees: each candidate, in the order
+ * selectTransactions decides it, is checked against the parent state plus everything already taken
+ * (the ledger rules validateBlock applies; signatures were verified at admission) and skipped when
+ * it is invalid there. Finalized transactions can be valid alone yet not together: two
+ * registrations of one node key finalized through different inputs, or a registration and its
+ * deregistration returned together by a reorg. A skipped one stays in the pool; it may fit a later
+ * block. The ledger rules do not depend on the order of a block's transactions beyond parents
+ * first, so a set valid in this order is valid in the order validators check it in.
+ */
+export function chooseBlockTransactions(
+  params: ChainParams,
+  view: LedgerView,
+  height: number,
+  candidates: readonly BlockCandidate[],
+  budgetBytes: number,
+): { chosen: BlockCandidate[]; fees: bigint } {
+  const overlay = new LedgerOverlay(view, params, height);
+  let fees = 0n;
+  const chosen = selectTransactions(candidates, budgetBytes, (etx) => {
+    try {
+      checkTxStructure(etx, params);
+      fees += checkTxAgainstLedger(etx, overlay, params, height).fee;
+    } catch (err) {
+      if (err instanceof TxError) return false;
+      throw err;
+    }
+    overlay.apply(etx);
+    return true;
+  });
+  return { chosen, fees };
+}
+
+function uncheckedSelection(
+  candidates: readonly BlockCandidate[],
+  budgetBytes: number,
+): { chosen: BlockCandidate[]; fees: bigint } {
+  const chosen = selectTransactions(candidates, budgetBytes);
+  return { chosen, fees: chosen.reduce((sum, c) => sum + c.fee, 0n) };
 }
 
 /**
  * Builds and signs a block exactly as validateBlock demands: the producer's rank is drawn from the
  * beacon over the anchor's active set (the same ranking validators run), the timestamp lies in that
- * rank's window, the coinbase is the same coinbaseTx() validators recompute, then txid-sorted
- * transactions, and both roots. The assembled header is run through checkHeaderRules before it is
+ * rank's window, the coinbase is the same coinbaseTx() validators recompute, then the transactions
+ * chosen against `inputs.view` (chooseBlockTransactions) in txid order, and both roots. The assembled header is run through checkHeaderRules before it is
  * signed. Throws a BlockError when this producer may not produce in this slot (not active, or its
  * rank has no window) or the beacon has the wrong length.
  */
@@ -131,8 +182,10 @@ export function assembleBlock(inputs: AssemblyInputs): Block {
   };
   // Fees are a fixed-width u64, so the coinbase's size does not depend on them.
   const budget = params.maxBlockBytes - blockOverheadBytes(draftHeader) - coinbaseFor(0n).bytes.length;
-  const chosen = selectTransactions(inputs.candidates, budget);
-  const fees = chosen.reduce((s, c) => s + c.fee, 0n);
+  const { chosen, fees } =
+    inputs.view === null
+      ? uncheckedSelection(inputs.candidates, budget)
+      : chooseBlockTransactions(params, inputs.view, height, inputs.candidates, budget);
   const txs = [coinbaseFor(fees), ...chosen.map((c) => c.etx)];
   const header: BlockHeader = {
     ...draftHeader,

@@ -17,7 +17,7 @@ import type { ChainParams } from '../params/chain-params.js';
 import { type Block, blockSize, decodeBlock, headerHash } from '../protocol/block.js';
 import { merkleRoot } from '../protocol/merkle.js';
 import { headerSigMessage } from '../protocol/signing.js';
-import type { OutPoint } from '../protocol/transaction.js';
+import type { OutPoint, TxPayload } from '../protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../protocol/tx-codec.js';
 import { witnessRoot } from '../protocol/witness-root.js';
 import { BlockError } from './block-errors.js';
@@ -51,6 +51,8 @@ export interface BlockValidationContext extends SlotContext {
   readonly verifier: SignatureVerifier;
   /** The locally finalized transaction spending an outpoint, if any (never accept a conflict). */
   readonly finalizedSpender?: (outpoint: OutPoint) => Uint8Array | undefined;
+  /** The locally finalized transaction making this registry change (same kind and node key), if any. */
+  readonly finalizedRegistryChange?: (payload: TxPayload) => Uint8Array | undefined;
 }
 
 export interface ValidatedBlock {
@@ -145,6 +147,15 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
           { index },
         );
       }
+    }
+    const payload = etx.tx.payload;
+    const registryChangedBy = payload === null ? undefined : ctx.finalizedRegistryChange?.(payload);
+    if (registryChangedBy && !bytesEqual(registryChangedBy, etx.txid)) {
+      throw new BlockError(
+        'CONFLICTS_FINALIZED',
+        `transaction ${index} makes a registry change a locally finalized transaction makes`,
+        { index },
+      );
     }
     let check: LedgerCheck;
     try {

@@ -56,9 +56,23 @@ export const NodeConfigSchema = z
       .object({
         maxCount: positiveInt.default(100_000),
         maxBytes: positiveInt.default(300_000_000),
+        /** A processing transaction still undecided after this long stops being polled (mempool.ts). */
+        processingExpiryMs: positiveInt.default(600_000),
       })
       .strict()
-      .default({ maxCount: 100_000, maxBytes: 300_000_000 }),
+      .default({ maxCount: 100_000, maxBytes: 300_000_000, processingExpiryMs: 600_000 }),
+    /**
+     * Slot timing, devnet only (mainnet and testnet timing is part of the chain): tests run 1 s
+     * slots. Absent keys keep the network's values.
+     */
+    chain: z
+      .object({
+        slotMs: positiveInt.max(3_600_000).optional(),
+        leaderFallbackStepMs: positiveInt.optional(),
+        futureBlockToleranceMs: z.number().int().min(0).max(600_000).optional(),
+      })
+      .strict()
+      .default({}),
     consensus: z
       .object({
         /**
@@ -79,7 +93,7 @@ export class ConfigError extends CodedError<'CONFIG_INVALID' | 'CONFIG_UNREADABL
 type Tree = Record<string, unknown>;
 
 /** Sections whose keys TIMECOIN_<SECTION>_<KEY> addresses (the rest are top-level keys). */
-const CONFIG_SECTIONS = ['p2p', 'rpc', 'log', 'node', 'mempool', 'consensus'];
+const CONFIG_SECTIONS = ['p2p', 'rpc', 'log', 'node', 'mempool', 'consensus', 'chain'];
 
 /** camelCase key from an env name part: MAX_COUNT → maxCount, PEER_EXCHANGE → peerExchange. */
 function camel(snake: string): string {
@@ -151,6 +165,12 @@ export function loadNodeConfig(opts: LoadConfigOptions = {}): NodeConfig {
     throw new ConfigError('CONFIG_INVALID', `${file}: ${key}: ${issue.message}`, { file, key });
   }
   const config = result.data;
+  if (config.network !== 'devnet' && Object.values(config.chain).some((v) => v !== undefined)) {
+    throw new ConfigError('CONFIG_INVALID', `${file}: chain: slot timing is fixed on ${config.network}`, {
+      file,
+      key: 'chain',
+    });
+  }
   if (opts.network !== undefined && config.network !== opts.network) {
     throw new ConfigError(
       'CONFIG_INVALID',

@@ -15,7 +15,7 @@ export class LedgerOverlay implements LedgerView {
   private readonly created = new Map<string, UtxoEntry>();
   private readonly spent = new Set<string>();
   private readonly masternodes = new Map<string, MasternodeRecord>();
-  private readonly collateral = new Map<string, Uint8Array | null>();
+  private readonly collateral = new Map<string, Uint8Array>();
 
   constructor(
     private readonly base: LedgerView,
@@ -34,9 +34,7 @@ export class LedgerOverlay implements LedgerView {
   }
 
   collateralOwner(outpoint: OutPoint): Uint8Array | undefined {
-    const k = key(outpoint);
-    if (this.collateral.has(k)) return this.collateral.get(k) ?? undefined;
-    return this.base.collateralOwner(outpoint);
+    return this.collateral.get(key(outpoint)) ?? this.base.collateralOwner(outpoint);
   }
 
   getMasternode(nodePubkey: Uint8Array): MasternodeRecord | undefined {
@@ -76,11 +74,12 @@ export class LedgerOverlay implements LedgerView {
       });
       if (collateral) this.collateral.set(key(collateral), p.nodePubkey);
     } else if (p?.kind === 'deregister') {
+      // The collateral entry stays: the output is released from the block after this one
+      // (checkTxAgainstLedger reads deregisteredHeight), as the chain store's view shows once the
+      // block is stored. Releasing it here would let the transactions of one block see each other's
+      // releases, and a block's validity would depend on its txid order.
       const record = this.getMasternode(p.nodePubkey);
-      if (record) {
-        this.masternodes.set(nodeKey(p.nodePubkey), { ...record, deregisteredHeight: this.height });
-        if (record.collateral) this.collateral.set(key(record.collateral), null);
-      }
+      if (record) this.masternodes.set(nodeKey(p.nodePubkey), { ...record, deregisteredHeight: this.height });
     }
   }
 }

@@ -1,5 +1,6 @@
 import { type BlockValidationContext, type SlotContext, validateBlock } from '../chain/block-validation.js';
 import type { SignatureVerifier } from '../crypto/signature-verifier.js';
+import { SerialQueue } from '../ledger/serial-queue.js';
 import type { ChainParams } from '../params/chain-params.js';
 import type { Block } from '../protocol/block.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
@@ -8,10 +9,12 @@ import { LedgerOverlay } from './ledger-overlay.js';
 import type { LedgerView, MasternodeRecord } from './ledger-state.js';
 import {
   type AdmitResult,
+  type Clock,
   DEFAULT_MEMPOOL_LIMITS,
   type FinalizeResult,
   Mempool,
   type MempoolLimits,
+  monotonicClock,
 } from './mempool.js';
 import { MempoolError } from './mempool-errors.js';
 import { checkTxAgainstLedger, checkTxStructure, parseTx, requireValidSignatures } from './tx-validation.js';
@@ -27,7 +30,8 @@ export interface CommittedChain extends LedgerView {
   revertTip(): Promise<Block>;
   /** Durable before it resolves: all of them in one write transaction. */
   putFinalized(...etxs: EncodedTx[]): Promise<void>;
-  listFinalized(limit: number): EncodedTx[];
+  /** Up to `limit` finalized transactions in txid order, after `afterTxid` when given. */
+  listFinalized(limit: number, afterTxid?: Uint8Array): EncodedTx[];
 }
 
 export interface SubmitResult extends AdmitResult {
@@ -35,14 +39,33 @@ export interface SubmitResult extends AdmitResult {
   readonly fee: bigint;
 }
 
+export interface BlockApplied {
+  /**
+   * Processing transactions the block made impossible (an input or registry change of theirs is
+   * used up by it), in txid order: they are rejected; drop them from Snowball.
+   */
+  readonly rejected: readonly EncodedTx[];
+}
+
+export interface RevertedBlock {
+  readonly block: Block;
+  /** Processing transactions rejected because a transaction of the block, final again, conflicts. */
+  readonly rejected: readonly EncodedTx[];
+}
+
+/** Finalized transactions are read from storage at start-up in pages of this many. */
+export const STARTUP_PAGE = 1_000;
+
 /**
  * The ledger as the rest of the node sees it: committed chain (LMDB) + mempool + the view of
  * finalized transactions not yet in a block. It enforces the order that makes crashes harmless:
  * a finalized transaction is persisted before anyone is told it is final, and a block is durable
- * before its transactions leave the mempool.
+ * before its transactions leave the mempool. Its state changes that await storage (finalizeTx,
+ * applyBlock, revertTip) run one at a time, in call order.
  */
 export class LedgerService {
   private overlay: LedgerOverlay;
+  private readonly writes = new SerialQueue();
 
   private constructor(
     readonly params: ChainParams,
@@ -53,15 +76,26 @@ export class LedgerService {
     this.overlay = new LedgerOverlay(chain, params);
   }
 
-  /** Opens over a store, restoring the persisted finalized transactions (they survive restarts). */
+  /**
+   * Opens over a store, restoring EVERY persisted finalized transaction: they are final, and their
+   * double-spend protection must survive restarts. They count against the mempool limits exactly
+   * as at run time (admission is refused while the pool is full; a final transaction never is).
+   * `now` is the clock processing expiry measures with (monotonic milliseconds).
+   */
   static open(
     params: ChainParams,
     chain: CommittedChain,
     verifier: SignatureVerifier,
     limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS,
+    now: Clock = monotonicClock,
   ): LedgerService {
-    const ledger = new LedgerService(params, chain, new Mempool(limits), verifier);
-    ledger.restoreFinalized(chain.listFinalized(limits.maxCount));
+    const ledger = new LedgerService(params, chain, new Mempool(limits, now), verifier);
+    const all: EncodedTx[] = [];
+    for (let page = chain.listFinalized(STARTUP_PAGE); page.length > 0; ) {
+      all.push(...page);
+      page = page.length < STARTUP_PAGE ? [] : chain.listFinalized(STARTUP_PAGE, page[page.length - 1]!.txid);
+    }
+    ledger.restoreFinalized(all);
     return ledger;
   }
 
@@ -71,7 +105,7 @@ export class LedgerService {
   }
 
   /** Validates untrusted transaction bytes and admits the transaction as processing. */
-  submitTx(bytes: Uint8Array): Promise<SubmitResult> {
+  async submitTx(bytes: Uint8Array): Promise<SubmitResult> {
     return this.submitEncoded(parseTx(bytes, this.params));
   }
 
@@ -91,37 +125,48 @@ export class LedgerService {
     return { txid: etx.txid, fee: check.fee, conflicts: admitted.conflicts };
   }
 
-  /** Snowball accepted `txid`: persist it, then make it final in memory and reject its rivals. */
-  async finalizeTx(txid: Uint8Array): Promise<FinalizeResult> {
-    const entry = this.mempool.get(txid);
-    if (entry?.status !== 'processing')
-      throw new MempoolError('NOT_PROCESSING', 'not a processing transaction');
-    await this.chain.putFinalized(entry.etx);
-    const result = this.mempool.finalize(txid);
-    this.overlay.apply(entry.etx);
-    return result;
+  /**
+   * Snowball accepted `txid`: persist it, then make it final in memory and reject its rivals. If
+   * the store refuses, nothing changes: it stays processing and its rivals stay. A transaction
+   * that expired before this ran is still known by its bytes here (taken when called) and becomes
+   * final the same way: Snowball's decision stands.
+   */
+  finalizeTx(txid: Uint8Array): Promise<FinalizeResult> {
+    if (this.mempool.get(txid)?.status !== 'processing')
+      return Promise.reject(new MempoolError('NOT_PROCESSING', 'not a processing transaction'));
+    return this.finalizeTxs([txid]).then((done) => {
+      if (done.length === 0) throw new MempoolError('NOT_PROCESSING', 'not a processing transaction');
+      return done[0]!;
+    });
   }
 
   /**
    * Snowball accepted these: persist them all in ONE durable write transaction (one fsync for a
-   * poll's worth of decisions instead of one each), then make each final in memory. Txids that are
-   * no longer processing (restored, or already final) are skipped. If persisting fails nothing in
-   * memory changes: every transaction stays processing and the caller may retry.
+   * poll's worth of decisions instead of one each), then make each final in memory, exactly as
+   * finalizeTx does for one. Txids that are neither processing nor expired here are skipped. If
+   * the store refuses, nothing in memory changes and the caller may retry.
    */
-  async finalizeTxs(txids: readonly Uint8Array[]): Promise<FinalizeResult[]> {
-    const entries = txids
+  finalizeTxs(txids: readonly Uint8Array[]): Promise<FinalizeResult[]> {
+    const taken = txids
       .map((txid) => this.mempool.get(txid))
-      .filter((e): e is NonNullable<typeof e> => e?.status === 'processing');
-    if (entries.length === 0) return [];
-    await this.chain.putFinalized(...entries.map((e) => e.etx));
-    const out: FinalizeResult[] = [];
-    for (const entry of entries) {
-      // A rival may have been restored as final during the await (a reorg); then this one lost.
-      if (entry.status !== 'processing' || this.mempool.get(entry.etx.txid) !== entry) continue;
-      out.push(this.mempool.finalize(entry.etx.txid));
-      this.overlay.apply(entry.etx);
-    }
-    return out;
+      .filter((e): e is NonNullable<typeof e> => e?.status === 'processing')
+      .map((e) => ({ etx: e.etx, fee: e.fee }));
+    if (taken.length === 0) return Promise.resolve([]);
+    return this.writes.run(async () => {
+      const live = taken.filter((t) => this.finalizable(t.etx));
+      if (live.length === 0) return [];
+      await this.chain.putFinalized(...live.map((t) => t.etx));
+      const out: FinalizeResult[] = [];
+      for (const { etx, fee } of live) {
+        out.push(
+          this.mempool.get(etx.txid)?.status === 'processing'
+            ? this.mempool.finalize(etx.txid)
+            : { finalized: etx, rejected: this.mempool.restoreFinalized(etx, fee) },
+        );
+        this.overlay.apply(etx);
+      }
+      return out;
+    });
   }
 
   rejectTx(txid: Uint8Array): EncodedTx {
@@ -129,36 +174,59 @@ export class LedgerService {
   }
 
   /**
-   * Validates a block against the committed tip and applies it durably. `slot` is what the chain
-   * fixes for the block's slot (anchor, active set as of the anchor, beacon verifier).
+   * Expires processing transactions undecided for `processingExpiryMs` (Mempool.expireProcessing)
+   * and returns their txids: stop polling them and stop voting yes for them. Call it periodically.
    */
-  async applyBlock(block: Block, slot: SlotContext): Promise<void> {
-    const tip = this.chain.tip();
-    const ctx: BlockValidationContext = {
-      ...slot,
-      params: this.params,
-      parent: tip,
-      view: this.chain,
-      verifier: this.verifier,
-      finalizedSpender: (o) => this.mempool.finalizedSpender(o),
-    };
-    await validateBlock(block, ctx);
-    await this.chain.applyBlock(block);
-    const included = block.txs.slice(1).map((t) => t.txid);
-    this.mempool.removeIncluded(included);
-    this.rebuildOverlay();
+  expireProcessing(): Uint8Array[] {
+    return this.mempool.expireProcessing();
   }
 
-  /** Undoes the tip block (reorg); its transactions stay final and return to the mempool. */
-  async revertTip(): Promise<Block> {
-    const block = await this.chain.revertTip();
-    this.restoreFinalized(block.txs.slice(1));
-    return block;
+  /**
+   * Validates a block against the committed tip and applies it durably; then its transactions
+   * leave the mempool and every processing transaction it made impossible is rejected (returned).
+   * `slot` is what the chain fixes for the block's slot (anchor, active set as of the anchor,
+   * beacon verifier).
+   */
+  applyBlock(block: Block, slot: SlotContext): Promise<BlockApplied> {
+    return this.writes.run(async () => {
+      const ctx: BlockValidationContext = {
+        ...slot,
+        params: this.params,
+        parent: this.chain.tip(),
+        view: this.chain,
+        verifier: this.verifier,
+        finalizedSpender: (o) => this.mempool.finalizedSpender(o),
+        finalizedRegistryChange: (p) => this.mempool.finalizedRegistryChange(p),
+      };
+      await validateBlock(block, ctx);
+      await this.chain.applyBlock(block);
+      const rejected = this.mempool.removeBlock(block.txs);
+      this.rebuildOverlay();
+      return { rejected };
+    });
   }
 
-  private restoreFinalized(txs: readonly EncodedTx[]): void {
+  /**
+   * Undoes the tip block (reorg); its transactions stay final and return to the mempool, and
+   * processing transactions conflicting with them are rejected (returned).
+   */
+  revertTip(): Promise<RevertedBlock> {
+    return this.writes.run(async () => {
+      const block = await this.chain.revertTip();
+      const rejected = this.restoreFinalized(block.txs.slice(1));
+      return { block, rejected };
+    });
+  }
+
+  /** A transaction finalizeTx may still finalize: processing, or expired here meanwhile. */
+  private finalizable(etx: EncodedTx): boolean {
+    return this.mempool.get(etx.txid)?.status === 'processing' || this.mempool.isExpired(etx.txid);
+  }
+
+  private restoreFinalized(txs: readonly EncodedTx[]): EncodedTx[] {
     // Fees are recomputed against the view they were finalized on: chain + earlier finalized.
     const view = new LedgerOverlay(this.chain, this.params);
+    const rejected: EncodedTx[] = [];
     for (const etx of dependencyOrder(txs)) {
       let fee = 0n;
       let totalIn = 0n;
@@ -166,9 +234,10 @@ export class LedgerService {
       const totalOut = etx.tx.outputs.reduce((s, o) => s + o.value, 0n);
       if (totalIn >= totalOut) fee = totalIn - totalOut;
       view.apply(etx);
-      this.mempool.restoreFinalized(etx, fee);
+      rejected.push(...this.mempool.restoreFinalized(etx, fee));
     }
     this.rebuildOverlay();
+    return rejected;
   }
 
   private rebuildOverlay(): void {

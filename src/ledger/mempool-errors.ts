@@ -5,9 +5,14 @@ export type MempoolErrorCode =
   | 'ALREADY_KNOWN'
   /** It was rejected earlier (a conflicting transaction finalized). */
   | 'ALREADY_REJECTED'
-  /** An input is spent by a finalized transaction: it can never be accepted. */
+  /** An input (or its registry change) is used up by a finalized transaction: it can never be accepted. */
   | 'CONFLICTS_FINALIZED'
-  /** Count or byte limit reached. */
+  /**
+   * An input (or its registry change) is held by a transaction that expired here undecided: no
+   * rival is admitted until a block uses the key up (Mempool.expireProcessing).
+   */
+  | 'CONFLICTS_EXPIRED'
+  /** Count or byte limit reached (finalized transactions and expired records count). */
   | 'MEMPOOL_FULL'
   /** finalize/reject named a transaction that is not processing. */
   | 'NOT_PROCESSING';

@@ -1,17 +1,21 @@
+import { performance } from 'node:perf_hooks';
 import { compareBytes } from '../encoding/bytes.js';
-import type { OutPoint } from '../protocol/transaction.js';
+import type { OutPoint, TxPayload } from '../protocol/transaction.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
+import { conflictKeysOf, describeConflictKey, registryConflictKey } from './conflict-keys.js';
 import { bytesKey, outpointStringKey } from './map-keys.js';
 import { MempoolError } from './mempool-errors.js';
 
 /**
  * Transactions between admission and inclusion in a block (DESIGN §4 life cycle):
  * processing (Snowball decides) → finalized (persisted; inputs permanently spent) → in a block;
- * or → rejected when a conflicting transaction finalizes.
+ * or → rejected when a conflicting transaction finalizes or a block uses up one of its conflict keys;
+ * or → expired (undecided for `processingExpiryMs`; see expireProcessing).
  *
- * Conflict sets: all processing transactions spending one outpoint. Admission adds a transaction
- * to the set of each of its inputs in one step (all or nothing: every check runs before any
- * change), so the Snowball engine always sees complete sets. This class checks no ledger rule:
+ * Conflict sets: all processing (and expired) transactions sharing one conflict key (an outpoint
+ * they spend, or the registry change they make: ledger/conflict-keys.ts). Admission adds a
+ * transaction to the set of each of its keys in one step (all or nothing: every check runs before
+ * any change), so the Snowball engine always sees complete sets. This class checks no ledger rule:
  * callers validate against the ledger first (see ledger/ledger-overlay.ts for the finalized view).
  */
 
@@ -21,29 +25,53 @@ export interface MempoolEntry {
   readonly etx: EncodedTx;
   readonly fee: bigint;
   status: TxStatus;
-  /** Outpoint keys (latin1 strings of outpointKey()) of its inputs: its conflict sets. */
+  /**
+   * Its conflict keys (conflictKeysOf: each input's outpoint key, then its registry key if it has a
+   * payload), as latin1 strings: its conflict sets. Pass them to `SnowballEngine.add`.
+   */
   readonly conflictKeys: readonly string[];
 }
 
 export interface MempoolLimits {
-  /** Processing + finalized-not-in-block transactions. */
+  /**
+   * Processing + finalized-not-in-a-block transactions + expired records. Admission of a new
+   * processing transaction is refused at this count; finalized ones are final and always kept
+   * (at start-up too), so they count but are never refused.
+   */
   readonly maxCount: number;
+  /** Bytes of the same: serialized transactions, and each expired record's compact size. */
   readonly maxBytes: number;
+  /**
+   * A processing transaction still undecided this long after admission expires (expireProcessing).
+   * Default 600,000 (10 min): finality takes well under a second, and the slowest transactions of
+   * the 20 %-silent-stake soak needed ~500 polls, about 2 min at 4 polls per 1 s timeout.
+   */
+  readonly processingExpiryMs?: number;
 }
+
+export const DEFAULT_PROCESSING_EXPIRY_MS = 600_000;
 
 export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = Object.freeze({
   maxCount: 100_000,
   maxBytes: 300_000_000,
+  processingExpiryMs: DEFAULT_PROCESSING_EXPIRY_MS,
 });
 
 /** Rejected txids are remembered (bounded) so gossip cannot re-admit a loser. */
 const MAX_REMEMBERED_REJECTIONS = 100_000;
 
+/** What an expired record costs against maxBytes beyond its keys: the txid. */
+const EXPIRED_RECORD_BASE_BYTES = 32;
+
 /** Map key of a txid. */
 export const txKey = bytesKey;
 
+/** Milliseconds from a monotonic clock (the wall clock may jump; expiry must not). */
+export type Clock = () => number;
+export const monotonicClock: Clock = () => performance.now();
+
 export interface AdmitResult {
-  /** Processing transactions that share an input with the admitted one (its rivals). */
+  /** Processing transactions that share a conflict key with the admitted one (its rivals). */
   readonly conflicts: readonly EncodedTx[];
 }
 
@@ -53,23 +81,48 @@ export interface FinalizeResult {
   readonly rejected: readonly EncodedTx[];
 }
 
+/** A processing transaction that expired: its bytes are gone, its conflict keys stay locked. */
+interface ExpiredRecord {
+  readonly conflictKeys: readonly string[];
+  /** Counted against maxBytes. */
+  readonly bytes: number;
+}
+
 export class Mempool {
   private readonly entries = new Map<string, MempoolEntry>();
-  /** outpoint key → txids of processing transactions spending it (the conflict set). */
+  /** conflict key → txids of processing or expired transactions holding it (the conflict set). */
   private readonly conflictSets = new Map<string, Set<string>>();
-  /** outpoint key → txid of the finalized transaction spending it (permanently spent). */
+  /** conflict key → txid of the finalized transaction holding it (permanently used up). */
   private readonly finalizedSpends = new Map<string, string>();
+  /** txid → record of a processing transaction that expired here undecided. */
+  private readonly expired = new Map<string, ExpiredRecord>();
+  /** Processing txids → admission time, in admission order (the expiry sweep reads the front). */
+  private readonly admittedAt = new Map<string, number>();
   private readonly rejected = new Set<string>();
   private bytes = 0;
 
-  constructor(readonly limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS) {}
+  constructor(
+    readonly limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS,
+    private readonly now: Clock = monotonicClock,
+  ) {}
 
+  /** Processing + finalized transactions (expired records are counted by expiredCount). */
   get count(): number {
     return this.entries.size;
   }
 
+  /** Expired records still locking their conflict keys. */
+  get expiredCount(): number {
+    return this.expired.size;
+  }
+
+  /** Bytes counted against maxBytes: transactions plus expired records. */
   get totalBytes(): number {
     return this.bytes;
+  }
+
+  get processingExpiryMs(): number {
+    return this.limits.processingExpiryMs ?? DEFAULT_PROCESSING_EXPIRY_MS;
   }
 
   get(txid: Uint8Array): MempoolEntry | undefined {
@@ -80,36 +133,58 @@ export class Mempool {
     return this.rejected.has(txKey(txid));
   }
 
+  /** True while `txid` expired here undecided: only it may take its conflict keys (admit it again). */
+  isExpired(txid: Uint8Array): boolean {
+    return this.expired.has(txKey(txid));
+  }
+
   /** The finalized transaction spending this outpoint, if any. */
   finalizedSpender(outpoint: OutPoint): Uint8Array | undefined {
     const k = this.finalizedSpends.get(outpointStringKey(outpoint));
     return k === undefined ? undefined : this.entries.get(k)?.etx.txid;
   }
 
-  /** Throws CONFLICTS_FINALIZED if an input is already spent by a finalized transaction. */
-  checkNoFinalizedConflict(etx: EncodedTx): void {
-    etx.tx.inputs.forEach((input, i) => {
-      if (this.finalizedSpends.has(outpointStringKey(input))) {
-        throw new MempoolError('CONFLICTS_FINALIZED', `input ${i} is spent by a finalized transaction`, {
-          input: i,
-        });
-      }
-    });
+  /** The finalized transaction making this registry change (same kind, same node key), if any. */
+  finalizedRegistryChange(payload: TxPayload): Uint8Array | undefined {
+    const k = this.finalizedSpends.get(registryConflictKey(payload));
+    return k === undefined ? undefined : this.entries.get(k)?.etx.txid;
   }
 
-  /** Adds a validated transaction as processing and locks its inputs into their conflict sets. */
+  /**
+   * Throws CONFLICTS_FINALIZED if an input is already spent, or its registry change already made,
+   * by a finalized transaction (details name the input or the payload).
+   */
+  checkNoFinalizedConflict(etx: EncodedTx): void {
+    this.checkKeysNotFinalized(etx, conflictKeysOf(etx.tx));
+  }
+
+  /**
+   * Adds a validated transaction as processing and locks its conflict keys into their conflict
+   * sets. A transaction that expired here may come back (its own record holds its keys); any
+   * other transaction sharing a key with an expired one is refused (CONFLICTS_EXPIRED).
+   */
   admit(etx: EncodedTx, fee: bigint): AdmitResult {
     const id = txKey(etx.txid);
     if (this.entries.has(id)) throw new MempoolError('ALREADY_KNOWN', 'transaction already in the mempool');
     if (this.rejected.has(id)) throw new MempoolError('ALREADY_REJECTED', 'transaction was rejected');
-    this.checkNoFinalizedConflict(etx);
-    if (this.entries.size >= this.limits.maxCount || this.bytes + etx.bytes.length > this.limits.maxBytes) {
+    const conflictKeys = conflictKeysOf(etx.tx);
+    this.checkKeysNotFinalized(etx, conflictKeys);
+    const record = this.expired.get(id);
+    if (!record) this.checkKeysNotExpired(etx, conflictKeys);
+    const count = this.entries.size + this.expired.size - (record ? 1 : 0);
+    const bytes = this.bytes + etx.bytes.length - (record?.bytes ?? 0);
+    if (count >= this.limits.maxCount || bytes > this.limits.maxBytes) {
       throw new MempoolError(
         'MEMPOOL_FULL',
-        `mempool holds ${this.entries.size} transactions / ${this.bytes} bytes (limits ${this.limits.maxCount} / ${this.limits.maxBytes})`,
+        `mempool holds ${this.entries.size} transactions and ${this.expired.size} expired records / ` +
+          `${this.bytes} bytes (limits ${this.limits.maxCount} / ${this.limits.maxBytes})`,
       );
     }
-    const conflictKeys = etx.tx.inputs.map(outpointStringKey);
+    if (record) {
+      // Back from expiry: it is still a member of its conflict sets.
+      this.expired.delete(id);
+      this.bytes -= record.bytes;
+    }
     const rivals = new Set<string>();
     for (const k of conflictKeys) {
       let set = this.conflictSets.get(k);
@@ -117,10 +192,11 @@ export class Mempool {
         set = new Set();
         this.conflictSets.set(k, set);
       }
-      for (const other of set) rivals.add(other);
+      for (const other of set) if (other !== id && this.entries.has(other)) rivals.add(other);
       set.add(id);
     }
     this.entries.set(id, { etx, fee, status: 'processing', conflictKeys });
+    this.admittedAt.set(id, this.now());
     this.bytes += etx.bytes.length;
     return { conflicts: [...rivals].map((k) => this.entries.get(k)!.etx) };
   }
@@ -129,38 +205,45 @@ export class Mempool {
   conflictSet(outpoint: OutPoint): EncodedTx[] {
     const set = this.conflictSets.get(outpointStringKey(outpoint));
     if (!set) return [];
-    return [...set].map((k) => this.entries.get(k)!.etx).sort((a, b) => compareBytes(a.txid, b.txid));
+    const out: EncodedTx[] = [];
+    for (const k of set) {
+      const entry = this.entries.get(k);
+      if (entry) out.push(entry.etx);
+    }
+    return out.sort((a, b) => compareBytes(a.txid, b.txid));
   }
 
-  /** Size of each conflict set the transaction belongs to (1 = uncontested input). */
+  /** Processing members of each conflict set the transaction belongs to (1 = uncontested). */
   conflictSetSizes(txid: Uint8Array): number[] {
     const entry = this.entries.get(txKey(txid));
     if (entry?.status !== 'processing') return [];
-    return entry.conflictKeys.map((k) => this.conflictSets.get(k)?.size ?? 0);
+    return entry.conflictKeys.map((k) => {
+      let n = 0;
+      for (const m of this.conflictSets.get(k) ?? []) if (this.entries.has(m)) n++;
+      return n;
+    });
   }
 
   /**
-   * Snowball accepted `txid`: it becomes finalized, its inputs permanently spent, and every
-   * processing transaction conflicting with it is rejected (removed, its other locks released).
-   * Callers persist the finalized transaction before calling this (persist before acknowledge).
+   * Snowball accepted `txid`: it becomes finalized, its conflict keys permanently used up, and every
+   * processing or expired transaction conflicting with it is rejected (removed, its other locks
+   * released). Callers persist the finalized transaction before calling this (persist before
+   * acknowledge).
    */
   finalize(txid: Uint8Array): FinalizeResult {
     const id = txKey(txid);
     const entry = this.entries.get(id);
     if (entry?.status !== 'processing')
       throw new MempoolError('NOT_PROCESSING', 'not a processing transaction');
-    const losers = new Set<string>();
-    for (const k of entry.conflictKeys) {
-      for (const other of this.conflictSets.get(k) ?? []) if (other !== id) losers.add(other);
-    }
-    const rejected = [...losers].sort().map((k) => this.drop(k));
-    this.unlock(id, entry);
+    const rejected = this.dropRivals(id, entry.conflictKeys);
+    this.unlock(id, entry.conflictKeys);
+    this.admittedAt.delete(id);
     entry.status = 'finalized';
     for (const k of entry.conflictKeys) this.finalizedSpends.set(k, id);
     return { finalized: entry.etx, rejected };
   }
 
-  /** Snowball rejected `txid` (or it expired): remove it and release its locks. */
+  /** Snowball rejected `txid`: remove it and release its locks. */
   reject(txid: Uint8Array): EncodedTx {
     const id = txKey(txid);
     const entry = this.entries.get(id);
@@ -170,42 +253,84 @@ export class Mempool {
   }
 
   /**
-   * Re-inserts a transaction that is already final (loaded from storage at start-up, or from a
-   * block undone by a reorg). Any processing rival is rejected, as in finalize().
+   * Re-inserts a transaction that is already final (loaded from storage at start-up, returned by a
+   * reorg, or accepted by Snowball while it expired here). Any processing or expired rival is
+   * rejected, as in finalize(). Final transactions are never refused for the limits: they count
+   * against them (see MempoolLimits.maxCount) but losing one would lose its double-spend protection.
    */
   restoreFinalized(etx: EncodedTx, fee: bigint): readonly EncodedTx[] {
     const id = txKey(etx.txid);
     const existing = this.entries.get(id);
     if (existing?.status === 'finalized') return [];
-    if (!existing) {
-      const conflictKeys = etx.tx.inputs.map(outpointStringKey);
-      const rivals = new Set<string>();
-      for (const k of conflictKeys) for (const other of this.conflictSets.get(k) ?? []) rivals.add(other);
-      const rejected = [...rivals].sort().map((k) => this.drop(k));
-      this.entries.set(id, { etx, fee, status: 'finalized', conflictKeys });
-      this.bytes += etx.bytes.length;
-      for (const k of conflictKeys) this.finalizedSpends.set(k, id);
-      return rejected;
-    }
-    return this.finalize(etx.txid).rejected;
+    if (existing) return this.finalize(etx.txid).rejected;
+    const record = this.expired.get(id);
+    if (record) this.forgetExpired(id, record);
+    const conflictKeys = conflictKeysOf(etx.tx);
+    const rejected = this.dropRivals(id, conflictKeys);
+    this.entries.set(id, { etx, fee, status: 'finalized', conflictKeys });
+    this.bytes += etx.bytes.length;
+    for (const k of conflictKeys) this.finalizedSpends.set(k, id);
+    return rejected;
   }
 
-  /** A block included these finalized transactions: they leave the mempool (the chain has them). */
+  /**
+   * A block was committed with these transactions (coinbase included or not): they leave the
+   * mempool whatever their state, and every processing or expired transaction sharing a conflict
+   * key with one of them can never be valid any more: it is rejected (remembered, locks released).
+   * Returns the rejected processing transactions in txid order (the caller drops them from
+   * Snowball). A finalized transaction conflicting with the block is left alone: final is final,
+   * and validateBlock refuses such a block (CONFLICTS_FINALIZED) before it gets here.
+   */
+  removeBlock(txs: readonly EncodedTx[]): EncodedTx[] {
+    const rejected: EncodedTx[] = [];
+    for (const etx of txs) {
+      if (etx.tx.inputs.length === 0) continue; // a coinbase uses up nothing and is never pooled
+      const id = txKey(etx.txid);
+      this.removeIncludedOne(id);
+      // Its keys are the chain's now: the ledger refuses every other use of them.
+      rejected.push(...this.dropRivals(id, conflictKeysOf(etx.tx)));
+    }
+    return rejected.sort((a, b) => compareBytes(a.txid, b.txid));
+  }
+
+  /**
+   * A block included these transactions: they leave the mempool (the chain has them).
+   * Prefer removeBlock, which also rejects what the block made impossible; this one only knows
+   * the keys of transactions the pool holds.
+   */
   removeIncluded(txids: readonly Uint8Array[]): void {
     for (const txid of txids) {
       const id = txKey(txid);
       const entry = this.entries.get(id);
-      if (!entry) continue;
-      if (entry.status === 'processing') {
-        // A block can only include finalized transactions; a processing one here means we missed
-        // its finality — the block is authoritative, so rivals lose as if it finalized now.
-        this.finalize(txid);
-      }
-      for (const k of entry.conflictKeys)
-        if (this.finalizedSpends.get(k) === id) this.finalizedSpends.delete(k);
-      this.entries.delete(id);
-      this.bytes -= entry.etx.bytes.length;
+      // A block can only include finalized transactions; a processing one here means we missed
+      // its finality: the block is authoritative, so rivals lose as if it finalized now.
+      if (entry?.status === 'processing') this.dropRivals(id, entry.conflictKeys);
+      this.removeIncludedOne(id);
     }
+  }
+
+  /**
+   * Expires every processing transaction admitted at least `processingExpiryMs` ago, together with
+   * every processing transaction connected to it through conflict sets, and returns their txids
+   * (the caller stops polling them and stops answering yes for them).
+   *
+   * Expiry only ever withdraws this node's yes votes and never creates one, so it cannot make two
+   * honest nodes accept conflicting transactions: the bytes leave memory, but a compact record
+   * keeps each conflict key locked, so no rival is admitted here (CONFLICTS_EXPIRED) and this node
+   * never prefers one; only the expired transactions themselves may come back (admit), as when a
+   * block holds one and it must be polled. A whole connected component expires at once because
+   * dropping one member from a set would move this node's preference to a rival still in it, a new
+   * yes vote. The lock goes when a block uses the key up (removeBlock), or a conflicting
+   * transaction becomes final here. Records count against maxCount and maxBytes.
+   */
+  expireProcessing(): Uint8Array[] {
+    const cutoff = this.now() - this.processingExpiryMs;
+    const expired: Uint8Array[] = [];
+    for (const [id, at] of this.admittedAt) {
+      if (at > cutoff) break; // admission order: everything after is younger
+      for (const member of this.processingComponent(id)) expired.push(this.expireOne(member));
+    }
+    return expired;
   }
 
   /** Processing transactions, in txid order (deterministic iteration for polls). */
@@ -224,8 +349,100 @@ export class Mempool {
     return out.sort((a, b) => compareBytes(a.txid, b.txid));
   }
 
-  private unlock(id: string, entry: MempoolEntry): void {
-    for (const k of entry.conflictKeys) {
+  private checkKeysNotFinalized(etx: EncodedTx, keys: readonly string[]): void {
+    keys.forEach((k, i) => {
+      if (!this.finalizedSpends.has(k)) return;
+      const what = describeConflictKey(etx.tx, i);
+      throw new MempoolError(
+        'CONFLICTS_FINALIZED',
+        'input' in what
+          ? `input ${what.input} is spent by a finalized transaction`
+          : `a finalized transaction already makes this ${what.payload} of the node key`,
+        what,
+      );
+    });
+  }
+
+  private checkKeysNotExpired(etx: EncodedTx, keys: readonly string[]): void {
+    keys.forEach((k, i) => {
+      const set = this.conflictSets.get(k);
+      if (!set) return;
+      for (const member of set) {
+        if (!this.expired.has(member)) continue;
+        const what = describeConflictKey(etx.tx, i);
+        throw new MempoolError(
+          'CONFLICTS_EXPIRED',
+          `${'input' in what ? `input ${what.input}` : `the ${what.payload}`} conflicts with a transaction ` +
+            'that expired here undecided; no rival is admitted until a block uses it up',
+          what,
+        );
+      }
+    });
+  }
+
+  /** Every processing transaction reachable from `start` through shared conflict sets (a loop). */
+  private processingComponent(start: string): string[] {
+    const members = [start];
+    const seen = new Set(members);
+    for (let i = 0; i < members.length; i++) {
+      for (const k of this.entries.get(members[i]!)!.conflictKeys) {
+        for (const other of this.conflictSets.get(k) ?? []) {
+          if (seen.has(other) || this.entries.get(other)?.status !== 'processing') continue;
+          seen.add(other);
+          members.push(other);
+        }
+      }
+    }
+    return members;
+  }
+
+  /** Turns a processing transaction into an expired record; it stays in its conflict sets. */
+  private expireOne(id: string): Uint8Array {
+    const entry = this.entries.get(id)!;
+    this.entries.delete(id);
+    this.admittedAt.delete(id);
+    this.bytes -= entry.etx.bytes.length;
+    let recordBytes = EXPIRED_RECORD_BASE_BYTES;
+    for (const k of entry.conflictKeys) recordBytes += k.length;
+    this.expired.set(id, { conflictKeys: entry.conflictKeys, bytes: recordBytes });
+    this.bytes += recordBytes;
+    return entry.etx.txid;
+  }
+
+  /** Removes a transaction the chain now holds, whatever its state here (not remembered as rejected). */
+  private removeIncludedOne(id: string): void {
+    const record = this.expired.get(id);
+    if (record) this.forgetExpired(id, record);
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    if (entry.status === 'processing') {
+      this.unlock(id, entry.conflictKeys);
+      this.admittedAt.delete(id);
+    }
+    for (const k of entry.conflictKeys)
+      if (this.finalizedSpends.get(k) === id) this.finalizedSpends.delete(k);
+    this.entries.delete(id);
+    this.bytes -= entry.etx.bytes.length;
+  }
+
+  /** Rejects every other processing or expired member of the sets of `keys`; returns the processing ones. */
+  private dropRivals(id: string, keys: readonly string[]): EncodedTx[] {
+    const losers = new Set<string>();
+    for (const k of keys)
+      for (const other of this.conflictSets.get(k) ?? []) if (other !== id) losers.add(other);
+    const rejected: EncodedTx[] = [];
+    for (const loser of [...losers].sort()) {
+      const record = this.expired.get(loser);
+      if (record) {
+        this.forgetExpired(loser, record);
+        this.remember(loser);
+      } else rejected.push(this.drop(loser));
+    }
+    return rejected;
+  }
+
+  private unlock(id: string, keys: readonly string[]): void {
+    for (const k of keys) {
       const set = this.conflictSets.get(k);
       if (!set) continue;
       set.delete(id);
@@ -233,17 +450,28 @@ export class Mempool {
     }
   }
 
+  private forgetExpired(id: string, record: ExpiredRecord): void {
+    this.unlock(id, record.conflictKeys);
+    this.expired.delete(id);
+    this.bytes -= record.bytes;
+  }
+
   /** Removes a processing transaction, releases its locks and remembers it as rejected. */
   private drop(id: string): EncodedTx {
     const entry = this.entries.get(id)!;
-    this.unlock(id, entry);
+    this.unlock(id, entry.conflictKeys);
     this.entries.delete(id);
+    this.admittedAt.delete(id);
     this.bytes -= entry.etx.bytes.length;
+    this.remember(id);
+    return entry.etx;
+  }
+
+  private remember(id: string): void {
     if (this.rejected.size >= MAX_REMEMBERED_REJECTIONS) {
       const oldest = this.rejected.values().next().value;
       if (oldest !== undefined) this.rejected.delete(oldest);
     }
     this.rejected.add(id);
-    return entry.etx;
   }
 }

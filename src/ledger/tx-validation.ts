@@ -1,3 +1,4 @@
+import { type PublicKeyFault, publicKeyFault } from '../crypto/public-key-policy.js';
 import type { SignatureItem, SignatureVerifier } from '../crypto/signature-verifier.js';
 import { DecodeError } from '../encoding/byte-reader.js';
 import { bytesEqual } from '../encoding/bytes.js';
@@ -19,9 +20,26 @@ export function minimumFee(params: ChainParams, sizeBytes: number): bigint {
   return (BigInt(sizeBytes) * params.minRelayFeePerKb + 999n) / 1000n;
 }
 
+const KEY_FAULTS: Readonly<Record<PublicKeyFault, string>> = {
+  LENGTH: 'not 32 bytes',
+  NON_CANONICAL: 'a non-canonical encoding (y ≥ p)',
+  SMALL_ORDER: 'a small-order point, which verifies a forged signature on any message',
+  NOT_ON_CURVE: 'not a curve point',
+};
+
+function badKey(what: string, fault: PublicKeyFault, details: Record<string, unknown>): TxError {
+  return new TxError('BAD_PUBKEY', `${what} is ${KEY_FAULTS[fault]}`, { ...details, fault });
+}
+
 /**
- * Rules that need nothing but the transaction (DESIGN §4): version, chain, size, shape, duplicate
- * inputs, dust, value range. Coinbases are checked by the block rules, never here.
+ * Rules that need nothing but the transaction (DESIGN §4): version, chain, size, shape, key
+ * encodings, duplicate inputs, dust, value range. Coinbases are checked by the block rules, never
+ * here.
+ *
+ * Keys: under ZIP-215 a small-order key with the signature (R = identity, S = 0) verifies for every
+ * message, so such a witness key or node key could be "signed for" by anyone. Every witness key and
+ * the payload's node key are checked by their encoding here (O(1), crypto/public-key-policy.ts);
+ * the registration's node key must also decode to a curve point (checkPayload).
  */
 export function checkTxStructure(etx: EncodedTx, params: ChainParams): void {
   const { tx } = etx;
@@ -36,6 +54,14 @@ export function checkTxStructure(etx: EncodedTx, params: ChainParams): void {
   if (tx.outputs.length === 0) throw new TxError('NO_OUTPUTS', 'a transaction needs at least one output');
   if (tx.witnesses.length !== tx.inputs.length) {
     throw new TxError('WITNESS_COUNT', `${tx.witnesses.length} witnesses for ${tx.inputs.length} inputs`);
+  }
+  for (let i = 0; i < tx.witnesses.length; i++) {
+    const fault = publicKeyFault(tx.witnesses[i]!.pubkey);
+    if (fault) throw badKey(`witness ${i} key`, fault, { input: i });
+  }
+  if (tx.payload !== null) {
+    const fault = publicKeyFault(tx.payload.nodePubkey);
+    if (fault) throw badKey(`the ${tx.payload.kind} payload's node key`, fault, { payload: tx.payload.kind });
   }
   const seen = new Set<string>();
   for (let i = 0; i < tx.inputs.length; i++) {
@@ -99,7 +125,11 @@ export function checkTxAgainstLedger(
       });
     }
     const owner = view.collateralOwner(input);
-    if (owner && !(tx.payload?.kind === 'deregister' && bytesEqual(tx.payload.nodePubkey, owner))) {
+    if (
+      owner &&
+      collateralStillLocked(view, owner, nextHeight) &&
+      !(tx.payload?.kind === 'deregister' && bytesEqual(tx.payload.nodePubkey, owner))
+    ) {
       throw new TxError('COLLATERAL_LOCKED', `input ${i} is a registered masternode's collateral`, {
         input: i,
       });
@@ -129,6 +159,18 @@ export function checkTxAgainstLedger(
   const payloadSignature = checkPayload(tx, view, params, nextHeight);
   if (payloadSignature) signatures.push(payloadSignature);
   return { fee, spent, signatures };
+}
+
+/**
+ * A collateral output stays locked until the block after its node's deregistration: the same
+ * "in an earlier block" rule a deregistration follows for its registration. Were it released inside
+ * the deregistration's own block, a spend of it would be valid only when it sorts after the
+ * deregistration, so a block's validity would depend on txid order and a producer checking in
+ * another order would build blocks validators refuse. (The deregistration itself may spend it.)
+ */
+function collateralStillLocked(view: LedgerView, owner: Uint8Array, nextHeight: number): boolean {
+  const record = view.getMasternode(owner);
+  return !(record && record.deregisteredHeight !== null && record.deregisteredHeight < nextHeight);
 }
 
 function checkPayload(
@@ -162,6 +204,10 @@ function checkPayload(
           `a Free-tier registration pays ${params.freeRegistrationFee} sat to the treasury, this one ${toTreasury}`,
         );
     }
+    // The key becomes a node identity (block producer, peer): it must be a curve point as well.
+    // Decoding costs a field exponentiation (~0.1 ms), so it runs only once every cheaper rule passed.
+    const fault = publicKeyFault(p.nodePubkey, { decodes: true });
+    if (fault) throw badKey("the register payload's node key", fault, { payload: p.kind });
     return {
       publicKey: p.nodePubkey,
       message: registrationMessage(tx.chainId, firstInput, p.nodePubkey, p.collateralVout, p.rewardAddress),

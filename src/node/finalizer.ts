@@ -2,13 +2,10 @@ import type { SnowballEngine } from '../consensus/snowball/engine.js';
 import type { LedgerService } from '../ledger/ledger-service.js';
 import { bytesKey } from '../ledger/map-keys.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
-import type { SerialQueue } from './serial-queue.js';
 
 export interface FinalizerDeps {
   readonly ledger: LedgerService;
   readonly engine: SnowballEngine;
-  /** Ledger mutations (finality, block application, reorgs) run one at a time through it. */
-  readonly serial: SerialQueue;
   readonly onFinal: (etx: EncodedTx) => void;
   readonly onRejected: (etx: EncodedTx) => void;
   /** Persisting failed (true) or works again (false): the node stops or resumes polling. */
@@ -86,7 +83,8 @@ export class Finalizer {
         const batch = this.pending;
         this.pending = [];
         try {
-          const results = await this.deps.serial.run(() => this.deps.ledger.finalizeTxs(batch));
+          // LedgerService serializes this write with block application and reverts.
+          const results = await this.deps.ledger.finalizeTxs(batch);
           for (const txid of batch) this.pendingKeys.delete(bytesKey(txid));
           for (const r of results) {
             this.deps.onFinal(r.finalized);

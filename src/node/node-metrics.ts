@@ -35,6 +35,10 @@ export class NodeMetrics {
   });
   readonly txFinalized = this.counter('timecoin_tx_finalized_total', 'Transactions finalized (persisted)');
   readonly txRejected = this.counter('timecoin_tx_rejected_total', 'Processing transactions rejected');
+  readonly txExpired = this.counter(
+    'timecoin_tx_expired_total',
+    'Processing transactions that stayed undecided past the expiry and were withdrawn',
+  );
   readonly txDropped = new Counter({
     name: 'timecoin_tx_dropped_total',
     help: 'Incoming transactions dropped before validation, by reason (intake full, orphan pool full…)',
@@ -48,6 +52,17 @@ export class NodeMetrics {
     registers: [this.registry],
   });
   readonly txFetchesSent = this.counter('timecoin_tx_fetch_requests_total', 'GetTx requests sent');
+  readonly blocksApplied = this.counter('timecoin_blocks_applied_total', 'Blocks that joined the main chain');
+  readonly blocksReverted = this.counter(
+    'timecoin_blocks_reverted_total',
+    'Blocks taken off the main chain by reorgs',
+  );
+  readonly slot = new Gauge({ name: 'timecoin_slot', help: 'Current slot', registers: [this.registry] });
+  readonly rank = new Gauge({
+    name: 'timecoin_rank',
+    help: "This node's rank in the current slot (−1: not ranked)",
+    registers: [this.registry],
+  });
   readonly finalityHalted = new Gauge({
     name: 'timecoin_finality_halted',
     help: '1 while finalized transactions cannot be persisted (e.g. disk full): no new polls start',

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { VerifiedBeacons } from '../beacon/verified-beacons.js';
+import { parseBlock } from '../chain/block-validation.js';
 import { genesisBlock } from '../chain/genesis.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { SnowballEngine } from '../consensus/snowball/engine.js';
 import { Xoshiro128 } from '../consensus/snowball/prng.js';
 import { toHex } from '../encoding/bytes.js';
 import { LedgerService } from '../ledger/ledger-service.js';
+import { SerialQueue } from '../ledger/serial-queue.js';
 import { P2pNode, type PeerInfo } from '../p2p/p2p-node.js';
 import type { ChainParams } from '../params/chain-params.js';
-import { headerHash } from '../protocol/block.js';
+import { type Block, encodeBlock, headerHash } from '../protocol/block.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
 import { EventsHub } from '../rpc/events-server.js';
 import { RpcDispatcher } from '../rpc/json-rpc.js';
@@ -19,13 +22,19 @@ import { ChainStore } from '../storage/chain-store.js';
 import type { KeyPair } from '../wallet/keys.js';
 import { MSG } from '../wire/message-types.js';
 import { CryptoPool } from '../workers/crypto-pool.js';
+import { BeaconService } from './beacon-service.js';
+import { BlockProducer } from './block-producer.js';
+import { answerGetBlocks, BlockSync } from './block-sync.js';
+import { BlockTree } from './block-tree.js';
+import { type BlockSource, ChainController } from './chain-controller.js';
+import { ChainIndex } from './chain-index.js';
 import { FinalityWaiters } from './finality-waiters.js';
 import { Finalizer } from './finalizer.js';
 import { NodeMetrics } from './node-metrics.js';
 import { registerNodeRpc } from './node-rpc.js';
 import { OrphanPool } from './orphan-pool.js';
 import { Poller } from './poller.js';
-import { SerialQueue } from './serial-queue.js';
+import { SYSTEM_CLOCK } from './slot-clock.js';
 import { TestSwitches } from './test-switches.js';
 import { TxFetcher } from './tx-fetcher.js';
 import { TxGossip } from './tx-gossip.js';
@@ -63,6 +72,7 @@ export class TimeNode {
   readonly events = new EventsHub();
   readonly serial = new SerialQueue();
   private stopping: Promise<void> | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   /** Set by the process owner (the CLI): what RPC `stop` does (the same as SIGTERM). */
   onStopRequested: () => void = () => {
     void this.stop();
@@ -94,6 +104,13 @@ export class TimeNode {
   gossip!: TxGossip;
   orphans!: OrphanPool;
   responder!: VoteResponder;
+  index!: ChainIndex;
+  tree!: BlockTree;
+  verifiedBeacons!: VerifiedBeacons;
+  beacons!: BeaconService;
+  chain!: ChainController;
+  producer!: BlockProducer;
+  sync!: BlockSync;
   rpc!: RpcServer;
   rpcAuth!: RpcAuth;
   rpcPort = 0;
@@ -117,6 +134,7 @@ export class TimeNode {
     const ledger = LedgerService.open(params, store, pool, {
       maxCount: config.mempool.maxCount,
       maxBytes: config.mempool.maxBytes,
+      processingExpiryMs: config.mempool.processingExpiryMs,
     });
     const engine = new SnowballEngine(params.snowball, params.maxTxidsPerPoll);
     const node = new TimeNode(
@@ -182,7 +200,6 @@ export class TimeNode {
     this.finalizer = new Finalizer({
       ledger,
       engine,
-      serial: this.serial,
       onFinal: (etx) => this.onFinal(etx),
       onRejected: (etx) => this.onRejected(etx),
       onHalt: (halted, err) => {
@@ -251,6 +268,8 @@ export class TimeNode {
       paused: () => this.finalizer.isHalted,
     });
 
+    this.wireBlocks();
+
     this.p2p.handle(MSG.pollRequest, (peer, req) => {
       if (this.switches.silent) return new Promise(() => undefined);
       const votes = this.responder.votes(req.txids, peer.peerId);
@@ -260,11 +279,13 @@ export class TimeNode {
     this.p2p.handle(MSG.getTx, (_peer, req) => ({ t: MSG.tx, txs: answerGetTx(ledger.mempool, req.txids) }));
     this.p2p.on('peer:connected', (peer: PeerInfo) => {
       this.validators.peerConnected(peer.peerId);
+      this.sync.peerTip(peer.peerId, peer.tipHeight);
       log.debug({ peer: peer.peerId.slice(0, 16), direction: peer.direction }, 'peer connected');
       this.poller.wake();
     });
     this.p2p.on('peer:disconnected', (e: { peerId: string; code: number; reason: string }) => {
       this.validators.peerDisconnected(e.peerId);
+      this.sync.peerGone(e.peerId);
       log.debug({ peer: e.peerId.slice(0, 16), code: e.code, reason: e.reason }, 'peer disconnected');
     });
     this.p2p.on('gossip:tx', (peer: PeerInfo, txs: Uint8Array[]) => this.intake.fromPeer(peer.peerId, txs));
@@ -298,6 +319,155 @@ export class TimeNode {
     });
     this.p2pPort = await this.p2p.start();
     this.rpcPort = await this.rpc.listen();
+    this.producer.start();
+    // Undecided transactions expire (their votes are withdrawn, their conflict keys stay locked).
+    this.expiryTimer = setInterval(
+      () => {
+        for (const txid of this.ledger.expireProcessing()) this.onExpired(txid);
+      },
+      Math.min(5_000, config.mempool.processingExpiryMs),
+    );
+    this.expiryTimer.unref();
+  }
+
+  /** Slots, beacons, block production, validation, sync and fork choice (DESIGN §6). */
+  private wireBlocks(): void {
+    const { params, store, ledger, engine, log, metrics } = this;
+    this.index = new ChainIndex(store, params.maxReorgDepth + 8);
+    this.tree = new BlockTree();
+    this.verifiedBeacons = new VerifiedBeacons(params, (x, y, p, t) => this.pool.vdfVerify(x, y, p, t));
+    this.beacons = new BeaconService({
+      chainId: params.chainId,
+      vdfDelay: params.vdfDelay,
+      vdf: this.pool,
+      verified: this.verifiedBeacons,
+      now: this.now,
+      onEvaluated: (b) => {
+        this.p2p.gossipBeacon(b.slot, b.y, b.proof);
+        this.events.publishBeacon(b.slot, toHex(b.y));
+      },
+    });
+    const scoreBlock = (peerId: string, code: string, detail: string) =>
+      log.info({ peer: peerId.slice(0, 16), code, detail }, 'peer sent a bad block');
+    this.chain = new ChainController({
+      params,
+      store,
+      ledger,
+      engine,
+      serial: this.serial,
+      beacons: this.verifiedBeacons,
+      index: this.index,
+      tree: this.tree,
+      intake: this.intake,
+      waiters: this.waiters,
+      log,
+      now: this.now,
+      finalityWaitMs: Math.max(5_000, params.slotMs),
+      onApplied: (block, hash, source) => this.onBlockApplied(block, hash, source),
+      onReverted: (block) => {
+        metrics.blocksReverted.inc();
+        this.validators.setActive(store.activeMasternodes(store.tip().height));
+        void block;
+      },
+      onRejected: (etxs) => {
+        for (const etx of etxs) this.onRejected(etx);
+      },
+      onBadBlock: scoreBlock,
+      onOrphan: (peerId, height) => this.sync.orphan(peerId, height),
+    });
+    this.sync = new BlockSync({
+      params,
+      store,
+      chain: this.chain,
+      fetcher: {
+        getBlocks: async (peerId, from, count) =>
+          (await this.p2p.request(peerId, { t: MSG.getBlocks, from, count }, 10_000)).blocks,
+      },
+      log,
+      now: this.now,
+      onBadBlock: scoreBlock,
+    });
+    this.producer = new BlockProducer({
+      params,
+      clock: SYSTEM_CLOCK,
+      store,
+      index: this.index,
+      tree: this.tree,
+      ledger,
+      key: this.key,
+      beacons: this.beacons,
+      validators: this.validators,
+      chain: this.chain,
+      log,
+      syncing: () => this.sync.syncing,
+      onSlot: (info) => {
+        metrics.slot.set(info.slot);
+        metrics.rank.set(info.rank ?? -1);
+      },
+    });
+
+    this.p2p.handle(MSG.getBlocks, (_peer, req) => ({
+      t: MSG.blocks,
+      blocks: answerGetBlocks(store, req.from, req.count),
+    }));
+    this.p2p.on('gossip:block', (peer: PeerInfo, msg: { block: Uint8Array }) => {
+      let block: Block;
+      try {
+        block = parseBlock(msg.block, params);
+      } catch (err) {
+        scoreBlock(peer.peerId, (err as { code?: string }).code ?? 'MALFORMED', (err as Error).message);
+        return;
+      }
+      this.sync.peerTip(peer.peerId, block.header.height);
+      this.chain
+        .receive(block, 'gossip', peer.peerId)
+        .catch((err: Error) => log.error({ err: err.message }, 'block pipeline failed'));
+    });
+    this.p2p.on(
+      'gossip:beacon',
+      (_peer: PeerInfo, msg: { slot: number; y: Uint8Array; proof: Uint8Array }) => {
+        const anchor = this.index.anchorFor(msg.slot);
+        this.beacons.receive(msg.slot, anchor.hash, msg.y, msg.proof).then(
+          (fresh) => {
+            if (fresh) {
+              this.p2p.gossipBeacon(msg.slot, msg.y, msg.proof);
+              this.events.publishBeacon(msg.slot, toHex(msg.y));
+            }
+          },
+          () => undefined,
+        );
+      },
+    );
+  }
+
+  /** A block joined the main chain (produced, received or fetched). */
+  private onBlockApplied(block: Block, hash: Uint8Array, source: BlockSource): void {
+    const { header } = block;
+    this.metrics.blocksApplied.inc();
+    this.validators.setActive(this.store.activeMasternodes(header.height));
+    // Included transactions no longer need the engine (the chain answers for them now).
+    for (const etx of block.txs.slice(1)) this.engine.forget(etx.txid);
+    // Blocks of the live slot are relayed; history fetched by sync is not news to anyone.
+    if (source !== 'sync') this.p2p.gossipBlock(encodeBlock(block));
+    this.events.publishBlock({
+      height: header.height,
+      hash: toHex(hash),
+      slot: header.slot,
+      producer: toHex(header.producerPubkey),
+      rank: header.rank,
+      txCount: block.txs.length,
+    });
+    this.log.info(
+      {
+        height: header.height,
+        slot: header.slot,
+        rank: header.rank,
+        txs: block.txs.length - 1,
+        source,
+        hash: toHex(hash).slice(0, 16),
+      },
+      'block applied',
+    );
   }
 
   private registerGauges(): void {
@@ -344,8 +514,17 @@ export class TimeNode {
     this.intake.parentFinalized(etx.txid);
   }
 
+  /** Expired here: stop polling it and stop voting yes for it (the ledger keeps its keys locked). */
+  private onExpired(txid: Uint8Array): void {
+    this.metrics.txExpired.inc();
+    this.intake.forgetAge(txid);
+    this.engine.withdraw(txid);
+  }
+
   private onRejected(etx: EncodedTx): void {
     this.metrics.txRejected.inc();
+    // Rejected by the ledger (a block used up its input): Snowball must stop polling it too.
+    this.engine.withdraw(etx.txid);
     this.intake.forgetAge(etx.txid);
     this.waiters.settle(etx.txid, 'rejected');
     this.events.publishTx({
@@ -361,8 +540,12 @@ export class TimeNode {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.expiryTimer) clearInterval(this.expiryTimer);
       this.intake?.close();
       this.rpc?.close();
+      this.producer?.stop();
+      this.sync?.stop();
+      this.beacons?.close();
       this.poller?.stop();
       this.fetcher?.stop();
       this.gossip?.stop();

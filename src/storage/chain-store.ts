@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { bytesEqual, compareBytes, toHex } from '../encoding/bytes.js';
 import type { LedgerView } from '../ledger/ledger-state.js';
 import type { ChainParams } from '../params/chain-params.js';
@@ -7,6 +8,7 @@ import { decodeTx, type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
 import { readActiveSet } from './active-set-index.js';
 import { writeBlockEffects, writeRevertEffects } from './block-effects.js';
 import { type ChainTip, encodeChainTip } from './chain-tip.js';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import {
   type ChainDatabases,
   META_KEYS,
@@ -21,7 +23,7 @@ import {
 import { StoreOpenError, StoreWriteError } from './errors.js';
 import { decodeMasternodeRecord, type MasternodeRecord } from './masternode-record.js';
 import { PeerBanStore } from './peer-ban-store.js';
-import { checkNetwork, checkTipConsistent, readStoredMeta } from './store-checks.js';
+import { checkNetwork, checkTipConsistent, readStoredMeta, readStoredTip } from './store-checks.js';
 import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
 
 export type { StoreCounts } from './databases.js';
@@ -45,15 +47,33 @@ export class ChainStore implements LedgerView {
     private readonly dbs: ChainDatabases,
     readonly params: ChainParams,
     private currentTip: ChainTip,
+    /** The lock this store took itself (released on close); null when the caller holds it. */
+    private readonly ownLock: DataDirLock | null,
   ) {}
 
   /**
-   * Opens the store in `dataDir`. A new directory gets `genesis` applied at height 0; an existing
+   * Opens the store in `dataDir` under its data directory lock: `options.lock` when the caller
+   * took it (lockDataDir, before anything else touches the directory; the caller releases it),
+   * otherwise the store takes it now and releases it on close. Another process holding it is a
+   * StoreOpenError DATADIR_LOCKED. A new directory gets `genesis` applied at height 0; an existing
    * one must have our schema version, network and genesis hash and a consistent tip, or this
    * rejects with a StoreOpenError (nothing is ever wiped).
    */
-  static async open(dataDir: string, params: ChainParams, genesis: Block): Promise<ChainStore> {
-    const dbs = openDatabases(dataDir);
+  static async open(
+    dataDir: string,
+    params: ChainParams,
+    genesis: Block,
+    options: { readonly lock?: DataDirLock } = {},
+  ): Promise<ChainStore> {
+    const ownLock = options.lock ? null : await lockDataDir(dataDir);
+    if (options.lock) checkLockCovers(options.lock, dataDir);
+    let dbs: ChainDatabases;
+    try {
+      dbs = openDatabases(dataDir);
+    } catch (err) {
+      await ownLock?.release();
+      throw err;
+    }
     try {
       const genesisHash = headerHash(genesis.header);
       let tip: ChainTip;
@@ -72,9 +92,10 @@ export class ChainStore implements LedgerView {
         tip = meta.tip;
       }
       await dbs.env.flushed;
-      return new ChainStore(dbs, params, tip);
+      return new ChainStore(dbs, params, tip, ownLock);
     } catch (err) {
       await dbs.env.close();
+      await ownLock?.release();
       throw err;
     }
   }
@@ -102,6 +123,7 @@ export class ChainStore implements LedgerView {
     const bytes = encodeBlock(block);
     const hash = headerHash(block.header);
     const next = this.dbs.env.transactionSync(() => {
+      this.requireStoredTip(tip);
       const t = writeBlockEffects(this.dbs, this.params, block, bytes, hash, tip);
       this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(t));
       return t;
@@ -118,6 +140,7 @@ export class ChainStore implements LedgerView {
     this.assertOpen();
     const tip = this.currentTip;
     const { block, previousTip } = this.dbs.env.transactionSync(() => {
+      this.requireStoredTip(tip);
       const r = writeRevertEffects(this.dbs, this.params, tip);
       this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(r.previousTip));
       return r;
@@ -245,10 +268,27 @@ export class ChainStore implements LedgerView {
     this.closed = true;
     await this.dbs.env.flushed;
     await this.dbs.env.close();
+    await this.ownLock?.release();
   }
 
   private assertOpen(): void {
     if (this.closed) throw new StoreWriteError('STORE_CLOSED', 'the chain store is closed');
+  }
+
+  /**
+   * Inside a write transaction: the tip on disk must be the one this store last wrote. The data
+   * directory lock keeps other writers out; this is the defence behind it (a tool or an older
+   * binary writing without the lock), and throwing here aborts the transaction.
+   */
+  private requireStoredTip(expected: ChainTip): void {
+    const stored = readStoredTip(this.dbs);
+    if (stored.height !== expected.height || !bytesEqual(stored.hash, expected.hash))
+      throw new StoreWriteError(
+        'TIP_CHANGED',
+        `the stored tip is ${stored.height} ${toHex(stored.hash)}, not ${expected.height} ` +
+          `${toHex(expected.hash)}: another process wrote to this data directory; restart the node`,
+        { storedHeight: stored.height, expectedHeight: expected.height },
+      );
   }
 
   /** Copies keys and values out, since LMDB may hand out buffers it reuses. */
@@ -266,6 +306,22 @@ export class ChainStore implements LedgerView {
     }
     return out;
   }
+}
+
+/** A lock handed to open must be held and name this directory. */
+function checkLockCovers(lock: DataDirLock, dataDir: string): void {
+  let real: string | undefined;
+  try {
+    real = realpathSync(dataDir);
+  } catch {
+    real = undefined;
+  }
+  if (!lock.held || real !== lock.dataDir)
+    throw new StoreOpenError(
+      'NOT_LOCKED',
+      `the lock passed to open is ${lock.held ? `for ${lock.dataDir}` : 'released'}, not held for ${dataDir}`,
+      { dataDir, lockDir: lock.dataDir },
+    );
 }
 
 /** New environment: meta and the genesis block in one transaction, so a crash leaves it empty or whole. */

@@ -1,9 +1,11 @@
+import { DecodeError } from '../encoding/byte-reader.js';
 import { bytesEqual, toHex } from '../encoding/bytes.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { decodeBlock, headerHash } from '../protocol/block.js';
 import { type ChainTip, decodeChainTip } from './chain-tip.js';
 import { type ChainDatabases, META_KEYS, read, readU32Bytes, SCHEMA_VERSION } from './databases.js';
 import { StoreOpenError } from './errors.js';
+import { decodeUndoRecord } from './undo-record.js';
 
 /** What the meta database says about the stored chain. */
 export interface StoredMeta {
@@ -14,6 +16,29 @@ export interface StoredMeta {
   readonly tip: ChainTip;
 }
 
+/**
+ * Decodes a stored record; a decode failure (outside damage: the layouts are written only by this
+ * module's code, one transaction at a time) becomes a typed refusal instead of a DecodeError.
+ */
+function decodeStored<T>(
+  code: 'META_CORRUPT' | 'TIP_BLOCK_CORRUPT' | 'UNDO_CORRUPT',
+  what: string,
+  details: Record<string, unknown>,
+  decode: () => T,
+): T {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof DecodeError || err instanceof RangeError)
+      throw new StoreOpenError(
+        code,
+        `${what} does not decode (${err.message}): the data directory is damaged`,
+        details,
+      );
+    throw err;
+  }
+}
+
 /** Reads meta, refusing a schema other than SCHEMA_VERSION before interpreting anything else. */
 export function readStoredMeta(dbs: ChainDatabases): StoredMeta {
   const get = (key: string): Uint8Array => {
@@ -22,7 +47,9 @@ export function readStoredMeta(dbs: ChainDatabases): StoredMeta {
       throw new StoreOpenError('META_MISSING', `meta entry ${JSON.stringify(key)} is missing`, { key });
     return v;
   };
-  const schema = readU32Bytes(get(META_KEYS.schema));
+  const u32 = (key: string): number =>
+    decodeStored('META_CORRUPT', `meta entry ${JSON.stringify(key)}`, { key }, () => readU32Bytes(get(key)));
+  const schema = u32(META_KEYS.schema);
   if (schema !== SCHEMA_VERSION)
     throw new StoreOpenError(
       'SCHEMA_MISMATCH',
@@ -33,10 +60,20 @@ export function readStoredMeta(dbs: ChainDatabases): StoredMeta {
   return {
     schema,
     network: new TextDecoder().decode(get(META_KEYS.network)),
-    chainId: readU32Bytes(get(META_KEYS.chainId)),
+    chainId: u32(META_KEYS.chainId),
     genesisHash: new Uint8Array(get(META_KEYS.genesis)),
-    tip: decodeChainTip(get(META_KEYS.tip)),
+    tip: readStoredTip(dbs),
   };
+}
+
+/** The tip recorded in meta (inside a write transaction: the tip as committed by anyone). */
+export function readStoredTip(dbs: ChainDatabases): ChainTip {
+  const bytes = read(dbs.meta, META_KEYS.tip);
+  if (bytes === undefined)
+    throw new StoreOpenError('META_MISSING', 'meta entry "tip" is missing', { key: META_KEYS.tip });
+  return decodeStored('META_CORRUPT', 'meta entry "tip"', { key: META_KEYS.tip }, () =>
+    decodeChainTip(bytes),
+  );
 }
 
 export function checkNetwork(meta: StoredMeta, params: ChainParams): void {
@@ -60,7 +97,13 @@ export function checkTipConsistent(dbs: ChainDatabases, params: ChainParams, tip
     throw new StoreOpenError('TIP_BLOCK_MISSING', `no block stored at tip height ${tip.height}`, {
       height: tip.height,
     });
-  const hash = headerHash(decodeBlock(bytes, params.maxBlockBytes).header);
+  const block = decodeStored(
+    'TIP_BLOCK_CORRUPT',
+    `the block at tip height ${tip.height}`,
+    { height: tip.height },
+    () => decodeBlock(bytes, params.maxBlockBytes),
+  );
+  const hash = headerHash(block.header);
   const indexed = read(dbs.blockIndex, tip.hash);
   if (!bytesEqual(hash, tip.hash) || indexed === undefined || readU32Bytes(indexed) !== tip.height)
     throw new StoreOpenError('TIP_HASH_MISMATCH', `the block at tip height ${tip.height} is not the tip`, {
@@ -76,8 +119,13 @@ export function checkTipConsistent(dbs: ChainDatabases, params: ChainParams, tip
         height: above,
       },
     );
-  if (tip.height > 0 && read(dbs.undo, tip.height) === undefined)
+  if (tip.height === 0) return;
+  const undo = read(dbs.undo, tip.height);
+  if (undo === undefined)
     throw new StoreOpenError('UNDO_MISSING', `no undo record for tip height ${tip.height}`, {
       height: tip.height,
     });
+  decodeStored('UNDO_CORRUPT', `the undo record of tip height ${tip.height}`, { height: tip.height }, () =>
+    decodeUndoRecord(undo),
+  );
 }

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { beaconInput } from '../../src/beacon/beacon-input.js';
+import { type SlotBeacon, VerifiedBeacons } from '../../src/beacon/verified-beacons.js';
 import { toHex } from '../../src/encoding/bytes.js';
-import { type Beacon, BeaconService, type VdfRunner } from '../../src/node/beacon-service.js';
+import { BeaconService, type VdfEvaluator } from '../../src/node/beacon-service.js';
 import { vdfEvaluate, vdfProve, vdfVerify } from '../../src/vdf/vdf.js';
 import { CryptoPool } from '../../src/workers/crypto-pool.js';
 
@@ -10,78 +11,64 @@ const pool = new CryptoPool({ threads: 2 });
 afterAll(() => pool.close());
 const anchor = (b: number) => new Uint8Array(32).fill(b);
 
-/** The real pool, with its verifications counted. */
-function counting(): VdfRunner & { verifies: number; evaluations: number } {
-  const r = {
-    verifies: 0,
-    evaluations: 0,
-    vdfEvaluate: (x: Uint8Array, t: number, o?: { signal?: AbortSignal }) => {
-      r.evaluations++;
-      return pool.vdfEvaluate(x, t, o);
+/** The real pool, evaluations and verifications counted. */
+function setup(evalT = T) {
+  const counts = { evaluations: 0, verifies: 0 };
+  const vdf: VdfEvaluator = {
+    vdfEvaluate: (x, _t, o) => {
+      counts.evaluations++;
+      return pool.vdfEvaluate(x, evalT, o);
     },
-    vdfProve: (x: Uint8Array, out: Parameters<VdfRunner['vdfProve']>[1]) => pool.vdfProve(x, out),
-    vdfVerify: (x: Uint8Array, y: Uint8Array, p: Uint8Array, t: number) => {
-      r.verifies++;
-      return pool.vdfVerify(x, y, p, t);
-    },
+    vdfProve: (x, out) => pool.vdfProve(x, out),
   };
-  return r;
-}
-
-function service(vdf: VdfRunner, evaluated: Beacon[] = []) {
-  return new BeaconService({
+  const verified = new VerifiedBeacons({ chainId: 3, vdfDelay: T }, (x, y, p, t) => {
+    counts.verifies++;
+    return pool.vdfVerify(x, y, p, t);
+  });
+  const evaluated: SlotBeacon[] = [];
+  const service = new BeaconService({
     chainId: 3,
     vdfDelay: T,
     vdf,
+    verified,
     now: Date.now,
     onEvaluated: (b) => evaluated.push(b),
   });
+  return { service, verified, counts, evaluated };
 }
 
 describe('BeaconService (worker pool)', () => {
-  it('evaluates a slot once per anchor, the result verifies inline, and is announced for gossip', async () => {
-    const vdf = counting();
-    const evaluated: Beacon[] = [];
-    const s = service(vdf, evaluated);
-    const [a, b] = await Promise.all([s.ensure(10, anchor(1)), s.ensure(10, anchor(1))]);
+  it('evaluates a slot once per anchor; the beacon verifies inline, is remembered as verified and announced', async () => {
+    const { service, verified, counts, evaluated } = setup();
+    const [a, b] = await Promise.all([service.ensure(10, anchor(1)), service.ensure(10, anchor(1))]);
     expect(a).toBe(b);
-    expect(vdf.evaluations).toBe(1);
+    expect(counts.evaluations).toBe(1);
     const x = beaconInput(3, 10, anchor(1));
     expect(vdfVerify(x, a!.y, a!.proof, T)).toBe(true);
     expect(evaluated).toHaveLength(1);
-    // Another anchor for the same slot (a reorg) is another beacon.
-    const c = await s.ensure(10, anchor(2));
+    // Block validation then needs no VDF run for it.
+    expect(await verified.verify(a!)).toBe(true);
+    expect(counts.verifies).toBe(0);
+    // Another anchor for the same slot (after a reorg) is another beacon.
+    const c = await service.ensure(10, anchor(2));
     expect(toHex(c!.y)).not.toBe(toHex(a!.y));
-    expect(vdf.evaluations).toBe(2);
+    expect(counts.evaluations).toBe(2);
   });
 
-  it("a peer's beacon is verified once, cancels the local evaluation, and a different y is dropped unverified", async () => {
-    const vdf = counting();
-    const s = service(vdf);
+  it("a peer's beacon is verified once and cancels a running evaluation; a wrong one is refused", async () => {
+    const { service, counts } = setup(1 << 22); // the local evaluation would take many seconds
     const x = beaconInput(3, 20, anchor(3));
     const out = vdfEvaluate(x, T);
     const proof = vdfProve(x, out);
-    // A long evaluation is running locally (T much larger) when the peer's beacon arrives.
-    const slow = new BeaconService({
-      chainId: 3,
-      vdfDelay: T,
-      vdf: { ...vdf, vdfEvaluate: (xx, _t, o) => pool.vdfEvaluate(xx, 1 << 22, o) },
-      now: Date.now,
-      onEvaluated: () => undefined,
-    });
-    const local = slow.ensure(20, anchor(3));
-    expect(await slow.receive(20, anchor(3), out.y, proof)).toBe(true);
+    const local = service.ensure(20, anchor(3));
+    expect(await service.receive(20, anchor(3), out.y, proof)).toBe(true);
     expect(await local).toMatchObject({ y: out.y });
-    expect(await s.receive(20, anchor(3), out.y, proof)).toBe(true);
-    const before = vdf.verifies;
-    expect(await s.receive(20, anchor(3), out.y, proof)).toBe(false); // known: no second verification
-    const wrongY = new Uint8Array(out.y);
-    wrongY[255] = wrongY[255]! ^ 1;
-    expect(await s.verify(20, anchor(3), wrongY, proof)).toBe(false);
-    expect(vdf.verifies).toBe(before);
-    expect(await s.verify(20, anchor(3), out.y, proof)).toBe(true);
-    expect(vdf.verifies).toBe(before);
-    // For another anchor the same (y, π) is not a beacon.
-    expect(await s.receive(20, anchor(4), out.y, proof)).toBe(false);
+    expect(counts.verifies).toBe(1);
+    expect(await service.receive(20, anchor(3), out.y, proof)).toBe(false); // known: not verified again
+    expect(counts.verifies).toBe(1);
+    expect(await service.receive(20, anchor(4), out.y, proof)).toBe(false); // not the beacon of another anchor
+    const wrong = new Uint8Array(out.y);
+    wrong[0] = wrong[0]! ^ 1;
+    expect(await service.receive(21, anchor(3), wrong, proof)).toBe(false);
   });
 });

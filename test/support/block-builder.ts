@@ -7,7 +7,7 @@ import { devnetMasternodes } from '../../src/chain/genesis.js';
 import { rankingWeights } from '../../src/chain/header-rules.js';
 import { slotStartMs } from '../../src/chain/slot-time.js';
 import { bytesEqual } from '../../src/encoding/bytes.js';
-import type { MasternodeRecord } from '../../src/ledger/ledger-state.js';
+import type { LedgerView, MasternodeRecord } from '../../src/ledger/ledger-state.js';
 import type { ChainParams } from '../../src/params/chain-params.js';
 import { type Block, headerHash } from '../../src/protocol/block.js';
 import type { ChainStore } from '../../src/storage/chain-store.js';
@@ -81,7 +81,7 @@ export function slotContextOn(
 export function nextBlockOn(
   store: ChainStore,
   candidates: readonly BlockCandidate[],
-  opts: { slot?: number; rank?: number } = {},
+  opts: { slot?: number; rank?: number; view?: LedgerView | null } = {},
 ): { block: Block; slot: SlotContext } {
   const params = store.params;
   const tip = store.tip();
@@ -99,6 +99,8 @@ export function nextBlockOn(
     beaconY: beacon.y,
     beaconProof: beacon.proof,
     producerKey: producer,
+    // The parent state is the store's tip; null assembles unchecked (to build invalid blocks).
+    view: opts.view === undefined ? store : opts.view,
     candidates,
   });
   return { block, slot };

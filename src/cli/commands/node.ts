@@ -5,7 +5,7 @@ import { loadNodeConfig } from '../../config/node-config.js';
 import { toHex } from '../../encoding/bytes.js';
 import { TimeNode } from '../../node/node.js';
 import { createNodeKey, devnetNodeKey, loadNodeKey, nodeKeyPath } from '../../node/node-key.js';
-import { paramsFor } from '../../params/networks.js';
+import { devnetParams, paramsFor } from '../../params/networks.js';
 import type { KeyPair } from '../../wallet/keys.js';
 import { type CliCommand, UsageError } from '../command.js';
 
@@ -66,7 +66,8 @@ export const nodeCommand: CliCommand = {
       ...(values['no-peer-exchange'] ? { 'p2p.peerExchange': false } : {}),
     };
     const config = loadNodeConfig({ network, ...(values.config ? { file: values.config } : {}), overrides });
-    const params = paramsFor(config.network);
+    const timing = Object.fromEntries(Object.entries(config.chain).filter(([, v]) => v !== undefined));
+    const params = config.network === 'devnet' ? devnetParams(timing) : paramsFor(config.network);
     const devnetIndex = intFlag('devnet-index', values['devnet-index']);
     if (devnetIndex !== undefined && params.network !== 'devnet')
       throw new UsageError('--devnet-index uses the public devnet keys: devnet only');

@@ -85,6 +85,7 @@ function build(
     beaconY: opts.y ?? b.y,
     beaconProof: opts.proof ?? b.proof,
     producerKey: opts.producer ?? rank0,
+    view: null, // unchecked: some cases build invalid blocks on purpose
     candidates: candidates(txs),
   });
 }
@@ -429,6 +430,7 @@ describe('block validity rules', () => {
       beaconY: beacon.y,
       beaconProof: beacon.proof,
       producerKey: rank0,
+      view: devnetLedger(),
       candidates: candidates(txs),
     });
     expect(small.txs).toHaveLength(4);

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { DEVNET_SEED, devnetMasternodes } from '../../../src/chain/genesis.js';
+import { compareBytes } from '../../../src/encoding/bytes.js';
+import { conflictKeysOf, registryConflictKeyBytes } from '../../../src/ledger/conflict-keys.js';
 import { Mempool } from '../../../src/ledger/mempool.js';
 import { MempoolError } from '../../../src/ledger/mempool-errors.js';
 import { time } from '../../../src/params/units.js';
-import { signTx } from '../../../src/wallet/tx-builder.js';
-import { fundedOutpoint, key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
+import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
+import { type EncodedTx, encodeTx, outpointKey } from '../../../src/protocol/tx-codec.js';
+import { SeededRandom } from '../../../src/storage/testing/synthetic-chain.js';
+import { devnetKeyPair } from '../../../src/wallet/keys.js';
+import { deregistrationPayload, registrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
+import { FUNDED, fundedOutpoint, key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
 
 const code = (fn: () => unknown): string => {
   try {
@@ -118,5 +125,356 @@ describe('mempool conflict sets', () => {
     const pool = new Mempool();
     for (const t of [...txs].reverse()) pool.admit(t, 1n);
     expect(pool.processing().map((t) => t.txid)).toEqual(txs.map((t) => t.txid).sort(Buffer.compare));
+  });
+
+  describe('registry changes (issue 12)', () => {
+    const node = devnetKeyPair(DEVNET_SEED, 9_200);
+    const register = (funded: number) =>
+      signTx(
+        params,
+        {
+          inputs: [fundedOutpoint(funded)],
+          outputs: [pay(key(funded), FUNDED - 100_000n)],
+          payload: registrationPayload(
+            params,
+            fundedOutpoint(funded),
+            node,
+            NO_COLLATERAL,
+            key(funded).addressPayload,
+          ),
+        },
+        [key(funded)],
+      );
+    const deregister = (funded: number, nodeKey = devnetMasternodes()[1]!.nodeKey) =>
+      signTx(
+        params,
+        {
+          inputs: [fundedOutpoint(funded)],
+          outputs: [pay(key(funded), FUNDED - 100_000n)],
+          payload: deregistrationPayload(params, fundedOutpoint(funded), nodeKey),
+        },
+        [key(funded)],
+      );
+
+    it('a registry change adds one 33-byte key (payload kind ‖ node pubkey) after its outpoint keys', () => {
+      const reg = register(4);
+      const keys = conflictKeysOf(reg.tx);
+      expect(keys).toHaveLength(2);
+      expect(Buffer.from(keys[0]!, 'latin1')).toEqual(Buffer.from(outpointKey(fundedOutpoint(4))));
+      expect(Buffer.from(keys[1]!, 'latin1')).toEqual(Buffer.from([1, ...node.publicKey]));
+      expect(registryConflictKeyBytes(reg.tx.payload!)).toEqual(Uint8Array.from([1, ...node.publicKey]));
+      const dereg = deregister(6, node);
+      expect(Buffer.from(conflictKeysOf(dereg.tx)[1]!, 'latin1')).toEqual(
+        Buffer.from([2, ...node.publicKey]),
+      );
+      // Never equal to an outpoint key, which is 36 bytes.
+      expect(keys[1]!.length).toBe(33);
+      const pool = new Mempool();
+      pool.admit(reg, 1n);
+      expect(pool.get(reg.txid)!.conflictKeys).toEqual(keys);
+    });
+
+    it('two registrations of one key through different inputs share a conflict set; finality rejects the other', () => {
+      const pool = new Mempool();
+      const [r1, r2] = [register(4), register(5)];
+      pool.admit(r1, 1n);
+      expect(pool.admit(r2, 1n).conflicts.map((t) => t.txid)).toEqual([r1.txid]);
+      expect(pool.get(r2.txid)!.conflictKeys).toEqual(conflictKeysOf(r2.tx));
+      expect(pool.finalize(r1.txid).rejected.map((t) => t.txid)).toEqual([r2.txid]);
+      expect(pool.finalizedRegistryChange(r1.tx.payload!)).toEqual(r1.txid);
+      // A third one through yet another input can never be admitted while r1 is finalized.
+      try {
+        pool.admit(register(7), 1n);
+        expect.unreachable('a rival of a finalized registration was admitted');
+      } catch (err) {
+        expect(err).toBeInstanceOf(MempoolError);
+        expect((err as MempoolError).code).toBe('CONFLICTS_FINALIZED');
+        expect((err as MempoolError).details).toEqual({ payload: 'register' });
+      }
+      // Once a block includes r1 the key is the chain's business (the ledger says MASTERNODE_EXISTS).
+      pool.removeIncluded([r1.txid]);
+      expect(pool.finalizedRegistryChange(r1.tx.payload!)).toBeUndefined();
+    });
+
+    it('two deregistrations of one node conflict; a registration and a deregistration of one key do not', () => {
+      const pool = new Mempool();
+      const [d1, d2] = [deregister(6), deregister(7)];
+      pool.admit(d1, 1n);
+      expect(pool.admit(d2, 1n).conflicts.map((t) => t.txid)).toEqual([d1.txid]);
+      expect(pool.admit(deregister(8, node), 1n).conflicts).toEqual([]);
+      expect(pool.admit(register(4), 1n).conflicts).toEqual([]);
+    });
+  });
+
+  describe('what blocks make impossible, and expiry (issue 11)', () => {
+    /** A clock the test moves by hand. */
+    const clock = () => {
+      const c = { t: 0, now: () => c.t };
+      return c;
+    };
+    const two = (a: number, b: number, to: number) =>
+      signTx(params, { inputs: [fundedOutpoint(a), fundedOutpoint(b)], outputs: [pay(key(to), time(2))] }, [
+        key(a),
+        key(b),
+      ]);
+    const codeOfAdmit = (pool: Mempool, etx: ReturnType<typeof spendFunded>) =>
+      code(() => pool.admit(etx, 1n));
+
+    it('a block spending an input of a processing transaction rejects it, releases its other locks and returns it', () => {
+      const pool = new Mempool();
+      const p = two(0, 1, 5); // spends outpoints 0 and 1
+      const q = spendFunded(2, [pay(key(5), time(1))]);
+      pool.admit(p, 1n);
+      pool.admit(q, 1n);
+      // The block's transaction was never in this pool.
+      const blockTx = spendFunded(0, [pay(key(6), time(1))]);
+      expect(pool.removeBlock([blockTx]).map((t) => t.txid)).toEqual([p.txid]);
+      expect(pool.get(p.txid)).toBeUndefined();
+      expect(pool.wasRejected(p.txid)).toBe(true);
+      expect(pool.conflictSet(fundedOutpoint(1))).toEqual([]);
+      expect(pool.admit(spendFunded(1, [pay(key(7), time(1))]), 1n).conflicts).toEqual([]);
+      expect(pool.get(q.txid)?.status).toBe('processing');
+      expect(pool.totalBytes).toBe(q.bytes.length + spendFunded(1, [pay(key(7), time(1))]).bytes.length);
+    });
+
+    it('a block holding a processing transaction itself rejects its rivals and removes it without a trace', () => {
+      const pool = new Mempool();
+      const a = spendFunded(0, [pay(key(1), time(1))]);
+      const b = spendFunded(0, [pay(key(2), time(1))]);
+      pool.admit(a, 1n);
+      pool.admit(b, 1n);
+      expect(pool.removeBlock([a]).map((t) => t.txid)).toEqual([b.txid]);
+      expect(pool.count).toBe(0);
+      expect(pool.wasRejected(a.txid)).toBe(false);
+      expect(pool.finalizedSpender(fundedOutpoint(0))).toBeUndefined();
+      expect(pool.totalBytes).toBe(0);
+    });
+
+    it('expires a processing transaction once processingExpiryMs have passed, not a millisecond before', () => {
+      const c = clock();
+      const pool = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 1_000 }, c.now);
+      const a = spendFunded(0, [pay(key(1), time(1))]);
+      pool.admit(a, 1n);
+      c.t = 999;
+      expect(pool.expireProcessing()).toEqual([]);
+      c.t = 1_000;
+      expect(pool.expireProcessing()).toEqual([a.txid]);
+      expect(pool.get(a.txid)).toBeUndefined();
+      expect(pool.isExpired(a.txid)).toBe(true);
+      expect(pool.expiredCount).toBe(1);
+      expect(pool.processing()).toEqual([]);
+      expect(pool.expireProcessing()).toEqual([]);
+    });
+
+    it('an expired transaction keeps its keys: rivals are refused, it alone may come back', () => {
+      const c = clock();
+      const pool = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 1_000 }, c.now);
+      const a = spendFunded(0, [pay(key(1), time(1))]);
+      pool.admit(a, 1n);
+      c.t = 5_000;
+      pool.expireProcessing();
+      // The record is compact: the txid and the keys, not the transaction.
+      expect(pool.totalBytes).toBe(32 + 36);
+      const rival = spendFunded(0, [pay(key(2), time(1))]);
+      expect(codeOfAdmit(pool, rival)).toBe('CONFLICTS_EXPIRED');
+      try {
+        pool.admit(rival, 1n);
+      } catch (err) {
+        expect((err as MempoolError).details).toEqual({ input: 0 });
+      }
+      // A transaction sharing the key with another input also waits.
+      expect(codeOfAdmit(pool, two(3, 0, 4))).toBe('CONFLICTS_EXPIRED');
+      expect(pool.conflictSet(fundedOutpoint(3))).toEqual([]);
+      // The expired one itself comes back (say a block holds it and it must be polled).
+      expect(pool.admit(a, 1n).conflicts).toEqual([]);
+      expect(pool.isExpired(a.txid)).toBe(false);
+      expect(pool.get(a.txid)?.status).toBe('processing');
+      expect(pool.totalBytes).toBe(a.bytes.length);
+      // Processing again, it conflicts with newcomers normally (Snowball decides).
+      expect(pool.admit(rival, 1n).conflicts.map((t) => t.txid)).toEqual([a.txid]);
+    });
+
+    it('expires a whole conflict component at once, so no preference moves to a rival', () => {
+      const c = clock();
+      const pool = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 1_000 }, c.now);
+      const a = spendFunded(0, [pay(key(1), time(1))]);
+      pool.admit(a, 1n);
+      c.t = 900;
+      const b = two(0, 1, 6); // conflicts with a on 0 and with c on 1
+      const cc = spendFunded(1, [pay(key(7), time(1))]);
+      const d = spendFunded(2, [pay(key(8), time(1))]);
+      for (const t of [b, cc, d]) pool.admit(t, 1n);
+      c.t = 1_000;
+      expect(pool.expireProcessing().sort(compareBytes)).toEqual(
+        [a.txid, b.txid, cc.txid].sort(compareBytes),
+      );
+      expect(pool.processing().map((t) => t.txid)).toEqual([d.txid]);
+      c.t = 1_899;
+      expect(pool.expireProcessing()).toEqual([]);
+      c.t = 1_900;
+      expect(pool.expireProcessing()).toEqual([d.txid]);
+    });
+
+    it('the lock goes when a block uses the key up; the expired transaction is then rejected', () => {
+      const c = clock();
+      const pool = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 1_000 }, c.now);
+      const a = two(0, 1, 5);
+      pool.admit(a, 1n);
+      c.t = 1_000;
+      pool.expireProcessing();
+      expect(codeOfAdmit(pool, spendFunded(1, [pay(key(2), time(1))]))).toBe('CONFLICTS_EXPIRED');
+      // The network decided otherwise: a block spends outpoint 0.
+      expect(pool.removeBlock([spendFunded(0, [pay(key(6), time(1))])])).toEqual([]);
+      expect(pool.isExpired(a.txid)).toBe(false);
+      expect(pool.expiredCount).toBe(0);
+      expect(pool.totalBytes).toBe(0);
+      expect(codeOfAdmit(pool, a)).toBe('ALREADY_REJECTED');
+      expect(codeOfAdmit(pool, spendFunded(1, [pay(key(2), time(1))]))).toBe('OK');
+    });
+
+    it('a conflicting transaction becoming final drops expired rivals (and frees their other keys)', () => {
+      const c = clock();
+      const pool = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 1_000 }, c.now);
+      const a = spendFunded(0, [pay(key(1), time(1))]);
+      const b = two(0, 1, 6);
+      pool.admit(a, 1n);
+      pool.admit(b, 1n);
+      c.t = 1_000;
+      expect(pool.expireProcessing()).toHaveLength(2);
+      pool.admit(a, 1n); // back for polling; b stays expired
+      expect(pool.finalize(a.txid).rejected).toEqual([]); // b was not processing
+      expect(pool.wasRejected(b.txid)).toBe(true);
+      expect(pool.isExpired(b.txid)).toBe(false);
+      expect(codeOfAdmit(pool, spendFunded(1, [pay(key(2), time(1))]))).toBe('OK');
+      // The same through restoreFinalized (a reorg returns a final rival).
+      const x = spendFunded(3, [pay(key(1), time(1))]);
+      pool.admit(x, 1n);
+      c.t = 3_000;
+      pool.expireProcessing();
+      expect(pool.isExpired(x.txid)).toBe(true);
+      const finalRival = spendFunded(3, [pay(key(2), time(1))]);
+      expect(pool.restoreFinalized(finalRival, 1n)).toEqual([]);
+      expect(pool.wasRejected(x.txid)).toBe(true);
+      expect(pool.get(finalRival.txid)?.status).toBe('finalized');
+    });
+
+    it('expired records count against maxCount and maxBytes; expiry itself never needs room', () => {
+      const c = clock();
+      const pool = new Mempool({ maxCount: 2, maxBytes: 1e6, processingExpiryMs: 1_000 }, c.now);
+      const a = spendFunded(0, [pay(key(1), time(1))]);
+      pool.admit(a, 1n);
+      pool.admit(spendFunded(1, [pay(key(1), time(1))]), 1n);
+      c.t = 1_000;
+      expect(pool.expireProcessing()).toHaveLength(2);
+      expect(codeOfAdmit(pool, spendFunded(2, [pay(key(1), time(1))]))).toBe('MEMPOOL_FULL');
+      // Coming back does not add to the count.
+      expect(codeOfAdmit(pool, a)).toBe('OK');
+      // The record's 68 bytes (txid + one outpoint key) count: one byte short refuses.
+      for (const [slack, expected] of [
+        [67, 'MEMPOOL_FULL'],
+        [68, 'OK'],
+      ] as const) {
+        const byBytes = new Mempool(
+          { maxCount: 10, maxBytes: a.bytes.length + slack, processingExpiryMs: 1 },
+          c.now,
+        );
+        byBytes.admit(a, 1n);
+        c.t += 1;
+        byBytes.expireProcessing();
+        expect(byBytes.totalBytes).toBe(68);
+        expect(codeOfAdmit(byBytes, spendFunded(1, [pay(key(1), time(1))]))).toBe(expected);
+      }
+    });
+
+    it('seeded random operations: only expired transactions ever share a key with an expired record; exact accounting', () => {
+      for (let seed = 1; seed <= 8; seed++) {
+        const rng = new SeededRandom(seed);
+        const c = clock();
+        const pool = new Mempool({ maxCount: 40, maxBytes: 1e9, processingExpiryMs: 100 }, c.now);
+        const outpoints = Array.from({ length: 8 }, () => ({ txid: rng.bytes(32), vout: rng.below(3) }));
+        const payee = key(1).addressPayload; // derived once: deriving a key pair is slow
+        const everExpired = new Set<string>();
+        const known: EncodedTx[] = [];
+        const makeTx = (): EncodedTx => {
+          const first = rng.below(outpoints.length);
+          const inputs = [outpoints[first]!];
+          if (rng.below(3) === 0)
+            inputs.push(outpoints[(first + 1 + rng.below(outpoints.length - 1)) % outpoints.length]!);
+          return encodeTx({
+            version: 1,
+            chainId: params.chainId,
+            inputs,
+            outputs: [{ value: BigInt(1_000 + rng.below(1e6)), address: payee }],
+            lockTime: 0,
+            payload: null,
+            witnesses: [],
+          });
+        };
+        const hex = (t: EncodedTx) => Buffer.from(t.txid).toString('hex');
+        const keyCache = new Map<EncodedTx, string[]>();
+        const keysOf = (t: EncodedTx) => {
+          const cached = keyCache.get(t);
+          if (cached) return cached;
+          const keys = conflictKeysOf(t.tx);
+          keyCache.set(t, keys);
+          return keys;
+        };
+        const shares = (a: EncodedTx, b: EncodedTx) => keysOf(a).some((k) => keysOf(b).includes(k));
+        for (let step = 0; step < 600; step++) {
+          const op = rng.below(10);
+          if (op < 4) {
+            // A newcomer, or a transaction seen before (maybe expired) coming back.
+            const tx = known.length > 0 && rng.below(3) === 0 ? known[rng.below(known.length)]! : makeTx();
+            const lockedByExpired = known.some((e) => e !== tx && pool.isExpired(e.txid) && shares(e, tx));
+            let admitted = false;
+            try {
+              pool.admit(tx, 1n);
+              admitted = true;
+            } catch (err) {
+              if (!(err instanceof MempoolError)) throw err;
+            }
+            if (admitted && !everExpired.has(hex(tx)))
+              expect(lockedByExpired, `seed ${seed} step ${step}`).toBe(false);
+            if (!known.includes(tx)) known.push(tx);
+          } else if (op < 6) {
+            c.t += rng.below(80);
+            for (const txid of pool.expireProcessing()) everExpired.add(Buffer.from(txid).toString('hex'));
+          } else if (op === 6 || op === 7) {
+            const processing = pool.processing();
+            if (processing.length > 0) {
+              const t = processing[rng.below(processing.length)]!;
+              if (op === 6) pool.finalize(t.txid);
+              else pool.reject(t.txid);
+            }
+          } else {
+            // A block: a known transaction or a stranger spending one of the outpoints.
+            const tx = known.length > 0 && rng.below(2) === 0 ? known[rng.below(known.length)]! : makeTx();
+            const rejected = pool.removeBlock([tx]);
+            for (const r of rejected)
+              expect(conflictKeysOf(r.tx).some((k) => conflictKeysOf(tx.tx).includes(k))).toBe(true);
+            // Outpoints are never reused after a block spends them.
+            for (const input of tx.tx.inputs)
+              outpoints[outpoints.indexOf(input)] = { txid: rng.bytes(32), vout: 0 };
+          }
+          // Expiry withdraws, never adds: a processing transaction sharing a key with an expired
+          // record was itself expired (it was a rival when the component expired, and came back).
+          const expiredNow = known.filter((t) => pool.isExpired(t.txid));
+          const processing = pool.processing();
+          for (const p of processing)
+            if (!everExpired.has(hex(p)))
+              expect(
+                expiredNow.some((e) => shares(e, p)),
+                `seed ${seed} step ${step}`,
+              ).toBe(false);
+          // Bytes: every transaction held, plus each expired record's txid and keys.
+          let bytes = 0;
+          for (const t of [...processing, ...pool.finalized()]) bytes += t.bytes.length;
+          const records = expiredNow.length;
+          for (const t of expiredNow) bytes += 32 + keysOf(t).reduce((sum, k) => sum + k.length, 0);
+          expect(pool.expiredCount).toBe(records);
+          expect(pool.totalBytes).toBe(bytes);
+        }
+      }
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { DEVNET_OWNER_KEY_BASE, DEVNET_SEED, devnetMasternodes } from '../../../src/chain/genesis.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
@@ -5,6 +6,7 @@ import { LedgerOverlay } from '../../../src/ledger/ledger-overlay.js';
 import { TX_ERROR_CODES, TxError, type TxErrorCode } from '../../../src/ledger/tx-errors.js';
 import { minimumFee, validateTx } from '../../../src/ledger/tx-validation.js';
 import { time } from '../../../src/params/units.js';
+import { addressPayloadOfPubkey } from '../../../src/protocol/address.js';
 import { NO_COLLATERAL, type Transaction } from '../../../src/protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../../../src/protocol/tx-codec.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
@@ -115,6 +117,7 @@ describe('transaction validity rules (one code per rule)', () => {
       'MASTERNODE_UNKNOWN',
       'DEREG_UNAUTHORIZED',
       'BAD_NODE_SIGNATURE',
+      'BAD_PUBKEY',
       'MALFORMED',
     ]);
     expect([...named].sort()).toEqual([...TX_ERROR_CODES].sort());
@@ -344,6 +347,168 @@ describe('transaction validity rules (one code per rule)', () => {
         [owner],
       );
       expect(await codeOf(free, ledger)).toBe('OK');
+    });
+  });
+
+  it('COLLATERAL_LOCKED until the block after the deregistration (the same rule at every height)', async () => {
+    const node = devnetMasternodes()[0]!;
+    const chain = devnetLedger();
+    const collateral = chain.getMasternode(node.nodeKey.publicKey)!.collateral!;
+    // The deregistration is in the block at height 1 (or finalized, waiting for it).
+    const atOne = new LedgerOverlay(chain, params, 1);
+    atOne.apply(
+      signTx(
+        params,
+        {
+          inputs: [fundedOutpoint(6)],
+          outputs: [pay(key(6), FUNDED - 100_000n)],
+          payload: deregistrationPayload(params, fundedOutpoint(6), node.nodeKey),
+        },
+        [key(6)],
+      ),
+    );
+    const spend = signTx(
+      params,
+      { inputs: [collateral], outputs: [pay(node.ownerKey, chain.getUtxo(collateral)!.value - 10_000n)] },
+      [node.ownerKey],
+    );
+    expect(await codeOf(spend, atOne, 1)).toBe('COLLATERAL_LOCKED');
+    expect(await codeOf(spend, atOne, 2)).toBe('OK');
+  });
+
+  describe('public keys (issue 12)', () => {
+    const P = ed25519.Point;
+    const IDENTITY = Uint8Array.from([1, ...new Array(31).fill(0)]);
+    /** R = identity, S = 0: under ZIP-215 this "verifies" for a small-order key on every message. */
+    const FORGED = Uint8Array.from([...IDENTITY, ...new Uint8Array(32)]);
+
+    /** The 8 small-order points as @noble (the oracle) derives them: torsion parts of a point. */
+    function smallOrderPoints(): Uint8Array[] {
+      let seed = P.ZERO;
+      for (let y = 2; seed.equals(P.ZERO); y++) {
+        try {
+          seed = P.fromBytes(Uint8Array.from([y, ...new Array(31).fill(0)]), true);
+        } catch {}
+      }
+      const torsion = seed.multiplyUnsafe(P.Fn.ORDER - 1n).add(seed);
+      const out = new Map<string, Uint8Array>();
+      for (let k = 0n; k < 8n; k++) {
+        const b = (k === 0n ? P.ZERO : torsion.multiplyUnsafe(k)).toBytes();
+        out.set(Buffer.from(b).toString('hex'), b);
+      }
+      return [...out.values()];
+    }
+
+    /** A 32-byte encoding whose y has no curve point (@noble decides). */
+    function offCurveKey(): Uint8Array {
+      for (let y = 2; ; y++) {
+        const b = Uint8Array.from([y, ...new Array(31).fill(0)]);
+        try {
+          P.fromBytes(b, false);
+        } catch {
+          return b;
+        }
+      }
+    }
+
+    const registerWith = (nodePubkey: Uint8Array, nodeSignature = FORGED, collateralVout = NO_COLLATERAL) =>
+      signTx(
+        params,
+        {
+          inputs: [fundedOutpoint(4)],
+          // A Free registration: it pays the treasury fee, so only the key rules can fail it.
+          outputs: [
+            pay(key(4), FUNDED - params.freeRegistrationFee - 100_000n),
+            { value: params.freeRegistrationFee, address: params.treasuryAddress },
+          ],
+          payload: {
+            kind: 'register',
+            nodePubkey,
+            collateralVout,
+            rewardAddress: key(4).addressPayload,
+            nodeSignature,
+          },
+        },
+        [key(4)],
+      );
+
+    async function failure(etx: EncodedTx, ledger = devnetLedger()): Promise<TxError> {
+      const err = await validateTx(etx, ledger, params, 1, verifier).then(
+        () => new Error('valid'),
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TxError);
+      return err as TxError;
+    }
+
+    it('the forgery is real: a small-order key verifies (R = identity, S = 0) on any message', async () => {
+      const message = new TextEncoder().encode('anything at all');
+      for (const publicKey of smallOrderPoints())
+        expect(await verifier.verifyBatch([{ publicKey, message, signature: FORGED }])).toEqual([true]);
+    });
+
+    it('refuses registering any of the 8 small-order node keys, naming the payload', async () => {
+      const keys = smallOrderPoints();
+      expect(keys).toHaveLength(8);
+      for (const k of keys) {
+        const err = await failure(registerWith(k));
+        expect(err.code).toBe('BAD_PUBKEY');
+        expect(err.details).toEqual({ payload: 'register', fault: 'SMALL_ORDER' });
+      }
+    });
+
+    it('refuses a non-canonical node key in a deregistration, and a registration key off the curve', async () => {
+      const yEqualsP = Uint8Array.from(Buffer.from(`ed${'ff'.repeat(30)}7f`, 'hex'));
+      const dereg = signTx(
+        params,
+        {
+          inputs: [fundedOutpoint(6)],
+          outputs: [pay(key(6), FUNDED - 100_000n)],
+          payload: { kind: 'deregister', nodePubkey: yEqualsP, nodeSignature: FORGED },
+        },
+        [key(6)],
+      );
+      expect((await failure(dereg)).details).toEqual({ payload: 'deregister', fault: 'NON_CANONICAL' });
+      const offCurve = await failure(registerWith(offCurveKey()));
+      expect(offCurve.code).toBe('BAD_PUBKEY');
+      expect(offCurve.details).toEqual({ payload: 'register', fault: 'NOT_ON_CURVE' });
+    });
+
+    it('refuses a small-order witness key, which could spend what is paid to it without its secret', async () => {
+      // An output paid to the identity key's address, then spent with the forged signature.
+      const ledger = devnetLedger();
+      const fund = spendFunded(0, [{ value: time(1), address: addressPayloadOfPubkey(IDENTITY) }]);
+      ledger.apply(fund);
+      const steal = encodeTx({
+        version: 1,
+        chainId: params.chainId,
+        inputs: [{ txid: fund.txid, vout: 0 }],
+        outputs: [pay(key(9), time(1) - 10_000n)],
+        lockTime: 0,
+        payload: null,
+        witnesses: [{ pubkey: IDENTITY, signature: FORGED }],
+      });
+      const err = await failure(steal, ledger);
+      expect(err.code).toBe('BAD_PUBKEY');
+      expect(err.details).toEqual({ input: 0, fault: 'SMALL_ORDER' });
+    });
+
+    it('check order: witness keys right after the witness count, the curve check after the payload rules', async () => {
+      // Bad key and duplicate input: the key is reported (it comes first).
+      const good = signTx(
+        params,
+        { inputs: [fundedOutpoint(0), fundedOutpoint(0)], outputs: [pay(key(1), time(1))] },
+        [key(0), key(0)],
+      );
+      const badSecond = mutate(good, {
+        witnesses: [good.tx.witnesses[0]!, { pubkey: smallOrderPoints()[3]!, signature: FORGED }],
+      });
+      expect((await failure(badSecond)).details).toEqual({ input: 1, fault: 'SMALL_ORDER' });
+      // Off-curve registration key with a missing collateral output: the payload rule comes first.
+      expect((await failure(registerWith(offCurveKey(), FORGED, 7))).code).toBe('BAD_PAYLOAD');
+      // A curve point that is not small order passes the key rules and fails only its signature.
+      const honestKey = devnetKeyPair(DEVNET_SEED, 9_001).publicKey;
+      expect((await failure(registerWith(honestKey))).code).toBe('BAD_NODE_SIGNATURE');
     });
   });
 });

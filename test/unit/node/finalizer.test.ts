@@ -5,7 +5,6 @@ import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { type CommittedChain, LedgerService } from '../../../src/ledger/ledger-service.js';
 import { Finalizer } from '../../../src/node/finalizer.js';
-import { SerialQueue } from '../../../src/node/serial-queue.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
@@ -44,7 +43,6 @@ async function setup(state: { failing: boolean; attempts: number }) {
   const finalizer = new Finalizer({
     ledger,
     engine,
-    serial: new SerialQueue(),
     onFinal: (e) => events.final.push(toHex(e.txid)),
     onRejected: (e) => events.rejected.push(toHex(e.txid)),
     onHalt: (h) => events.halts.push(h),

@@ -9,6 +9,7 @@ import {
   u32Bytes,
 } from '../../../src/storage/databases.js';
 import { StoreOpenError } from '../../../src/storage/errors.js';
+import { inspectStore } from '../../../src/storage/inspect.js';
 import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
 import { tempDir } from './temp-dir.js';
 
@@ -107,5 +108,30 @@ describe('open: startup recovery checks the tip', () => {
     const { dir, genesis } = await storedChain();
     await tamper(dir, (d) => d.undo.removeSync(3));
     await expectRefusal(dir, genesis, 'UNDO_MISSING');
+  });
+});
+
+describe('open: damaged records are typed refusals, never a DecodeError', () => {
+  it('refuses a tip block that does not decode (TIP_BLOCK_CORRUPT), and inspect-db says the same', async () => {
+    const { dir, genesis } = await storedChain();
+    await tamper(dir, (d) => d.blocks.putSync(3, Uint8Array.of(1, 2, 3)));
+    const err = await expectRefusal(dir, genesis, 'TIP_BLOCK_CORRUPT');
+    expect(err.details).toEqual({ height: 3 });
+    expect(err.message).toContain('tip height 3');
+    await expect(inspectStore(dir)).rejects.toMatchObject({ code: 'TIP_BLOCK_CORRUPT' });
+  });
+
+  it('refuses a tip entry or a schema entry that does not decode (META_CORRUPT)', async () => {
+    const { dir, genesis } = await storedChain();
+    await tamper(dir, (d) => d.meta.putSync('tip', Uint8Array.of(3, 0, 0)));
+    expect((await expectRefusal(dir, genesis, 'META_CORRUPT')).details).toEqual({ key: 'tip' });
+    await tamper(dir, (d) => d.meta.putSync('schema', Uint8Array.of(1)));
+    expect((await expectRefusal(dir, genesis, 'META_CORRUPT')).details).toEqual({ key: 'schema' });
+  });
+
+  it('refuses a tip undo record that does not decode (UNDO_CORRUPT): the tip could not be reverted', async () => {
+    const { dir, genesis } = await storedChain();
+    await tamper(dir, (d) => d.undo.putSync(3, new Uint8Array(50).fill(0xff)));
+    expect((await expectRefusal(dir, genesis, 'UNDO_CORRUPT')).details).toEqual({ height: 3 });
   });
 });

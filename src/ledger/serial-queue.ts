@@ -1,9 +1,9 @@
 /**
- * Runs async ledger mutations one at a time, in call order. Finalizing a batch, applying a block and
- * reverting one each await a durable LMDB commit; if two interleaved at those awaits, one could act
- * on state the other is halfway through changing (a rival finalizing while a block's signatures
- * are verified). Submissions need no slot here: their last check and admission run without an await
- * between them.
+ * Runs asynchronous operations one at a time, in call order. LedgerService's state changes
+ * (finalize, apply a block, revert a block) each await storage; run concurrently, a block could be
+ * applied while a finalization waits for its fsync, and memory would no longer follow the order of
+ * the durable writes. The node uses a second queue for sequences of them (a reorg's reverts and
+ * applies). A failed operation does not stop the ones queued after it.
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
@@ -15,11 +15,10 @@ export class SerialQueue {
     return this.depth;
   }
 
-  run<T>(op: () => Promise<T>): Promise<T> {
+  run<T>(operation: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('serial queue closed'));
     this.depth++;
-    const result = this.tail.then(op);
-    // The chain continues whether `op` failed or not; the caller sees its own outcome.
+    const result = this.tail.then(operation);
     this.tail = result.then(
       () => this.depth--,
       () => this.depth--,
