@@ -4,7 +4,7 @@ import { MempoolError } from '../ledger/mempool-errors.js';
 import { TxError } from '../ledger/tx-errors.js';
 import { formatTime } from '../params/units.js';
 import { decodeAddress } from '../protocol/address.js';
-import { headerHash } from '../protocol/block.js';
+import { decodeBlock, decodeBlockHeader, headerHash } from '../protocol/block.js';
 import { P, RPC_ERROR, type RpcDispatcher, RpcError, type RpcMethod } from '../rpc/json-rpc.js';
 import { CodedError } from '../util/coded-error.js';
 import { PROTOCOL_VERSION } from '../wire/limits.js';
@@ -299,6 +299,70 @@ export function registerNodeRpc(d: RpcDispatcher, node: TimeNode): void {
         bestblockhash: toHex(tip.hash),
         bestslot: tip.slot,
         genesis: toHex(headerHash(node.store.getBlock(0)!.header)),
+      };
+    },
+  });
+
+  m({
+    name: 'getblockhash',
+    summary: 'Hash of the main-chain block at a height',
+    params: [{ name: 'height', schema: P.height, description: 'block height' }],
+    handler: (p) => {
+      const bytes = node.store.getBlockBytes(p['height'] as number);
+      if (!bytes) throw new RpcError(RPC_ERROR.INVALID_PARAMETER, 'block height out of range');
+      return toHex(headerHash(decodeBlockHeader(bytes).header));
+    },
+  });
+
+  m({
+    name: 'getblock',
+    summary: 'A main-chain block by hash: verbosity 0 hex, 1 header and txids (default), 2 with transactions',
+    params: [
+      { name: 'blockhash', schema: P.hex32, description: 'block hash' },
+      { name: 'verbosity', schema: z.number().int().min(0).max(2), optional: true, description: '0, 1 or 2' },
+    ],
+    handler: (p) => {
+      const hash = fromHex(p['blockhash'] as string, 32);
+      const height = node.store.getHeight(hash);
+      const bytes = height === undefined ? undefined : node.store.getBlockBytes(height);
+      if (height === undefined || !bytes) throw new RpcError(RPC_ERROR.NOT_FOUND, 'block not found');
+      const verbosity = (p['verbosity'] as number | undefined) ?? 1;
+      if (verbosity === 0) return toHex(bytes);
+      const block = decodeBlock(bytes, node.params.maxBlockBytes);
+      const h = block.header;
+      const tip = node.store.tip().height;
+      return {
+        hash: toHex(hash),
+        confirmations: tip - height + 1,
+        height,
+        version: h.version,
+        slot: h.slot,
+        time: h.timestampMs,
+        previousblockhash: toHex(h.prevHash),
+        ...(height < tip
+          ? {
+              nextblockhash: toHex(
+                headerHash(decodeBlockHeader(node.store.getBlockBytes(height + 1)!).header),
+              ),
+            }
+          : {}),
+        merkleroot: toHex(h.merkleRoot),
+        witnessroot: toHex(h.witnessRoot),
+        producer: toHex(h.producerPubkey),
+        rank: h.rank,
+        beacon: toHex(h.beaconY),
+        size: bytes.length,
+        nTx: block.txs.length,
+        tx:
+          verbosity === 1
+            ? block.txs.map((t) => toHex(t.txid))
+            : block.txs.map((t) => ({
+                txid: toHex(t.txid),
+                hex: toHex(t.bytes),
+                vin: t.tx.inputs.map((i) => ({ txid: toHex(i.txid), vout: i.vout })),
+                vout: t.tx.outputs.map((o, n) => ({ n, ...amount(o.value), address: toHex(o.address) })),
+                locktime: t.tx.lockTime,
+              })),
       };
     },
   });
