@@ -114,7 +114,14 @@ export class NodeProcess {
     });
     const p = new NodeProcess(child, datadir, o);
     running.add(p);
-    const ready = await p.waitForLog((l) => l.msg === 'node ready', o.readyTimeoutMs ?? 30_000);
+    let ready: LogLine;
+    try {
+      ready = await p.waitForLog((l) => l.msg === 'node ready', o.readyTimeoutMs ?? 60_000);
+    } catch (err) {
+      // Never leave a half-started node behind (it would hold the data dir and its ports).
+      await p.kill('SIGKILL');
+      throw err;
+    }
     p.p2pPort = ready['p2pPort'] as number;
     p.rpcPort = ready['rpcPort'] as number;
     p.pubkey = ready['pubkey'] as string;

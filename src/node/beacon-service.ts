@@ -18,8 +18,12 @@ export interface BeaconServiceOptions {
   readonly now: () => number;
   /** A beacon this node evaluated (not one it received): gossip it. */
   readonly onEvaluated: (b: SlotBeacon) => void;
-  /** Evaluations kept running at once (the current slot and the next are enough). */
-  readonly maxEvaluations?: number;
+  /**
+   * Evaluations shorter than this many squarings are never cancelled: stopping one terminates a
+   * pool worker, and starting its replacement (a thread, the WASM module) costs more than a short
+   * evaluation finishing. Default 10,000,000 (seconds of work); devnet's 2^12 always finishes.
+   */
+  readonly cancelAboveSquarings?: number;
 }
 
 interface Evaluation {
@@ -70,13 +74,6 @@ export class BeaconService {
     const running = this.evaluations.get(k);
     if (running) return running.promise;
     if (this.closed) return Promise.resolve(undefined);
-    const limit = this.o.maxEvaluations ?? 3;
-    // Older slots give way: their beacons are no longer worth a worker.
-    for (const [ek, e] of [...this.evaluations].sort((a, b) => a[1].slot - b[1].slot)) {
-      if (this.evaluations.size < limit) break;
-      e.abort.abort();
-      this.evaluations.delete(ek);
-    }
     const abort = new AbortController();
     const x = beaconInput(this.o.chainId, slot, anchorHash);
     const promise = (async (): Promise<SlotBeacon | undefined> => {
@@ -109,10 +106,16 @@ export class BeaconService {
     if (this.get(slot, anchorHash)) return false;
     const ok = await this.o.verified.verify({ slot, anchorHash, y, proof });
     if (!ok) return false;
-    const k = key(slot, anchorHash);
-    this.evaluations.get(k)?.abort.abort();
-    this.evaluations.delete(k);
+    this.cancel(key(slot, anchorHash));
     return true;
+  }
+
+  /** Stops a running evaluation whose result is no longer needed, when it is long enough to be worth it. */
+  private cancel(k: string): void {
+    const e = this.evaluations.get(k);
+    if (!e || this.o.vdfDelay < (this.o.cancelAboveSquarings ?? 10_000_000)) return;
+    e.abort.abort();
+    this.evaluations.delete(k);
   }
 
   close(): void {

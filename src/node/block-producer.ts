@@ -45,6 +45,8 @@ export interface BlockProducerDeps {
  */
 export class BlockProducer {
   private slotTimer: unknown;
+  /** The last slot handed to onSlot: a timer firing a little early must not hand it over twice. */
+  private lastSlot = Number.NEGATIVE_INFINITY;
   private readonly windowTimers = new Set<unknown>();
   private stopped = false;
 
@@ -64,8 +66,9 @@ export class BlockProducer {
   private scheduleNext(): void {
     if (this.stopped) return;
     const now = this.d.clock.now();
-    const next = slotAt(this.d.params, now) + 1;
+    const next = Math.max(slotAt(this.d.params, now) + 1, this.lastSlot + 1);
     this.slotTimer = this.d.clock.setTimer(() => {
+      this.lastSlot = next;
       this.scheduleNext();
       void this.onSlot(next).catch((err: Error) =>
         this.d.log.error({ err: err.message, slot: next }, 'slot failed'),

@@ -108,7 +108,8 @@ export class BlockSync {
       let raw: readonly Uint8Array[];
       try {
         raw = await this.d.fetcher.getBlocks(peerId, from, MAX_BLOCKS_PER_RESPONSE);
-      } catch {
+      } catch (err) {
+        log.debug({ peer: peerId.slice(0, 16), from, err: (err as Error).message }, 'sync: GetBlocks failed');
         return store.tip().height > start;
       }
       if (raw.length === 0) {
@@ -129,8 +130,15 @@ export class BlockSync {
         }
         if (outcome === 'invalid') return store.tip().height > start;
         if (outcome !== 'orphan') connected = true;
+        log.debug({ peer: peerId.slice(0, 16), outcome }, 'sync: block');
       }
-      if (store.tip().height > start) return true;
+      if (store.tip().height > start) {
+        log.info(
+          { peer: peerId.slice(0, 16), from, blocks: raw.length, tip: store.tip().height },
+          'synced blocks',
+        );
+        return true;
+      }
       if (connected) {
         // Blocks joined a side branch that is not ahead yet: fetch further along it.
         if (raw.length < MAX_BLOCKS_PER_RESPONSE) return false;

@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devnetMasternodes } from '../../../src/chain/genesis.js';
 import { type Coin, FEE, fundedCoin, hexOf, pay, recipient, split } from '../../../src/devnet/coins.js';
-import { Devnet } from '../../../src/devnet/node-process.js';
+import { Devnet, NodeProcess } from '../../../src/devnet/node-process.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 
 const SLOT_MS = 1_000;
@@ -59,7 +59,10 @@ describe('the chain across real node processes (1 s slots)', () => {
   beforeAll(async () => {
     net = await Devnet.start({ validators: 5, node: { env: ENV, testSwitches: true } });
   }, 120_000);
-  afterAll(() => net?.stop());
+  afterAll(async () => {
+    await net?.stop();
+    await NodeProcess.killAll();
+  });
 
   it('5 validators run 30+ slots with transactions flowing: one chain, each transaction in one block, every coinbase as the rule says', async () => {
     const nodes = net.nodes;
@@ -118,4 +121,107 @@ describe('the chain across real node processes (1 s slots)', () => {
     for (const id of submitted) expect(seen.get(id), id).toBe(1);
     expect([...seen.values()].every((c) => c === 1)).toBe(true);
   }, 300_000);
+});
+
+describe('a killed leader (0.5 s slots)', () => {
+  const FAST = { TIMECOIN_CHAIN_SLOT_MS: '500', TIMECOIN_CHAIN_LEADER_FALLBACK_STEP_MS: '100' };
+  let net: Devnet;
+
+  beforeAll(async () => {
+    net = await Devnet.start({ validators: 5, node: { env: FAST, testSwitches: true } });
+  }, 120_000);
+  afterAll(async () => {
+    await net?.stop();
+    await NodeProcess.killAll();
+  });
+
+  it('the rank-0 leader killed just before its slot: rank 1 produces, the chain goes on; back, it syncs 50+ blocks in batches and produces again', async () => {
+    const { beaconInput } = await import('../../../src/beacon/beacon-input.js');
+    const { rankLeaders } = await import('../../../src/beacon/leader-ranking.js');
+    const { vdfEvaluate } = await import('../../../src/vdf/vdf.js');
+    const { devnetParams } = await import('../../../src/params/networks.js');
+    const params = devnetParams({ slotMs: 500, leaderFallbackStepMs: 100 });
+    const nodes = net.nodes;
+    const slotOf = (ms: number) => Math.floor((ms - params.genesisTimeMs) / params.slotMs);
+    // Wait until the chain runs, then predict the leader of the slot after next from node 0's chain.
+    await nodes[0]!.until<{ blocks: number }>('getblockchaininfo', [], (i) => i.blocks >= 3, 60_000);
+    let victimIx = -1;
+    let targetSlot = 0;
+    for (let attempt = 0; victimIx < 0 && attempt < 20; attempt++) {
+      const now = Date.now();
+      const s = slotOf(now) + 1; // next slot; its anchor has slot < s − 1, i.e. is already fixed
+      const info = await nodes[0]!.rpc<{ bestblockhash: string; bestslot: number; blocks: number }>(
+        'getblockchaininfo',
+      );
+      if (!(info.bestslot < s - 1)) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      const y = vdfEvaluate(
+        beaconInput(params.chainId, s, Buffer.from(info.bestblockhash, 'hex')),
+        params.vdfDelay,
+      ).y;
+      const ranked = rankLeaders(
+        devnetMasternodes().map((m) => ({ nodePubkey: m.nodeKey.publicKey, weight: 10 })),
+        y,
+      );
+      const leader = toHex(ranked[0]!.nodePubkey);
+      // Kill it before its slot starts: at least 100 ms ahead, or try the next slot.
+      const startMs = params.genesisTimeMs + s * params.slotMs;
+      if (startMs - Date.now() < 100) continue;
+      victimIx = nodes.findIndex((n) => n.pubkey === leader);
+      targetSlot = s;
+    }
+    expect(victimIx).toBeGreaterThanOrEqual(0);
+    const victim = nodes[victimIx]!;
+    await victim.kill('SIGKILL');
+    const killSlot = slotOf(Date.now());
+    const survivors = nodes.filter((n) => n !== victim);
+    const before = (await survivors[0]!.rpc<{ blocks: number }>('getblockchaininfo')).blocks;
+    // The target slot passes; its block (if any) is not the dead leader's and has rank ≥ 1.
+    await survivors[0]!.until<{ bestslot: number }>(
+      'getblockchaininfo',
+      [],
+      (i) => i.bestslot > targetSlot,
+      30_000,
+    );
+    const top = (await survivors[0]!.rpc<{ blocks: number }>('getblockchaininfo')).blocks;
+    let sawTarget = false;
+    for (let h = before + 1; h <= top; h++) {
+      const b = await survivors[0]!.rpc<RpcBlock>('getblock', [
+        await survivors[0]!.rpc<string>('getblockhash', [h]),
+        1,
+      ]);
+      // Nothing for a slot after the kill comes from the dead node (its last gossip may still land).
+      if (b.slot > killSlot) expect(b.producer).not.toBe(victim.pubkey);
+      if (b.slot === targetSlot) {
+        sawTarget = true;
+        expect(b.rank).toBeGreaterThanOrEqual(1);
+      }
+    }
+    expect(sawTarget).toBe(true);
+    // Down for 50+ blocks.
+    await survivors[0]!.until<{ blocks: number }>(
+      'getblockchaininfo',
+      [],
+      (i) => i.blocks >= before + 55,
+      120_000,
+    );
+    const back = await victim.restart({ seeds: [survivors[0]!.p2pAddress] });
+    net.nodes[victimIx] = back;
+    // It syncs in batches of at most 50, then produces again.
+    await back.waitForLog((l) => l.msg === 'synced blocks', 60_000);
+    const restartedAt = (await back.rpc<{ blocks: number }>('getblockchaininfo')).blocks;
+    await back.waitForLog((l) => l.msg === 'block produced' && l['outcome'] === 'applied', 120_000);
+    const batches = back.logs.filter((l) => l.msg === 'synced blocks');
+    expect(batches.every((l) => (l['blocks'] as number) <= 50)).toBe(true);
+    expect(batches.reduce((s, l) => s + (l['blocks'] as number), 0)).toBeGreaterThanOrEqual(50);
+    expect(restartedAt).toBeGreaterThanOrEqual(before + 50);
+    // Its chain is everyone's chain.
+    const tipOf = async (n: (typeof nodes)[number]) =>
+      (await n.rpc<{ blocks: number }>('getblockchaininfo')).blocks;
+    const h = Math.min(...(await Promise.all(net.nodes.map(tipOf))));
+    const hashes = await Promise.all(net.nodes.map((n) => n.rpc<string>('getblockhash', [h - 2])));
+    expect(new Set(hashes).size).toBe(1);
+  }, 400_000);
 });
