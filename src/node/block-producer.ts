@@ -85,6 +85,7 @@ export class BlockProducer {
 
     if (!validators.isValidator) {
       this.d.onSlot?.({ slot, role: 'full', rank: null });
+      log.info({ slot, role: 'full', rank: null, tip: index.tip.height }, 'slot');
       return;
     }
     const anchor = index.anchorFor(slot);
@@ -94,7 +95,7 @@ export class BlockProducer {
     if (!beacon) return;
     const rank = rankOf(rankingWeights(params, active), beacon.y, key.publicKey);
     this.d.onSlot?.({ slot, role: 'validator', rank: rank < 0 ? null : rank });
-    log.info({ slot, rank: rank < 0 ? null : rank, tip: index.tip.height }, 'slot');
+    log.info({ slot, role: 'validator', rank: rank < 0 ? null : rank, tip: index.tip.height }, 'slot');
     if (rank < 0 || rank >= rankWindowCount(params)) return;
     const window = rankWindow(params, slot, rank);
     await new Promise<void>((resolve) => {

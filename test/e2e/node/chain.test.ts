@@ -225,3 +225,68 @@ describe('a killed leader (0.5 s slots)', () => {
     expect(new Set(hashes).size).toBe(1);
   }, 400_000);
 });
+
+describe('a masternode registered by a transaction', () => {
+  let net: Devnet;
+
+  beforeAll(async () => {
+    net = await Devnet.start({ validators: 5, node: { env: ENV, testSwitches: true } });
+  }, 120_000);
+  afterAll(async () => {
+    await net?.stop();
+    await NodeProcess.killAll();
+  });
+
+  it('joins the active set once its block is applied, and its node (started without restarting anyone) produces', async () => {
+    const { DEVNET } = await import('../../../src/params/networks.js');
+    const { devnetNodeKey } = await import('../../../src/node/node-key.js');
+    const { registrationPayload, signTx } = await import('../../../src/wallet/tx-builder.js');
+    const nodeKey = devnetNodeKey(5); // node key 105: not in genesis
+    const owner = fundedCoin(3);
+    const bronze = DEVNET.tiers[1]!.collateral;
+    const reg = signTx(
+      DEVNET,
+      {
+        inputs: [owner.outpoint],
+        outputs: [
+          { value: bronze, address: owner.key.addressPayload },
+          { value: owner.value - bronze - FEE, address: owner.key.addressPayload },
+        ],
+        payload: registrationPayload(DEVNET, owner.outpoint, nodeKey, 0, owner.key.addressPayload),
+      },
+      [owner.key],
+    );
+    const seeds = [net.nodes[0]!.p2pAddress];
+    // The new node starts as a full node (its key is not registered yet) and follows the chain.
+    const newcomer = await NodeProcess.start({ devnetIndex: 5, seeds, env: ENV, testSwitches: true });
+    expect(newcomer.role).toBe('full');
+    await net.nodes[0]!.rpc('sendrawtransaction', [hexOf(reg)]);
+    await net.nodes[0]!.until<Finality>(
+      'gettransactionfinality',
+      [toHex(reg.txid)],
+      (f) => f.status === 'in-block',
+      60_000,
+    );
+    // From then on it is ranked each slot, and it produces when its rank comes up.
+    await newcomer.waitForLog((l) => l.msg === 'slot' && l['role'] === 'validator', 60_000);
+    await newcomer.waitForLog((l) => l.msg === 'block produced' && l['outcome'] === 'applied', 120_000);
+    // …and the others take its blocks: the common chain (as node 1 sees it) carries one.
+    const other = net.nodes[1]!;
+    const regHeight = (
+      await other.rpc<Finality & { height: number }>('gettransactionfinality', [toHex(reg.txid)])
+    ).height;
+    const deadline = Date.now() + 120_000;
+    let found = false;
+    for (let h = regHeight + 1; !found && Date.now() < deadline; ) {
+      const tip = (await other.rpc<{ blocks: number }>('getblockchaininfo')).blocks;
+      for (; h <= tip && !found; h++) {
+        const b = await other.rpc<RpcBlock>('getblock', [await other.rpc<string>('getblockhash', [h]), 1]);
+        found = b.producer === toHex(nodeKey.publicKey);
+      }
+      if (!found) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(found).toBe(true);
+    expect((await newcomer.rpc<{ role: string }>('getconsensusinfo')).role).toBe('validator');
+    await newcomer.kill('SIGKILL');
+  }, 300_000);
+});
