@@ -12,7 +12,7 @@ export const OFFENCE_POINTS = Object.freeze({
   WIRE_BAD_SCHEMA: 25,
   RATE_LIMITED: 2,
   UNSOLICITED_RESPONSE: 10,
-  UNEXPECTED_HANDSHAKE: 25,
+  WIRE_UNEXPECTED_TYPE: 25,
   TEXT_FRAME: 50,
   /** A frame over the WebSocket payload cap: the transport closes at once, so this bans at once. */
   FRAME_OVER_CAP: 100,

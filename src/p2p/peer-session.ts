@@ -103,7 +103,7 @@ export class PeerSession implements LinkHandler {
     this.host.count('framesIn');
     let msg: WireMessage;
     try {
-      msg = decodeFrame(frame);
+      msg = decodeFrame(frame, this.state === 'handshake' ? 'handshake' : 'authenticated');
     } catch (err) {
       if (err instanceof WireError) {
         // Before the handshake there is no identity to score: an invalid frame ends the connection.
@@ -115,10 +115,6 @@ export class PeerSession implements LinkHandler {
     }
     if (this.state === 'handshake') {
       this.onHandshakeMessage(msg);
-      return;
-    }
-    if (msg.t === MSG.hello || msg.t === MSG.auth) {
-      this.offend('UNEXPECTED_HANDSHAKE', 'handshake repeated');
       return;
     }
     if (!this.limiter.allow(msg.t, this.host.now())) {

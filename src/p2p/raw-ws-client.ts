@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { decodeFrame, encodeMessage } from '../wire/codec.js';
 import { type Hello, MSG, type WireMessage } from '../wire/message-types.js';
+import { peekType } from '../wire/peek-type.js';
 import { type LocalIdentity, makeAuth, makeHello } from './handshake.js';
 
 /** A received WebSocket frame. */
@@ -183,7 +184,9 @@ export class RawWsClient {
 export function messageOf(f: RawFrame): WireMessage | undefined {
   if (f.opcode !== OP.binary) return undefined;
   try {
-    return decodeFrame(new Uint8Array(f.payload));
+    const frame = new Uint8Array(f.payload);
+    const t = peekType(frame);
+    return decodeFrame(frame, t === MSG.hello || t === MSG.auth ? 'handshake' : 'authenticated');
   } catch {
     return undefined;
   }

@@ -80,7 +80,7 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
     b.on('gossip:beacon', (_p, m: { slot: number }) => got['b']!.push(m.slot));
     c.on('gossip:beacon', (_p, m: { slot: number }) => got['c']!.push(m.slot));
     const beacon = (slot: number) =>
-      ({ t: MSG.beacon, slot, y: new Uint8Array([slot]), proof: new Uint8Array([1]) }) as const;
+      ({ t: MSG.beacon, slot, y: new Uint8Array(256).fill(slot), proof: new Uint8Array(256) }) as const;
     expect(a.broadcast(beacon(1))).toBe(2);
     expect(a.broadcast(beacon(2), new Set([idOf(12)]))).toBe(1);
     expect(a.broadcast(beacon(3), new Set([idOf(13)]))).toBe(1);
