@@ -1,6 +1,8 @@
+import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { MAX_FRAME_BYTES } from '../wire/limits.js';
 import type { Link, LinkHandler } from './link.js';
+import { endpointHashOf } from './tls-certificate.js';
 
 export interface DialOptions {
   readonly host: string;
@@ -14,7 +16,7 @@ export interface DialOptions {
   readonly maxBackpressure: number;
 }
 
-/** An outbound `ws` client as a Link. */
+/** An outbound `ws` client over TLS as a Link. */
 class WsLink implements Link {
   readonly direction = 'outbound';
   private open = true;
@@ -22,8 +24,21 @@ class WsLink implements Link {
   constructor(
     private readonly ws: WebSocket,
     readonly remoteHost: string,
+    readonly channelBinding: Uint8Array,
     private readonly maxBackpressure: number,
   ) {}
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  pauseReading(): void {
+    if (this.isOpen) this.ws.pause();
+  }
+
+  resumeReading(): void {
+    if (this.isOpen) this.ws.resume();
+  }
 
   get isOpen(): boolean {
     return this.open && this.ws.readyState === WebSocket.OPEN;
@@ -48,27 +63,41 @@ class WsLink implements Link {
 }
 
 /**
- * Dials a peer. Resolves once the WebSocket is open and `attach` has given it a handler; rejects
- * when the TCP/HTTP upgrade fails. Errors after that arrive as the handler's onClose.
+ * Dials a peer over TLS. The server's certificate is not checked against any authority (peers have
+ * self-signed certificates): its SHA-256 becomes the link's channel binding, and the node key's
+ * signature over a transcript containing it is what authenticates the peer. Resolves once the
+ * WebSocket is open and `attach` has given it a handler; rejects when TCP, TLS or the HTTP upgrade
+ * fails. Errors after that arrive as the handler's onClose.
  */
 export function dial(opts: DialOptions, attach: (link: Link) => LinkHandler): Promise<Link> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(
-      `ws://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}${opts.path}`,
+      `wss://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}${opts.path}`,
       {
         perMessageDeflate: false,
         maxPayload: MAX_FRAME_BYTES,
         handshakeTimeout: opts.handshakeTimeoutMs,
         skipUTF8Validation: false,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.3',
       },
     );
     ws.binaryType = 'nodebuffer';
     let handler: LinkHandler | undefined;
     let link: WsLink | undefined;
+    let binding: Uint8Array | undefined;
     let alive = true;
     let pinger: NodeJS.Timeout | undefined;
+    ws.on('upgrade', (res) => {
+      const cert = (res.socket as TLSSocket).getPeerX509Certificate?.();
+      if (cert) binding = endpointHashOf(cert.raw);
+    });
     ws.on('open', () => {
-      link = new WsLink(ws, opts.host, opts.maxBackpressure);
+      if (!binding) {
+        ws.terminate();
+        return;
+      }
+      link = new WsLink(ws, opts.host, binding, opts.maxBackpressure);
       handler = attach(link);
       pinger = setInterval(() => {
         if (!alive) {
@@ -86,8 +115,9 @@ export function dial(opts: DialOptions, attach: (link: Link) => LinkHandler): Pr
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       alive = true;
-      if (!handler) return;
+      if (!handler || !link?.isOpen) return;
       // ws hands us a fresh Buffer per message: it is ours to keep.
+      if (!handler.acceptsFrameOf(data.length)) return;
       if (isBinary) handler.onFrame(data);
       else handler.onTextFrame();
     });

@@ -1,7 +1,10 @@
 import { type MessageType, MSG } from './message-types.js';
 
-/** Protocol version carried in Hello; peers must match exactly. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Protocol version carried in Hello; peers must match exactly. 2: TLS with the node keys signing a
+ * transcript bound to the listener's certificate (1 was plain WebSocket, signatures over a nonce).
+ */
+export const PROTOCOL_VERSION = 2;
 
 export const HASH_BYTES = 32;
 export const PUBKEY_BYTES = 32;

@@ -27,6 +27,8 @@ describe(`network fuzz: ${FRAMES} random and mutated frames at a live node`, () 
       '1',
       '--ban-threshold',
       '1000000000',
+      '--opt',
+      'ipBanThreshold=1000000000',
       '--handshake-timeout-ms',
       '1000',
     ]);
@@ -47,7 +49,7 @@ describe(`network fuzz: ${FRAMES} random and mutated frames at a live node`, () 
     let connections = 0;
     while (sent < FRAMES) {
       if (!client || client.socket.destroyed || client.closeCode) {
-        client = await RawWsClient.connect('127.0.0.1', target.port, PATH);
+        client = await RawWsClient.connect('127.0.0.1', target.port, PATH, { localAddress: '127.0.4.1' });
         await authenticateRaw(client, identity(100 + connections++));
       }
       const batch: Buffer[] = [];
@@ -57,7 +59,9 @@ describe(`network fuzz: ${FRAMES} random and mutated frames at a live node`, () 
     }
     // Garbage before any handshake, on fresh connections.
     for (let i = 0; i < PRE_AUTH_CONNECTIONS; i++) {
-      const c = await RawWsClient.connect('127.0.0.1', target.port, PATH);
+      const c = await RawWsClient.connect('127.0.0.1', target.port, PATH, {
+        localAddress: `127.0.3.${i + 1}`,
+      });
       await c.write(RawWsClient.frame(fuzzFrame(next, valid)));
       c.destroy();
     }

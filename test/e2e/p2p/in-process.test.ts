@@ -2,12 +2,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { P2pNode } from '../../../src/p2p/p2p-node.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
 import { MSG, VOTE } from '../../../src/wire/message-types.js';
+import { testTls } from '../../support/p2p-identity.js';
 
 const GENESIS = new Uint8Array(32).fill(7);
 const nodes: P2pNode[] = [];
 
-function makeNode(index: number, extra: Partial<ConstructorParameters<typeof P2pNode>[0]> = {}): P2pNode {
+async function makeNode(
+  index: number,
+  extra: Partial<ConstructorParameters<typeof P2pNode>[0]> = {},
+): Promise<P2pNode> {
   const key = devnetKeyPair('p2p-in-process', index);
+  const tls = await testTls();
   const node = new P2pNode({
     identity: {
       chainId: 3,
@@ -15,8 +20,10 @@ function makeNode(index: number, extra: Partial<ConstructorParameters<typeof P2p
       publicKey: key.publicKey,
       secretKey: key.secretKey,
       tip: () => ({ height: 0, hash: GENESIS }),
+      tls,
     },
     backoff: { baseMs: 50, maxMs: 400 },
+    acceptLocalAddresses: true,
     ...extra,
   });
   nodes.push(node);
@@ -41,9 +48,9 @@ afterEach(async () => {
 
 describe('P2pNode in one process (uWS server + ws client)', () => {
   it('authenticates both ways and answers a poll', async () => {
-    const a = makeNode(1);
+    const a = await makeNode(1);
     const portA = await a.start();
-    const b = makeNode(2, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    const b = await makeNode(2, { seeds: [{ host: '127.0.0.1', port: portA }] });
     await b.start();
     await waitFor(() => a.peers().length === 1 && b.peers().length === 1);
     expect(a.peers()[0]!.direction).toBe('inbound');
@@ -65,11 +72,11 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
   });
 
   it('broadcast reaches inbound (uWS publish) and outbound (ws) peers once each; except skips peers', async () => {
-    const c = makeNode(13);
+    const c = await makeNode(13);
     const portC = await c.start();
-    const a = makeNode(11, { seeds: [{ host: '127.0.0.1', port: portC }] });
+    const a = await makeNode(11, { seeds: [{ host: '127.0.0.1', port: portC }] });
     const portA = await a.start();
-    const b = makeNode(12, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    const b = await makeNode(12, { seeds: [{ host: '127.0.0.1', port: portA }] });
     await b.start();
     // (b and c may also find each other by peer exchange; only a's two links matter here)
     await waitFor(() => a.peers().length === 2);
@@ -90,9 +97,9 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
   });
 
   it('a throwing application listener is counted and the connection keeps working', async () => {
-    const a = makeNode(21);
+    const a = await makeNode(21);
     const portA = await a.start();
-    const b = makeNode(22, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    const b = await makeNode(22, { seeds: [{ host: '127.0.0.1', port: portA }] });
     await b.start();
     await waitFor(() => a.peers().length === 1 && b.peers().length === 1);
     const errors: unknown[] = [];
