@@ -117,6 +117,8 @@ export class P2pNode extends EventEmitter {
   private stopped = false;
   /** Frames received, offences and drops by kind since start (for metrics and tests). */
   readonly counters: Record<string, number> = {};
+  /** The longest time one inbound frame took to decode and dispatch (ms), since start. */
+  slowestFrameMs = 0;
 
   constructor(private readonly options: P2pNodeOptions) {
     super();
@@ -199,6 +201,9 @@ export class P2pNode extends EventEmitter {
       onMessage: (s, m) => this.onMessage(s, m),
       offend: (s, offence, detail) => this.offend(s, offence, detail),
       count: (name, n = 1) => this.count(name, n),
+      observeFrameMs: (ms) => {
+        if (ms > this.slowestFrameMs) this.slowestFrameMs = ms;
+      },
       onClosed: (s, code, reason) => this.onClosed(s, code, reason),
     };
     this.dialer = new PeerDialer({

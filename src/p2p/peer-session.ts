@@ -54,6 +54,8 @@ export interface SessionHost {
   offend(session: PeerSession, offence: Offence, detail: string): void;
   /** Counters for operators (frames in, offences by kind). */
   count(name: string, n?: number): void;
+  /** How long one frame took from decoding to the end of its dispatch. */
+  observeFrameMs(ms: number): void;
   onClosed(session: PeerSession, code: number, reason: string): void;
 }
 
@@ -224,6 +226,15 @@ export class PeerSession implements LinkHandler {
   }
 
   private process(frame: Uint8Array): void {
+    const started = performance.now();
+    try {
+      this.decodeAndDispatch(frame);
+    } finally {
+      this.host.observeFrameMs(performance.now() - started);
+    }
+  }
+
+  private decodeAndDispatch(frame: Uint8Array): void {
     let msg: WireMessage;
     try {
       msg = decodeFrame(frame, this.state === 'handshake' ? 'handshake' : 'authenticated');

@@ -103,6 +103,7 @@ export async function runProbe(
           peers: node.peers().length,
           gossipSeen,
           counters: node.counters,
+          slowestFrameMs: node.slowestFrameMs,
           loopP99Ms: loop.percentile(99) / 1e6,
           loopMaxMs: loop.max / 1e6,
         });
@@ -110,6 +111,7 @@ export async function runProbe(
       }
       case 'loop-reset':
         loop.reset();
+        node.slowestFrameMs = 0;
         write({ event: 'loop-reset' });
         return;
       case 'validators':

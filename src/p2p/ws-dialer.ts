@@ -121,14 +121,19 @@ export function dial(opts: DialOptions, attach: (link: Link) => LinkHandler): Pr
       if (isBinary) handler.onFrame(data);
       else handler.onTextFrame();
     });
-    ws.on('error', (err) => {
+    // ws reports a frame over maxPayload as an error, then closes with 1006 (it drops the socket):
+    // remember it, so the session sees 1009 and scores the sender as uWS's side does.
+    let overCap = false;
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') overCap = true;
       if (!handler) reject(err);
       // otherwise 'close' follows and reports it
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (pinger) clearInterval(pinger);
       if (!handler) return reject(new Error(`closed before open: ${code} ${reason.toString('utf8')}`));
-      handler.onClose(code, reason.toString('utf8'));
+      if (overCap) handler.onClose(1009, 'Max payload size exceeded');
+      else handler.onClose(code, reason.toString('utf8'));
     });
   });
 }
