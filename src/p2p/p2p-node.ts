@@ -163,6 +163,7 @@ export class P2pNode extends EventEmitter {
       banThreshold: o.banThreshold ?? d.banThreshold,
       ipBanThreshold: o.ipBanThreshold ?? d.ipBanThreshold,
       autoRelay: o.autoRelay ?? false,
+      insecurePlaintext: o.insecurePlaintext ?? false,
       random: o.random ?? Math.random,
       now: o.now ?? Date.now,
     };
@@ -211,6 +212,7 @@ export class P2pNode extends EventEmitter {
       handshakeTimeoutMs: opts.handshakeTimeoutMs,
       pingIntervalMs: opts.pingIntervalMs,
       maxBackpressure: opts.maxBackpressure,
+      tls: !opts.insecurePlaintext,
       backoff: { ...DEFAULT_BACKOFF, ...(o.backoff ?? {}), random: opts.random },
       attach: (link) => this.attach(link),
       wanted: (e) => this.wantsDial(e),
@@ -218,8 +220,8 @@ export class P2pNode extends EventEmitter {
       onFailed: (e) => this.book.markFailed(e),
     });
     if (opts.listen) {
-      const tls = o.identity.tls;
-      if (!tls) {
+      const tls = opts.insecurePlaintext ? undefined : o.identity.tls;
+      if (!tls && !opts.insecurePlaintext) {
         throw new P2pConfigError(
           'P2P_TLS_REQUIRED',
           'a listening node needs identity.tls (loadOrCreateTlsMaterial)',

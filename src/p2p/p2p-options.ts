@@ -90,6 +90,12 @@ export interface P2pNodeOptions {
   readonly ipBanThreshold?: number;
   /** Misbehaviour points forgiven per second. */
   readonly scoreDecayPerSec?: number;
+  /**
+   * BENCHMARKS ONLY: plain WebSocket without TLS, so nothing binds the handshake to the channel and
+   * a relay can impersonate anyone. It exists to measure what the secure channel costs
+   * (p2p.pollRoundTrip.plain); the node's configuration does not expose it.
+   */
+  readonly insecurePlaintext?: boolean;
   /** Relay fresh gossip to other peers without asking the application (probe and tests only). */
   readonly autoRelay?: boolean;
   readonly random?: () => number;

@@ -10,6 +10,7 @@ export interface PeerDialerOptions {
   readonly handshakeTimeoutMs: number;
   readonly pingIntervalMs: number;
   readonly maxBackpressure: number;
+  readonly tls: boolean;
   readonly backoff: BackoffOptions;
   readonly attach: (link: Link) => PeerSession;
   /** 'dial' now; 'wait' (slots full, stopping soon…) try again later; 'skip' (already connected). */
@@ -156,6 +157,7 @@ export class PeerDialer {
         handshakeTimeoutMs: o.handshakeTimeoutMs,
         pingIntervalMs: o.pingIntervalMs,
         maxBackpressure: o.maxBackpressure,
+        tls: o.tls,
       },
       (link) => {
         const session = o.attach(link);

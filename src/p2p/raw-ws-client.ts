@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { decodeFrame, encodeMessage } from '../wire/codec.js';
 import { type Hello, MSG, type WireMessage } from '../wire/message-types.js';
@@ -20,6 +20,8 @@ export interface RawConnectOptions {
   readonly timeoutMs?: number;
   /** Source address (any 127.x.y.z works on Linux loopback): lets tests act as many IPs. */
   readonly localAddress?: string;
+  /** Plain TCP: only for the benchmarks' plaintext baseline (P2pNodeOptions.insecurePlaintext). */
+  readonly plaintext?: boolean;
 }
 
 /**
@@ -59,13 +61,10 @@ export class RawWsClient {
   ): Promise<RawWsClient> {
     const timeoutMs = opts.timeoutMs ?? 5_000;
     return new Promise((resolve, reject) => {
-      const socket: TLSSocket = tlsConnect({
-        host,
-        port,
-        rejectUnauthorized: false,
-        minVersion: 'TLSv1.3',
-        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
-      });
+      const local = opts.localAddress ? { localAddress: opts.localAddress } : {};
+      const socket: Socket = opts.plaintext
+        ? netConnect({ host, port, ...local })
+        : tlsConnect({ host, port, rejectUnauthorized: false, minVersion: 'TLSv1.3', ...local });
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
@@ -84,7 +83,7 @@ export class RawWsClient {
           reject(new Error(`upgrade refused: ${status}`));
           return;
         }
-        const cert = socket.getPeerX509Certificate();
+        const cert = opts.plaintext ? undefined : (socket as TLSSocket).getPeerX509Certificate();
         const client = new RawWsClient(socket, cert ? endpointHashOf(cert.raw) : new Uint8Array(32));
         socket.on('data', (d: Buffer) => client.onData(d));
         const rest = head.subarray(end + 4);
@@ -96,7 +95,7 @@ export class RawWsClient {
         clearTimeout(timer);
         reject(err);
       });
-      socket.once('secureConnect', () => {
+      socket.once(opts.plaintext ? 'connect' : 'secureConnect', () => {
         socket.write(
           `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
             `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,

@@ -15,8 +15,11 @@ export interface UwsServerOptions {
   readonly idleTimeoutSec: number;
   /** Bytes queued for one peer beyond which the connection is closed (closeOnBackpressureLimit). */
   readonly maxBackpressure: number;
-  /** Our certificate: TLS terminates in uWS (C++), so `publish` still encrypts per socket natively. */
-  readonly tls: TlsMaterial;
+  /**
+   * Our certificate: TLS terminates in uWS (C++), so `publish` still encrypts per socket natively.
+   * Undefined only for the benchmarks' plaintext baseline (P2pNodeOptions.insecurePlaintext).
+   */
+  readonly tls: TlsMaterial | undefined;
   /**
    * Admission at the HTTP upgrade, before any JavaScript state exists for the connection: null
    * admits, a string refuses with 503 and that reason (IP banned, pending limits per IP, /24, total).
@@ -91,12 +94,16 @@ export class UwsServer {
 
   async listen(): Promise<number> {
     const uws = loadUws();
-    const app = uws.SSLApp({
-      key_file_name: this.opts.tls.keyFile,
-      cert_file_name: this.opts.tls.certFile,
-      // OpenSSL's SSL_MODE_RELEASE_BUFFERS: idle sockets give back their 2 × 16 KiB TLS buffers.
-      ssl_prefer_low_memory_usage: true,
-    });
+    const tls = this.opts.tls;
+    const app = tls
+      ? uws.SSLApp({
+          key_file_name: tls.keyFile,
+          cert_file_name: tls.certFile,
+          // SSL_MODE_RELEASE_BUFFERS: idle sockets give back their 2 × 16 KiB TLS buffers.
+          ssl_prefer_low_memory_usage: true,
+        })
+      : uws.App();
+    const binding = tls?.endpointHash ?? new Uint8Array(32);
     this.app = app;
     const opts = this.opts;
     app.ws<SocketData>(opts.path, {
@@ -122,7 +129,7 @@ export class UwsServer {
         );
       },
       open: (ws) => {
-        const link = new UwsLink(ws, ws.getUserData().ip, opts.tls.endpointHash);
+        const link = new UwsLink(ws, ws.getUserData().ip, binding);
         ws.getUserData().link = link;
         link.handler = opts.accept(link);
       },

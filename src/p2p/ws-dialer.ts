@@ -14,6 +14,8 @@ export interface DialOptions {
   readonly pingIntervalMs: number;
   /** Queued bytes beyond which the link is closed (mirrors uWS closeOnBackpressureLimit). */
   readonly maxBackpressure: number;
+  /** false only for the benchmarks' plaintext baseline (P2pNodeOptions.insecurePlaintext). */
+  readonly tls: boolean;
 }
 
 /** An outbound `ws` client over TLS as a Link. */
@@ -72,7 +74,7 @@ class WsLink implements Link {
 export function dial(opts: DialOptions, attach: (link: Link) => LinkHandler): Promise<Link> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(
-      `wss://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}${opts.path}`,
+      `${opts.tls ? 'wss' : 'ws'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}${opts.path}`,
       {
         perMessageDeflate: false,
         maxPayload: MAX_FRAME_BYTES,
@@ -93,6 +95,7 @@ export function dial(opts: DialOptions, attach: (link: Link) => LinkHandler): Pr
       if (cert) binding = endpointHashOf(cert.raw);
     });
     ws.on('open', () => {
+      if (!opts.tls) binding = new Uint8Array(32);
       if (!binding) {
         ws.terminate();
         return;

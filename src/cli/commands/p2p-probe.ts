@@ -76,7 +76,7 @@ export const p2pProbeCommand: CliCommand = {
   name: 'p2p-probe',
   summary: 'Run the p2p transport alone (stub answers), JSON-line events on stdout, commands on stdin',
   usage:
-    'p2p-probe [--network devnet] [--host 127.0.0.1] [--port 0] [--seed HOST:PORT]… [--key-index N [--seed-phrase S] | --secret HEX] [--genesis HEX] [--data-dir DIR] [--ban-ms N] [--ban-threshold N] [--backoff-base-ms N] [--backoff-max-ms N] [--exchange-ms N] [--handshake-timeout-ms N] [--rate TYPE=PERSEC:BURST]… [--peer-rate TYPE=PERSEC:BURST]… [--handshake-rate PERSEC:BURST] [--opt NAME=INT]… [--no-peer-exchange] [--public-only] [--auto-relay]',
+    'p2p-probe [--network devnet] [--host 127.0.0.1] [--port 0] [--seed HOST:PORT]… [--key-index N [--seed-phrase S] | --secret HEX] [--genesis HEX] [--data-dir DIR] [--ban-ms N] [--ban-threshold N] [--backoff-base-ms N] [--backoff-max-ms N] [--exchange-ms N] [--handshake-timeout-ms N] [--rate TYPE=PERSEC:BURST]… [--peer-rate TYPE=PERSEC:BURST]… [--handshake-rate PERSEC:BURST] [--opt NAME=INT]… [--no-peer-exchange] [--public-only] [--auto-relay] [--insecure-plaintext (benchmarks only)]',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -103,6 +103,7 @@ export const p2pProbeCommand: CliCommand = {
         'no-peer-exchange': { type: 'boolean', default: false },
         'public-only': { type: 'boolean', default: false },
         'auto-relay': { type: 'boolean', default: false },
+        'insecure-plaintext': { type: 'boolean', default: false },
       },
       strict: true,
     });
@@ -147,6 +148,7 @@ export const p2pProbeCommand: CliCommand = {
         ...extra,
         peerExchange: !values['no-peer-exchange'],
         acceptLocalAddresses: !values['public-only'],
+        insecurePlaintext: values['insecure-plaintext']!,
         peerRateLimits: Object.fromEntries(values['peer-rate']!.map(rate)),
         ...(handshakeRate ? { handshakeRatePerIp: handshakeRate } : {}),
         host: values.host!,

@@ -333,6 +333,18 @@ describe('PeerBanStore (LMDB)', () => {
     await s2.close();
   });
 
+  it('keeps IP bans (16-byte keys) next to key bans, bounded by evicting the ban that expires soonest', async () => {
+    const store = new PeerBanStore(tmp(), 3);
+    store.ban(ipKeyBytes('10.1.2.3'), { untilMs: 500, reason: 'ip', bannedAtMs: 0 });
+    store.ban(key(1), { untilMs: 900, reason: 'a', bannedAtMs: 0 });
+    store.ban(key(2), { untilMs: 300, reason: 'b', bannedAtMs: 0 });
+    store.ban(key(3), { untilMs: 700, reason: 'c', bannedAtMs: 0 });
+    expect(store.get(ipKeyBytes('10.1.2.3'), 0)?.reason).toBe('ip');
+    expect(store.get(key(2), 0)).toBeUndefined(); // expired soonest: made room
+    expect(store.list(0).length).toBe(3);
+    await store.close();
+  });
+
   it('shares a node environment and treats a foreign record as no ban', async () => {
     const root = open({ path: tmp(), maxDbs: 8 });
     const store = new PeerBanStore(root);

@@ -71,6 +71,7 @@ describe('ping liveness (ws client side)', () => {
             handshakeTimeoutMs: 1_000,
             pingIntervalMs: 200,
             maxBackpressure: 1 << 20,
+            tls: true,
           },
           () => ({
             acceptsFrameOf: () => true,

@@ -11,6 +11,7 @@ import {
 } from '../../../src/p2p/handshake.js';
 import { handshakeSigningMessage } from '../../../src/protocol/signing.js';
 import { PROTOCOL_VERSION } from '../../../src/wire/limits.js';
+import { docVectors } from '../../support/doc-vectors.js';
 import { testIdentity } from '../../support/p2p-identity.js';
 
 const GENESIS = new Uint8Array(32).fill(0x11);
@@ -72,6 +73,53 @@ describe('handshake: node keys sign a transcript bound to the TLS channel', () =
         side(0xb1, 0xb2, 24200),
       )[17],
     ).toBe(0);
+  });
+
+  it('matches the test vector of docs/protocol.md (made with noble; re-made here with OpenSSL)', () => {
+    const v = docVectors().vector;
+    const b = (name: string) => Uint8Array.from(Buffer.from(v(name), 'hex'));
+    const hello = (role: 'dialer' | 'listener') => ({
+      ...makeHello(
+        {
+          chainId: Number(v('p2p.hs.chainId')),
+          genesisHash: b('p2p.hs.genesis'),
+          protocolVersion: Number(v('p2p.hs.protocol')),
+          publicKey: b(`p2p.hs.${role}.pubkey`),
+          secretKey: b(`p2p.hs.${role}.secret`),
+          listenPort: Number(v(`p2p.hs.${role}.listenPort`)),
+          tip: () => ({ height: 0, hash: new Uint8Array(32) }),
+        },
+        b(`p2p.hs.${role}.nonce`),
+      ),
+    });
+    const t: Transcript = {
+      dialer: hello('dialer'),
+      listener: hello('listener'),
+      binding: b('p2p.hs.binding'),
+    };
+    for (const role of ['dialer', 'listener'] as const) {
+      const me: LocalIdentity = {
+        chainId: Number(v('p2p.hs.chainId')),
+        genesisHash: b('p2p.hs.genesis'),
+        protocolVersion: Number(v('p2p.hs.protocol')),
+        publicKey: b(`p2p.hs.${role}.pubkey`),
+        secretKey: b(`p2p.hs.${role}.secret`),
+        listenPort: 0,
+        tip: () => ({ height: 0, hash: new Uint8Array(32) }),
+      };
+      const pre = handshakeSigningMessage(
+        role,
+        me.chainId,
+        me.genesisHash,
+        2,
+        t.binding,
+        t.dialer,
+        t.listener,
+      );
+      expect(Buffer.from(pre).toString('hex')).toBe(v(`p2p.hs.${role}.preimage`));
+      expect(Buffer.from(makeAuth(me, role, t).sig).toString('hex')).toBe(v(`p2p.hs.${role}.sig`));
+      expect(verifyAuth(me, role, t, { t: 2, sig: b(`p2p.hs.${role}.sig`) })).toBe(true);
+    }
   });
 
   const dialer = id(1);
