@@ -19,27 +19,42 @@ export const MAX_DEPTH = 3;
 /** Most keys in one catalogue map (Hello has 9 with `t`); bounds the duplicate-key check. */
 export const MAX_MAP_ENTRIES = 16;
 
+/** Start and end offsets of the keys of the maps being scanned, MAX_MAP_ENTRIES pairs per depth. */
+const keys = new Int32Array(MAX_DEPTH * MAX_MAP_ENTRIES * 2);
+
+/** Map keys are short ASCII: checked inline, the UTF-8 validator only for anything else. */
+function isAscii(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i]! >= 0x80) return false;
+  return true;
+}
+
 /** Thrown inside the scan; turned into a problem string by strictCborProblem. */
 class Refusal {
   constructor(readonly problem: string) {}
 }
 
-interface Head {
-  readonly major: number;
-  /** The argument: a value (major 0/1) or a length/count (2–5). */
-  readonly arg: number;
-  /** Offset after the head. */
-  readonly next: number;
+/**
+ * The head readHead decoded last (module state instead of an object per item: the scan runs on
+ * every frame and allocates nothing). Callers copy what they need before the next readHead.
+ */
+const h = { major: 0, arg: 0, next: 0 };
+
+function setHead(major: number, arg: number, next: number): typeof h {
+  h.major = major;
+  h.arg = arg;
+  h.next = next;
+  return h;
 }
 
-function readHead(b: Uint8Array, pos: number): Head {
+/** Decodes the item head at `pos` into `h`: major type, argument (value or length), next offset. */
+function readHead(b: Uint8Array, pos: number): typeof h {
   if (pos >= b.length) throw new Refusal('truncated');
   const first = b[pos]!;
   const major = first >> 5;
   const info = first & 0x1f;
   if (major === 6) throw new Refusal(`tag at byte ${pos}`);
   if (major === 7) throw new Refusal(`float or simple value at byte ${pos}`);
-  if (info < 24) return { major, arg: info, next: pos + 1 };
+  if (info < 24) return setHead(major, info, pos + 1);
   if (info >= 28) throw new Refusal(info === 31 ? `indefinite length at byte ${pos}` : `reserved at ${pos}`);
   const size = 1 << (info - 24); // 1, 2, 4 or 8 bytes
   if (pos + 1 + size > b.length) throw new Refusal('truncated');
@@ -53,53 +68,57 @@ function readHead(b: Uint8Array, pos: number): Head {
   } else {
     for (let i = 1; i <= size; i++) arg = arg * 256 + b[pos + i]!;
   }
-  return { major, arg, next: pos + 1 + size };
+  return setHead(major, arg, pos + 1 + size);
 }
 
 /** Skips one item starting at `pos`; returns the offset after it. */
 function scanItem(b: Uint8Array, pos: number, depth: number): number {
-  const h = readHead(b, pos);
-  switch (h.major) {
+  const { major, arg, next } = readHead(b, pos);
+  switch (major) {
     case 0:
     case 1:
-      return h.next;
+      return next;
     case 2:
     case 3: {
-      const end = h.next + h.arg;
+      const end = next + arg;
       if (end > b.length) throw new Refusal('string runs past the frame');
-      if (h.major === 3 && !isUtf8(b.subarray(h.next, end))) throw new Refusal(`invalid UTF-8 at ${pos}`);
+      if (major === 3 && !isAscii(b, next, end) && !isUtf8(b.subarray(next, end))) {
+        throw new Refusal(`invalid UTF-8 at ${pos}`);
+      }
       return end;
     }
     case 4: {
       if (depth >= MAX_DEPTH) throw new Refusal('nested too deep');
       // A count beyond the bytes left (which would make cbor-x preallocate) fails as truncated at
       // the first missing item, after at most (bytes left) iterations.
-      let p = h.next;
-      for (let i = 0; i < h.arg; i++) p = scanItem(b, p, depth + 1);
+      let p = next;
+      for (let i = 0; i < arg; i++) p = scanItem(b, p, depth + 1);
       return p;
     }
     case 5: {
       if (depth >= MAX_DEPTH) throw new Refusal('nested too deep');
-      if (h.arg > MAX_MAP_ENTRIES) throw new Refusal(`map of ${h.arg} entries`);
-      let p = h.next;
-      const keyStarts: number[] = [];
-      const keyEnds: number[] = [];
-      for (let i = 0; i < h.arg; i++) {
-        const k = readHead(b, p);
-        if (k.major !== 3) throw new Refusal(`map key at byte ${p} is not a text string`);
+      if (arg > MAX_MAP_ENTRIES) throw new Refusal(`map of ${arg} entries`);
+      let p = next;
+      // Key positions of this map live in a per-depth slice of one scratch array: no allocation.
+      const base = depth * MAX_MAP_ENTRIES * 2;
+      for (let i = 0; i < arg; i++) {
+        if (b[p] === undefined || b[p]! >> 5 !== 3)
+          throw new Refusal(`map key at byte ${p} is not a text string`);
         const keyEnd = scanItem(b, p, depth + 1);
-        for (let j = 0; j < keyStarts.length; j++) {
-          if (sameBytes(b, keyStarts[j]!, keyEnds[j]!, p, keyEnd)) throw new Refusal(`duplicate key at ${p}`);
+        for (let j = 0; j < i; j++) {
+          if (sameBytes(b, keys[base + 2 * j]!, keys[base + 2 * j + 1]!, p, keyEnd)) {
+            throw new Refusal(`duplicate key at ${p}`);
+          }
         }
-        keyStarts.push(p);
-        keyEnds.push(keyEnd);
+        keys[base + 2 * i] = p;
+        keys[base + 2 * i + 1] = keyEnd;
         p = scanItem(b, keyEnd, depth + 1);
       }
       return p;
     }
     default:
       // readHead already refused 6 and 7; nothing else exists in 3 bits.
-      throw new Refusal(`major type ${h.major}`);
+      throw new Refusal(`major type ${major}`);
   }
 }
 

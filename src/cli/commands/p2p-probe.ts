@@ -128,7 +128,7 @@ export const p2pProbeCommand: CliCommand = {
     const exchangeMs = int('exchange-ms', values['exchange-ms'], 10, 3_600_000);
     const handshakeMs = int('handshake-timeout-ms', values['handshake-timeout-ms'], 10, 600_000);
     const handshakeRate =
-      values['handshake-rate'] === undefined ? undefined : rate(`x=${values['handshake-rate']}`)[1];
+      values['handshake-rate'] === undefined ? undefined : rate(`ping=${values['handshake-rate']}`)[1];
     const banList = values['data-dir'] ? new PeerBanStore(join(values['data-dir'], 'p2p-bans')) : undefined;
     // The TLS certificate lives in the data directory, or in a temporary one for a throwaway probe.
     const tlsDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'timecoin-probe-tls-'));
