@@ -5,7 +5,7 @@ import { decodeFrame, encodeMessage } from '../wire/codec.js';
 import { type Hello, MSG, type WireMessage } from '../wire/message-types.js';
 import { peekType } from '../wire/peek-type.js';
 import { type LocalIdentity, makeAuth, makeHello } from './handshake.js';
-import { endpointHashOf } from './tls-certificate.js';
+import { dialerSecureContext, endpointHashOf } from './tls-certificate.js';
 
 /** A received WebSocket frame. */
 export interface RawFrame {
@@ -64,7 +64,14 @@ export class RawWsClient {
       const local = opts.localAddress ? { localAddress: opts.localAddress } : {};
       const socket: Socket = opts.plaintext
         ? netConnect({ host, port, ...local })
-        : tlsConnect({ host, port, rejectUnauthorized: false, minVersion: 'TLSv1.3', ...local });
+        : tlsConnect({
+            host,
+            port,
+            rejectUnauthorized: false,
+            minVersion: 'TLSv1.3',
+            secureContext: dialerSecureContext(),
+            ...local,
+          });
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();

@@ -11,6 +11,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { CodedError } from '../util/coded-error.js';
 
 /** What the transport needs: uWS reads the files; the hash is the channel binding of our listener. */
@@ -25,6 +26,17 @@ export class TlsCertificateError extends CodedError<'P2P_TLS_CERTIFICATE'> {}
 
 export const TLS_CERT_FILE = 'p2p-tls.crt';
 export const TLS_KEY_FILE = 'p2p-tls.key';
+
+let dialerContext: SecureContext | undefined;
+
+/**
+ * The TLS context of every outbound connection (TLS 1.3 only, no CA: the binding authenticates),
+ * made once: building one per connection cost as much as the handshake's signatures.
+ */
+export function dialerSecureContext(): SecureContext {
+  dialerContext ??= createSecureContext({ minVersion: 'TLSv1.3' });
+  return dialerContext;
+}
 
 /** SHA-256 of a certificate's DER bytes. */
 export function endpointHashOf(certDer: Uint8Array): Uint8Array {

@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { MAX_FRAME_BYTES } from '../wire/limits.js';
 import type { Link, LinkHandler } from './link.js';
-import { endpointHashOf } from './tls-certificate.js';
+import { dialerSecureContext, endpointHashOf } from './tls-certificate.js';
 
 export interface DialOptions {
   readonly host: string;
@@ -82,6 +82,8 @@ export function dial(opts: DialOptions, attach: (link: Link) => LinkHandler): Pr
         skipUTF8Validation: false,
         rejectUnauthorized: false,
         minVersion: 'TLSv1.3',
+        // ws hands its options to tls.connect (its typings omit secureContext)
+        ...({ secureContext: dialerSecureContext() } as object),
       },
     );
     ws.binaryType = 'nodebuffer';
