@@ -114,4 +114,52 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
     const res = await b.request(b.peers()[0]!.peerId, { t: MSG.pollRequest, txids: new Uint8Array(32) });
     expect([...res.votes]).toEqual([VOTE.no]);
   });
+
+  it('Tip on connect and on announceTip (peer:tip), GetInventory through handle/request', async () => {
+    let tip = { height: 7, hash: new Uint8Array(32).fill(7), slot: 70 };
+    const a = await makeNode(31);
+    const portA = await a.start();
+    const b = await makeNode(32, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    const key = devnetKeyPair('p2p-in-process', 31);
+    // a's tip comes from its identity
+    (a as unknown as { identity: { tip: () => typeof tip } }).identity.tip = () => tip;
+    const tips: { height: number; slot: number }[] = [];
+    b.on('peer:tip', (_p, t: { height: number; slot: number }) => tips.push(t));
+    await b.start();
+    await waitFor(() => tips.length >= 1);
+    expect(tips[0]).toMatchObject({ height: 7, slot: 70 });
+    tip = { height: 8, hash: new Uint8Array(32).fill(8), slot: 80 };
+    a.announceTip();
+    await waitFor(() => tips.some((t) => t.height === 8));
+    expect(b.peers()[0]).toMatchObject({ tipHeight: 8, tipSlot: 80 });
+    a.handle(MSG.getInventory, (_peer, req) => ({
+      t: MSG.inventory,
+      txids: new Uint8Array(64).fill(req.after.length === 0 ? 1 : 2),
+      next: new Uint8Array(32).fill(9),
+    }));
+    const inv = await b.request(Buffer.from(key.publicKey).toString('hex'), {
+      t: MSG.getInventory,
+      after: new Uint8Array(0),
+    });
+    expect([inv.txids.length, inv.txids[0], inv.next[0]]).toEqual([64, 1, 9]);
+  });
+
+  it('application offences feed the same score and ban; only application offences are accepted', async () => {
+    const a = await makeNode(41);
+    const portA = await a.start();
+    const b = await makeNode(42, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    await b.start();
+    await waitFor(() => a.peers().length === 1);
+    const peerId = a.peers()[0]!.peerId;
+    const bans: { offence: string }[] = [];
+    a.on('peer:banned', (e) => bans.push(e));
+    expect(() => a.misbehaved(peerId, 'WIRE_BAD_CBOR' as never, 'x')).toThrow(/not an application offence/);
+    a.misbehaved(peerId, 'INVALID_BLOCK', 'bad merkle root');
+    a.misbehaved(peerId, 'INVALID_TX', 'spends a spent output');
+    a.misbehaved(peerId, 'INVALID_RESPONSE', '3 votes for a poll of 4');
+    expect(bans).toEqual([]); // 85 points (less decay)
+    a.misbehaved(peerId, 'INVALID_BEACON', 'proof does not verify');
+    expect(bans).toMatchObject([{ offence: 'INVALID_BEACON' }]);
+    await waitFor(() => a.peers().length === 0);
+  });
 });
