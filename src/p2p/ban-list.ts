@@ -1,32 +1,67 @@
-/** A ban of one node identity until a time (persisted by src/storage/peer-ban-store.ts). */
+/** A ban of one subject until a time (persisted by src/storage/peer-ban-store.ts). */
 export interface BanRecord {
   readonly untilMs: number;
   readonly reason: string;
   readonly bannedAtMs: number;
 }
 
-/** Where the transport keeps bans; the LMDB store implements it, tests may use MemoryBanList. */
+/** Most bans kept; beyond it the ban that expires soonest makes room (src/storage and memory alike). */
+export const DEFAULT_MAX_BANS = 10_000;
+
+/**
+ * Where the transport keeps bans. A subject is a byte key: a 32-byte node public key, or a 16-byte
+ * IP address (ip-address.ts ipKeyBytes). The LMDB store implements it, tests may use MemoryBanList.
+ */
 export interface BanList {
-  /** The active ban of `pubkey` at `nowMs`, if any (expired bans read as none). */
-  get(pubkey: Uint8Array, nowMs: number): BanRecord | undefined;
-  ban(pubkey: Uint8Array, record: BanRecord): void;
+  /** The active ban of `key` at `nowMs`, if any (expired bans read as none). */
+  get(key: Uint8Array, nowMs: number): BanRecord | undefined;
+  ban(key: Uint8Array, record: BanRecord): void;
+  /** Deletes expired bans; returns how many. */
+  prune(nowMs: number): number;
 }
 
 /** In-memory BanList, for a transport run without a data directory. */
 export class MemoryBanList implements BanList {
   private readonly bans = new Map<string, BanRecord>();
 
-  get(pubkey: Uint8Array, nowMs: number): BanRecord | undefined {
-    const key = Buffer.from(pubkey).toString('hex');
-    const rec = this.bans.get(key);
+  constructor(private readonly maxEntries = DEFAULT_MAX_BANS) {}
+
+  get size(): number {
+    return this.bans.size;
+  }
+
+  get(key: Uint8Array, nowMs: number): BanRecord | undefined {
+    const id = Buffer.from(key).toString('hex');
+    const rec = this.bans.get(id);
     if (rec && rec.untilMs <= nowMs) {
-      this.bans.delete(key);
+      this.bans.delete(id);
       return undefined;
     }
     return rec;
   }
 
-  ban(pubkey: Uint8Array, record: BanRecord): void {
-    this.bans.set(Buffer.from(pubkey).toString('hex'), record);
+  ban(key: Uint8Array, record: BanRecord): void {
+    const id = Buffer.from(key).toString('hex');
+    if (!this.bans.has(id) && this.bans.size >= this.maxEntries) {
+      this.prune(record.bannedAtMs);
+      if (this.bans.size >= this.maxEntries) {
+        let soonest: string | undefined;
+        let until = Number.POSITIVE_INFINITY;
+        for (const [k, r] of this.bans) if (r.untilMs < until) [soonest, until] = [k, r.untilMs];
+        if (soonest !== undefined) this.bans.delete(soonest);
+      }
+    }
+    this.bans.set(id, record);
+  }
+
+  prune(nowMs: number): number {
+    let n = 0;
+    for (const [k, r] of this.bans) {
+      if (r.untilMs <= nowMs) {
+        this.bans.delete(k);
+        n++;
+      }
+    }
+    return n;
   }
 }

@@ -15,6 +15,10 @@ export const CLOSE = Object.freeze({
   tooManyPeers: 4009,
   shutdown: 4010,
   livenessTimeout: 4011,
+  badKey: 4012,
+  handshakeRateLimited: 4013,
+  overloaded: 4014,
+  evicted: 4015,
 });
 
 export type CloseName = keyof typeof CLOSE;
@@ -33,6 +37,10 @@ export const CLOSE_CODE_NAME: Readonly<Record<CloseName, string>> = Object.freez
   tooManyPeers: 'TOO_MANY_PEERS',
   shutdown: 'SHUTDOWN',
   livenessTimeout: 'LIVENESS_TIMEOUT',
+  badKey: 'BAD_KEY',
+  handshakeRateLimited: 'HANDSHAKE_RATE_LIMITED',
+  overloaded: 'OVERLOADED',
+  evicted: 'EVICTED',
 });
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */

@@ -1,11 +1,22 @@
-import { randomBytes } from 'node:crypto';
-import { nobleVerify } from '../crypto/noble-verifier.js';
+import { createPrivateKey, type KeyObject, sign as opensslSign, randomBytes } from 'node:crypto';
+import { nodeCryptoVerify } from '../crypto/node-crypto-verify.js';
+import { publicKeyFault } from '../crypto/public-key-policy.js';
 import { bytesEqual, toHex } from '../encoding/bytes.js';
-import { helloSigningMessage } from '../protocol/signing.js';
-import { sign } from '../wallet/keys.js';
+import { type HandshakeRole, handshakeSigningMessage } from '../protocol/signing.js';
 import { NONCE_BYTES, PROTOCOL_VERSION } from '../wire/limits.js';
 import { type Auth, type Hello, MSG } from '../wire/message-types.js';
 import type { CloseName } from './close-codes.js';
+import type { TlsMaterial } from './tls-certificate.js';
+
+export type { HandshakeRole } from '../protocol/signing.js';
+
+/** The chain tip a node announces (Hello, Tip). */
+export interface ChainTip {
+  readonly height: number;
+  readonly hash: Uint8Array;
+  /** Slot of the tip block; 0 when the caller does not say (genesis). */
+  readonly slot?: number;
+}
 
 /** What this node announces; supplied by the caller (the p2p layer reads no chain state itself). */
 export interface LocalIdentity {
@@ -16,8 +27,10 @@ export interface LocalIdentity {
   readonly secretKey: Uint8Array;
   /** 0 when this node does not accept connections. */
   readonly listenPort: number;
-  /** Current tip; called at each handshake so it is fresh. */
-  readonly tip: () => { height: number; hash: Uint8Array };
+  /** Current tip; called at each handshake and Tip announcement so it is fresh. */
+  readonly tip: () => ChainTip;
+  /** The listener's TLS certificate (loadOrCreateTlsMaterial); required to accept connections. */
+  readonly tls?: TlsMaterial;
 }
 
 export function makeHello(
@@ -38,16 +51,54 @@ export function makeHello(
   };
 }
 
-/** Our Auth answer to the other side's Hello. */
-export function makeAuth(id: LocalIdentity, theirHello: Hello): Auth {
-  const msg = helloSigningMessage(id.chainId, id.genesisHash, theirHello.nonce, id.publicKey);
-  return { t: MSG.auth, sig: sign(msg, id.secretKey) };
+/** The two Hellos of one connection and the channel binding both sides must agree on. */
+export interface Transcript {
+  readonly dialer: Hello;
+  readonly listener: Hello;
+  /** SHA-256 of the listener's TLS certificate as THIS side saw it. */
+  readonly binding: Uint8Array;
 }
 
-/** Checks the other side's Auth against the nonce WE sent and the key THEY announced. */
-export function verifyAuth(id: LocalIdentity, ourNonce: Uint8Array, theirHello: Hello, auth: Auth): boolean {
-  const message = helloSigningMessage(id.chainId, id.genesisHash, ourNonce, theirHello.pubkey);
-  return nobleVerify({ publicKey: theirHello.pubkey, message, signature: auth.sig });
+function preimage(id: LocalIdentity, signer: HandshakeRole, t: Transcript): Uint8Array {
+  return handshakeSigningMessage(
+    signer,
+    id.chainId,
+    id.genesisHash,
+    id.protocolVersion ?? PROTOCOL_VERSION,
+    t.binding,
+    t.dialer,
+    t.listener,
+  );
+}
+
+// PKCS#8 DER prefix for a raw 32-byte Ed25519 seed (RFC 8410).
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const signingKeys = new WeakMap<Uint8Array, KeyObject>();
+
+/** OpenSSL signs several times faster than noble; handshakes are the one signing path of the transport. */
+function signingKey(secretKey: Uint8Array): KeyObject {
+  let key = signingKeys.get(secretKey);
+  if (!key) {
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey]), format: 'der', type: 'pkcs8' });
+    signingKeys.set(secretKey, key);
+  }
+  return key;
+}
+
+/** Our Auth: the transcript signed in our role. */
+export function makeAuth(id: LocalIdentity, role: HandshakeRole, t: Transcript): Auth {
+  const sig = opensslSign(null, preimage(id, role, t), signingKey(id.secretKey));
+  return { t: MSG.auth, sig: new Uint8Array(sig) };
+}
+
+/**
+ * Checks the other side's Auth: signed in the other role by the key in its Hello, over the
+ * transcript with the binding as WE saw it. OpenSSL's verifier (stricter than ZIP-215, and every
+ * honestly made signature passes both), ~14× faster than noble's on the coordinator (bench p2p).
+ */
+export function verifyAuth(id: LocalIdentity, signer: HandshakeRole, t: Transcript, auth: Auth): boolean {
+  const pubkey = signer === 'dialer' ? t.dialer.pubkey : t.listener.pubkey;
+  return nodeCryptoVerify(pubkey, preimage(id, signer, t), auth.sig);
 }
 
 /** A handshake refusal: which close code and a reason a human can act on. */
@@ -56,7 +107,10 @@ export interface HelloRefusal {
   readonly reason: string;
 }
 
-/** Refuses a Hello for another chain, genesis, protocol version, or from ourselves. */
+/**
+ * Refuses a Hello for another chain, genesis or protocol version, from ourselves, or with a node key
+ * that is small order, non-canonical or not on the curve (such a key "signs" anything under ZIP-215).
+ */
 export function checkHello(id: LocalIdentity, hello: Hello): HelloRefusal | null {
   const version = id.protocolVersion ?? PROTOCOL_VERSION;
   if (hello.chainId !== id.chainId) {
@@ -74,5 +128,7 @@ export function checkHello(id: LocalIdentity, hello: Hello): HelloRefusal | null
   if (bytesEqual(hello.pubkey, id.publicKey)) {
     return { close: 'selfConnection', reason: 'connected to itself' };
   }
+  const fault = publicKeyFault(hello.pubkey, { decodes: true });
+  if (fault !== null) return { close: 'badKey', reason: `node key refused: ${fault}` };
   return null;
 }

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { compareBytes, fromHex } from '../encoding/bytes.js';
+import { compareBytes, fromHex, toHex } from '../encoding/bytes.js';
+import { CodedError } from '../util/coded-error.js';
 import { encodeMessage } from '../wire/codec.js';
 import { MAX_PEERS_PER_MESSAGE } from '../wire/limits.js';
 import {
@@ -10,15 +12,25 @@ import {
   type Tx,
   type WireMessage,
 } from '../wire/message-types.js';
+import { AddressBook, type BookEntry } from './address-book.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import { type BanList, MemoryBanList } from './ban-list.js';
 import type { CloseName } from './close-codes.js';
+import { admit, classOf, type SlotClass, type SlotPeer } from './connection-slots.js';
 import { type GossipKind, GossipRelay } from './gossip-relay.js';
-import type { LocalIdentity } from './handshake.js';
+import type { ChainTip, HelloRefusal, LocalIdentity } from './handshake.js';
+import { ipKeyBytes, netgroupOf, normalizeIp } from './ip-address.js';
 import type { Link } from './link.js';
-import type { Offence } from './misbehaviour.js';
+import {
+  APPLICATION_OFFENCES,
+  type ApplicationOffence,
+  OFFENCE_POINTS,
+  type Offence,
+} from './misbehaviour.js';
+import { OutboundPacer } from './outbound-pacer.js';
 import { P2P_DEFAULTS, type P2pNodeOptions, type PeerEndpoint } from './p2p-options.js';
-import { type DialTarget, PeerDialer } from './peer-dialer.js';
+import { PeerDialer } from './peer-dialer.js';
+import { ScoreBook } from './peer-scores.js';
 import { PeerSession, type SessionHost } from './peer-session.js';
 import { RequestError } from './pending-requests.js';
 import { DEFAULT_RATE_LIMITS, type RateLimit } from './rate-limits.js';
@@ -31,6 +43,7 @@ import {
   type ResponseBody,
   type ResponseOfType,
 } from './request-types.js';
+import { TokenBucket } from './token-bucket.js';
 import { UwsServer } from './uws-server.js';
 
 /** A connected, authenticated peer as the application sees it. */
@@ -38,9 +51,15 @@ export interface PeerInfo {
   readonly peerId: string;
   readonly pubkey: Uint8Array;
   readonly direction: 'inbound' | 'outbound';
+  /** The peer's IP (or the configured host we dialed). */
   readonly host: string;
   readonly listenPort: number;
+  /** The latest tip the peer announced (Hello, then Tip messages). */
   readonly tipHeight: number;
+  readonly tipHash: Uint8Array;
+  readonly tipSlot: number;
+  /** Its key is in the active masternode set given to setValidators. */
+  readonly isValidator: boolean;
 }
 
 export type RequestHandler<T extends RequestType> = (
@@ -48,99 +67,176 @@ export type RequestHandler<T extends RequestType> = (
   msg: RequestOfType<T>,
 ) => ResponseBody<T> | Promise<ResponseBody<T>>;
 
+export class P2pConfigError extends CodedError<'P2P_TLS_REQUIRED' | 'P2P_BAD_OFFENCE'> {}
+
+type Resolved = Required<
+  Omit<P2pNodeOptions, 'identity' | 'seeds' | 'banList' | 'rateLimits' | 'peerRateLimits' | 'backoff'>
+>;
+
+/** Remembered handshake buckets (one per source IP), least recently used forgotten first. */
+const MAX_HANDSHAKE_BUCKETS = 4_096;
+/** Subjects in each score book (keys, IPs). */
+const MAX_SCORED = 4_096;
+const MAINTAIN_INTERVAL_MS = 1_000;
+const BAN_PRUNE_INTERVAL_MS = 60_000;
+
 /**
- * The transport of one node: uWS server for inbound links, `ws` for outbound, authenticated sessions
- * (one per node identity), bans, peer exchange, gossip without echo, request/response correlation.
- * Events: peer:connected(PeerInfo), peer:disconnected({peerId, code, reason}),
- * peer:refused({host, port, direction, code, reason}), peer:banned({peerId, offence, detail, untilMs}),
- * dial:scheduled({host, port, attempt, delayMs}), listen:retry({port, attempt}), gossip:tx/block/beacon(peer, …), error(Error).
+ * The transport of one node: a uWS TLS server for inbound links, `ws` over TLS for outbound, one
+ * authenticated session per node identity, connection slots, the address book, scores and bans by
+ * key and IP, paced gossip without echo, request/response correlation.
+ *
+ * Events (listeners that throw are counted as `handlerErrors` and reported as `handler:error`):
+ * peer:connected(PeerInfo), peer:disconnected({peerId, code, reason}), peer:tip(PeerInfo, ChainTip),
+ * peer:refused({host, direction, code, reason}), peer:banned({peerId, offence, detail, untilMs}),
+ * ip:banned({ip, offence, detail, untilMs}), peer:reject({peerId, code, reason}),
+ * dial:scheduled({host, port, attempt, delayMs}), listen:retry({port, attempt}),
+ * gossip:tx(PeerInfo, txs), gossip:block(PeerInfo, Block), gossip:beacon(PeerInfo, Beacon),
+ * handler:error({peerId, type, error}).
  */
 export class P2pNode extends EventEmitter {
-  readonly opts: Required<Omit<P2pNodeOptions, 'identity' | 'seeds' | 'banList' | 'rateLimits' | 'backoff'>>;
+  readonly opts: Resolved;
   private readonly server: UwsServer | undefined;
   private readonly sessions = new Set<PeerSession>();
   private readonly byPeer = new Map<string, PeerSession>();
+  private readonly pacers = new WeakMap<PeerSession, OutboundPacer>();
+  private readonly theirTips = new WeakMap<PeerSession, Required<ChainTip>>();
+  private readonly book: AddressBook;
   private readonly dialer: PeerDialer;
   private readonly gossipRelay: GossipRelay;
   private readonly banList: BanList;
+  private readonly keyScores: ScoreBook;
+  private readonly ipScores: ScoreBook;
+  private readonly handshakeBuckets = new Map<string, TokenBucket>();
   private readonly host: SessionHost;
   private readonly handlers = new Map<number, RequestHandler<RequestType>>();
+  private readonly peerRates: Record<number, RateLimit>;
+  private readonly secret = new Uint8Array(randomBytes(32));
+  private validators = new Set<string>();
   private identity: LocalIdentity;
-  private exchangeTimer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
-  /** Frames received and offences by kind since start (for metrics and tests). */
+  /** Frames received, offences and drops by kind since start (for metrics and tests). */
   readonly counters: Record<string, number> = {};
+  /** The longest time one inbound frame took to decode and dispatch (ms), since start. */
+  slowestFrameMs = 0;
 
   constructor(private readonly options: P2pNodeOptions) {
     super();
     const o = options;
+    const d = P2P_DEFAULTS;
     this.opts = {
-      host: o.host ?? P2P_DEFAULTS.host,
-      port: o.port ?? P2P_DEFAULTS.port,
-      listenRetryMs: o.listenRetryMs ?? P2P_DEFAULTS.listenRetryMs,
+      host: o.host ?? d.host,
+      port: o.port ?? d.port,
+      listenRetryMs: o.listenRetryMs ?? d.listenRetryMs,
       listen: o.listen ?? true,
-      path: o.path ?? P2P_DEFAULTS.path,
-      banDurationMs: o.banDurationMs ?? P2P_DEFAULTS.banDurationMs,
-      maxPeers: o.maxPeers ?? P2P_DEFAULTS.maxPeers,
-      maxPendingHandshakes: o.maxPendingHandshakes ?? P2P_DEFAULTS.maxPendingHandshakes,
-      handshakeTimeoutMs: o.handshakeTimeoutMs ?? P2P_DEFAULTS.handshakeTimeoutMs,
-      requestTimeoutMs: o.requestTimeoutMs ?? P2P_DEFAULTS.requestTimeoutMs,
-      maxOutstandingRequests: o.maxOutstandingRequests ?? P2P_DEFAULTS.maxOutstandingRequests,
-      idleTimeoutSec: o.idleTimeoutSec ?? P2P_DEFAULTS.idleTimeoutSec,
-      pingIntervalMs: o.pingIntervalMs ?? P2P_DEFAULTS.pingIntervalMs,
-      maxBackpressure: o.maxBackpressure ?? P2P_DEFAULTS.maxBackpressure,
-      peerExchangeIntervalMs: o.peerExchangeIntervalMs ?? P2P_DEFAULTS.peerExchangeIntervalMs,
-      dedupCapacity: o.dedupCapacity ?? P2P_DEFAULTS.dedupCapacity,
-      scoreDecayPerSec: o.scoreDecayPerSec ?? P2P_DEFAULTS.scoreDecayPerSec,
-      banThreshold: o.banThreshold ?? P2P_DEFAULTS.banThreshold,
+      path: o.path ?? d.path,
+      peerExchange: o.peerExchange ?? d.peerExchange,
+      acceptLocalAddresses: o.acceptLocalAddresses ?? d.acceptLocalAddresses,
+      banDurationMs: o.banDurationMs ?? d.banDurationMs,
+      maxOutbound: o.maxOutbound ?? d.maxOutbound,
+      maxInbound: o.maxInbound ?? d.maxInbound,
+      maxInboundPerIp: o.maxInboundPerIp ?? d.maxInboundPerIp,
+      maxInboundPerNetgroup: o.maxInboundPerNetgroup ?? d.maxInboundPerNetgroup,
+      maxValidatorSlots: o.maxValidatorSlots ?? d.maxValidatorSlots,
+      maxPendingHandshakes: o.maxPendingHandshakes ?? d.maxPendingHandshakes,
+      maxPendingPerIp: o.maxPendingPerIp ?? d.maxPendingPerIp,
+      maxPendingPerNetgroup: o.maxPendingPerNetgroup ?? d.maxPendingPerNetgroup,
+      handshakeRatePerIp: o.handshakeRatePerIp ?? d.handshakeRatePerIp,
+      handshakeTimeoutMs: o.handshakeTimeoutMs ?? d.handshakeTimeoutMs,
+      requestTimeoutMs: o.requestTimeoutMs ?? d.requestTimeoutMs,
+      maxOutstandingRequests: o.maxOutstandingRequests ?? d.maxOutstandingRequests,
+      maxConcurrentInboundRequests: o.maxConcurrentInboundRequests ?? d.maxConcurrentInboundRequests,
+      inboundBytesPerSec: o.inboundBytesPerSec ?? d.inboundBytesPerSec,
+      inboundBurstBytes: o.inboundBurstBytes ?? d.inboundBurstBytes,
+      maxQueuedInboundBytes: o.maxQueuedInboundBytes ?? d.maxQueuedInboundBytes,
+      totalInboundBytesPerSec: o.totalInboundBytesPerSec ?? d.totalInboundBytesPerSec,
+      peerInboundBytesPerSec: o.peerInboundBytesPerSec ?? d.peerInboundBytesPerSec,
+      peerInboundBurstBytes: o.peerInboundBurstBytes ?? d.peerInboundBurstBytes,
+      idleTimeoutSec: o.idleTimeoutSec ?? d.idleTimeoutSec,
+      pingIntervalMs: o.pingIntervalMs ?? d.pingIntervalMs,
+      maxBackpressure: o.maxBackpressure ?? d.maxBackpressure,
+      maxTotalBackpressure: o.maxTotalBackpressure ?? d.maxTotalBackpressure,
+      peerExchangeIntervalMs: o.peerExchangeIntervalMs ?? d.peerExchangeIntervalMs,
+      tipIntervalMs: o.tipIntervalMs ?? d.tipIntervalMs,
+      dedupMaxBytes: o.dedupMaxBytes ?? d.dedupMaxBytes,
+      scoreDecayPerSec: o.scoreDecayPerSec ?? d.scoreDecayPerSec,
+      banThreshold: o.banThreshold ?? d.banThreshold,
+      ipBanThreshold: o.ipBanThreshold ?? d.ipBanThreshold,
       autoRelay: o.autoRelay ?? false,
+      insecurePlaintext: o.insecurePlaintext ?? false,
       random: o.random ?? Math.random,
       now: o.now ?? Date.now,
     };
+    const opts = this.opts;
     this.identity = { ...o.identity, listenPort: 0 };
     this.banList = o.banList ?? new MemoryBanList();
-    this.gossipRelay = new GossipRelay(this.opts.dedupCapacity);
+    this.keyScores = new ScoreBook(opts.scoreDecayPerSec, MAX_SCORED);
+    this.ipScores = new ScoreBook(opts.scoreDecayPerSec, MAX_SCORED);
+    this.gossipRelay = new GossipRelay(opts.dedupMaxBytes);
+    this.book = new AddressBook({ secret: this.secret, acceptLocalAddresses: opts.acceptLocalAddresses });
+    this.peerRates = { ...DEFAULT_RATE_LIMITS, ...(o.peerRateLimits ?? {}) };
     const rateLimits: Record<number, RateLimit> = { ...DEFAULT_RATE_LIMITS, ...(o.rateLimits ?? {}) };
     const node = this;
+    const totalInbound = new TokenBucket(
+      opts.totalInboundBytesPerSec,
+      opts.totalInboundBytesPerSec,
+      opts.now(),
+    );
     this.host = {
       get identity() {
         return node.identity;
       },
       rateLimits,
-      handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
-      scoreDecayPerSec: this.opts.scoreDecayPerSec,
-      banThreshold: this.opts.banThreshold,
-      maxOutstandingRequests: this.opts.maxOutstandingRequests,
-      now: this.opts.now,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs,
+      maxOutstandingRequests: opts.maxOutstandingRequests,
+      inbound: {
+        bytesPerSec: opts.inboundBytesPerSec,
+        burstBytes: opts.inboundBurstBytes,
+        maxQueuedBytes: opts.maxQueuedInboundBytes,
+        maxConcurrentRequests: opts.maxConcurrentInboundRequests,
+      },
+      totalInbound,
+      now: opts.now,
+      onHello: (s) => this.onHello(s),
       onAuthenticated: (s) => this.onAuthenticated(s),
       onMessage: (s, m) => this.onMessage(s, m),
-      onBanworthy: (s, offence, detail) => this.onBanworthy(s, offence, detail),
-      count: (name) => {
-        this.counters[name] = (this.counters[name] ?? 0) + 1;
+      offend: (s, offence, detail) => this.offend(s, offence, detail),
+      count: (name, n = 1) => this.count(name, n),
+      observeFrameMs: (ms) => {
+        if (ms > this.slowestFrameMs) this.slowestFrameMs = ms;
       },
       onClosed: (s, code, reason) => this.onClosed(s, code, reason),
     };
     this.dialer = new PeerDialer({
-      path: this.opts.path,
-      handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
-      pingIntervalMs: this.opts.pingIntervalMs,
-      maxBackpressure: this.opts.maxBackpressure,
-      backoff: { ...DEFAULT_BACKOFF, ...(o.backoff ?? {}), random: this.opts.random },
-      now: this.opts.now,
+      path: opts.path,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs,
+      pingIntervalMs: opts.pingIntervalMs,
+      maxBackpressure: opts.maxBackpressure,
+      tls: !opts.insecurePlaintext,
+      backoff: { ...DEFAULT_BACKOFF, ...(o.backoff ?? {}), random: opts.random },
       attach: (link) => this.attach(link),
-      wanted: (t) => this.wantsDial(t),
-      onScheduled: (e) => this.emit('dial:scheduled', e),
+      wanted: (e) => this.wantsDial(e),
+      onScheduled: (e) => this.safeEmit('dial:scheduled', e),
+      onFailed: (e) => this.book.markFailed(e),
     });
-    if (this.opts.listen) {
+    if (opts.listen) {
+      const tls = opts.insecurePlaintext ? undefined : o.identity.tls;
+      if (!tls && !opts.insecurePlaintext) {
+        throw new P2pConfigError(
+          'P2P_TLS_REQUIRED',
+          'a listening node needs identity.tls (loadOrCreateTlsMaterial)',
+        );
+      }
       this.server = new UwsServer({
-        host: this.opts.host,
-        port: this.opts.port,
-        path: this.opts.path,
-        idleTimeoutSec: this.opts.idleTimeoutSec,
-        listenRetryMs: this.opts.listenRetryMs,
-        onListenRetry: (attempt) => this.emit('listen:retry', { port: this.opts.port, attempt }),
-        maxBackpressure: this.opts.maxBackpressure,
-        maxPendingUpgrades: () => this.pendingHandshakes() < this.opts.maxPendingHandshakes,
+        host: opts.host,
+        port: opts.port,
+        path: opts.path,
+        tls,
+        idleTimeoutSec: opts.idleTimeoutSec,
+        listenRetryMs: opts.listenRetryMs,
+        onListenRetry: (attempt) => this.safeEmit('listen:retry', { port: opts.port, attempt }),
+        maxBackpressure: opts.maxBackpressure,
+        admit: (ip) => this.admitUpgrade(ip),
         accept: (link) => this.attach(link),
       });
     }
@@ -150,9 +246,18 @@ export class P2pNode extends EventEmitter {
   async start(): Promise<number> {
     const port = this.server ? await this.server.listen() : 0;
     this.identity = { ...this.identity, listenPort: port };
-    for (const seed of this.options.seeds ?? []) this.dialer.add(seed.host, seed.port, undefined);
-    this.exchangeTimer = setInterval(() => this.exchangePeers(), this.opts.peerExchangeIntervalMs);
-    this.exchangeTimer.unref?.();
+    this.banList.prune(this.opts.now());
+    for (const seed of this.options.seeds ?? []) this.book.addConfigured(seed.host, seed.port);
+    const every = (ms: number, f: () => void) => {
+      const t = setInterval(() => this.guard('timer', f), ms);
+      t.unref?.();
+      this.timers.push(t);
+    };
+    every(MAINTAIN_INTERVAL_MS, () => this.maintain());
+    if (this.opts.peerExchange) every(this.opts.peerExchangeIntervalMs, () => this.exchangePeers());
+    every(this.opts.tipIntervalMs, () => this.announceTip());
+    every(BAN_PRUNE_INTERVAL_MS, () => this.banList.prune(this.opts.now()));
+    this.maintain();
     return port;
   }
 
@@ -162,7 +267,17 @@ export class P2pNode extends EventEmitter {
 
   /** Adds a persistent peer address (dialed now, redialed with backoff whenever it drops). */
   addPeer(endpoint: PeerEndpoint): void {
-    this.dialer.add(endpoint.host, endpoint.port, undefined);
+    this.dialer.offer(this.book.addConfigured(endpoint.host, endpoint.port));
+  }
+
+  /**
+   * The active masternode set (node public keys, bytes or hex). Their connections get reserved,
+   * eviction-protected slots, and the node dials every one it has an address for. Call again
+   * whenever the set changes.
+   */
+  setValidators(pubkeys: Iterable<Uint8Array | string>): void {
+    this.validators = new Set([...pubkeys].map((k) => (typeof k === 'string' ? k.toLowerCase() : toHex(k))));
+    this.maintain();
   }
 
   /** Authenticated peers. */
@@ -170,12 +285,15 @@ export class P2pNode extends EventEmitter {
     return [...this.byPeer.values()].map((s) => this.info(s));
   }
 
-  /** Registers the answer to a request type (PollRequest, GetTx, GetBlocks). */
+  /** Registers the answer to a request type (PollRequest, GetTx, GetBlocks, GetInventory). */
   handle<T extends RequestType>(type: T, handler: RequestHandler<T>): void {
     this.handlers.set(type, handler as unknown as RequestHandler<RequestType>);
   }
 
-  /** Sends a request to one peer and resolves with its answer, or rejects with a RequestError. */
+  /**
+   * Sends a request to one peer (paced below the peer's limits) and resolves with its answer, or
+   * rejects with a RequestError. An answer that arrives after the timeout is dropped silently.
+   */
   request<M extends RequestBody>(
     peerId: string,
     msg: M,
@@ -189,14 +307,34 @@ export class P2pNode extends EventEmitter {
       RESPONSE_TYPE[msg.t],
       timeoutMs ?? this.opts.requestTimeoutMs,
     );
-    if (id !== 0) session.send({ ...msg, id } as WireMessage);
+    if (id !== 0) this.pacers.get(session)?.queue({ ...msg, id } as WireMessage, false);
     return response as Promise<ResponseOfType<M['t']>>;
   }
 
   /**
-   * Sends one message to every connected peer, encoded once. Inbound peers are reached with one uWS
-   * publish (batched per socket by uWS); outbound peers with one `ws` send each. With `except`, every
-   * peer gets its own send. Returns the number of peers the message was handed to.
+   * Reports an application offence (an invalid transaction, block or beacon, an answer that does not
+   * fit its request) found after decoding; it feeds the same score and bans, by key and by IP, as
+   * wire offences. Points per offence: misbehaviour.ts.
+   */
+  misbehaved(peerId: string, offence: ApplicationOffence, detail: string): void {
+    if (!(APPLICATION_OFFENCES as readonly string[]).includes(offence)) {
+      throw new P2pConfigError('P2P_BAD_OFFENCE', `not an application offence: ${offence}`);
+    }
+    this.count(offence);
+    const session = this.byPeer.get(peerId);
+    if (session) {
+      this.offend(session, offence, detail);
+      return;
+    }
+    const score = this.keyScores.add(peerId, OFFENCE_POINTS[offence], this.opts.now());
+    if (score >= this.opts.banThreshold) this.banKey(peerId, offence, detail);
+  }
+
+  /**
+   * Sends one message to every connected peer, encoded once, NOT paced (for messages the caller
+   * limits itself). Inbound peers are reached with one uWS publish (TLS in C++, batched per socket);
+   * outbound peers with one `ws` send each. With `except`, every peer gets its own send. Returns
+   * the number of peers the message was handed to.
    */
   broadcast(msg: WireMessage, except?: ReadonlySet<string>): number {
     const frame = encodeMessage(msg);
@@ -214,14 +352,15 @@ export class P2pNode extends EventEmitter {
     return sent;
   }
 
-  /** Gossips transactions to every peer that does not already have them. */
+  /** Gossips transactions to every peer that does not already have them, batched and paced. */
   gossipTxs(txs: readonly Uint8Array[]): void {
     const keyed = txs.map((tx) => ({ tx, key: GossipRelay.key('tx', tx) }));
-    for (const k of keyed) this.gossipRelay.local(k.key);
     for (const [peerId, s] of this.byPeer) {
-      const batch = keyed.filter((k) => this.gossipRelay.claimSend(k.key, peerId)).map((k) => k.tx);
-      if (batch.length > 0) s.send({ t: MSG.tx, id: 0, txs: batch });
+      const batch = keyed.filter((k) => this.gossipRelay.needs(k.key, peerId, s.readyAtMs)).map((k) => k.tx);
+      if (batch.length > 0) this.pacers.get(s)?.queueTxs(batch);
     }
+    const now = this.opts.now();
+    for (const k of keyed) this.gossipRelay.relayed(k.key, now);
   }
 
   gossipBlock(block: Uint8Array): void {
@@ -233,29 +372,82 @@ export class P2pNode extends EventEmitter {
     this.gossipItem('beacon', encodeMessage(msg), msg);
   }
 
+  /** Announces our tip (identity.tip()) to every peer now; call on each new block. */
+  announceTip(): void {
+    const frame = this.tipFrame();
+    for (const s of this.byPeer.values()) this.pacers.get(s)?.queueTip(frame);
+  }
+
+  private tipFrame(): Uint8Array {
+    const tip = this.identity.tip();
+    return encodeMessage({ t: MSG.tip, height: tip.height, hash: tip.hash, slot: tip.slot ?? 0 });
+  }
+
   private gossipItem(kind: GossipKind, item: Uint8Array, msg: WireMessage): void {
     const key = GossipRelay.key(kind, item);
-    this.gossipRelay.local(key);
     let frame: Uint8Array | undefined;
     for (const [peerId, s] of this.byPeer) {
-      if (!this.gossipRelay.claimSend(key, peerId)) continue;
+      if (!this.gossipRelay.needs(key, peerId, s.readyAtMs)) continue;
       frame ??= encodeMessage(msg);
-      s.sendFrame(frame);
+      this.pacers.get(s)?.queueFrame(msg.t, frame, true);
     }
+    this.gossipRelay.relayed(key, this.opts.now());
   }
 
   /** Closes every connection and the listener; pending requests fail with P2P_PEER_GONE. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.exchangeTimer) clearInterval(this.exchangeTimer);
+    for (const t of this.timers) clearInterval(t);
     this.dialer.stop();
     this.server?.close();
-    for (const s of [...this.sessions]) s.shutdown('shutdown', 'node stopping');
+    for (const s of [...this.sessions]) {
+      this.pacers.get(s)?.stop();
+      s.shutdown('shutdown', 'node stopping');
+    }
     this.sessions.clear();
     this.byPeer.clear();
   }
 
-  // ---- session host ----
+  // ---- admission ----
+
+  /** At the HTTP upgrade: IP bans and pending-handshake limits, before a session exists. */
+  private admitUpgrade(ip: string): string | null {
+    if (this.stopped) return 'stopping';
+    if (ip === '') return 'no remote address';
+    if (this.banList.get(ipKeyBytes(ip), this.opts.now())) {
+      this.count('refusedBannedIp');
+      return 'banned';
+    }
+    const pending = [...this.sessions].filter((s) => !s.isReady && s.link.direction === 'inbound');
+    const group = netgroupOf(ip);
+    if (pending.filter((s) => s.link.remoteHost === ip).length >= this.opts.maxPendingPerIp) {
+      this.count('refusedPendingPerIp');
+      return 'too many pending connections from this address';
+    }
+    const byGroup = new Map<string, PeerSession[]>();
+    for (const s of pending) {
+      const g = netgroupOf(s.link.remoteHost);
+      byGroup.set(g, [...(byGroup.get(g) ?? []), s]);
+    }
+    if ((byGroup.get(group)?.length ?? 0) >= this.opts.maxPendingPerNetgroup) {
+      this.count('refusedPendingPerNetgroup');
+      return 'too many pending connections from this network';
+    }
+    if (pending.length >= this.opts.maxPendingHandshakes) {
+      // Full: the netgroup holding the most pending slots gives up its oldest, unless it is the
+      // newcomer's own — so one network cannot lock everybody else out.
+      const [biggest, members] = [...byGroup.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
+      if (biggest === group || members.length <= (byGroup.get(group)?.length ?? 0) + 1) {
+        this.count('refusedPendingTotal');
+        return 'too many pending connections';
+      }
+      members
+        .sort((a, b) => a.openedAtMs - b.openedAtMs)[0]!
+        .shutdown('evicted', 'pending handshake evicted');
+      this.count('evictedPending');
+    }
+    return null;
+  }
 
   private attach(link: Link): PeerSession {
     const session = new PeerSession(link, this.host);
@@ -263,52 +455,122 @@ export class P2pNode extends EventEmitter {
     return session;
   }
 
-  private pendingHandshakes(): number {
-    let n = 0;
-    for (const s of this.sessions) if (!s.isReady) n++;
-    return n;
-  }
-
-  private info(s: PeerSession): PeerInfo {
+  private onHello(s: PeerSession): HelloRefusal | null {
     const hello = s.hello!;
-    return {
-      peerId: s.peerId,
-      pubkey: hello.pubkey,
-      direction: s.link.direction,
-      host: s.link.remoteHost,
-      listenPort: hello.listenPort,
-      tipHeight: hello.tipHeight,
-    };
-  }
-
-  private onAuthenticated(s: PeerSession): { close: CloseName; reason: string } | null {
-    if (this.stopped) return { close: 'shutdown', reason: 'node stopping' };
-    const hello = s.hello!;
-    const ban = this.banList.get(hello.pubkey, this.opts.now());
+    const now = this.opts.now();
+    const ban = this.banList.get(hello.pubkey, now);
     if (ban)
       return {
         close: 'banned',
         reason: `banned until ${new Date(ban.untilMs).toISOString()}: ${ban.reason}`,
       };
+    if (s.role === 'listener') {
+      // The only signature check an unauthenticated connection can make us do: per-IP budget.
+      const ip = s.link.remoteHost;
+      let bucket = this.handshakeBuckets.get(ip);
+      if (bucket) this.handshakeBuckets.delete(ip);
+      else
+        bucket = new TokenBucket(
+          this.opts.handshakeRatePerIp.perSec,
+          this.opts.handshakeRatePerIp.burst,
+          now,
+        );
+      this.handshakeBuckets.set(ip, bucket);
+      if (this.handshakeBuckets.size > MAX_HANDSHAKE_BUCKETS) {
+        this.handshakeBuckets.delete(this.handshakeBuckets.keys().next().value as string);
+      }
+      if (!bucket.take(now)) {
+        this.count('handshakeRateLimited');
+        return {
+          close: 'handshakeRateLimited',
+          reason: `more than ${this.opts.handshakeRatePerIp.perSec} handshakes/s from ${ip}`,
+        };
+      }
+    }
+    return null;
+  }
+
+  private slotPeer(s: PeerSession): SlotPeer {
+    return {
+      peerId: s.peerId,
+      direction: s.link.direction,
+      ip: s.link.remoteHost,
+      netgroup: netgroupOf(s.link.remoteHost),
+      connectedAtMs: s.readyAtMs || s.openedAtMs,
+      lastUsefulMs: s.lastUsefulMs,
+    };
+  }
+
+  private classOfSession(s: PeerSession): SlotClass {
+    const entry = this.dialer.entryOf(s);
+    return classOf(s.link.direction, this.validators.has(s.peerId), entry?.persistent === true);
+  }
+
+  private onAuthenticated(s: PeerSession): HelloRefusal | null {
+    if (this.stopped) return { close: 'shutdown', reason: 'node stopping' };
+    // Our dial to this address reached this key: the address is proven, whatever happens next
+    // (a feeler to a peer already connected inbound ends as a duplicate, its job done).
+    const entry = this.dialer.entryOf(s);
+    if (entry) {
+      this.book.markConnected(entry, s.peerId, this.opts.now());
+      this.dialer.connected(entry);
+    }
     const existing = this.byPeer.get(s.peerId);
     if (existing && existing !== s) {
       if (!this.keepNewer(existing, s))
         return { close: 'duplicate', reason: 'already connected to this node' };
+    }
+    const current = [...this.byPeer.values()]
+      .filter((x) => x !== existing)
+      .map((x) => ({ peer: this.slotPeer(x), cls: this.classOfSession(x) }));
+    const decision = admit(
+      this.slotPeer(s),
+      this.classOfSession(s),
+      current,
+      this.opts,
+      this.validators.size,
+      this.secret,
+    );
+    if (!decision.ok) {
+      this.count('refusedSlots');
+      return { close: 'tooManyPeers', reason: decision.reason };
+    }
+    if (existing && existing !== s) {
       this.byPeer.delete(s.peerId);
       existing.shutdown('duplicate', 'replaced by a newer connection');
-    } else if (this.byPeer.size >= this.opts.maxPeers) {
-      return { close: 'tooManyPeers', reason: `peer limit ${this.opts.maxPeers} reached` };
+    }
+    if (decision.evict !== undefined) {
+      this.count('evicted');
+      this.byPeer.get(decision.evict)?.shutdown('evicted', 'inbound slot given to another peer');
     }
     this.byPeer.set(s.peerId, s);
-    const endpointHost = s.link.remoteHost;
-    const target =
-      this.dialer.targetOf(s) ??
-      (hello.listenPort > 0 ? this.dialer.add(endpointHost, hello.listenPort, s.peerId, false) : undefined);
-    if (target) this.dialer.connected(target, s.peerId);
+    const hello = s.hello!;
+    this.theirTips.set(s, { height: hello.tipHeight, hash: hello.tipHash, slot: 0 });
+    this.pacers.set(
+      s,
+      new OutboundPacer(
+        {
+          peerRates: this.peerRates,
+          peerBytesPerSec: this.opts.peerInboundBytesPerSec,
+          peerBurstBytes: this.opts.peerInboundBurstBytes,
+          maxQueuedTxs: 4_096,
+          maxQueuedTxBytes: 8 * 1024 * 1024,
+          maxQueuedMessages: 512,
+        },
+        this.opts.now,
+        (frame) => s.sendFrame(frame),
+        () => this.sendBuffersFree(),
+      ),
+    );
+    if (!entry && this.opts.peerExchange && hello.listenPort > 0) {
+      // Believed only once our own dial to it completes a handshake with this key.
+      this.book.addLearned(s.link.remoteHost, hello.listenPort, s.peerId, s.link.remoteHost);
+    }
     queueMicrotask(() => {
       if (!s.isReady) return;
       s.link.joinBroadcast?.();
-      this.emit('peer:connected', this.info(s));
+      this.pacers.get(s)?.queueTip(this.tipFrame());
+      this.safeEmit('peer:connected', this.info(s));
       this.askPeers(s);
     });
     return null;
@@ -322,63 +584,166 @@ export class P2pNode extends EventEmitter {
   private keepNewer(existing: PeerSession, incoming: PeerSession): boolean {
     const ours = this.identity.publicKey;
     const dialerOf = (x: PeerSession) => (x.link.direction === 'outbound' ? ours : x.hello!.pubkey);
-    const a = dialerOf(existing);
-    const b = dialerOf(incoming);
-    const cmp = compareBytes(a, b);
+    const cmp = compareBytes(dialerOf(existing), dialerOf(incoming));
     return cmp === 0 ? true : cmp > 0;
   }
 
-  private onBanworthy(s: PeerSession, offence: Offence, detail: string): void {
+  private sendBuffersFree(): boolean {
+    let total = 0;
+    for (const s of this.byPeer.values()) total += s.link.bufferedAmount();
+    return total < this.opts.maxTotalBackpressure;
+  }
+
+  // ---- scores and bans ----
+
+  private offend(s: PeerSession, offence: Offence, detail: string): void {
+    const now = this.opts.now();
+    const points = OFFENCE_POINTS[offence];
+    const ip = s.link.remoteHost;
+    if (this.ipScores.add(ip, points, now) >= this.opts.ipBanThreshold) this.banIp(ip, offence, detail);
+    if (s.peerId === '') return; // no key proven yet: the session closes itself
+    if (this.keyScores.add(s.peerId, points, now) >= this.opts.banThreshold) {
+      this.banKey(s.peerId, offence, detail);
+    }
+  }
+
+  private banKey(peerId: string, offence: Offence, detail: string): void {
     const now = this.opts.now();
     const untilMs = now + this.opts.banDurationMs;
-    this.banList.ban(s.hello!.pubkey, {
+    this.keyScores.clear(peerId);
+    this.banList.ban(fromHex(peerId, 32), {
       untilMs,
       reason: `${offence}: ${detail}`.slice(0, 200),
       bannedAtMs: now,
     });
-    this.emit('peer:banned', { peerId: s.peerId, offence, detail, untilMs });
+    this.safeEmit('peer:banned', { peerId, offence, detail, untilMs });
+    this.byPeer.get(peerId)?.shutdown('banned', `${offence}: ${detail}`);
+  }
+
+  private banIp(ip: string, offence: Offence, detail: string): void {
+    const now = this.opts.now();
+    const untilMs = now + this.opts.banDurationMs;
+    this.ipScores.clear(ip);
+    this.banList.ban(ipKeyBytes(ip), {
+      untilMs,
+      reason: `${offence}: ${detail}`.slice(0, 200),
+      bannedAtMs: now,
+    });
+    this.safeEmit('ip:banned', { ip, offence, detail, untilMs });
+    // Active masternodes behind the address keep their connections (their keys answer for them).
+    for (const s of [...this.sessions]) {
+      if (s.link.remoteHost === ip && !this.validators.has(s.peerId))
+        s.shutdown('banned', `address banned: ${offence}`);
+    }
   }
 
   private onClosed(s: PeerSession, code: number, reason: string): void {
     this.sessions.delete(s);
+    this.pacers.get(s)?.stop();
     const wasCurrent = s.peerId !== '' && this.byPeer.get(s.peerId) === s;
     if (wasCurrent) {
       this.byPeer.delete(s.peerId);
-      this.emit('peer:disconnected', { peerId: s.peerId, code, reason });
+      this.safeEmit('peer:disconnected', { peerId: s.peerId, code, reason });
     }
     if (code >= 4001 && code <= 4004 && !wasCurrent) {
-      this.emit('peer:refused', {
-        host: s.link.remoteHost,
-        direction: s.link.direction,
-        code,
-        reason,
-      });
+      this.safeEmit('peer:refused', { host: s.link.remoteHost, direction: s.link.direction, code, reason });
     }
     if (!this.stopped) this.dialer.closed(s, code, wasCurrent);
   }
 
-  private wantsDial(t: DialTarget): boolean {
-    if (this.stopped) return false;
-    if (t.peerId && this.byPeer.has(t.peerId)) return false;
-    if (t.peerId && t.peerId === this.myId()) return false;
-    return this.byPeer.size < this.opts.maxPeers;
+  // ---- dialing ----
+
+  private keyOf(e: BookEntry): string | undefined {
+    return e.verifiedKey ?? e.claimedKey;
   }
 
-  private myId(): string {
-    return Buffer.from(this.identity.publicKey).toString('hex');
+  private wantsDial(e: BookEntry): 'dial' | 'wait' | 'skip' {
+    if (this.stopped) return 'skip';
+    const key = this.keyOf(e);
+    if (key === toHex(this.identity.publicKey)) return 'skip';
+    // A connected peer's claimed listen address is dialed once to prove it (a feeler, as in
+    // Bitcoin Core): only proven addresses are handed to others.
+    const feeler = e.verifiedKey === undefined && !e.persistent && e.attempts === 0 && this.opts.peerExchange;
+    if (key !== undefined && this.byPeer.has(key) && !feeler) return 'skip';
+    const validator = key !== undefined && this.validators.has(key);
+    const ip = normalizeIp(e.host);
+    if (ip !== undefined && !validator && this.banList.get(ipKeyBytes(ip), this.opts.now())) return 'wait';
+    if (key !== undefined && !validator && this.banList.get(fromHex(key, 32), this.opts.now())) return 'wait';
+    if (e.persistent || validator) return 'dial';
+    return this.ordinaryOutbound() < this.opts.maxOutbound ? 'dial' : 'skip';
+  }
+
+  /** Ordinary outbound connections plus dials under way for learned addresses. */
+  private ordinaryOutbound(): number {
+    let n = 0;
+    for (const s of this.byPeer.values()) if (this.classOfSession(s) === 'outbound') n++;
+    return n + this.dialer.dialingCount((e) => !e.persistent && !this.validators.has(this.keyOf(e) ?? ''));
   }
 
   /**
-   * A throwing application listener or handler must not take the transport (or the process) down:
-   * it is counted and reported as a `handler:error` event, and the connection carries on.
+   * Once a second: redial configured addresses and every active masternode we have an address
+   * for, and fill the ordinary outbound slots from the address book.
    */
-  private onMessage(s: PeerSession, msg: WireMessage): void {
-    try {
-      this.dispatch(s, msg);
-    } catch (err) {
-      this.counters['handlerErrors'] = (this.counters['handlerErrors'] ?? 0) + 1;
-      this.emit('handler:error', { peerId: s.peerId, type: msg.t, error: err });
+  private maintain(): void {
+    if (this.stopped) return;
+    for (const e of this.book.all()) if (e.persistent) this.dialer.offer(e);
+    for (const key of this.validators) {
+      if (this.byPeer.has(key)) continue;
+      const e = this.book.addressOf(key);
+      if (e) this.dialer.offer(e);
     }
+    if (!this.opts.peerExchange) return;
+    for (const e of this.book.candidates()) {
+      if (this.ordinaryOutbound() >= this.opts.maxOutbound) break;
+      this.dialer.offer(e);
+    }
+  }
+
+  // ---- messages ----
+
+  private info(s: PeerSession): PeerInfo {
+    const hello = s.hello!;
+    const tip = this.theirTips.get(s) ?? { height: hello.tipHeight, hash: hello.tipHash, slot: 0 };
+    return {
+      peerId: s.peerId,
+      pubkey: hello.pubkey,
+      direction: s.link.direction,
+      host: s.link.remoteHost,
+      listenPort: hello.listenPort,
+      tipHeight: tip.height,
+      tipHash: tip.hash,
+      tipSlot: tip.slot,
+      isValidator: this.validators.has(s.peerId),
+    };
+  }
+
+  private count(name: string, n = 1): void {
+    this.counters[name] = (this.counters[name] ?? 0) + n;
+  }
+
+  /**
+   * Runs application code (listeners, handlers, timers) so that a bug there is a counted error and
+   * a `handler:error` event, never an exception through the transport or the process.
+   */
+  private guard(context: string, f: () => void, peerId = '', type = 0): void {
+    try {
+      f();
+    } catch (error) {
+      this.count('handlerErrors');
+      try {
+        this.emit('handler:error', { peerId, type, context, error });
+      } catch {
+        // a throwing handler:error listener has nobody left to tell
+      }
+    }
+  }
+
+  private safeEmit(event: string, ...args: unknown[]): void {
+    this.guard(event, () => this.emit(event, ...args));
+  }
+
+  private onMessage(s: PeerSession, msg: WireMessage): void {
+    this.guard(`message ${msg.t}`, () => this.dispatch(s, msg), s.peerId, msg.t);
   }
 
   private dispatch(s: PeerSession, msg: WireMessage): void {
@@ -389,24 +754,25 @@ export class P2pNode extends EventEmitter {
       case MSG.pong:
         return;
       case MSG.reject:
-        if (msg.id !== 0)
-          s.requests.fail(msg.id, new RequestError('P2P_REJECTED', `${msg.code}: ${msg.reason}`));
-        else this.emit('peer:reject', { peerId: s.peerId, code: msg.code, reason: msg.reason });
+        if (msg.id === 0) {
+          this.emit('peer:reject', { peerId: s.peerId, code: msg.code, reason: msg.reason });
+          return;
+        }
+        this.onAnswerOutcome(
+          s,
+          msg.id,
+          s.requests.fail(msg.id, new RequestError('P2P_REJECTED', `${msg.code}: ${msg.reason}`)),
+        );
         return;
       case MSG.pollResponse:
       case MSG.blocks:
+      case MSG.inventory:
       case MSG.peers:
-        if (msg.t === MSG.peers) this.learnPeers(msg.peers);
-        if (!s.requests.settle(msg.id, msg))
-          s.offend('UNSOLICITED_RESPONSE', `answer to unknown request ${msg.id}`);
+        this.onAnswer(s, msg);
         return;
       case MSG.tx:
-        if (msg.id !== 0) {
-          if (!s.requests.settle(msg.id, msg))
-            s.offend('UNSOLICITED_RESPONSE', `answer to unknown request ${msg.id}`);
-          return;
-        }
-        this.onTxGossip(s, msg);
+        if (msg.id !== 0) this.onAnswer(s, msg);
+        else this.onTxGossip(s, msg);
         return;
       case MSG.block:
         this.onItemGossip(s, 'block', msg.block, msg);
@@ -414,17 +780,40 @@ export class P2pNode extends EventEmitter {
       case MSG.beacon:
         this.onItemGossip(s, 'beacon', encodeMessage(msg), msg);
         return;
+      case MSG.tip: {
+        const tip = { height: msg.height, hash: msg.hash, slot: msg.slot };
+        this.theirTips.set(s, tip);
+        this.emit('peer:tip', this.info(s), tip);
+        return;
+      }
       case MSG.getPeers:
         s.send({ t: MSG.peers, id: msg.id, peers: this.peerAddresses(s.peerId) });
         return;
       case MSG.pollRequest:
       case MSG.getTx:
       case MSG.getBlocks:
+      case MSG.getInventory:
         this.answer(s, msg);
         return;
       default:
         return;
     }
+  }
+
+  /** An answer (by type) to one of our requests: settled, late (dropped, no blame) or unsolicited. */
+  private onAnswer(s: PeerSession, msg: Exclude<WireMessage, { id?: undefined }> & { id: number }): void {
+    const outcome = s.requests.settle(msg.id, msg);
+    if (outcome === 'settled') {
+      s.lastUsefulMs = this.opts.now();
+      // Peer lists are learned only from answers to our own GetPeers.
+      if (msg.t === MSG.peers && this.opts.peerExchange) this.learnPeers(s, msg.peers);
+    }
+    this.onAnswerOutcome(s, msg.id, outcome);
+  }
+
+  private onAnswerOutcome(s: PeerSession, id: number, outcome: 'settled' | 'late' | 'unsolicited'): void {
+    if (outcome === 'late') this.count('lateAnswers');
+    if (outcome === 'unsolicited') s.offend('UNSOLICITED_RESPONSE', `answer to unknown request ${id}`);
   }
 
   private answer(s: PeerSession, msg: RequestMessage): void {
@@ -434,63 +823,87 @@ export class P2pNode extends EventEmitter {
       return;
     }
     const reply = (r: Omit<WireMessage, 'id'>) => s.send({ ...r, id: msg.id } as WireMessage);
-    try {
-      const out = handler(this.info(s), msg);
-      if (out instanceof Promise) {
-        out.then(reply, (err: Error) =>
-          s.send({
-            t: MSG.reject,
-            id: msg.id,
-            code: 'HANDLER_FAILED',
-            reason: String(err.message).slice(0, 200),
-          }),
-        );
-      } else reply(out);
-    } catch (err) {
+    const fail = (err: unknown) =>
       s.send({
         t: MSG.reject,
         id: msg.id,
         code: 'HANDLER_FAILED',
-        reason: String((err as Error).message).slice(0, 200),
+        reason: String((err as Error)?.message ?? err).slice(0, 200),
       });
+    let out: ReturnType<RequestHandler<RequestType>>;
+    try {
+      out = handler(this.info(s), msg);
+    } catch (err) {
+      this.count('handlerErrors');
+      fail(err);
+      return;
     }
+    if (!(out instanceof Promise)) {
+      this.guard('reply', () => reply(out));
+      return;
+    }
+    // An async answer holds one of the peer's concurrent-request slots until it settles or times out.
+    s.requestStarted();
+    let done = false;
+    const finish = (f: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.requestDone();
+      this.guard('reply', f);
+    };
+    const timer = setTimeout(
+      () => finish(() => fail(new Error('handler timed out'))),
+      2 * this.opts.requestTimeoutMs,
+    );
+    timer.unref?.();
+    out.then(
+      (r) => finish(() => reply(r)),
+      (err: unknown) => {
+        this.count('handlerErrors');
+        finish(() => fail(err));
+      },
+    );
   }
 
   private onTxGossip(s: PeerSession, msg: Tx): void {
     const fresh = msg.txs.filter((tx) => this.gossipRelay.received(GossipRelay.key('tx', tx), s.peerId));
     if (fresh.length === 0) return;
+    s.lastUsefulMs = this.opts.now();
     this.emit('gossip:tx', this.info(s), fresh);
     if (this.opts.autoRelay) this.gossipTxs(fresh);
   }
 
   private onItemGossip(s: PeerSession, kind: GossipKind, item: Uint8Array, msg: BlockMsg | Beacon): void {
     if (!this.gossipRelay.received(GossipRelay.key(kind, item), s.peerId)) return;
+    s.lastUsefulMs = this.opts.now();
     this.emit(`gossip:${kind}`, this.info(s), msg);
     if (this.opts.autoRelay) this.gossipItem(kind, item, msg);
   }
 
+  /** Addresses we proved by our own dials (never what others merely claimed). */
   private peerAddresses(exceptPeerId: string): PeerAddress[] {
-    const out: PeerAddress[] = [];
-    for (const s of this.byPeer.values()) {
-      const hello = s.hello!;
-      if (s.peerId === exceptPeerId || hello.listenPort === 0) continue;
-      out.push({ host: s.link.remoteHost, port: hello.listenPort, pubkey: hello.pubkey });
-      if (out.length >= MAX_PEERS_PER_MESSAGE) break;
-    }
-    return out;
+    if (!this.opts.peerExchange) return [];
+    return this.book
+      .verified(MAX_PEERS_PER_MESSAGE + 1)
+      .filter((e) => e.verifiedKey !== exceptPeerId)
+      .slice(0, MAX_PEERS_PER_MESSAGE)
+      .map((e) => ({ host: e.host, port: e.port, pubkey: fromHex(e.verifiedKey!, 32) }));
   }
 
-  private learnPeers(peers: readonly PeerAddress[]): void {
-    const me = this.myId();
+  private learnPeers(s: PeerSession, peers: readonly PeerAddress[]): void {
+    const me = toHex(this.identity.publicKey);
+    let added = 0;
     for (const p of peers) {
-      const peerId = Buffer.from(p.pubkey).toString('hex');
-      if (peerId === me || this.byPeer.has(peerId)) continue;
-      if (this.banList.get(p.pubkey, this.opts.now())) continue;
-      this.dialer.add(p.host, p.port, peerId);
+      const key = toHex(p.pubkey);
+      if (key === me) continue;
+      if (this.book.addLearned(p.host, p.port, key, s.link.remoteHost)) added++;
     }
+    this.count('addressesLearned', added);
   }
 
   private askPeers(s: PeerSession): void {
+    if (!this.opts.peerExchange) return;
     this.request(s.peerId, { t: MSG.getPeers }).catch(() => {
       // peer exchange is best effort: the next interval asks again
     });
@@ -505,3 +918,5 @@ export class P2pNode extends EventEmitter {
 export function pubkeyOfPeerId(peerId: string): Uint8Array {
   return fromHex(peerId, 32);
 }
+
+export type { CloseName };

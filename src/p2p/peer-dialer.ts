@@ -1,35 +1,22 @@
+import type { BookEntry } from './address-book.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { CLOSE } from './close-codes.js';
 import type { Link } from './link.js';
 import type { PeerSession } from './peer-session.js';
 import { dial } from './ws-dialer.js';
 
-/** A peer address we keep a connection to. */
-export interface DialTarget {
-  readonly host: string;
-  readonly port: number;
-  /** Hex public key, once known (from peer exchange or a completed handshake). */
-  peerId: string | undefined;
-  /** Failed attempts since the last successful handshake. */
-  attempt: number;
-  timer: NodeJS.Timeout | undefined;
-  /** A dial or a session from a dial is in progress. */
-  dialing: boolean;
-  /** Refused for a reason retrying cannot fix (other chain/genesis/version, ourselves). */
-  dropped: boolean;
-}
-
 export interface PeerDialerOptions {
   readonly path: string;
   readonly handshakeTimeoutMs: number;
   readonly pingIntervalMs: number;
   readonly maxBackpressure: number;
+  readonly tls: boolean;
   readonly backoff: BackoffOptions;
-  readonly now: () => number;
   readonly attach: (link: Link) => PeerSession;
-  /** False when the target needs no connection now (already connected, peer limit, stopping). */
-  readonly wanted: (t: DialTarget) => boolean;
+  /** 'dial' now; 'wait' (slots full, stopping soon…) try again later; 'skip' (already connected). */
+  readonly wanted: (e: BookEntry) => 'dial' | 'wait' | 'skip';
   readonly onScheduled: (e: { host: string; port: number; attempt: number; delayMs: number }) => void;
+  readonly onFailed: (e: BookEntry) => void;
 }
 
 /** Close codes after which redialing the same address is pointless. */
@@ -38,109 +25,149 @@ const PERMANENT = new Set<number>([
   CLOSE.wrongGenesis,
   CLOSE.wrongVersion,
   CLOSE.selfConnection,
+  CLOSE.badKey,
 ]);
 
+interface DialState {
+  timer: NodeJS.Timeout | undefined;
+  dialing: boolean;
+  /** Refused for a reason retrying cannot fix (other chain/genesis/version, ourselves). */
+  dropped: boolean;
+}
+
 /**
- * Persistent outbound connections: every known peer address is (re)dialed with exponential backoff
- * and jitter whenever no authenticated connection to it exists.
+ * Outbound connection attempts: dials address-book entries, and after a failure or a drop schedules
+ * the next attempt with exponential backoff and jitter. An entry whose dial is not wanted when its
+ * timer fires (slots full) is rescheduled, not forgotten; the node's maintenance loop re-offers
+ * every configured address and every active masternode's address each second, so no target is lost.
  */
 export class PeerDialer {
-  private readonly targets = new Map<string, DialTarget>();
-  private readonly sessionTarget = new WeakMap<PeerSession, DialTarget>();
+  private readonly states = new Map<BookEntry, DialState>();
+  private readonly sessionEntry = new WeakMap<PeerSession, BookEntry>();
   private stopped = false;
 
   constructor(private readonly opts: PeerDialerOptions) {}
 
-  /** Adds (or updates) an address; dials it now unless `dialNow` is false. */
-  add(host: string, port: number, peerId: string | undefined, dialNow = true): DialTarget {
-    const key = `${host}|${port}`;
-    let t = this.targets.get(key);
-    if (!t) {
-      t = { host, port, peerId, attempt: 0, timer: undefined, dialing: false, dropped: false };
-      this.targets.set(key, t);
-    } else if (peerId) {
-      t.peerId = peerId;
+  private stateOf(e: BookEntry): DialState {
+    let s = this.states.get(e);
+    if (!s) {
+      s = { timer: undefined, dialing: false, dropped: false };
+      this.states.set(e, s);
     }
-    if (dialNow) this.tryDial(t);
-    return t;
+    return s;
   }
 
-  list(): readonly DialTarget[] {
-    return [...this.targets.values()];
+  /** Dialing now or waiting for a scheduled attempt. */
+  busy(e: BookEntry): boolean {
+    const s = this.states.get(e);
+    return s !== undefined && (s.dialing || s.timer !== undefined || s.dropped);
   }
 
-  /** The target an outbound session was dialed for, or the target that has its identity. */
-  targetOf(session: PeerSession): DialTarget | undefined {
-    const direct = this.sessionTarget.get(session);
-    if (direct) return direct;
-    for (const t of this.targets.values()) if (t.peerId === session.peerId) return t;
-    return undefined;
+  /** Entries being dialed right now. */
+  dialingCount(pred: (e: BookEntry) => boolean = () => true): number {
+    let n = 0;
+    for (const [e, s] of this.states) if (s.dialing && pred(e)) n++;
+    return n;
   }
 
-  /** A handshake with the target's node completed: reset its backoff. */
-  connected(t: DialTarget, peerId: string): void {
-    t.peerId = peerId;
-    t.attempt = 0;
-    t.dropped = false;
-    if (t.timer) clearTimeout(t.timer);
-    t.timer = undefined;
+  /** The entry an outbound session was dialed for. */
+  entryOf(session: PeerSession): BookEntry | undefined {
+    return this.sessionEntry.get(session);
   }
 
-  /** A session ended; schedule a redial of its address when that makes sense. */
+  /** Dials `e` now unless it is busy or not wanted. */
+  offer(e: BookEntry): void {
+    if (this.stopped || this.busy(e)) return;
+    this.tryDial(e);
+  }
+
+  /** A handshake with the entry's node completed: reset its backoff. */
+  connected(e: BookEntry): void {
+    const s = this.stateOf(e);
+    e.attempts = 0;
+    s.dropped = false;
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = undefined;
+  }
+
+  /** A session we dialed ended; schedule a redial when that makes sense. */
   closed(session: PeerSession, code: number, wasCurrent: boolean): void {
-    const own = this.sessionTarget.get(session);
-    if (own) own.dialing = false;
-    const t = own ?? (session.peerId ? this.targetOf(session) : undefined);
-    if (!t || this.stopped) return;
+    const e = this.sessionEntry.get(session);
+    if (!e || this.stopped) return;
+    const s = this.stateOf(e);
+    s.dialing = false;
     if (PERMANENT.has(code) && !wasCurrent) {
-      t.dropped = true;
+      s.dropped = true;
       return;
     }
     if (code === CLOSE.duplicate && !wasCurrent) return;
-    this.schedule(t);
+    if (!wasCurrent) this.opts.onFailed(e);
+    this.schedule(e);
+  }
+
+  /** Forgets an entry the address book dropped. */
+  forget(e: BookEntry): void {
+    const s = this.states.get(e);
+    if (s?.timer) clearTimeout(s.timer);
+    this.states.delete(e);
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.targets.values()) {
-      if (t.timer) clearTimeout(t.timer);
-      t.timer = undefined;
+    for (const s of this.states.values()) {
+      if (s.timer) clearTimeout(s.timer);
+      s.timer = undefined;
     }
   }
 
-  private schedule(t: DialTarget): void {
-    if (this.stopped || t.timer || t.dialing || t.dropped) return;
-    t.attempt++;
-    const delayMs = backoffDelay(t.attempt, this.opts.backoff);
-    this.opts.onScheduled({ host: t.host, port: t.port, attempt: t.attempt, delayMs });
-    t.timer = setTimeout(() => {
-      t.timer = undefined;
-      this.tryDial(t);
+  private schedule(e: BookEntry): void {
+    const s = this.stateOf(e);
+    if (this.stopped || s.timer || s.dialing || s.dropped) return;
+    const attempt = e.attempts + 1;
+    const delayMs = backoffDelay(attempt, this.opts.backoff);
+    this.opts.onScheduled({ host: e.host, port: e.port, attempt, delayMs });
+    s.timer = setTimeout(() => {
+      s.timer = undefined;
+      this.tryDial(e);
     }, delayMs);
-    t.timer.unref?.();
+    s.timer.unref?.();
   }
 
-  private tryDial(t: DialTarget): void {
-    if (this.stopped || t.dialing || t.dropped || t.timer || !this.opts.wanted(t)) return;
-    t.dialing = true;
+  private tryDial(e: BookEntry): void {
+    const s = this.stateOf(e);
+    if (this.stopped || s.dialing || s.dropped || s.timer) return;
+    const want = this.opts.wanted(e);
+    if (want === 'skip') return;
+    if (want === 'wait') {
+      // Not now (slots full): keep the target and look again after the longest backoff.
+      s.timer = setTimeout(() => {
+        s.timer = undefined;
+        this.tryDial(e);
+      }, this.opts.backoff.maxMs);
+      s.timer.unref?.();
+      return;
+    }
+    s.dialing = true;
     const o = this.opts;
     dial(
       {
-        host: t.host,
-        port: t.port,
+        host: e.host,
+        port: e.port,
         path: o.path,
         handshakeTimeoutMs: o.handshakeTimeoutMs,
         pingIntervalMs: o.pingIntervalMs,
         maxBackpressure: o.maxBackpressure,
+        tls: o.tls,
       },
       (link) => {
         const session = o.attach(link);
-        this.sessionTarget.set(session, t);
+        this.sessionEntry.set(session, e);
         return session;
       },
     ).catch(() => {
-      t.dialing = false;
-      this.schedule(t);
+      s.dialing = false;
+      this.opts.onFailed(e);
+      this.schedule(e);
     });
   }
 }

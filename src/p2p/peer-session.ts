@@ -1,73 +1,123 @@
 import { randomBytes } from 'node:crypto';
 import { toHex } from '../encoding/bytes.js';
 import { decodeFrame, encodeMessage } from '../wire/codec.js';
-import { NONCE_BYTES } from '../wire/limits.js';
-import { type Hello, MSG, type WireMessage } from '../wire/message-types.js';
+import { NONCE_BYTES, PRE_AUTH_FRAME_LIMIT } from '../wire/limits.js';
+import { type Auth, type Hello, MSG, type WireMessage } from '../wire/message-types.js';
 import { WireError } from '../wire/wire-error.js';
 import { CLOSE, CLOSE_CODE_NAME, type CloseName, closeReason } from './close-codes.js';
-import { checkHello, type LocalIdentity, makeAuth, makeHello, verifyAuth } from './handshake.js';
+import {
+  checkHello,
+  type HandshakeRole,
+  type HelloRefusal,
+  type LocalIdentity,
+  makeAuth,
+  makeHello,
+  type Transcript,
+  verifyAuth,
+} from './handshake.js';
 import type { Link, LinkHandler } from './link.js';
-import { MisbehaviourScore, type Offence } from './misbehaviour.js';
+import type { Offence } from './misbehaviour.js';
 import { PendingRequests, RequestError } from './pending-requests.js';
 import { PeerRateLimiter, type RateLimit } from './rate-limits.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** Inbound byte budget of one peer (see docs/architecture.md "Byte budgets"). */
+export interface InboundBudget {
+  readonly bytesPerSec: number;
+  /** Must be at least the largest frame (4 MiB), or a maximum-size Block could never pass. */
+  readonly burstBytes: number;
+  /** Frames waiting for budget beyond this many bytes close the link (4014 OVERLOADED). */
+  readonly maxQueuedBytes: number;
+  /** Requests from this peer being answered at once; beyond it frames wait in the queue. */
+  readonly maxConcurrentRequests: number;
+}
 
 /** What a session needs from the node that owns it. */
 export interface SessionHost {
   readonly identity: LocalIdentity;
   readonly rateLimits: Readonly<Record<number, RateLimit>>;
   readonly handshakeTimeoutMs: number;
-  readonly scoreDecayPerSec: number;
-  readonly banThreshold: number;
   readonly maxOutstandingRequests: number;
+  readonly inbound: InboundBudget;
+  /** Shared by every peer: the node's total inbound bytes per second. */
+  readonly totalInbound: TokenBucket;
   now(): number;
+  /**
+   * Their Hello passed the chain checks: the host refuses banned keys, handshake floods from one IP
+   * and the like here, BEFORE any signature is made or checked.
+   */
+  onHello(session: PeerSession): HelloRefusal | null;
   /** Called once the peer proved its key; returns a refusal to close the session instead. */
-  onAuthenticated(session: PeerSession): { close: CloseName; reason: string } | null;
+  onAuthenticated(session: PeerSession): HelloRefusal | null;
   onMessage(session: PeerSession, msg: WireMessage): void;
-  /** Score reached the ban threshold: the host bans the identity (the session closes itself). */
-  onBanworthy(session: PeerSession, offence: Offence, detail: string): void;
+  /** Scores an offence against the peer's key (if proven) and IP; may ban and close the session. */
+  offend(session: PeerSession, offence: Offence, detail: string): void;
   /** Counters for operators (frames in, offences by kind). */
-  count(name: string): void;
+  count(name: string, n?: number): void;
+  /** How long one frame took from decoding to the end of its dispatch. */
+  observeFrameMs(ms: number): void;
   onClosed(session: PeerSession, code: number, reason: string): void;
 }
 
 type State = 'handshake' | 'ready' | 'closed';
 
 /**
- * One connection's protocol state: the Hello/Auth handshake, then validated messages with per-type
- * rate limits and a misbehaviour score. Every frame goes through decodeFrame before anything reads it.
+ * One connection's protocol state: the TLS-bound Hello/Auth handshake, then validated messages
+ * within a byte budget and per-type rate limits. Every frame goes through decodeFrame (size and
+ * phase rules first) before anything reads it.
+ *
+ * Handshake order (docs/protocol.md "Handshake"): both sides send Hello at once; the dialer signs
+ * first, the listener verifies the dialer's Auth before it signs its own, so a connection that
+ * never proves a key costs the listener one verification (rate-limited per IP) and no signature.
  */
 export class PeerSession implements LinkHandler {
   private state: State = 'handshake';
-  private readonly ourNonce = new Uint8Array(randomBytes(NONCE_BYTES));
+  readonly role: HandshakeRole;
+  private readonly ourHello: Hello;
   private theirHello: Hello | undefined;
+  private authSent = false;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly limiter: PeerRateLimiter;
-  private readonly score: MisbehaviourScore;
+  private readonly budget: TokenBucket;
+  private readonly queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private requestsInProgress = 0;
   readonly requests: PendingRequests<WireMessage>;
   /** Hex of the authenticated public key ('' until authenticated). */
   peerId = '';
   closeCode = 0;
   closeText = '';
   readonly openedAtMs: number;
+  /** When the handshake completed (0 before). */
+  readyAtMs = 0;
+  /** Last time this peer sent us something new (fresh gossip, an answer): eviction protects it. */
+  lastUsefulMs = 0;
 
   constructor(
     readonly link: Link,
     private readonly host: SessionHost,
   ) {
+    this.role = link.direction === 'outbound' ? 'dialer' : 'listener';
     this.openedAtMs = host.now();
     this.limiter = new PeerRateLimiter(host.rateLimits);
-    this.score = new MisbehaviourScore(host.scoreDecayPerSec, this.openedAtMs);
-    this.requests = new PendingRequests(host.maxOutstandingRequests);
+    this.budget = new TokenBucket(host.inbound.bytesPerSec, host.inbound.burstBytes, this.openedAtMs);
+    this.requests = new PendingRequests(host.maxOutstandingRequests, host.now);
     this.handshakeTimer = setTimeout(
       () => this.shutdown('handshakeTimeout', `no authenticated Hello within ${host.handshakeTimeoutMs} ms`),
       host.handshakeTimeoutMs,
     );
     this.handshakeTimer.unref?.();
-    this.send(makeHello(host.identity, this.ourNonce));
+    this.ourHello = makeHello(host.identity, new Uint8Array(randomBytes(NONCE_BYTES)));
+    this.send(this.ourHello);
   }
 
   get isReady(): boolean {
     return this.state === 'ready';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
   }
 
   /** The peer's Hello (defined once the handshake has started on their side). */
@@ -88,7 +138,7 @@ export class PeerSession implements LinkHandler {
 
   /** Sends a Reject with the close reason (best effort), then closes. */
   shutdown(name: CloseName, reason: string): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || !this.link.isOpen) return;
     this.send({ t: MSG.reject, id: 0, code: CLOSE_CODE_NAME[name], reason: reason.slice(0, 256) });
     this.link.close(CLOSE[name], closeReason(`${CLOSE_CODE_NAME[name]}: ${reason}`));
   }
@@ -97,18 +147,100 @@ export class PeerSession implements LinkHandler {
     this.offend('TEXT_FRAME', 'text frame');
   }
 
+  acceptsFrameOf(bytes: number): boolean {
+    if (this.state === 'closed' || !this.link.isOpen) return false;
+    if (this.state === 'handshake' && bytes > PRE_AUTH_FRAME_LIMIT) {
+      this.offend('WIRE_FRAME_TOO_LARGE', `${bytes}-byte frame before the handshake completed`);
+      return false;
+    }
+    return true;
+  }
+
   onFrame(frame: Uint8Array): void {
     // Frames still in flight after we decided to close are dropped unread.
     if (this.state === 'closed' || !this.link.isOpen) return;
     this.host.count('framesIn');
+    if (this.state === 'handshake') {
+      this.process(frame);
+      return;
+    }
+    if (this.queue.length === 0 && this.canProcess(frame.length)) {
+      this.process(frame);
+      return;
+    }
+    if (this.queuedBytes + frame.length > this.host.inbound.maxQueuedBytes) {
+      this.host.count('inboundOverloaded');
+      this.shutdown(
+        'overloaded',
+        `more than ${this.host.inbound.maxQueuedBytes} bytes waiting for the byte budget`,
+      );
+      return;
+    }
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    this.link.pauseReading?.();
+    this.scheduleDrain();
+  }
+
+  /** Takes budget for `bytes` from this peer's and the node's buckets (both or neither). */
+  private canProcess(bytes: number): boolean {
+    if (this.requestsInProgress >= this.host.inbound.maxConcurrentRequests) return false;
+    const now = this.host.now();
+    if (this.budget.available(now) < bytes || this.host.totalInbound.available(now) < bytes) return false;
+    this.budget.take(now, bytes);
+    this.host.totalInbound.take(now, bytes);
+    return true;
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainTimer || this.queue.length === 0 || this.state === 'closed') return;
+    if (this.requestsInProgress >= this.host.inbound.maxConcurrentRequests) return; // requestDone() resumes
+    const bytes = this.queue[0]!.length;
+    const now = this.host.now();
+    const wait = Math.max(this.budget.msUntil(now, bytes), this.host.totalInbound.msUntil(now, bytes), 1);
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      this.drain();
+    }, wait);
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && this.state === 'ready' && this.canProcess(this.queue[0]!.length)) {
+      const frame = this.queue.shift()!;
+      this.queuedBytes -= frame.length;
+      this.process(frame);
+    }
+    if (this.queue.length === 0) this.link.resumeReading?.();
+    else this.scheduleDrain();
+  }
+
+  /** The node started answering a request from this peer (an async handler). */
+  requestStarted(): void {
+    this.requestsInProgress++;
+  }
+
+  /** …and finished it: queued frames may proceed. */
+  requestDone(): void {
+    this.requestsInProgress--;
+    if (this.queue.length > 0) this.scheduleDrain();
+  }
+
+  private process(frame: Uint8Array): void {
+    const started = performance.now();
+    try {
+      this.decodeAndDispatch(frame);
+    } finally {
+      this.host.observeFrameMs(performance.now() - started);
+    }
+  }
+
+  private decodeAndDispatch(frame: Uint8Array): void {
     let msg: WireMessage;
     try {
-      msg = decodeFrame(frame);
+      msg = decodeFrame(frame, this.state === 'handshake' ? 'handshake' : 'authenticated');
     } catch (err) {
       if (err instanceof WireError) {
-        // Before the handshake there is no identity to score: an invalid frame ends the connection.
-        if (this.state === 'handshake') this.shutdown('protocolViolation', err.message);
-        else this.offend(err.code, err.message);
+        this.offend(err.code, err.message);
         return;
       }
       throw err;
@@ -117,10 +249,7 @@ export class PeerSession implements LinkHandler {
       this.onHandshakeMessage(msg);
       return;
     }
-    if (msg.t === MSG.hello || msg.t === MSG.auth) {
-      this.offend('UNEXPECTED_HANDSHAKE', 'handshake repeated');
-      return;
-    }
+    // Over-rate messages are dropped here: no handler ever sees them.
     if (!this.limiter.allow(msg.t, this.host.now())) {
       this.offend('RATE_LIMITED', `type ${msg.t}`);
       return;
@@ -128,56 +257,91 @@ export class PeerSession implements LinkHandler {
     this.host.onMessage(this, msg);
   }
 
-  /** Scores an offence; at the threshold the host bans the peer and we close. */
+  /**
+   * Scores an offence. Before the handshake there is no key to score, so an invalid frame also
+   * ends the connection (the IP is scored by the host).
+   */
   offend(offence: Offence, detail: string): void {
     if (this.state === 'closed') return;
     this.host.count(offence);
-    const score = this.score.add(offence, this.host.now());
-    if (score < this.host.banThreshold) return;
-    if (this.state === 'ready') this.host.onBanworthy(this, offence, detail);
-    this.shutdown(this.state === 'ready' ? 'banned' : 'protocolViolation', `${offence}: ${detail}`);
+    this.host.offend(this, offence, detail);
+    if (this.state === 'handshake') this.shutdown('protocolViolation', `${offence}: ${detail}`);
+  }
+
+  private transcript(): Transcript {
+    const theirs = this.theirHello!;
+    return this.role === 'dialer'
+      ? { dialer: this.ourHello, listener: theirs, binding: this.link.channelBinding }
+      : { dialer: theirs, listener: this.ourHello, binding: this.link.channelBinding };
   }
 
   private onHandshakeMessage(msg: WireMessage): void {
     if (msg.t === MSG.hello && !this.theirHello) {
-      const refusal = checkHello(this.host.identity, msg);
-      if (refusal) {
-        this.shutdown(refusal.close, refusal.reason);
+      const bad = checkHello(this.host.identity, msg);
+      if (bad) {
+        this.shutdown(bad.close, bad.reason);
         return;
       }
       this.theirHello = msg;
-      this.send(makeAuth(this.host.identity, msg));
-      return;
-    }
-    if (msg.t === MSG.auth && this.theirHello) {
-      if (!verifyAuth(this.host.identity, this.ourNonce, this.theirHello, msg)) {
-        this.shutdown('badSignature', 'Auth signature does not verify for the announced key');
-        return;
-      }
-      clearTimeout(this.handshakeTimer);
-      this.peerId = toHex(this.theirHello.pubkey);
-      const refusal = this.host.onAuthenticated(this);
+      const refusal = this.host.onHello(this);
       if (refusal) {
         this.shutdown(refusal.close, refusal.reason);
         return;
       }
-      this.state = 'ready';
+      if (this.role === 'dialer') this.sendAuth();
+      return;
+    }
+    if (msg.t === MSG.auth && this.theirHello && (this.role === 'listener' || this.authSent)) {
+      this.onAuth(msg);
       return;
     }
     if (msg.t === MSG.reject) return; // the other side is refusing us; its close follows
-    this.shutdown('protocolViolation', `message type ${msg.t} before the handshake completed`);
+    this.offend('WIRE_UNEXPECTED_TYPE', `message type ${msg.t} out of handshake order`);
+  }
+
+  private sendAuth(): void {
+    this.authSent = true;
+    this.send(makeAuth(this.host.identity, this.role, this.transcript()));
+  }
+
+  private onAuth(auth: Auth): void {
+    const other: HandshakeRole = this.role === 'dialer' ? 'listener' : 'dialer';
+    if (!verifyAuth(this.host.identity, other, this.transcript(), auth)) {
+      this.host.count('BAD_SIGNATURE');
+      this.host.offend(this, 'BAD_SIGNATURE', 'Auth does not verify for the announced key on this channel');
+      this.shutdown('badSignature', 'Auth signature does not verify for the announced key on this channel');
+      return;
+    }
+    clearTimeout(this.handshakeTimer);
+    this.peerId = toHex(this.theirHello!.pubkey);
+    const refusal = this.host.onAuthenticated(this);
+    if (refusal) {
+      // A duplicate still gets our signature: the dialer then knows this address is ours (a
+      // feeler's whole purpose) and closes its side as a duplicate too.
+      if (refusal.close === 'duplicate' && this.role === 'listener') this.sendAuth();
+      this.shutdown(refusal.close, refusal.reason);
+      return;
+    }
+    // The listener signs only now, for a dialer that proved its key and got a slot.
+    if (this.role === 'listener') this.sendAuth();
+    this.state = 'ready';
+    this.readyAtMs = this.host.now();
   }
 
   onClose(code: number, reason: string): void {
     if (this.state === 'closed') return;
     // uWS reports a frame over maxPayloadLength as 1006 'Received too big message', ws as 1009.
     if (this.state === 'ready' && (code === 1009 || reason === 'Received too big message')) {
-      this.host.onBanworthy(this, 'FRAME_OVER_CAP', reason);
+      this.host.count('FRAME_OVER_CAP');
+      this.host.offend(this, 'FRAME_OVER_CAP', reason || `close ${code}`);
     }
     this.state = 'closed';
     this.closeCode = code;
     this.closeText = reason;
     clearTimeout(this.handshakeTimer);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.queue.length = 0;
+    this.queuedBytes = 0;
     this.requests.failAll(new RequestError('P2P_PEER_GONE', `peer closed: ${code} ${reason}`, { code }));
     this.host.onClosed(this, code, reason);
   }

@@ -12,15 +12,28 @@ interface Pending<T> {
   readonly timer: NodeJS.Timeout;
 }
 
+/** What became of an answer. */
+export type Settlement = 'settled' | 'late' | 'unsolicited';
+
+/** How long an id that timed out is remembered, so its late answer is dropped without blame. */
+export const LATE_ANSWER_MEMORY_MS = 60_000;
+
 /**
  * Request/response correlation for one peer: ids 1..2^32−1, a timeout per request, and a cap on how
- * many are outstanding (a slow peer cannot make us hold unbounded state).
+ * many are outstanding (a slow peer cannot make us hold unbounded state). Ids that timed out are
+ * remembered for a minute (at most 4 × the cap): their answers are late, not unsolicited — a peer
+ * stalled by GC for a few seconds answers everything late and must not be scored for it.
  */
 export class PendingRequests<T extends { t: number }> {
   private readonly pending = new Map<number, Pending<T>>();
+  /** id → (expected type, forget at ms), oldest first. */
+  private readonly expired = new Map<number, { expectType: number; untilMs: number }>();
   private nextId = 1;
 
-  constructor(private readonly maxOutstanding: number) {}
+  constructor(
+    private readonly maxOutstanding: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get size(): number {
     return this.pending.size;
@@ -41,6 +54,7 @@ export class PendingRequests<T extends { t: number }> {
     const response = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        this.remember(id, expectType);
         reject(new RequestError('P2P_TIMEOUT', `no answer to request ${id} within ${timeoutMs} ms`, { id }));
       }, timeoutMs);
       this.pending.set(id, { expectType, resolve, reject, timer });
@@ -48,27 +62,46 @@ export class PendingRequests<T extends { t: number }> {
     return { id, response };
   }
 
+  private remember(id: number, expectType: number): void {
+    const now = this.now();
+    for (const [old, e] of this.expired) {
+      if (e.untilMs > now && this.expired.size < 4 * this.maxOutstanding) break;
+      this.expired.delete(old);
+    }
+    this.expired.set(id, { expectType, untilMs: now + LATE_ANSWER_MEMORY_MS });
+  }
+
   /**
-   * Delivers an answer. Returns false when no request with this id and answer type is open (an
-   * unsolicited or late answer: the caller scores it).
+   * Delivers an answer: 'settled' when it completes an open request of that answer type, 'late'
+   * when its request already timed out (drop it, blame nobody), 'unsolicited' otherwise.
    */
-  settle(id: number, message: T): boolean {
+  settle(id: number, message: T): Settlement {
     const p = this.pending.get(id);
-    if (!p || p.expectType !== message.t) return false;
+    if (!p || p.expectType !== message.t) {
+      const e = this.expired.get(id);
+      if (e && e.expectType === message.t && e.untilMs > this.now()) {
+        this.expired.delete(id);
+        return 'late';
+      }
+      return 'unsolicited';
+    }
     this.pending.delete(id);
     clearTimeout(p.timer);
     p.resolve(message);
-    return true;
+    return 'settled';
   }
 
-  /** Fails one request (the peer sent a Reject for it). */
-  fail(id: number, err: Error): boolean {
+  /** Fails one request (the peer sent a Reject for it); a Reject for a timed-out id is late. */
+  fail(id: number, err: Error): Settlement {
     const p = this.pending.get(id);
-    if (!p) return false;
+    if (!p) {
+      if (this.expired.delete(id)) return 'late';
+      return 'unsolicited';
+    }
     this.pending.delete(id);
     clearTimeout(p.timer);
     p.reject(err);
-    return true;
+    return 'settled';
   }
 
   /** Fails every open request (connection closed). */

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { toHex } from '../encoding/bytes.js';
 import { MSG, VOTE } from '../wire/message-types.js';
@@ -13,8 +14,10 @@ export type ProbeEvent = Record<string, unknown> & { event: string };
  * transactions, no blocks), driven by JSON lines on stdin and reporting JSON lines on stdout. It lets
  * the layer be exercised across real processes before the full node exists.
  *
- * Commands (stdin): {"cmd":"peers"} {"cmd":"stats"} {"cmd":"poll","peer":HEX,"txids":N}
- * {"cmd":"gossip-tx","bytes":N,"fill":B} {"cmd":"stop"}.
+ * Commands (stdin): {"cmd":"peers"} {"cmd":"stats"} {"cmd":"loop-reset"}
+ * {"cmd":"poll","peer":HEX,"txids":N,"timeoutMs":MS} {"cmd":"gossip-tx","bytes":N,"fill":B,"count":C}
+ * {"cmd":"validators","keys":[HEX…]} {"cmd":"stall","ms":MS} (blocks the event loop, as a long GC
+ * pause would) {"cmd":"stop"}.
  */
 export async function runProbe(
   options: P2pNodeOptions,
@@ -44,11 +47,17 @@ export async function runProbe(
   node.on('peer:reject', (e) => write({ event: 'reject-received', ...e }));
   node.on('dial:scheduled', (e) => write({ event: 'dial-scheduled', ...e }));
   node.on('listen:retry', (e) => write({ event: 'listen-retry', ...e }));
+  node.on('ip:banned', (e) => write({ event: 'ip-banned', ...e }));
+  node.on('handler:error', (e: { error: unknown }) =>
+    write({ event: 'handler-error', message: String((e.error as Error)?.message ?? e.error) }),
+  );
   let gossipSeen = 0;
   node.on('gossip:tx', (p, txs: Uint8Array[]) => {
     gossipSeen += txs.length;
     write({ event: 'gossip-tx', from: p.peerId, count: txs.length, first: toHex(txs[0]!.subarray(0, 8)) });
   });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
 
   const port = await node.start();
   write({ event: 'listening', port, pubkey: toHex(options.identity.publicKey), pid: process.pid });
@@ -62,6 +71,7 @@ export async function runProbe(
     if (stopping) return;
     stopping = true;
     await node.stop();
+    loop.disable();
     await banList?.close?.();
     write({ event: 'stopped' });
     finish();
@@ -93,17 +103,38 @@ export async function runProbe(
           peers: node.peers().length,
           gossipSeen,
           counters: node.counters,
+          slowestFrameMs: node.slowestFrameMs,
+          loopP99Ms: loop.percentile(99) / 1e6,
+          loopMaxMs: loop.max / 1e6,
         });
+        return;
+      }
+      case 'loop-reset':
+        loop.reset();
+        node.slowestFrameMs = 0;
+        write({ event: 'loop-reset' });
+        return;
+      case 'validators':
+        node.setValidators((cmd['keys'] as string[]) ?? []);
+        write({ event: 'validators-set' });
+        return;
+      case 'stall': {
+        const until = performance.now() + Number(cmd['ms'] ?? 0);
+        while (performance.now() < until) {
+          // busy: nothing else runs on this thread, exactly like a stop-the-world GC pause
+        }
+        write({ event: 'stalled' });
         return;
       }
       case 'poll': {
         const n = Number(cmd['txids'] ?? 1);
         const started = performance.now();
         try {
-          const res = await node.request(String(cmd['peer']), {
-            t: MSG.pollRequest,
-            txids: new Uint8Array(32 * n),
-          });
+          const res = await node.request(
+            String(cmd['peer']),
+            { t: MSG.pollRequest, txids: new Uint8Array(32 * n) },
+            cmd['timeoutMs'] === undefined ? undefined : Number(cmd['timeoutMs']),
+          );
           write({ event: 'poll-result', ok: true, votes: res.votes.length, ms: performance.now() - started });
         } catch (err) {
           write({ event: 'poll-result', ok: false, error: (err as Error).message });
@@ -111,9 +142,14 @@ export async function runProbe(
         return;
       }
       case 'gossip-tx': {
-        const tx = new Uint8Array(Number(cmd['bytes'] ?? 100)).fill(Number(cmd['fill'] ?? 1));
-        node.gossipTxs([tx]);
-        write({ event: 'gossiped', first: toHex(tx.subarray(0, 8)) });
+        const count = Number(cmd['count'] ?? 1);
+        const txs = Array.from({ length: count }, (_, i) => {
+          const tx = new Uint8Array(Number(cmd['bytes'] ?? 100)).fill(Number(cmd['fill'] ?? 1));
+          if (i > 0) new DataView(tx.buffer).setUint32(tx.length - 4, i);
+          return tx;
+        });
+        node.gossipTxs(txs);
+        write({ event: 'gossiped', first: toHex(txs[0]!.subarray(0, 8)), count });
         return;
       }
       case 'stop':

@@ -30,6 +30,9 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<MessageType, RateLimit>> = Obj
   [MSG.getPeers]: { perSec: 1, burst: 10 },
   [MSG.peers]: { perSec: 1, burst: 10 },
   [MSG.reject]: { perSec: 10, burst: 20 },
+  [MSG.getInventory]: { perSec: 20, burst: 40 },
+  [MSG.inventory]: { perSec: 20, burst: 40 },
+  [MSG.tip]: { perSec: 2, burst: 10 },
 });
 
 /** One peer's buckets, one per message type, created lazily. */

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { decodeFrame, encodeMessage } from '../wire/codec.js';
 import { type Hello, MSG, type WireMessage } from '../wire/message-types.js';
+import { peekType } from '../wire/peek-type.js';
 import { type LocalIdentity, makeAuth, makeHello } from './handshake.js';
+import { dialerSecureContext, endpointHashOf } from './tls-certificate.js';
 
 /** A received WebSocket frame. */
 export interface RawFrame {
@@ -12,10 +15,20 @@ export interface RawFrame {
 
 const OP = { text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
 
+/** How a raw client connects. */
+export interface RawConnectOptions {
+  readonly timeoutMs?: number;
+  /** Source address (any 127.x.y.z works on Linux loopback): lets tests act as many IPs. */
+  readonly localAddress?: string;
+  /** Plain TCP: only for the benchmarks' plaintext baseline (P2pNodeOptions.insecurePlaintext). */
+  readonly plaintext?: boolean;
+}
+
 /**
- * A minimal RFC 6455 client over a raw TCP socket, for fuzzing and benchmarks only: it can send
- * frames no real client would (bad opcodes, unmasked, truncated, oversized) and, in counting mode,
- * receive server frames with no per-frame JavaScript work (a peer that is never the bottleneck).
+ * A minimal RFC 6455 client over TLS (as every p2p connection is), for fuzzing, attacks and
+ * benchmarks only: it can send frames no real client would (bad opcodes, unmasked, truncated,
+ * oversized) before or after authenticating, and in counting mode receive server frames with no
+ * per-frame JavaScript work (a peer that is never the bottleneck).
  */
 export class RawWsClient {
   private buf: Buffer = Buffer.alloc(0);
@@ -29,16 +42,36 @@ export class RawWsClient {
   closeReason = '';
   readonly closed: Promise<void>;
 
-  private constructor(readonly socket: Socket) {
+  private constructor(
+    readonly socket: Socket,
+    /** SHA-256 of the server's TLS certificate (the channel binding a handshake must sign). */
+    readonly channelBinding: Uint8Array,
+  ) {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => {
       // a reset by the server is an expected outcome in fuzzing; 'close' follows
     });
   }
 
-  static connect(host: string, port: number, path: string, timeoutMs = 5_000): Promise<RawWsClient> {
+  static connect(
+    host: string,
+    port: number,
+    path: string,
+    opts: RawConnectOptions = {},
+  ): Promise<RawWsClient> {
+    const timeoutMs = opts.timeoutMs ?? 5_000;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const local = opts.localAddress ? { localAddress: opts.localAddress } : {};
+      const socket: Socket = opts.plaintext
+        ? netConnect({ host, port, ...local })
+        : tlsConnect({
+            host,
+            port,
+            rejectUnauthorized: false,
+            minVersion: 'TLSv1.3',
+            secureContext: dialerSecureContext(),
+            ...local,
+          });
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
@@ -57,7 +90,8 @@ export class RawWsClient {
           reject(new Error(`upgrade refused: ${status}`));
           return;
         }
-        const client = new RawWsClient(socket);
+        const cert = opts.plaintext ? undefined : (socket as TLSSocket).getPeerX509Certificate();
+        const client = new RawWsClient(socket, cert ? endpointHashOf(cert.raw) : new Uint8Array(32));
         socket.on('data', (d: Buffer) => client.onData(d));
         const rest = head.subarray(end + 4);
         if (rest.length) client.onData(rest);
@@ -68,7 +102,7 @@ export class RawWsClient {
         clearTimeout(timer);
         reject(err);
       });
-      socket.once('connect', () => {
+      socket.once(opts.plaintext ? 'connect' : 'secureConnect', () => {
         socket.write(
           `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
             `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
@@ -183,26 +217,36 @@ export class RawWsClient {
 export function messageOf(f: RawFrame): WireMessage | undefined {
   if (f.opcode !== OP.binary) return undefined;
   try {
-    return decodeFrame(new Uint8Array(f.payload));
+    const frame = new Uint8Array(f.payload);
+    const t = peekType(frame);
+    return decodeFrame(frame, t === MSG.hello || t === MSG.auth ? 'handshake' : 'authenticated');
   } catch {
     return undefined;
   }
 }
 
 /**
- * Completes the Hello/Auth handshake as `identity`. The server asks for peers (GetPeers) only once
- * it has verified our Auth, so that request is the proof we are authenticated. Returns its Hello.
+ * Completes the handshake as a dialer with `identity`: Hello, the listener's Hello, our Auth over
+ * the TLS-bound transcript, then the listener's Auth — which it sends only after verifying ours and
+ * giving us a slot, so it is the proof we are authenticated. Returns the listener's Hello.
+ * `binding` overrides the channel binding we sign (a relay attacker signs the one it was given).
  */
 export async function authenticateRaw(
   client: RawWsClient,
   identity: LocalIdentity,
   timeoutMs = 5_000,
+  binding: Uint8Array = client.channelBinding,
 ): Promise<Hello> {
-  await client.send(makeHello(identity));
-  const helloFrame = await client.waitFor((f) => messageOf(f)?.t === MSG.hello, timeoutMs);
+  const ours = makeHello(identity);
+  await client.send(ours);
+  const helloFrame = await client.waitFor(
+    (f) => messageOf(f)?.t === MSG.hello || f.opcode === OP.close,
+    timeoutMs,
+  );
+  if (client.closeCode) throw new Error(`refused: ${client.closeCode} ${client.closeReason}`);
   const theirHello = messageOf(helloFrame) as Hello;
-  await client.send(makeAuth(identity, theirHello));
-  await client.waitFor((f) => messageOf(f)?.t === MSG.getPeers || f.opcode === OP.close, timeoutMs);
+  await client.send(makeAuth(identity, 'dialer', { dialer: ours, listener: theirHello, binding }));
+  await client.waitFor((f) => messageOf(f)?.t === MSG.auth || f.opcode === OP.close, timeoutMs);
   if (client.closeCode) throw new Error(`refused: ${client.closeCode} ${client.closeReason}`);
   return theirHello;
 }

@@ -1,8 +1,10 @@
 import {
   type Blocks,
   type GetBlocks,
+  type GetInventory,
   type GetPeers,
   type GetTx,
+  type Inventory,
   MSG,
   type Peers,
   type PollRequest,
@@ -11,7 +13,7 @@ import {
 } from '../wire/message-types.js';
 
 /** Messages that expect an answer correlated by `id`. */
-export type RequestMessage = PollRequest | GetTx | GetBlocks | GetPeers;
+export type RequestMessage = PollRequest | GetTx | GetBlocks | GetPeers | GetInventory;
 export type RequestType = RequestMessage['t'];
 
 /** A request as the caller writes it: the transport assigns the id. */
@@ -27,6 +29,7 @@ export const RESPONSE_TYPE = Object.freeze({
   [MSG.getTx]: MSG.tx,
   [MSG.getBlocks]: MSG.blocks,
   [MSG.getPeers]: MSG.peers,
+  [MSG.getInventory]: MSG.inventory,
 });
 
 interface ResponseByType {
@@ -34,6 +37,7 @@ interface ResponseByType {
   [MSG.getTx]: Tx;
   [MSG.getBlocks]: Blocks;
   [MSG.getPeers]: Peers;
+  [MSG.getInventory]: Inventory;
 }
 
 export type RequestOfType<T extends RequestType> = Extract<RequestMessage, { t: T }>;

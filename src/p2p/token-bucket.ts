@@ -1,6 +1,7 @@
 /**
- * A token bucket: `ratePerSec` tokens refill continuously up to `burst`; each message takes one.
- * The clock is passed in (ms), so tests drive it without waiting.
+ * A token bucket: `ratePerSec` tokens refill continuously up to `burst`; a message takes one token
+ * (message limits) or its length (byte budgets). The clock is passed in (ms), so tests drive it
+ * without waiting.
  */
 export class TokenBucket {
   private tokens: number;
@@ -15,14 +16,27 @@ export class TokenBucket {
     this.lastMs = nowMs;
   }
 
-  /** Takes `n` tokens if available; false means the sender is over its rate. */
-  take(nowMs: number, n = 1): boolean {
+  /** Tokens available at `nowMs`. */
+  available(nowMs: number): number {
     if (nowMs > this.lastMs) {
       this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) * this.ratePerSec) / 1000);
       this.lastMs = nowMs;
     }
-    if (this.tokens < n) return false;
+    return this.tokens;
+  }
+
+  /** Takes `n` tokens if available; false means the sender is over its rate. */
+  take(nowMs: number, n = 1): boolean {
+    if (this.available(nowMs) < n) return false;
     this.tokens -= n;
     return true;
+  }
+
+  /** Milliseconds from `nowMs` until `n` tokens are available (0 if they are; Infinity beyond burst). */
+  msUntil(nowMs: number, n = 1): number {
+    const missing = n - this.available(nowMs);
+    if (missing <= 0) return 0;
+    if (n > this.burst) return Number.POSITIVE_INFINITY;
+    return Math.ceil((missing * 1000) / this.ratePerSec);
   }
 }

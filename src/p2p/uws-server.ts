@@ -1,6 +1,8 @@
 import { CodedError } from '../util/coded-error.js';
 import { MAX_FRAME_BYTES } from '../wire/limits.js';
+import { normalizeIp } from './ip-address.js';
 import type { Link, LinkHandler } from './link.js';
+import type { TlsMaterial } from './tls-certificate.js';
 import { loadUws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
 
 /** Server limits (DESIGN §7). */
@@ -13,8 +15,16 @@ export interface UwsServerOptions {
   readonly idleTimeoutSec: number;
   /** Bytes queued for one peer beyond which the connection is closed (closeOnBackpressureLimit). */
   readonly maxBackpressure: number;
-  /** Connections that have not finished the handshake; more are refused at the HTTP upgrade. */
-  readonly maxPendingUpgrades: () => boolean;
+  /**
+   * Our certificate: TLS terminates in uWS (C++), so `publish` still encrypts per socket natively.
+   * Undefined only for the benchmarks' plaintext baseline (P2pNodeOptions.insecurePlaintext).
+   */
+  readonly tls: TlsMaterial | undefined;
+  /**
+   * Admission at the HTTP upgrade, before any JavaScript state exists for the connection: null
+   * admits, a string refuses with 503 and that reason (IP banned, pending limits per IP, /24, total).
+   */
+  readonly admit: (ip: string) => string | null;
   /** How long to keep retrying a fixed port that is still taken (0: fail at once). */
   readonly listenRetryMs: number;
   readonly onListenRetry?: (attempt: number) => void;
@@ -29,6 +39,7 @@ export class P2pListenError extends CodedError<'P2P_LISTEN_FAILED'> {}
 const BROADCAST_TOPIC = 'broadcast';
 
 interface SocketData {
+  ip: string;
   link?: UwsLink;
 }
 
@@ -41,6 +52,7 @@ class UwsLink implements Link {
   constructor(
     private readonly ws: WebSocket<SocketData>,
     readonly remoteHost: string,
+    readonly channelBinding: Uint8Array,
   ) {}
 
   get isOpen(): boolean {
@@ -57,6 +69,10 @@ class UwsLink implements Link {
     if (!this.open) return;
     this.open = false;
     this.ws.end(code, reason);
+  }
+
+  bufferedAmount(): number {
+    return this.open ? this.ws.getBufferedAmount() : 0;
   }
 
   joinBroadcast(): void {
@@ -78,7 +94,16 @@ export class UwsServer {
 
   async listen(): Promise<number> {
     const uws = loadUws();
-    const app = uws.App();
+    const tls = this.opts.tls;
+    const app = tls
+      ? uws.SSLApp({
+          key_file_name: tls.keyFile,
+          cert_file_name: tls.certFile,
+          // SSL_MODE_RELEASE_BUFFERS: idle sockets give back their 2 × 16 KiB TLS buffers.
+          ssl_prefer_low_memory_usage: true,
+        })
+      : uws.App();
+    const binding = tls?.endpointHash ?? new Uint8Array(32);
     this.app = app;
     const opts = this.opts;
     app.ws<SocketData>(opts.path, {
@@ -89,12 +114,14 @@ export class UwsServer {
       maxBackpressure: opts.maxBackpressure,
       closeOnBackpressureLimit: true,
       upgrade: (res, req, context) => {
-        if (!opts.maxPendingUpgrades()) {
-          res.writeStatus('503 Service Unavailable').end('too many pending connections');
+        const ip = normalizeIp(Buffer.from(res.getRemoteAddressAsText()).toString('utf8')) ?? '';
+        const refusal = opts.admit(ip);
+        if (refusal !== null) {
+          res.writeStatus('503 Service Unavailable').end(refusal, true);
           return;
         }
         res.upgrade<SocketData>(
-          {},
+          { ip },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -102,16 +129,16 @@ export class UwsServer {
         );
       },
       open: (ws) => {
-        const host = Buffer.from(ws.getRemoteAddressAsText()).toString('utf8');
-        const link = new UwsLink(ws, host);
+        const link = new UwsLink(ws, ws.getUserData().ip, binding);
         ws.getUserData().link = link;
         link.handler = opts.accept(link);
       },
       message: (ws, message, isBinary) => {
         const link = ws.getUserData().link;
-        if (!link?.handler) return;
-        // uWS reuses `message` after this callback returns: copy before decoding (decoded byte
-        // strings are views of the frame).
+        if (!link?.handler || !link.isOpen) return;
+        // Size rules first, on the length alone; then copy, because uWS reuses `message` after
+        // this callback returns (and decoded byte strings are views of the frame).
+        if (!link.handler.acceptsFrameOf(message.byteLength)) return;
         if (isBinary) link.handler.onFrame(new Uint8Array(message.slice(0)));
         else link.handler.onTextFrame();
       },

@@ -40,6 +40,8 @@ export const TAG = Object.freeze({
   prime: tag('TIME:prime:1'),
   /** Leader-ranking random stream drawn from the beacon y. */
   rank: tag('TIME:rank:1'),
-  /** P2P handshake: a node key signs the other side's Hello nonce (helloSigningMessage). */
+  /** Retired (p2p protocol 1: a node key signed the other side's nonce, unbound to the channel). */
   hello: tag('TIME:hello:1'),
+  /** P2P handshake: a node key signs the TLS-bound transcript (handshakeSigningMessage). */
+  handshake: tag('TIME:handshake:1'),
 });

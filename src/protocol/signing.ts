@@ -54,22 +54,44 @@ export function headerSigMessage(headerHash: Uint8Array): Uint8Array {
   return new ByteWriter(TAG.hdrSig.length + 32).raw(TAG.hdrSig).fixed(headerHash, 32).finish();
 }
 
+/** One side of a p2p handshake as it appears in the transcript. */
+export interface HandshakeSide {
+  readonly pubkey: Uint8Array;
+  readonly nonce: Uint8Array;
+  readonly listenPort: number;
+}
+
+/** Who signs: the side that dialed (TLS client) or the side that accepted (TLS server). */
+export type HandshakeRole = 'dialer' | 'listener';
+
 /**
- * The signed preimage: TAG.hello ‖ u32 chain id ‖ genesis hash (32) ‖ the VERIFIER's nonce (32) ‖
- * the signer's public key (32). Binding chain and genesis stops a signature made for one network from
- * authenticating on another; binding the signer's key stops it from being presented as someone else's.
+ * What each side of a p2p connection signs with its node key:
+ * TAG.handshake ‖ u8 role of the signer (0 dialer, 1 listener) ‖ u32 chain id ‖ genesis hash (32) ‖
+ * u32 protocol version ‖ channel binding (32: SHA-256 of the listener's TLS certificate, RFC 5929
+ * tls-server-end-point) ‖ dialer pubkey (32) ‖ dialer nonce (32) ‖ u32 dialer listen port ‖
+ * listener pubkey (32) ‖ listener nonce (32) ‖ u32 listener listen port.
+ *
+ * Both nonces make each signature fresh for both sides; both keys stop a signature from being
+ * presented to a third node (no unknown key share); the role byte stops one side's signature from
+ * being reflected back as the other's; the binding ties it to this TLS channel, because a relay
+ * that terminates TLS must present its own certificate, so the two sides hash different ones.
  */
-export function helloSigningMessage(
+export function handshakeSigningMessage(
+  role: HandshakeRole,
   chainId: number,
   genesis: Uint8Array,
-  verifierNonce: Uint8Array,
-  signerPubkey: Uint8Array,
+  protocol: number,
+  binding: Uint8Array,
+  dialer: HandshakeSide,
+  listener: HandshakeSide,
 ): Uint8Array {
-  return new ByteWriter(TAG.hello.length + 4 + 96)
-    .raw(TAG.hello)
+  const w = new ByteWriter(TAG.handshake.length + 1 + 4 + 32 + 4 + 32 + 2 * (32 + 32 + 4))
+    .raw(TAG.handshake)
+    .u8(role === 'dialer' ? 0 : 1)
     .u32(chainId)
     .fixed(genesis, 32)
-    .fixed(verifierNonce, 32)
-    .fixed(signerPubkey, 32)
-    .finish();
+    .u32(protocol)
+    .fixed(binding, 32);
+  for (const side of [dialer, listener]) w.fixed(side.pubkey, 32).fixed(side.nonce, 32).u32(side.listenPort);
+  return w.finish();
 }

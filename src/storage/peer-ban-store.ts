@@ -1,5 +1,5 @@
 import { type Database, open, type RootDatabase } from 'lmdb';
-import type { BanList, BanRecord } from '../p2p/ban-list.js';
+import { type BanList, type BanRecord, DEFAULT_MAX_BANS } from '../p2p/ban-list.js';
 
 /** Name of the named database holding bans (DESIGN §8 "peers/bans"). */
 export const PEER_BANS_DB = 'peer-bans';
@@ -13,16 +13,21 @@ function isBanRecord(v: unknown): v is BanRecord {
 }
 
 /**
- * Bans of peer identities (Ed25519 public key → until, reason), persisted in LMDB so a restart does
- * not forgive a misbehaving peer. Expired bans read as absent and are deleted lazily. A record that
- * does not parse (foreign or corrupted data) reads as no ban rather than crashing the node.
+ * Bans of peer identities (32-byte Ed25519 public key) and IP addresses (16-byte IPv6 or
+ * IPv4-mapped) → until, reason; persisted in LMDB so a restart does not forgive a misbehaving peer.
+ * Expired bans read as absent, are deleted when read and by prune(); at most `maxEntries` are kept
+ * (the one that expires soonest makes room). A record that does not parse (foreign or corrupted
+ * data) reads as no ban rather than crashing the node.
  */
 export class PeerBanStore implements BanList {
   private readonly db: Database<BanRecord, Buffer>;
   private readonly ownEnv: RootDatabase | undefined;
 
   /** Uses `root`'s environment (the node's data env) or, given a path, opens its own. */
-  constructor(rootOrPath: RootDatabase | string) {
+  constructor(
+    rootOrPath: RootDatabase | string,
+    private readonly maxEntries = DEFAULT_MAX_BANS,
+  ) {
     if (typeof rootOrPath === 'string') {
       this.ownEnv = open({ path: rootOrPath, maxDbs: 4 });
       rootOrPath = this.ownEnv;
@@ -43,7 +48,12 @@ export class PeerBanStore implements BanList {
 
   /** Written synchronously: a ban must survive a crash right after it is decided. */
   ban(pubkey: Uint8Array, record: BanRecord): void {
-    this.db.putSync(Buffer.from(pubkey), {
+    const key = Buffer.from(pubkey);
+    if (this.db.get(key) === undefined && this.db.getCount() >= this.maxEntries) {
+      this.prune(record.bannedAtMs);
+      if (this.db.getCount() >= this.maxEntries) this.evictSoonest();
+    }
+    this.db.putSync(key, {
       untilMs: record.untilMs,
       reason: record.reason,
       bannedAtMs: record.bannedAtMs,
@@ -74,6 +84,16 @@ export class PeerBanStore implements BanList {
       }
     }
     return n;
+  }
+
+  private evictSoonest(): void {
+    let soonest: Buffer | undefined;
+    let until = Number.POSITIVE_INFINITY;
+    for (const { key, value } of this.db.getRange()) {
+      const u = isBanRecord(value) ? value.untilMs : Number.NEGATIVE_INFINITY;
+      if (u < until) [soonest, until] = [key, u];
+    }
+    if (soonest) this.db.removeSync(soonest);
   }
 
   /** Closes the environment if this store opened it. */

@@ -15,6 +15,11 @@ export function bytesRange(min: number, max: number, multiple = 1): Check {
   return (v) => v instanceof Uint8Array && v.length >= min && v.length <= max && v.length % multiple === 0;
 }
 
+/** A Uint8Array whose length is one of `lengths`. */
+export function bytesOneOf(lengths: readonly number[]): Check {
+  return (v) => v instanceof Uint8Array && lengths.includes(v.length);
+}
+
 /** An integer in [min, max] (max ≤ 2^53 − 1). */
 export function int(min: number, max: number): Check {
   return (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;

@@ -1,7 +1,10 @@
 import { type MessageType, MSG } from './message-types.js';
 
-/** Protocol version carried in Hello; peers must match exactly. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Protocol version carried in Hello; peers must match exactly. 2: TLS with the node keys signing a
+ * transcript bound to the listener's certificate (1 was plain WebSocket, signatures over a nonce).
+ */
+export const PROTOCOL_VERSION = 2;
 
 export const HASH_BYTES = 32;
 export const PUBKEY_BYTES = 32;
@@ -17,12 +20,14 @@ export const MAX_TXS_PER_BATCH = 256;
 export const MAX_TX_BYTES = 100_000;
 /** A block's consensus bytes (DESIGN §2: 2,000,000 bytes). */
 export const MAX_BLOCK_BYTES = 2_000_000;
-/** RSA-2048 group element / Wesolowski proof. */
-export const MAX_BEACON_ELEMENT_BYTES = 256;
+/** RSA-2048 group element / Wesolowski proof: always 256 bytes big-endian (src/vdf/group.ts). */
+export const BEACON_ELEMENT_BYTES = 256;
 export const MAX_PEERS_PER_MESSAGE = 64;
 export const MAX_HOST_LENGTH = 255;
 export const MAX_REJECT_CODE_LENGTH = 32;
 export const MAX_REJECT_REASON_LENGTH = 256;
+/** Txids in one Inventory page. */
+export const MAX_TXIDS_PER_INVENTORY = 1_024;
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -35,6 +40,12 @@ export const TX_FRAME_LIMIT = 256 * KIB;
 export const BLOCK_FRAME_LIMIT = 4 * MIB;
 /** The largest frame any message may use: the WebSocket payload cap of server and client. */
 export const MAX_FRAME_BYTES = BLOCK_FRAME_LIMIT;
+/**
+ * Before the handshake completes a frame may be at most this long and only a Hello, Auth or Reject,
+ * checked on the raw frame before anything is decoded: an unauthenticated peer gets 1 KiB, not the
+ * 4 MiB a Block may use.
+ */
+export const PRE_AUTH_FRAME_LIMIT = 1 * KIB;
 
 /**
  * Per-type frame limits, checked on the raw frame BEFORE CBOR decoding (the type code is read from
@@ -57,4 +68,7 @@ export const FRAME_LIMIT: Readonly<Record<MessageType, number>> = Object.freeze(
   [MSG.getPeers]: 64,
   [MSG.peers]: SMALL_FRAME_LIMIT,
   [MSG.reject]: 1 * KIB,
+  [MSG.getInventory]: 128,
+  [MSG.inventory]: SMALL_FRAME_LIMIT,
+  [MSG.tip]: 128,
 });

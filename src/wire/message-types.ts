@@ -20,6 +20,9 @@ export const MSG = Object.freeze({
   getPeers: 13,
   peers: 14,
   reject: 15,
+  getInventory: 16,
+  inventory: 17,
+  tip: 18,
 });
 
 export type MessageName = keyof typeof MSG;
@@ -112,7 +115,7 @@ export interface Blocks {
   blocks: Uint8Array[];
 }
 
-/** A VDF beacon for a slot: y and the Wesolowski proof π. */
+/** A VDF beacon for a slot: y and the Wesolowski proof π, each an RSA-2048 group element (256 bytes). */
 export interface Beacon {
   t: typeof MSG.beacon;
   slot: number;
@@ -138,6 +141,32 @@ export interface Peers {
   peers: PeerAddress[];
 }
 
+/**
+ * Catch-up on (re)connect: the txids the responder holds as processing or finalized-not-in-a-block,
+ * in ascending order, strictly after the cursor `after` (empty = from the start).
+ */
+export interface GetInventory {
+  t: typeof MSG.getInventory;
+  id: number;
+  after: Uint8Array;
+}
+
+/** Up to 1,024 txids (n × 32 bytes packed, ascending); `next` is the cursor for the next page (empty = done). */
+export interface Inventory {
+  t: typeof MSG.inventory;
+  id: number;
+  txids: Uint8Array;
+  next: Uint8Array;
+}
+
+/** The sender's chain tip: sent on connect, on each new block and every ~10 s; never relayed. */
+export interface Tip {
+  t: typeof MSG.tip;
+  height: number;
+  hash: Uint8Array;
+  slot: number;
+}
+
 /** Why a request or the connection is refused; sent before closing. id 0 = not about a request. */
 export interface Reject {
   t: typeof MSG.reject;
@@ -161,7 +190,10 @@ export type WireMessage =
   | Beacon
   | GetPeers
   | Peers
-  | Reject;
+  | Reject
+  | GetInventory
+  | Inventory
+  | Tip;
 
 /** The message type with code T. */
 export type MessageOf<T extends MessageType> = Extract<WireMessage, { t: T }>;

@@ -1,7 +1,17 @@
-import { arrayOf, bytesExact, bytesRange, type Check, int, objectOf, objectSchema, text } from './guards.js';
 import {
+  arrayOf,
+  bytesExact,
+  bytesOneOf,
+  bytesRange,
+  type Check,
+  int,
+  objectOf,
+  objectSchema,
+  text,
+} from './guards.js';
+import {
+  BEACON_ELEMENT_BYTES,
   HASH_BYTES,
-  MAX_BEACON_ELEMENT_BYTES,
   MAX_BLOCK_BYTES,
   MAX_BLOCKS_PER_RESPONSE,
   MAX_HOST_LENGTH,
@@ -9,6 +19,7 @@ import {
   MAX_REJECT_CODE_LENGTH,
   MAX_REJECT_REASON_LENGTH,
   MAX_TX_BYTES,
+  MAX_TXIDS_PER_INVENTORY,
   MAX_TXIDS_PER_REQUEST,
   MAX_TXS_PER_BATCH,
   NONCE_BYTES,
@@ -25,6 +36,8 @@ const u53 = int(0, Number.MAX_SAFE_INTEGER);
 const requestId = int(1, U32_MAX);
 const hash = bytesExact(HASH_BYTES);
 const txidList = bytesRange(HASH_BYTES, MAX_TXIDS_PER_REQUEST * HASH_BYTES, HASH_BYTES);
+/** A txid cursor: empty (from the start / no more) or one txid. */
+const cursor = bytesOneOf([0, HASH_BYTES]);
 const typeIs =
   (code: number): Check =>
   (v) =>
@@ -73,8 +86,8 @@ export const SCHEMAS = Object.freeze({
   [MSG.beacon]: objectSchema({
     t: typeIs(MSG.beacon),
     slot: u53,
-    y: bytesRange(1, MAX_BEACON_ELEMENT_BYTES),
-    proof: bytesRange(1, MAX_BEACON_ELEMENT_BYTES),
+    y: bytesExact(BEACON_ELEMENT_BYTES),
+    proof: bytesExact(BEACON_ELEMENT_BYTES),
   }),
   [MSG.getPeers]: objectSchema({ t: typeIs(MSG.getPeers), id: requestId }),
   [MSG.peers]: objectSchema({
@@ -91,4 +104,12 @@ export const SCHEMAS = Object.freeze({
     code: text(MAX_REJECT_CODE_LENGTH, 1),
     reason: text(MAX_REJECT_REASON_LENGTH),
   }),
+  [MSG.getInventory]: objectSchema({ t: typeIs(MSG.getInventory), id: requestId, after: cursor }),
+  [MSG.inventory]: objectSchema({
+    t: typeIs(MSG.inventory),
+    id: requestId,
+    txids: bytesRange(0, MAX_TXIDS_PER_INVENTORY * HASH_BYTES, HASH_BYTES),
+    next: cursor,
+  }),
+  [MSG.tip]: objectSchema({ t: typeIs(MSG.tip), height: u53, hash, slot: u53 }),
 } satisfies Record<MessageType, unknown>);

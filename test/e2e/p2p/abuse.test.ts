@@ -95,7 +95,10 @@ describe('misbehaving peers are scored and banned; honest peers keep being serve
     it(`bans a peer sending ${attack.name} (${attack.offence})`, async () => {
       const id = attacker(10 + i);
       const mark = target.events.length;
-      const c = await RawWsClient.connect('127.0.0.1', target.port, PATH);
+      // each attacker from its own address, so the IP scores do not add up across attacks
+      const c = await RawWsClient.connect('127.0.0.1', target.port, PATH, {
+        localAddress: `127.0.1.${i + 1}`,
+      });
       await authenticateRaw(c, id);
       for (const f of attack.frames()) await c.write(f);
       const banned = await target.waitFor(
@@ -117,14 +120,14 @@ describe('misbehaving peers are scored and banned; honest peers keep being serve
   });
 
   it('a banned identity is refused at the handshake', async () => {
-    const c = await RawWsClient.connect('127.0.0.1', target.port, PATH);
+    const c = await RawWsClient.connect('127.0.0.1', target.port, PATH, { localAddress: '127.0.1.200' });
     await expect(authenticateRaw(c, attacker(LAST_ATTACKER))).rejects.toThrow(/refused: 4008 BANNED/);
     c.destroy();
   });
 
-  it('garbage before the handshake closes the connection without a ban (no identity yet)', async () => {
+  it('garbage before the handshake closes the connection without a key ban (no identity yet)', async () => {
     const mark = target.events.length;
-    const c = await RawWsClient.connect('127.0.0.1', target.port, PATH);
+    const c = await RawWsClient.connect('127.0.0.1', target.port, PATH, { localAddress: '127.0.2.1' });
     await c.write(frame(new Uint8Array([1, 2, 3])));
     await c.closed;
     expect(c.closeCode).toBe(4000);
@@ -135,7 +138,7 @@ describe('misbehaving peers are scored and banned; honest peers keep being serve
       RawWsClient.frame(new Uint8Array(10), { opcode: 0x3 }),
       RawWsClient.frame(new Uint8Array(1000)).subarray(0, 40),
     ]) {
-      const raw = await RawWsClient.connect('127.0.0.1', target.port, PATH);
+      const raw = await RawWsClient.connect('127.0.0.1', target.port, PATH, { localAddress: '127.0.2.2' });
       await raw.write(bytes);
       if (bytes.length === 40) raw.destroy();
       await raw.closed;
@@ -154,7 +157,7 @@ describe('misbehaving peers are scored and banned; honest peers keep being serve
 
   it('bans expire', async () => {
     await new Promise((r) => setTimeout(r, BAN_MS + 200));
-    const c = await RawWsClient.connect('127.0.0.1', target.port, PATH);
+    const c = await RawWsClient.connect('127.0.0.1', target.port, PATH, { localAddress: '127.0.1.201' });
     await authenticateRaw(c, attacker(LAST_ATTACKER));
     expect(c.closeCode).toBe(0);
     c.destroy();
@@ -165,13 +168,13 @@ describe('misbehaving peers are scored and banned; honest peers keep being serve
     try {
       const t1 = await ProbeProcess.start(['--key-index', '3', '--data-dir', dir, '--ban-ms', '600000']);
       const id = attacker(99);
-      const c = await RawWsClient.connect('127.0.0.1', t1.port, PATH);
+      const c = await RawWsClient.connect('127.0.0.1', t1.port, PATH, { localAddress: '127.0.1.202' });
       await authenticateRaw(c, id);
       for (const fill of [0x41, 0x42, 0x43]) await c.write(frame(new Uint8Array(50).fill(fill)));
       await t1.waitFor((e) => e.event === 'peer-banned');
       await t1.kill('SIGKILL');
       const t2 = await ProbeProcess.start(['--key-index', '3', '--data-dir', dir, '--ban-ms', '600000']);
-      const again = await RawWsClient.connect('127.0.0.1', t2.port, PATH);
+      const again = await RawWsClient.connect('127.0.0.1', t2.port, PATH, { localAddress: '127.0.1.203' });
       await expect(authenticateRaw(again, id)).rejects.toThrow(/refused: 4008 BANNED/);
       again.destroy();
       await t2.kill();

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalIdentity, makeAuth, makeHello } from '../../../src/p2p/handshake.js';
 import { P2pNode } from '../../../src/p2p/p2p-node.js';
 import { authenticateRaw, messageOf, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
-import { MSG } from '../../../src/wire/message-types.js';
-import { testIdentity } from '../../support/p2p-identity.js';
+import { type Hello, MSG } from '../../../src/wire/message-types.js';
+import { testIdentity, testTls } from '../../support/p2p-identity.js';
 
 const GENESIS = new Uint8Array(32).fill(3);
 
@@ -16,7 +16,7 @@ describe('handshake refusals and identity rules (uWS server, raw clients)', () =
   const connect = () => RawWsClient.connect('127.0.0.1', port, '/p2p/1');
 
   beforeAll(async () => {
-    const { listenPort: _unused, ...id } = identity(0);
+    const { listenPort: _unused, ...id } = identity(0, { tls: await testTls() });
     node = new P2pNode({ identity: id, handshakeTimeoutMs: 500, requestTimeoutMs: 300 });
     port = await node.start();
   });
@@ -31,7 +31,7 @@ describe('handshake refusals and identity rules (uWS server, raw clients)', () =
       'wrong protocol version',
       { protocolVersion: 99 },
       4003,
-      /^WRONG_VERSION: protocol version 99, expected 1/,
+      /^WRONG_VERSION: protocol version 99, expected 2/,
     ],
   ];
   for (const [name, over, code, reason] of refusals) {
@@ -46,15 +46,22 @@ describe('handshake refusals and identity rules (uWS server, raw clients)', () =
     });
   }
 
-  it('closes on a signature over the wrong nonce (BAD_SIGNATURE)', async () => {
-    const c = await connect();
-    const me = identity(2);
-    await c.send(makeHello(me));
-    await c.waitFor((f) => messageOf(f)?.t === MSG.hello);
-    await c.send(makeAuth(me, makeHello(identity(0)))); // signs some other nonce
-    await c.closed;
-    expect(c.closeCode).toBe(4004);
-    expect(c.closeReason).toMatch(/^BAD_SIGNATURE/);
+  it('closes on a signature over another channel binding or nonce (BAD_SIGNATURE)', async () => {
+    for (const bad of ['binding', 'nonce'] as const) {
+      const c = await connect();
+      const me = identity(2);
+      const hello = makeHello(me);
+      await c.send(hello);
+      const theirs = messageOf(await c.waitFor((f) => messageOf(f)?.t === MSG.hello)) as Hello;
+      const transcript =
+        bad === 'binding'
+          ? { dialer: hello, listener: theirs, binding: new Uint8Array(32).fill(9) }
+          : { dialer: hello, listener: makeHello(identity(0)), binding: c.channelBinding };
+      await c.send(makeAuth(me, 'dialer', transcript));
+      await c.closed;
+      expect(c.closeCode).toBe(4004);
+      expect(c.closeReason).toMatch(/^BAD_SIGNATURE/);
+    }
   });
 
   it('closes a silent connection at the handshake timeout', async () => {
@@ -101,7 +108,7 @@ describe('handshake refusals and identity rules (uWS server, raw clients)', () =
   });
 
   it('refuses upgrades beyond the pending-handshake limit (HTTP 503), then accepts again', async () => {
-    const { listenPort: _unused, ...id } = identity(50);
+    const { listenPort: _unused, ...id } = identity(50, { tls: await testTls() });
     const small = new P2pNode({ identity: id, maxPendingHandshakes: 4, handshakeTimeoutMs: 5_000 });
     const p = await small.start();
     try {

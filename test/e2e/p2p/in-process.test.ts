@@ -2,12 +2,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { P2pNode } from '../../../src/p2p/p2p-node.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
 import { MSG, VOTE } from '../../../src/wire/message-types.js';
+import { testTls } from '../../support/p2p-identity.js';
 
 const GENESIS = new Uint8Array(32).fill(7);
 const nodes: P2pNode[] = [];
 
-function makeNode(index: number, extra: Partial<ConstructorParameters<typeof P2pNode>[0]> = {}): P2pNode {
+async function makeNode(
+  index: number,
+  extra: Partial<ConstructorParameters<typeof P2pNode>[0]> = {},
+): Promise<P2pNode> {
   const key = devnetKeyPair('p2p-in-process', index);
+  const tls = await testTls();
   const node = new P2pNode({
     identity: {
       chainId: 3,
@@ -15,8 +20,10 @@ function makeNode(index: number, extra: Partial<ConstructorParameters<typeof P2p
       publicKey: key.publicKey,
       secretKey: key.secretKey,
       tip: () => ({ height: 0, hash: GENESIS }),
+      tls,
     },
     backoff: { baseMs: 50, maxMs: 400 },
+    acceptLocalAddresses: true,
     ...extra,
   });
   nodes.push(node);
@@ -41,9 +48,9 @@ afterEach(async () => {
 
 describe('P2pNode in one process (uWS server + ws client)', () => {
   it('authenticates both ways and answers a poll', async () => {
-    const a = makeNode(1);
+    const a = await makeNode(1);
     const portA = await a.start();
-    const b = makeNode(2, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    const b = await makeNode(2, { seeds: [{ host: '127.0.0.1', port: portA }] });
     await b.start();
     await waitFor(() => a.peers().length === 1 && b.peers().length === 1);
     expect(a.peers()[0]!.direction).toBe('inbound');
@@ -65,11 +72,11 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
   });
 
   it('broadcast reaches inbound (uWS publish) and outbound (ws) peers once each; except skips peers', async () => {
-    const c = makeNode(13);
+    const c = await makeNode(13);
     const portC = await c.start();
-    const a = makeNode(11, { seeds: [{ host: '127.0.0.1', port: portC }] });
+    const a = await makeNode(11, { seeds: [{ host: '127.0.0.1', port: portC }] });
     const portA = await a.start();
-    const b = makeNode(12, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    const b = await makeNode(12, { seeds: [{ host: '127.0.0.1', port: portA }] });
     await b.start();
     // (b and c may also find each other by peer exchange; only a's two links matter here)
     await waitFor(() => a.peers().length === 2);
@@ -80,7 +87,7 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
     b.on('gossip:beacon', (_p, m: { slot: number }) => got['b']!.push(m.slot));
     c.on('gossip:beacon', (_p, m: { slot: number }) => got['c']!.push(m.slot));
     const beacon = (slot: number) =>
-      ({ t: MSG.beacon, slot, y: new Uint8Array([slot]), proof: new Uint8Array([1]) }) as const;
+      ({ t: MSG.beacon, slot, y: new Uint8Array(256).fill(slot), proof: new Uint8Array(256) }) as const;
     expect(a.broadcast(beacon(1))).toBe(2);
     expect(a.broadcast(beacon(2), new Set([idOf(12)]))).toBe(1);
     expect(a.broadcast(beacon(3), new Set([idOf(13)]))).toBe(1);
@@ -90,9 +97,9 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
   });
 
   it('a throwing application listener is counted and the connection keeps working', async () => {
-    const a = makeNode(21);
+    const a = await makeNode(21);
     const portA = await a.start();
-    const b = makeNode(22, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    const b = await makeNode(22, { seeds: [{ host: '127.0.0.1', port: portA }] });
     await b.start();
     await waitFor(() => a.peers().length === 1 && b.peers().length === 1);
     const errors: unknown[] = [];
@@ -106,5 +113,53 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
     expect(a.counters['handlerErrors']).toBe(1);
     const res = await b.request(b.peers()[0]!.peerId, { t: MSG.pollRequest, txids: new Uint8Array(32) });
     expect([...res.votes]).toEqual([VOTE.no]);
+  });
+
+  it('Tip on connect and on announceTip (peer:tip), GetInventory through handle/request', async () => {
+    let tip = { height: 7, hash: new Uint8Array(32).fill(7), slot: 70 };
+    const a = await makeNode(31);
+    const portA = await a.start();
+    const b = await makeNode(32, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    const key = devnetKeyPair('p2p-in-process', 31);
+    // a's tip comes from its identity
+    (a as unknown as { identity: { tip: () => typeof tip } }).identity.tip = () => tip;
+    const tips: { height: number; slot: number }[] = [];
+    b.on('peer:tip', (_p, t: { height: number; slot: number }) => tips.push(t));
+    await b.start();
+    await waitFor(() => tips.length >= 1);
+    expect(tips[0]).toMatchObject({ height: 7, slot: 70 });
+    tip = { height: 8, hash: new Uint8Array(32).fill(8), slot: 80 };
+    a.announceTip();
+    await waitFor(() => tips.some((t) => t.height === 8));
+    expect(b.peers()[0]).toMatchObject({ tipHeight: 8, tipSlot: 80 });
+    a.handle(MSG.getInventory, (_peer, req) => ({
+      t: MSG.inventory,
+      txids: new Uint8Array(64).fill(req.after.length === 0 ? 1 : 2),
+      next: new Uint8Array(32).fill(9),
+    }));
+    const inv = await b.request(Buffer.from(key.publicKey).toString('hex'), {
+      t: MSG.getInventory,
+      after: new Uint8Array(0),
+    });
+    expect([inv.txids.length, inv.txids[0], inv.next[0]]).toEqual([64, 1, 9]);
+  });
+
+  it('application offences feed the same score and ban; only application offences are accepted', async () => {
+    const a = await makeNode(41);
+    const portA = await a.start();
+    const b = await makeNode(42, { seeds: [{ host: '127.0.0.1', port: portA }] });
+    await b.start();
+    await waitFor(() => a.peers().length === 1);
+    const peerId = a.peers()[0]!.peerId;
+    const bans: { offence: string }[] = [];
+    a.on('peer:banned', (e) => bans.push(e));
+    expect(() => a.misbehaved(peerId, 'WIRE_BAD_CBOR' as never, 'x')).toThrow(/not an application offence/);
+    a.misbehaved(peerId, 'INVALID_BLOCK', 'bad merkle root');
+    a.misbehaved(peerId, 'INVALID_TX', 'spends a spent output');
+    a.misbehaved(peerId, 'INVALID_RESPONSE', '3 votes for a poll of 4');
+    expect(bans).toEqual([]); // 85 points (less decay)
+    a.misbehaved(peerId, 'INVALID_BEACON', 'proof does not verify');
+    expect(bans).toMatchObject([{ offence: 'INVALID_BEACON' }]);
+    await waitFor(() => a.peers().length === 0);
   });
 });

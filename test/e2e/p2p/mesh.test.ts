@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
-import { type ProbeEvent, ProbeProcess } from './probe-process.js';
+import { freeFixedPort, type ProbeEvent, ProbeProcess } from './probe-process.js';
 
 const PHRASE = 'p2p-mesh-test';
 const pubkeyOf = (i: number) => toHex(devnetKeyPair(PHRASE, i).publicKey);
@@ -14,6 +14,8 @@ const common = [
   '200',
   '--backoff-max-ms',
   '1600',
+  '--opt',
+  'maxInboundPerIp=16',
 ];
 
 /** Five transport processes on 127.0.0.1: node 0 is the only seed, peer exchange does the rest. */
@@ -23,9 +25,19 @@ describe('5-process mesh on 127.0.0.1', () => {
   beforeAll(async () => {
     nodes.push(await ProbeProcess.start([...common, '--key-index', '0', '--auto-relay']));
     const seed = `127.0.0.1:${nodes[0]!.port}`;
+    // Node 3 is restarted on its port below: a fixed one, as a real node's (see freeFixedPort).
+    const port3 = await freeFixedPort();
     const rest = await Promise.all(
       [1, 2, 3, 4].map((i) =>
-        ProbeProcess.start([...common, '--key-index', String(i), '--seed', seed, '--auto-relay']),
+        ProbeProcess.start([
+          ...common,
+          '--key-index',
+          String(i),
+          '--seed',
+          seed,
+          '--auto-relay',
+          ...(i === 3 ? ['--port', String(port3)] : []),
+        ]),
       ),
     );
     nodes.push(...rest);

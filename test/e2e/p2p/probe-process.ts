@@ -1,10 +1,28 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../../../src/util/package-root.js';
 
 export type ProbeEvent = Record<string, unknown> & { event: string };
+
+/**
+ * A free port below the kernel's ephemeral range (32768–60999 on Linux), like a real node's fixed
+ * port. A node that listened on an ephemeral port and died may find it taken when it restarts: other
+ * processes' outgoing connections can be given that port as their local port.
+ */
+export async function freeFixedPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+}
 
 const MAIN = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const running = new Set<ProbeProcess>();

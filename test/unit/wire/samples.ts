@@ -30,5 +30,8 @@ export function sampleMessages(): WireMessage[] {
     { t: MSG.getPeers, id: 3 },
     { t: MSG.peers, id: 3, peers: [{ host: '127.0.0.1', port: 24200, pubkey: b(32, 15) }] },
     { t: MSG.reject, id: 0, code: 'WRONG_GENESIS', reason: 'wrong genesis' },
+    { t: MSG.getInventory, id: 4, after: b(32, 16) },
+    { t: MSG.inventory, id: 4, txids: b(32 * 3, 17), next: new Uint8Array(0) },
+    { t: MSG.tip, height: 77, hash: b(32, 18), slot: 1_000_001 },
   ];
 }

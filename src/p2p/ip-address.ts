@@ -1,0 +1,125 @@
+import { isIP } from 'node:net';
+
+/**
+ * IP literals as the transport compares them: one canonical text per address (IPv4 dotted quad,
+ * IPv6 compressed lower case, IPv4-mapped IPv6 as IPv4), the /24 (IPv4) or /64 (IPv6) "netgroup"
+ * used to spread connection slots and address-book buckets, and which addresses are public.
+ * Host names are never accepted from peers: resolving them would let a peer make us query DNS and
+ * dial whatever it returns.
+ */
+
+/** Canonical text of an IP literal, or undefined when `text` is not one (host names included). */
+export function normalizeIp(text: string): string | undefined {
+  let s = text.trim();
+  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
+  const kind = isIP(s);
+  if (kind === 4)
+    return s
+      .split('.')
+      .map((p) => String(Number(p)))
+      .join('.');
+  if (kind !== 6) return undefined;
+  const words = ipv6Words(s);
+  if (words === undefined) return undefined;
+  // ::ffff:a.b.c.d (IPv4-mapped) is the IPv4 peer a dual-stack socket reports.
+  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
+    return `${words[6]! >> 8}.${words[6]! & 0xff}.${words[7]! >> 8}.${words[7]! & 0xff}`;
+  }
+  return compressIpv6(words);
+}
+
+/** The 8 16-bit words of an IPv6 literal (node:net already validated it). */
+function ipv6Words(s: string): number[] | undefined {
+  let text = s.toLowerCase();
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const b = v4[1]!.split('.').map(Number);
+    text = `${text.slice(0, -v4[1]!.length)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? 0 : 8 - h.length - t.length;
+  const words = [...h, ...Array(fill).fill('0'), ...t].map((w) => Number.parseInt(w, 16));
+  return words.length === 8 && words.every((w) => w >= 0 && w <= 0xffff) ? words : undefined;
+}
+
+function compressIpv6(words: number[]): string {
+  // RFC 5952: the longest run (≥ 2) of zero words becomes ::
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = words.map((w) => w.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** The /24 (IPv4) or /64 (IPv6) an address belongs to, as text ("10.1.2.0/24"). */
+export function netgroupOf(ip: string): string {
+  if (isIP(ip) === 4) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
+  const words = ipv6Words(ip);
+  if (!words) return ip;
+  return `${words
+    .slice(0, 4)
+    .map((w) => w.toString(16))
+    .join(':')}::/64`;
+}
+
+/**
+ * False for addresses that are not reachable across the internet: unspecified, loopback, private
+ * (RFC 1918, RFC 4193), link-local, CGNAT, multicast, documentation and reserved ranges.
+ */
+export function isPublicIp(ip: string): boolean {
+  if (isIP(ip) === 4) {
+    const [a, b] = ip.split('.').map(Number) as [number, number];
+    if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
+    if (a === 169 && b === 254) return false;
+    if (a === 172 && b >= 16 && b <= 31) return false;
+    if (a === 192 && b === 168) return false;
+    if (a === 100 && b >= 64 && b <= 127) return false;
+    if ((a === 192 && b === 0) || (a === 198 && (b === 18 || b === 19 || b === 51)) || (a === 203 && b === 0))
+      return false;
+    return true;
+  }
+  const words = ipv6Words(ip);
+  if (!words) return false;
+  if (words.every((w) => w === 0)) return false; // ::
+  if (words.slice(0, 7).every((w) => w === 0) && words[7] === 1) return false; // ::1
+  const w0 = words[0]!;
+  if ((w0 & 0xfe00) === 0xfc00) return false; // fc00::/7 unique local
+  if ((w0 & 0xffc0) === 0xfe80) return false; // fe80::/10 link local
+  if ((w0 & 0xff00) === 0xff00) return false; // multicast
+  if (w0 === 0x2001 && words[1] === 0x0db8) return false; // documentation
+  return true;
+}
+
+/** 16 bytes per address (IPv4 as IPv4-mapped IPv6): the ban store's key for an IP. */
+export function ipKeyBytes(ip: string): Uint8Array {
+  const out = new Uint8Array(16);
+  if (isIP(ip) === 4) {
+    out[10] = 0xff;
+    out[11] = 0xff;
+    ip.split('.').forEach((p, i) => {
+      out[12 + i] = Number(p);
+    });
+    return out;
+  }
+  const words = ipv6Words(ip) ?? [];
+  words.forEach((w, i) => {
+    out[2 * i] = w >> 8;
+    out[2 * i + 1] = w & 0xff;
+  });
+  return out;
+}

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { toHex } from '../../../src/encoding/bytes.js';
+import { type LocalIdentity, makeAuth, makeHello } from '../../../src/p2p/handshake.js';
+import { P2pNode } from '../../../src/p2p/p2p-node.js';
+import type { P2pNodeOptions } from '../../../src/p2p/p2p-options.js';
+import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
+import { decodeFrame, encodeMessage } from '../../../src/wire/codec.js';
+import { MAX_FRAME_BYTES, TX_FRAME_LIMIT } from '../../../src/wire/limits.js';
+import { type Hello, MSG } from '../../../src/wire/message-types.js';
+import { peekType } from '../../../src/wire/peek-type.js';
+import { testIdentity, testTls } from '../../support/p2p-identity.js';
+
+const GENESIS = new Uint8Array(32).fill(4);
+const id = (i: number): LocalIdentity => testIdentity('p2p-budgets', i, GENESIS);
+const nodes: P2pNode[] = [];
+
+async function node(i: number, extra: Partial<P2pNodeOptions> = {}): Promise<P2pNode> {
+  const n = new P2pNode({
+    identity: { ...id(i), tls: await testTls() },
+    acceptLocalAddresses: true,
+    backoff: { baseMs: 50, maxMs: 200 },
+    ...extra,
+  });
+  nodes.push(n);
+  return n;
+}
+
+function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (cond()) return resolve();
+      if (Date.now() - start > timeoutMs) return reject(new Error('condition not met in time'));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+afterEach(async () => {
+  for (const n of nodes.splice(0)) await n.stop();
+});
+
+describe('frames over the cap on OUTBOUND links (issue 15)', () => {
+  it('a server that sends our dialer a frame over 4 MiB is disconnected and its key banned', async () => {
+    // A hostile listener: completes the handshake properly, then sends one frame over the cap.
+    const evil = id(9);
+    const tls = await testTls();
+    const https = createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) });
+    const wss = new WebSocketServer({ server: https, perMessageDeflate: false, maxPayload: 8 << 20 });
+    wss.on('connection', (ws: WebSocket) => {
+      const ours = makeHello({ ...evil, listenPort: 1 });
+      ws.send(encodeMessage(ours));
+      let theirs: Hello | undefined;
+      ws.on('message', (data: Buffer) => {
+        const f = new Uint8Array(data);
+        const t = peekType(f);
+        const m = decodeFrame(f, t === MSG.hello || t === MSG.auth ? 'handshake' : 'authenticated');
+        if (m.t === MSG.hello) theirs = m;
+        if (m.t === MSG.auth && theirs) {
+          ws.send(
+            encodeMessage(
+              makeAuth(evil, 'listener', { dialer: theirs, listener: ours, binding: tls.endpointHash }),
+            ),
+          );
+          setTimeout(() => ws.send(new Uint8Array(MAX_FRAME_BYTES + 1)), 50);
+        }
+      });
+    });
+    await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+    const dialer = await node(1, {
+      listen: false,
+      seeds: [{ host: '127.0.0.1', port: (https.address() as { port: number }).port }],
+    });
+    const bans: { peerId: string; offence: string }[] = [];
+    const connected: string[] = [];
+    dialer.on('peer:banned', (e) => bans.push(e));
+    dialer.on('peer:connected', (p) => connected.push(p.peerId));
+    await dialer.start();
+    await waitFor(() => bans.length > 0);
+    expect(connected).toEqual([toHex(evil.publicKey)]);
+    expect(bans[0]).toMatchObject({ peerId: toHex(evil.publicKey), offence: 'FRAME_OVER_CAP' });
+    await waitFor(() => dialer.peers().length === 0);
+    wss.close();
+    https.close();
+  });
+});
+
+describe('rate limits and byte budgets', () => {
+  it('messages over the rate limit never reach a handler (issue 15)', async () => {
+    const target = await node(2, {
+      rateLimits: { [MSG.tx]: { perSec: 0.001, burst: 10 } },
+      banThreshold: 1_000,
+    });
+    const port = await target.start();
+    let delivered = 0;
+    target.on('gossip:tx', (_p, txs: Uint8Array[]) => {
+      delivered += txs.length;
+    });
+    const c = await RawWsClient.connect('127.0.0.1', port, '/p2p/1');
+    await authenticateRaw(c, id(3));
+    for (let i = 0; i < 30; i++) await c.send({ t: MSG.tx, id: 0, txs: [new Uint8Array([i, 1, 2, 3])] });
+    await waitFor(() => (target.counters['RATE_LIMITED'] ?? 0) === 20);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(delivered).toBe(10);
+    c.destroy();
+  });
+
+  it('a peer that sends beyond its byte budget and queue is closed (OVERLOADED) before its frames are read', async () => {
+    const target = await node(4, {
+      inboundBytesPerSec: 64 * 1024,
+      inboundBurstBytes: 300 * 1024,
+      maxQueuedInboundBytes: 1024 * 1024,
+      banThreshold: 1_000,
+    });
+    const port = await target.start();
+    const c = await RawWsClient.connect('127.0.0.1', port, '/p2p/1');
+    await authenticateRaw(c, id(5));
+    const tx = (i: number) => encodeMessage({ t: MSG.tx, id: 0, txs: [new Uint8Array(200 * 1024).fill(i)] });
+    for (let i = 0; i < 12; i++) await c.write(RawWsClient.frame(tx(i)));
+    await c.closed;
+    expect(c.closeCode).toBe(4014);
+    expect(target.counters['inboundOverloaded']).toBe(1);
+    // 300 KiB of burst let one frame through; the rest waited, then overflowed the 1 MiB queue
+    expect(target.counters['framesIn']).toBeLessThan(12);
+  });
+
+  it('our own gossip stays below every limit a peer enforces: big transactions split, bursts paced', async () => {
+    const b = await node(6, { banThreshold: 1 });
+    const portB = await b.start();
+    const a = await node(7, { seeds: [{ host: '127.0.0.1', port: portB }] });
+    await a.start();
+    await waitFor(() => a.peers().length === 1 && b.peers().length === 1);
+    let received = 0;
+    b.on('gossip:tx', (_p, txs: Uint8Array[]) => {
+      received += txs.length;
+    });
+    const big = [1, 2, 3].map((i) => new Uint8Array(100_000).fill(i)); // 3 × 100 kB > one Tx frame
+    const small = Array.from({ length: 3_000 }, (_, i) => {
+      const tx = new Uint8Array(200);
+      new DataView(tx.buffer).setUint32(0, i);
+      return tx;
+    });
+    a.gossipTxs(big);
+    for (let i = 0; i < small.length; i += 10) a.gossipTxs(small.slice(i, i + 10)); // 300 calls
+    await waitFor(() => received === 3_003, 10_000);
+    // with a ban threshold of 1, any offence would have banned a
+    expect(b.peers()).toHaveLength(1);
+    expect(Object.keys(b.counters).filter((k) => k.startsWith('WIRE_') || k === 'RATE_LIMITED')).toEqual([]);
+    expect(3 * 100_000).toBeGreaterThan(TX_FRAME_LIMIT);
+  });
+});
