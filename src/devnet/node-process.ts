@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -98,7 +99,7 @@ export class NodeProcess {
       '--datadir',
       datadir,
       '--p2p-port',
-      String(o.p2pPort ?? 0),
+      String(o.p2pPort ?? (await freeP2pPort())),
       '--rpc-port',
       '0',
       '--log-level',
@@ -252,6 +253,23 @@ export class NodeProcess {
 
   static async killAll(): Promise<void> {
     await Promise.all([...running].map((p) => p.kill('SIGKILL')));
+  }
+}
+
+/**
+ * A free TCP port below the kernel's ephemeral range (32768+): a node restarted on a port from that
+ * range can find it taken by another process's outgoing connection, so nodes that restart keep a
+ * port from here (as operators are told to).
+ */
+export async function freeP2pPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
   }
 }
 

@@ -11,6 +11,7 @@ import { toHex } from '../encoding/bytes.js';
 import { LedgerService } from '../ledger/ledger-service.js';
 import { SerialQueue } from '../ledger/serial-queue.js';
 import { P2pNode, type PeerInfo } from '../p2p/p2p-node.js';
+import { loadOrCreateTlsMaterial } from '../p2p/tls-certificate.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, encodeBlock, headerHash } from '../protocol/block.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
@@ -30,6 +31,7 @@ import { type BlockSource, ChainController } from './chain-controller.js';
 import { ChainIndex } from './chain-index.js';
 import { FinalityWaiters } from './finality-waiters.js';
 import { Finalizer } from './finalizer.js';
+import { InventorySync } from './inventory-sync.js';
 import { NodeMetrics } from './node-metrics.js';
 import { registerNodeRpc } from './node-rpc.js';
 import { OrphanPool } from './orphan-pool.js';
@@ -39,7 +41,7 @@ import { TestSwitches } from './test-switches.js';
 import { TxFetcher } from './tx-fetcher.js';
 import { TxGossip } from './tx-gossip.js';
 import { TxIntake } from './tx-intake.js';
-import { answerGetTx } from './tx-server.js';
+import { answerGetTx, InventorySnapshot } from './tx-server.js';
 import { ValidatorSet } from './validator-set.js';
 import { VoteResponder } from './vote-responder.js';
 
@@ -111,6 +113,7 @@ export class TimeNode {
   chain!: ChainController;
   producer!: BlockProducer;
   sync!: BlockSync;
+  inventory!: InventorySync;
   rpc!: RpcServer;
   rpcAuth!: RpcAuth;
   rpcPort = 0;
@@ -173,7 +176,6 @@ export class TimeNode {
     const genesisHash = headerHash(genesis.header);
 
     this.validators = new ValidatorSet(params, this.key.publicKey, NO_BENCH);
-    this.validators.setActive(this.store.activeMasternodes(this.store.tip().height));
 
     this.p2p = new P2pNode({
       identity: {
@@ -183,9 +185,14 @@ export class TimeNode {
         secretKey: this.key.secretKey,
         tip: () => {
           const t = this.store.tip();
-          return { height: t.height, hash: t.hash };
+          return { height: t.height, hash: t.hash, slot: t.slot };
         },
+        // The TLS certificate the node key binds to each handshake (made on first start).
+        tls: await loadOrCreateTlsMaterial(config.datadir),
       },
+      peerExchange: config.p2p.peerExchange,
+      // A devnet runs on one host: its peers have loopback addresses.
+      acceptLocalAddresses: params.network === 'devnet',
       host: config.p2p.listen,
       port: config.p2p.port,
       seeds: config.p2p.seeds.map((s) => {
@@ -223,6 +230,7 @@ export class TimeNode {
       scorer: {
         invalidTransaction: (peerId, code, detail) => {
           log.debug({ peer: peerId.slice(0, 16), code, detail }, 'peer sent an invalid transaction');
+          this.p2p.misbehaved(peerId, 'INVALID_TX', `${code}: ${detail}`.slice(0, 200));
         },
       },
       onAdmitted: () => this.poller.wake(),
@@ -257,7 +265,10 @@ export class TimeNode {
       observer: {
         answered: () => undefined,
         missed: () => undefined,
-        malformed: (id, detail) => log.debug({ peer: id.slice(0, 16), detail }, 'malformed poll answer'),
+        malformed: (id, detail) => {
+          log.debug({ peer: id.slice(0, 16), detail }, 'malformed poll answer');
+          this.p2p.misbehaved(id, 'INVALID_RESPONSE', detail.slice(0, 200));
+        },
       },
       metrics,
       selfVotes: (txids) => this.responder.votes(txids, undefined),
@@ -277,9 +288,22 @@ export class TimeNode {
       return { t: MSG.pollResponse, votes };
     });
     this.p2p.handle(MSG.getTx, (_peer, req) => ({ t: MSG.tx, txs: answerGetTx(ledger.mempool, req.txids) }));
+    const snapshot = new InventorySnapshot(ledger.mempool, this.now);
+    this.p2p.handle(MSG.getInventory, (_peer, req) => ({ t: MSG.inventory, ...snapshot.page(req.after) }));
+    this.inventory = new InventorySync({
+      source: {
+        page: async (peerId, after) => {
+          const r = await this.p2p.request(peerId, { t: MSG.getInventory, after });
+          return { txids: r.txids, next: r.next };
+        },
+      },
+      want: (peerId, txid) => this.fetcher.want(peerId, txid),
+      log,
+    });
     this.p2p.on('peer:connected', (peer: PeerInfo) => {
       this.validators.peerConnected(peer.peerId);
       this.sync.peerTip(peer.peerId, peer.tipHeight);
+      void this.inventory.catchUp(peer.peerId);
       log.debug({ peer: peer.peerId.slice(0, 16), direction: peer.direction }, 'peer connected');
       this.poller.wake();
     });
@@ -289,11 +313,15 @@ export class TimeNode {
       log.debug({ peer: e.peerId.slice(0, 16), code: e.code, reason: e.reason }, 'peer disconnected');
     });
     this.p2p.on('gossip:tx', (peer: PeerInfo, txs: Uint8Array[]) => this.intake.fromPeer(peer.peerId, txs));
+    this.p2p.on('peer:tip', (peer: PeerInfo, tip: { height: number }) =>
+      this.sync.peerTip(peer.peerId, tip.height),
+    );
     this.p2p.on('handler:error', (e: { peerId: string; type: number; error: unknown }) =>
       log.error({ peer: e.peerId.slice(0, 16), type: e.type, err: String(e.error) }, 'p2p handler failed'),
     );
     this.p2p.on('error', (err: Error) => log.error({ err: err.message }, 'p2p error'));
 
+    this.refreshActiveSet();
     this.registerGauges();
 
     this.rpcAuth =
@@ -347,8 +375,10 @@ export class TimeNode {
         this.events.publishBeacon(b.slot, toHex(b.y));
       },
     });
-    const scoreBlock = (peerId: string, code: string, detail: string) =>
+    const scoreBlock = (peerId: string, code: string, detail: string) => {
       log.info({ peer: peerId.slice(0, 16), code, detail }, 'peer sent a bad block');
+      this.p2p.misbehaved(peerId, 'INVALID_BLOCK', `${code}: ${detail}`.slice(0, 200));
+    };
     this.chain = new ChainController({
       params,
       store,
@@ -364,10 +394,9 @@ export class TimeNode {
       now: this.now,
       finalityWaitMs: Math.max(5_000, params.slotMs),
       onApplied: (block, hash, source) => this.onBlockApplied(block, hash, source),
-      onReverted: (block) => {
+      onReverted: () => {
         metrics.blocksReverted.inc();
-        this.validators.setActive(store.activeMasternodes(store.tip().height));
-        void block;
+        this.refreshActiveSet();
       },
       onRejected: (etxs) => {
         for (const etx of etxs) this.onRejected(etx);
@@ -440,11 +469,19 @@ export class TimeNode {
     );
   }
 
+  /** The active set at our tip: who is sampled, and whose connections the transport reserves. */
+  private refreshActiveSet(): void {
+    const active = this.store.activeMasternodes(this.store.tip().height);
+    this.validators.setActive(active);
+    this.p2p.setValidators(active.map((m) => m.nodePubkey));
+  }
+
   /** A block joined the main chain (produced, received or fetched). */
   private onBlockApplied(block: Block, hash: Uint8Array, source: BlockSource): void {
     const { header } = block;
     this.metrics.blocksApplied.inc();
-    this.validators.setActive(this.store.activeMasternodes(header.height));
+    this.refreshActiveSet();
+    this.p2p.announceTip();
     // Included transactions no longer need the engine (the chain answers for them now).
     for (const etx of block.txs.slice(1)) this.engine.forget(etx.txid);
     // Blocks of the live slot are relayed; history fetched by sync is not news to anyone.
@@ -548,6 +585,7 @@ export class TimeNode {
       this.beacons?.close();
       this.poller?.stop();
       this.fetcher?.stop();
+      this.inventory?.stop();
       this.gossip?.stop();
       await this.finalizer?.flush();
       this.finalizer?.close();
