@@ -316,7 +316,7 @@ export class Devnet {
   }
 
   /** Every node sees every other node (peer exchange closed the mesh). */
-  async waitConnected(timeoutMs = 30_000): Promise<void> {
+  async waitConnected(timeoutMs = 60_000): Promise<void> {
     const n = this.nodes.length;
     await Promise.all(
       this.nodes.map((node) =>

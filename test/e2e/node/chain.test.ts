@@ -123,12 +123,11 @@ describe('the chain across real node processes (1 s slots)', () => {
   }, 300_000);
 });
 
-describe('a killed leader (0.5 s slots)', () => {
-  const FAST = { TIMECOIN_CHAIN_SLOT_MS: '500', TIMECOIN_CHAIN_LEADER_FALLBACK_STEP_MS: '100' };
+describe('a killed leader', () => {
   let net: Devnet;
 
   beforeAll(async () => {
-    net = await Devnet.start({ validators: 5, node: { env: FAST, testSwitches: true } });
+    net = await Devnet.start({ validators: 5, node: { env: ENV, testSwitches: true } });
   }, 120_000);
   afterAll(async () => {
     await net?.stop();
@@ -140,7 +139,7 @@ describe('a killed leader (0.5 s slots)', () => {
     const { rankLeaders } = await import('../../../src/beacon/leader-ranking.js');
     const { vdfEvaluate } = await import('../../../src/vdf/vdf.js');
     const { devnetParams } = await import('../../../src/params/networks.js');
-    const params = devnetParams({ slotMs: 500, leaderFallbackStepMs: 100 });
+    const params = devnetParams({ slotMs: SLOT_MS, leaderFallbackStepMs: 200 });
     const nodes = net.nodes;
     const slotOf = (ms: number) => Math.floor((ms - params.genesisTimeMs) / params.slotMs);
     // Wait until the chain runs, then predict the leader of the slot after next from node 0's chain.
