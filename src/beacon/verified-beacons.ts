@@ -92,6 +92,12 @@ export class VerifiedBeacons implements BeaconVerifier {
     }
   }
 
+  /** The verified beacon of a (slot, anchor), if remembered (a producer puts it in its header). */
+  known(slot: number, anchorHash: Uint8Array): SlotBeacon | undefined {
+    const v = this.verified.get(slotKey({ slot, anchorHash }));
+    return v && { slot, anchorHash, y: v.y, proof: v.proof };
+  }
+
   /** The verified y of a (slot, anchor), if remembered (e.g. to drop a rival Beacon message unverified). */
   verifiedY(slot: number, anchorHash: Uint8Array): Uint8Array | undefined {
     return this.verified.get(slotKey({ slot, anchorHash }))?.y;

@@ -5,12 +5,14 @@ import { addressCommand } from './commands/address.js';
 import { devnetCommand } from './commands/devnet.js';
 import { inspectDbCommand } from './commands/inspect-db.js';
 import { keygenCommand } from './commands/keygen.js';
+import { nodeCommand } from './commands/node.js';
 import { p2pProbeCommand } from './commands/p2p-probe.js';
 import { simCommand } from './commands/sim.js';
 import { vdfCommand } from './commands/vdf.js';
 
 /** Every subcommand, in the order `timecoin help` lists them. */
 const COMMANDS: readonly CliCommand[] = [
+  nodeCommand,
   devnetCommand,
   keygenCommand,
   addressCommand,

@@ -12,18 +12,77 @@ import { packageRoot } from '../util/package-root.js';
  * operator can act on instead of a stack trace.
  */
 
-const port = z.number().int().min(1).max(65_535);
+/** 0 = an ephemeral port chosen by the OS (tests and local networks; the node logs the real one). */
+const port = z.number().int().min(0).max(65_535);
 const host = z.string().min(1);
+const positiveInt = z.number().int().min(1);
 
 export const NodeConfigSchema = z
   .object({
     network: z.enum(['mainnet', 'testnet', 'devnet']),
     datadir: z.string().min(1),
     p2p: z
-      .object({ listen: host, port, seeds: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'host:port')) })
+      .object({
+        listen: host,
+        port,
+        seeds: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'host:port')),
+        /** false: dial only the seeds (fault-injection harnesses route every link through a proxy). */
+        peerExchange: z.boolean().default(true),
+      })
       .strict(),
-    rpc: z.object({ bind: host, port }).strict(),
+    rpc: z
+      .object({
+        bind: host,
+        port,
+        /** HTTP Basic credentials; when absent the node writes a fresh cookie file each start. */
+        user: z.string().min(1).optional(),
+        password: z.string().min(16, 'at least 16 characters').optional(),
+        maxBodyBytes: positiveInt.max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+      })
+      .strict()
+      .refine((r) => (r.user === undefined) === (r.password === undefined), {
+        message: 'user and password are set together',
+        path: ['user'],
+      }),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']) }).strict(),
+    node: z
+      .object({
+        /** Crypto worker threads (signature verification, merkle roots, VDF); default: all cores. */
+        workers: positiveInt.max(256).optional(),
+      })
+      .strict()
+      .default({}),
+    mempool: z
+      .object({
+        maxCount: positiveInt.default(100_000),
+        maxBytes: positiveInt.default(300_000_000),
+        /** A processing transaction still undecided after this long stops being polled (mempool.ts). */
+        processingExpiryMs: positiveInt.default(600_000),
+      })
+      .strict()
+      .default({ maxCount: 100_000, maxBytes: 300_000_000, processingExpiryMs: 600_000 }),
+    /**
+     * Slot timing, devnet only (mainnet and testnet timing is part of the chain): tests run 1 s
+     * slots. Absent keys keep the network's values.
+     */
+    chain: z
+      .object({
+        slotMs: positiveInt.max(3_600_000).optional(),
+        leaderFallbackStepMs: positiveInt.optional(),
+        futureBlockToleranceMs: z.number().int().min(0).max(600_000).optional(),
+      })
+      .strict()
+      .default({}),
+    consensus: z
+      .object({
+        /**
+         * Least time between two poll starts. Polls go out as soon as one is free; on a LAN that
+         * is every few hundred microseconds, far more often than votes change, so this paces them.
+         */
+        minPollIntervalMs: z.number().int().min(0).max(10_000).default(2),
+      })
+      .strict()
+      .default({ minPollIntervalMs: 2 }),
   })
   .strict();
 
@@ -32,6 +91,14 @@ export type NodeConfig = z.infer<typeof NodeConfigSchema>;
 export class ConfigError extends CodedError<'CONFIG_INVALID' | 'CONFIG_UNREADABLE'> {}
 
 type Tree = Record<string, unknown>;
+
+/** Sections whose keys TIMECOIN_<SECTION>_<KEY> addresses (the rest are top-level keys). */
+const CONFIG_SECTIONS = ['p2p', 'rpc', 'log', 'node', 'mempool', 'consensus', 'chain'];
+
+/** camelCase key from an env name part: MAX_COUNT → maxCount, PEER_EXCHANGE → peerExchange. */
+function camel(snake: string): string {
+  return snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
 
 /** Parses an env string the way TOML would have typed it: integers, booleans, arrays, else a string. */
 function envValue(raw: string): unknown {
@@ -62,9 +129,9 @@ export function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): void {
     if (!name.startsWith('TIMECOIN_') || raw === undefined || name === 'TIMECOIN_CONFIG') continue;
     const parts = name.slice('TIMECOIN_'.length).toLowerCase().split('_');
     const path =
-      parts.length > 1 && ['p2p', 'rpc', 'log'].includes(parts[0]!)
-        ? [parts[0]!, parts.slice(1).join('_')]
-        : [parts.join('_')];
+      parts.length > 1 && CONFIG_SECTIONS.includes(parts[0]!)
+        ? [parts[0]!, camel(parts.slice(1).join('_'))]
+        : [camel(parts.join('_'))];
     setPath(tree, path, envValue(raw));
   }
 }
@@ -98,6 +165,12 @@ export function loadNodeConfig(opts: LoadConfigOptions = {}): NodeConfig {
     throw new ConfigError('CONFIG_INVALID', `${file}: ${key}: ${issue.message}`, { file, key });
   }
   const config = result.data;
+  if (config.network !== 'devnet' && Object.values(config.chain).some((v) => v !== undefined)) {
+    throw new ConfigError('CONFIG_INVALID', `${file}: chain: slot timing is fixed on ${config.network}`, {
+      file,
+      key: 'chain',
+    });
+  }
   if (opts.network !== undefined && config.network !== opts.network) {
     throw new ConfigError(
       'CONFIG_INVALID',

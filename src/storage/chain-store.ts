@@ -22,6 +22,7 @@ import {
 } from './databases.js';
 import { StoreOpenError, StoreWriteError } from './errors.js';
 import { decodeMasternodeRecord, type MasternodeRecord } from './masternode-record.js';
+import { PeerBanStore } from './peer-ban-store.js';
 import { checkNetwork, checkTipConsistent, readStoredMeta, readStoredTip } from './store-checks.js';
 import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
 
@@ -250,6 +251,12 @@ export class ChainStore implements LedgerView {
   /** Up to `limit` (collateral outpoint key, owner pubkey) pairs in key order. */
   collateralRange(limit: number, afterKey?: Uint8Array): Array<{ key: Uint8Array; owner: Uint8Array }> {
     return this.range(this.dbs.collateral, limit, afterKey).map(([key, owner]) => ({ key, owner }));
+  }
+
+  /** Peer bans in a named database of this same environment (DESIGN §8: one environment). */
+  peerBans(): PeerBanStore {
+    this.assertOpen();
+    return new PeerBanStore(this.dbs.env);
   }
 
   counts(): StoreCounts {

@@ -19,11 +19,19 @@ export interface UnsignedTx {
   readonly payload?: TxPayload | null;
 }
 
+/** Ed25519 signing function: @noble by default; load generators pass OpenSSL's (same signatures, faster). */
+export type Signer = (message: Uint8Array, secretKey: Uint8Array) => Uint8Array;
+
 /**
  * Builds and signs a transaction: the txid covers everything but the witnesses, so every input's
  * key signs the same message TAG.sig ‖ chain id ‖ txid. `keys[i]` owns input i.
  */
-export function signTx(params: ChainParams, unsigned: UnsignedTx, keys: readonly KeyPair[]): EncodedTx {
+export function signTx(
+  params: ChainParams,
+  unsigned: UnsignedTx,
+  keys: readonly KeyPair[],
+  signer: Signer = sign,
+): EncodedTx {
   if (keys.length !== unsigned.inputs.length) throw new RangeError('one key per input');
   const body: Transaction = {
     version: TX_VERSION,
@@ -35,7 +43,7 @@ export function signTx(params: ChainParams, unsigned: UnsignedTx, keys: readonly
     witnesses: [],
   };
   const message = txSigMessage(params.chainId, txidOf(body));
-  const witnesses = keys.map((k) => ({ pubkey: k.publicKey, signature: sign(message, k.secretKey) }));
+  const witnesses = keys.map((k) => ({ pubkey: k.publicKey, signature: signer(message, k.secretKey) }));
   return encodeTx({ ...body, witnesses });
 }
 

@@ -273,6 +273,34 @@ export class SnowballEngine {
     return true;
   }
 
+  /**
+   * Takes a processing transaction out of Snowball WITHOUT a decision: the ledger made it
+   * impossible (a block used up one of its inputs) or it expired here. It leaves its conflict sets
+   * (their preference moves to the remaining members), is never polled again, and the txid becomes
+   * unknown (`vote` → UNKNOWN): withdrawing a vote never adds a yes anywhere. False when the txid is
+   * not processing.
+   */
+  withdraw(txid: Uint8Array): boolean {
+    const key = txKey(txid);
+    const h = this.handleByKey.get(key);
+    if (h === undefined || this.status[h] !== PROCESSING) return false;
+    this.status[h] = FORGOTTEN;
+    this.processing--;
+    this.decidedInOrder++;
+    this.handleByKey.delete(key);
+    this.txids[h] = NO_TXID;
+    for (const s of this.setsOf[h]!) {
+      const set = this.sets[s]!;
+      if (!set.finalized) set.remove(h);
+      if (set.members.every((m) => this.status[m] === FORGOTTEN)) {
+        this.setByKey.delete(this.setKey[s]!);
+        this.sets[s] = RETIRED;
+      }
+    }
+    this.setsOf[h] = NO_SETS;
+    return true;
+  }
+
   /** Transactions the engine still knows (processing or decided, not forgotten). */
   get knownCount(): number {
     return this.handleByKey.size;

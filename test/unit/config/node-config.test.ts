@@ -74,3 +74,36 @@ describe('node configuration', () => {
 function loadPath(network: string): string {
   return join(process.cwd(), 'config', `${network}.toml`);
 }
+
+describe('node configuration: node sections', () => {
+  it('maps TIMECOIN_<SECTION>_<SNAKE_KEY> to camelCase keys and fills documented defaults', () => {
+    const c = loadNodeConfig({
+      network: 'devnet',
+      env: {
+        TIMECOIN_MEMPOOL_MAX_COUNT: '5',
+        TIMECOIN_P2P_PEER_EXCHANGE: 'false',
+        TIMECOIN_NODE_WORKERS: '3',
+      },
+    });
+    expect(c.mempool.maxCount).toBe(5);
+    expect(c.mempool.maxBytes).toBe(300_000_000);
+    expect(c.p2p.peerExchange).toBe(false);
+    expect(c.node.workers).toBe(3);
+    expect(c.consensus.minPollIntervalMs).toBe(2);
+    expect(loadNodeConfig({ network: 'devnet', env: {} }).p2p.peerExchange).toBe(true);
+  });
+
+  it('accepts port 0 (ephemeral) and refuses a user without a password, naming the key', () => {
+    expect(loadNodeConfig({ network: 'devnet', env: {}, overrides: { 'p2p.port': 0 } }).p2p.port).toBe(0);
+    const err = errorOf(() => loadNodeConfig({ network: 'devnet', env: { TIMECOIN_RPC_USER: 'alice' } }));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.details['key']).toBe('rpc.user');
+    const short = errorOf(() =>
+      loadNodeConfig({
+        network: 'devnet',
+        env: { TIMECOIN_RPC_USER: 'alice', TIMECOIN_RPC_PASSWORD: 'short' },
+      }),
+    );
+    expect(short.details['key']).toBe('rpc.password');
+  });
+});

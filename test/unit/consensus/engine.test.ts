@@ -228,3 +228,41 @@ describe('SnowballEngine', () => {
     expect(e.add(txid(1), [outpoint(7)])).toBe('processing'); // a known txid is not re-added
   });
 });
+
+describe('SnowballEngine.withdraw', () => {
+  it('takes a processing transaction out without a decision: unknown, never polled, its set moves on', async () => {
+    const { SnowballEngine: Engine } = await import('../../../src/consensus/snowball/engine.js');
+    const { Vote: V } = await import('../../../src/consensus/snowball/poll.js');
+    const e = new Engine({ k: 1, alpha: 1, beta: 2 } as never);
+    const a = new Uint8Array(32).fill(1);
+    const b = new Uint8Array(32).fill(2);
+    const c = new Uint8Array(32).fill(3);
+    const op = new Uint8Array(36).fill(9);
+    e.add(a, [op]);
+    e.add(b, [op]);
+    e.add(c, [new Uint8Array(36).fill(8)]);
+    expect(e.vote(a)).toBe(V.YES); // first member is the preference
+    expect(e.withdraw(a)).toBe(true);
+    expect(e.statusOf(a)).toBe('unknown');
+    expect(e.vote(a)).toBe(V.UNKNOWN);
+    expect(e.vote(b)).toBe(V.YES); // the set's preference moved to the remaining member
+    expect(e.processingCount).toBe(2);
+    const req = e.startPoll(['v'])!;
+    expect(req.txids.map((t) => t[0])).not.toContain(1);
+    expect(e.withdraw(a)).toBe(false);
+    // A decided transaction is not withdrawn.
+    e.recordResponse(
+      req.requestId,
+      'v',
+      req.txids.map(() => 1),
+    );
+    const req2 = e.startPoll(['v'])!;
+    e.recordResponse(
+      req2.requestId,
+      'v',
+      req2.txids.map(() => 1),
+    );
+    expect(e.statusOf(c)).toBe('accepted');
+    expect(e.withdraw(c)).toBe(false);
+  });
+});

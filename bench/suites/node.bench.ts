@@ -1,0 +1,243 @@
+/**
+ * `npm run bench -- node`: the running node, measured end to end with real processes.
+ *
+ * - node.ingest.poolVerifyAnchor: the crypto pool's raw verify rate (2 workers, 64-signature batches)
+ *   in this run: the ceiling ingest is compared with.
+ * - node.ingest: one node process; a separate process (this one) sends signed 1-in-2-out
+ *   transactions, signed beforehand, over the wire in Tx batches as a peer; hz = transactions
+ *   admitted (signature-verified, in the mempool) per second. Targets: ≥ 20,000/s and ≥ 0.6 × anchor.
+ * - node.finality: 5 validators on localhost, 1,000 tx/s offered for NODE_BENCH_SECONDS (30 s),
+ *   round-robin over RPC; each transaction's submit → final time at the node it was sent to
+ *   (waittransactionfinality); p50Ms / p99Ms. Targets: p50 ≤ 250 ms, p99 ≤ 750 ms.
+ * - node.finalizedThroughput (+ .poolVerifyAnchor): the same network with the offered load raised
+ *   step by step until the backlog grows; hz = the highest offered rate every node finalized in
+ *   full (sustained finalized tx/s at every node). Every validator verifies every signature, so the
+ *   ceiling is the machine's raw verify rate ÷ 5; target ≥ 0.5 × anchor ÷ 5.
+ *
+ * Coins are prefunded: the split transactions are written as final into every data dir before the
+ * nodes start (src/devnet/prefund.ts), so runs measure transactions, not set-up. Each node runs
+ * `--workers 1` (five nodes share two cores; more workers per node only add contention).
+ */
+
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { genesisBlock } from '../../src/chain/genesis.js';
+import { type Coin, hexOf, pay, recipient } from '../../src/devnet/coins.js';
+import { Devnet, NodeProcess } from '../../src/devnet/node-process.js';
+import { opensslSigner } from '../../src/devnet/openssl-signer.js';
+import { prefundCoins, writeFinalized } from '../../src/devnet/prefund.js';
+import { toHex } from '../../src/encoding/bytes.js';
+import { P2pNode } from '../../src/p2p/p2p-node.js';
+import { DEVNET } from '../../src/params/networks.js';
+import { headerHash } from '../../src/protocol/block.js';
+import type { EncodedTx } from '../../src/protocol/tx-codec.js';
+import { generateKeyPair } from '../../src/wallet/keys.js';
+import { MAX_TXS_PER_BATCH } from '../../src/wire/limits.js';
+import { CryptoPool } from '../../src/workers/crypto-pool.js';
+import { BenchSuite, summarize } from '../harness.js';
+
+const params = DEVNET;
+const SECONDS = Number(process.env['NODE_BENCH_SECONDS'] ?? 30);
+const INGEST_TXS = Number(process.env['NODE_BENCH_INGEST_TXS'] ?? 100_000);
+const NODE_ENV = { TIMECOIN_MEMPOOL_MAX_COUNT: '2000000', TIMECOIN_MEMPOOL_MAX_BYTES: '1000000000' };
+
+const signer = opensslSigner();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Raw pool verification rate: 2 workers, batches of 64 valid signatures, for `ms`. */
+async function poolVerifyRate(ms = 3_000): Promise<number> {
+  const pool = new CryptoPool({ threads: 2 });
+  try {
+    const k = generateKeyPair();
+    const items = Array.from({ length: 64 }, (_, i) => {
+      const message = randomBytes(40 + (i % 8));
+      return { publicKey: k.publicKey, message, signature: signer(message, k.secretKey) };
+    });
+    await pool.verifyBatch(items);
+    let verified = 0;
+    const start = performance.now();
+    const inFlight = new Set<Promise<unknown>>();
+    while (performance.now() - start < ms) {
+      while (inFlight.size < pool.threads * 4) {
+        const p: Promise<unknown> = pool.verifyBatch(items).then((r) => {
+          verified += r.length;
+          inFlight.delete(p);
+        });
+        inFlight.add(p);
+      }
+      await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    return (verified * 1000) / (performance.now() - start);
+  } finally {
+    await pool.close();
+  }
+}
+
+function freshDirs(n: number, finalTxs: readonly EncodedTx[]): Promise<string[]> {
+  const dirs = Array.from({ length: n }, () => mkdtempSync(join(tmpdir(), 'timecoin-bench-node-')));
+  return Promise.all(
+    dirs.map(async (d) => {
+      await writeFinalized(d, params, finalTxs);
+      return d;
+    }),
+  );
+}
+
+function spends(coins: readonly Coin[], offset = 0): EncodedTx[] {
+  return coins.map((c, i) => pay(c, recipient(offset + i), 1_000_000n, params, signer));
+}
+
+async function ingest(suite: BenchSuite, anchor: number): Promise<void> {
+  const { txs: funding, coins } = prefundCoins(params, INGEST_TXS, 10_000_000n, signer);
+  const load = spends(coins);
+  const [dir] = await freshDirs(1, funding);
+  const node = await NodeProcess.start({ datadir: dir!, env: NODE_ENV, extraArgs: ['--workers', '2'] });
+  const key = generateKeyPair();
+  const loader = new P2pNode({
+    identity: {
+      chainId: params.chainId,
+      genesisHash: headerHash(genesisBlock(params).header),
+      publicKey: key.publicKey,
+      secretKey: key.secretKey,
+      tip: () => ({ height: 0, hash: headerHash(genesisBlock(params).header) }),
+    },
+    listen: false,
+    seeds: [{ host: '127.0.0.1', port: node.p2pPort }],
+  });
+  try {
+    await loader.start();
+    while (loader.peers().length === 0) await sleep(10);
+    const base = (await node.rpc<{ size: number }>('getmempoolinfo')).size;
+    // Keep at most WINDOW transactions sent but not yet admitted: the node sheds gossip beyond its
+    // intake bound (a shed transaction would come back through polls in a network, not here).
+    const WINDOW = 6_000;
+    let sent = 0;
+    let admitted = 0;
+    const start = performance.now();
+    while (admitted < load.length) {
+      while (sent < load.length && sent - admitted < WINDOW) {
+        const batch = load.slice(sent, sent + MAX_TXS_PER_BATCH).map((t) => t.bytes);
+        loader.gossipTxs(batch);
+        sent += batch.length;
+      }
+      await sleep(5);
+      admitted = (await node.rpc<{ size: number }>('getmempoolinfo')).size - base;
+    }
+    const ms = performance.now() - start;
+    const r = summarize('node.ingest', [ms], load.length);
+    suite.record({ ...r, samples: load.length });
+    suite.note('node.ingest.vsAnchor', Number((r.hz / anchor).toFixed(3)));
+  } finally {
+    await loader.stop();
+    await node.stop();
+    rmSync(dir!, { recursive: true, force: true });
+  }
+}
+
+interface Finality {
+  status: string;
+  final: boolean;
+}
+
+/** Submits `txs` round-robin at `rate`/s; resolves with each transaction's submit→final ms. */
+async function offer(net: Devnet, txs: readonly EncodedTx[], rate: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const waits: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < txs.length; i++) {
+    const due = start + (i * 1000) / rate;
+    const ahead = due - performance.now();
+    if (ahead > 1) await sleep(ahead);
+    const node = net.nodes[i % net.nodes.length]!;
+    const t0 = performance.now();
+    const tx = txs[i]!;
+    waits.push(
+      node
+        .rpc('sendrawtransaction', [hexOf(tx)])
+        .then(() => node.rpc<Finality>('waittransactionfinality', [toHex(tx.txid), 60_000]))
+        .then((f) => {
+          if (f.final) latencies.push(performance.now() - t0);
+        }),
+    );
+  }
+  await Promise.all(waits);
+  return latencies;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)] ?? Number.NaN;
+}
+
+function finalizedCount(node: NodeProcess): Promise<number> {
+  return node.metric('timecoin_tx_finalized_total');
+}
+
+async function network(suite: BenchSuite, anchor: number): Promise<void> {
+  const steps = (process.env['NODE_BENCH_STEPS'] ?? '1000,2000,3000,4000,6000,8000').split(',').map(Number);
+  const stepSeconds = Number(process.env['NODE_BENCH_STEP_SECONDS'] ?? 10);
+  const needed = 1_000 * SECONDS + steps.reduce((s, r) => s + r * stepSeconds, 0);
+  const { txs: funding, coins } = prefundCoins(params, needed, 10_000_000n, signer);
+  const all = spends(coins);
+  const dirs = await freshDirs(5, funding);
+  const net = await Devnet.start({
+    validators: 5,
+    datadirs: dirs,
+    node: { env: NODE_ENV, extraArgs: ['--workers', '1'], logLevel: 'warn' },
+  });
+  try {
+    // node.finality: 1,000 tx/s for SECONDS.
+    const finality = all.slice(0, 1_000 * SECONDS);
+    const lat = (await offer(net, finality, 1_000)).sort((a, b) => a - b);
+    suite.record({
+      ...summarize('node.finality', lat, 1),
+      hz: (lat.length * 1000) / (SECONDS * 1000),
+    });
+    suite.note('node.finality.p50Ms', Number(percentile(lat, 0.5).toFixed(1)));
+    suite.note('node.finality.p99Ms', Number(percentile(lat, 0.99).toFixed(1)));
+    suite.note('node.finality.finalized', `${lat.length} of ${finality.length}`);
+
+    // node.finalizedThroughput: raise the offered rate until some node falls behind.
+    let offset = finality.length;
+    let sustained = 0;
+    for (const rate of steps) {
+      const batch = all.slice(offset, offset + rate * stepSeconds);
+      offset += batch.length;
+      const before = await Promise.all(net.nodes.map(finalizedCount));
+      const t0 = performance.now();
+      await offer(net, batch, rate);
+      const seconds = (performance.now() - t0) / 1000;
+      const after = await Promise.all(net.nodes.map(finalizedCount));
+      const slowest = Math.min(...after.map((a, i) => a - before[i]!));
+      const achieved = slowest / seconds;
+      suite.note(`node.finalizedThroughput.step${rate}`, Number(achieved.toFixed(0)));
+      if (slowest < batch.length || seconds > stepSeconds * 1.2) break;
+      sustained = achieved;
+    }
+    suite.record({ name: 'node.finalizedThroughput', hz: sustained, meanMs: 0, p99Ms: 0, samples: offset });
+    suite.note('node.finalizedThroughput.vsAnchorOver5', Number((sustained / (anchor / 5)).toFixed(3)));
+  } finally {
+    await net.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  const suite = new BenchSuite('node');
+  const anchor = await poolVerifyRate();
+  suite.record({ name: 'node.ingest.poolVerifyAnchor', hz: anchor, meanMs: 0, p99Ms: 0, samples: 1 });
+  await ingest(suite, anchor);
+  const anchor2 = await poolVerifyRate();
+  suite.record({
+    name: 'node.finalizedThroughput.poolVerifyAnchor',
+    hz: anchor2,
+    meanMs: 0,
+    p99Ms: 0,
+    samples: 1,
+  });
+  await network(suite, anchor2);
+  suite.note('workersPerNode', 'ingest: 2; network: 1 per node (5 nodes on 2 cores)');
+  suite.write();
+}

@@ -1,0 +1,158 @@
+import type { Logger } from 'pino';
+import { rankOf } from '../beacon/leader-ranking.js';
+import { assembleBlock, type BlockCandidate } from '../chain/block-assembly.js';
+import { rankingWeights } from '../chain/header-rules.js';
+import { rankWindow, rankWindowCount, slotAt, slotStartMs } from '../chain/slot-time.js';
+import { toHex } from '../encoding/bytes.js';
+import type { LedgerService } from '../ledger/ledger-service.js';
+import type { ChainParams } from '../params/chain-params.js';
+import type { ChainStore } from '../storage/chain-store.js';
+import type { KeyPair } from '../wallet/keys.js';
+import type { BeaconService } from './beacon-service.js';
+import type { BlockTree } from './block-tree.js';
+import type { ChainController } from './chain-controller.js';
+import type { ChainIndex } from './chain-index.js';
+import type { Clock } from './slot-clock.js';
+import type { ValidatorSet } from './validator-set.js';
+
+export interface BlockProducerDeps {
+  readonly params: ChainParams;
+  readonly clock: Clock;
+  readonly store: ChainStore;
+  readonly index: ChainIndex;
+  readonly tree: BlockTree;
+  readonly ledger: LedgerService;
+  readonly key: KeyPair;
+  readonly beacons: BeaconService;
+  readonly validators: ValidatorSet;
+  readonly chain: ChainController;
+  readonly log: Logger;
+  /** True while this node is catching up with peers ahead of it: it does not produce then. */
+  readonly syncing: () => boolean;
+  /** Reported each slot (metrics, dashboard). */
+  readonly onSlot?: (info: { slot: number; role: string; rank: number | null }) => void;
+}
+
+/**
+ * The slot scheduler's producing side (DESIGN §6). At each slot s: derive the beacon of s for our
+ * chain's anchor (and start on s + 1's, whose anchor is known a full slot ahead), rank the active
+ * set as of the anchor from y, and if our rank r has a window, publish at slot start + r × step
+ * unless a block for slot s (of any lower rank) is already on our chain or in hand.
+ *
+ * It does not produce while syncing (a lagging node minting catch-up blocks split the older
+ * network), nor while the reachable stake is below the polling quorum (α/k of the active weight):
+ * a minority partition then makes no blocks to fork with, and simply syncs after the heal.
+ */
+export class BlockProducer {
+  private slotTimer: unknown;
+  /** The last slot handed to onSlot: a timer firing a little early must not hand it over twice. */
+  private lastSlot = Number.NEGATIVE_INFINITY;
+  private readonly windowTimers = new Set<unknown>();
+  private stopped = false;
+
+  constructor(private readonly d: BlockProducerDeps) {}
+
+  start(): void {
+    this.scheduleNext();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.slotTimer !== undefined) this.d.clock.clearTimer(this.slotTimer);
+    for (const t of this.windowTimers) this.d.clock.clearTimer(t);
+    this.windowTimers.clear();
+  }
+
+  private scheduleNext(): void {
+    if (this.stopped) return;
+    const now = this.d.clock.now();
+    const next = Math.max(slotAt(this.d.params, now) + 1, this.lastSlot + 1);
+    this.slotTimer = this.d.clock.setTimer(() => {
+      this.lastSlot = next;
+      this.scheduleNext();
+      void this.onSlot(next).catch((err: Error) =>
+        this.d.log.error({ err: err.message, slot: next }, 'slot failed'),
+      );
+    }, slotStartMs(this.d.params, next) - now);
+  }
+
+  /** Everything a slot needs; exported for tests driving slots by hand. */
+  async onSlot(slot: number): Promise<void> {
+    const { params, index, store, beacons, validators, key, log } = this.d;
+    // The next slot's anchor is fixed once this slot begins (it is a block of slot < s): start early.
+    const nextAnchor = index.anchorFor(slot + 1);
+    void beacons.ensure(slot + 1, nextAnchor.hash).catch(() => undefined);
+
+    if (!validators.isValidator) {
+      this.d.onSlot?.({ slot, role: 'full', rank: null });
+      log.info({ slot, role: 'full', rank: null, tip: index.tip.height }, 'slot');
+      return;
+    }
+    const anchor = index.anchorFor(slot);
+    const active = store.activeMasternodes(anchor.height);
+    if (active.length < params.minActiveMasternodes) return;
+    const beacon = (await beacons.ensure(slot, anchor.hash)) ?? beacons.get(slot, anchor.hash);
+    if (!beacon) return;
+    const rank = rankOf(rankingWeights(params, active), beacon.y, key.publicKey);
+    this.d.onSlot?.({ slot, role: 'validator', rank: rank < 0 ? null : rank });
+    log.info({ slot, role: 'validator', rank: rank < 0 ? null : rank, tip: index.tip.height }, 'slot');
+    if (rank < 0 || rank >= rankWindowCount(params)) return;
+    const window = rankWindow(params, slot, rank);
+    await new Promise<void>((resolve) => {
+      const t = this.d.clock.setTimer(() => {
+        this.windowTimers.delete(t);
+        resolve();
+      }, window.startMs - this.d.clock.now());
+      this.windowTimers.add(t);
+    });
+    if (this.stopped || this.d.clock.now() >= window.endMs) return;
+    await this.produce(slot, rank, window.endMs);
+  }
+
+  private async produce(slot: number, rank: number, windowEndMs: number): Promise<void> {
+    const { params, index, store, ledger, beacons, validators, chain, tree, key, log } = this.d;
+    if (this.d.syncing() || !validators.quorumMet()) return;
+    if (index.tip.slot >= slot) return; // a block for this slot is on our chain already
+    // A lower-ranked block for this slot in hand (e.g. waiting for its transactions to be final
+    // here) takes precedence: do not compete with it.
+    if (
+      tree
+        .childrenOf(toHex(index.tip.hash))
+        .some((b) => b.block.header.slot === slot && b.block.header.rank < rank)
+    )
+      return;
+    const setAside = await chain.revertLateTip();
+    try {
+      const parent = store.tip();
+      if (parent.slot >= slot) return;
+      const anchor = index.anchorFor(slot);
+      const active = store.activeMasternodes(anchor.height);
+      const beacon = (await beacons.ensure(slot, anchor.hash)) ?? beacons.get(slot, anchor.hash);
+      if (!beacon || this.d.clock.now() >= windowEndMs) return;
+      const candidates: BlockCandidate[] = ledger.mempool.finalized().map((etx) => ({
+        etx,
+        fee: ledger.mempool.get(etx.txid)?.fee ?? 0n,
+      }));
+      const block = assembleBlock({
+        params,
+        parent,
+        slot,
+        nowMs: this.d.clock.now(),
+        activeMasternodes: active,
+        beaconY: beacon.y,
+        beaconProof: beacon.proof,
+        producerKey: key,
+        candidates,
+        // Assembly re-checks every candidate against the parent state (our tip: the store).
+        view: store,
+      });
+      const outcome = await chain.receive(block, 'self');
+      log.info(
+        { slot, rank, height: block.header.height, txs: block.txs.length - 1, outcome },
+        outcome === 'applied' ? 'block produced' : 'block produced but not applied',
+      );
+    } finally {
+      if (setAside) await chain.reconsiderLeaves();
+    }
+  }
+}

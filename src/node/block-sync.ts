@@ -1,0 +1,173 @@
+import type { Logger } from 'pino';
+import { BlockError } from '../chain/block-errors.js';
+import { parseBlock } from '../chain/block-validation.js';
+import type { ChainParams } from '../params/chain-params.js';
+import type { ChainStore } from '../storage/chain-store.js';
+import { MAX_BLOCKS_PER_RESPONSE, MAX_FRAME_BYTES } from '../wire/limits.js';
+import type { ChainController } from './chain-controller.js';
+
+/** How sync fetches blocks (P2pNode.request with GetBlocks in the node). */
+export interface BlockFetcher {
+  getBlocks(peerId: string, from: number, count: number): Promise<readonly Uint8Array[]>;
+}
+
+export interface BlockSyncDeps {
+  readonly params: ChainParams;
+  readonly store: ChainStore;
+  readonly chain: ChainController;
+  readonly fetcher: BlockFetcher;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly onBadBlock: (peerId: string, code: string, detail: string) => void;
+}
+
+interface PeerTip {
+  height: number;
+  /** A peer that answered nothing useful is not asked again for a while. */
+  coolUntilMs: number;
+}
+
+/** Back-off for a peer that stalled, answered nothing, or sent blocks that did not connect. */
+const COOL_DOWN_MS = 5_000;
+
+/**
+ * Catching up with peers whose tip is ahead (DESIGN §7): ask one of them for up to 50 blocks from
+ * our height + 1 (GetBlocks), feed them through the block pipeline in order, and go on while some
+ * peer is ahead. A peer on another branch answers blocks that do not connect to our tip: sync then
+ * steps back (50 blocks at a time, never past the reorg limit) until the branch meets our chain,
+ * and fork choice decides. A peer that stalls or answers nothing is cooled down and another peer is
+ * asked, so one slow peer does not hold the node back.
+ */
+export class BlockSync {
+  private readonly tips = new Map<string, PeerTip>();
+  private running = false;
+  private stopped = false;
+
+  constructor(private readonly d: BlockSyncDeps) {}
+
+  /** What we know of a peer's tip height (Hello, Tip messages, gossiped blocks). */
+  peerTip(peerId: string, height: number): void {
+    const t = this.tips.get(peerId);
+    if (t) t.height = Math.max(t.height, height);
+    else this.tips.set(peerId, { height, coolUntilMs: 0 });
+    if (height > this.d.store.tip().height) void this.run();
+  }
+
+  peerGone(peerId: string): void {
+    this.tips.delete(peerId);
+  }
+
+  /** A block arrived whose parent we lack: fetch around it from the peer that sent it. */
+  orphan(peerId: string | undefined, height: number): void {
+    if (peerId !== undefined) this.peerTip(peerId, height);
+  }
+
+  /** True while a reachable peer's tip is more than one block ahead of ours. */
+  get syncing(): boolean {
+    const ours = this.d.store.tip().height;
+    for (const t of this.tips.values()) if (t.height > ours + 1) return true;
+    return false;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private pickPeer(): [string, PeerTip] | undefined {
+    const ours = this.d.store.tip().height;
+    const now = this.d.now();
+    let best: [string, PeerTip] | undefined;
+    for (const e of this.tips) {
+      if (e[1].height <= ours || e[1].coolUntilMs > now) continue;
+      if (!best || e[1].height > best[1].height) best = e;
+    }
+    return best;
+  }
+
+  private async run(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      for (let picked = this.pickPeer(); picked && !this.stopped; picked = this.pickPeer()) {
+        const [peerId, tip] = picked;
+        const progressed = await this.fetchFrom(peerId, tip);
+        if (!progressed) tip.coolUntilMs = this.d.now() + COOL_DOWN_MS;
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** One round with one peer; true when our tip moved. */
+  private async fetchFrom(peerId: string, tip: PeerTip): Promise<boolean> {
+    const { store, params, chain, log } = this.d;
+    const start = store.tip().height;
+    let from = start + 1;
+    const floor = Math.max(1, start - params.maxReorgDepth + 1);
+    for (;;) {
+      let raw: readonly Uint8Array[];
+      try {
+        raw = await this.d.fetcher.getBlocks(peerId, from, MAX_BLOCKS_PER_RESPONSE);
+      } catch (err) {
+        log.debug({ peer: peerId.slice(0, 16), from, err: (err as Error).message }, 'sync: GetBlocks failed');
+        return store.tip().height > start;
+      }
+      if (raw.length === 0) {
+        tip.height = Math.min(tip.height, from - 1);
+        return store.tip().height > start;
+      }
+      let connected = false;
+      for (const bytes of raw) {
+        let outcome: string;
+        try {
+          outcome = await chain.receive(parseBlock(bytes, params), 'sync', peerId);
+        } catch (err) {
+          if (err instanceof BlockError) {
+            this.d.onBadBlock(peerId, err.code, err.message);
+            return store.tip().height > start;
+          }
+          throw err;
+        }
+        if (outcome === 'invalid') return store.tip().height > start;
+        if (outcome !== 'orphan') connected = true;
+        log.debug({ peer: peerId.slice(0, 16), outcome }, 'sync: block');
+      }
+      if (store.tip().height > start) {
+        log.info(
+          { peer: peerId.slice(0, 16), from, blocks: raw.length, tip: store.tip().height },
+          'synced blocks',
+        );
+        return true;
+      }
+      if (connected) {
+        // Blocks joined a side branch that is not ahead yet: fetch further along it.
+        if (raw.length < MAX_BLOCKS_PER_RESPONSE) return false;
+        from += raw.length;
+        continue;
+      }
+      // Nothing connected: the peer is on another branch below `from`. Step back.
+      if (from <= floor) return false;
+      log.debug({ peer: peerId.slice(0, 16), from }, 'sync: blocks do not connect, stepping back');
+      from = Math.max(floor, from - MAX_BLOCKS_PER_RESPONSE);
+    }
+  }
+}
+
+/**
+ * Answers GetBlocks: consecutive main-chain blocks from `from`, at most `count`, stopping before
+ * the frame would exceed the transport's largest frame.
+ */
+export function answerGetBlocks(store: ChainStore, from: number, count: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let bytes = 0;
+  const budget = MAX_FRAME_BYTES - 64 * 1024;
+  const tip = store.tip().height;
+  for (let h = from; h < from + count && h <= tip; h++) {
+    const b = store.getBlockBytes(h);
+    if (!b) break;
+    if (out.length > 0 && bytes + b.length > budget) break;
+    out.push(b);
+    bytes += b.length;
+  }
+  return out;
+}

@@ -1,0 +1,140 @@
+import { toHex } from '../encoding/bytes.js';
+import { type Block, blockSize, headerHash } from '../protocol/block.js';
+
+/** A received block that is not (yet) on the main chain. */
+export interface TreeBlock {
+  readonly block: Block;
+  readonly hash: Uint8Array;
+  readonly id: string;
+  readonly parentId: string;
+  readonly height: number;
+  readonly size: number;
+  /** Arrived before its rank window closed plus the clock tolerance (fork choice's second rule). */
+  readonly timely: boolean;
+  readonly arrivalMs: number;
+  /** Who sent it (to ask them for its ancestors when the parent is unknown). */
+  readonly peerId: string | undefined;
+}
+
+export interface TreeLimits {
+  readonly maxBlocks: number;
+  readonly maxBytes: number;
+}
+
+export const DEFAULT_TREE_LIMITS: TreeLimits = Object.freeze({ maxBlocks: 512, maxBytes: 96 * 1024 * 1024 });
+
+/** Where a tree block's branch leaves the main chain. */
+export type BranchResult =
+  | { readonly kind: 'branch'; readonly forkHeight: number; readonly blocks: readonly TreeBlock[] }
+  | { readonly kind: 'orphan'; readonly missingParent: string; readonly peerId: string | undefined };
+
+/**
+ * Blocks kept beside the main chain (which lives in LMDB): side branches fork choice may switch
+ * to, and orphans whose parent has not arrived. Bounded by count and bytes; what can never win
+ * (at or below the deepest allowed reorg) is dropped first, then the oldest arrivals, so an
+ * attacker cannot make the node hoard blocks.
+ */
+export class BlockTree {
+  private readonly blocks = new Map<string, TreeBlock>();
+  private readonly children = new Map<string, Set<string>>();
+  private bytes = 0;
+
+  constructor(private readonly limits: TreeLimits = DEFAULT_TREE_LIMITS) {}
+
+  get size(): number {
+    return this.blocks.size;
+  }
+
+  get totalBytes(): number {
+    return this.bytes;
+  }
+
+  has(id: string): boolean {
+    return this.blocks.has(id);
+  }
+
+  get(id: string): TreeBlock | undefined {
+    return this.blocks.get(id);
+  }
+
+  /** Adds a block; false when it is already here or larger than the whole budget. */
+  add(block: Block, timely: boolean, arrivalMs: number, peerId: string | undefined): TreeBlock | undefined {
+    const hash = headerHash(block.header);
+    const id = toHex(hash);
+    const size = blockSize(block);
+    if (this.blocks.has(id) || size > this.limits.maxBytes) return undefined;
+    const tb: TreeBlock = {
+      block,
+      hash,
+      id,
+      parentId: toHex(block.header.prevHash),
+      height: block.header.height,
+      size,
+      timely,
+      arrivalMs,
+      peerId,
+    };
+    this.blocks.set(id, tb);
+    this.bytes += size;
+    let kids = this.children.get(tb.parentId);
+    if (!kids) {
+      kids = new Set();
+      this.children.set(tb.parentId, kids);
+    }
+    kids.add(id);
+    this.enforce(id);
+    return this.blocks.get(id);
+  }
+
+  delete(id: string): void {
+    const tb = this.blocks.get(id);
+    if (!tb) return;
+    this.blocks.delete(id);
+    this.bytes -= tb.size;
+    const kids = this.children.get(tb.parentId);
+    kids?.delete(id);
+    if (kids?.size === 0) this.children.delete(tb.parentId);
+  }
+
+  /** Tree blocks whose parent is `parentId` (a main-chain block or another tree block). */
+  childrenOf(parentId: string): TreeBlock[] {
+    return [...(this.children.get(parentId) ?? [])].map((id) => this.blocks.get(id)!);
+  }
+
+  /** Tips of the tree: blocks no tree block builds on. */
+  leaves(): TreeBlock[] {
+    return [...this.blocks.values()].filter((b) => !this.children.has(b.id));
+  }
+
+  /**
+   * Walks from `id` back through tree blocks to the main chain. `mainHeight` says whether a hash
+   * is on the main chain (and at which height). Oldest block first.
+   */
+  branchTo(id: string, mainHeight: (id: string) => number | undefined): BranchResult {
+    const path: TreeBlock[] = [];
+    let cur = this.blocks.get(id);
+    while (cur) {
+      path.push(cur);
+      const h = mainHeight(cur.parentId);
+      if (h !== undefined) return { kind: 'branch', forkHeight: h, blocks: path.reverse() };
+      const parent = this.blocks.get(cur.parentId);
+      if (!parent) return { kind: 'orphan', missingParent: cur.parentId, peerId: cur.peerId };
+      cur = parent;
+    }
+    return { kind: 'orphan', missingParent: id, peerId: undefined };
+  }
+
+  /** Drops every block at or below `height` (it can never win against a deeper main chain). */
+  pruneAtOrBelow(height: number): void {
+    for (const b of [...this.blocks.values()]) if (b.height <= height) this.delete(b.id);
+  }
+
+  private enforce(keepId: string): void {
+    if (this.blocks.size <= this.limits.maxBlocks && this.bytes <= this.limits.maxBytes) return;
+    // Oldest arrival first (Map order is insertion order), never the block just added.
+    for (const id of [...this.blocks.keys()]) {
+      if (this.blocks.size <= this.limits.maxBlocks && this.bytes <= this.limits.maxBytes) return;
+      if (id !== keepId) this.delete(id);
+    }
+  }
+}

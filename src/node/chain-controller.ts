@@ -1,0 +1,373 @@
+import type { Logger } from 'pino';
+import type { BeaconVerifier } from '../beacon/verified-beacons.js';
+import { BlockError } from '../chain/block-errors.js';
+import type { SlotContext } from '../chain/block-validation.js';
+import { compareBranches, type ForkBlock } from '../chain/fork-choice.js';
+import { arrivedInTime, isFromTheFuture } from '../chain/relay-policy.js';
+import { slotAt } from '../chain/slot-time.js';
+import type { SnowballEngine } from '../consensus/snowball/engine.js';
+import { toHex } from '../encoding/bytes.js';
+import type { LedgerService } from '../ledger/ledger-service.js';
+import type { SerialQueue } from '../ledger/serial-queue.js';
+import type { ChainParams } from '../params/chain-params.js';
+import { type Block, headerHash } from '../protocol/block.js';
+import type { EncodedTx } from '../protocol/tx-codec.js';
+import type { ChainStore } from '../storage/chain-store.js';
+import type { BlockTree, TreeBlock } from './block-tree.js';
+import type { ChainIndex } from './chain-index.js';
+import type { FinalityWaiters } from './finality-waiters.js';
+import type { TxIntake } from './tx-intake.js';
+
+export type BlockSource = 'gossip' | 'sync' | 'self';
+
+export type ReceiveOutcome =
+  /** Now on the main chain (extended it or won a reorg). */
+  | 'applied'
+  /** Kept beside the main chain: valid as far as checked, but not preferred. */
+  | 'side'
+  /** Parent unknown: kept (bounded) while its ancestors are fetched. */
+  | 'orphan'
+  | 'known'
+  /** Its time has not come by our clock (relay policy, not validity): dropped. */
+  | 'future'
+  /** Refused: the block, or a transaction it carries, is invalid or conflicts with finality here. */
+  | 'invalid'
+  /** Its transactions are not all final here yet and did not become final in time. */
+  | 'undecided';
+
+export interface ChainControllerDeps {
+  readonly params: ChainParams;
+  readonly store: ChainStore;
+  readonly ledger: LedgerService;
+  readonly engine: SnowballEngine;
+  readonly serial: SerialQueue;
+  readonly beacons: BeaconVerifier;
+  readonly index: ChainIndex;
+  readonly tree: BlockTree;
+  readonly intake: TxIntake;
+  readonly waiters: FinalityWaiters;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** How long a live block may wait for its transactions to become final here. */
+  readonly finalityWaitMs: number;
+  /** Called for every block that joins the main chain (gossip, events, the validator set…). */
+  readonly onApplied: (block: Block, hash: Uint8Array, source: BlockSource) => void;
+  /** Called for every block taken off the main chain by a reorg. */
+  readonly onReverted: (block: Block) => void;
+  /** Processing transactions a block (or a revert) made impossible: the ledger rejected them. */
+  readonly onRejected: (etxs: readonly EncodedTx[]) => void;
+  /** A block proved its sender wrong (a header fault, or bytes that do not match their header). */
+  readonly onBadBlock: (peerId: string, code: string, detail: string) => void;
+  /** A block whose parent we lack: fetch its ancestors from that peer. */
+  readonly onOrphan: (peerId: string | undefined, height: number) => void;
+}
+
+/** Header hashes proved invalid, remembered (bounded) so a bad block costs one validation. */
+const MAX_INVALID = 4_096;
+
+/**
+ * The block pipeline (DESIGN §6): every block — received by gossip, fetched by sync, or produced
+ * here — goes through `receive`, which keeps it beside the main chain, then lets fork choice pick
+ * the best branch and switches to it.
+ *
+ * Validity never depends on local timing: a block is applied only when every transaction in it is
+ * final HERE; transactions this node has not decided are submitted and polled first (so Snowball's
+ * agreement carries over to blocks), and one whose rival is final here makes the block invalid
+ * (CONFLICTS_FINALIZED, a header fault). Blocks fetched by sync for slots at least two slots old are
+ * accepted by chain rule instead (the network decided them long ago; polling millions of old
+ * transactions would make catching up impossible) — but never onto a branch that conflicts with a
+ * locally finalized transaction, which validation still refuses.
+ *
+ * Switching branches (extension or reorg) runs in the SerialQueue with finality writes, so a rival
+ * never finalizes between a block's validation and its commit. A reorg reverts to the fork point,
+ * applies the branch block by block with full validation against the branch's own anchors and
+ * active sets, and puts the old blocks back if a branch block fails. Never deeper than
+ * `maxReorgDepth`.
+ */
+export class ChainController {
+  private readonly invalid = new Set<string>();
+  private evaluating: Promise<void> = Promise.resolve();
+
+  constructor(private readonly d: ChainControllerDeps) {}
+
+  get tipHeight(): number {
+    return this.d.store.tip().height;
+  }
+
+  isKnown(id: string): boolean {
+    return this.invalid.has(id) || this.d.tree.has(id) || this.d.store.getHeight(fromHexId(id)) !== undefined;
+  }
+
+  /** Takes a decoded block; resolves when it is applied, kept or refused. */
+  async receive(block: Block, source: BlockSource, peerId?: string): Promise<ReceiveOutcome> {
+    const { params, tree, now } = this.d;
+    const hash = headerHash(block.header);
+    const id = toHex(hash);
+    if (this.isKnown(id)) return 'known';
+    if (isFromTheFuture(block.header, now(), params)) return 'future';
+    // Timeliness is local knowledge: blocks produced here are timely, fetched ones are taken as
+    // timely (we were not there to see them arrive), gossip is judged by its arrival.
+    const timely = source !== 'gossip' || arrivedInTime(block.header, now(), params);
+    const tb = tree.add(block, timely, now(), peerId);
+    if (!tb) return 'known';
+    const outcome = await this.consider(tb, source);
+    return outcome;
+  }
+
+  /** The branch ending at `tb` against the main chain: switch if it wins; keep it otherwise. */
+  private async consider(tb: TreeBlock, source: BlockSource): Promise<ReceiveOutcome> {
+    const { tree, index, params } = this.d;
+    const branch = tree.branchTo(tb.id, (id) => index.heightOf(fromHexId(id)));
+    if (branch.kind === 'orphan') {
+      this.d.onOrphan(branch.peerId, tb.height);
+      return 'orphan';
+    }
+    const main = index.above(branch.forkHeight);
+    if (main.length > params.maxReorgDepth) {
+      tree.delete(tb.id);
+      return 'side';
+    }
+    const candidate = this.bestExtension(branch.blocks);
+    if (compareBranches(candidate, main) >= 0) return 'side';
+    // Gate outside the serial queue: finality needs the finalizer, which runs through it.
+    const chainRule = source === 'sync' && this.isOld(candidate[candidate.length - 1]!);
+    if (!chainRule) {
+      const gate = await this.awaitFinality(candidate);
+      if (gate !== 'final') {
+        if (gate === 'conflict') {
+          const bad = candidate.find((b) => b.conflicting)!;
+          this.markInvalid(bad.tb, 'CONFLICTS_FINALIZED', 'carries a transaction whose rival is final here');
+          return 'invalid';
+        }
+        return 'undecided';
+      }
+    }
+    return this.serialSwitch(
+      branch.forkHeight,
+      candidate.map((c) => c.tb),
+      source,
+    );
+  }
+
+  /** The branch plus the best chain of tree blocks already built on its last block. */
+  private bestExtension(
+    blocks: readonly TreeBlock[],
+  ): (ForkBlock & { tb: TreeBlock; conflicting?: boolean })[] {
+    const path = blocks.map((tb) => ({ hash: tb.hash, rank: tb.block.header.rank, timely: tb.timely, tb }));
+    for (;;) {
+      const last = path[path.length - 1]!.tb;
+      const kids = this.d.tree.childrenOf(last.id).filter((k) => !this.invalid.has(k.id));
+      if (kids.length === 0) return path;
+      // Longest descendant chain first, then the fork-choice order among equals.
+      const chains = kids.map((k) => this.longestFrom(k));
+      chains.sort((a, b) => compareBranches(a, b));
+      path.push(...chains[0]!);
+    }
+  }
+
+  private longestFrom(tb: TreeBlock): (ForkBlock & { tb: TreeBlock })[] {
+    const head = { hash: tb.hash, rank: tb.block.header.rank, timely: tb.timely, tb };
+    const kids = this.d.tree.childrenOf(tb.id).filter((k) => !this.invalid.has(k.id));
+    if (kids.length === 0) return [head];
+    const chains = kids.map((k) => this.longestFrom(k));
+    chains.sort((a, b) => compareBranches(a, b));
+    return [head, ...chains[0]!];
+  }
+
+  /** A block at least two slots older than the current slot: fetched history, not live gossip. */
+  private isOld(b: { tb: TreeBlock }): boolean {
+    return b.tb.block.header.slot <= slotAt(this.d.params, this.d.now()) - 2;
+  }
+
+  /**
+   * Waits until every transaction of the branch is final here. Unknown ones are submitted (and so
+   * polled); processing ones are waited for. 'conflict' when one is rejected here (its rival is
+   * final), 'timeout' when some stay undecided for finalityWaitMs.
+   */
+  private async awaitFinality(
+    branch: (ForkBlock & { tb: TreeBlock; conflicting?: boolean })[],
+  ): Promise<'final' | 'conflict' | 'timeout'> {
+    const { intake, waiters, finalityWaitMs } = this.d;
+    const waits: Promise<'finalized' | 'rejected' | 'timeout'>[] = [];
+    const owner: (typeof branch)[number][] = [];
+    for (const b of branch) {
+      for (const etx of b.tb.block.txs.slice(1)) {
+        const standing = intake.standing(etx.txid);
+        if (standing === 'finalized' || standing === 'in-block') continue;
+        if (standing === 'rejected') {
+          b.conflicting = true;
+          return 'conflict';
+        }
+        if (standing === 'unknown') void intake.submitLocal(etx.bytes).catch(() => undefined);
+        waits.push(waiters.wait(etx.txid, finalityWaitMs));
+        owner.push(b);
+      }
+    }
+    if (waits.length === 0) return 'final';
+    const outcomes = await Promise.all(waits);
+    for (let i = 0; i < outcomes.length; i++) {
+      if (outcomes[i] === 'rejected') {
+        owner[i]!.conflicting = true;
+        return 'conflict';
+      }
+    }
+    // A timeout may still mean final (it finalized between our check and the wait): look again.
+    for (const b of branch)
+      for (const etx of b.tb.block.txs.slice(1)) {
+        const s = intake.standing(etx.txid);
+        if (s === 'rejected') {
+          b.conflicting = true;
+          return 'conflict';
+        }
+        if (s !== 'finalized' && s !== 'in-block') return 'timeout';
+      }
+    return 'final';
+  }
+
+  private serialSwitch(
+    forkHeight: number,
+    blocks: readonly TreeBlock[],
+    source: BlockSource,
+  ): Promise<ReceiveOutcome> {
+    const run = this.d.serial.run(() => this.switchTo(forkHeight, blocks, source));
+    this.evaluating = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Inside the serial queue: re-check against the chain as it is now, then revert and apply. */
+  private async switchTo(
+    forkHeight: number,
+    blocks: readonly TreeBlock[],
+    source: BlockSource,
+  ): Promise<ReceiveOutcome> {
+    const { index, ledger, store, params, tree, log } = this.d;
+    // The chain may have moved while we waited (finality gate, queue): blocks of the branch that
+    // meanwhile joined the main chain are skipped, the fork point must still be ours, and the
+    // rest of the branch must still win.
+    while (
+      blocks.length > 0 &&
+      toHex(index.at(blocks[0]!.height)?.hash ?? new Uint8Array(0)) === blocks[0]!.id
+    ) {
+      forkHeight = blocks[0]!.height;
+      tree.delete(blocks[0]!.id);
+      blocks = blocks.slice(1);
+    }
+    if (blocks.length === 0) return 'applied';
+    if (index.at(forkHeight) === undefined || toHex(index.at(forkHeight)!.hash) !== blocks[0]!.parentId)
+      return 'side';
+    const main = index.above(forkHeight);
+    const branch = blocks.map((tb) => ({ hash: tb.hash, rank: tb.block.header.rank, timely: tb.timely }));
+    if (compareBranches(branch, main) >= 0) return 'side';
+    if (main.length > params.maxReorgDepth) return 'side';
+
+    const reverted: { block: Block; timely: boolean }[] = [];
+    for (let i = main.length - 1; i >= 0; i--) {
+      const timely = main[i]!.timely;
+      const { block, rejected } = await ledger.revertTip();
+      index.popped(store);
+      reverted.unshift({ block, timely });
+      this.d.onReverted(block);
+      this.d.onRejected(rejected);
+    }
+    if (reverted.length > 0)
+      log.warn(
+        { from: forkHeight + reverted.length, to: forkHeight, depth: reverted.length },
+        'reorg: reverted to the fork point',
+      );
+
+    let applied = 0;
+    for (const tb of blocks) {
+      try {
+        const { rejected } = await ledger.applyBlock(tb.block, this.slotContext(tb.block));
+        this.d.onRejected(rejected);
+      } catch (err) {
+        if (!(err instanceof BlockError)) throw err;
+        this.markInvalid(tb, err.code, err.message, err.scope);
+        // Put the old chain back: its blocks were valid on this same parent state.
+        for (let i = 0; i < applied; i++) {
+          this.d.onRejected((await ledger.revertTip()).rejected);
+          index.popped(store);
+        }
+        for (const r of reverted) {
+          this.d.onRejected((await ledger.applyBlock(r.block, this.slotContext(r.block))).rejected);
+          index.pushed(r.block.header, r.timely);
+        }
+        return 'invalid';
+      }
+      index.pushed(tb.block.header, tb.timely);
+      tree.delete(tb.id);
+      applied++;
+      this.d.onApplied(tb.block, tb.hash, source);
+    }
+    // Reverted blocks stay as a side branch, in case the chain comes back to them.
+    for (const r of reverted) tree.add(r.block, r.timely, this.d.now(), undefined);
+    tree.pruneAtOrBelow(store.tip().height - params.maxReorgDepth);
+    return 'applied';
+  }
+
+  /** What the chain fixes for a block's slot, read from the block's own branch (now our chain). */
+  slotContext(block: Block): SlotContext {
+    const anchor = this.d.index.anchorFor(block.header.slot);
+    return {
+      anchorHash: anchor.hash,
+      activeMasternodes: this.d.store.activeMasternodes(anchor.height),
+      beacons: this.d.beacons,
+    };
+  }
+
+  private markInvalid(tb: TreeBlock, code: string, detail: string, scope: string = 'header'): void {
+    this.d.tree.delete(tb.id);
+    // A copy fault proves only these bytes wrong: another peer may hold the right block.
+    if (scope === 'header') {
+      this.invalid.add(tb.id);
+      if (this.invalid.size > MAX_INVALID) this.invalid.delete(this.invalid.values().next().value!);
+    }
+    this.d.log.warn({ height: tb.height, hash: tb.id.slice(0, 16), code, detail }, 'block refused');
+    if (tb.peerId !== undefined && scope !== 'context') this.d.onBadBlock(tb.peerId, code, detail);
+  }
+
+  /**
+   * DESIGN §6: producers build only on timely blocks. When our tip arrived after its rank window
+   * (plus the clock tolerance) and the block below it was timely, the producer takes it off the
+   * main chain before building: its own timely block of the same height then wins fork choice, so
+   * an anchor producer that spends its slot grinding the next beacon input loses its block. The
+   * late block stays in the tree (and comes back if the chain builds on it after all).
+   */
+  async revertLateTip(): Promise<boolean> {
+    return this.d.serial.run(async () => {
+      const { index, store, ledger, tree, now } = this.d;
+      const tip = index.tip;
+      const below = index.at(tip.height - 1);
+      if (tip.timely || tip.height === 0 || !below?.timely) return false;
+      const { block, rejected } = await ledger.revertTip();
+      index.popped(store);
+      this.d.onReverted(block);
+      this.d.onRejected(rejected);
+      tree.add(block, false, now(), undefined);
+      this.d.log.info(
+        { height: tip.height, hash: toHex(tip.hash).slice(0, 16) },
+        'late tip set aside: building on the timely block below it',
+      );
+      return true;
+    });
+  }
+
+  /** Looks again at the tree's leaves (after a production attempt, or a late tip set aside). */
+  async reconsiderLeaves(): Promise<void> {
+    for (const leaf of this.d.tree.leaves()) {
+      if (this.d.tree.has(leaf.id)) await this.consider(leaf, 'sync').catch(() => undefined);
+    }
+  }
+
+  /** Resolves when the switch in progress (if any) is done (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.evaluating;
+  }
+}
+
+function fromHexId(id: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(id, 'hex'));
+}

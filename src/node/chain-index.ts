@@ -1,0 +1,100 @@
+import { selectAnchor } from '../beacon/beacon-input.js';
+import type { ForkBlock } from '../chain/fork-choice.js';
+import { bytesEqual } from '../encoding/bytes.js';
+import { type BlockHeader, decodeBlockHeader, headerHash } from '../protocol/block.js';
+
+/** One block of the main chain as the node's slot logic needs it. */
+export interface IndexedBlock extends ForkBlock {
+  readonly height: number;
+  readonly slot: number;
+  readonly producer: Uint8Array;
+}
+
+/** What the index reads from the store. */
+export interface BlockSource {
+  tip(): { height: number };
+  getBlockBytes(height: number): Uint8Array | undefined;
+}
+
+/**
+ * The recent main chain (the last `keep` blocks, at least the reorg depth plus the anchor lag) in
+ * memory: anchors of coming slots, the suffix fork choice compares a branch with, and whether each
+ * block arrived in time. Built from the store's header prefixes at start, then kept in step with
+ * every apply and revert. Blocks loaded from disk count as timely: nobody can tell any more, and
+ * timeliness only breaks ties between branches of equal length.
+ */
+export class ChainIndex {
+  private readonly blocks: IndexedBlock[] = [];
+
+  constructor(
+    source: BlockSource,
+    private readonly keep: number,
+  ) {
+    const tip = source.tip().height;
+    for (let h = Math.max(0, tip - keep + 1); h <= tip; h++) {
+      const bytes = source.getBlockBytes(h);
+      if (!bytes) throw new Error(`block ${h} missing below the tip ${tip}`);
+      this.blocks.push(entry(decodeBlockHeader(bytes).header, true));
+    }
+  }
+
+  get tip(): IndexedBlock {
+    return this.blocks[this.blocks.length - 1]!;
+  }
+
+  /** The block at `height` if it is within the kept range. */
+  at(height: number): IndexedBlock | undefined {
+    const first = this.blocks[0]!.height;
+    return this.blocks[height - first];
+  }
+
+  /** True when `hash` is a main-chain block within the kept range. */
+  heightOf(hash: Uint8Array): number | undefined {
+    for (let i = this.blocks.length - 1; i >= 0; i--)
+      if (bytesEqual(this.blocks[i]!.hash, hash)) return this.blocks[i]!.height;
+    return undefined;
+  }
+
+  /** Main-chain blocks above `height`, oldest first (the suffix a branch forking there competes with). */
+  above(height: number): IndexedBlock[] {
+    const first = this.blocks[0]!.height;
+    return this.blocks.slice(Math.max(0, height + 1 - first));
+  }
+
+  /** DESIGN §6: the anchor of `slot` is the newest block of this chain with slot < slot − 1. */
+  anchorFor(slot: number): IndexedBlock {
+    const newestFirst: IndexedBlock[] = [];
+    for (let i = this.blocks.length - 1; i >= 0; i--) newestFirst.push(this.blocks[i]!);
+    return selectAnchor(newestFirst, slot);
+  }
+
+  pushed(header: BlockHeader, timely: boolean): void {
+    if (header.height !== this.tip.height + 1)
+      throw new Error(`index: ${header.height} after ${this.tip.height}`);
+    this.blocks.push(entry(header, timely));
+    while (this.blocks.length > this.keep) this.blocks.shift();
+  }
+
+  popped(source: BlockSource): void {
+    this.blocks.pop();
+    // Refill from the store so the kept range never shrinks below `keep` after deep reorgs.
+    const tip = source.tip().height;
+    if (this.blocks.length === 0 || this.tip.height !== tip)
+      throw new Error('index out of step with the store');
+    while (this.blocks.length < this.keep && this.blocks[0]!.height > 0) {
+      const bytes = source.getBlockBytes(this.blocks[0]!.height - 1)!;
+      this.blocks.unshift(entry(decodeBlockHeader(bytes).header, true));
+    }
+  }
+}
+
+function entry(h: BlockHeader, timely: boolean): IndexedBlock {
+  return {
+    hash: headerHash(h),
+    height: h.height,
+    slot: h.slot,
+    rank: h.rank,
+    producer: h.producerPubkey,
+    timely,
+  };
+}

@@ -1,0 +1,118 @@
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every figure the node counts, in one prom-client registry owned by the node (not prom-client's
+ * global one, so several nodes in one test process never share series). `/metrics` serves
+ * `registry.metrics()`; gauges that mirror other objects' state are read at scrape time through
+ * `collect` callbacks registered by the node, so the hot paths only bump counters.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly loopDelay: IntervalHistogram;
+
+  readonly pollsStarted = this.counter('timecoin_polls_started_total', 'Snowball polls started');
+  readonly pollsAnswered = this.counter(
+    'timecoin_polls_answered_total',
+    'Polls applied because every sampled validator answered (or the outcome was settled early)',
+  );
+  readonly pollsTimedOut = this.counter(
+    'timecoin_polls_timed_out_total',
+    'Polls applied at the poll timeout with some answers missing (missing = no vote)',
+  );
+  readonly pollRequestsSent = this.counter('timecoin_poll_requests_sent_total', 'PollRequest messages sent');
+  readonly pollRequestsFailed = this.counter(
+    'timecoin_poll_requests_failed_total',
+    'PollRequests that got no usable answer (timeout, peer gone, reject, malformed votes)',
+  );
+  readonly votesAnswered = this.counter('timecoin_votes_answered_total', 'Txids answered in peers’ polls');
+  readonly txAdmitted = this.counter('timecoin_tx_admitted_total', 'Transactions admitted as processing');
+  readonly txRefused = new Counter({
+    name: 'timecoin_tx_refused_total',
+    help: 'Transactions refused at admission, by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly txFinalized = this.counter('timecoin_tx_finalized_total', 'Transactions finalized (persisted)');
+  readonly txRejected = this.counter('timecoin_tx_rejected_total', 'Processing transactions rejected');
+  readonly txExpired = this.counter(
+    'timecoin_tx_expired_total',
+    'Processing transactions that stayed undecided past the expiry and were withdrawn',
+  );
+  readonly txDropped = new Counter({
+    name: 'timecoin_tx_dropped_total',
+    help: 'Incoming transactions dropped before validation, by reason (intake full, orphan pool full…)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly finalityLatency = new Histogram({
+    name: 'timecoin_finality_latency_seconds',
+    help: 'Time from first seeing a transaction to persisting it as final',
+    buckets: [0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly txFetchesSent = this.counter('timecoin_tx_fetch_requests_total', 'GetTx requests sent');
+  readonly blocksApplied = this.counter('timecoin_blocks_applied_total', 'Blocks that joined the main chain');
+  readonly blocksReverted = this.counter(
+    'timecoin_blocks_reverted_total',
+    'Blocks taken off the main chain by reorgs',
+  );
+  readonly slot = new Gauge({ name: 'timecoin_slot', help: 'Current slot', registers: [this.registry] });
+  readonly rank = new Gauge({
+    name: 'timecoin_rank',
+    help: "This node's rank in the current slot (−1: not ranked)",
+    registers: [this.registry],
+  });
+  readonly finalityHalted = new Gauge({
+    name: 'timecoin_finality_halted',
+    help: '1 while finalized transactions cannot be persisted (e.g. disk full): no new polls start',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.loopDelay.enable();
+    const loop = this.loopDelay;
+    new Gauge({
+      name: 'timecoin_event_loop_delay_seconds',
+      help: 'Coordinator event-loop delay since the previous scrape (p50, p99, max)',
+      labelNames: ['quantile'] as const,
+      registers: [this.registry],
+      collect() {
+        this.set({ quantile: '0.5' }, loop.percentile(50) / 1e9);
+        this.set({ quantile: '0.99' }, loop.percentile(99) / 1e9);
+        this.set({ quantile: '1' }, loop.max / 1e9);
+        loop.reset();
+      },
+    });
+  }
+
+  /** A gauge whose value is read from `read` at scrape time. */
+  gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
+  /** The event-loop delay percentiles (ms) since the last reset, without resetting (RPC, tests). */
+  eventLoopDelayMs(): { p50: number; p99: number; max: number } {
+    return {
+      p50: this.loopDelay.percentile(50) / 1e6,
+      p99: this.loopDelay.percentile(99) / 1e6,
+      max: this.loopDelay.max / 1e6,
+    };
+  }
+
+  close(): void {
+    this.loopDelay.disable();
+  }
+
+  private counter(name: string, help: string): Counter {
+    return new Counter({ name, help, registers: [this.registry] });
+  }
+}

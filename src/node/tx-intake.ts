@@ -1,0 +1,225 @@
+import type { SnowballEngine } from '../consensus/snowball/engine.js';
+import { DecodeError } from '../encoding/byte-reader.js';
+import type { LedgerService } from '../ledger/ledger-service.js';
+import { bytesKey } from '../ledger/map-keys.js';
+import { MempoolError } from '../ledger/mempool-errors.js';
+import { TxError, type TxErrorCode } from '../ledger/tx-errors.js';
+import { parseTx } from '../ledger/tx-validation.js';
+import type { EncodedTx } from '../protocol/tx-codec.js';
+import { CodedError } from '../util/coded-error.js';
+import type { NodeMetrics } from './node-metrics.js';
+import type { OrphanPool } from './orphan-pool.js';
+import type { TxGossip } from './tx-gossip.js';
+
+/**
+ * Transaction codes that prove the SENDER wrong: they follow from the bytes alone (or from an
+ * output every honest node holds identically), so an honest relayer never sends such a
+ * transaction. Codes that depend on this node's view of the chain at this moment (an input not
+ * final here yet, a coinbase not yet mature, the registry) are not the sender's fault.
+ */
+const PEER_FAULT_CODES: ReadonlySet<string> = new Set<TxErrorCode | 'BAD_PUBKEY'>([
+  'MALFORMED',
+  'UNSUPPORTED_VERSION',
+  'WRONG_CHAIN',
+  'TOO_LARGE',
+  'NO_INPUTS',
+  'NO_OUTPUTS',
+  'WITNESS_COUNT',
+  'DUPLICATE_INPUT',
+  'DUST_OUTPUT',
+  'VALUE_OVERFLOW',
+  'FEE_TOO_LOW',
+  'WITNESS_KEY_MISMATCH',
+  'BAD_SIGNATURE',
+  'BAD_NODE_SIGNATURE',
+  'BAD_PAYLOAD',
+  'BAD_PUBKEY',
+]);
+
+export function isPeerFault(code: string): boolean {
+  return PEER_FAULT_CODES.has(code);
+}
+
+/** Where a transaction stands at this node. */
+export type TxStanding = 'processing' | 'finalized' | 'in-block' | 'rejected' | 'unknown';
+
+/** Scoring hook into the transport (P2pNode). */
+export interface PeerScorer {
+  invalidTransaction(peerId: string, code: string, detail: string): void;
+}
+
+export class IntakeError extends CodedError<'INTAKE_BUSY' | 'SHUTTING_DOWN'> {}
+
+export interface TxIntakeDeps {
+  readonly ledger: LedgerService;
+  readonly engine: SnowballEngine;
+  /** Height of the block that includes `txid`, if any (the chain store's tx index). */
+  readonly includedHeight: (txid: Uint8Array) => number | undefined;
+  readonly orphans: OrphanPool;
+  readonly gossip: TxGossip;
+  readonly metrics: NodeMetrics;
+  readonly scorer: PeerScorer;
+  /** Called after each admission so the poll loop can start polling. */
+  readonly onAdmitted: (etx: EncodedTx) => void;
+  readonly now: () => number;
+  /** Transactions being verified at once; beyond it peers' transactions are dropped (re-fetched when polled). */
+  readonly maxInFlight: number;
+}
+
+export interface SubmitOutcome {
+  readonly txid: Uint8Array;
+  /** 'processing' for a newly admitted transaction; otherwise where the known one stands. */
+  readonly standing: TxStanding;
+  readonly duplicate: boolean;
+}
+
+/**
+ * The one way into the mempool: local submissions (RPC) and peers' transactions (gossip, GetTx
+ * answers, catch-up) alike: decode → skip what we know → ledger validation with the signatures
+ * verified in the worker pool → Snowball → gossip. A sender is scored only for faults an honest
+ * relayer cannot make; a transaction whose parent is not final here yet waits in the orphan pool.
+ */
+export class TxIntake {
+  private readonly inFlight = new Set<string>();
+  /** First time this node saw each processing transaction (finality latency). */
+  private readonly firstSeen = new Map<string, number>();
+  private closed = false;
+
+  constructor(private readonly deps: TxIntakeDeps) {}
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Where `txid` stands here. */
+  standing(txid: Uint8Array): TxStanding {
+    const entry = this.deps.ledger.mempool.get(txid);
+    if (entry) return entry.status;
+    if (this.deps.includedHeight(txid) !== undefined) return 'in-block';
+    if (this.deps.ledger.mempool.wasRejected(txid) || this.deps.engine.statusOf(txid) === 'rejected')
+      return 'rejected';
+    return 'unknown';
+  }
+
+  /** True when `txid` needs no fetching: known in any state, being verified, or waiting as an orphan. */
+  knows(txid: Uint8Array): boolean {
+    return (
+      this.inFlight.has(bytesKey(txid)) || this.deps.orphans.has(txid) || this.standing(txid) !== 'unknown'
+    );
+  }
+
+  /** Milliseconds since the node first saw `txid`, and forgets it (called when it finalizes). */
+  takeAge(txid: Uint8Array): number | undefined {
+    const key = bytesKey(txid);
+    const t = this.firstSeen.get(key);
+    if (t === undefined) return undefined;
+    this.firstSeen.delete(key);
+    return this.deps.now() - t;
+  }
+
+  forgetAge(txid: Uint8Array): void {
+    this.firstSeen.delete(bytesKey(txid));
+  }
+
+  /**
+   * A local submission (RPC `sendrawtransaction`): resolves with the transaction's standing, or
+   * rejects with the typed validation error (TxError, MempoolError, IntakeError).
+   */
+  async submitLocal(bytes: Uint8Array): Promise<SubmitOutcome> {
+    if (this.closed) throw new IntakeError('SHUTTING_DOWN', 'the node is stopping');
+    const etx = this.parse(bytes);
+    const known = this.standing(etx.txid);
+    if (known !== 'unknown' && known !== 'rejected')
+      return { txid: etx.txid, standing: known, duplicate: true };
+    if (this.inFlight.size >= this.deps.maxInFlight)
+      throw new IntakeError(
+        'INTAKE_BUSY',
+        `${this.inFlight.size} transactions are being verified; retry shortly`,
+      );
+    await this.admit(etx);
+    return { txid: etx.txid, standing: 'processing', duplicate: false };
+  }
+
+  /** Transactions from a peer (gossip, a GetTx answer, catch-up). Never throws. */
+  fromPeer(peerId: string, txs: readonly Uint8Array[]): void {
+    if (this.closed) return;
+    for (const bytes of txs) {
+      let etx: EncodedTx;
+      try {
+        etx = this.parse(bytes);
+      } catch (err) {
+        this.refused(err, peerId);
+        continue;
+      }
+      if (this.knows(etx.txid)) continue;
+      if (this.inFlight.size >= this.deps.maxInFlight) {
+        // Verification is the bottleneck: a dropped transaction comes back when a poll names it
+        // (unknown → GetTx) or through catch-up, so shedding here loses nothing.
+        this.deps.metrics.txDropped.inc({ reason: 'intake_full' });
+        continue;
+      }
+      this.admit(etx).catch((err: unknown) => this.refused(err, peerId, etx));
+    }
+  }
+
+  /** `parentTxid` became final here: submit the orphans that were waiting for it. */
+  parentFinalized(parentTxid: Uint8Array): void {
+    for (const etx of this.deps.orphans.takeChildrenOf(parentTxid, this.deps.now())) {
+      if (this.knows(etx.txid)) continue;
+      this.admit(etx).catch((err: unknown) => this.refused(err, undefined, etx));
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private parse(bytes: Uint8Array): EncodedTx {
+    try {
+      return parseTx(bytes, this.deps.ledger.params);
+    } catch (err) {
+      if (err instanceof DecodeError) throw new TxError('MALFORMED', err.message);
+      throw err;
+    }
+  }
+
+  private async admit(etx: EncodedTx): Promise<void> {
+    const key = bytesKey(etx.txid);
+    this.inFlight.add(key);
+    const seen = this.deps.now();
+    try {
+      const result = await this.deps.ledger.submitEncoded(etx);
+      const entry = this.deps.ledger.mempool.get(result.txid)!;
+      const status = this.deps.engine.add(result.txid, entry.conflictKeys);
+      this.deps.metrics.txAdmitted.inc();
+      if (status !== 'processing') {
+        // The engine already accepted a rival whose finality is still being persisted.
+        this.deps.ledger.rejectTx(result.txid);
+        return;
+      }
+      this.firstSeen.set(key, seen);
+      this.deps.gossip.add(etx.bytes);
+      this.deps.onAdmitted(etx);
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private refused(err: unknown, peerId: string | undefined, etx?: EncodedTx): void {
+    if (!(err instanceof CodedError)) {
+      this.deps.metrics.txRefused.inc({ code: 'INTERNAL' });
+      return;
+    }
+    this.deps.metrics.txRefused.inc({ code: err.code });
+    if (err instanceof TxError && err.code === 'INPUT_NOT_FOUND' && etx) {
+      if (!this.deps.orphans.add(etx, this.deps.now())) this.deps.metrics.txDropped.inc({ reason: 'orphan' });
+      return;
+    }
+    if (
+      peerId !== undefined &&
+      (err instanceof TxError || err instanceof MempoolError) &&
+      isPeerFault(err.code)
+    )
+      this.deps.scorer.invalidTransaction(peerId, err.code, err.message);
+  }
+}

@@ -1,0 +1,124 @@
+import { pollQuorumMet, StakeSampler } from '../consensus/snowball/sampler.js';
+import { toHex } from '../encoding/bytes.js';
+import type { MasternodeRecord } from '../ledger/ledger-state.js';
+import type { ChainParams } from '../params/chain-params.js';
+
+/** What the validator set needs from benching (src/consensus/snowball/benchlist.ts provides it). */
+export interface BenchView {
+  isBenched(id: string, nowMs: number): boolean;
+}
+
+export interface ActiveValidator {
+  readonly id: string;
+  readonly pubkey: Uint8Array;
+  readonly weight: number;
+}
+
+/**
+ * The active masternodes as the poll loop sees them: who may be sampled (connected to us, or us,
+ * and not benched), their stake weights, and whether enough weight is reachable to poll at all.
+ *
+ * A validator samples itself, as avalanchego does: the sample must represent the whole active
+ * stake, and leaving our own weight out would over-weight everyone else's votes (with 5 equal
+ * validators, by 25 %). Our own draws are answered from our engine without a message.
+ *
+ * The sampler is rebuilt only when its inputs change (active set, connections, bench state), not
+ * per poll.
+ */
+export class ValidatorSet {
+  private active = new Map<string, ActiveValidator>();
+  private totalWeight = 0;
+  private readonly connected = new Set<string>();
+  private sampler: StakeSampler | null = null;
+  private samplerKey = '';
+  readonly selfId: string;
+
+  constructor(
+    private readonly params: ChainParams,
+    selfPubkey: Uint8Array,
+    private readonly bench: BenchView,
+  ) {
+    this.selfId = toHex(selfPubkey);
+  }
+
+  /** Replaces the active set (at start and after every block). */
+  setActive(records: readonly MasternodeRecord[]): void {
+    const next = new Map<string, ActiveValidator>();
+    let total = 0;
+    for (const m of records) {
+      const weight = this.params.tiers[m.tier]?.weight;
+      if (weight === undefined) continue;
+      const id = toHex(m.nodePubkey);
+      next.set(id, { id, pubkey: m.nodePubkey, weight });
+      total += weight;
+    }
+    this.active = next;
+    this.totalWeight = total;
+    this.sampler = null;
+  }
+
+  peerConnected(id: string): void {
+    this.connected.add(id);
+    if (this.active.has(id)) this.sampler = null;
+  }
+
+  peerDisconnected(id: string): void {
+    this.connected.delete(id);
+    if (this.active.has(id)) this.sampler = null;
+  }
+
+  /** This node is an active masternode: it is sampled by others and answers their polls as a validator. */
+  get isValidator(): boolean {
+    return this.active.has(this.selfId);
+  }
+
+  isActive(id: string): boolean {
+    return this.active.has(id);
+  }
+
+  get activeWeight(): number {
+    return this.totalWeight;
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  activeIds(): string[] {
+    return [...this.active.keys()];
+  }
+
+  /** Weight we can reach now: connected active masternodes, plus our own if we are one. */
+  reachableWeight(): number {
+    let w = 0;
+    for (const v of this.active.values()) if (v.id === this.selfId || this.connected.has(v.id)) w += v.weight;
+    return w;
+  }
+
+  /** DESIGN §5: no poll while the reachable weight is below α/k of the active weight. */
+  quorumMet(): boolean {
+    return pollQuorumMet(this.reachableWeight(), this.totalWeight, this.params.snowball);
+  }
+
+  /**
+   * The sampler over reachable, unbenched validators; null when nobody is sampleable. Benched
+   * validators are left out of the draw but still count as reachable for the quorum check: benching
+   * only stops us asking a node that keeps timing out, it says nothing about the stake online.
+   */
+  samplerAt(nowMs: number): StakeSampler | null {
+    const ids: string[] = [];
+    for (const v of this.active.values()) {
+      if (v.id !== this.selfId && !this.connected.has(v.id)) continue;
+      if (v.id !== this.selfId && this.bench.isBenched(v.id, nowMs)) continue;
+      ids.push(v.id);
+    }
+    const key = ids.sort().join(',');
+    if (this.sampler && key === this.samplerKey) return this.sampler;
+    this.samplerKey = key;
+    this.sampler =
+      ids.length === 0
+        ? null
+        : new StakeSampler(ids.map((id) => ({ id, weight: this.active.get(id)!.weight })));
+    return this.sampler;
+  }
+}

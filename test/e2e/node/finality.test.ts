@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type Coin, fundedCoin, hexOf, pay, recipient, split } from '../../../src/devnet/coins.js';
+import { Devnet, NodeProcess } from '../../../src/devnet/node-process.js';
+import { toHex } from '../../../src/encoding/bytes.js';
+
+interface Finality {
+  status: string;
+  final: boolean;
+}
+
+/**
+ * Transactions finalized by Snowball over real peers: validator processes (devnet masternode keys)
+ * and a full node, each with its own LMDB, crypto pool and uWS/ws transport, on 127.0.0.1.
+ */
+describe('finality across real node processes', () => {
+  let net: Devnet;
+  const VALIDATORS = Number(process.env['NODE_TEST_VALIDATORS'] ?? 4);
+
+  beforeAll(async () => {
+    net = await Devnet.start({ validators: VALIDATORS, fullNodes: 1, node: { testSwitches: true } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await net?.stop();
+    await NodeProcess.killAll();
+  });
+
+  async function finalEverywhere(txids: string[], timeoutMs = 60_000): Promise<void> {
+    await Promise.all(
+      net.nodes.map(async (node) => {
+        for (const txid of txids) {
+          const r = await node.rpc<Finality>('waittransactionfinality', [txid, timeoutMs]);
+          if (!r.final) throw new Error(`${txid} is ${r.status} at node ${node.pubkey.slice(0, 8)}`);
+        }
+      }),
+    );
+  }
+
+  it('every node reports itself validator or full node by its key', () => {
+    expect(net.nodes.slice(0, VALIDATORS).every((n) => n.role === 'validator')).toBe(true);
+    expect(net.nodes[VALIDATORS]!.role).toBe('full');
+  });
+
+  it('1,000 transactions submitted round-robin are final at every node, with identical finalized sets', async () => {
+    // Funding: 10 funded keys each split into 100 coins; one split per key, submitted to node 0.
+    const splits = Array.from({ length: 10 }, (_, i) => split(fundedCoin(i), 100, 10_000_000n));
+    for (const s of splits) await net.nodes[0]!.rpc('sendrawtransaction', [hexOf(s.tx)]);
+    await finalEverywhere(splits.map((s) => toHex(s.tx.txid)));
+
+    // Node 0's event stream must report every one of them final (uWS publish/subscribe).
+    const finalEvents = new Set<string>();
+    const events = new WebSocket(`ws://127.0.0.1:${net.nodes[0]!.rpcPort}/events`, {
+      headers: { authorization: net.nodes[0]!.authorization },
+    });
+    events.on('message', (m) => {
+      const e = JSON.parse(String(m)) as { type: string; txid?: string; status?: string };
+      if (e.type === 'tx' && e.status === 'finalized') finalEvents.add(e.txid!);
+    });
+    await new Promise((resolve, reject) => {
+      events.once('error', reject);
+      events.once('message', resolve); // the subscription's confirmation
+      events.once('open', () => events.send(JSON.stringify({ subscribe: 'tx' })));
+    });
+
+    const coins: Coin[] = splits.flatMap((s) => s.coins);
+    const txs = coins.map((c, i) => pay(c, recipient(i), 1_000_000n));
+    const txids = txs.map((t) => toHex(t.txid));
+    // Like a real client: a bounded number of requests in flight (64 per node).
+    await inBatches(txs, 64 * net.nodes.length, (t, i) =>
+      net.nodes[i % net.nodes.length]!.rpc<string>('sendrawtransaction', [hexOf(t)]),
+    );
+    await finalEverywhere(txids);
+
+    // Identical final sets: at every node each of the 1,010 is final (in the finalized pool, or
+    // already in a block: blocks keep being produced), and nothing else was finalized meanwhile.
+    const all = [...txids, ...splits.map((s) => toHex(s.tx.txid))];
+    const expected = [...all].sort();
+    const sets = await Promise.all(
+      net.nodes.map(async (n) => {
+        const final: string[] = [];
+        for (const id of all)
+          if ((await n.rpc<Finality>('gettransactionfinality', [id])).final) final.push(id);
+        const pool = await n.rpc<Record<string, { status: string }>>('getrawmempool', [true]);
+        for (const [id, e] of Object.entries(pool))
+          if (e.status === 'finalized' && !all.includes(id)) final.push(id);
+        return final.sort();
+      }),
+    );
+    for (const s of sets) expect(s).toEqual(expected);
+    while (finalEvents.size < txids.length) await new Promise((r) => setTimeout(r, 20));
+    expect([...finalEvents].sort()).toEqual([...txids].sort());
+    events.close();
+  }, 180_000);
+
+  it('a double spend sent to two nodes at once: exactly one spend is final everywhere, the other rejected', async () => {
+    // Funded key 9's allocation was split above; split its change into two fresh coins.
+    const s = split(fundedCoinFromChange(), 2, 20_000_000n);
+    await net.nodes[0]!.rpc('sendrawtransaction', [hexOf(s.tx)]);
+    await finalEverywhere([toHex(s.tx.txid)]);
+    const victim = s.coins[0]!;
+    const a = pay(victim, recipient(5001), 1_000_000n);
+    const b = pay(victim, recipient(5002), 2_000_000n);
+    const [ra, rb] = await Promise.allSettled([
+      net.nodes[1]!.rpc('sendrawtransaction', [hexOf(a)]),
+      net.nodes[2]!.rpc('sendrawtransaction', [hexOf(b)]),
+    ]);
+    expect(ra.status === 'fulfilled' || rb.status === 'fulfilled').toBe(true);
+    const ids = [toHex(a.txid), toHex(b.txid)];
+    const outcomes = await Promise.all(
+      net.nodes.map(async (n) => {
+        const r = await Promise.all(
+          ids.map((id) => n.rpc<Finality>('waittransactionfinality', [id, 60_000])),
+        );
+        return r.map((x) => x.status);
+      }),
+    );
+    const winners = new Set(outcomes.map((o) => o.indexOf('finalized')));
+    expect(winners.size).toBe(1);
+    const w = [...winners][0]!;
+    expect(w).toBeGreaterThanOrEqual(0);
+    for (const o of outcomes) {
+      expect(o[w]).toBe('finalized');
+      // The loser is rejected, or was never admitted at a node that saw the winner first.
+      expect(['rejected', 'unknown']).toContain(o[1 - w]);
+    }
+  }, 120_000);
+});
+
+/** Runs `f` over `items` with at most `width` calls in flight. */
+async function inBatches<T>(items: readonly T[], width: number, f: (t: T, i: number) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await f(items[i]!, i);
+      }
+    }),
+  );
+}
+
+/** The change output of funded key 9's split (the last output): 1M TIME − 100 × 0.1 − fee. */
+function fundedCoinFromChange(): Coin {
+  const s = split(fundedCoin(9), 100, 10_000_000n);
+  const vout = s.tx.tx.outputs.length - 1;
+  return { outpoint: { txid: s.tx.txid, vout }, value: s.tx.tx.outputs[vout]!.value, key: fundedCoin(9).key };
+}

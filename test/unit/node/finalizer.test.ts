@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { genesisBlock } from '../../../src/chain/genesis.js';
+import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
+import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
+import { toHex } from '../../../src/encoding/bytes.js';
+import { type CommittedChain, LedgerService } from '../../../src/ledger/ledger-service.js';
+import { Finalizer } from '../../../src/node/finalizer.js';
+import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
+import { key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
+import { tempDir } from '../storage/temp-dir.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A store whose finalized-pool writes fail while `failing` is true (a full disk). */
+function flakyStore(store: ChainStore, state: { failing: boolean; attempts: number }): CommittedChain {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'putFinalized')
+        return async (...etxs: EncodedTx[]) => {
+          state.attempts++;
+          if (state.failing) throw new Error('MDB_MAP_FULL: mapsize limit reached');
+          return target.putFinalized(...etxs);
+        };
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  }) as unknown as CommittedChain;
+}
+
+async function setup(state: { failing: boolean; attempts: number }) {
+  const { dir, cleanup } = tempDir('finalizer');
+  cleanups.push(cleanup);
+  const store = await ChainStore.open(dir, params, genesisBlock(params));
+  cleanups.push(() => store.close());
+  const ledger = LedgerService.open(params, flakyStore(store, state), new WasmVerifier());
+  // k = 1, α = 1, β = 1: one yes vote decides, so the test drives the engine in one poll.
+  const engine = new SnowballEngine({ k: 1, alpha: 1, beta: 1 } as never);
+  const events = { final: [] as string[], rejected: [] as string[], halts: [] as boolean[] };
+  const finalizer = new Finalizer({
+    ledger,
+    engine,
+    onFinal: (e) => events.final.push(toHex(e.txid)),
+    onRejected: (e) => events.rejected.push(toHex(e.txid)),
+    onHalt: (h) => events.halts.push(h),
+    retryMs: 5,
+    maxRetryMs: 20,
+  });
+  cleanups.push(() => finalizer.close());
+  return { store, ledger, engine, finalizer, events };
+}
+
+async function admit(ledger: LedgerService, engine: SnowballEngine, etx: EncodedTx): Promise<void> {
+  await ledger.submitTx(etx.bytes);
+  engine.add(etx.txid, ledger.mempool.get(etx.txid)!.conflictKeys);
+}
+
+function accept(engine: SnowballEngine, txid: Uint8Array): void {
+  const req = engine.startPoll(['v'])!;
+  const votes = req.txids.map((t) => (toHex(t) === toHex(txid) ? 1 : 0));
+  expect(engine.recordResponse(req.requestId, 'v', votes)).toBe(true);
+}
+
+describe('Finalizer: persist before acknowledging', () => {
+  it('writes the accepted transaction durably, then marks it final and rejects its rival', async () => {
+    const state = { failing: false, attempts: 0 };
+    const { store, ledger, engine, finalizer, events } = await setup(state);
+    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
+    const b = spendFunded(0, [pay(key(2), 5_000_000n)]);
+    await admit(ledger, engine, a);
+    await admit(ledger, engine, b);
+    accept(engine, a.txid);
+    finalizer.collect();
+    await finalizer.flush();
+    expect(events.final).toEqual([toHex(a.txid)]);
+    expect(events.rejected).toEqual([toHex(b.txid)]);
+    expect(store.getFinalized(a.txid)).toBeDefined();
+    expect(ledger.mempool.get(a.txid)?.status).toBe('finalized');
+    expect(ledger.mempool.get(b.txid)).toBeUndefined();
+  });
+
+  it('a failed write reports nothing final, halts, keeps the rival, and succeeds on retry', async () => {
+    const state = { failing: true, attempts: 0 };
+    const { store, ledger, engine, finalizer, events } = await setup(state);
+    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
+    const b = spendFunded(0, [pay(key(2), 5_000_000n)]);
+    await admit(ledger, engine, a);
+    await admit(ledger, engine, b);
+    accept(engine, a.txid);
+    finalizer.collect();
+    while (state.attempts < 3) await new Promise((r) => setTimeout(r, 5));
+    expect(events.halts).toEqual([true]);
+    expect(finalizer.isHalted).toBe(true);
+    expect(events.final).toEqual([]);
+    expect(store.getFinalized(a.txid)).toBeUndefined();
+    expect(ledger.mempool.get(a.txid)?.status).toBe('processing');
+    // The engine rejected the rival at once; the mempool drops it (its outcome is certain), but the
+    // winner is not reported final before its write succeeds.
+    expect(ledger.mempool.get(b.txid)).toBeUndefined();
+    state.failing = false;
+    while (events.final.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(events.final).toEqual([toHex(a.txid)]);
+    expect(events.halts).toEqual([true, false]);
+    expect(store.getFinalized(a.txid)).toBeDefined();
+    expect(ledger.mempool.get(a.txid)?.status).toBe('finalized');
+  });
+
+  it('a batch of decisions is one write', async () => {
+    const state = { failing: false, attempts: 0 };
+    const { ledger, engine, finalizer, events } = await setup(state);
+    const txs = [0, 1, 2, 3].map((i) => spendFunded(i, [pay(key(9), 1_000_000n)]));
+    for (const t of txs) await admit(ledger, engine, t);
+    const req = engine.startPoll(['v'])!;
+    expect(
+      engine.recordResponse(
+        req.requestId,
+        'v',
+        req.txids.map(() => 1),
+      ),
+    ).toBe(true);
+    finalizer.collect();
+    await finalizer.flush();
+    expect(events.final.sort()).toEqual(txs.map((t) => toHex(t.txid)).sort());
+    expect(state.attempts).toBe(1);
+  });
+});

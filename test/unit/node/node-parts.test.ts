@@ -1,0 +1,228 @@
+import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../../../src/encoding/bytes.js';
+import { SerialQueue } from '../../../src/ledger/serial-queue.js';
+import { createNodeKey, loadNodeKey, NodeKeyError, nodeKeyPath } from '../../../src/node/node-key.js';
+import { OrphanPool } from '../../../src/node/orphan-pool.js';
+import { TxFetcher } from '../../../src/node/tx-fetcher.js';
+import { GOSSIP_BATCH_BYTES, TxGossip } from '../../../src/node/tx-gossip.js';
+import { ValidatorSet } from '../../../src/node/validator-set.js';
+import { DEVNET } from '../../../src/params/networks.js';
+import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
+import { MAX_TXS_PER_BATCH } from '../../../src/wire/limits.js';
+import { key, pay, spendFunded } from '../../support/devnet-ledger.js';
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof NodeKeyError) return err.code;
+    throw err;
+  }
+  return 'no error';
+}
+
+describe('node key file', () => {
+  it('is created 0600, loads back, refuses to overwrite, refuses a readable file and garbage', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'timecoin-key-'));
+    expect(codeOf(() => loadNodeKey(dir))).toBe('NODE_KEY_MISSING');
+    const pub = createNodeKey(dir);
+    expect(statSync(nodeKeyPath(dir)).mode & 0o777).toBe(0o600);
+    expect(toHex(loadNodeKey(dir).publicKey)).toBe(toHex(pub));
+    expect(codeOf(() => createNodeKey(dir))).toBe('NODE_KEY_EXISTS');
+    chmodSync(nodeKeyPath(dir), 0o640);
+    expect(codeOf(() => loadNodeKey(dir))).toBe('NODE_KEY_UNPROTECTED');
+    chmodSync(nodeKeyPath(dir), 0o600);
+    writeFileSync(nodeKeyPath(dir), 'not hex\n');
+    expect(codeOf(() => loadNodeKey(dir))).toBe('NODE_KEY_INVALID');
+  });
+});
+
+describe('OrphanPool', () => {
+  const child = (i: number): EncodedTx => spendFunded(i, [pay(key(9), 1_000_000n)]);
+
+  it('gives back the orphans of a parent once, and expires old ones', () => {
+    const pool = new OrphanPool({ maxCount: 10, maxBytes: 1_000_000, ttlMs: 1_000 });
+    const a = child(0);
+    const b = child(1);
+    expect(pool.add(a, 0)).toBe(true);
+    expect(pool.add(a, 0)).toBe(false);
+    expect(pool.add(b, 500)).toBe(true);
+    const parent = a.tx.inputs[0]!.txid; // both spend the genesis allocation
+    expect(
+      pool
+        .takeChildrenOf(parent, 900)
+        .map((t) => toHex(t.txid))
+        .sort(),
+    ).toEqual([a, b].map((t) => toHex(t.txid)).sort());
+    expect(pool.size).toBe(0);
+    expect(pool.takeChildrenOf(parent, 900)).toEqual([]);
+    pool.add(a, 0);
+    expect(pool.takeChildrenOf(parent, 1_000)).toEqual([]); // expired at ttl
+    expect(pool.size).toBe(0);
+  });
+
+  it('is bounded by count and bytes, evicting the oldest', () => {
+    const txs = [0, 1, 2, 3].map(child);
+    const byCount = new OrphanPool({ maxCount: 2, maxBytes: 1_000_000, ttlMs: 60_000 });
+    for (const t of txs) byCount.add(t, 0);
+    expect(byCount.size).toBe(2);
+    expect(byCount.has(txs[0]!.txid)).toBe(false);
+    expect(byCount.has(txs[3]!.txid)).toBe(true);
+    const byBytes = new OrphanPool({ maxCount: 100, maxBytes: txs[0]!.bytes.length * 3 - 1, ttlMs: 60_000 });
+    for (const t of txs) byBytes.add(t, 0);
+    expect(byBytes.size).toBe(2);
+    expect(byBytes.totalBytes).toBeLessThanOrEqual(txs[0]!.bytes.length * 3 - 1);
+  });
+});
+
+describe('TxGossip batching', () => {
+  it('sends full batches at once, keeps under the frame budget, and flushes the rest after flushMs', async () => {
+    const sent: Uint8Array[][] = [];
+    const g = new TxGossip({ flushMs: 5, send: (b) => sent.push(b) });
+    for (let i = 0; i < MAX_TXS_PER_BATCH + 3; i++) g.add(new Uint8Array(100));
+    expect(sent.map((b) => b.length)).toEqual([MAX_TXS_PER_BATCH]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent.map((b) => b.length)).toEqual([MAX_TXS_PER_BATCH, 3]);
+    const big = new Uint8Array(100_000);
+    g.add(big);
+    g.add(big);
+    g.add(big);
+    g.flush();
+    for (const b of sent) expect(b.reduce((s, t) => s + t.length, 0)).toBeLessThanOrEqual(GOSSIP_BATCH_BYTES);
+    expect(sent.slice(2).map((b) => b.length)).toEqual([2, 1]);
+    g.stop();
+  });
+});
+
+describe('TxFetcher', () => {
+  it('coalesces requests per peer, asks for a txid once per retry window, skips known ones', async () => {
+    const requests: { peer: string; n: number }[] = [];
+    let now = 0;
+    const known = new Set<string>();
+    const f = new TxFetcher({
+      request: async (peer, txids) => {
+        requests.push({ peer, n: txids.length / 32 });
+        return [];
+      },
+      deliver: () => undefined,
+      known: (t) => known.has(toHex(t)),
+      now: () => now,
+      batchMs: 1,
+      retryAfterMs: 1_000,
+      maxTracked: 100,
+    });
+    const id = (i: number) => new Uint8Array(32).fill(i);
+    f.want('p1', id(1));
+    f.want('p1', id(2));
+    f.want('p2', id(1)); // asked already (from p1) within the window
+    known.add(toHex(id(3)));
+    f.want('p2', id(3));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(requests).toEqual([{ peer: 'p1', n: 2 }]);
+    now = 1_000;
+    f.want('p2', id(1));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(requests).toEqual([
+      { peer: 'p1', n: 2 },
+      { peer: 'p2', n: 1 },
+    ]);
+    f.stop();
+  });
+});
+
+describe('ValidatorSet', () => {
+  const rec = (b: number, tier: number) => ({
+    nodePubkey: new Uint8Array(32).fill(b),
+    tier,
+    collateral: null,
+    rewardAddress: new Uint8Array(20),
+    registeredHeight: 0,
+    deregisteredHeight: null,
+  });
+
+  it('weights by tier, counts us and connected validators, leaves benched ones out of the draw only', () => {
+    const benched = new Set<string>();
+    const self = new Uint8Array(32).fill(1);
+    const v = new ValidatorSet(DEVNET, self, { isBenched: (id) => benched.has(id) });
+    v.setActive([rec(1, 1), rec(2, 1), rec(3, 2), rec(4, 0)]);
+    expect(v.isValidator).toBe(true);
+    expect(v.activeWeight).toBe(10 + 10 + 100 + 1);
+    expect(v.reachableWeight()).toBe(10);
+    v.peerConnected(toHex(new Uint8Array(32).fill(3)));
+    v.peerConnected('not-a-validator');
+    expect(v.reachableWeight()).toBe(110);
+    expect(v.samplerAt(0)!.totalWeight).toBe(110);
+    benched.add(toHex(new Uint8Array(32).fill(3)));
+    expect(v.samplerAt(0)!.totalWeight).toBe(10);
+    expect(v.reachableWeight()).toBe(110);
+    v.peerDisconnected(toHex(new Uint8Array(32).fill(3)));
+    expect(v.reachableWeight()).toBe(10);
+    const full = new ValidatorSet(DEVNET, new Uint8Array(32).fill(9), { isBenched: () => false });
+    full.setActive([rec(1, 1)]);
+    expect(full.isValidator).toBe(false);
+    expect(full.samplerAt(0)).toBeNull();
+  });
+});
+
+describe('SerialQueue', () => {
+  it("runs operations one at a time in call order, whatever each one's outcome", async () => {
+    const q = new SerialQueue();
+    const log: string[] = [];
+    const op = (name: string, ms: number, fail = false) =>
+      q.run(async () => {
+        log.push(`start ${name}`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`end ${name}`);
+        if (fail) throw new Error(name);
+        return name;
+      });
+    const results = await Promise.allSettled([op('a', 20), op('b', 1, true), op('c', 5)]);
+    expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    await q.close();
+    await expect(q.run(async () => 1)).rejects.toThrow('closed');
+  });
+});
+
+describe('InventorySnapshot', () => {
+  it('pages through every processing and finalized txid exactly once, in order, 1,024 at a time', async () => {
+    const { Mempool } = await import('../../../src/ledger/mempool.js');
+    const { InventorySnapshot, INVENTORY_PAGE } = await import('../../../src/node/tx-server.js');
+    const { randomBytes } = await import('node:crypto');
+    const mp = new Mempool();
+    const ids: string[] = [];
+    for (let i = 0; i < 2_500; i++) {
+      const txid = new Uint8Array(randomBytes(32));
+      const etx = {
+        txid,
+        bytes: new Uint8Array(10),
+        tx: { inputs: [{ txid: new Uint8Array(randomBytes(32)), vout: 0 }], outputs: [], payload: null },
+      } as unknown as EncodedTx;
+      mp.admit(etx, 0n);
+      if (i % 3 === 0) mp.finalize(txid);
+      ids.push(toHex(txid));
+    }
+    let now = 0;
+    const snap = new InventorySnapshot(mp, () => now);
+    const seen: string[] = [];
+    let cursor: Uint8Array = new Uint8Array(0);
+    let pages = 0;
+    do {
+      const p = snap.page(cursor);
+      pages++;
+      expect(p.txids.length / 32).toBeLessThanOrEqual(INVENTORY_PAGE);
+      for (let i = 0; i < p.txids.length; i += 32) seen.push(toHex(p.txids.subarray(i, i + 32)));
+      cursor = p.next;
+    } while (cursor.length > 0);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...ids].sort());
+    // A cursor past the end: an empty page, no next.
+    const last = snap.page(Uint8Array.from(Buffer.from('ff'.repeat(32), 'hex')));
+    expect([last.txids.length, last.next.length]).toEqual([0, 0]);
+    now = 5_000; // the snapshot refreshes after maxAgeMs
+    expect(snap.page(new Uint8Array(0)).txids.length / 32).toBe(INVENTORY_PAGE);
+  });
+});

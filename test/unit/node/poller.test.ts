@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
+import { Xoshiro128 } from '../../../src/consensus/snowball/prng.js';
+import { toHex } from '../../../src/encoding/bytes.js';
+import { NodeMetrics } from '../../../src/node/node-metrics.js';
+import { Poller, type PollTransport } from '../../../src/node/poller.js';
+import { ValidatorSet } from '../../../src/node/validator-set.js';
+import { DEVNET } from '../../../src/params/networks.js';
+
+const params = { ...DEVNET, pollTimeoutMs: 40 };
+const keys = Array.from({ length: 5 }, (_, i) => new Uint8Array(32).fill(i + 1));
+const ids = keys.map(toHex);
+const records = keys.map((k) => ({
+  nodePubkey: k,
+  tier: 1,
+  collateral: null,
+  rewardAddress: new Uint8Array(20),
+  registeredHeight: 0,
+  deregisteredHeight: null,
+}));
+const txid = (i: number) => new Uint8Array(32).fill(100 + i);
+const outpoint = (i: number) => new Uint8Array(36).fill(200 + i);
+
+const pollers: Poller[] = [];
+afterEach(() => {
+  for (const p of pollers.splice(0)) p.stop();
+});
+
+/** Validators answer from `behaviour`: yes to everything, silent (never), or a wrong vote count. */
+function setup(behaviour: (id: string) => 'yes' | 'silent' | 'short', connected = ids.slice(1)) {
+  const engine = new SnowballEngine(params.snowball);
+  const validators = new ValidatorSet(params, keys[0]!, { isBenched: () => false });
+  validators.setActive(records);
+  for (const id of connected) validators.peerConnected(id);
+  const seen = {
+    answered: new Map<string, number>(),
+    missed: new Map<string, number>(),
+    malformed: [] as string[],
+  };
+  const transport: PollTransport = {
+    poll: (id, txids, timeoutMs) => {
+      const b = behaviour(id);
+      // As the transport does: a request without an answer fails at its timeout.
+      if (b === 'silent')
+        return new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs));
+      const n = b === 'short' ? txids.length / 32 - 1 : txids.length / 32;
+      return Promise.resolve(new Uint8Array(n).fill(1));
+    },
+  };
+  const metrics = new NodeMetrics();
+  const poller = new Poller({
+    params,
+    engine,
+    validators,
+    transport,
+    observer: {
+      answered: (id) => seen.answered.set(id, (seen.answered.get(id) ?? 0) + 1),
+      missed: (id) => seen.missed.set(id, (seen.missed.get(id) ?? 0) + 1),
+      malformed: (id) => seen.malformed.push(id),
+    },
+    metrics,
+    selfVotes: (txids) => new Uint8Array(txids.length / 32).fill(1),
+    onApplied: () => undefined,
+    rng: new Xoshiro128(7),
+    now: Date.now,
+    minPollIntervalMs: 0,
+    paused: () => false,
+  });
+  pollers.push(poller);
+  return { engine, poller, seen, metrics, validators };
+}
+
+async function until(cond: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+describe('Poller', () => {
+  it('drives a transaction to acceptance in about β polls when every validator says yes', async () => {
+    const { engine, poller, metrics } = setup(() => 'yes');
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await until(() => engine.statusOf(txid(1)) === 'accepted');
+    const started = (await metrics.pollsStarted.get()).values[0]!.value;
+    expect(started).toBeGreaterThanOrEqual(params.snowball.beta);
+    expect(started).toBeLessThanOrEqual(params.snowball.beta + params.concurrentPolls);
+    expect(poller.inFlight).toBe(0);
+  });
+
+  it('never has more than concurrentPolls in flight', async () => {
+    const { engine, poller } = setup((id) => (id === ids[1] ? 'silent' : 'yes'));
+    for (let i = 0; i < 3; i++) engine.add(txid(i), [outpoint(i)]);
+    poller.wake();
+    let max = 0;
+    const end = Date.now() + 300;
+    while (Date.now() < end) {
+      max = Math.max(max, poller.inFlight);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(max).toBe(params.concurrentPolls);
+  });
+
+  it('a silent validator is reported as missed at the timeout; the others as answered; finality still comes', async () => {
+    const silent = ids[2]!;
+    const { engine, poller, seen, metrics } = setup((id) => (id === silent ? 'silent' : 'yes'));
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await until(() => engine.statusOf(txid(1)) === 'accepted');
+    // Polls complete early (80 % yes settles every outcome), but the silent validator's own requests
+    // still time out, and that is what benching hears about.
+    await until(() => (seen.missed.get(silent) ?? 0) > 0);
+    expect([...seen.missed.keys()]).toEqual([silent]);
+    expect(seen.answered.has(silent)).toBe(false);
+    expect(seen.answered.get(ids[1]!) ?? 0).toBeGreaterThan(0);
+    expect((await metrics.pollRequestsFailed.get()).values[0]!.value).toBeGreaterThan(0);
+  });
+
+  it('a validator answering the wrong number of votes is reported malformed, not counted', async () => {
+    const bad = ids[3]!;
+    const { engine, poller, seen } = setup((id) => (id === bad ? 'short' : 'yes'));
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await until(() => seen.malformed.length > 0);
+    expect(new Set(seen.malformed)).toEqual(new Set([bad]));
+    expect(seen.answered.has(bad)).toBe(false);
+  });
+
+  it('starts no poll while the reachable weight is below α/k of the active weight', async () => {
+    // Us and one peer: 2 of 5 equal weights, 2·20 < 14·5.
+    const { engine, poller, metrics, validators } = setup(() => 'yes', ids.slice(1, 2));
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await metrics.pollsStarted.get()).values[0]?.value ?? 0).toBe(0);
+    // Two more peers connect: 4 of 5, 4·20 ≥ 14·5.
+    validators.peerConnected(ids[2]!);
+    validators.peerConnected(ids[3]!);
+    poller.wake();
+    await until(() => engine.statusOf(txid(1)) === 'accepted');
+  });
+});
