@@ -27,7 +27,7 @@ const COMMON = {
   tiers: TIERS,
   maxPaidPerTier: 25,
   minActiveMasternodes: 3,
-  snowball: Object.freeze({ k: 20, alpha: 14, beta: 20 }),
+  snowball: Object.freeze({ k: 20, alphaPreference: 11, alphaConfidence: 14, beta: 20 }),
   concurrentPolls: 4,
   maxTxidsPerPoll: 1024,
   maxReorgDepth: 100,
