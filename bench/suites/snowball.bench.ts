@@ -52,12 +52,12 @@ function voteVectors(ids: readonly string[], n: number): Map<string, Uint8Array>
 
 export async function run(): Promise<void> {
   const suite = new BenchSuite('snowball');
-  const { k, alpha } = MAINNET.snowball;
+  const { k } = MAINNET.snowball;
   const sampler = validators(50);
   const votes = voteVectors(sampler.ids, N);
   const rng = new Xoshiro128(1);
 
-  const steady = new SnowballEngine({ k, alpha, beta: 1_000_000_000 });
+  const steady = new SnowballEngine({ ...MAINNET.snowball, beta: 1_000_000_000 });
   for (let i = 0; i < N; i++) steady.add(txid(i, 1), [outpointKey({ txid: txid(i, 2), vout: i & 3 })]);
   let responses = 0;
   let polls = 0;

@@ -19,9 +19,11 @@ export interface TierParams {
 export interface SnowballParams {
   /** Validators sampled per poll (with replacement, by weight). */
   readonly k: number;
-  /** Yes votes out of k that make a poll successful for a transaction. */
-  readonly alpha: number;
-  /** Consecutive successful polls that finalize. */
+  /** Yes votes out of k that give a transaction a success and may move the preference to it. */
+  readonly alphaPreference: number;
+  /** Yes votes out of k that count towards confidence (alphaPreference <= alphaConfidence). */
+  readonly alphaConfidence: number;
+  /** Consecutive polls reaching alphaConfidence that finalize. */
   readonly beta: number;
 }
 
@@ -93,13 +95,19 @@ export function verifyChainParams(p: ChainParams): void {
       },
     );
   };
-  const { k, alpha, beta } = p.snowball;
+  const { k, alphaPreference, alphaConfidence, beta } = p.snowball;
   if (!Number.isInteger(p.chainId) || p.chainId < 0 || p.chainId > 0xffff_ffff)
     fail('chainId is a u32', { chainId: p.chainId });
-  if (!(Number.isInteger(k) && k >= 1)) fail('k >= 1', { k });
-  if (!(Number.isInteger(alpha) && 2 * alpha > k)) fail('k/2 < alpha', { k, alpha });
-  if (!(alpha <= k)) fail('alpha <= k', { k, alpha });
-  if (!(Number.isInteger(beta) && beta >= 1)) fail('beta >= 1', { beta });
+  if (!Number.isInteger(k)) fail('k is an integer', { k });
+  if (!Number.isInteger(alphaPreference)) fail('alphaPreference is an integer', { alphaPreference });
+  if (!Number.isInteger(alphaConfidence)) fail('alphaConfidence is an integer', { alphaConfidence });
+  if (!Number.isInteger(beta)) fail('beta is an integer', { beta });
+  if (!(k >= 1)) fail('k >= 1', { k });
+  if (!(2 * alphaPreference > k)) fail('k/2 < alphaPreference', { k, alphaPreference });
+  if (!(alphaPreference <= alphaConfidence))
+    fail('alphaPreference <= alphaConfidence', { alphaPreference, alphaConfidence });
+  if (!(alphaConfidence <= k)) fail('alphaConfidence <= k', { k, alphaConfidence });
+  if (!(beta >= 1)) fail('beta >= 1', { beta });
   if (!(p.slotMs > 0 && Number.isInteger(p.slotMs)))
     fail('slotMs is a positive integer', { slotMs: p.slotMs });
   if (!(p.leaderFallbackStepMs > 0 && p.leaderFallbackStepMs < p.slotMs))

@@ -31,7 +31,7 @@ const COMMON = {
   // paid away for good (docs/protocol.md, Masternodes).
   maxActiveFreeMasternodes: 100,
   freeRegistrationFee: time(10),
-  snowball: Object.freeze({ k: 20, alpha: 14, beta: 20 }),
+  snowball: Object.freeze({ k: 20, alphaPreference: 11, alphaConfidence: 14, beta: 20 }),
   concurrentPolls: 4,
   maxTxidsPerPoll: 1024,
   maxReorgDepth: 100,

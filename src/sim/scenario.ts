@@ -1,3 +1,4 @@
+import { type BenchlistConfig, DEFAULT_BENCHLIST_CONFIG } from '../consensus/snowball/benchlist.js';
 import type { SnowballParams } from '../params/chain-params.js';
 import { MAINNET } from '../params/networks.js';
 import { CodedError } from '../util/coded-error.js';
@@ -8,6 +9,12 @@ export interface CrashSpec {
   readonly node: number;
   readonly atMs: number;
   readonly recoverAtMs?: number;
+  /**
+   * The process restarts: it comes back with an empty Snowball engine and benchlist, keeping only
+   * what the real node persists — the transactions it accepted (its ledger). Without it the node was
+   * merely cut off and keeps its memory.
+   */
+  readonly restart?: boolean;
 }
 
 /** Everything that defines one simulated run; with the same options and seed, the same result. */
@@ -20,6 +27,13 @@ export interface SimOptions {
   readonly strategy?: ByzantineStrategy;
   /** Conflicting pairs: two transactions spending one outpoint, injected at two nodes at the same time. */
   readonly conflicts?: number;
+  /**
+   * Multi-input conflict chains (see TxUniverse): chain of length L = L two-input transactions
+   * x_i(A_i, A_{i+1}) plus y_0(A_0) and y_L(A_L), all injected at different nodes at the same time.
+   */
+  readonly chains?: number;
+  /** Two-input transactions per chain (default 1: the triangle t1(A, B), t2(A), t3(B)). */
+  readonly chainLength?: number;
   /** Non-conflicting transactions, each injected at one random honest node. */
   readonly txs?: number;
   readonly seed?: number;
@@ -29,11 +43,14 @@ export interface SimOptions {
   /** Per-node sampling weights (e.g. tier weights 1/10/100/1000); default 1 each. */
   readonly weights?: readonly number[];
   /**
-   * If set, every conflicting pair is instead injected at time 0 at ALL honest nodes: member 0 at
-   * this share of them, member 1 at the rest (e.g. 0.55 for a 55/45 split).
+   * If set, every conflict group is instead injected at time 0 at ALL honest nodes: a pair's member
+   * 0 at this share of them and member 1 at the rest (e.g. 0.55 for a 55/45 split); a chain's
+   * members each at an equal share.
    */
   readonly conflictSplit?: number;
   readonly params?: SnowballParams;
+  /** How honest nodes bench validators that time out on their polls; null = no benching. */
+  readonly benchlist?: BenchlistConfig | null;
   readonly pollTimeoutMs?: number;
   readonly concurrentPolls?: number;
   /**
@@ -57,12 +74,15 @@ export interface SimOptions {
   readonly crashes?: readonly CrashSpec[];
 }
 
-export type ResolvedOptions = Required<Omit<SimOptions, 'byzantineNodes' | 'conflictSplit'>> &
-  Pick<SimOptions, 'byzantineNodes' | 'conflictSplit'>;
+export type ResolvedOptions = Required<Omit<SimOptions, 'byzantineNodes' | 'conflictSplit' | 'benchlist'>> &
+  Pick<SimOptions, 'byzantineNodes' | 'conflictSplit'> & { readonly benchlist: BenchlistConfig | null };
 
 export class SimOptionsError extends CodedError<'SIM_OPTIONS_INVALID'> {}
 
-/** Fills defaults (mainnet Snowball k/α/β, 1 s poll timeout, 4 polls in flight) and checks ranges. */
+/**
+ * Fills defaults (mainnet Snowball k/α/β, 1 s poll timeout, 4 polls in flight, the node's default
+ * benchlist) and checks ranges.
+ */
 export function resolveOptions(o: SimOptions): ResolvedOptions {
   const r: ResolvedOptions = {
     nodes: o.nodes,
@@ -70,6 +90,8 @@ export function resolveOptions(o: SimOptions): ResolvedOptions {
     byzantineNodes: o.byzantineNodes,
     strategy: o.strategy ?? 'silent',
     conflicts: o.conflicts ?? 1,
+    chains: o.chains ?? 0,
+    chainLength: o.chainLength ?? 1,
     txs: o.txs ?? 10,
     seed: o.seed ?? 1,
     latencyMs: o.latencyMs ?? { mean: 50, jitter: 20 },
@@ -77,6 +99,7 @@ export function resolveOptions(o: SimOptions): ResolvedOptions {
     weights: o.weights ?? new Array<number>(o.nodes).fill(1),
     conflictSplit: o.conflictSplit,
     params: o.params ?? MAINNET.snowball,
+    benchlist: o.benchlist === undefined ? DEFAULT_BENCHLIST_CONFIG : o.benchlist,
     pollTimeoutMs: o.pollTimeoutMs ?? MAINNET.pollTimeoutMs,
     concurrentPolls: o.concurrentPolls ?? MAINNET.concurrentPolls,
     gossipFanout: o.gossipFanout ?? o.nodes - 1,
@@ -92,9 +115,10 @@ export function resolveOptions(o: SimOptions): ResolvedOptions {
   if (!int(r.nodes, 2, 100_000)) bad(`nodes must be an integer in [2, 100000], got ${r.nodes}`);
   if (!(r.byzantineFraction >= 0 && r.byzantineFraction < 1)) bad('byzantine fraction must be in [0, 1)');
   if (!STRATEGIES.includes(r.strategy)) bad(`strategy must be one of ${STRATEGIES.join(', ')}`);
-  if (!int(r.conflicts, 0, 100_000) || !int(r.txs, 0, 1_000_000))
-    bad('conflicts and txs are non-negative integers');
-  if (r.conflicts + r.txs === 0) bad('nothing to decide: conflicts + txs is 0');
+  if (!int(r.conflicts, 0, 100_000) || !int(r.txs, 0, 1_000_000) || !int(r.chains, 0, 100_000))
+    bad('conflicts, chains and txs are non-negative integers');
+  if (!int(r.chainLength, 1, 1_000)) bad('chain length is an integer in [1, 1000]');
+  if (r.conflicts + r.chains + r.txs === 0) bad('nothing to decide: conflicts + chains + txs is 0');
   if (!int(r.seed, 0, Number.MAX_SAFE_INTEGER)) bad('seed must be a non-negative integer');
   if (!(int(r.latencyMs.mean, 0, 3_600_000) && int(r.latencyMs.jitter, 0, 3_600_000)))
     bad('latency mean and jitter are integer milliseconds');

@@ -1,5 +1,6 @@
 import type { Rng } from '../consensus/snowball/prng.js';
 import type { ResolvedOptions } from './scenario.js';
+import type { TxUniverse } from './transactions.js';
 
 /** Fisher–Yates with the injected Rng (in place). */
 export function shuffle<T>(items: T[], rng: Rng): T[] {
@@ -41,34 +42,43 @@ export interface Injection {
 }
 
 /**
- * Where and when transactions enter: conflicting pair c (txs 2c, 2c+1) at two different honest
- * nodes at the same time — or, with `conflictSplit`, at every honest node at time 0 split by that
- * share — then each non-conflicting transaction at one random honest node. Only nodes up at that
- * moment are chosen (a crashed node would drop it); with none up, the transaction is not injected.
+ * Where and when transactions enter: the members of each conflict group (pair or chain) at
+ * different honest nodes at the same time — or, with `conflictSplit`, at every honest node at time
+ * 0, a pair split by that share and a chain's members in equal shares — then each ordinary
+ * transaction at one random honest node. Only
+ * nodes up at that moment are chosen (a crashed node would drop it); with none up, nothing is
+ * injected.
  */
-export function planInjections(o: ResolvedOptions, honest: readonly number[], rng: Rng): Injection[] {
+export function planInjections(
+  o: ResolvedOptions,
+  universe: TxUniverse,
+  honest: readonly number[],
+  rng: Rng,
+): Injection[] {
   const upAt = (n: number, t: number) =>
     !o.crashes.some((c) => c.node === n && c.atMs <= t && (c.recoverAtMs === undefined || t < c.recoverAtMs));
   const honestAt = (t: number) => honest.filter((n) => upAt(n, t));
   const out: Injection[] = [];
-  for (let c = 0; c < o.conflicts; c++) {
+  for (const g of universe.groups) {
     if (o.conflictSplit !== undefined) {
       const nodes = shuffle(honestAt(0), rng);
       const cut = Math.round(o.conflictSplit * nodes.length);
+      const m = g.txs.length;
       nodes.forEach((node, i) => {
-        out.push({ tx: 2 * c + (i < cut ? 0 : 1), atMs: 0, node });
+        // A pair splits by the share; a chain's members get equal shares of the nodes.
+        const member = g.kind === 'pair' ? (i < cut ? 0 : 1) : Math.floor((i * m) / nodes.length);
+        out.push({ tx: g.txs[member]!, atMs: 0, node });
       });
       continue;
     }
     const t = rng.below(o.injectWindowMs + 1);
-    const up = honestAt(t);
+    const up = shuffle(honestAt(t), rng);
     if (up.length === 0) continue;
-    const a = up[rng.below(up.length)]!;
-    let b = up[rng.below(up.length)]!;
-    while (up.length > 1 && b === a) b = up[rng.below(up.length)]!;
-    out.push({ tx: 2 * c, atMs: t, node: a }, { tx: 2 * c + 1, atMs: t, node: b });
+    g.txs.forEach((tx, i) => {
+      out.push({ tx, atMs: t, node: up[i % up.length]! });
+    });
   }
-  for (let tx = 2 * o.conflicts; tx < 2 * o.conflicts + o.txs; tx++) {
+  for (let tx = universe.firstOrdinary; tx < universe.count; tx++) {
     const t = rng.below(o.injectWindowMs + 1);
     const up = honestAt(t);
     if (up.length > 0) out.push({ tx, atMs: t, node: up[rng.below(up.length)]! });

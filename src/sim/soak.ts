@@ -1,19 +1,21 @@
 /**
  * `npm run sim:soak [-- --seeds N --workers W --nodes N --baseline-seeds B --max-ms T]`
  *
- * The long safety run of issue 5: N seeds (default 10,000) of 50 nodes with 20 % of the weight
- * Byzantine, the strategy cycling silent → always-no → equivocate → balance by seed, plus B
- * baseline seeds (no Byzantine, no loss) for the finality-speed target (non-conflicting
- * transactions final in <= beta + 5 rounds at p99). Seeds are split over worker threads; every run
- * is deterministic, so a failing seed is replayed with `timecoin sim --seed X ...`. Prints totals
- * as JSON and exits 1 if any safety violation was seen.
+ * The long safety run: N seeds (default 10,000) of 50 nodes with 20 % of the weight Byzantine, the
+ * strategy cycling silent → always-no → equivocate → balance by seed, plus B baseline seeds (no
+ * Byzantine, no loss) for the finality-speed target. Every seed has two conflicting pairs, one
+ * multi-input chain of length 2 (x0(A0, A1), x1(A1, A2), y0(A0), y2(A2)) and four ordinary
+ * transactions. Seeds are split over worker threads; every run is deterministic, so a failing seed
+ * is replayed with `timecoin sim --seed X --nodes 50 --byzantine 0.2 --strategy S --conflicts 2
+ * --chains 1 --chain-length 2 --txs 4 --max-ms 60000 --stall-ms 20000`. Prints totals as JSON and
+ * exits 1 if any safety violation was seen.
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { STRATEGIES } from './byzantine.js';
-import type { SimResult } from './sim-result.js';
-import { runSimulation } from './simulation.js';
+import { ordinaryRounds, type SimResult } from './sim-result.js';
+import { Simulation } from './simulation.js';
 
 interface Job {
   from: number;
@@ -22,6 +24,9 @@ interface Job {
   baseline: boolean;
   maxTimeMs: number;
 }
+
+/** Rounds histogram buckets: one per round up to this, the last one for everything above. */
+const HISTOGRAM_ROUNDS = 1_000;
 
 interface Tally {
   runs: number;
@@ -32,11 +37,20 @@ interface Tally {
   stalledSeeds: number;
   conflicts: number;
   conflictsResolved: number;
+  unresolvedConflictSeeds: number[];
+  chains: number;
+  chainsResolved: number;
+  reopenedSets: number;
+  benchings: number;
+  maxBenchedWeightPct: number;
+  /** Worst per-seed p99 (each seed: 40 honest nodes × 4 transactions = 160 samples). */
   maxNonConflictingRoundsP99: number;
   maxNonConflictingRounds: number;
   maxNonConflictingLatencyP99Ms: number;
   sumRoundsP50: number;
   messages: number;
+  /** Rounds to acceptance of every (honest node, ordinary transaction) over all seeds. */
+  roundsHistogram: number[];
 }
 
 /** The tally under `key`, created on first use. */
@@ -58,14 +72,21 @@ const emptyTally = (): Tally => ({
   stalledSeeds: 0,
   conflicts: 0,
   conflictsResolved: 0,
+  unresolvedConflictSeeds: [],
+  chains: 0,
+  chainsResolved: 0,
+  reopenedSets: 0,
+  benchings: 0,
+  maxBenchedWeightPct: 0,
   maxNonConflictingRoundsP99: 0,
   maxNonConflictingRounds: 0,
   maxNonConflictingLatencyP99Ms: 0,
   sumRoundsP50: 0,
   messages: 0,
+  roundsHistogram: new Array<number>(HISTOGRAM_ROUNDS + 1).fill(0),
 });
 
-function add(t: Tally, r: SimResult): void {
+function add(t: Tally, r: SimResult, ordinaryRounds: readonly number[]): void {
   t.runs++;
   t.safetyViolations += r.safetyViolations;
   if (r.safetyViolations > 0) t.violatingSeeds.push(r.seed);
@@ -74,6 +95,14 @@ function add(t: Tally, r: SimResult): void {
   if (r.unfinalizedNonConflicting > 0) t.stalledSeeds++;
   t.conflicts += r.conflicts;
   t.conflictsResolved += r.conflictsResolved;
+  if (r.conflictsResolved < r.conflicts && t.unresolvedConflictSeeds.length < 50)
+    t.unresolvedConflictSeeds.push(r.seed);
+  t.chains += r.chains;
+  t.chainsResolved += r.chainsResolved;
+  t.reopenedSets += r.reopenedSets;
+  t.benchings += r.benchings;
+  t.maxBenchedWeightPct = Math.max(t.maxBenchedWeightPct, r.maxBenchedWeightPct);
+  for (const x of ordinaryRounds) t.roundsHistogram[Math.min(x, HISTOGRAM_ROUNDS)]!++;
   t.maxNonConflictingRoundsP99 = Math.max(t.maxNonConflictingRoundsP99, r.nonConflicting.rounds.p99);
   t.maxNonConflictingRounds = Math.max(t.maxNonConflictingRounds, r.nonConflicting.rounds.max);
   t.maxNonConflictingLatencyP99Ms = Math.max(t.maxNonConflictingLatencyP99Ms, r.nonConflicting.latencyMs.p99);
@@ -83,13 +112,14 @@ function add(t: Tally, r: SimResult): void {
 
 function merge(into: Tally, t: Tally): void {
   for (const k of Object.keys(t) as (keyof Tally)[]) {
-    if (k === 'violatingSeeds') into.violatingSeeds.push(...t.violatingSeeds);
+    if (k === 'violatingSeeds' || k === 'unresolvedConflictSeeds') into[k].push(...t[k]);
+    else if (k === 'roundsHistogram') for (let i = 0; i < t[k].length; i++) into[k][i]! += t[k][i]!;
     else if (k.startsWith('max')) into[k] = Math.max(into[k] as number, t[k] as number);
     else (into[k] as number) += t[k] as number;
   }
 }
 
-const SOAK = { conflicts: 2, txs: 4, byzantineFraction: 0.2 };
+const SOAK = { conflicts: 2, chains: 1, chainLength: 2, txs: 4, byzantineFraction: 0.2 };
 /**
  * A run whose only undecided transactions are conflicting ones and where nothing was decided for
  * 20 virtual seconds stops (the balance attack can hold a conflict for the whole run, and polling
@@ -102,9 +132,11 @@ function work(job: Job): Record<string, Tally> {
   const out: Record<string, Tally> = {};
   for (let seed = job.from; seed < job.to; seed++) {
     const strategy = job.baseline ? 'silent' : STRATEGIES[seed % STRATEGIES.length]!;
-    const r = runSimulation({
+    const sim = new Simulation({
       nodes: job.nodes,
       conflicts: SOAK.conflicts,
+      chains: SOAK.chains,
+      chainLength: SOAK.chainLength,
       txs: SOAK.txs,
       byzantineFraction: job.baseline ? 0 : SOAK.byzantineFraction,
       strategy,
@@ -112,8 +144,9 @@ function work(job: Job): Record<string, Tally> {
       maxTimeMs: job.maxTimeMs,
       stallMs: STALL_MS,
     });
+    const r = sim.run();
     const key = job.baseline ? 'baseline' : strategy;
-    add(tallyOf(out, key), r);
+    add(tallyOf(out, key), r, ordinaryRounds(sim));
     if (!job.baseline && (seed - job.from) % 250 === 249) parentPort?.postMessage({ progress: 250 });
   }
   return out;
@@ -175,6 +208,10 @@ async function main(): Promise<number> {
   );
   const all = emptyTally();
   for (const s of STRATEGIES) if (totals[s]) merge(all, totals[s]);
+  const summary = (t: Tally) => {
+    const { roundsHistogram, ...rest } = t;
+    return { ...rest, pooledNonConflictingRounds: histogramPercentiles(roundsHistogram) };
+  };
   const report = {
     config: {
       seeds,
@@ -188,12 +225,36 @@ async function main(): Promise<number> {
       workers,
     },
     wallSeconds: Math.round((performance.now() - started) / 100) / 10,
-    byzantine: all,
-    perStrategy: Object.fromEntries(STRATEGIES.map((s) => [s, totals[s] ?? emptyTally()])),
-    baseline: totals.baseline ?? emptyTally(),
+    byzantine: summary(all),
+    perStrategy: Object.fromEntries(STRATEGIES.map((s) => [s, summary(totals[s] ?? emptyTally())])),
+    baseline: summary(totals.baseline ?? emptyTally()),
   };
   console.log(JSON.stringify(report, null, 2));
   return all.safetyViolations === 0 && report.baseline.safetyViolations === 0 ? 0 : 1;
+}
+
+/** Nearest-rank p50/p99/max of a rounds histogram (the last bucket means "that many or more"). */
+function histogramPercentiles(h: readonly number[]): {
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+} {
+  const count = h.reduce((s, c) => s + c, 0);
+  const rank = (p: number) => {
+    const want = Math.max(1, Math.ceil(count * p));
+    let seen = 0;
+    for (let i = 0; i < h.length; i++) {
+      seen += h[i]!;
+      if (seen >= want) return i;
+    }
+    return 0;
+  };
+  let max = 0;
+  h.forEach((c, i) => {
+    if (c > 0) max = i;
+  });
+  return { p50: rank(0.5), p99: rank(0.99), max, count };
 }
 
 if (isMainThread) process.exitCode = await main();

@@ -48,11 +48,26 @@ describe('timecoin sim', () => {
     expect(options.conflictSplit).toBe(0.55);
   });
 
+  it('passes chains, stall cutoff and benching through to the simulator', () => {
+    const { options } = parseSimArgs([
+      '--chains',
+      '2',
+      '--chain-length',
+      '3',
+      '--stall-ms',
+      '5000',
+      '--no-bench',
+    ]);
+    expect(options).toMatchObject({ chains: 2, chainLength: 3, stallMs: 5_000, benchlist: null });
+    expect(parseSimArgs([]).options.benchlist).toBeUndefined(); // the node's default benchlist
+  });
+
   it.each([
     [['--strategy', 'friendly']],
     [['--nodes', 'many']],
     [['--latency-ms', '50']],
     [['--seed', '1.5']],
+    [['--chain-length', 'long']],
   ])('rejects %j as a usage error', (argv) => {
     expect(() => parseSimArgs(argv)).toThrow(UsageError);
   });

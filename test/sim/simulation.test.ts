@@ -1,23 +1,27 @@
 import { describe, expect, it } from 'vitest';
+import { compareBytes } from '../../src/encoding/bytes.js';
 import { SimOptionsError } from '../../src/sim/scenario.js';
-import { runSimulation } from '../../src/sim/simulation.js';
+import { runSimulation, Simulation } from '../../src/sim/simulation.js';
 
 const BETA = 20;
 
 describe('simulated network, honest nodes', () => {
-  it('100 nodes with a conflict split 55/45 reach one decision everywhere', () => {
-    const winners: number[] = [];
+  it('100 nodes with a conflict split 55/45 settle on the lower txid everywhere, whichever side is larger', () => {
+    let againstTheSplit = 0;
     for (let seed = 1; seed <= 6; seed++) {
-      const r = runSimulation({ nodes: 100, conflicts: 1, txs: 0, conflictSplit: 0.55, seed });
+      const sim = new Simulation({ nodes: 100, conflicts: 1, txs: 0, conflictSplit: 0.55, seed });
+      const r = sim.run();
       expect(r.safetyViolations).toBe(0);
       expect(r.conflictsResolved).toBe(1);
       expect(r.unfinalized).toBe(0);
       expect(r.rounds.count).toBe(100); // every node accepted one member (and rejected the other)
-      winners.push(r.conflictWinners[0]!);
+      // Ties between members with equal successes go to the lower txid, so every node that learns
+      // both spends before its polls succeed moves to the same one: the split does not matter.
+      const lower = compareBytes(sim.universe.txids[0]!, sim.universe.txids[1]!) < 0 ? 0 : 1;
+      expect(r.conflictWinners[0]).toBe(lower);
+      if (lower === 1) againstTheSplit++;
     }
-    // The 55 % side (member 0) usually wins, but the result is a decision, not a count.
-    expect(winners.filter((w) => w === 0).length).toBeGreaterThanOrEqual(3);
-    expect(winners.every((w) => w === 0 || w === 1)).toBe(true);
+    expect(againstTheSplit).toBeGreaterThan(0); // the 45 % side won at least once
   });
 
   it('non-conflicting transactions finalize within beta + 5 rounds at p99, no Byzantine, no loss', () => {

@@ -23,6 +23,8 @@ export function parseSimArgs(argv: string[]): { options: SimOptions; json: boole
       byzantine: { type: 'string', default: '0' },
       strategy: { type: 'string', default: 'silent' },
       conflicts: { type: 'string', default: '1' },
+      chains: { type: 'string', default: '0' },
+      'chain-length': { type: 'string', default: '1' },
       txs: { type: 'string', default: '10' },
       seed: { type: 'string', default: '1' },
       'latency-ms': { type: 'string', default: '50,20' },
@@ -30,6 +32,8 @@ export function parseSimArgs(argv: string[]): { options: SimOptions; json: boole
       weights: { type: 'string' },
       split: { type: 'string' },
       'max-ms': { type: 'string' },
+      'stall-ms': { type: 'string' },
+      'no-bench': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -47,18 +51,23 @@ export function parseSimArgs(argv: string[]): { options: SimOptions; json: boole
     weights = Array.from({ length: nodes }, (_, i) => pattern[i % pattern.length]!);
   }
   const maxTimeMs = num('max-ms', values['max-ms'], true);
+  const stallMs = num('stall-ms', values['stall-ms'], true);
   const conflictSplit = num('split', values.split, false);
   const options: SimOptions = {
     nodes,
     byzantineFraction: num('byzantine', values.byzantine, false)!,
     strategy: strategy as ByzantineStrategy,
     conflicts: num('conflicts', values.conflicts, true)!,
+    chains: num('chains', values.chains, true)!,
+    chainLength: num('chain-length', values['chain-length'], true)!,
     txs: num('txs', values.txs, true)!,
     seed: num('seed', values.seed, true)!,
     latencyMs: { mean: num('latency-ms', latency[0], true)!, jitter: num('latency-ms', latency[1], true)! },
     loss: num('loss', values.loss, false)!,
     ...(weights ? { weights } : {}),
     ...(maxTimeMs !== undefined ? { maxTimeMs } : {}),
+    ...(stallMs !== undefined ? { stallMs } : {}),
+    ...(values['no-bench'] ? { benchlist: null } : {}),
     ...(conflictSplit !== undefined ? { conflictSplit } : {}),
   };
   return { options, json: values.json! };
@@ -69,7 +78,7 @@ export const simCommand: CliCommand = {
   summary:
     'Run the seeded Snowball network simulator (virtual time, loss, Byzantine voters) and print its figures',
   usage:
-    'sim --nodes N --byzantine FRACTION --strategy silent|always-no|equivocate|balance --conflicts C --txs M --seed X [--latency-ms MEAN,JITTER] [--loss P] [--weights W1,W2,...] [--split S] [--max-ms T] [--json]',
+    'sim --nodes N --byzantine FRACTION --strategy silent|always-no|equivocate|balance --conflicts C [--chains H --chain-length L] --txs M --seed X [--latency-ms MEAN,JITTER] [--loss P] [--weights W1,W2,...] [--split S] [--max-ms T] [--stall-ms T] [--no-bench] [--json]',
   async run(argv) {
     const { options, json } = parseSimArgs(argv);
     const r = runSimulation(options);
@@ -80,6 +89,9 @@ export const simCommand: CliCommand = {
       );
       console.log(
         `safety violations ${r.safetyViolations}   unfinalized ${r.unfinalized}   messages ${r.messages}`,
+      );
+      console.log(
+        `conflicts resolved ${r.conflictsResolved}/${r.conflicts}   chains resolved ${r.chainsResolved}/${r.chains}   benchings ${r.benchings}   reopened sets ${r.reopenedSets}`,
       );
       console.log(
         `rounds p50 ${r.rounds.p50} p99 ${r.rounds.p99}   latency p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms (virtual)`,

@@ -1,3 +1,4 @@
+import { compareBytes } from '../../encoding/bytes.js';
 import type { SnowballParams } from '../../params/chain-params.js';
 import { ConflictSet } from './conflict-set.js';
 import { SnowballError } from './errors.js';
@@ -27,8 +28,8 @@ const REJECTED = 2;
 const FORGOTTEN = 3;
 const NO_SETS: number[] = [];
 const NO_TXID = new Uint8Array(0);
-/** Stands in for a dropped conflict set; nothing reaches it (its members are all forgotten). */
-const RETIRED = new ConflictSet(1, -1);
+/** Stands in for a dropped conflict set; nothing reaches it (every transaction naming it is forgotten). */
+const RETIRED = new ConflictSet({ alphaPreference: 1, alphaConfidence: 1, beta: 1 }, -1, () => false);
 RETIRED.finalized = true;
 
 /** DESIGN §5: one poll message carries up to 1,024 txids. */
@@ -41,8 +42,10 @@ export const DEFAULT_MAX_ITEMS_PER_POLL = 1_024;
  * A transaction is identified by its 32-byte txid and enters with its conflict keys (36-byte
  * outpoint keys); every processing transaction spending one outpoint is in that outpoint's
  * ConflictSet. It is accepted when every one of its conflict sets is finalized on it, and rejected
- * as soon as one of its conflict sets is finalized on another member (that member may itself still
- * be waiting for its other sets, but this transaction can no longer win).
+ * when a conflicting transaction is accepted (DESIGN §5) — not merely when one of its sets is
+ * finalized on another member, because that member may itself be rejected through another input.
+ * A set finalized on a member that is then rejected reopens among its remaining members with fresh
+ * Snowball state (see ConflictSet.remove), which is the state a restarted node starts from.
  *
  * Internally transactions and sets are small integer handles into plain arrays, so applying a poll
  * walks arrays and never allocates per vote.
@@ -60,9 +63,16 @@ export class SnowballEngine {
   private readonly setByKey = new Map<string, number>();
   private readonly sets: ConflictSet[] = [];
   private readonly setKey: string[] = [];
+  /** Known (not forgotten) transactions naming each set; the set is dropped when it reaches 0. */
+  private readonly setRefs: number[] = [];
+  /** 1 once the set's decision was accepted: the outpoint is spent for good. */
+  private readonly setSpent: number[] = [];
   private readonly setStamp: number[] = [];
+  /** Per poll: the member that reached alphaPreference (-1 none yet, -2 more than one) and its yes count. */
   private readonly setChoice: number[] = [];
+  private readonly setChoiceYes: number[] = [];
   private readonly touched: number[] = [];
+  private readonly finalizedNow: number[] = [];
   private epoch = 0;
 
   /** Processing handles in arrival order; decided ones are compacted out lazily. */
@@ -74,8 +84,13 @@ export class SnowballEngine {
   private readonly polls = new Map<number, Poll>();
   private nextRequestId = 1;
 
+  /** Conflict-set tie-break: the lower txid (bytewise) ranks first, never the arrival order. */
+  private readonly txidBefore = (a: number, b: number): boolean =>
+    compareBytes(this.txids[a]!, this.txids[b]!) < 0;
+
   private newlyAccepted: number[] = [];
   private newlyRejected: number[] = [];
+  private reopened = 0;
 
   constructor(params: SnowballParams, maxItemsPerPoll = DEFAULT_MAX_ITEMS_PER_POLL) {
     verifySnowballParams(params);
@@ -90,7 +105,15 @@ export class SnowballEngine {
     return this.processing;
   }
 
-  /** Polls started and neither applied nor cancelled. */
+  /**
+   * Conflict sets reopened so far because the member they were finalized on was rejected through
+   * another input (a cascade of multi-input double spends; worth a metric).
+   */
+  get reopenedCount(): number {
+    return this.reopened;
+  }
+
+  /** Polls started and neither applied nor cancelled (completed ones waiting for an older poll included). */
   get pollsInFlight(): number {
     return this.polls.size;
   }
@@ -99,8 +122,9 @@ export class SnowballEngine {
    * Starts Snowball for a transaction. `conflictKeys` are its inputs' 36-byte `outpointKey()`s, as
    * bytes or as the latin1 strings the mempool keeps (`outpointStringKey`); the two forms name the
    * same set. Returns its status afterwards: 'processing', or 'rejected' at once when one of its
-   * outpoints already has a finalized decision. Adding a known txid again changes nothing and
-   * returns its current status.
+   * outpoints is spent by an accepted transaction. (A set finalized on a member that is still
+   * processing is joined: the newcomer waits, and wins there only if that member is rejected.)
+   * Adding a known txid again changes nothing and returns its current status.
    */
   add(txid: Uint8Array, conflictKeys: readonly (Uint8Array | string)[]): TxStatus {
     const key = txKey(txid);
@@ -119,10 +143,10 @@ export class SnowballEngine {
     this.txids.push(txid.slice());
     this.pollsOf.push(0);
     this.setsOf.push([]);
-    // An outpoint whose conflict set is already finalized has been spent by the decision: reject.
+    // An outpoint spent by an accepted transaction: a conflicting transaction is accepted, reject.
     for (const k of keys) {
       const s = this.setByKey.get(k);
-      if (s !== undefined && this.sets[s]!.finalized) {
+      if (s !== undefined && this.setSpent[s] === 1) {
         this.status.push(REJECTED);
         this.newlyRejected.push(handle);
         return 'rejected';
@@ -137,10 +161,14 @@ export class SnowballEngine {
         s = this.sets.length;
         this.setByKey.set(k, s);
         this.setKey.push(k);
-        this.sets.push(new ConflictSet(this.params.beta, handle));
+        this.sets.push(new ConflictSet(this.params, handle, this.txidBefore));
+        this.setRefs.push(0);
+        this.setSpent.push(0);
         this.setStamp.push(0);
         this.setChoice.push(-1);
+        this.setChoiceYes.push(0);
       } else this.sets[s]!.add(handle);
+      this.setRefs[s]!++;
       mine.push(s);
     }
     this.order.push(handle);
@@ -199,7 +227,13 @@ export class SnowballEngine {
     }
     const requestId = this.nextRequestId;
     this.nextRequestId = this.nextRequestId >= 0xffff_ffff ? 1 : this.nextRequestId + 1;
-    const poll = new Poll(requestId, n === limit ? items : items.subarray(0, n), sample, this.params.alpha);
+    const poll = new Poll(
+      requestId,
+      n === limit ? items : items.subarray(0, n),
+      sample,
+      this.params.alphaPreference,
+      this.params.alphaConfidence,
+    );
     this.polls.set(requestId, poll);
     const txids = new Array<Uint8Array>(poll.items.length);
     for (let i = 0; i < poll.items.length; i++) txids[i] = this.txids[poll.items[i]!]!;
@@ -208,30 +242,37 @@ export class SnowballEngine {
 
   /**
    * One validator's votes for a poll, votes[i] answering txids[i] of the request. Returns true when
-   * this answer completed the poll (every outcome settled) and the poll was applied. Unknown request
-   * ids, unsampled or repeated responders are ignored; a vote list of the wrong length throws
-   * SnowballError('INVALID_VOTES') and leaves the poll untouched.
+   * polls were applied: this answer completed its poll (every outcome settled) and no older poll is
+   * still open (see `applyCompleted`). Unknown request ids, unsampled or repeated responders are
+   * ignored; a vote list of the wrong length throws SnowballError('INVALID_VOTES') and leaves the poll
+   * untouched.
    */
   recordResponse(requestId: number, validatorId: string, votes: ArrayLike<number>): boolean {
     const poll = this.polls.get(requestId);
     if (poll === undefined || !poll.record(validatorId, votes) || !poll.complete) return false;
-    this.polls.delete(requestId);
-    this.applyPoll(poll);
-    return true;
+    return this.applyCompleted();
   }
 
-  /** The poll timed out: missing answers count as no vote; the poll is applied. False if unknown. */
+  /**
+   * The poll timed out: missing answers count as no vote and it is complete. Returns true when polls
+   * were applied (it, and the completed ones started after it, unless an older poll is still open);
+   * false for an unknown request id.
+   */
   timeoutPoll(requestId: number): boolean {
     const poll = this.polls.get(requestId);
     if (poll === undefined) return false;
-    this.polls.delete(requestId);
-    this.applyPoll(poll);
-    return true;
+    poll.close();
+    return this.applyCompleted();
   }
 
-  /** Drops a poll without applying it (e.g. the node was offline and its answers are meaningless). */
+  /**
+   * Drops a poll without applying it (e.g. the node was offline and its answers are meaningless).
+   * Completed polls that were waiting behind it are applied; call `takeDecided` afterwards.
+   */
   cancelPoll(requestId: number): boolean {
-    return this.polls.delete(requestId);
+    if (!this.polls.delete(requestId)) return false;
+    this.applyCompleted();
+    return true;
   }
 
   /** Newly accepted and rejected txids since the last call. */
@@ -250,10 +291,10 @@ export class SnowballEngine {
    * Drops a decided transaction so the engine does not grow without bound (call it once the ledger
    * itself refuses every spend of its outpoints: the transaction is in a committed block, or was
    * rejected long ago). Its txid becomes unknown (`vote` → UNKNOWN). An outpoint's conflict set is
-   * dropped with its last member, so from then on only the ledger remembers that the outpoint is
-   * spent. Handles are never reused: a poll in flight that queried it simply skips it. Returns false
-   * for an unknown or still processing txid. What stays per forgotten transaction is a few array
-   * slots (~50 bytes).
+   * dropped with the last transaction naming it, so from then on only the ledger remembers that the
+   * outpoint is spent. Handles are never reused: a poll in flight that queried it simply skips it.
+   * Returns false for an unknown or still processing txid. What stays per forgotten transaction is
+   * a few array slots (~50 bytes).
    */
   forget(txid: Uint8Array): boolean {
     const key = txKey(txid);
@@ -263,11 +304,9 @@ export class SnowballEngine {
     this.status[h] = FORGOTTEN;
     this.txids[h] = NO_TXID;
     for (const s of this.setsOf[h]!) {
-      const set = this.sets[s]!;
-      if (set.members.every((m) => this.status[m] === FORGOTTEN)) {
-        this.setByKey.delete(this.setKey[s]!);
-        this.sets[s] = RETIRED;
-      }
+      if (--this.setRefs[s]! > 0) continue;
+      this.setByKey.delete(this.setKey[s]!);
+      this.sets[s] = RETIRED;
     }
     this.setsOf[h] = NO_SETS;
     return true;
@@ -291,11 +330,12 @@ export class SnowballEngine {
     this.txids[h] = NO_TXID;
     for (const s of this.setsOf[h]!) {
       const set = this.sets[s]!;
-      if (!set.finalized) set.remove(h);
-      if (set.members.every((m) => this.status[m] === FORGOTTEN)) {
-        this.setByKey.delete(this.setKey[s]!);
-        this.sets[s] = RETIRED;
-      }
+      // As a rejection does: a set finalized on it reopens among its remaining members.
+      if (set.decision === h) this.reopened++;
+      set.remove(h);
+      if (--this.setRefs[s]! > 0) continue;
+      this.setByKey.delete(this.setKey[s]!);
+      this.sets[s] = RETIRED;
     }
     this.setsOf[h] = NO_SETS;
     return true;
@@ -320,63 +360,110 @@ export class SnowballEngine {
     return true;
   }
 
+  /**
+   * Applies completed polls in the order they were started, stopping at the oldest one still open
+   * (avalanchego's poll set does the same). Snowball's "β consecutive polls" means consecutive in
+   * poll order: applied in completion order instead, a poll that fails because a silent validator
+   * holds it open until the timeout would erase the confidence built by the polls started after it,
+   * and a validator that stays silent would cost each transaction far more polls. A completed poll
+   * waiting here still counts as in flight, so at most `concurrentPolls` polls exist at once.
+   */
+  private applyCompleted(): boolean {
+    let applied = false;
+    for (const [requestId, poll] of this.polls) {
+      if (!poll.complete) break;
+      this.polls.delete(requestId);
+      this.applyPoll(poll);
+      applied = true;
+    }
+    return applied;
+  }
+
+  /**
+   * Applies a completed poll in two phases so the result does not depend on the order sets are
+   * visited: first every touched set records this poll's outcome; then the sets that finalized try
+   * to accept their decision, which rejects the decision's rivals and may reopen other sets (those
+   * reopened sets do not see this poll: its votes were cast while they were still finalized).
+   */
   private applyPoll(poll: Poll): void {
     const epoch = ++this.epoch;
     const touched = this.touched;
     touched.length = 0;
     const { items, yes } = poll;
-    const alpha = this.params.alpha;
+    const alphaPreference = this.params.alphaPreference;
     for (let i = 0; i < items.length; i++) {
       const t = items[i]!;
       if (this.status[t] !== PROCESSING) continue;
       this.pollsOf[t]!++;
-      const won = yes[i]! >= alpha;
+      const y = yes[i]!;
+      const reached = y >= alphaPreference;
       for (const s of this.setsOf[t]!) {
         if (this.setStamp[s] !== epoch) {
           this.setStamp[s] = epoch;
           this.setChoice[s] = -1;
           touched.push(s);
         }
-        // -1: no member reached alpha yet; -2: more than one did (only equivocators can cause it).
-        if (won) this.setChoice[s] = this.setChoice[s] === -1 ? t : -2;
+        // -1: no member reached alphaPreference yet; -2: more than one did (only equivocating
+        // voters can cause it, since k/2 < alphaPreference and an honest voter backs one member).
+        if (reached) {
+          this.setChoice[s] = this.setChoice[s] === -1 ? t : -2;
+          this.setChoiceYes[s] = y;
+        }
       }
     }
+    const finalizedNow = this.finalizedNow;
+    finalizedNow.length = 0;
     for (let j = 0; j < touched.length; j++) {
       const s = touched[j]!;
       const set = this.sets[s]!;
       if (set.finalized) continue;
       const c = this.setChoice[s]!;
       if (c < 0) set.recordUnsuccessful();
-      else if (this.status[c] === PROCESSING) {
-        set.recordSuccess(c);
-        if (set.finalized) this.onFinalized(set);
+      else {
+        set.recordPoll(this.setChoiceYes[s]!, c);
+        if (set.finalized) finalizedNow.push(s);
+      }
+    }
+    for (let j = 0; j < finalizedNow.length; j++) {
+      const d = this.sets[finalizedNow[j]!]!.decision;
+      if (d >= 0) this.tryAccept(d);
+    }
+  }
+
+  /** Accepts t if it is processing and every one of its conflict sets is finalized on it. */
+  private tryAccept(t: number): void {
+    if (this.status[t] !== PROCESSING) return;
+    for (const s of this.setsOf[t]!) if (this.sets[s]!.decision !== t) return;
+    this.status[t] = ACCEPTED;
+    this.processing--;
+    this.decidedInOrder++;
+    this.newlyAccepted.push(t);
+    for (const s of this.setsOf[t]!) {
+      this.setSpent[s] = 1;
+      const set = this.sets[s]!;
+      // A conflicting transaction is accepted: every other member is rejected (DESIGN §5).
+      for (let i = set.members.length - 1; i >= 0; i--) {
+        const m = set.members[i]!;
+        if (m !== t) this.reject(m);
       }
     }
   }
 
-  private onFinalized(set: ConflictSet): void {
-    const d = set.decision;
-    for (const m of set.members) if (m !== d && this.status[m] === PROCESSING) this.reject(m);
-    if (this.status[d] !== PROCESSING) return;
-    for (const s of this.setsOf[d]!) if (this.sets[s]!.decision !== d) return;
-    this.status[d] = ACCEPTED;
-    this.processing--;
-    this.decidedInOrder++;
-    this.newlyAccepted.push(d);
-  }
-
+  /**
+   * A conflicting transaction was accepted. t leaves each of its conflict sets; a set that was
+   * finalized on t reopens among its remaining members (ConflictSet.remove). Rejection never
+   * accepts anything, so this does not recurse.
+   */
   private reject(t: number): void {
+    if (this.status[t] !== PROCESSING) return;
     this.status[t] = REJECTED;
     this.processing--;
     this.decidedInOrder++;
     this.newlyRejected.push(t);
     for (const s of this.setsOf[t]!) {
       const set = this.sets[s]!;
-      if (set.finalized) {
-        // The set was decided for t, which lost elsewhere: the set's other members lost too.
-        if (set.decision === t)
-          for (const m of set.members) if (m !== t && this.status[m] === PROCESSING) this.reject(m);
-      } else set.remove(t);
+      if (set.decision === t) this.reopened++;
+      set.remove(t);
     }
   }
 

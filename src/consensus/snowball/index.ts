@@ -1,5 +1,9 @@
-/** Snowball finality (DESIGN §5): parameters, sampler, per-outpoint Snowball, poll bookkeeping, engine. */
-export { ConflictSet } from './conflict-set.js';
+/**
+ * Snowball finality (DESIGN §5): parameters, sampler, benchlist, per-outpoint Snowball, poll
+ * bookkeeping, engine.
+ */
+export { Benchlist, type BenchlistConfig, DEFAULT_BENCHLIST_CONFIG } from './benchlist.js';
+export { ConflictSet, type ConflictSetParams } from './conflict-set.js';
 export {
   DEFAULT_MAX_ITEMS_PER_POLL,
   type Decided,
@@ -11,4 +15,4 @@ export { SnowballError, type SnowballErrorCode } from './errors.js';
 export { MAX_K, type SnowballParams, SnowballParamsError, verifySnowballParams } from './params.js';
 export { Poll, Vote } from './poll.js';
 export { type Rng, Xoshiro128 } from './prng.js';
-export { pollQuorumMet, StakeSampler, type WeightedValidator } from './sampler.js';
+export { type PollPool, pollPool, pollQuorumMet, StakeSampler, type WeightedValidator } from './sampler.js';

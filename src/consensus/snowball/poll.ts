@@ -16,9 +16,11 @@ export type Vote = (typeof Vote)[keyof typeof Vote];
  * yes tally per item. A validator drawn m times adds m to every item it says yes to. Missing answers
  * count as no vote, so a timed-out poll is applied with what it has.
  *
- * Early termination: an item's outcome (reached alpha or not) is settled once yes >= alpha or
- * yes + (draws still unanswered) < alpha. The engine's per-conflict-set choice depends only on these
- * outcomes, so once every item is settled the poll is complete and can be applied without waiting.
+ * Early termination: the engine's per-conflict-set outcome depends only on two bits per item (did
+ * it reach alphaPreference, did it reach alphaConfidence). A bit is settled once yes >= threshold
+ * or yes + (draws still unanswered) < threshold; an item is settled once BOTH bits are, and once
+ * every item is settled the poll is complete and can be applied without waiting: the answers still
+ * missing could not change any outcome.
  */
 export class Poll {
   /** yes[i]: weighted yes votes for items[i] so far. */
@@ -34,7 +36,8 @@ export class Poll {
     /** Engine transaction handles queried, in wire order. */
     readonly items: Int32Array,
     sample: readonly string[],
-    readonly alpha: number,
+    readonly alphaPreference: number,
+    readonly alphaConfidence: number,
   ) {
     this.yes = new Uint16Array(items.length);
     this.remaining = sample.length;
@@ -65,28 +68,45 @@ export class Poll {
     this.pending.delete(validatorId);
     this.remaining -= m;
     const yes = this.yes;
-    const alpha = this.alpha;
     const remaining = this.remaining;
+    const ap = this.alphaPreference;
+    const ac = this.alphaConfidence;
     let open = 0;
     for (let i = 0; i < n; i++) {
       let y = yes[i]!;
       if (votes[i] === Vote.YES) yes[i] = y += m;
-      if (y < alpha && y + remaining >= alpha) open++;
+      if (isOpen(y, remaining, ap, ac)) open++;
     }
     this.complete = open === 0;
     return true;
   }
 
-  /** Whether items[i] reached alpha (meaningful once complete). */
-  success(i: number): boolean {
-    return this.yes[i]! >= this.alpha;
+  /** The timeout: answers still missing count as no votes, the outcomes are final. */
+  close(): void {
+    this.complete = true;
+  }
+
+  /** Whether items[i] reached alphaPreference (final once complete). */
+  reachedPreference(i: number): boolean {
+    return this.yes[i]! >= this.alphaPreference;
+  }
+
+  /** Whether items[i] reached alphaConfidence (final once complete). */
+  reachedConfidence(i: number): boolean {
+    return this.yes[i]! >= this.alphaConfidence;
   }
 
   private settled(): boolean {
-    for (let i = 0; i < this.items.length; i++) {
-      const y = this.yes[i]!;
-      if (y < this.alpha && y + this.remaining >= this.alpha) return false;
-    }
+    for (let i = 0; i < this.items.length; i++)
+      if (isOpen(this.yes[i]!, this.remaining, this.alphaPreference, this.alphaConfidence)) return false;
     return true;
   }
+}
+
+/** An outcome bit is still open while the threshold is unreached but reachable by the missing draws. */
+function isOpen(yes: number, remaining: number, alphaPreference: number, alphaConfidence: number): boolean {
+  return (
+    (yes < alphaConfidence && yes + remaining >= alphaConfidence) ||
+    (yes < alphaPreference && yes + remaining >= alphaPreference)
+  );
 }

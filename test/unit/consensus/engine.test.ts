@@ -3,40 +3,7 @@ import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
 import { SnowballError } from '../../../src/consensus/snowball/errors.js';
 import { Vote } from '../../../src/consensus/snowball/poll.js';
 import { toHex } from '../../../src/encoding/bytes.js';
-import { outpointKey } from '../../../src/protocol/tx-codec.js';
-
-const PARAMS = { k: 20, alpha: 14, beta: 20 };
-const VALIDATORS = Array.from({ length: 20 }, (_, i) => `v${String(i).padStart(2, '0')}`);
-
-function txid(n: number): Uint8Array {
-  const b = new Uint8Array(32);
-  b[0] = 0xaa;
-  b[31] = n;
-  return b;
-}
-function outpoint(n: number, vout = 0): Uint8Array {
-  const prev = new Uint8Array(32);
-  prev[0] = 0x55;
-  prev[31] = n;
-  return outpointKey({ txid: prev, vout });
-}
-
-/**
- * One poll over whatever the engine offers; `yesFor(txidHex)` is how many of the 20 validators say
- * yes to that txid. Returns the hex txids polled.
- */
-function poll(engine: SnowballEngine, yesFor: (hex: string) => number): string[] {
-  const req = engine.startPoll(VALIDATORS);
-  if (!req) return [];
-  const hexes = req.txids.map(toHex);
-  const yes = hexes.map(yesFor);
-  for (let v = 0; v < 20; v++) {
-    const votes = yes.map((y) => (v < y ? Vote.YES : Vote.NO));
-    if (engine.recordResponse(req.requestId, req.validators[v]!, votes)) break;
-  }
-  expect(engine.pollsInFlight).toBe(0);
-  return hexes;
-}
+import { outpoint, PARAMS, poll, txid, VALIDATORS } from './engine-driver.js';
 
 describe('SnowballEngine', () => {
   it('accepts a non-conflicting transaction after exactly beta successful polls', () => {
@@ -54,23 +21,41 @@ describe('SnowballEngine', () => {
     expect(e.startPoll(VALIDATORS)).toBeNull();
   });
 
-  it('one yes short of alpha resets confidence', () => {
+  it('one yes short of alphaConfidence is a success for the preference but resets confidence', () => {
     const e = new SnowballEngine(PARAMS);
     e.add(txid(1), [outpoint(1)]);
     for (let i = 0; i < 19; i++) poll(e, () => 20);
     poll(e, () => 13);
-    expect(e.conflictSetState(outpoint(1))).toContain('Confidence = 0');
+    expect(e.conflictSetState(outpoint(1))).toBe(
+      'SB(Preference = 0, Successes = [0:20], SF(LastChoice = 0, Confidence = 0, Finalized = false))',
+    );
+    poll(e, () => 10); // below alphaPreference: no success either
+    expect(e.conflictSetState(outpoint(1))).toContain('Successes = [0:20]');
     for (let i = 0; i < 19; i++) poll(e, () => 14);
     expect(e.statusOf(txid(1))).toBe('processing');
     poll(e, () => 14);
     expect(e.statusOf(txid(1))).toBe('accepted');
   });
 
+  it('alphaPreference yes votes move the preference without any confidence', () => {
+    const e = new SnowballEngine(PARAMS);
+    e.add(txid(1), [outpoint(9)]);
+    e.add(txid(2), [outpoint(9)]);
+    const B = toHex(txid(2));
+    poll(e, (h) => (h === B ? 10 : 0));
+    expect(e.preferred(txid(1))).toBe(true); // 10 < alphaPreference: nothing moves
+    poll(e, (h) => (h === B ? 11 : 0));
+    expect(e.preferred(txid(2))).toBe(true);
+    expect(e.conflictSetState(outpoint(9))).toBe(
+      'SB(Preference = 1, Successes = [0:0 1:1], SF(LastChoice = -1, Confidence = 0, Finalized = false))',
+    );
+  });
+
   it('decides a conflict: the loser is rejected, the winner accepted, later spenders rejected', () => {
     const e = new SnowballEngine(PARAMS);
     e.add(txid(1), [outpoint(9)]);
     e.add(txid(2), [outpoint(9)]);
-    expect(e.preferred(txid(1))).toBe(true); // first seen
+    expect(e.preferred(txid(1))).toBe(true); // lower txid
     expect(e.vote(txid(2))).toBe(Vote.NO);
     const B = toHex(txid(2));
     poll(e, (h) => (h === B ? 15 : 5));
@@ -87,6 +72,21 @@ describe('SnowballEngine', () => {
     expect(e.vote(txid(4))).toBe(Vote.UNKNOWN);
   });
 
+  it('starts a conflict on the lower txid, whichever spend arrived first', () => {
+    // Every honest node that knows both spends starts on the same one: arrival order is a local,
+    // timing-dependent input and would split the network in half for a double spend published twice.
+    const e = new SnowballEngine(PARAMS);
+    e.add(txid(7), [outpoint(9)]);
+    expect(e.preferred(txid(7))).toBe(true);
+    e.add(txid(3), [outpoint(9)]);
+    expect(e.preferred(txid(3))).toBe(true);
+    expect(e.vote(txid(7))).toBe(Vote.NO);
+    poll(e, (h) => (h === toHex(txid(7)) ? 11 : 0)); // one success is enough to move it back
+    expect(e.preferred(txid(7))).toBe(true);
+    e.add(txid(1), [outpoint(9)]); // a lower newcomer does not displace a member with successes
+    expect(e.preferred(txid(7))).toBe(true);
+  });
+
   it('latin1 string conflict keys (the mempool form) name the same set as the bytes', () => {
     const e = new SnowballEngine(PARAMS);
     e.add(txid(1), [outpoint(9)]);
@@ -99,14 +99,19 @@ describe('SnowballEngine', () => {
     expect(() => e.add(txid(3), [''])).toThrow(SnowballError);
   });
 
-  it('two members reaching alpha in one poll (equivocation) is an unsuccessful poll for the set', () => {
+  it('two members reaching alphaPreference in one poll (equivocation) is an unsuccessful poll for the set', () => {
     const e = new SnowballEngine(PARAMS);
     e.add(txid(1), [outpoint(9)]);
     e.add(txid(2), [outpoint(9)]);
-    for (let i = 0; i < 5; i++) poll(e, (h) => (h === toHex(txid(1)) ? 20 : 0));
-    poll(e, () => 14);
+    const A = toHex(txid(1));
+    for (let i = 0; i < 5; i++) poll(e, (h) => (h === A ? 20 : 0));
+    poll(e, (h) => (h === A ? 20 : 11)); // A confident, B at alphaPreference: both reached it
     expect(e.conflictSetState(outpoint(9))).toBe(
       'SB(Preference = 0, Successes = [0:5 1:0], SF(LastChoice = 0, Confidence = 0, Finalized = false))',
+    );
+    poll(e, (h) => (h === A ? 20 : 10)); // B one short: A alone, a confident poll again
+    expect(e.conflictSetState(outpoint(9))).toBe(
+      'SB(Preference = 0, Successes = [0:6 1:0], SF(LastChoice = 0, Confidence = 1, Finalized = false))',
     );
   });
 
@@ -133,8 +138,8 @@ describe('SnowballEngine', () => {
     expect(T1).not.toBe(T2);
   });
 
-  it('rejects the other members of a set decided for a transaction that lost elsewhere', () => {
-    const e = new SnowballEngine({ k: 20, alpha: 14, beta: 2 });
+  it('accepting a transaction rejects the other members of all its sets', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 2 });
     e.add(txid(1), [outpoint(1), outpoint(2)]);
     e.add(txid(3), [outpoint(1)]);
     // Outpoint 1 finalizes on t1 (t3 rejected) while outpoint 2 is still open.
@@ -149,15 +154,26 @@ describe('SnowballEngine', () => {
     const e = new SnowballEngine(PARAMS);
     e.add(txid(1), [outpoint(1)]);
     const req = e.startPoll(VALIDATORS)!;
-    for (let v = 0; v < 13; v++)
+    for (let v = 0; v < 10; v++)
       expect(e.recordResponse(req.requestId, req.validators[v]!, [Vote.YES])).toBe(false);
     expect(e.timeoutPoll(req.requestId)).toBe(true);
     expect(e.timeoutPoll(req.requestId)).toBe(false);
     expect(e.conflictSetState(outpoint(1))).toContain('Successes = [0:0]');
     const req2 = e.startPoll(VALIDATORS)!;
-    for (let v = 0; v < 14; v++) e.recordResponse(req2.requestId, req2.validators[v]!, [Vote.YES]);
+    for (let v = 0; v < 13; v++)
+      expect(e.recordResponse(req2.requestId, req2.validators[v]!, [Vote.YES])).toBe(false);
+    expect(e.pollsInFlight).toBe(1); // 13 yes: alphaConfidence still reachable, keep waiting
+    expect(e.recordResponse(req2.requestId, req2.validators[13]!, [Vote.YES])).toBe(true);
     expect(e.pollsInFlight).toBe(0); // early termination after the 14th yes
     expect(e.conflictSetState(outpoint(1))).toContain('Confidence = 1');
+    const req3 = e.startPoll(VALIDATORS)!;
+    for (let v = 0; v < 11; v++) e.recordResponse(req3.requestId, req3.validators[v]!, [Vote.YES]);
+    for (let v = 11; v < 18; v++)
+      expect(e.recordResponse(req3.requestId, req3.validators[v]!, [Vote.NO])).toBe(v === 17);
+    // 11 yes and 2 draws outstanding: both outcomes are settled (success, no confidence).
+    expect(e.conflictSetState(outpoint(1))).toBe(
+      'SB(Preference = 0, Successes = [0:2], SF(LastChoice = 0, Confidence = 0, Finalized = false))',
+    );
   });
 
   it('counts a validator drawn several times once per draw', () => {
@@ -180,15 +196,15 @@ describe('SnowballEngine', () => {
   });
 
   it('forget drops decided transactions and their conflict sets, never processing ones', () => {
-    const e = new SnowballEngine({ k: 20, alpha: 14, beta: 1 });
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
     e.add(txid(1), [outpoint(9)]);
     e.add(txid(2), [outpoint(9)]);
     e.add(txid(3), [outpoint(3)]);
     expect(e.forget(txid(1))).toBe(false); // processing
     expect(e.forget(txid(7))).toBe(false); // unknown
-    const inFlight = e.startPoll(VALIDATORS)!;
     // beta = 1: one successful poll accepts txids 1 and 3 and rejects 2.
     const req = e.startPoll(VALIDATORS)!;
+    const inFlight = e.startPoll(VALIDATORS)!;
     const yes = req.txids.map((t) => (toHex(t) === toHex(txid(2)) ? Vote.NO : Vote.YES));
     for (const v of req.validators) if (e.recordResponse(req.requestId, v, yes)) break;
     expect(e.statusOf(txid(2))).toBe('rejected');
@@ -212,6 +228,41 @@ describe('SnowballEngine', () => {
     expect(e.add(txid(5), [outpoint(9)])).toBe('processing');
   });
 
+  it('applies polls in the order they were started, whatever order they complete in', () => {
+    // Poll 1 fails (a silent validator holds it open until the timeout); polls 2-4 succeed early.
+    // Applied in completion order the late failure would wipe their confidence; in poll order the
+    // failure comes first and the three successes after it count.
+    const e = new SnowballEngine(PARAMS);
+    e.add(txid(1), [outpoint(1)]);
+    const first = e.startPoll(VALIDATORS)!;
+    for (let v = 0; v < 13; v++) e.recordResponse(first.requestId, first.validators[v]!, [Vote.YES]);
+    const later = [e.startPoll(VALIDATORS)!, e.startPoll(VALIDATORS)!, e.startPoll(VALIDATORS)!];
+    for (const req of later)
+      for (let v = 0; v < 14; v++)
+        expect(e.recordResponse(req.requestId, req.validators[v]!, [Vote.YES])).toBe(false);
+    expect(e.pollsInFlight).toBe(4); // completed, but waiting behind the open poll 1
+    expect(e.conflictSetState(outpoint(1))).toContain('Successes = [0:0]');
+    expect(e.timeoutPoll(first.requestId)).toBe(true);
+    expect(e.pollsInFlight).toBe(0);
+    expect(e.conflictSetState(outpoint(1))).toBe(
+      'SB(Preference = 0, Successes = [0:4], SF(LastChoice = 0, Confidence = 3, Finalized = false))',
+    );
+    expect(e.timeoutPoll(later[0]!.requestId)).toBe(false); // already applied
+  });
+
+  it('cancelling the oldest poll applies the completed polls waiting behind it', () => {
+    const e = new SnowballEngine(PARAMS);
+    e.add(txid(1), [outpoint(1)]);
+    const first = e.startPoll(VALIDATORS)!;
+    const second = e.startPoll(VALIDATORS)!;
+    for (let v = 0; v < 14; v++) e.recordResponse(second.requestId, second.validators[v]!, [Vote.YES]);
+    expect(e.pollsInFlight).toBe(2);
+    expect(e.cancelPoll(first.requestId)).toBe(true);
+    expect(e.pollsInFlight).toBe(0);
+    expect(e.conflictSetState(outpoint(1))).toContain('Confidence = 1');
+    expect(e.cancelPoll(first.requestId)).toBe(false);
+  });
+
   it('cancelled polls change nothing; bad input is a typed error', () => {
     const e = new SnowballEngine(PARAMS);
     e.add(txid(1), [outpoint(1)]);
@@ -224,7 +275,7 @@ describe('SnowballEngine', () => {
     expect(() => e.startPoll(VALIDATORS, 0)).toThrow(SnowballError);
     const r2 = e.startPoll(VALIDATORS)!;
     expect(() => e.recordResponse(r2.requestId, VALIDATORS[0]!, [Vote.YES, Vote.YES])).toThrow(SnowballError);
-    expect(() => new SnowballEngine({ k: 20, alpha: 10, beta: 20 })).toThrow('k/2 < alpha');
+    expect(() => new SnowballEngine({ ...PARAMS, alphaPreference: 10 })).toThrow('k/2 < alphaPreference');
     expect(e.add(txid(1), [outpoint(7)])).toBe('processing'); // a known txid is not re-added
   });
 });
@@ -233,7 +284,7 @@ describe('SnowballEngine.withdraw', () => {
   it('takes a processing transaction out without a decision: unknown, never polled, its set moves on', async () => {
     const { SnowballEngine: Engine } = await import('../../../src/consensus/snowball/engine.js');
     const { Vote: V } = await import('../../../src/consensus/snowball/poll.js');
-    const e = new Engine({ k: 1, alpha: 1, beta: 2 } as never);
+    const e = new Engine({ k: 1, alphaPreference: 1, alphaConfidence: 1, beta: 2 } as never);
     const a = new Uint8Array(32).fill(1);
     const b = new Uint8Array(32).fill(2);
     const c = new Uint8Array(32).fill(3);

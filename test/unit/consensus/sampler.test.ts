@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SnowballError } from '../../../src/consensus/snowball/errors.js';
 import { Xoshiro128 } from '../../../src/consensus/snowball/prng.js';
-import { pollQuorumMet, StakeSampler } from '../../../src/consensus/snowball/sampler.js';
+import { pollPool, pollQuorumMet, StakeSampler } from '../../../src/consensus/snowball/sampler.js';
 
-const PARAMS = { k: 20, alpha: 14, beta: 20 };
+const PARAMS = { k: 20, alphaPreference: 11, alphaConfidence: 14, beta: 20 };
 
 describe('StakeSampler', () => {
   it('draws each validator in proportion to its weight (chi-square)', () => {
@@ -83,11 +83,69 @@ describe('StakeSampler', () => {
   it('refuses to sample from nobody', () => {
     expect(() => new StakeSampler([]).sample(20, new Xoshiro128(1))).toThrow(SnowballError);
   });
+
+  it('never draws an excluded validator, and draws the others in proportion to their weight', () => {
+    const validators = [
+      { id: 'aa', weight: 5 },
+      { id: 'bb', weight: 10 },
+      { id: 'cc', weight: 1000 },
+      { id: 'dd', weight: 35 },
+    ];
+    const s = new StakeSampler(validators);
+    expect(s.weightOf('cc')).toBe(1000);
+    expect(s.weightOf('aa')).toBe(5);
+    expect(s.weightOf('zz')).toBe(0);
+    const rng = new Xoshiro128(4);
+    const counts = new Map<string, number>();
+    const draws = 50 * 300;
+    for (let i = 0; i < draws / 20; i++)
+      for (const id of s.sample(20, rng, new Set(['cc', 'zz']))) counts.set(id, (counts.get(id) ?? 0) + 1);
+    expect(counts.has('cc')).toBe(false);
+    let chi = 0;
+    for (const v of validators.filter((x) => x.id !== 'cc')) {
+      const expected = (draws * v.weight) / 50;
+      chi += ((counts.get(v.id) ?? 0) - expected) ** 2 / expected;
+    }
+    expect(chi).toBeLessThan(13.82); // 2 degrees of freedom, p = 0.001
+    expect(() => s.sample(20, rng, new Set(['aa', 'bb', 'cc', 'dd']))).toThrow(SnowballError);
+  });
 });
 
-describe('pollQuorumMet (no poll below alpha/k of the active weight)', () => {
-  it('is exact at the boundary', () => {
-    // alpha/k = 14/20 = 70 %.
+describe('pollPool (who a poll draws from)', () => {
+  // 10 validators of weight 10: 100 in all.
+  const all = Array.from({ length: 10 }, (_, i) => ({ id: `v${i}`, weight: 10 }));
+  const ids = (n: number) => all.slice(0, n).map((v) => v.id);
+
+  it('leaves the benched out while the rest still meets the quorum', () => {
+    const pool = pollPool(new StakeSampler(all), ['v0', 'v1'], 100, PARAMS)!;
+    expect([...pool.excluded].sort()).toEqual(['v0', 'v1']);
+    expect(pool.weight).toBe(80);
+    // Exactly at the quorum (70 of 100) the benched are still left out.
+    const edge = pollPool(new StakeSampler(all), ids(3), 100, PARAMS)!;
+    expect(edge.weight).toBe(70);
+    expect(edge.excluded.size).toBe(3);
+  });
+
+  it('samples the benched too rather than stop polling, and stops only below the quorum', () => {
+    const connected = new StakeSampler(all.slice(0, 8)); // 80 of 100 connected
+    const pool = pollPool(connected, ['v0', 'v1'], 100, PARAMS)!; // 60 without the benched
+    expect(pool.excluded.size).toBe(0);
+    expect(pool.weight).toBe(80);
+    expect(pollPool(new StakeSampler(all.slice(0, 6)), [], 100, PARAMS)).toBeNull();
+  });
+
+  it('ignores benched validators that are not connected', () => {
+    const connected = new StakeSampler(all.slice(0, 8));
+    const pool = pollPool(connected, ['v9', 'v8', 'v0', 'v0'], 100, PARAMS)!;
+    expect([...pool.excluded]).toEqual(['v0']);
+    expect(pool.weight).toBe(70);
+  });
+});
+
+describe('pollQuorumMet (no poll below alphaConfidence/k of the active weight)', () => {
+  it('is exact at the boundary and uses alphaConfidence, not alphaPreference', () => {
+    // alphaConfidence/k = 14/20 = 70 % (alphaPreference/k would be 55 %).
+    expect(pollQuorumMet(55, 100, PARAMS)).toBe(false);
     expect(pollQuorumMet(70, 100, PARAMS)).toBe(true);
     expect(pollQuorumMet(69, 100, PARAMS)).toBe(false);
     expect(pollQuorumMet(7_000_000_000_007, 10_000_000_000_010, PARAMS)).toBe(true);

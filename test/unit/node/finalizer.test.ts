@@ -38,7 +38,7 @@ async function setup(state: { failing: boolean; attempts: number }) {
   cleanups.push(() => store.close());
   const ledger = LedgerService.open(params, flakyStore(store, state), new WasmVerifier());
   // k = 1, α = 1, β = 1: one yes vote decides, so the test drives the engine in one poll.
-  const engine = new SnowballEngine({ k: 1, alpha: 1, beta: 1 } as never);
+  const engine = new SnowballEngine({ k: 1, alphaPreference: 1, alphaConfidence: 1, beta: 1 } as never);
   const events = { final: [] as string[], rejected: [] as string[], halts: [] as boolean[] };
   const finalizer = new Finalizer({
     ledger,

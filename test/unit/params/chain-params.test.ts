@@ -28,7 +28,7 @@ describe('chain parameters', () => {
   it('match DESIGN §2', () => {
     expect(MAINNET.slotMs).toBe(600_000);
     expect(DEVNET.slotMs).toBe(2_000);
-    expect(MAINNET.snowball).toEqual({ k: 20, alpha: 14, beta: 20 });
+    expect(MAINNET.snowball).toEqual({ k: 20, alphaPreference: 11, alphaConfidence: 14, beta: 20 });
     expect(MAINNET.tiers.map((t) => [t.name, t.collateral, t.weight, t.rewardPool])).toEqual([
       ['free', 0n, 1, time(8)],
       ['bronze', time(1_000), 10, time(14)],
@@ -43,9 +43,47 @@ describe('chain parameters', () => {
   });
 
   const bad: [string, Partial<ChainParams>, RegExp][] = [
-    ['alpha at k/2', { snowball: { k: 20, alpha: 10, beta: 20 } }, /k\/2 < alpha/],
-    ['alpha above k', { snowball: { k: 20, alpha: 21, beta: 20 } }, /alpha <= k/],
-    ['beta zero', { snowball: { k: 20, alpha: 14, beta: 0 } }, /beta >= 1/],
+    [
+      'alphaPreference at k/2',
+      { snowball: { k: 20, alphaPreference: 10, alphaConfidence: 14, beta: 20 } },
+      /k = 20, alphaPreference = 10: fails the condition that: k\/2 < alphaPreference/,
+    ],
+    [
+      'alphaConfidence below alphaPreference',
+      { snowball: { k: 20, alphaPreference: 14, alphaConfidence: 13, beta: 20 } },
+      /alphaPreference = 14, alphaConfidence = 13: fails the condition that: alphaPreference <= alphaConfidence/,
+    ],
+    [
+      'alphaConfidence above k',
+      { snowball: { k: 20, alphaPreference: 11, alphaConfidence: 21, beta: 20 } },
+      /k = 20, alphaConfidence = 21: fails the condition that: alphaConfidence <= k/,
+    ],
+    [
+      'alphaPreference not an integer',
+      { snowball: { k: 20, alphaPreference: 11.5, alphaConfidence: 14, beta: 20 } },
+      /alphaPreference is an integer/,
+    ],
+    [
+      'alphaConfidence not an integer',
+      { snowball: { k: 20, alphaPreference: 11, alphaConfidence: 14.5, beta: 20 } },
+      /alphaConfidence is an integer/,
+    ],
+    ['beta zero', { snowball: { k: 20, alphaPreference: 11, alphaConfidence: 14, beta: 0 } }, /beta >= 1/],
+    [
+      'k not an integer',
+      { snowball: { k: 20.5, alphaPreference: 11, alphaConfidence: 14, beta: 20 } },
+      /k = 20.5: fails the condition that: k is an integer/,
+    ],
+    [
+      'beta not an integer',
+      { snowball: { k: 20, alphaPreference: 11, alphaConfidence: 14, beta: 2.5 } },
+      /beta = 2.5: fails the condition that: beta is an integer/,
+    ],
+    [
+      'k zero',
+      { snowball: { k: 0, alphaPreference: 1, alphaConfidence: 1, beta: 1 } },
+      /k = 0: fails the condition that: k >= 1/,
+    ],
     ['fallback step not below slot', { leaderFallbackStepMs: 2_000 }, /leaderFallbackStepMs < slotMs/],
     ['split does not sum', { producerReward: time(31) }, /== blockReward/],
     ['tx limit above block limit', { maxTxBytes: 3_000_000 }, /maxTxBytes < maxBlockBytes/],

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { Benchlist, DEFAULT_BENCHLIST_CONFIG } from '../../../src/consensus/snowball/benchlist.js';
+import { SnowballError } from '../../../src/consensus/snowball/errors.js';
+
+const CONFIG = { failureThreshold: 3, minBenchMs: 1_000, maxBenchMs: 5_000, maxBenchedPercent: 20 };
+/** Ten validators of weight 10: active weight 100, so the 20 % cap is two of them. */
+const TEN = Array.from({ length: 10 }, (_, i) => ({ id: `v${i}`, weight: 10 }));
+
+function failTimes(b: Benchlist, id: string, n: number, now: number): boolean[] {
+  return Array.from({ length: n }, () => b.recordFailure(id, now));
+}
+
+describe('Benchlist', () => {
+  it('benches a validator that answered after exactly failureThreshold failures in a row; an answer resets the count', () => {
+    const b = new Benchlist(TEN, CONFIG);
+    b.recordResponse('v1', 0);
+    expect(failTimes(b, 'v1', 2, 0)).toEqual([false, false]);
+    b.recordResponse('v1', 10);
+    expect(failTimes(b, 'v1', 2, 20)).toEqual([false, false]);
+    expect(b.isBenched('v1', 20)).toBe(false);
+    expect(b.recordFailure('v1', 30)).toBe(true);
+    expect(b.isBenched('v1', 30)).toBe(true);
+    expect(b.benched(30)).toEqual(['v1']);
+    expect(b.benchedWeight(30)).toBe(10);
+  });
+
+  it('benches a validator on probation (never answered, or not since its bench) at its first failure', () => {
+    const b = new Benchlist(TEN, CONFIG);
+    expect(b.recordFailure('v4', 0)).toBe(true); // never answered
+    expect(b.isBenched('v4', 999)).toBe(true);
+    // Its bench ended and it still has not answered: one failure benches it again, for twice as long.
+    expect(b.recordFailure('v4', 1_000)).toBe(true);
+    expect(b.isBenched('v4', 2_999)).toBe(true);
+    expect(b.isBenched('v4', 3_000)).toBe(false);
+    // An answer (even a late one, for a request sent before) ends probation and the back-off.
+    b.recordResponse('v4', 3_000);
+    expect(failTimes(b, 'v4', 3, 3_000)).toEqual([false, false, true]);
+    expect(b.isBenched('v4', 3_999)).toBe(true);
+    expect(b.isBenched('v4', 4_000)).toBe(false);
+  });
+
+  it('a bench ends exactly at its end time, and failures during it are not counted', () => {
+    const b = new Benchlist(TEN, CONFIG);
+    expect(b.recordFailure('v2', 100)).toBe(true);
+    expect(b.isBenched('v2', 1_099)).toBe(true);
+    // Requests sent before the bench, timing out during it: no new strike.
+    expect(failTimes(b, 'v2', 5, 500)).toEqual([false, false, false, false, false]);
+    expect(b.isBenched('v2', 1_100)).toBe(false);
+    expect(b.toString()).toBe('Benchlist(v2:0/1@1100)');
+  });
+
+  it('doubles the bench while the validator never answers, up to maxBenchMs; an answer resets it', () => {
+    const b = new Benchlist(TEN, CONFIG);
+    let now = 0;
+    const lengths: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      expect(b.recordFailure('v3', now)).toBe(true);
+      let end = now;
+      while (b.isBenched('v3', end)) end += 1;
+      lengths.push(end - now);
+      now = end;
+    }
+    expect(lengths).toEqual([1_000, 2_000, 4_000, 5_000, 5_000]);
+    b.recordResponse('v3', now);
+    expect(failTimes(b, 'v3', 3, now)).toEqual([false, false, true]);
+    expect(b.isBenched('v3', now + 999)).toBe(true);
+    expect(b.isBenched('v3', now + 1_000)).toBe(false);
+  });
+
+  it('never benches more than maxBenchedPercent of the active weight; the cap itself is allowed', () => {
+    const b = new Benchlist(TEN, CONFIG);
+    expect(b.recordFailure('v0', 0)).toBe(true);
+    expect(b.recordFailure('v1', 0)).toBe(true); // 20 of 100: exactly the cap
+    expect(failTimes(b, 'v2', 3, 0)).toEqual([false, false, false]);
+    expect(b.recordFailure('v2', 500)).toBe(false); // still full
+    expect(b.benched(500)).toEqual(['v0', 'v1']);
+    // v0's bench ends at 1,000: room again, and v2's failures kept counting, so its next one benches.
+    expect(b.recordFailure('v2', 1_000)).toBe(true);
+    expect(b.benched(1_000)).toEqual(['v2']);
+    expect(b.benchedWeight(1_000)).toBe(10);
+  });
+
+  it('weighs the cap by stake, not by count', () => {
+    const heavy = [
+      { id: 'gold', weight: 1_000 },
+      ...Array.from({ length: 40 }, (_, i) => ({ id: `f${i}`, weight: 100 })),
+    ];
+    const b = new Benchlist(heavy, CONFIG); // active 5,000: cap 1,000
+    expect(b.recordFailure('f0', 0)).toBe(true);
+    expect(b.recordFailure('gold', 0)).toBe(false); // 1,100 > 1,000
+    expect(b.recordFailure('f1', 0)).toBe(true);
+    expect(b.benchedWeight(0)).toBe(200);
+    const alone = new Benchlist(heavy, CONFIG);
+    expect(alone.recordFailure('gold', 0)).toBe(true); // 1,000 = the cap
+  });
+
+  it('a zero cap disables benching', () => {
+    const b = new Benchlist(TEN, { ...CONFIG, maxBenchedPercent: 0 });
+    expect(failTimes(b, 'v0', 10, 0).some(Boolean)).toBe(false);
+  });
+
+  it('keeps state only for current validators', () => {
+    const b = new Benchlist(TEN, CONFIG);
+    expect(b.recordFailure('stranger', 0)).toBe(false);
+    b.recordResponse('stranger', 0);
+    expect(b.isBenched('stranger', 0)).toBe(false);
+    b.recordFailure('v0', 0);
+    b.recordResponse('v1', 0);
+    failTimes(b, 'v1', 2, 0);
+    b.recordFailure('v9', 0);
+    b.setValidators([...TEN.slice(0, 5), { id: 'new', weight: 50 }]); // active weight still 100
+    expect(b.toString()).toBe('Benchlist(v0:0/1@1000 v1:2/0)');
+    expect(b.benched(0)).toEqual(['v0']);
+    expect(b.recordFailure('v1', 0)).toBe(true); // its two failures survived the change
+    expect(b.recordFailure('v9', 0)).toBe(false); // gone
+  });
+
+  it('rejects bad configuration, validators and times with typed errors', () => {
+    const bad = (config: object) => () => new Benchlist(TEN, { ...CONFIG, ...config });
+    for (const c of [
+      { failureThreshold: 0 },
+      { minBenchMs: 0 },
+      { maxBenchMs: 999 },
+      { maxBenchedPercent: 100 },
+      { maxBenchedPercent: -1 },
+      { maxBenchedPercent: 2.5 },
+    ])
+      expect(bad(c), JSON.stringify(c)).toThrow(SnowballError);
+    expect(
+      () =>
+        new Benchlist([
+          { id: 'a', weight: 1 },
+          { id: 'a', weight: 2 },
+        ]),
+    ).toThrow(SnowballError);
+    expect(() => new Benchlist([{ id: 'a', weight: 0 }])).toThrow(SnowballError);
+    const b = new Benchlist(TEN);
+    expect(b.config).toBe(DEFAULT_BENCHLIST_CONFIG);
+    expect(() => b.recordFailure('v0', Number.NaN)).toThrow(SnowballError);
+    expect(() => b.isBenched('v0', Number.POSITIVE_INFINITY)).toThrow(SnowballError);
+  });
+});
