@@ -5,6 +5,7 @@ import { VerifiedBeacons } from '../beacon/verified-beacons.js';
 import { parseBlock } from '../chain/block-validation.js';
 import { genesisBlock } from '../chain/genesis.js';
 import type { NodeConfig } from '../config/node-config.js';
+import { Benchlist } from '../consensus/snowball/benchlist.js';
 import { SnowballEngine } from '../consensus/snowball/engine.js';
 import { Xoshiro128 } from '../consensus/snowball/prng.js';
 import { toHex } from '../encoding/bytes.js';
@@ -54,9 +55,6 @@ export interface NodeStartOptions {
   readonly testSwitches?: boolean;
   readonly now?: () => number;
 }
-
-/** Benching until the Snowball benchlist is wired: nobody is benched. */
-const NO_BENCH = { isBenched: () => false };
 
 /**
  * The composition root: the only place that constructs the store, the crypto pool, the ledger, the
@@ -175,7 +173,7 @@ export class TimeNode {
     const { params, config, ledger, engine, metrics, log } = this;
     const genesisHash = headerHash(genesis.header);
 
-    this.validators = new ValidatorSet(params, this.key.publicKey, NO_BENCH);
+    this.validators = new ValidatorSet(params, this.key.publicKey, new Benchlist([]));
 
     this.p2p = new P2pNode({
       identity: {
@@ -248,9 +246,11 @@ export class TimeNode {
     });
     this.responder = new VoteResponder({
       engine,
-      // Final here but unknown to the engine: restored from disk after a restart, or in a block.
+      // The ledger answers first: final here (persisted, so also right after a restart, when the
+      // engine starts empty) is yes; a transaction whose input a final one spends is no.
       isFinal: (txid) =>
         this.ledger.mempool.get(txid)?.status === 'finalized' || this.store.getTxHeight(txid) !== undefined,
+      conflictsFinal: (txid) => this.ledger.mempool.wasRejected(txid),
       unknown: (peerId, txid) => this.fetcher.want(peerId, txid),
     });
     const rng = new Xoshiro128(randomBytes(4).readUInt32LE(0));
@@ -263,8 +263,11 @@ export class TimeNode {
           (await this.p2p.request(peerId, { t: MSG.pollRequest, txids }, timeoutMs)).votes,
       },
       observer: {
-        answered: () => undefined,
-        missed: () => undefined,
+        answered: (id, now) => this.validators.bench.recordResponse(id, now),
+        missed: (id, now) => {
+          if (this.validators.bench.recordFailure(id, now))
+            log.info({ peer: id.slice(0, 16) }, 'validator benched: it keeps missing our polls');
+        },
         malformed: (id, detail) => {
           log.debug({ peer: id.slice(0, 16), detail }, 'malformed poll answer');
           this.p2p.misbehaved(id, 'INVALID_RESPONSE', detail.slice(0, 200));

@@ -98,7 +98,7 @@ export class Poller {
   private fill(): void {
     const { engine, params, validators } = this.o;
     while (!this.stopped && this.polls.size < params.concurrentPolls && engine.processingCount > 0) {
-      if (this.o.paused() || !validators.quorumMet()) return;
+      if (this.o.paused()) return;
       const now = this.o.now();
       const wait = this.lastStartMs + this.o.minPollIntervalMs - now;
       if (wait > 0) {
@@ -108,9 +108,9 @@ export class Poller {
         }, wait);
         return;
       }
-      const sampler = validators.samplerAt(now);
-      if (!sampler) return;
-      const sample = sampler.sample(params.snowball.k, this.o.rng);
+      const drawn = validators.poolAt(now);
+      if (!drawn) return; // below quorum: wait for peers (or for benches to end)
+      const sample = drawn.sampler.sample(params.snowball.k, this.o.rng, drawn.pool.excluded);
       const req = engine.startPoll(sample);
       if (!req) return;
       this.lastStartMs = now;
@@ -166,22 +166,32 @@ export class Poller {
       return false;
     }
     poll.waiting.delete(validatorId);
-    if (applied) this.finish(poll, false);
+    if (applied) this.settle(false);
     return true;
   }
 
   private timeout(requestId: number): void {
-    const poll = this.polls.get(requestId);
-    if (!poll) return;
+    if (!this.polls.has(requestId)) return;
+    this.o.metrics.pollsTimedOut.inc();
     this.o.engine.timeoutPoll(requestId);
-    this.finish(poll, true);
+    this.settle(true);
   }
 
-  private finish(poll: ActivePoll, timedOut: boolean): void {
-    clearTimeout(poll.timer);
-    this.polls.delete(poll.requestId);
-    if (timedOut) this.o.metrics.pollsTimedOut.inc();
-    else this.o.metrics.pollsAnswered.inc();
+  /**
+   * The engine applies polls in the order they started, so one answer or timeout may apply several
+   * (a completed poll waits for older ones): every tracked poll the engine no longer holds is done.
+   */
+  private settle(timedOut: boolean): void {
+    let done = 0;
+    for (const [id, p] of this.polls) {
+      if (this.o.engine.isPollOpen(id)) continue;
+      clearTimeout(p.timer);
+      this.polls.delete(id);
+      done++;
+    }
+    if (done === 0) return;
+    if (!timedOut) this.o.metrics.pollsAnswered.inc(done);
+    else if (done > 1) this.o.metrics.pollsAnswered.inc(done - 1);
     this.o.onApplied();
     this.wake();
   }

@@ -1,12 +1,8 @@
-import { pollQuorumMet, StakeSampler } from '../consensus/snowball/sampler.js';
+import type { Benchlist } from '../consensus/snowball/benchlist.js';
+import { type PollPool, pollPool, pollQuorumMet, StakeSampler } from '../consensus/snowball/sampler.js';
 import { toHex } from '../encoding/bytes.js';
 import type { MasternodeRecord } from '../ledger/ledger-state.js';
 import type { ChainParams } from '../params/chain-params.js';
-
-/** What the validator set needs from benching (src/consensus/snowball/benchlist.ts provides it). */
-export interface BenchView {
-  isBenched(id: string, nowMs: number): boolean;
-}
 
 export interface ActiveValidator {
   readonly id: string;
@@ -16,7 +12,8 @@ export interface ActiveValidator {
 
 /**
  * The active masternodes as the poll loop sees them: who may be sampled (connected to us, or us,
- * and not benched), their stake weights, and whether enough weight is reachable to poll at all.
+ * leaving out benched validators when the rest still meets the quorum: `pollPool`), their stake
+ * weights, and whether enough weight is reachable to poll at all.
  *
  * A validator samples itself, as avalanchego does: the sample must represent the whole active
  * stake, and leaving our own weight out would over-weight everyone else's votes (with 5 equal
@@ -30,13 +27,13 @@ export class ValidatorSet {
   private totalWeight = 0;
   private readonly connected = new Set<string>();
   private sampler: StakeSampler | null = null;
-  private samplerKey = '';
   readonly selfId: string;
 
   constructor(
     private readonly params: ChainParams,
     selfPubkey: Uint8Array,
-    private readonly bench: BenchView,
+    /** Validators that keep timing out on our polls (they never include us). */
+    readonly bench: Benchlist,
   ) {
     this.selfId = toHex(selfPubkey);
   }
@@ -55,6 +52,7 @@ export class ValidatorSet {
     this.active = next;
     this.totalWeight = total;
     this.sampler = null;
+    this.bench.setValidators([...next.values()].filter((v) => v.id !== this.selfId));
   }
 
   peerConnected(id: string): void {
@@ -95,30 +93,33 @@ export class ValidatorSet {
     return w;
   }
 
-  /** DESIGN §5: no poll while the reachable weight is below α/k of the active weight. */
+  /** DESIGN §5: no poll while the reachable weight is below α_c/k of the active weight. */
   quorumMet(): boolean {
     return pollQuorumMet(this.reachableWeight(), this.totalWeight, this.params.snowball);
   }
 
-  /**
-   * The sampler over reachable, unbenched validators; null when nobody is sampleable. Benched
-   * validators are left out of the draw but still count as reachable for the quorum check: benching
-   * only stops us asking a node that keeps timing out, it says nothing about the stake online.
-   */
-  samplerAt(nowMs: number): StakeSampler | null {
+  /** The sampler over every reachable validator (us + connected active masternodes); null if none. */
+  reachableSampler(): StakeSampler | null {
+    if (this.sampler) return this.sampler;
     const ids: string[] = [];
-    for (const v of this.active.values()) {
-      if (v.id !== this.selfId && !this.connected.has(v.id)) continue;
-      if (v.id !== this.selfId && this.bench.isBenched(v.id, nowMs)) continue;
-      ids.push(v.id);
-    }
-    const key = ids.sort().join(',');
-    if (this.sampler && key === this.samplerKey) return this.sampler;
-    this.samplerKey = key;
+    for (const v of this.active.values())
+      if (v.id === this.selfId || this.connected.has(v.id)) ids.push(v.id);
     this.sampler =
       ids.length === 0
         ? null
         : new StakeSampler(ids.map((id) => ({ id, weight: this.active.get(id)!.weight })));
     return this.sampler;
+  }
+
+  /**
+   * Whom the next poll draws from (pollPool, src/consensus/snowball/sampler.ts): the reachable
+   * validators minus the benched ones when the rest still holds α_c/k of the active weight, else all
+   * reachable ones when they do, else nobody (no poll).
+   */
+  poolAt(nowMs: number): { sampler: StakeSampler; pool: PollPool } | null {
+    const sampler = this.reachableSampler();
+    if (!sampler) return null;
+    const pool = pollPool(sampler, this.bench.benched(nowMs), this.totalWeight, this.params.snowball);
+    return pool && { sampler, pool };
   }
 }

@@ -275,6 +275,11 @@ export class SnowballEngine {
     return true;
   }
 
+  /** True while the poll is started and not yet applied or cancelled (it may be complete and waiting). */
+  isPollOpen(requestId: number): boolean {
+    return this.polls.has(requestId);
+  }
+
   /** Newly accepted and rejected txids since the last call. */
   takeDecided(): Decided {
     const live = (h: number) => this.status[h] !== FORGOTTEN;

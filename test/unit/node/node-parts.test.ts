@@ -143,27 +143,39 @@ describe('ValidatorSet', () => {
     deregisteredHeight: null,
   });
 
-  it('weights by tier, counts us and connected validators, leaves benched ones out of the draw only', () => {
-    const benched = new Set<string>();
+  it('weights by tier, counts us and connected validators, leaves benched ones out of the draw only', async () => {
+    const { Benchlist } = await import('../../../src/consensus/snowball/benchlist.js');
     const self = new Uint8Array(32).fill(1);
-    const v = new ValidatorSet(DEVNET, self, { isBenched: (id) => benched.has(id) });
+    const bench = new Benchlist([], {
+      failureThreshold: 1,
+      minBenchMs: 1_000,
+      maxBenchMs: 1_000,
+      maxBenchedPercent: 50,
+    });
+    const v = new ValidatorSet(DEVNET, self, bench);
     v.setActive([rec(1, 1), rec(2, 1), rec(3, 2), rec(4, 0)]);
     expect(v.isValidator).toBe(true);
     expect(v.activeWeight).toBe(10 + 10 + 100 + 1);
     expect(v.reachableWeight()).toBe(10);
+    expect(v.poolAt(0)).toBeNull(); // 10 of 121: below α_c/k = 70 %
     v.peerConnected(toHex(new Uint8Array(32).fill(3)));
     v.peerConnected('not-a-validator');
     expect(v.reachableWeight()).toBe(110);
-    expect(v.samplerAt(0)!.totalWeight).toBe(110);
-    benched.add(toHex(new Uint8Array(32).fill(3)));
-    expect(v.samplerAt(0)!.totalWeight).toBe(10);
-    expect(v.reachableWeight()).toBe(110);
+    expect(v.poolAt(0)!.pool.weight).toBe(110); // 110 · 20 ≥ 14 · 121
+    v.peerConnected(toHex(new Uint8Array(32).fill(2)));
+    expect(v.poolAt(0)!.pool.weight).toBe(120);
+    // Benched: left out of the draw (the rest still meets the quorum), still reachable.
+    expect(bench.recordFailure(toHex(new Uint8Array(32).fill(2)), 0)).toBe(true);
+    expect(v.poolAt(0)!.pool.excluded.has(toHex(new Uint8Array(32).fill(2)))).toBe(true);
+    expect(v.poolAt(0)!.pool.weight).toBe(110);
+    expect(v.reachableWeight()).toBe(120);
+    expect(v.poolAt(2_000)!.pool.weight).toBe(120); // the bench ended
     v.peerDisconnected(toHex(new Uint8Array(32).fill(3)));
-    expect(v.reachableWeight()).toBe(10);
-    const full = new ValidatorSet(DEVNET, new Uint8Array(32).fill(9), { isBenched: () => false });
+    expect(v.reachableWeight()).toBe(20);
+    const full = new ValidatorSet(DEVNET, new Uint8Array(32).fill(9), new Benchlist([]));
     full.setActive([rec(1, 1)]);
     expect(full.isValidator).toBe(false);
-    expect(full.samplerAt(0)).toBeNull();
+    expect(full.poolAt(0)).toBeNull();
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Benchlist } from '../../../src/consensus/snowball/benchlist.js';
 import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
 import { Xoshiro128 } from '../../../src/consensus/snowball/prng.js';
 import { toHex } from '../../../src/encoding/bytes.js';
@@ -29,7 +30,7 @@ afterEach(() => {
 /** Validators answer from `behaviour`: yes to everything, silent (never), or a wrong vote count. */
 function setup(behaviour: (id: string) => 'yes' | 'silent' | 'short', connected = ids.slice(1)) {
   const engine = new SnowballEngine(params.snowball);
-  const validators = new ValidatorSet(params, keys[0]!, { isBenched: () => false });
+  const validators = new ValidatorSet(params, keys[0]!, new Benchlist([]));
   validators.setActive(records);
   for (const id of connected) validators.peerConnected(id);
   const seen = {
