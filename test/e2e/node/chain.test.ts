@@ -146,20 +146,19 @@ describe('a killed leader', () => {
     await nodes[0]!.until<{ blocks: number }>('getblockchaininfo', [], (i) => i.blocks >= 3, 60_000);
     let victimIx = -1;
     let targetSlot = 0;
-    for (let attempt = 0; victimIx < 0 && attempt < 20; attempt++) {
-      const now = Date.now();
-      const s = slotOf(now) + 1; // next slot; its anchor has slot < s − 1, i.e. is already fixed
-      const info = await nodes[0]!.rpc<{ bestblockhash: string; bestslot: number; blocks: number }>(
-        'getblockchaininfo',
-      );
-      if (!(info.bestslot < s - 1)) {
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
+    const pickDeadline = Date.now() + 30_000;
+    while (victimIx < 0 && Date.now() < pickDeadline) {
+      const s = slotOf(Date.now()) + 1; // the next slot
+      // Its anchor is the newest block with slot < s − 1 = the current slot: the tip, or the tip's
+      // parent once the current slot's block has arrived. Either way it is already fixed.
+      const info = await nodes[0]!.rpc<{ bestblockhash: string; bestslot: number }>('getblockchaininfo');
+      let anchor = info.bestblockhash;
+      if (info.bestslot >= s - 1) {
+        const tip = await nodes[0]!.rpc<RpcBlock>('getblock', [info.bestblockhash, 1]);
+        if (tip.slot !== s - 1) continue; // the slot turned while we asked; look again
+        anchor = tip.previousblockhash;
       }
-      const y = vdfEvaluate(
-        beaconInput(params.chainId, s, Buffer.from(info.bestblockhash, 'hex')),
-        params.vdfDelay,
-      ).y;
+      const y = vdfEvaluate(beaconInput(params.chainId, s, Buffer.from(anchor, 'hex')), params.vdfDelay).y;
       const ranked = rankLeaders(
         devnetMasternodes().map((m) => ({ nodePubkey: m.nodeKey.publicKey, weight: 10 })),
         y,

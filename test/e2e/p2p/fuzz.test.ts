@@ -59,6 +59,10 @@ describe(`network fuzz over TLS: ${FRAMES} frames after the handshake, ${2 * PRE
           );
         client = await RawWsClient.connect('127.0.0.1', target.port, PATH, { localAddress: '127.0.4.1' });
         await authenticateRaw(client, identity(100 + connections++));
+        // From here on only count what the target answers: a reader that parses every reply in
+        // JavaScript falls behind on a loaded CI machine, and the target then (rightly) closes a peer
+        // that leaves more than maxBackpressure unread.
+        client.countOnly = true;
       }
       const batch: Buffer[] = [];
       for (let i = 0; i < 250 && sent < FRAMES; i++, sent++)
