@@ -111,6 +111,14 @@ export class Mempool {
     return this.entries.size;
   }
 
+  /**
+   * Processing transactions, in O(1) (RPC and metrics ask often; processing() sorts them all).
+   * admittedAt holds exactly the processing entries: set on admit, deleted on every way out.
+   */
+  get processingCount(): number {
+    return this.admittedAt.size;
+  }
+
   /** Expired records still locking their conflict keys. */
   get expiredCount(): number {
     return this.expired.size;

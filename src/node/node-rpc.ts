@@ -131,7 +131,7 @@ export function registerNodeRpc(d: RpcDispatcher, node: TimeNode): void {
         size: mp.count,
         bytes: mp.totalBytes,
         processing: node.engine.processingCount,
-        finalized: mp.count - mp.processing().length,
+        finalized: mp.count - mp.processingCount,
         orphans: node.orphans.size,
         maxcount: mp.limits.maxCount,
         maxbytes: mp.limits.maxBytes,

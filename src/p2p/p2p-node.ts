@@ -79,6 +79,12 @@ const MAX_HANDSHAKE_BUCKETS = 4_096;
 const MAX_SCORED = 4_096;
 const MAINTAIN_INTERVAL_MS = 1_000;
 const BAN_PRUNE_INTERVAL_MS = 60_000;
+/**
+ * While an active masternode has no known address, peer lists are asked for this often instead of
+ * every peerExchangeIntervalMs: a node whose seed had not yet verified the others' addresses when
+ * it first asked would otherwise reach too few validators to poll (no quorum) for a whole interval.
+ */
+const VALIDATOR_SEARCH_EXCHANGE_MS = 3_000;
 
 /**
  * The transport of one node: a uWS TLS server for inbound links, `ws` over TLS for outbound, one
@@ -114,6 +120,7 @@ export class P2pNode extends EventEmitter {
   private validators = new Set<string>();
   private identity: LocalIdentity;
   private readonly timers: NodeJS.Timeout[] = [];
+  private lastExchangeMs = 0;
   private stopped = false;
   /** Frames received, offences and drops by kind since start (for metrics and tests). */
   readonly counters: Record<string, number> = {};
@@ -687,12 +694,16 @@ export class P2pNode extends EventEmitter {
   private maintain(): void {
     if (this.stopped) return;
     for (const e of this.book.all()) if (e.persistent) this.dialer.offer(e);
+    let unknownValidator = false;
     for (const key of this.validators) {
-      if (this.byPeer.has(key)) continue;
+      if (this.byPeer.has(key) || key === toHex(this.identity.publicKey)) continue;
       const e = this.book.addressOf(key);
       if (e) this.dialer.offer(e);
+      else unknownValidator = true;
     }
     if (!this.opts.peerExchange) return;
+    if (unknownValidator && this.opts.now() - this.lastExchangeMs >= VALIDATOR_SEARCH_EXCHANGE_MS)
+      this.exchangePeers();
     for (const e of this.book.candidates()) {
       if (this.ordinaryOutbound() >= this.opts.maxOutbound) break;
       this.dialer.offer(e);
@@ -910,6 +921,7 @@ export class P2pNode extends EventEmitter {
   }
 
   private exchangePeers(): void {
+    this.lastExchangeMs = this.opts.now();
     for (const s of this.byPeer.values()) if (s.isReady) this.askPeers(s);
   }
 }

@@ -162,4 +162,23 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
     expect(bans).toMatchObject([{ offence: 'INVALID_BEACON' }]);
     await waitFor(() => a.peers().length === 0);
   });
+  it('a node that cannot yet reach every active masternode asks for peer lists again within seconds, not once a minute', async () => {
+    // A (the only seed) has verified nobody's address when D first asks it; B and C dial A, and A
+    // verifies them by dialing back. D knows B and C only as active masternode keys.
+    const a = await makeNode(11);
+    const portA = await a.start();
+    const seeds = [{ host: '127.0.0.1', port: portA }];
+    const d = await makeNode(14, { seeds });
+    await d.start();
+    await waitFor(() => d.peers().length === 1);
+    const b = await makeNode(12, { seeds });
+    const c = await makeNode(13, { seeds });
+    await b.start();
+    await c.start();
+    const key = (i: number) => Buffer.from(devnetKeyPair('p2p-in-process', i).publicKey).toString('hex');
+    d.setValidators([key(11), key(12), key(13)]);
+    // The exchange interval is 60 s: only the search for unreached validators can connect D in time.
+    await waitFor(() => d.peers().length === 3, 15_000);
+    expect(new Set(d.peers().map((p) => p.peerId))).toEqual(new Set([key(11), key(12), key(13)]));
+  }, 20_000);
 });

@@ -127,6 +127,30 @@ describe('mempool conflict sets', () => {
     expect(pool.processing().map((t) => t.txid)).toEqual(txs.map((t) => t.txid).sort(Buffer.compare));
   });
 
+  it('processingCount follows every way in and out of processing, without listing the pool', () => {
+    let t = 0;
+    const pool = new Mempool({ maxCount: 100, maxBytes: 1e6, processingExpiryMs: 1_000 }, () => t);
+    const counted = () => expect(pool.processingCount).toBe(pool.processing().length);
+    const [a, b, c, d, e] = [0, 1, 2, 3, 4].map((i) => spendFunded(i, [pay(key(9), time(1))]));
+    const rivalOfA = spendFunded(0, [pay(key(8), time(1))]);
+    for (const tx of [a!, b!, c!, d!, rivalOfA]) pool.admit(tx, 1n);
+    expect(pool.processingCount).toBe(5);
+    pool.finalize(a!.txid); // a final, its rival rejected
+    counted();
+    expect(pool.processingCount).toBe(3);
+    pool.removeIncluded([b!.txid]); // included while processing
+    counted();
+    pool.reject(c!.txid);
+    counted();
+    t = 1_000;
+    expect(pool.expireProcessing()).toEqual([d!.txid]);
+    counted();
+    expect(pool.processingCount).toBe(0);
+    pool.restoreFinalized(e!, 1n); // final without ever processing
+    counted();
+    expect(pool.count).toBe(2);
+  });
+
   describe('registry changes (issue 12)', () => {
     const node = devnetKeyPair(DEVNET_SEED, 9_200);
     const register = (funded: number) =>
