@@ -33,6 +33,9 @@ export interface RunOptions {
 /** Enough queued batches per thread that a worker never idles between two of them. */
 const QUEUED_TASKS_PER_THREAD = 4;
 
+/** Tries per signature batch: the first, and up to two more on fresh workers if workers die under it. */
+const VERIFY_ATTEMPTS = 3;
+
 /**
  * The node's crypto worker pool (the only module that talks to piscina): signature batches,
  * merkle roots and VDF tasks run here, off the coordinator's event loop. Every worker owns one
@@ -46,6 +49,8 @@ export class CryptoPool implements SignatureVerifier {
   /** Worker task for signature batches: WASM, or node:crypto for the native benchmark anchor. */
   private readonly verifyTask: string;
   private inFlight = 0;
+  /** Signature batches that failed on a worker and were sent again (a worker died under them). */
+  workerFailures = 0;
   private capacityWaiters: (() => void)[] = [];
   private closed = false;
 
@@ -151,13 +156,27 @@ export class CryptoPool implements SignatureVerifier {
     return this.batcher.pendingCount;
   }
 
-  /** One worker task: the batch crosses threads as one transferred buffer each way. */
+  /**
+   * One worker task: the batch crosses threads as one transferred buffer each way. A worker that
+   * dies under a batch (out of memory, a crash in native code, terminate()) rejects it; piscina
+   * starts a replacement, and the batch is sent again (re-encoded: the first buffer went with the
+   * dead thread), up to VERIFY_ATTEMPTS times, so one lost thread never fails transactions.
+   */
   private async verifyChunk(items: readonly SignatureItem[]): Promise<boolean[]> {
-    const bytes = encodeSignatureBatch(items);
     this.inFlight++;
     try {
-      const answers = await this.run<ArrayBuffer>(this.verifyTask, bytes, { transferList: [bytes.buffer] });
-      return Array.from(new Uint8Array(answers), (a) => a === 1);
+      for (let attempt = 1; ; attempt++) {
+        const bytes = encodeSignatureBatch(items);
+        try {
+          const answers = await this.run<ArrayBuffer>(this.verifyTask, bytes, {
+            transferList: [bytes.buffer],
+          });
+          return Array.from(new Uint8Array(answers), (a) => a === 1);
+        } catch (err) {
+          if (this.closed || attempt >= VERIFY_ATTEMPTS) throw err;
+          this.workerFailures++;
+        }
+      }
     } finally {
       this.inFlight--;
       this.batcher.workerFreed();

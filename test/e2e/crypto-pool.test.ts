@@ -76,6 +76,21 @@ describe('CryptoPool (real piscina workers, WASM)', () => {
     expect(pool.pendingSignatures).toBe(0);
   });
 
+  it('a worker that dies under a batch is replaced and the batch retried: every answer still right', async () => {
+    const items = signedItems(1500);
+    const expected = tamper(items, 41);
+    const failuresBefore = pool.workerFailures;
+    const answers = pool.verifyBatch(items); // 24 chunks over 2 workers
+    // Kill one worker thread while it holds a chunk (as a crash or OOM would).
+    const threads = (pool as unknown as { piscina: { threads: { terminate(): Promise<number> }[] } }).piscina
+      .threads;
+    await threads[0]!.terminate();
+    expect(await answers).toEqual(expected);
+    expect(pool.workerFailures).toBeGreaterThan(failuresBefore);
+    // The pool works on afterwards, on its replacement thread.
+    expect(await pool.verifyBatch(items.slice(0, 100))).toEqual(expected.slice(0, 100));
+  });
+
   it('computes merkle roots equal to the JS reference', async () => {
     for (const n of [0, 1, 2, 3, 5, 100, 4097]) {
       const ids = Array.from({ length: n }, () => new Uint8Array(randomBytes(32)));
