@@ -139,7 +139,7 @@ describe('finality across real node processes', () => {
       await finalEverywhere(txs.map((t) => toHex(t.txid)));
       // The others noticed: its requests time out and it is left out of their samples.
       await net.nodes[0]!.waitForLog(
-        (l) => l.msg.startsWith('validator benched') && l['peer'] === silent.pubkey.slice(0, 16),
+        (l) => String(l.msg).startsWith('validator benched') && l['peer'] === silent.pubkey.slice(0, 16),
         30_000,
       );
     } finally {
