@@ -2,18 +2,30 @@
 import { CodedError } from '../util/coded-error.js';
 import { type CliCommand, UsageError } from './command.js';
 import { addressCommand } from './commands/address.js';
+import { peersCommand, rpcCommand, statusCommand, txCommand } from './commands/client.js';
 import { devnetCommand } from './commands/devnet.js';
 import { inspectDbCommand } from './commands/inspect-db.js';
 import { keygenCommand } from './commands/keygen.js';
+import { masternodeCommand } from './commands/masternode.js';
 import { nodeCommand } from './commands/node.js';
 import { p2pProbeCommand } from './commands/p2p-probe.js';
 import { simCommand } from './commands/sim.js';
 import { vdfCommand } from './commands/vdf.js';
+import { balanceCommand, sendCommand, walletCommand } from './commands/wallet.js';
+import { CliFailure } from './rpc-client.js';
 
 /** Every subcommand, in the order `timecoin help` lists them. */
 const COMMANDS: readonly CliCommand[] = [
   nodeCommand,
   devnetCommand,
+  walletCommand,
+  balanceCommand,
+  sendCommand,
+  txCommand,
+  statusCommand,
+  peersCommand,
+  masternodeCommand,
+  rpcCommand,
   keygenCommand,
   addressCommand,
   inspectDbCommand,
@@ -53,6 +65,10 @@ async function main(argv: string[]): Promise<number> {
     ) {
       console.error(`timecoin ${name}: ${err.message}\nusage: timecoin ${command.usage}`);
       return 2;
+    }
+    if (err instanceof CliFailure) {
+      console.error(`timecoin ${name}: ${err.message}`);
+      return err.exitCode;
     }
     if (err instanceof CodedError) {
       console.error(`timecoin ${name}: ${err.message}`);

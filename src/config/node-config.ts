@@ -38,8 +38,14 @@ export const NodeConfigSchema = z
         user: z.string().min(1).optional(),
         password: z.string().min(16, 'at least 16 characters').optional(),
         maxBodyBytes: positiveInt.max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+        /** Serve the live dashboard (page and read-only state, no credentials) at `/`: loopback only. */
+        dashboard: z.boolean().default(false),
       })
       .strict()
+      .refine((r) => !r.dashboard || ['127.0.0.1', '::1', 'localhost'].includes(r.bind), {
+        message: 'the dashboard is served without credentials, so only on a loopback bind',
+        path: ['dashboard'],
+      })
       .refine((r) => (r.user === undefined) === (r.password === undefined), {
         message: 'user and password are set together',
         path: ['user'],

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,10 @@ export interface NodeProcessOptions {
   readonly execArgs?: readonly string[];
   /** Starts the node with `--test-switches` (tests flip behaviours over RPC). */
   readonly testSwitches?: boolean;
+  /** RPC port (default 0: ephemeral, read from the `node ready` line). */
+  readonly rpcPort?: number;
+  /** Appends every stdout line (JSON logs) to this file as well (`devnet up` keeps node logs there). */
+  readonly logFile?: string;
 }
 
 /**
@@ -101,7 +105,7 @@ export class NodeProcess {
       '--p2p-port',
       String(o.p2pPort ?? (await freeP2pPort())),
       '--rpc-port',
-      '0',
+      String(o.rpcPort ?? 0),
       '--log-level',
       o.logLevel ?? 'info',
       ...(o.testSwitches ? ['--test-switches'] : []),
@@ -113,6 +117,7 @@ export class NodeProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...(o.env ?? {}) },
     });
+    if (o.logFile) child.stdout!.pipe(createWriteStream(o.logFile, { flags: 'a' }));
     const p = new NodeProcess(child, datadir, o);
     running.add(p);
     let ready: LogLine;

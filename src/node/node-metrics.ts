@@ -57,6 +57,12 @@ export class NodeMetrics {
     'timecoin_blocks_reverted_total',
     'Blocks taken off the main chain by reorgs',
   );
+  readonly bans = new Counter({
+    name: 'timecoin_bans_total',
+    help: 'Peers (by node key) and IPs banned for misbehaviour',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly slot = new Gauge({ name: 'timecoin_slot', help: 'Current slot', registers: [this.registry] });
   readonly rank = new Gauge({
     name: 'timecoin_rank',

@@ -2,22 +2,17 @@ import { z } from 'zod';
 import { fromHex, toHex } from '../encoding/bytes.js';
 import { MempoolError } from '../ledger/mempool-errors.js';
 import { TxError } from '../ledger/tx-errors.js';
-import { formatTime } from '../params/units.js';
 import { decodeAddress } from '../protocol/address.js';
 import { decodeBlock, decodeBlockHeader, headerHash } from '../protocol/block.js';
 import { P, RPC_ERROR, type RpcDispatcher, RpcError, type RpcMethod } from '../rpc/json-rpc.js';
 import { CodedError } from '../util/coded-error.js';
 import { PROTOCOL_VERSION } from '../wire/limits.js';
+import { amount, registerAddressRpc } from './address-rpc.js';
 import type { TimeNode } from './node.js';
 import { IntakeError } from './tx-intake.js';
 
 /** Node software version reported over RPC and in logs. */
 export const NODE_VERSION = '0.1.0';
-
-/** Amounts over RPC: a decimal string with 8 decimals and the integer sat, never a float. */
-function amount(sat: bigint): { value: string; sat: string } {
-  return { value: formatTime(sat), sat: sat.toString() };
-}
 
 function txidParam(params: Record<string, unknown>): Uint8Array {
   return fromHex(params['txid'] as string, 32);
@@ -387,6 +382,8 @@ export function registerNodeRpc(d: RpcDispatcher, node: TimeNode): void {
       }
     },
   });
+
+  registerAddressRpc(d, node);
 
   if (node.switches.enabled) {
     m({

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { VerifiedBeacons } from '../beacon/verified-beacons.js';
 import { parseBlock } from '../chain/block-validation.js';
@@ -21,6 +22,7 @@ import { RpcDispatcher } from '../rpc/json-rpc.js';
 import { RpcAuth } from '../rpc/rpc-auth.js';
 import { RpcServer } from '../rpc/rpc-server.js';
 import { ChainStore } from '../storage/chain-store.js';
+import { ENV_FILE } from '../storage/databases.js';
 import type { KeyPair } from '../wallet/keys.js';
 import { MSG } from '../wire/message-types.js';
 import { CryptoPool } from '../workers/crypto-pool.js';
@@ -30,6 +32,7 @@ import { answerGetBlocks, BlockSync } from './block-sync.js';
 import { BlockTree } from './block-tree.js';
 import { type BlockSource, ChainController } from './chain-controller.js';
 import { ChainIndex } from './chain-index.js';
+import { dashboardRoutes } from './dashboard.js';
 import { FinalityWaiters } from './finality-waiters.js';
 import { Finalizer } from './finalizer.js';
 import { InventorySync } from './inventory-sync.js';
@@ -341,6 +344,7 @@ export class TimeNode {
       maxBodyBytes: config.rpc.maxBodyBytes,
       maxConcurrent: 1_024,
       extend: (app) => this.events.attach(app, this.rpcAuth),
+      ...(config.rpc.dashboard ? { publicGetRoutes: dashboardRoutes(this) } : {}),
       getRoutes: {
         '/metrics': async () => ({
           contentType: metrics.registry.contentType,
@@ -537,6 +541,25 @@ export class TimeNode {
     m.gauge('timecoin_intake_in_flight', 'Transactions being verified', () => this.intake.inFlightCount);
     m.gauge('timecoin_pool_queue_depth', 'Signature batches waiting for a worker', () => this.pool.queueSize);
     m.gauge('timecoin_chain_height', 'Height of the chain tip', () => this.store.tip().height);
+    m.gauge(
+      'timecoin_beacon_evaluation_seconds',
+      'How long the oldest running VDF evaluation has run',
+      () => (this.beacons.progress()?.runningMs ?? 0) / 1000,
+    );
+    m.gauge(
+      'timecoin_beacon_evaluation_slot',
+      'Slot of the oldest running VDF evaluation (−1: none)',
+      () => this.beacons.progress()?.slot ?? -1,
+    );
+    m.gauge('timecoin_lmdb_bytes', 'Size of the LMDB environment file', () => {
+      try {
+        return statSync(join(this.config.datadir, ENV_FILE)).size;
+      } catch {
+        return 0;
+      }
+    });
+    this.p2p.on('peer:banned', () => m.bans.inc({ kind: 'peer' }));
+    this.p2p.on('ip:banned', () => m.bans.inc({ kind: 'ip' }));
   }
 
   /** A transaction became final here (persisted). */

@@ -15,6 +15,8 @@ const Subscription = z.strictObject({
     .optional(),
 });
 
+/** Block events kept for the dashboard. */
+const RECENT_BLOCKS = 60;
 /** Most subscriptions one client may hold (each is a uWS topic membership). */
 export const MAX_SUBSCRIPTIONS = 256;
 /** Largest message a client may send (subscriptions are tiny). */
@@ -52,6 +54,10 @@ interface ClientData {
  */
 export class EventsHub {
   private app: TemplatedApp | undefined;
+  /** The latest block events (newest last), for the dashboard's first paint. */
+  readonly recentBlocks: (BlockEvent & { receivedMs: number })[] = [];
+  /** The latest beacon published (slot), −1 before any. */
+  lastBeaconSlot = -1;
 
   /** Registers the `/events` route on the RPC server's app (RpcServerOptions.extend). */
   attach(app: TemplatedApp, auth: RpcAuth): void {
@@ -119,10 +125,13 @@ export class EventsHub {
   }
 
   publishBlock(e: BlockEvent): void {
+    this.recentBlocks.push({ ...e, receivedMs: Date.now() });
+    if (this.recentBlocks.length > RECENT_BLOCKS) this.recentBlocks.shift();
     this.app?.publish('block', JSON.stringify({ type: 'block', ...e }));
   }
 
   publishBeacon(slot: number, yHex: string): void {
+    this.lastBeaconSlot = Math.max(this.lastBeaconSlot, slot);
     this.app?.publish('beacon', JSON.stringify({ type: 'beacon', slot, y: yHex }));
   }
 }

@@ -23,6 +23,11 @@ export interface RpcServerOptions {
   /** Request body bytes held at once over all requests; beyond it HTTP 503 (bounds memory). */
   readonly maxBufferedBytes?: number;
   readonly getRoutes?: Readonly<Record<string, GetRoute>>;
+  /**
+   * GET routes served WITHOUT credentials (the local devnet dashboard's page, scripts and read-only
+   * state): only ever registered when the RPC port is bound to loopback (NodeConfigSchema checks).
+   */
+  readonly publicGetRoutes?: Readonly<Record<string, GetRoute>>;
   /** Lets a uWS app owner add more routes (the events WebSocket) before listening. */
   readonly extend?: (app: TemplatedApp) => void;
 }
@@ -53,6 +58,9 @@ export class RpcServer {
     );
     for (const [path, route] of Object.entries(this.o.getRoutes ?? {})) {
       app.get(path, (res, req) => this.onGet(res, req.getHeader('authorization'), route));
+    }
+    for (const [path, route] of Object.entries(this.o.publicGetRoutes ?? {})) {
+      app.get(path, (res) => this.onGet(res, null, route));
     }
     this.o.extend?.(app);
     app.any('/*', (res) => {
@@ -94,8 +102,9 @@ export class RpcServer {
     );
   }
 
-  private onGet(res: HttpResponse, authorization: string, route: GetRoute): void {
-    if (!this.o.auth.check(authorization)) {
+  /** `authorization` null: a public route, no credentials checked. */
+  private onGet(res: HttpResponse, authorization: string | null, route: GetRoute): void {
+    if (authorization !== null && !this.o.auth.check(authorization)) {
       this.unauthorized(res);
       return;
     }

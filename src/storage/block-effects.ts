@@ -5,6 +5,7 @@ import { type Block, decodeBlock } from '../protocol/block.js';
 import { NO_COLLATERAL, type Transaction, TXID_BYTES } from '../protocol/transaction.js';
 import { outpointKey } from '../protocol/tx-codec.js';
 import { reindexMasternode } from './active-set-index.js';
+import { AddressIndexWriter } from './address-index.js';
 import type { ChainTip } from './chain-tip.js';
 import { type ChainDatabases, read, u32Bytes } from './databases.js';
 import { StoreWriteError } from './errors.js';
@@ -47,6 +48,7 @@ export function writeBlockEffects(
   const undo = previousTip === null ? null : new UndoWriter(previousTip, spendCount);
   const masternodes: PriorMasternode[] = [];
   const collateral: PriorCollateral[] = [];
+  const addresses = new AddressIndexWriter(dbs);
 
   const setMasternode = (record: MasternodeRecord, prior: MasternodeRecord | null): void => {
     masternodes.push({ nodePubkey: record.nodePubkey, prior });
@@ -77,13 +79,16 @@ export function writeBlockEffects(
           },
         );
       // Its `length` is patched to the value size over a larger array, so cut a true view.
-      undo?.spentRaw(key, raw.subarray(0, raw.length));
+      const entry = raw.subarray(0, raw.length);
+      undo?.spentRaw(key, entry);
+      addresses.removedRaw(entry, input.txid, input.vout);
       dbs.utxo.removeSync(key);
     }
     const flags = isCoinbaseAt(tx, height) ? 1 : 0;
     for (let vout = 0; vout < tx.outputs.length; vout++) {
       const { value, address } = tx.outputs[vout]!;
       dbs.utxo.putSync(scratchOutpointKey(txid, vout), scratchUtxoEntry(value, address, height, flags));
+      addresses.added(address, height, txid, vout, value, flags === 1);
     }
     dbs.txIndex.putSync(txid, heightBytes);
     // Only transactions with inputs ever sit in the finalized pool.
@@ -129,6 +134,7 @@ export function writeBlockEffects(
     }
   }
 
+  addresses.finish();
   if (undo !== null) dbs.undo.putSync(height, undo.finish(masternodes, collateral));
   dbs.blocks.putSync(height, blockBytes);
   dbs.blockIndex.putSync(hash, heightBytes);
@@ -183,18 +189,33 @@ export function writeRevertEffects(
   const undo = decodeUndoRecord(undoBytes);
 
   let next = undo.spent.length;
+  const addresses = new AddressIndexWriter(dbs);
   const ordered = dependencyOrder(block.txs);
   for (let t = ordered.length - 1; t >= 0; t--) {
     const { tx, txid } = ordered[t]!;
-    for (let vout = 0; vout < tx.outputs.length; vout++) dbs.utxo.removeSync(outpointKey({ txid, vout }));
+    for (let vout = 0; vout < tx.outputs.length; vout++) {
+      const { address, value } = tx.outputs[vout]!;
+      dbs.utxo.removeSync(outpointKey({ txid, vout }));
+      addresses.removed(address, height, txid, vout, value);
+    }
     for (let i = tx.inputs.length - 1; i >= 0; i--) {
       const s = undo.spent[--next];
       if (!s)
         throw new StoreWriteError('UNDO_MISSING', `undo record of block ${height} lists too few spends`);
       dbs.utxo.putSync(s.key, encodeUtxoEntry(s.entry));
+      const input = tx.inputs[i]!;
+      addresses.added(
+        s.entry.address,
+        s.entry.height,
+        input.txid,
+        input.vout,
+        s.entry.value,
+        s.entry.coinbase,
+      );
     }
     dbs.txIndex.removeSync(txid);
   }
+  addresses.finish();
   for (let i = undo.masternodes.length - 1; i >= 0; i--) {
     const m = undo.masternodes[i]!;
     const currentRaw = read(dbs.masternodes, m.nodePubkey);

@@ -6,6 +6,14 @@ import { type Block, decodeBlock, encodeBlock, headerHash } from '../protocol/bl
 import type { OutPoint } from '../protocol/transaction.js';
 import { decodeTx, type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
 import { readActiveSet } from './active-set-index.js';
+import {
+  type AddressTotals,
+  type AddressUtxo,
+  addressIndexCounts,
+  buildAddressIndex,
+  readAddressUtxos,
+  readTotals,
+} from './address-index.js';
 import { writeBlockEffects, writeRevertEffects } from './block-effects.js';
 import { type ChainTip, encodeChainTip } from './chain-tip.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
@@ -26,6 +34,7 @@ import { PeerBanStore } from './peer-ban-store.js';
 import { checkNetwork, checkTipConsistent, readStoredMeta, readStoredTip } from './store-checks.js';
 import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
 
+export type { AddressTotals, AddressUtxo } from './address-index.js';
 export type { StoreCounts } from './databases.js';
 
 /**
@@ -80,6 +89,7 @@ export class ChainStore implements LedgerView {
       if (read(dbs.meta, META_KEYS.schema) === undefined) {
         tip = createStore(dbs, params, genesis, genesisHash);
       } else {
+        migrate(dbs);
         const meta = readStoredMeta(dbs);
         checkNetwork(meta, params);
         if (!bytesEqual(meta.genesisHash, genesisHash))
@@ -253,6 +263,27 @@ export class ChainStore implements LedgerView {
     return this.range(this.dbs.collateral, limit, afterKey).map(([key, owner]) => ({ key, owner }));
   }
 
+  /** Sum and count of the unspent main-chain outputs paying `address` (a 20-byte payload): one read. */
+  addressTotals(address: Uint8Array): AddressTotals {
+    return readTotals(this.dbs, address);
+  }
+
+  /**
+   * Up to `limit` unspent main-chain outputs paying `address`, oldest first ((height, txid, vout)
+   * order), from `minHeight` on, after a previous page's last entry when `after` is given.
+   */
+  addressUtxos(
+    address: Uint8Array,
+    opts: { limit: number; minHeight?: number; after?: { height: number; outpoint: OutPoint } },
+  ): AddressUtxo[] {
+    return readAddressUtxos(this.dbs, address, opts);
+  }
+
+  /** Entries in the address index and addresses with outputs (tests check them against the UTXO set). */
+  addressIndexCounts(): { outputs: number; addresses: number } {
+    return addressIndexCounts(this.dbs);
+  }
+
   /** Peer bans in a named database of this same environment (DESIGN §8: one environment). */
   peerBans(): PeerBanStore {
     this.assertOpen();
@@ -322,6 +353,20 @@ function checkLockCovers(lock: DataDirLock, dataDir: string): void {
       `the lock passed to open is ${lock.held ? `for ${lock.dataDir}` : 'released'}, not held for ${dataDir}`,
       { dataDir, lockDir: lock.dataDir },
     );
+}
+
+/**
+ * Upgrades an older data directory in place where that is only a derived index: schema 2 lacks the
+ * address index, built here from the UTXO set in the same transaction that records version 3. Any
+ * other version is left for readStoredMeta to refuse.
+ */
+function migrate(dbs: ChainDatabases): void {
+  const raw = read(dbs.meta, META_KEYS.schema);
+  if (raw === undefined || raw.length !== 4 || readU32Bytes(raw) !== 2 || SCHEMA_VERSION !== 3) return;
+  dbs.env.transactionSync(() => {
+    buildAddressIndex(dbs);
+    dbs.meta.putSync(META_KEYS.schema, u32Bytes(3));
+  });
 }
 
 /** New environment: meta and the genesis block in one transaction, so a crash leaves it empty or whole. */

@@ -24,6 +24,7 @@ const OPTIONS = {
   workers: { type: 'string' },
   'no-peer-exchange': { type: 'boolean', default: false },
   'test-switches': { type: 'boolean', default: false },
+  dashboard: { type: 'boolean', default: false },
 } as const;
 
 function intFlag(name: string, v: string | undefined): number | undefined {
@@ -43,7 +44,7 @@ export const nodeCommand: CliCommand = {
   summary: 'Run a node (validator if its key is an active masternode), or `node init` a data dir',
   usage:
     'node [init] [--network N] [--datadir D] [--config F] [--p2p-port P] [--rpc-port R] [--seeds host:port,…] ' +
-    '[--devnet-index I] [--workers W] [--log-level L] [--no-peer-exchange] [--test-switches]',
+    '[--devnet-index I] [--workers W] [--log-level L] [--no-peer-exchange] [--test-switches] [--dashboard]',
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -59,6 +60,7 @@ export const nodeCommand: CliCommand = {
       datadir: values.datadir,
       'p2p.port': intFlag('p2p-port', values['p2p-port']),
       'rpc.port': intFlag('rpc-port', values['rpc-port']),
+      ...(values.dashboard ? { 'rpc.dashboard': true } : {}),
       'log.level': values['log-level'],
       'node.workers': intFlag('workers', values.workers),
       'p2p.seeds':
@@ -98,7 +100,11 @@ export const nodeCommand: CliCommand = {
     }
 
     const key: KeyPair = devnetIndex !== undefined ? devnetNodeKey(devnetIndex) : loadNodeKey(config.datadir);
-    const log = pino({ level: config.log.level, base: { node: toHex(key.publicKey).slice(0, 12) } });
+    const logOptions = { level: config.log.level, base: { node: toHex(key.publicKey).slice(0, 12) } };
+    // JSON lines for machines (a pipe, a file, the test harness); readable lines for a person at a TTY.
+    const log = process.stdout.isTTY
+      ? pino(logOptions, (await import('pino-pretty')).default({ colorize: true, sync: true }))
+      : pino(logOptions);
     const node = await TimeNode.start({ params, config, key, log, testSwitches: values['test-switches'] });
     log.info(
       {

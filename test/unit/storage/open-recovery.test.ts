@@ -11,6 +11,7 @@ import {
 import { StoreOpenError } from '../../../src/storage/errors.js';
 import { inspectStore } from '../../../src/storage/inspect.js';
 import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
+import { expectAddressIndexed, ReplayModel } from './replay-model.js';
 import { tempDir } from './temp-dir.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -66,6 +67,24 @@ describe('open: refusals never wipe', () => {
     const store = await ChainStore.open(dir, DEVNET, genesis);
     cleanups.push(() => store.close());
     expect(store.tip().height).toBe(3);
+  });
+
+  it('upgrades a schema-2 directory (no address index) by building the index from the UTXO set', async () => {
+    const { dir, genesis, blocks } = await storedChain();
+    // What a schema-2 node left behind: the same databases without the two address-index ones.
+    await tamper(dir, (d) => {
+      d.addressUtxos.clearSync();
+      d.addressTotals.clearSync();
+      d.meta.putSync('schema', u32Bytes(2));
+    });
+    const store = await ChainStore.open(dir, DEVNET, genesis);
+    expect(store.tip().height).toBe(3);
+    expect(store.addressIndexCounts().outputs).toBeGreaterThan(40);
+    expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
+    await store.close();
+    const dbs = openDatabases(dir);
+    expect(new Uint8Array(dbs.meta.get('schema')!)).toEqual(u32Bytes(3));
+    await dbs.env.close();
   });
 
   it('refuses a directory that has blocks but no meta', async () => {

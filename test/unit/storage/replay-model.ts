@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { activeSetAt } from '../../../src/chain/active-set.js';
-import { toHex } from '../../../src/encoding/bytes.js';
+import { fromHex, toHex } from '../../../src/encoding/bytes.js';
 import type { ChainParams } from '../../../src/params/chain-params.js';
 import type { Block } from '../../../src/protocol/block.js';
 import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
@@ -161,6 +161,59 @@ export function expectStoreMatches(store: ChainStore, model: ChainSnapshot): voi
   expect(sorted(s.nodes)).toEqual(sorted(model.nodes));
   expect(sorted(s.collateral)).toEqual(sorted(model.collateral));
   expectActiveSetIndexed(store);
+  expectAddressIndexed(store, model);
+}
+
+/**
+ * The address index holds exactly the model's unspent outputs, grouped by address: per address the
+ * same outputs (read in small pages, oldest first) and the same total, and no entry or total for an
+ * address the model does not have (the entry counts equal the UTXO set's and the address count).
+ */
+export function expectAddressIndexed(store: ChainStore, model: ChainSnapshot): void {
+  const byAddress = new Map<string, { key: string; height: number; value: bigint; coinbase: boolean }[]>();
+  for (const [key, u] of model.utxos) {
+    const list = byAddress.get(u.address) ?? [];
+    list.push({ key, height: u.height, value: u.value, coinbase: u.coinbase });
+    byAddress.set(u.address, list);
+  }
+  expect(store.addressIndexCounts()).toEqual({ outputs: model.utxos.size, addresses: byAddress.size });
+  for (const [address, expected] of byAddress) {
+    expected.sort((a, b) => a.height - b.height || (a.key < b.key ? -1 : 1));
+    const payload = fromHex(address, 20);
+    const rows = pageAll(
+      (after) =>
+        store
+          .addressUtxos(payload, { limit: 7, ...(after ? { after: decodeCursor(after) } : {}) })
+          .map((u) => ({ ...u, cursor: encodeCursor(u.height, u.outpoint.txid, u.outpoint.vout) })),
+      (r) => r.cursor,
+    );
+    expect(
+      rows.map((r) => ({
+        key: opKey(toHex(r.outpoint.txid), r.outpoint.vout),
+        height: r.height,
+        value: r.value,
+        coinbase: r.coinbase,
+      })),
+      `address ${address}`,
+    ).toEqual(expected);
+    const total = expected.reduce((sum, u) => sum + u.value, 0n);
+    expect(store.addressTotals(payload)).toEqual({ sat: total, outputs: expected.length });
+  }
+}
+
+/** A page cursor as bytes (pageAll's key), height ‖ txid ‖ vout. */
+function encodeCursor(height: number, txid: Uint8Array, vout: number): Uint8Array {
+  const out = new Uint8Array(40);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, height);
+  out.set(txid, 4);
+  v.setUint32(36, vout);
+  return out;
+}
+
+function decodeCursor(c: Uint8Array): { height: number; outpoint: { txid: Uint8Array; vout: number } } {
+  const v = new DataView(c.buffer, c.byteOffset, c.byteLength);
+  return { height: v.getUint32(0), outpoint: { txid: c.slice(4, 36), vout: v.getUint32(36) } };
 }
 
 /**

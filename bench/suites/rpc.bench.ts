@@ -1,0 +1,85 @@
+/**
+ * `npm run bench -- rpc`: JSON-RPC round trips per second against one node process over HTTP
+ * keep-alive, 32 concurrent clients (bench/support/http-keepalive.ts).
+ *
+ * - rpc.getblockchaininfo: a read answered from memory and one LMDB read. Target ≥ 20,000/s.
+ * - rpc.sendrawtransaction: distinct signed 1-in-2-out transactions spending prefunded coins; each
+ *   answer comes once the transaction is signature-verified and admitted as processing. Target
+ *   ≥ 8,000/s. The node runs `--workers 2` (the machine's two cores).
+ *
+ * Every answer is checked (HTTP 200 and a `result`), so an error storm cannot pass for speed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hexOf, pay, recipient } from '../../src/devnet/coins.js';
+import { NodeProcess } from '../../src/devnet/node-process.js';
+import { opensslSigner } from '../../src/devnet/openssl-signer.js';
+import { prefundCoins, writeFinalized } from '../../src/devnet/prefund.js';
+import { DEVNET } from '../../src/params/networks.js';
+import { BenchSuite, summarize } from '../harness.js';
+import { keepAliveLoad, rpcRequest } from '../support/http-keepalive.js';
+
+const CLIENTS = 32;
+const SECONDS = Number(process.env['RPC_BENCH_SECONDS'] ?? 5);
+const TXS = Number(process.env['RPC_BENCH_TXS'] ?? 60_000);
+const NODE_ENV = { TIMECOIN_MEMPOOL_MAX_COUNT: '2000000', TIMECOIN_MEMPOOL_MAX_BYTES: '1000000000' };
+
+export async function run(): Promise<void> {
+  const suite = new BenchSuite('rpc');
+  const signer = opensslSigner();
+  const { txs: funding, coins } = prefundCoins(DEVNET, TXS, 10_000_000n, signer);
+  const bodies = coins.map((c, i) =>
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: i,
+      method: 'sendrawtransaction',
+      params: [hexOf(pay(c, recipient(i), 1_000_000n, DEVNET, signer))],
+    }),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'timecoin-bench-rpc-'));
+  await writeFinalized(dir, DEVNET, funding);
+  const node = await NodeProcess.start({
+    datadir: dir,
+    env: NODE_ENV,
+    extraArgs: ['--workers', '2'],
+    logLevel: 'warn',
+  });
+  try {
+    let bad = 0;
+    const check = (status: number, body: string) => {
+      if (status !== 200 || !body.includes('"result"')) bad++;
+    };
+    const info = rpcRequest(node.authorization, '{"jsonrpc":"2.0","id":1,"method":"getblockchaininfo"}');
+    // Warm-up, then the measured run.
+    await keepAliveLoad({ port: node.rpcPort, clients: CLIENTS, durationMs: 1_000, request: () => info });
+    const r1 = await keepAliveLoad({
+      port: node.rpcPort,
+      clients: CLIENTS,
+      durationMs: SECONDS * 1000,
+      request: () => info,
+      onResponse: check,
+    });
+    suite.record({ ...summarize('rpc.getblockchaininfo', r1.latenciesMs), hz: (r1.done * 1000) / r1.ms });
+    suite.note('rpc.getblockchaininfo.errors', bad);
+
+    bad = 0;
+    const requests = bodies.map((b) => rpcRequest(node.authorization, b));
+    const r2 = await keepAliveLoad({
+      port: node.rpcPort,
+      clients: CLIENTS,
+      durationMs: SECONDS * 1000,
+      request: (i) => requests[i] ?? null,
+      onResponse: check,
+    });
+    suite.record({ ...summarize('rpc.sendrawtransaction', r2.latenciesMs), hz: (r2.done * 1000) / r2.ms });
+    suite.note('rpc.sendrawtransaction.errors', bad);
+    suite.note('rpc.sendrawtransaction.ranOutOfTxs', r2.done >= requests.length ? 'yes' : 'no');
+    suite.note('clients', CLIENTS);
+    suite.note('nodeWorkers', 2);
+  } finally {
+    await node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  suite.write();
+}
