@@ -25,6 +25,8 @@ const END = 1;
 /** The sender's connection broke (RST, refused dial): reset the receiving socket, in order. */
 const RESET = 2;
 
+const EMPTY = Buffer.alloc(0);
+
 interface QueuedItem {
   kind: typeof DATA | typeof END | typeof RESET;
   bytes: Buffer | null;
@@ -167,10 +169,14 @@ export class FaultPipe {
         }
       } else {
         this.done = true;
+        if (wrote) sink.uncork(); // hand the bytes before the FIN/RST to the socket first
+        wrote = false;
         if (item.kind === END) {
           if (!sink.destroyed) sink.end();
-        } else {
-          destroyWithReset(sink);
+        } else if (!sink.destroyed) {
+          // An RST discards whatever the socket has not yet written, so reset only once the bytes
+          // before it have reached the kernel (a zero-length write completes after them).
+          sink.write(EMPTY, () => destroyWithReset(sink));
         }
         break;
       }

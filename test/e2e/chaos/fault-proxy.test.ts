@@ -296,14 +296,15 @@ describe('FaultProxy: resets', () => {
     await server.until(() => server.bytes === 2, 'after heal');
   });
 
-  it('mirrors an RST from the target to the client, after the bytes before it', async () => {
+  it('mirrors an RST from the target to the client', async () => {
     const t = await target();
     const proxy = await proxyTo(t, { reverse: { latencyMs: 20 } });
     const c = await client(proxy);
     const got = new Collector(c);
     const serverSocket = await t.nthSocket(1);
     serverSocket.write('last words');
-    await until(() => proxy.stats().reverse.bytesIn === 10, 'bytes at the proxy');
+    // Read before the reset arrives: TCP lets an RST discard bytes the receiver has not read yet.
+    await got.until(() => got.bytes === 10, 'bytes before the reset');
     const death = deathOf(c);
     serverSocket.resetAndDestroy();
     expect(await death).toBe('ECONNRESET');
