@@ -11,6 +11,8 @@ export type ChaosErrorCode =
   | 'CHAOS_BAD_COMMAND'
   /** Options given to a proxy, a network or the helper process are invalid. */
   | 'CHAOS_BAD_OPTIONS'
+  /** A proxy could not listen (the port is taken, the address is not local…); details carry the cause. */
+  | 'CHAOS_LISTEN_FAILED'
   /** The operation needs a started (listening, not closed) proxy or network. */
   | 'CHAOS_NOT_RUNNING'
   /** An unexpected failure inside the harness (a bug: report it with the seed). */

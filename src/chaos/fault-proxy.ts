@@ -128,10 +128,21 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
     if (this.closed) throw new ChaosError('CHAOS_NOT_RUNNING', 'proxy is closed');
     if (this.listening) return this.listening;
     const host = this.options.host ?? '127.0.0.1';
+    const port = this.options.port ?? 0;
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port: this.options.port ?? 0 }, () => {
-        this.server.off('error', reject);
+      const fail = (err: NodeJS.ErrnoException) =>
+        reject(
+          new ChaosError(
+            'CHAOS_LISTEN_FAILED',
+            `cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
+            {
+              cause: err.code,
+            },
+          ),
+        );
+      this.server.once('error', fail);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', fail);
         resolve();
       });
     });

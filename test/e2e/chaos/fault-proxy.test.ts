@@ -94,9 +94,11 @@ describe('FaultProxy: byte transparency', () => {
     expect(sha(atServer.data())).toBe(sha(request)); // FIN came after every byte
     const reply = patternBytes(30_000, 6);
     serverSocket.end(reply); // the half-closed client can still read
+    const finished = once(proxy, 'connectionClosed');
     await fromServer.until(() => fromServer.ended, 'FIN at the client');
     expect(sha(fromServer.data())).toBe(sha(reply));
-    await until(() => proxy.stats().connections === 0, 'connection finished');
+    expect(await finished).toEqual([1]);
+    expect(proxy.stats().connections).toBe(0);
   });
 });
 
@@ -246,7 +248,9 @@ describe('FaultProxy: black hole (drop)', () => {
     const t = await target();
     const proxy = await proxyTo(t);
     proxy.cut('blackhole');
+    const accepted = once(proxy, 'connection');
     const c = await client(proxy); // the proxy accepts locally…
+    expect(await accepted).toEqual([1]);
     c.write('queued request');
     await until(() => proxy.stats().forward.queuedBytes === 14, 'request held');
     await quietPeriod(200);
@@ -400,5 +404,8 @@ describe('FaultProxy: settings', () => {
     expect(() => proxy.setFaults('both', { jitterMs: 8 })).toThrow(ChaosError);
     expect(proxy.faults('forward')).toMatchObject({ latencyMs: 10, jitterMs: 5 });
     expect(() => new FaultProxy({ target: t.endpoint, seed: 1, maxQueueBytes: 10 })).toThrow(/maxQueueBytes/);
+    const taken = new FaultProxy({ target: t.endpoint, seed: 1, port: proxy.address.port });
+    await expect(taken.listen()).rejects.toMatchObject({ code: 'CHAOS_LISTEN_FAILED' });
+    await taken.close();
   });
 });
