@@ -37,6 +37,8 @@ export class ChaosProcess {
   readonly exited: Promise<number | null>;
 
   private constructor(private readonly child: ChildProcess) {
+    // A write racing the helper's exit fails with EPIPE; the exit handler rejects what is waiting.
+    child.stdin!.on('error', () => undefined);
     child.stderr!.on('data', (d: Buffer) => {
       if (this.stderr.length < 64 * 1024) this.stderr += d.toString();
     });
@@ -107,6 +109,8 @@ export class ChaosProcess {
 
   /** Sends one command; resolves with its result, rejects with the helper's typed error. */
   command(cmd: Command): Promise<unknown> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null)
+      return Promise.reject(new ChaosError('CHAOS_NOT_RUNNING', 'chaos helper has exited'));
     if (this.waiting.size >= MAX_IN_FLIGHT)
       return Promise.reject(new ChaosError('CHAOS_NOT_RUNNING', 'chaos helper is not answering'));
     const id = this.nextId++;

@@ -108,5 +108,6 @@ describe('chaos helper process', () => {
     const b = await start(2);
     expect(await b.chaos.command({ op: 'close' })).toBeNull();
     expect(await b.chaos.exited).toBe(0);
+    await expect(b.chaos.command({ op: 'links' })).rejects.toMatchObject({ code: 'CHAOS_NOT_RUNNING' });
   });
 });
