@@ -13,6 +13,11 @@ export interface FaultNetworkOptions {
   /** Where the proxies listen; default 127.0.0.1. */
   readonly host?: string;
   readonly maxQueueBytes?: number;
+  /**
+   * The local address node i's connections leave from (its proxies dial the target from there), so
+   * each node has an address of its own, as on a real network; default: the OS picks (127.0.0.1).
+   */
+  readonly sourceHost?: (node: number) => string;
   /** Initial faults of every flow (e.g. `{ latencyMs: 25, jitterMs: 5 }` for 50 ms RTT ± 10 ms). */
   readonly faults?: LinkFaultsUpdate;
 }
@@ -63,6 +68,7 @@ export class FaultNetwork {
                 target: options.endpoints[j]!,
                 seed,
                 ...(options.host !== undefined ? { host: options.host } : {}),
+                ...(options.sourceHost ? { sourceHost: options.sourceHost(i) } : {}),
                 ...(options.maxQueueBytes !== undefined ? { maxQueueBytes: options.maxQueueBytes } : {}),
                 ...(options.faults ? { forward: options.faults, reverse: options.faults } : {}),
               }),

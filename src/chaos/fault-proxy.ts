@@ -24,6 +24,11 @@ export interface FaultProxyOptions {
   readonly host?: string;
   /** Listen port; default 0 (a free port, reported by `listen()`). */
   readonly port?: number;
+  /**
+   * Local address the proxy dials the target from (e.g. 127.0.0.3): on one host every proxied node
+   * would otherwise reach its peers from 127.0.0.1, and one IP ban would cut them all off.
+   */
+  readonly sourceHost?: string;
   /** Seed of the delay draws; without one a seed is chosen and printed (see seed.ts). */
   readonly seed?: number;
   /** Per-connection, per-direction queue bound before the sender is paused (default 1 MiB). */
@@ -111,6 +116,7 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
     if (options.reverse) this.shapers.reverse.update(options.reverse);
     this.context = {
       target: options.target,
+      ...(options.sourceHost !== undefined ? { sourceHost: options.sourceHost } : {}),
       maxQueueBytes,
       shapers: this.shapers,
       counters: this.counters,

@@ -9,6 +9,8 @@ export type Direction = 'forward' | 'reverse';
 /** What a connection needs from its proxy: the shared per-direction state and two callbacks. */
 export interface ConnectionContext {
   readonly target: Endpoint;
+  /** Local address to dial from (the node's own loopback address in a proxied devnet). */
+  readonly sourceHost?: string;
   readonly maxQueueBytes: number;
   readonly shapers: Readonly<Record<Direction, LinkShaper>>;
   readonly counters: Readonly<Record<Direction, DirectionCounters>>;
@@ -65,7 +67,13 @@ export class ProxiedConnection {
   dial(): void {
     if (this.upstream !== null || this.finished || this.clientClosed) return;
     const { host, port } = this.ctx.target;
-    const upstream = connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const upstream = connect({
+      host,
+      port,
+      allowHalfOpen: true,
+      noDelay: true,
+      ...(this.ctx.sourceHost !== undefined ? { localAddress: this.ctx.sourceHost } : {}),
+    });
     this.upstream = upstream;
     this.reverse.setSource(upstream);
     upstream.on('connect', () => this.forward.setSink(upstream));
