@@ -57,6 +57,10 @@ export class NodeMetrics {
     'timecoin_blocks_reverted_total',
     'Blocks taken off the main chain by reorgs',
   );
+  readonly doubleSigns = this.counter(
+    'timecoin_double_sign_evidence_total',
+    'Producers caught signing two blocks for one slot (evidence stored)',
+  );
   readonly slot = new Gauge({ name: 'timecoin_slot', help: 'Current slot', registers: [this.registry] });
   readonly rank = new Gauge({
     name: 'timecoin_rank',
