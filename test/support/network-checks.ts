@@ -114,19 +114,25 @@ export async function lostOrDuplicated(
   return problems;
 }
 
-/** Spendable coins: `keys` funded devnet keys each split into `per` coins, final at `node`. */
+/**
+ * Spendable coins: `keys` funded devnet keys each split into `per` coins, submitted to `node` and
+ * final at every node of `finalAt` (default: `node`) — a payment submitted to a node that has not
+ * yet finalized its coin's split is refused (INPUT_NOT_FOUND).
+ */
 export async function fundCoins(
   node: NodeProcess,
   keys: readonly number[],
   per: number,
+  finalAt: readonly NodeProcess[] = [node],
   each = 10_000_000n,
 ): Promise<Coin[]> {
   const splits = keys.map((k) => split(fundedCoin(k), per, each));
   for (const s of splits) await node.rpc('sendrawtransaction', [hexOf(s.tx)]);
-  for (const s of splits) {
-    const r = await node.rpc<Finality>('waittransactionfinality', [toHex(s.tx.txid), 60_000]);
-    if (!r.final) throw new Error(`funding split ${toHex(s.tx.txid).slice(0, 8)} is ${r.status}`);
-  }
+  for (const n of finalAt)
+    for (const s of splits) {
+      const r = await n.rpc<Finality>('waittransactionfinality', [toHex(s.tx.txid), 60_000]);
+      if (!r.final) throw new Error(`funding split ${toHex(s.tx.txid).slice(0, 8)} is ${r.status}`);
+    }
   return splits.flatMap((s) => s.coins);
 }
 

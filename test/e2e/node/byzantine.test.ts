@@ -40,7 +40,7 @@ describe('Byzantine validators (1 of 5, each mode in turn, 1 s slots)', () => {
       node: { env: FAST_SLOTS, testSwitches: true },
       faults: {},
     });
-    coins = await fundCoins(net.nodes[0]!, [0, 1, 2, 3], 30);
+    coins = await fundCoins(net.nodes[0]!, [0, 1, 2, 3], 30, net.nodes);
     for (const c of coins) everFinal.add(toHex(c.outpoint.txid));
   }, 180_000);
 

@@ -33,7 +33,7 @@ describe(`kill -9 loop: ${KILLS} SIGKILLs of random validators under ${TPS} tx/s
 
   beforeAll(async () => {
     net = await Devnet.start({ validators: N, node: { env: FAST_SLOTS }, faults: { seed: SEED } });
-    coins = await fundCoins(net.nodes[0]!, [0, 1, 2, 3, 4, 5], Math.max(40, KILLS * 12));
+    coins = await fundCoins(net.nodes[0]!, [0, 1, 2, 3, 4, 5], Math.max(40, KILLS * 12), net.nodes);
   }, 180_000);
 
   afterAll(async () => {

@@ -49,7 +49,7 @@ describe('partitions through the fault proxies (5 validators, 1 s slots)', () =>
 
   beforeAll(async () => {
     net = await Devnet.start({ validators: N, node: { env: FAST_SLOTS }, faults: { seed: SEED } });
-    const splits = await fundCoins(net.nodes[0]!, [0, 1, 2, 3], 40);
+    const splits = await fundCoins(net.nodes[0]!, [0, 1, 2, 3], 40, net.nodes);
     coins = splits;
   }, 180_000);
 
