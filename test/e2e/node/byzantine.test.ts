@@ -70,8 +70,13 @@ describe('Byzantine validators (1 of 5, each mode in turn, 1 s slots)', () => {
     pairs.push([toHex(s0.txid), toHex(s1.txid)]);
     for (const n of honest())
       for (const p of pays) {
-        await waitFinal(n, toHex(p.tx.txid), 30_000).catch((err: Error) => {
-          throw new Error(`mode ${mode}: ${err.message}`);
+        await waitFinal(n, toHex(p.tx.txid), 30_000).catch(async (err: Error) => {
+          // What the stuck node saw: its consensus state and its last warnings.
+          const info = await n.rpc('getconsensusinfo').catch(() => undefined);
+          const warns = n.logs.filter((l) => Number(l['level']) >= 40).slice(-15);
+          throw new Error(
+            `mode ${mode}: ${err.message}; consensus ${JSON.stringify(info)}; warnings ${JSON.stringify(warns)}`,
+          );
         });
         everFinal.add(toHex(p.tx.txid));
       }
