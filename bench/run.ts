@@ -28,3 +28,6 @@ for (const name of wanted) {
   const mod = (await import(join(suitesDir, `${name}.bench.js`))) as { run(): Promise<void> };
   await mod.run();
 }
+// Every suite has written its results: exit even if one left a handle open (a hung bench would hold
+// the machine-wide e2e lock that the multi-process tests and other benches wait on).
+process.exit(0);

@@ -4,6 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { FaultNetwork } from '../chaos/fault-network.js';
+import type { LinkFaultsUpdate } from '../chaos/link-faults.js';
 import { packageRoot } from '../util/package-root.js';
 
 const MAIN = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -143,6 +145,12 @@ export class NodeProcess {
 
   get p2pAddress(): string {
     return `127.0.0.1:${this.p2pPort}`;
+  }
+
+  /** Calls `f` for every log line from now on (soak counters); returns a function that stops it. */
+  onLog(f: (l: LogLine) => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
   }
 
   /** Resolves with the first log line (past or future) matching `pred`. */
@@ -291,9 +299,21 @@ function run(args: string[]): Promise<void> {
   });
 }
 
+/** Options of a devnet whose links all run through fault-injecting proxies (src/chaos). */
+export interface DevnetFaultOptions {
+  /** Seed of the links' delay draws (printed when chosen, so a failing run can be replayed). */
+  readonly seed?: number;
+  /** Faults of every link from the start (e.g. `{ latencyMs: 25, jitterMs: 5 }`: 50 ms RTT ± 10). */
+  readonly faults?: LinkFaultsUpdate;
+}
+
 /** A devnet of real node processes: validators (devnet masternode keys) and full nodes. */
 export class Devnet {
-  private constructor(readonly nodes: NodeProcess[]) {}
+  private constructor(
+    readonly nodes: NodeProcess[],
+    /** The proxies between the nodes when started with `faults`: cut, heal, delay links at run time. */
+    readonly faults?: FaultNetwork,
+  ) {}
 
   static async start(o: {
     validators: number;
@@ -302,22 +322,91 @@ export class Devnet {
     node?: Omit<NodeProcessOptions, 'devnetIndex' | 'seeds' | 'datadir'>;
     /** Data dirs to use, in node order (validators first); fresh temp dirs otherwise. */
     datadirs?: readonly string[];
+    /** Extra flags for node i alone (e.g. a skewed clock for one validator). */
+    argsFor?: (i: number) => readonly string[];
+    /**
+     * Route every link through a proxy: node i is told only the proxies to the others as seeds
+     * (`--no-peer-exchange`, so it learns no direct address), and each node's connections arrive
+     * from a loopback address of its own (127.0.0.(i+2)), so scores and IP bans stay per node.
+     */
+    faults?: DevnetFaultOptions;
   }): Promise<Devnet> {
+    if (o.faults) return Devnet.startProxied(o, o.faults);
     const common = o.node ?? {};
     const dir = (i: number) => (o.datadirs?.[i] !== undefined ? { datadir: o.datadirs[i]! } : {});
-    const first = await NodeProcess.start({ ...common, devnetIndex: 0, ...dir(0) });
+    const args = (i: number) => ({ extraArgs: [...(common.extraArgs ?? []), ...(o.argsFor?.(i) ?? [])] });
+    const first = await NodeProcess.start({ ...common, devnetIndex: 0, ...dir(0), ...args(0) });
     const seeds = [first.p2pAddress];
     const rest = await Promise.all([
       ...Array.from({ length: o.validators - 1 }, (_, i) =>
-        NodeProcess.start({ ...common, devnetIndex: i + 1, seeds, ...dir(i + 1) }),
+        NodeProcess.start({ ...common, devnetIndex: i + 1, seeds, ...dir(i + 1), ...args(i + 1) }),
       ),
       ...Array.from({ length: o.fullNodes ?? 0 }, (_, i) =>
-        NodeProcess.start({ ...common, seeds, ...dir(o.validators + i) }),
+        NodeProcess.start({ ...common, seeds, ...dir(o.validators + i), ...args(o.validators + i) }),
       ),
     ]);
     const net = new Devnet([first, ...rest]);
     await net.waitConnected();
     return net;
+  }
+
+  private static async startProxied(
+    o: Parameters<typeof Devnet.start>[0],
+    f: DevnetFaultOptions,
+  ): Promise<Devnet> {
+    const n = o.validators + (o.fullNodes ?? 0);
+    // Ports first: the proxies need their targets (they dial per connection, so the nodes need
+    // not be up yet). Distinct, and below the ephemeral range, so a restarted node gets its own back.
+    const ports: number[] = [];
+    while (ports.length < n) {
+      const p = await freeP2pPort();
+      if (!ports.includes(p)) ports.push(p);
+    }
+    const faults = await FaultNetwork.start({
+      endpoints: ports.map((port) => ({ host: '127.0.0.1', port })),
+      sourceHost: (i) => `127.0.0.${i + 2}`,
+      ...(f.seed !== undefined ? { seed: f.seed } : {}),
+      ...(f.faults ? { faults: f.faults } : {}),
+    });
+    const common = o.node ?? {};
+    try {
+      const nodes = await Promise.all(
+        ports.map((p2pPort, i) => {
+          const seeds = ports.flatMap((_, j) => {
+            if (j === i) return [];
+            const a = faults.addressFor(i, j);
+            return [`${a.host}:${a.port}`];
+          });
+          return NodeProcess.start({
+            ...common,
+            ...(i < o.validators ? { devnetIndex: i } : {}),
+            ...(o.datadirs?.[i] !== undefined ? { datadir: o.datadirs[i]! } : {}),
+            p2pPort,
+            seeds,
+            extraArgs: [...(common.extraArgs ?? []), ...(o.argsFor?.(i) ?? []), '--no-peer-exchange'],
+          });
+        }),
+      );
+      const net = new Devnet(nodes, faults);
+      await net.waitConnected();
+      return net;
+    } catch (err) {
+      await NodeProcess.killAll();
+      await faults.close();
+      throw err;
+    }
+  }
+
+  /**
+   * SIGKILLs node i (if running) and starts it again on its data dir, key, port and seeds; the
+   * devnet's list then holds the new process.
+   */
+  async restart(i: number, extra: Partial<NodeProcessOptions> = {}): Promise<NodeProcess> {
+    const old = this.nodes[i]!;
+    await old.kill('SIGKILL');
+    const fresh = await old.restart(extra);
+    this.nodes[i] = fresh;
+    return fresh;
   }
 
   /** Every node sees every other node (peer exchange closed the mesh). */
@@ -330,9 +419,10 @@ export class Devnet {
     );
   }
 
-  /** SIGKILLs every node and removes their data dirs. */
+  /** SIGKILLs every node, closes the proxies (if any) and removes the data dirs. */
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.kill('SIGKILL')));
+    await this.faults?.close();
     for (const n of this.nodes) rmSync(n.datadir, { recursive: true, force: true });
   }
 }

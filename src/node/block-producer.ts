@@ -6,6 +6,7 @@ import { rankWindow, rankWindowCount, slotAt, slotStartMs } from '../chain/slot-
 import { toHex } from '../encoding/bytes.js';
 import type { LedgerService } from '../ledger/ledger-service.js';
 import type { ChainParams } from '../params/chain-params.js';
+import { type Block, headerHash } from '../protocol/block.js';
 import type { ChainStore } from '../storage/chain-store.js';
 import type { KeyPair } from '../wallet/keys.js';
 import type { BeaconService } from './beacon-service.js';
@@ -31,6 +32,13 @@ export interface BlockProducerDeps {
   readonly syncing: () => boolean;
   /** Reported each slot (metrics, dashboard). */
   readonly onSlot?: (info: { slot: number; role: string; rank: number | null }) => void;
+  /** Byzantine test switches (devnet `--test-switches` only; always false elsewhere). */
+  readonly misbehave?: {
+    readonly withhold: () => boolean;
+    readonly doubleSign: () => boolean;
+    /** Publishes a second block for the slot, signed by us (the double-sign switch). */
+    readonly publishRival: (block: Block) => void;
+  };
 }
 
 /**
@@ -133,7 +141,7 @@ export class BlockProducer {
         etx,
         fee: ledger.mempool.get(etx.txid)?.fee ?? 0n,
       }));
-      const block = assembleBlock({
+      const inputs = {
         params,
         parent,
         slot,
@@ -145,7 +153,26 @@ export class BlockProducer {
         candidates,
         // Assembly re-checks every candidate against the parent state (our tip: the store).
         view: store,
-      });
+      };
+      const block = assembleBlock(inputs);
+      if (this.d.misbehave?.withhold()) {
+        log.warn({ slot, rank, height: block.header.height }, 'test switch withhold: block not published');
+        return;
+      }
+      if (this.d.misbehave?.doubleSign()) {
+        // A rival for the same slot and parent: no transactions and another timestamp, same key.
+        const id = toHex(headerHash(block.header));
+        for (const nowMs of [inputs.nowMs + 1, inputs.nowMs - 1]) {
+          const rival = assembleBlock({ ...inputs, nowMs, candidates: [] });
+          if (toHex(headerHash(rival.header)) === id) continue;
+          this.d.misbehave.publishRival(rival);
+          log.warn(
+            { slot, rank, height: block.header.height },
+            'test switch doubleSign: rival block published',
+          );
+          break;
+        }
+      }
       const outcome = await chain.receive(block, 'self');
       log.info(
         { slot, rank, height: block.header.height, txs: block.txs.length - 1, outcome },

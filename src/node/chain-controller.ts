@@ -60,6 +60,8 @@ export interface ChainControllerDeps {
   readonly onBadBlock: (peerId: string, code: string, detail: string) => void;
   /** A block whose parent we lack: fetch its ancestors from that peer. */
   readonly onOrphan: (peerId: string | undefined, height: number) => void;
+  /** Every block not seen before, before any check (the double-sign detector watches headers). */
+  readonly onHeader?: (block: Block, hash: Uint8Array) => void;
 }
 
 /** Header hashes proved invalid, remembered (bounded) so a bad block costs one validation. */
@@ -104,6 +106,7 @@ export class ChainController {
     const hash = headerHash(block.header);
     const id = toHex(hash);
     if (this.isKnown(id)) return 'known';
+    this.d.onHeader?.(block, hash);
     if (isFromTheFuture(block.header, now(), params)) return 'future';
     // Timeliness is local knowledge: blocks produced here are timely, fetched ones are taken as
     // timely (we were not there to see them arrive), gossip is judged by its arrival.

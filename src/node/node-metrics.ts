@@ -63,6 +63,10 @@ export class NodeMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly doubleSigns = this.counter(
+    'timecoin_double_sign_evidence_total',
+    'Producers caught signing two blocks for one slot (evidence stored)',
+  );
   readonly slot = new Gauge({ name: 'timecoin_slot', help: 'Current slot', registers: [this.registry] });
   readonly rank = new Gauge({
     name: 'timecoin_rank',

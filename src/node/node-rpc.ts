@@ -384,11 +384,38 @@ export function registerNodeRpc(d: RpcDispatcher, node: TimeNode): void {
   });
 
   registerAddressRpc(d, node);
+  m({
+    name: 'listbanned',
+    summary: 'Bans in force: node keys (64 hex) and addresses (32 hex), with reason and expiry',
+    params: [],
+    handler: () =>
+      node.store
+        .peerBans()
+        .list(Date.now())
+        .map(({ pubkey, record }) => ({
+          key: pubkey,
+          reason: record.reason,
+          bannedat: record.bannedAtMs,
+          banneduntil: record.untilMs,
+        })),
+  });
+
+  m({
+    name: 'getdoublesignevidence',
+    summary:
+      'Double-sign evidence held here: two signed headers of one slot by one producer (all, or one producer)',
+    params: [{ name: 'producer', schema: P.hex32, optional: true, description: "the producer's node key" }],
+    handler: (p) => {
+      const producer = p['producer'] === undefined ? undefined : fromHex(p['producer'] as string, 32);
+      return node.doubleSigns.list(producer);
+    },
+  });
 
   if (node.switches.enabled) {
     m({
       name: 'test_setbehaviour',
-      summary: 'TEST ONLY (devnet, --test-switches): switch a behaviour such as {"silent": true}',
+      summary:
+        'TEST ONLY (devnet, --test-switches): switch behaviours: silent, equivocate, alwaysNo, doubleSign, withhold, spam, wrongBeacon',
       params: [
         { name: 'changes', schema: z.record(z.string(), z.unknown()), description: 'switches to set' },
       ],

@@ -23,6 +23,7 @@ import { RpcAuth } from '../rpc/rpc-auth.js';
 import { RpcServer } from '../rpc/rpc-server.js';
 import { ChainStore } from '../storage/chain-store.js';
 import { ENV_FILE } from '../storage/databases.js';
+import type { DoubleSignStore } from '../storage/double-sign-store.js';
 import type { KeyPair } from '../wallet/keys.js';
 import { MSG } from '../wire/message-types.js';
 import { CryptoPool } from '../workers/crypto-pool.js';
@@ -33,6 +34,7 @@ import { BlockTree } from './block-tree.js';
 import { type BlockSource, ChainController } from './chain-controller.js';
 import { ChainIndex } from './chain-index.js';
 import { dashboardRoutes } from './dashboard.js';
+import { DoubleSignDetector } from './double-sign-detector.js';
 import { FinalityWaiters } from './finality-waiters.js';
 import { Finalizer } from './finalizer.js';
 import { InventorySync } from './inventory-sync.js';
@@ -41,6 +43,7 @@ import { registerNodeRpc } from './node-rpc.js';
 import { OrphanPool } from './orphan-pool.js';
 import { Poller } from './poller.js';
 import { SYSTEM_CLOCK } from './slot-clock.js';
+import { TestSpammer } from './test-spammer.js';
 import { TestSwitches } from './test-switches.js';
 import { TxFetcher } from './tx-fetcher.js';
 import { TxGossip } from './tx-gossip.js';
@@ -115,6 +118,9 @@ export class TimeNode {
   producer!: BlockProducer;
   sync!: BlockSync;
   inventory!: InventorySync;
+  doubleSigns!: DoubleSignStore;
+  doubleSignDetector!: DoubleSignDetector;
+  spammer!: TestSpammer;
   rpc!: RpcServer;
   rpcAuth!: RpcAuth;
   rpcPort = 0;
@@ -289,7 +295,8 @@ export class TimeNode {
 
     this.p2p.handle(MSG.pollRequest, (peer, req) => {
       if (this.switches.silent) return new Promise(() => undefined);
-      const votes = this.responder.votes(req.txids, peer.peerId);
+      // The Byzantine vote modes (equivocate, alwaysNo) act here, at the answer, and nowhere else.
+      const votes = this.switches.distortVotes(this.responder.votes(req.txids, peer.peerId));
       metrics.votesAnswered.inc(votes.length);
       return { t: MSG.pollResponse, votes };
     });
@@ -326,6 +333,16 @@ export class TimeNode {
       log.error({ peer: e.peerId.slice(0, 16), type: e.type, err: String(e.error) }, 'p2p handler failed'),
     );
     this.p2p.on('error', (err: Error) => log.error({ err: err.message }, 'p2p error'));
+    // Bans are what an operator looks for when a peer misbehaves (docs/operations.md).
+    this.p2p.on('peer:banned', (e: { peerId: string; offence: string; detail: string; untilMs: number }) =>
+      log.warn(
+        { peer: e.peerId.slice(0, 16), offence: e.offence, detail: e.detail, untilMs: e.untilMs },
+        'peer banned',
+      ),
+    );
+    this.p2p.on('ip:banned', (e: { ip: string; offence: string; detail: string; untilMs: number }) =>
+      log.warn({ ip: e.ip, offence: e.offence, detail: e.detail, untilMs: e.untilMs }, 'address banned'),
+    );
 
     this.refreshActiveSet();
     this.registerGauges();
@@ -355,6 +372,11 @@ export class TimeNode {
     this.p2pPort = await this.p2p.start();
     this.rpcPort = await this.rpc.listen();
     this.producer.start();
+    this.spammer = new TestSpammer({
+      switches: this.switches,
+      gossipTxs: (txs) => this.p2p.gossipTxs(txs),
+      gossipBlock: (bytes) => this.p2p.gossipBlock(bytes),
+    });
     // Undecided transactions expire (their votes are withdrawn, their conflict keys stay locked).
     this.expiryTimer = setInterval(
       () => {
@@ -378,7 +400,9 @@ export class TimeNode {
       verified: this.verifiedBeacons,
       now: this.now,
       onEvaluated: (b) => {
-        this.p2p.gossipBeacon(b.slot, b.y, b.proof);
+        if (this.switches.wrongBeacon)
+          this.p2p.gossipBeacon(b.slot, randomBytes(b.y.length), randomBytes(b.proof.length));
+        else this.p2p.gossipBeacon(b.slot, b.y, b.proof);
         this.events.publishBeacon(b.slot, toHex(b.y));
       },
     });
@@ -386,6 +410,21 @@ export class TimeNode {
       log.info({ peer: peerId.slice(0, 16), code, detail }, 'peer sent a bad block');
       this.p2p.misbehaved(peerId, 'INVALID_BLOCK', `${code}: ${detail}`.slice(0, 200));
     };
+    this.doubleSigns = store.doubleSigns();
+    this.doubleSignDetector = new DoubleSignDetector({
+      verifier: this.pool,
+      store: this.doubleSigns,
+      now: this.now,
+      onEvidence: (e, producer) => {
+        metrics.doubleSigns.inc();
+        log.warn(
+          { producer: e.producer.slice(0, 16), slot: e.slot, height: e.height, hashes: e.hashes },
+          'double-sign evidence: one producer signed two blocks for one slot',
+        );
+        // The producer's key answers for it, whoever relayed the two headers.
+        this.p2p.misbehaved(toHex(producer), 'INVALID_BLOCK', `DOUBLE_SIGN at slot ${e.slot}`);
+      },
+    });
     this.chain = new ChainController({
       params,
       store,
@@ -410,6 +449,11 @@ export class TimeNode {
       },
       onBadBlock: scoreBlock,
       onOrphan: (peerId, height) => this.sync.orphan(peerId, height),
+      onHeader: (block, hash) => {
+        void this.doubleSignDetector
+          .observe(block, hash)
+          .catch((err: Error) => log.error({ err: err.message }, 'double-sign check failed'));
+      },
     });
     this.sync = new BlockSync({
       params,
@@ -425,7 +469,8 @@ export class TimeNode {
     });
     this.producer = new BlockProducer({
       params,
-      clock: SYSTEM_CLOCK,
+      // The node's clock (a devnet test may run it ahead or behind: --test-clock-offset-ms).
+      clock: { ...SYSTEM_CLOCK, now: this.now },
       store,
       index: this.index,
       tree: this.tree,
@@ -436,6 +481,11 @@ export class TimeNode {
       chain: this.chain,
       log,
       syncing: () => this.sync.syncing,
+      misbehave: {
+        withhold: () => this.switches.withhold,
+        doubleSign: () => this.switches.doubleSign,
+        publishRival: (rival) => this.p2p.gossipBlock(encodeBlock(rival)),
+      },
       onSlot: (info) => {
         metrics.slot.set(info.slot);
         metrics.rank.set(info.rank ?? -1);
@@ -560,6 +610,9 @@ export class TimeNode {
     });
     this.p2p.on('peer:banned', () => m.bans.inc({ kind: 'peer' }));
     this.p2p.on('ip:banned', () => m.bans.inc({ kind: 'ip' }));
+    // Memory, for soak runs and operators watching for growth (docs/operations.md).
+    m.gauge('timecoin_process_rss_bytes', 'Resident set size', () => process.memoryUsage.rss());
+    m.gauge('timecoin_process_heap_used_bytes', 'V8 heap in use', () => process.memoryUsage().heapUsed);
   }
 
   /** A transaction became final here (persisted). */
@@ -604,6 +657,7 @@ export class TimeNode {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.expiryTimer) clearInterval(this.expiryTimer);
+      this.spammer?.stop();
       this.intake?.close();
       this.rpc?.close();
       this.producer?.stop();

@@ -28,6 +28,7 @@ import {
   storeCounts,
   u32Bytes,
 } from './databases.js';
+import { DoubleSignStore } from './double-sign-store.js';
 import { StoreOpenError, StoreWriteError } from './errors.js';
 import { decodeMasternodeRecord, type MasternodeRecord } from './masternode-record.js';
 import { PeerBanStore } from './peer-ban-store.js';
@@ -288,6 +289,12 @@ export class ChainStore implements LedgerView {
   peerBans(): PeerBanStore {
     this.assertOpen();
     return new PeerBanStore(this.dbs.env);
+  }
+
+  /** Double-sign evidence in a named database of this same environment. */
+  doubleSigns(): DoubleSignStore {
+    this.assertOpen();
+    return new DoubleSignStore(this.dbs.env);
   }
 
   counts(): StoreCounts {

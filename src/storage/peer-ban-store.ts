@@ -32,7 +32,13 @@ export class PeerBanStore implements BanList {
       this.ownEnv = open({ path: rootOrPath, maxDbs: 4 });
       rootOrPath = this.ownEnv;
     }
-    this.db = rootOrPath.openDB<BanRecord, Buffer>({ name: PEER_BANS_DB, keyEncoding: 'binary' });
+    // Structured values (msgpack) whatever the environment's default: the node's chain environment
+    // stores raw bytes, and a ban record put there as an object would throw instead of persisting.
+    this.db = rootOrPath.openDB<BanRecord, Buffer>({
+      name: PEER_BANS_DB,
+      keyEncoding: 'binary',
+      encoding: 'msgpack',
+    });
   }
 
   get(pubkey: Uint8Array, nowMs: number): BanRecord | undefined {

@@ -25,6 +25,7 @@ const OPTIONS = {
   'no-peer-exchange': { type: 'boolean', default: false },
   'test-switches': { type: 'boolean', default: false },
   dashboard: { type: 'boolean', default: false },
+  'test-clock-offset-ms': { type: 'string' },
 } as const;
 
 function intFlag(name: string, v: string | undefined): number | undefined {
@@ -44,7 +45,7 @@ export const nodeCommand: CliCommand = {
   summary: 'Run a node (validator if its key is an active masternode), or `node init` a data dir',
   usage:
     'node [init] [--network N] [--datadir D] [--config F] [--p2p-port P] [--rpc-port R] [--seeds host:port,…] ' +
-    '[--devnet-index I] [--workers W] [--log-level L] [--no-peer-exchange] [--test-switches] [--dashboard]',
+    '[--devnet-index I] [--workers W] [--log-level L] [--no-peer-exchange] [--test-switches] [--test-clock-offset-ms MS] [--dashboard]',
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -75,6 +76,14 @@ export const nodeCommand: CliCommand = {
       throw new UsageError('--devnet-index uses the public devnet keys: devnet only');
     if (values['test-switches'] && params.network !== 'devnet')
       throw new UsageError('--test-switches exists for devnet tests only');
+    // A skewed clock for the clock-skew tests: the node's every notion of now (slots, rank windows,
+    // timeliness, block timestamps) runs this far ahead (or behind, negative) of the host's.
+    const clockOffsetMs =
+      values['test-clock-offset-ms'] === undefined ? 0 : Number(values['test-clock-offset-ms']);
+    if (!Number.isSafeInteger(clockOffsetMs) || Math.abs(clockOffsetMs) > 600_000)
+      throw new UsageError('--test-clock-offset-ms takes an integer within ±600,000');
+    if (clockOffsetMs !== 0 && params.network !== 'devnet')
+      throw new UsageError('--test-clock-offset-ms exists for devnet tests only');
 
     if (sub === 'init') {
       mkdirSync(config.datadir, { recursive: true, mode: 0o700 });
@@ -105,7 +114,14 @@ export const nodeCommand: CliCommand = {
     const log = process.stdout.isTTY
       ? pino(logOptions, (await import('pino-pretty')).default({ colorize: true, sync: true }))
       : pino(logOptions);
-    const node = await TimeNode.start({ params, config, key, log, testSwitches: values['test-switches'] });
+    const node = await TimeNode.start({
+      params,
+      config,
+      key,
+      log,
+      testSwitches: values['test-switches'],
+      ...(clockOffsetMs !== 0 ? { now: () => Date.now() + clockOffsetMs } : {}),
+    });
     log.info(
       {
         network: params.network,

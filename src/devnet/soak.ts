@@ -1,0 +1,309 @@
+/**
+ * `npm run soak -- --minutes M --nodes N --tps R [--fault-every S] [--seed X] [--slot-ms MS]
+ * [--out FILE]`: a devnet of N validator processes, every link through the fault proxies, under R
+ * payments a second for M minutes, with a random fault every S seconds (SIGKILL and restart of one
+ * validator, a 1 | N−1 or 2 | N−2 partition, 50 ms RTT on every link, all connections reset); never
+ * more than one validator down. At the end it drains, checks and writes a JSON report (stdout, and
+ * FILE when given): finalized, lost, forks resolved, max reorg depth, RSS and heap of each node over
+ * time, event-loop delay p99, LMDB size. Exit code 1 when a finalized transaction was lost or the
+ * chains differ. (`npm run sim:soak` is the simulator's soak; this one runs the real node.)
+ */
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Xoshiro128 } from '../consensus/snowball/prng.js';
+import { type Coin, fundedCoin, hexOf, split } from './coins.js';
+import { LoadGenerator } from './load-generator.js';
+import { Devnet, type LogLine, NodeProcess } from './node-process.js';
+
+interface Sample {
+  tSec: number;
+  rssMb: number;
+  heapMb: number;
+  loopP99Ms: number;
+  height: number;
+}
+
+interface NodeReport {
+  index: number;
+  restarts: number;
+  samples: Sample[];
+  lmdbBytes: number;
+  eventLoopP99MaxMs: number;
+  rssWarmMb: number;
+  rssEndMb: number;
+  rssGrowthPct: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '3' },
+    nodes: { type: 'string', default: '5' },
+    tps: { type: 'string', default: '20' },
+    'fault-every': { type: 'string', default: '20' },
+    'slot-ms': { type: 'string', default: '1000' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const MINUTES = Number(values.minutes);
+const N = Number(values.nodes);
+const TPS = Number(values.tps);
+const FAULT_EVERY_MS = Number(values['fault-every']) * 1000;
+const SLOT_MS = Number(values['slot-ms']);
+const SEED = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 32);
+const SAMPLE_MS = 10_000;
+const WARMUP_MS = Math.min(5 * 60_000, (MINUTES * 60_000) / 4);
+
+const log = (msg: string) =>
+  process.stderr.write(`[soak +${((Date.now() - t0) / 1000).toFixed(0)}s] ${msg}\n`);
+const t0 = Date.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<number> {
+  const rng = new Xoshiro128(SEED);
+  log(`seed ${SEED}: ${N} validators, ${TPS} tx/s, ${MINUTES} min, a fault every ${FAULT_EVERY_MS / 1000} s`);
+  const net = await Devnet.start({
+    validators: N,
+    node: {
+      env: {
+        TIMECOIN_CHAIN_SLOT_MS: String(SLOT_MS),
+        TIMECOIN_CHAIN_LEADER_FALLBACK_STEP_MS: String(Math.floor(SLOT_MS / 5)),
+      },
+    },
+    faults: { seed: SEED },
+  });
+  const faults = net.faults!;
+  const reports: NodeReport[] = net.nodes.map((_, index) => ({
+    index,
+    restarts: 0,
+    samples: [],
+    lmdbBytes: 0,
+    eventLoopP99MaxMs: 0,
+    rssWarmMb: 0,
+    rssEndMb: 0,
+    rssGrowthPct: 0,
+  }));
+  let forks = 0;
+  let maxReorgDepth = 0;
+  const watchLogs = (node: NodeProcess) =>
+    node.onLog((l: LogLine) => {
+      if (l.msg === 'reorg: reverted to the fork point') {
+        forks++;
+        maxReorgDepth = Math.max(maxReorgDepth, Number(l['depth'] ?? 0));
+      }
+    });
+  for (const n of net.nodes) watchLogs(n);
+
+  // Coins: each funded key split into coins; a coin carries ~90 payments of 10,000 sat.
+  const perKey = Math.max(20, Math.ceil((TPS * 10) / 8));
+  const splits = Array.from({ length: 8 }, (_, k) => split(fundedCoin(k), perKey, 100_000_000n));
+  for (const s of splits) await net.nodes[0]!.rpc('sendrawtransaction', [hexOf(s.tx)]);
+  const coins: Coin[] = splits.flatMap((s) => s.coins);
+  for (const s of splits)
+    await net.nodes[0]!.rpc('waittransactionfinality', [Buffer.from(s.tx.txid).toString('hex'), 60_000]);
+
+  const down = new Set<number>();
+  const load = new LoadGenerator({
+    nodes: () => net.nodes,
+    live: (i) => !down.has(i),
+    coins,
+    tps: TPS,
+    giveUpMs: 60_000,
+  });
+  await load.start();
+  const faultLog: string[] = [];
+
+  const sample = async () => {
+    const tSec = Math.round((Date.now() - t0) / 1000);
+    await Promise.all(
+      net.nodes.map(async (n, i) => {
+        if (down.has(i) || n.exitCode !== undefined) return;
+        try {
+          const text = await n.metricsText();
+          const metric = (name: string) =>
+            Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? 0);
+          // The scrape's p99 covers the interval since the previous scrape (the gauge resets).
+          const loopP99 = Number(
+            /^timecoin_event_loop_delay_seconds\{quantile="0\.99"\} ([0-9.e+-]+)$/m.exec(text)?.[1] ?? 0,
+          );
+          reports[i]!.samples.push({
+            tSec,
+            rssMb: Math.round(metric('timecoin_process_rss_bytes') / 1e5) / 10,
+            heapMb: Math.round(metric('timecoin_process_heap_used_bytes') / 1e5) / 10,
+            loopP99Ms: Math.round(loopP99 * 10_000) / 10,
+            height: metric('timecoin_chain_height'),
+          });
+        } catch {
+          // A node mid-restart: no sample this round.
+        }
+      }),
+    );
+  };
+
+  const faultOnce = async () => {
+    const kind = rng.nextU32() % 5;
+    const victim = rng.nextU32() % N;
+    const order = [...Array(N).keys()];
+    for (let i = N - 1; i > 0; i--) {
+      const j = rng.nextU32() % (i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const at = Math.round((Date.now() - t0) / 1000);
+    if (kind === 0) {
+      down.add(victim);
+      await net.nodes[victim]!.kill('SIGKILL');
+      await sleep(1_000 + (rng.nextU32() % 3_000));
+      const fresh = await net.restart(victim);
+      reports[victim]!.restarts++;
+      watchLogs(fresh);
+      await fresh
+        .until<unknown[]>('getpeerinfo', [], (p) => p.length >= N - 1, 60_000)
+        .catch(() => undefined);
+      down.delete(victim);
+      await load.watchAll();
+      faultLog.push(`${at}s kill -9 node ${victim}`);
+    } else if (kind === 1 || kind === 2) {
+      const cut = kind === 1 ? 1 : 2;
+      faults.partition([order.slice(0, cut), order.slice(cut)]);
+      await sleep(3_000 + (rng.nextU32() % 5_000));
+      faults.heal();
+      faultLog.push(`${at}s partition ${cut}|${N - cut}`);
+    } else if (kind === 3) {
+      faults.setFaults({ latencyMs: 25, jitterMs: 5 });
+      await sleep(10_000);
+      faults.setFaults({ latencyMs: 0, jitterMs: 0 });
+      faultLog.push(`${at}s 50 ms RTT for 10 s`);
+    } else {
+      const n = faults.reset();
+      faultLog.push(`${at}s reset ${n} connections`);
+    }
+  };
+
+  const end = t0 + MINUTES * 60_000;
+  let nextSample = Date.now();
+  let nextFault = Date.now() + FAULT_EVERY_MS;
+  while (Date.now() < end) {
+    if (Date.now() >= nextSample) {
+      await sample();
+      nextSample += SAMPLE_MS;
+      log(
+        `submitted ${load.submitted}, final ${load.everFinal.size}, in flight ${load.inFlight}, coins ${load.freeCoins}`,
+      );
+    }
+    if (Date.now() >= nextFault && Date.now() < end - 20_000) {
+      await faultOnce();
+      nextFault = Date.now() + FAULT_EVERY_MS;
+    }
+    await sleep(200);
+  }
+  load.stop();
+  faults.heal();
+  log('load stopped; draining');
+
+  // One chain everywhere first (the last fault may have left a node a few slots behind).
+  let tips: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    tips = await Promise.all(net.nodes.map((n) => n.rpc<string>('getbestblockhash')));
+    if (tips.every((t) => t === tips[0])) break;
+    await sleep(300);
+  }
+  // Drain: every txid any node reported final must reach a block. Walk node 0's chain (the others
+  // hold the same tip, hence the same blocks) and wait for what is missing, up to 2 minutes.
+  const everFinal = [...load.everFinal];
+  const counts = new Map<string, number>();
+  let walked = 0;
+  const hashes: string[] = [];
+  const walk = async () => {
+    const top = (await net.nodes[0]!.rpc<{ blocks: number }>('getblockchaininfo')).blocks;
+    for (let h = walked + 1; h <= top; h++) {
+      const hash = await net.nodes[0]!.rpc<string>('getblockhash', [h]);
+      hashes[h] = hash;
+      const b = await net.nodes[0]!.rpc<{ tx: string[] }>('getblock', [hash, 1]);
+      for (const t of b.tx.slice(1)) counts.set(t, (counts.get(t) ?? 0) + 1);
+    }
+    walked = top;
+    return top;
+  };
+  let height = await walk();
+  const drainUntil = Date.now() + 120_000;
+  let missing = everFinal.filter((t) => !counts.has(t));
+  while (missing.length > 0 && Date.now() < drainUntil) {
+    await sleep(1_000);
+    height = await walk();
+    missing = missing.filter((t) => !counts.has(t));
+  }
+  // A reorg during the drain would make the walk stale: if a walked block changed, walk it all again.
+  for (let h = Math.max(1, walked - 32); h <= walked; h++) {
+    if ((await net.nodes[0]!.rpc<string>('getblockhash', [h])) !== hashes[h]) {
+      counts.clear();
+      walked = 0;
+      height = await walk();
+      missing = everFinal.filter((t) => !counts.has(t));
+      break;
+    }
+  }
+  tips = await Promise.all(net.nodes.map((n) => n.rpc<string>('getbestblockhash')));
+  const sameChain = tips.every((t) => t === tips[0]);
+  const lost = missing;
+  const duplicated = everFinal.filter((t) => (counts.get(t) ?? 0) > 1).length;
+  await sample();
+
+  for (const r of reports) {
+    const n = net.nodes[r.index]!;
+    try {
+      r.lmdbBytes = statSync(join(n.datadir, 'chain.mdb')).size;
+    } catch {
+      r.lmdbBytes = -1;
+    }
+    const warm = r.samples.filter((s) => s.tSec * 1000 >= WARMUP_MS);
+    r.eventLoopP99MaxMs = Math.max(0, ...r.samples.map((s) => s.loopP99Ms));
+    r.rssWarmMb = warm[0]?.rssMb ?? 0;
+    r.rssEndMb = r.samples[r.samples.length - 1]?.rssMb ?? 0;
+    r.rssGrowthPct = r.rssWarmMb > 0 ? Math.round(((r.rssEndMb - r.rssWarmMb) / r.rssWarmMb) * 1000) / 10 : 0;
+  }
+  const report = {
+    suite: 'soak',
+    date: new Date().toISOString(),
+    node: process.version,
+    config: {
+      minutes: MINUTES,
+      nodes: N,
+      tps: TPS,
+      faultEverySec: FAULT_EVERY_MS / 1000,
+      slotMs: SLOT_MS,
+      seed: SEED,
+    },
+    warmupSec: WARMUP_MS / 1000,
+    submitted: load.submitted,
+    finalized: everFinal.length,
+    lost: lost.length,
+    duplicated,
+    writtenOff: load.writtenOff,
+    sameChainAtEnd: sameChain,
+    height,
+    forksResolved: forks,
+    maxReorgDepth,
+    finality: { p50Ms: load.percentile(0.5), p99Ms: load.percentile(0.99), samples: load.latencies.length },
+    faults: faultLog,
+    eventLoopP99MaxMs: Math.max(...reports.map((r) => r.eventLoopP99MaxMs)),
+    rssGrowthMaxPct: Math.max(...reports.map((r) => r.rssGrowthPct)),
+    nodes: reports,
+    proxy: { seed: faults.seed },
+  };
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  if (values.out) writeFileSync(values.out, json);
+  process.stdout.write(json);
+  load.close();
+  await net.stop();
+  return lost.length === 0 && duplicated === 0 && sameChain ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: Error) => {
+    process.stderr.write(`soak failed: ${err.stack ?? err.message}\n`);
+    await NodeProcess.killAll();
+    process.exit(2);
+  },
+);

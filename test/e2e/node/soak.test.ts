@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../../src/util/package-root.js';
+
+/**
+ * The soak runner (`npm run soak`) as CI runs it: SOAK_MINUTES (default 1) of 5 validators under
+ * 10 tx/s with a random fault every 15 s (kill -9 and restart, partitions, 50 ms RTT, resets). The
+ * runner checks its own invariants and exits 1 when one fails; this test reads its JSON report.
+ */
+const MINUTES = Number(process.env['SOAK_MINUTES'] ?? 1);
+
+interface SoakReport {
+  submitted: number;
+  finalized: number;
+  lost: number;
+  duplicated: number;
+  sameChainAtEnd: boolean;
+  faults: string[];
+  nodes: { samples: unknown[]; lmdbBytes: number }[];
+}
+
+describe(`soak runner, ${MINUTES} min in CI`, () => {
+  it('finalizes under periodic faults, loses nothing, ends on one chain, reports memory and LMDB size per node', async () => {
+    const main = join(packageRoot(), 'dist', 'src', 'devnet', 'soak.js');
+    const child = spawn(
+      process.execPath,
+      [main, '--minutes', String(MINUTES), '--nodes', '5', '--tps', '10', '--fault-every', '15'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-20_000);
+    });
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    if (code === 2 || out === '') throw new Error(`soak runner failed (${code}): ${err}`);
+    const report = JSON.parse(out) as SoakReport;
+    console.log(err.split('\n').slice(-12).join('\n'));
+    expect(report.faults.length).toBeGreaterThanOrEqual(Math.floor((MINUTES * 60 - 20) / 15) - 1);
+    expect(report.finalized).toBeGreaterThan(report.submitted / 2);
+    expect(report.lost).toBe(0);
+    expect(report.duplicated).toBe(0);
+    expect(report.sameChainAtEnd).toBe(true);
+    for (const n of report.nodes) {
+      expect(n.samples.length).toBeGreaterThan(0);
+      expect(n.lmdbBytes).toBeGreaterThan(0);
+    }
+    expect(code).toBe(0);
+  }, 600_000);
+});

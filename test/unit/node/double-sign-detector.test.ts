@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { devnetMasternodes, genesisBlock } from '../../../src/chain/genesis.js';
+import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
+import { toHex } from '../../../src/encoding/bytes.js';
+import { DoubleSignDetector } from '../../../src/node/double-sign-detector.js';
+import { DEVNET } from '../../../src/params/networks.js';
+import { type Block, decodeBlockHeader, headerHash } from '../../../src/protocol/block.js';
+import { headerSigMessage } from '../../../src/protocol/signing.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
+import type { DoubleSignEvidence } from '../../../src/storage/double-sign-store.js';
+import { sign } from '../../../src/wallet/keys.js';
+import { nextBlockOn } from '../../support/block-builder.js';
+import { tempDir } from '../storage/temp-dir.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup() {
+  const { dir, cleanup } = tempDir('double-sign-');
+  const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
+  cleanups.push(cleanup, () => store.close());
+  const found: DoubleSignEvidence[] = [];
+  const detector = new DoubleSignDetector({
+    verifier: new NobleVerifier(),
+    store: store.doubleSigns(),
+    now: () => 1_000,
+    onEvidence: (e) => found.push(e),
+  });
+  return { dir, store, detector, found };
+}
+
+/** The same header with another timestamp, signed by `secretKey` (a rival for the same slot). */
+function rival(block: Block, secretKey: Uint8Array | undefined, tweak = 1): Block {
+  const header = { ...block.header, timestampMs: block.header.timestampMs + tweak };
+  const signature = secretKey ? sign(headerSigMessage(headerHash(header)), secretKey) : new Uint8Array(64);
+  return { header, signature, txs: block.txs };
+}
+
+const keyOf = (b: Block) =>
+  devnetMasternodes().find((m) => toHex(m.nodeKey.publicKey) === toHex(b.header.producerPubkey))!.nodeKey;
+
+describe('DoubleSignDetector (real LMDB, real signatures)', () => {
+  it('two headers of one slot signed by one producer: evidence stored once, re-checkable, survives a reopen', async () => {
+    const { dir, store, detector, found } = await setup();
+    const { block } = nextBlockOn(store, []);
+    const other = rival(block, keyOf(block).secretKey);
+    expect(await detector.observe(block, headerHash(block.header))).toBeUndefined();
+    const e = await detector.observe(other, headerHash(other.header));
+    expect(e).toBeDefined();
+    expect(found).toHaveLength(1);
+    expect(e!.producer).toBe(toHex(block.header.producerPubkey));
+    expect(e!.slot).toBe(block.header.slot);
+    const hashes = [toHex(headerHash(block.header)), toHex(headerHash(other.header))].sort();
+    expect(e!.hashes).toEqual(hashes);
+    // The stored headers hash to the stored hashes and carry the producer's valid signatures.
+    for (let i = 0; i < 2; i++) {
+      const h = decodeBlockHeader(Buffer.from(e!.headers[i]!, 'hex'));
+      expect(toHex(headerHash(h.header))).toBe(e!.hashes[i]);
+      expect(
+        await new NobleVerifier().verifyBatch([
+          {
+            publicKey: h.header.producerPubkey,
+            message: headerSigMessage(headerHash(h.header)),
+            signature: h.signature,
+          },
+        ]),
+      ).toEqual([true]);
+    }
+    // A third header for the same slot adds no second record.
+    const third = rival(block, keyOf(block).secretKey, 2);
+    expect(await detector.observe(third, headerHash(third.header))).toBeUndefined();
+    expect(found).toHaveLength(1);
+    await store.close();
+    const reopened = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
+    cleanups.push(() => reopened.close());
+    expect(reopened.doubleSigns().list(block.header.producerPubkey)).toEqual([e]);
+    expect(reopened.doubleSigns().list()).toHaveLength(1);
+  });
+
+  it('a rival header with a forged signature is not evidence, and does not hide a real one that follows', async () => {
+    const { store, detector, found } = await setup();
+    const { block } = nextBlockOn(store, []);
+    await detector.observe(block, headerHash(block.header));
+    const forged = rival(block, undefined);
+    expect(await detector.observe(forged, headerHash(forged.header))).toBeUndefined();
+    expect(found).toHaveLength(0);
+    const real = rival(block, keyOf(block).secretKey, 3);
+    expect(await detector.observe(real, headerHash(real.header))).toBeDefined();
+    expect(found).toHaveLength(1);
+  });
+
+  it('the same block seen twice, or one block per slot, is never evidence', async () => {
+    const { store, detector, found } = await setup();
+    const { block } = nextBlockOn(store, []);
+    await detector.observe(block, headerHash(block.header));
+    await detector.observe(block, headerHash(block.header));
+    expect(found).toHaveLength(0);
+    expect(store.doubleSigns().count).toBe(0);
+  });
+});
