@@ -53,6 +53,16 @@ export interface BlockValidationContext extends SlotContext {
   readonly finalizedSpender?: (outpoint: OutPoint) => Uint8Array | undefined;
   /** The locally finalized transaction making this registry change (same kind and node key), if any. */
   readonly finalizedRegistryChange?: (payload: TxPayload) => Uint8Array | undefined;
+  /**
+   * True when these exact transaction bytes already had every signature verified here (the node's
+   * mempool admitted them, or a block carrying them was validated): their signatures are not
+   * verified again. Whether a signature verifies is a function of the transaction bytes alone
+   * (message = its txid under the chain id, keys and signatures in its witnesses; the key-to-address
+   * rules still run below), so the verdict cannot change, only the work is saved — Bitcoin Core's
+   * signature cache. A producer's own block, and a live block of transactions this node polled,
+   * then cost no signature work at all.
+   */
+  readonly signaturesVerified?: (etx: EncodedTx) => boolean;
 }
 
 export interface ValidatedBlock {
@@ -95,7 +105,8 @@ function checkBodyShape(block: Block, params: ChainParams): void {
  * us run the VDF); the beacon for (slot, anchor); the body against the header's count and roots;
  * then size, coinbase position, txid order, each transaction against the parent state plus the
  * block's own earlier outputs, no double spend, no conflict with locally finalized transactions,
- * the coinbase exactly as the reward rule dictates, and every witness signature (one batch).
+ * the coinbase exactly as the reward rule dictates, and every witness signature (one batch; those
+ * of transactions whose exact bytes were verified here before are skipped, `signaturesVerified`).
  * The thrown BlockError's `scope` says whether the header hash may be remembered as invalid.
  */
 export async function validateBlock(block: Block, ctx: BlockValidationContext): Promise<ValidatedBlock> {
@@ -167,8 +178,10 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
       throw err;
     }
     overlay.apply(etx);
-    checks.push({ etx, check, first: signatures.length });
-    signatures.push(...check.signatures);
+    if (ctx.signaturesVerified?.(etx) !== true) {
+      checks.push({ etx, check, first: signatures.length });
+      for (const item of check.signatures) signatures.push(item);
+    }
     fees += check.fee;
   }
 
