@@ -63,6 +63,17 @@ describe('anchor grinding on mainnet parameters', () => {
     }
   });
 
+  it('with x taken from a unique per-block contribution (the proposed fix) only publish-or-withhold is left: ≤ 9.8 %', () => {
+    // Two outcomes whatever its hardware: its own block's contribution, or the fallback's (it
+    // withholds and forfeits the block reward).
+    const sim = simulateGrinding({ seed: 3, trials: TRIALS, variants: 2, ...NET });
+    const analytic = analyticRankZeroShare(0.05, 2);
+    expect(analytic).toBeCloseTo(0.0975, 4);
+    expect(Math.abs(sim.rankZeroShare - analytic)).toBeLessThan(
+      4 * Math.sqrt((analytic * (1 - analytic)) / TRIALS),
+    );
+  });
+
   it('no T closes the precompute horizon while our WASM kernel must finish within the anchor lead', () => {
     const precompute = anchorDecisionWindow(MAINNET, 'precompute').ms / 1000;
     // Zero rounds at 4× OpenSSL needs T above this…
