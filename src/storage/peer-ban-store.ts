@@ -32,7 +32,14 @@ export class PeerBanStore implements BanList {
       this.ownEnv = open({ path: rootOrPath, maxDbs: 4 });
       rootOrPath = this.ownEnv;
     }
-    this.db = rootOrPath.openDB<BanRecord, Buffer>({ name: PEER_BANS_DB, keyEncoding: 'binary' });
+    // The value encoding is explicit: a named database inherits its environment's, and the node's
+    // data env is binary (src/storage/databases.ts), where every put of a record threw — so no
+    // ban was ever recorded, and the peer was never disconnected (P2pNode.banKey writes first).
+    this.db = rootOrPath.openDB<BanRecord, Buffer>({
+      name: PEER_BANS_DB,
+      keyEncoding: 'binary',
+      encoding: 'msgpack',
+    });
   }
 
   get(pubkey: Uint8Array, nowMs: number): BanRecord | undefined {
