@@ -16,7 +16,7 @@ import {
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, blockSize, decodeBlock, headerHash } from '../protocol/block.js';
 import { merkleRoot } from '../protocol/merkle.js';
-import { headerSigMessage } from '../protocol/signing.js';
+import { headerSigMessage, txSigMessage } from '../protocol/signing.js';
 import type { OutPoint, TxPayload } from '../protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../protocol/tx-codec.js';
 import { witnessRoot } from '../protocol/witness-root.js';
@@ -53,6 +53,16 @@ export interface BlockValidationContext extends SlotContext {
   readonly finalizedSpender?: (outpoint: OutPoint) => Uint8Array | undefined;
   /** The locally finalized transaction making this registry change (same kind and node key), if any. */
   readonly finalizedRegistryChange?: (payload: TxPayload) => Uint8Array | undefined;
+  /**
+   * True when these exact transaction bytes already had every signature verified here (the node's
+   * mempool admitted them, or a block carrying them was validated): their signatures are not
+   * verified again. Whether a signature verifies is a function of the transaction bytes alone
+   * (message = its txid under the chain id, keys and signatures in its witnesses; the key-to-address
+   * rules still run below), so the verdict cannot change, only the work is saved — Bitcoin Core's
+   * signature cache. A producer's own block, and a live block of transactions this node polled,
+   * then cost no signature work at all.
+   */
+  readonly signaturesVerified?: (etx: EncodedTx) => boolean;
 }
 
 export interface ValidatedBlock {
@@ -95,7 +105,8 @@ function checkBodyShape(block: Block, params: ChainParams): void {
  * us run the VDF); the beacon for (slot, anchor); the body against the header's count and roots;
  * then size, coinbase position, txid order, each transaction against the parent state plus the
  * block's own earlier outputs, no double spend, no conflict with locally finalized transactions,
- * the coinbase exactly as the reward rule dictates, and every witness signature (one batch).
+ * the coinbase exactly as the reward rule dictates, and every witness signature (one batch; those
+ * of transactions whose exact bytes were verified here before are skipped, `signaturesVerified`).
  * The thrown BlockError's `scope` says whether the header hash may be remembered as invalid.
  */
 export async function validateBlock(block: Block, ctx: BlockValidationContext): Promise<ValidatedBlock> {
@@ -122,8 +133,29 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
   checkBodyShape(block, params);
   const producer = activeMasternodes.find((m) => bytesEqual(m.nodePubkey, h.producerPubkey))!;
 
+  // Input signatures depend on the transaction bytes alone (each witness key and signature over
+  // the txid): the pool starts on them now and verifies while the ledger rules run here. Which
+  // items are verified, and which fault is reported first, stay as documented: the results are
+  // read only after every ledger rule and the coinbase passed.
+  const inputItems: SignatureItem[] = [];
+  const inputsAt = new Map<EncodedTx, number>();
+  for (let i = 1; i < txs.length; i++) {
+    const etx = txs[i]!;
+    if (ctx.signaturesVerified?.(etx) === true) continue;
+    inputsAt.set(etx, inputItems.length);
+    const message = txSigMessage(etx.tx.chainId, etx.txid);
+    for (let j = 0; j < etx.tx.inputs.length; j++) {
+      const w = etx.tx.witnesses[j];
+      // A missing witness fails the structure rules below before any result is read.
+      if (w) inputItems.push({ publicKey: w.pubkey, message, signature: w.signature });
+    }
+  }
+  const inputResults = ctx.verifier.verifyBatch(inputItems);
+  inputResults.catch(() => undefined); // a ledger fault may end validation before it is awaited
+
   const overlay = new LedgerOverlay(ctx.view, params, h.height);
   const spentInBlock = new Set<string>();
+  /** Signatures the ledger rules add besides the inputs' (a masternode payload's node key). */
   const signatures: SignatureItem[] = [];
   const checks: { etx: EncodedTx; check: LedgerCheck; first: number }[] = [];
   const indexOf = new Map<EncodedTx, number>(txs.map((t, i) => [t, i]));
@@ -167,8 +199,11 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
       throw err;
     }
     overlay.apply(etx);
-    checks.push({ etx, check, first: signatures.length });
-    signatures.push(...check.signatures);
+    if (inputsAt.has(etx)) {
+      checks.push({ etx, check, first: signatures.length });
+      for (let j = etx.tx.inputs.length; j < check.signatures.length; j++)
+        signatures.push(check.signatures[j]!);
+    }
     fees += check.fee;
   }
 
@@ -188,10 +223,14 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
     );
   }
 
-  const results = await ctx.verifier.verifyBatch(signatures);
+  const [inputsOk, othersOk] = await Promise.all([inputResults, ctx.verifier.verifyBatch(signatures)]);
   for (const { etx, check, first } of checks) {
+    const nInputs = etx.tx.inputs.length;
+    const at = inputsAt.get(etx)!;
+    const results = inputsOk.slice(at, at + nInputs);
+    for (let j = nInputs; j < check.signatures.length; j++) results.push(othersOk[first + j - nInputs]!);
     try {
-      requireValidSignatures(etx, check, results.slice(first, first + check.signatures.length));
+      requireValidSignatures(etx, check, results);
     } catch (err) {
       const index = indexOf.get(etx)!;
       if (err instanceof TxError)

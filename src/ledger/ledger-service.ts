@@ -1,5 +1,6 @@
 import { type BlockValidationContext, type SlotContext, validateBlock } from '../chain/block-validation.js';
 import type { SignatureVerifier } from '../crypto/signature-verifier.js';
+import { bytesEqual } from '../encoding/bytes.js';
 import { SerialQueue } from '../ledger/serial-queue.js';
 import type { ChainParams } from '../params/chain-params.js';
 import type { Block } from '../protocol/block.js';
@@ -197,6 +198,12 @@ export class LedgerService {
         verifier: this.verifier,
         finalizedSpender: (o) => this.mempool.finalizedSpender(o),
         finalizedRegistryChange: (p) => this.mempool.finalizedRegistryChange(p),
+        // Every mempool entry's signatures were verified at admission (or it came back from a
+        // block validated here, or from our own store): the same bytes need no second check.
+        signaturesVerified: (etx) => {
+          const known = this.mempool.get(etx.txid);
+          return known !== undefined && bytesEqual(known.etx.bytes, etx.bytes);
+        },
       };
       await validateBlock(block, ctx);
       await this.chain.applyBlock(block);

@@ -32,8 +32,9 @@ export class PeerBanStore implements BanList {
       this.ownEnv = open({ path: rootOrPath, maxDbs: 4 });
       rootOrPath = this.ownEnv;
     }
-    // Structured values (msgpack) whatever the environment's default: the node's chain environment
-    // stores raw bytes, and a ban record put there as an object would throw instead of persisting.
+    // The value encoding is explicit: a named database inherits its environment's, and the node's
+    // data env is binary (src/storage/databases.ts), where every put of a record threw — so no
+    // ban was ever recorded, and the peer was never disconnected (P2pNode.banKey writes first).
     this.db = rootOrPath.openDB<BanRecord, Buffer>({
       name: PEER_BANS_DB,
       keyEncoding: 'binary',
