@@ -3,7 +3,7 @@ import { genesisBlock } from '../../../src/chain/genesis.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
 import type { SignatureItem, SignatureVerifier } from '../../../src/crypto/signature-verifier.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
-import { LedgerService } from '../../../src/ledger/ledger-service.js';
+import { type CommittedChain, LedgerService } from '../../../src/ledger/ledger-service.js';
 import { MempoolError } from '../../../src/ledger/mempool-errors.js';
 import { TxError } from '../../../src/ledger/tx-errors.js';
 import { time } from '../../../src/params/units.js';
@@ -231,5 +231,69 @@ describe('LedgerService: state that changes while a submission awaits its signat
     verifier.release();
     expect(await pending).toBe('INPUT_NOT_FOUND');
     expect(ledger.mempool.get(late.txid)).toBeUndefined();
+  });
+});
+
+/**
+ * The real LMDB store, except that `putFinalized` fails (as a full disk would) while `failing`:
+ * the one fault the test injects, at the boundary the ledger's ordering rule is about.
+ */
+function failingPersistence(store: ChainStore): { chain: CommittedChain; setFailing(on: boolean): void } {
+  let failing = true;
+  const chain = new Proxy(store, {
+    get(target, property) {
+      if (property === 'putFinalized' && failing) {
+        return () =>
+          Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return {
+    chain,
+    setFailing(on) {
+      failing = on;
+    },
+  };
+}
+
+describe('LedgerService: persist before acknowledging finality (issue 15)', () => {
+  it('when persisting fails, the transaction stays processing, its rivals live on, and nothing is final', async () => {
+    const { dir, cleanup } = tempDir('ledger-persist-fail');
+    cleanups.push(cleanup);
+    const store = await ChainStore.open(dir, params, genesis);
+    cleanups.push(() => store.close());
+    const { chain, setFailing } = failingPersistence(store);
+    const ledger = LedgerService.open(params, chain, new NobleVerifier());
+
+    const a = spendFunded(0, [pay(key(1), time(5))]);
+    const rival = spendFunded(0, [pay(key(2), time(5))]);
+    await ledger.submitTx(a.bytes);
+    await ledger.submitTx(rival.bytes);
+    const child = signTx(
+      params,
+      { inputs: [{ txid: a.txid, vout: 0 }], outputs: [pay(key(5), time(5) - 20_000n)] },
+      [key(1)],
+    );
+
+    await expect(ledger.finalizeTx(a.txid)).rejects.toThrow(/ENOSPC/);
+    // Nothing was acknowledged: `a` is still undecided, the rival still competes with it…
+    expect(ledger.mempool.get(a.txid)?.status).toBe('processing');
+    expect(ledger.mempool.get(rival.txid)?.status).toBe('processing');
+    expect(ledger.mempool.wasRejected(rival.txid)).toBe(false);
+    expect(ledger.mempool.conflictSetSizes(a.txid)).toEqual([2]);
+    expect(ledger.mempool.finalizedSpender(fundedOutpoint(0))).toBeUndefined();
+    // …its outputs are not spendable, and the store holds nothing final.
+    expect(ledger.view.getUtxo({ txid: a.txid, vout: 0 })).toBeUndefined();
+    expect(await code(ledger.submitTx(child.bytes))).toBe('INPUT_NOT_FOUND');
+    expect(store.listFinalized(10)).toEqual([]);
+
+    // Once the disk recovers, the same call succeeds and only then do the rivals lose.
+    setFailing(false);
+    const { rejected } = await ledger.finalizeTx(a.txid);
+    expect(rejected.map((t) => t.txid)).toEqual([rival.txid]);
+    expect(store.listFinalized(10).map((t) => t.txid)).toEqual([a.txid]);
+    expect(await code(ledger.submitTx(child.bytes))).toBe('OK');
   });
 });

@@ -478,3 +478,51 @@ describe('mempool conflict sets', () => {
     });
   });
 });
+
+describe('a block includes a transaction this node still has processing (issue 15)', () => {
+  it('removeIncluded of a processing transaction rejects its rivals and empties the conflict set', () => {
+    const pool = new Mempool();
+    const a = spendFunded(0, [pay(key(1), time(1))]);
+    const rival = spendFunded(0, [pay(key(2), time(1))]);
+    const bystander = spendFunded(1, [pay(key(3), time(1))]);
+    pool.admit(a, 1n);
+    pool.admit(rival, 1n);
+    pool.admit(bystander, 1n);
+    expect(pool.get(a.txid)?.status).toBe('processing');
+    expect(pool.conflictSetSizes(rival.txid)).toEqual([2]);
+
+    // The block is authoritative: `a` is in the chain, so the rival can never be valid again.
+    pool.removeIncluded([a.txid]);
+    expect(pool.get(a.txid)).toBeUndefined();
+    expect(pool.get(rival.txid)).toBeUndefined();
+    expect(pool.wasRejected(rival.txid)).toBe(true);
+    expect(pool.conflictSet(fundedOutpoint(0))).toEqual([]);
+    expect(code(() => pool.admit(rival, 1n))).toBe('ALREADY_REJECTED');
+    // Nothing else is touched, and the byte count matches what is left.
+    expect(pool.processing().map((t) => t.txid)).toEqual([bystander.txid]);
+    expect(pool.count).toBe(1);
+    expect(pool.totalBytes).toBe(bystander.bytes.length);
+    // The chain, not the mempool, now records the spend of the outpoint.
+    expect(pool.finalizedSpender(fundedOutpoint(0))).toBeUndefined();
+  });
+
+  it('removeIncluded releases the locks a rejected rival holds on its other inputs', () => {
+    const pool = new Mempool();
+    const a = spendFunded(0, [pay(key(1), time(1))]);
+    // The rival also spends outpoint 1, contested by c: after `a` is included, c stands alone.
+    const rival = signTx(
+      params,
+      { inputs: [fundedOutpoint(0), fundedOutpoint(1)], outputs: [pay(key(3), time(2))] },
+      [key(0), key(1)],
+    );
+    const c = spendFunded(1, [pay(key(4), time(1))]);
+    pool.admit(a, 1n);
+    pool.admit(rival, 1n);
+    pool.admit(c, 1n);
+    expect(pool.conflictSetSizes(c.txid)).toEqual([2]);
+    pool.removeIncluded([a.txid]);
+    expect(pool.wasRejected(rival.txid)).toBe(true);
+    expect(pool.conflictSetSizes(c.txid)).toEqual([1]);
+    expect(pool.conflictSet(fundedOutpoint(1)).map((t) => t.txid)).toEqual([c.txid]);
+  });
+});

@@ -1,6 +1,11 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
-import { DEVNET_OWNER_KEY_BASE, DEVNET_SEED, devnetMasternodes } from '../../../src/chain/genesis.js';
+import {
+  DEVNET_OWNER_KEY_BASE,
+  DEVNET_SEED,
+  type DevnetMasternode,
+  devnetMasternodes,
+} from '../../../src/chain/genesis.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
 import { LedgerOverlay } from '../../../src/ledger/ledger-overlay.js';
 import { TX_ERROR_CODES, TxError, type TxErrorCode } from '../../../src/ledger/tx-errors.js';
@@ -510,5 +515,46 @@ describe('transaction validity rules (one code per rule)', () => {
       const honestKey = devnetKeyPair(DEVNET_SEED, 9_001).publicKey;
       expect((await failure(registerWith(honestKey))).code).toBe('BAD_NODE_SIGNATURE');
     });
+  });
+});
+
+describe('collateral lock: only its own node may free it (issue 15)', () => {
+  // Gold (genesis masternode 0) and Silver (1) both lock a collateral output.
+  const gold = devnetMasternodes()[0]!;
+  const silver = devnetMasternodes()[1]!;
+  const collateralOf = (ledger: LedgerOverlay, nodePubkey: Uint8Array) =>
+    ledger.getMasternode(nodePubkey)!.collateral!;
+
+  /** A deregistration of `signer`'s node, signed by that node's key, spending `spent` (its owner signs). */
+  const deregistration = (
+    ledger: LedgerOverlay,
+    signer: DevnetMasternode,
+    spentOf: DevnetMasternode,
+  ): EncodedTx => {
+    const input = collateralOf(ledger, spentOf.nodeKey.publicKey);
+    const value = ledger.getUtxo(input)!.value;
+    return signTx(
+      params,
+      {
+        inputs: [input],
+        outputs: [pay(spentOf.ownerKey, value - 100_000n)],
+        payload: deregistrationPayload(params, input, signer.nodeKey),
+      },
+      [spentOf.ownerKey],
+    );
+  };
+
+  it("COLLATERAL_LOCKED: node A's signed deregistration cannot spend node B's collateral, even with B's owner signing", async () => {
+    const ledger = devnetLedger();
+    // Every other rule passes: A is registered, A's key signs the payload, B's owner signs the input.
+    expect(await codeOf(deregistration(ledger, silver, gold), ledger)).toBe('COLLATERAL_LOCKED');
+    expect(await codeOf(deregistration(ledger, gold, silver), ledger)).toBe('COLLATERAL_LOCKED');
+  });
+
+  it('the same transaction shape is valid when the deregistered node is the collateral owner', async () => {
+    // The control: the refusal above comes from the node mismatch alone.
+    const ledger = devnetLedger();
+    expect(await codeOf(deregistration(ledger, gold, gold), ledger)).toBe('OK');
+    expect(await codeOf(deregistration(ledger, silver, silver), ledger)).toBe('OK');
   });
 });
