@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assembleBlock, type BlockCandidate } from '../../../src/chain/block-assembly.js';
+import { assembleBlock, type BlockCandidate, selectTransactions } from '../../../src/chain/block-assembly.js';
 import {
   BLOCK_ERROR_CODES,
   BlockError,
@@ -440,5 +440,54 @@ describe('block validity rules', () => {
   it('assembly refuses what validation would: a producer outside the active set, a short beacon', () => {
     expect(() => build(undefined, { producer: key(3) })).toThrow(/UNKNOWN_PRODUCER/);
     expect(() => build(undefined, { y: new Uint8Array(32) })).toThrow(/BAD_BEACON/);
+  });
+});
+
+describe('block assembly keeps a child out when its parent does not fit (issue 15)', () => {
+  // A parent with many outputs (large) and a child spending one of them (small).
+  const parentTx = spendFunded(
+    0,
+    Array.from({ length: 40 }, () => pay(key(5), time(1))),
+  );
+  const child = signTx(
+    params,
+    { inputs: [{ txid: parentTx.txid, vout: 0 }], outputs: [pay(key(6), time(1) - 10_000n)] },
+    [key(5)],
+  );
+  const both = candidates([parentTx, child]);
+
+  it('the fixture: the parent is much larger than the child', () => {
+    expect(parentTx.bytes.length).toBeGreaterThan(4 * child.bytes.length);
+  });
+
+  it('a budget that fits the child alone selects nothing, in either candidate order', () => {
+    expect(selectTransactions(both, child.bytes.length)).toEqual([]);
+    expect(selectTransactions([...both].reverse(), child.bytes.length)).toEqual([]);
+    // Room for the parent alone: the parent goes in, the child waits for the next block.
+    expect(selectTransactions(both, parentTx.bytes.length).map((c) => c.etx.txid)).toEqual([parentTx.txid]);
+  });
+
+  it('a budget of exactly parent + child selects both; one byte less drops the child', () => {
+    const exact = parentTx.bytes.length + child.bytes.length;
+    const sortedIds = [parentTx.txid, child.txid].sort(Buffer.compare);
+    expect(selectTransactions(both, exact).map((c) => c.etx.txid)).toEqual(sortedIds);
+    expect(selectTransactions(both, exact - 1).map((c) => c.etx.txid)).toEqual([parentTx.txid]);
+  });
+
+  it('an assembled block with room for the child but not the parent is valid and holds neither', async () => {
+    const small = assembleBlock({
+      params: { ...params, maxBlockBytes: encodeBlock(build([])).length + child.bytes.length },
+      parent,
+      slot: SLOT,
+      nowMs: slotStartMs(params, SLOT),
+      activeMasternodes: active,
+      beaconY: beacon.y,
+      beaconProof: beacon.proof,
+      producerKey: rank0,
+      view: devnetLedger(),
+      candidates: both,
+    });
+    expect(small.txs).toHaveLength(1);
+    expect(await codeOf(small)).toBe('OK');
   });
 });
