@@ -1,3 +1,4 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { WasmCrypto } from '../../../src/crypto/wasm-crypto.js';
 import {
@@ -125,5 +126,54 @@ describe('WASM Ed25519 against the shared vectors (ZIP-215 rules)', () => {
     ];
     for (const b of bad) expect(wasm.ed25519Verify(b.publicKey, b.message, b.signature)).toBe(false);
     expect(wasm.verifyBatch([good, ...bad, good])).toEqual([true, false, false, false, true]);
+  });
+});
+
+describe('S < L is required, also where S ≡ 0 (mod L) would satisfy the equation (issue 15)', () => {
+  /** L, the order of the base point, as an integer; a signature's S is 32 bytes little-endian. */
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const littleEndian32 = (v: bigint): Uint8Array => {
+    const out = new Uint8Array(32);
+    for (let i = 0; i < 32; i++) out[i] = Number((v >> BigInt(8 * i)) & 0xffn);
+    return out;
+  };
+  const withS = (c: Case, s: bigint, tag: string): Case => {
+    const signature = new Uint8Array(64);
+    signature.set(c.signature.subarray(0, 32), 0);
+    signature.set(littleEndian32(s), 32);
+    return { ...c, label: `${c.label} ${tag}`, signature, expected: false };
+  };
+  // The ZIP-215 vectors that are valid with S = 0 (small-order A and R): [S]B = 0 for any S ≡ 0
+  // (mod L), so only the S < L rule tells S = 0 from S = L or S = 15L (the largest multiple < 2^256).
+  const validWithZeroS = zip215Cases().filter(
+    (c) => c.expected && c.signature.subarray(32).every((b) => b === 0),
+  );
+  const reencoded = validWithZeroS.flatMap((c) => [withS(c, L, 'S=L'), withS(c, 15n * L, 'S=15L')]);
+
+  it('the fixture: all 196 ZIP-215 vectors are valid with S = 0, and L is the curve order (L·B = identity in @noble)', () => {
+    expect(validWithZeroS).toHaveLength(196);
+    expect(littleEndian32(L)[31]).toBe(0x10);
+    const { BASE } = ed25519.Point;
+    const lTimesBase = BASE.multiplyUnsafe(L - 1n).add(BASE);
+    expect(lTimesBase.is0()).toBe(true);
+    expect(ed25519.Point.Fn.ORDER).toBe(L);
+  });
+
+  it('the independent oracle (@noble, ZIP-215) refuses every re-encoded signature', () => {
+    expect(reencoded.filter((c) => nobleZip215(c)).map((c) => c.label)).toEqual([]);
+  });
+
+  it('WASM single verify refuses S = L and S = 15L, and accepts the S = 0 originals', () => {
+    expectSingle(validWithZeroS);
+    expectSingle(reencoded);
+  });
+
+  it('WASM batch verify refuses them alone, in one batch, and mixed with honest signatures', () => {
+    expectBatch(reencoded);
+    const mixed = shuffled([...reencoded, ...validWithZeroS, ...supercopCases().slice(0, 40)], 7);
+    for (let i = 0; i < mixed.length; i += 64) {
+      const chunk = mixed.slice(i, i + 64);
+      expect(wasm.verifyBatch(chunk)).toEqual(chunk.map((c) => c.expected));
+    }
   });
 });
