@@ -2,10 +2,11 @@ import { checkPrimeSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { instantiateWasm } from '../../../src/crypto/wasm-instance.js';
 import { evaluateBigint, proveBigint, verifyBigint } from '../../../src/vdf/bigint-vdf.js';
-import { bigintToBytes, canonical, modPow } from '../../../src/vdf/group.js';
+import { bigintToBytes, canonical, encodeElement, modPow } from '../../../src/vdf/group.js';
 import { hashToPrime, hashToPrimeWithCounter, primeCandidate } from '../../../src/vdf/hash-to-prime.js';
 import { planProof, proofDigits } from '../../../src/vdf/proof-plan.js';
 import { RSA_2048 as N } from '../../../src/vdf/rsa2048.js';
+import { vdfVerify } from '../../../src/vdf/vdf.js';
 import { WasmVdf } from '../../../src/vdf/wasm-vdf.js';
 
 const vdf = new WasmVdf(instantiateWasm('release'));
@@ -173,5 +174,36 @@ describe('joint exponentiation (Shamir) used by verify', () => {
       const e2 = rnd(l2);
       expect(vdf.powMod2(b1, e1, b2, e2)).toBe((modPow(b1, e1, N) * modPow(b2, e2, N)) % N);
     }
+  });
+});
+
+describe('T = 0 is refused even with a proof that satisfies the equation (issue 15)', () => {
+  // For T = 0: y = x^(2^0) = x and r = 2^0 mod ℓ = 1, so π = 1 gives π^ℓ · x^r = x = y: only the
+  // T ≥ 1 rule refuses it (verify must answer false, not throw from HashToPrime's own T check).
+  // T = 1 is the control: y = x², π = x^⌊2/ℓ⌋ = 1 is an honest proof.
+  const x = randomElement();
+  const one = 1n;
+
+  it('the fixture: π = 1 satisfies the verification equation for T = 0, whatever the prime ℓ', () => {
+    // HashToPrime refuses T = 0 itself, so take the ℓ of T = 1 (any odd prime gives r = 1).
+    const l = hashToPrime(x, x, 1);
+    const r = modPow(2n, 0n, l);
+    expect(r).toBe(1n);
+    expect(canonical((modPow(one, l, N) * modPow(x, r, N)) % N)).toBe(x);
+  });
+
+  it('WASM, BigInt and the byte-level vdfVerify all answer false for (x, y = x, π = 1, T = 0)', () => {
+    expect(vdf.verify(x, x, one, 0)).toBe(false);
+    expect(verifyBigint(x, x, one, 0)).toBe(false);
+    expect(vdfVerify(encodeElement(x), encodeElement(x), encodeElement(one), 0)).toBe(false);
+  });
+
+  it('the T = 1 control with the same trivial proof is valid in all three', () => {
+    const y = evaluateBigint(x, 1);
+    expect(y).toBe(canonical((x * x) % N));
+    expect(proveBigint(x, y, 1)).toBe(one);
+    expect(vdf.verify(x, y, one, 1)).toBe(true);
+    expect(verifyBigint(x, y, one, 1)).toBe(true);
+    expect(vdfVerify(encodeElement(x), encodeElement(y), encodeElement(one), 1)).toBe(true);
   });
 });
