@@ -1,8 +1,9 @@
 // Crash-test child (run by crash.test.ts from the compiled dist/): opens the chain store in
-// argv[2] and applies deterministic blocks forever, printing "committed <height> <hash>" after each
-// durable commit (and "reverting <height>" before each revert). The parent SIGKILLs it at
-// random moments. On start it re-walks the deterministic
-// generator up to the stored tip (checking every stored hash) so it continues the same chain.
+// argv[2] and applies deterministic blocks of the chain seeded by argv[3] forever, printing
+// "committed <height> <hash>" after each durable commit (and "reverting <height>" before each
+// revert). The parent SIGKILLs it at moments tied to these lines (kill-plan.ts). On start it
+// re-walks the deterministic generator up to the stored tip (checking every stored hash) so it
+// continues the same chain.
 import { toHex } from '../../../dist/src/encoding/bytes.js';
 import { DEVNET } from '../../../dist/src/params/networks.js';
 import { headerHash } from '../../../dist/src/protocol/block.js';
