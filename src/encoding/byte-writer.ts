@@ -19,7 +19,8 @@ export class ByteWriter {
   private reserve(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    // From at least 1: doubling a zero capacity (new ByteWriter(0)) would never reach `need`.
+    let cap = Math.max(1, this.buf.length) * 2;
     while (cap < need) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.pos));
