@@ -1,0 +1,113 @@
+// The modules `npm run mutate -- <module>` knows, with the test files that cover each one, so a
+// mutant runs only those tests instead of the whole suite. Shared by stryker.config.mjs (what
+// Stryker mutates and runs) and scripts/mutate.mjs (the summary in bench/results/mutation.json).
+//
+// Choosing the tests: every test file that imports the module directly or through a helper and
+// runs in-process. Left out on purpose: tests that spawn compiled children from dist/ (the crash
+// and durability tests, the CLI tests: a mutant in src/ never reaches them) and the socket-level
+// transport suites under test/e2e/p2p (seconds per run, and src/wire's own unit tests exercise
+// every schema and limit).
+
+/** @typedef {{ mutate: string[], tests: string[], target: number | null, why?: string }} MutationModule */
+
+/** @type {Record<string, MutationModule>} */
+export const MUTATION_MODULES = {
+  // Issue 15 targets: 85 % for the consensus rules, 70 % for storage and wire.
+  ledger: {
+    mutate: ['src/ledger/**/*.ts'],
+    tests: [
+      'test/unit/ledger/**/*.test.ts',
+      'test/e2e/ledger/**/*.test.ts',
+      'test/unit/chain/block-validation.test.ts',
+    ],
+    target: 85,
+  },
+  chain: {
+    mutate: ['src/chain/**/*.ts'],
+    tests: [
+      'test/unit/chain/**/*.test.ts',
+      'test/e2e/ledger/**/*.test.ts',
+      'test/unit/storage/genesis-store.test.ts',
+      'test/unit/protocol/vectors.test.ts',
+    ],
+    target: 85,
+  },
+  protocol: {
+    mutate: ['src/protocol/**/*.ts'],
+    tests: [
+      'test/unit/protocol/**/*.test.ts',
+      'test/unit/wire/handshake.test.ts',
+      'test/unit/chain/block-validation.test.ts',
+      'test/unit/ledger/tx-validation.test.ts',
+      'test/unit/crypto/sha2-merkle-wasm.test.ts',
+    ],
+    target: 85,
+  },
+  'consensus/snowball': {
+    mutate: ['src/consensus/snowball/**/*.ts'],
+    // Not test/sim/byzantine and test/sim/simulation: 82 s and 34 s of many-seed simulations per
+    // run (more once instrumented; one exceeded the 60 s test timeout in the initial run). The
+    // engine's unit tests and the short adversary scenarios in weights.test.ts carry the rules.
+    tests: ['test/unit/consensus/**/*.test.ts', 'test/sim/weights.test.ts', 'test/sim/setup.test.ts'],
+    target: 85,
+  },
+  beacon: {
+    mutate: ['src/beacon/**/*.ts'],
+    tests: ['test/unit/beacon/**/*.test.ts', 'test/unit/vdf/doc-vectors.test.ts'],
+    target: 85,
+  },
+  storage: {
+    mutate: ['src/storage/**/*.ts', '!src/storage/testing/**'],
+    tests: ['test/unit/storage/**/*.test.ts', 'test/e2e/ledger/**/*.test.ts'],
+    target: 70,
+  },
+  wire: {
+    mutate: ['src/wire/**/*.ts'],
+    tests: ['test/unit/wire/**/*.test.ts'],
+    target: 70,
+  },
+  // Not named by the issue. Every hashed or signed byte layout is written and read through
+  // src/encoding and every rule reads src/params, so they are held to the consensus bar.
+  encoding: {
+    mutate: ['src/encoding/**/*.ts'],
+    tests: [
+      'test/unit/encoding/**/*.test.ts',
+      'test/unit/protocol/**/*.test.ts',
+      'test/unit/storage/record-codecs.test.ts',
+    ],
+    target: 85,
+  },
+  params: {
+    mutate: ['src/params/**/*.ts'],
+    tests: [
+      'test/unit/params/**/*.test.ts',
+      'test/unit/config/node-config.test.ts',
+      'test/unit/chain/reward.test.ts',
+      'test/unit/protocol/vectors.test.ts',
+    ],
+    target: 85,
+  },
+};
+
+/** `ledger`, `src/ledger`, `src/ledger/` and `consensus/snowball` all name a module. */
+export function resolveModule(arg) {
+  const name = String(arg ?? '')
+    .replace(/^src\//, '')
+    .replace(/\/+$/, '');
+  const module = MUTATION_MODULES[name];
+  if (!module) {
+    const known = Object.keys(MUTATION_MODULES).join(', ');
+    throw new Error(`unknown mutation module ${JSON.stringify(arg)}; known: ${known}`);
+  }
+  return { name, slug: name.replaceAll('/', '-'), ...module };
+}
+
+/** Where a module's reports (ignored) and incremental file (committed) live. */
+export function mutationPaths(slug) {
+  return {
+    reportDir: `reports/mutation/${slug}`,
+    htmlReport: `reports/mutation/${slug}/index.html`,
+    jsonReport: `reports/mutation/${slug}/mutation.json`,
+    incrementalFile: `bench/results/mutation/${slug}.incremental.json`,
+  };
+}

@@ -1,0 +1,23 @@
+// The vitest configuration Stryker runs (stryker.config.mjs): the project's own, narrowed to the
+// test files mapped to MUTATE_MODULE in scripts/mutation-modules.mjs.
+//
+// Why not Stryker's `testFiles` option: with it, Stryker 9.6.1 (and 10.0) activates static mutants
+// (module-level code such as a regex constant) only after the module was imported, so tests that
+// kill them still report them Survived (stryker-js issues #6144, #6209). Narrowing `include` here
+// leaves Stryker without a test filter for static mutants, and it activates them before loading.
+import { defineConfig } from 'vitest/config';
+import { resolveModule } from './scripts/mutation-modules.mjs';
+import LoadFailureAsFailedTest from './scripts/vitest-load-failure-reporter.mjs';
+import base from './vitest.config.ts';
+
+const module = resolveModule(process.env.MUTATE_MODULE);
+
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: module.tests,
+    // No JSON report inside the sandbox; a test file that fails to load counts as a failed test.
+    reporters: ['default', new LoadFailureAsFailedTest()],
+  },
+});
