@@ -12,10 +12,18 @@ import base from './vitest.config.ts';
 
 const module = resolveModule(process.env.MUTATE_MODULE);
 
+// The project config splits the suite into vitest projects (the in-process suite, then the
+// multi-process networks one file at a time). A root `include` is ignored once `projects` is set,
+// so take the in-process project's settings (pool, timeouts) and drop the projects: otherwise every
+// mutant would run the whole suite, networks included.
+const { projects, ...rootTest } = base.test ?? {};
+const suite = projects?.find((p) => p?.test?.name === 'suite')?.test ?? {};
+const { name: _name, include: _include, exclude: _exclude, sequence: _sequence, ...suiteSettings } = suite;
+
 export default defineConfig({
-  ...base,
   test: {
-    ...base.test,
+    ...rootTest,
+    ...suiteSettings,
     include: module.tests,
     // No JSON report inside the sandbox; a test file that fails to load counts as a failed test.
     reporters: ['default', new LoadFailureAsFailedTest()],

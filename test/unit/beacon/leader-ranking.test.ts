@@ -204,4 +204,13 @@ describe('CumulativeWeights (Fenwick tree)', () => {
       expect(() => tree.find(0)).toThrow(RangeError);
     }
   });
+
+  it('refuses u outside [0, total), naming it: a negative u is not a draw', () => {
+    const tree = new CumulativeWeights([2, 3]);
+    expect(() => tree.find(-1)).toThrow('u = -1 outside [0, 5)');
+    expect(() => tree.find(5)).toThrow(RangeError);
+    expect(() => tree.find(Number.NaN)).toThrow(RangeError);
+    expect(tree.find(0)).toBe(0);
+    expect(tree.find(4)).toBe(1);
+  });
 });

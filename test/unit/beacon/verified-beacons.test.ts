@@ -80,4 +80,40 @@ describe('VerifiedBeacons', () => {
     expect(c.runs()).toBe(1);
     expect(() => new VerifiedBeacons(params, vdfVerify, 0)).toThrow(RangeError);
   });
+
+  it('keeps concurrent requests for different beacons apart: each gets its own answer', async () => {
+    const c = counting();
+    const beacons = new VerifiedBeacons(params, async (...a) => c.verify(...a));
+    const good = { slot: 5, anchorHash: anchor, ...b5 };
+    const wrongProof = { slot: 5, anchorHash: anchor, y: b5.y, proof: b6.proof };
+    const otherSlot = { slot: 6, anchorHash: anchor, ...b6 };
+    const answers = await Promise.all([
+      beacons.verify(wrongProof),
+      beacons.verify(good),
+      beacons.verify(otherSlot),
+    ]);
+    expect(answers).toEqual([false, true, true]);
+    expect(c.runs()).toBe(3);
+  });
+
+  it('a capacity of one is allowed and keeps the newest slot; a bad capacity is named', () => {
+    const beacons = new VerifiedBeacons(params, vdfVerify, 1);
+    beacons.remember({ slot: 5, anchorHash: anchor, ...b5 });
+    beacons.remember({ slot: 6, anchorHash: anchor, ...b6 });
+    expect(beacons.size).toBe(1);
+    expect(beacons.verifiedY(6, anchor)).toEqual(b6.y);
+    expect(() => new VerifiedBeacons(params, vdfVerify, 1.5)).toThrow(
+      'capacity must be a positive integer: 1.5',
+    );
+  });
+
+  it('remembers its own copy: a caller reusing its buffers cannot change a verified beacon', () => {
+    const beacons = new VerifiedBeacons(params, vdfVerify);
+    const y = b5.y.slice();
+    const proof = b5.proof.slice();
+    beacons.remember({ slot: 5, anchorHash: anchor, y, proof });
+    y.fill(0);
+    proof.fill(0);
+    expect(beacons.known(5, anchor)).toEqual({ slot: 5, anchorHash: anchor, y: b5.y, proof: b5.proof });
+  });
 });
