@@ -119,7 +119,10 @@ describe(`network fuzz over TLS: ${FRAMES} frames after the handshake, ${2 * PRE
     expect(target.exitCode).toBeUndefined();
     expect(target.stderr).toBe('');
     expect((stats['heapUsed'] as number) - heapBefore).toBeLessThan(64 * 1024 * 1024);
-    const poll = await honest.query({ cmd: 'poll', peer: target.pubkey, txids: 4 }, 'poll-result');
+    const poll = await honest.query(
+      { cmd: 'poll', peer: target.pubkey, txids: 4, timeoutMs: 8_000 },
+      'poll-result',
+    );
     expect(poll['ok']).toBe(true);
     client?.destroy();
   }, 120_000);
