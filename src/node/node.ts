@@ -588,6 +588,11 @@ export class TimeNode {
     );
     m.gauge('timecoin_validators_active_weight', 'Active stake weight', () => this.validators.activeWeight);
     m.gauge('timecoin_polls_in_flight', 'Snowball polls in flight', () => this.poller.inFlight);
+    m.gauge(
+      'timecoin_poll_timeout_ms',
+      'Current poll timeout (adaptive: observed round trips, between pollTimeoutMs and 8 × it)',
+      () => this.poller.timeout.currentMs,
+    );
     m.gauge('timecoin_intake_in_flight', 'Transactions being verified', () => this.intake.inFlightCount);
     m.gauge('timecoin_pool_queue_depth', 'Signature batches waiting for a worker', () => this.pool.queueSize);
     m.gauge('timecoin_chain_height', 'Height of the chain tip', () => this.store.tip().height);

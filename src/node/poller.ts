@@ -2,6 +2,7 @@ import type { SnowballEngine } from '../consensus/snowball/engine.js';
 import { SnowballError } from '../consensus/snowball/errors.js';
 import type { Rng } from '../consensus/snowball/prng.js';
 import type { ChainParams } from '../params/chain-params.js';
+import { AdaptiveTimeout } from './adaptive-timeout.js';
 import type { NodeMetrics } from './node-metrics.js';
 import type { ValidatorSet } from './validator-set.js';
 
@@ -51,11 +52,19 @@ interface ActivePoll {
 const HEARTBEAT_MS = 100;
 
 /**
+ * The longest a poll waits, as a multiple of the network's pollTimeoutMs (the shortest): devnet
+ * 250 ms → 2 s. A request is answered-or-missed at this ceiling, whatever the poll's own timeout,
+ * so late answers still teach the timeout (and benching) what the round trip really is.
+ */
+export const POLL_TIMEOUT_CEILING_FACTOR = 8;
+
+/**
  * The poll loop of docs/architecture.md ("How the coordinator drives it"): up to
  * `concurrentPolls` polls in flight; each draws k validators by stake weight with replacement from
  * the reachable, unbenched active masternodes (ValidatorSet), sends one PollRequest per distinct
- * validator, and is applied when every outcome is settled or at `pollTimeoutMs` (missing answers
- * count as no). No poll starts while the reachable weight is below α/k of the active weight.
+ * validator, and is applied when every outcome is settled or at its timeout (missing answers
+ * count as no): adaptive, from the observed round trips, between `pollTimeoutMs` and
+ * POLL_TIMEOUT_CEILING_FACTOR × it (AdaptiveTimeout). No poll starts while the reachable weight is below α/k of the active weight.
  */
 export class Poller {
   private readonly polls = new Map<number, ActivePoll>();
@@ -64,8 +73,14 @@ export class Poller {
   private immediate: NodeJS.Immediate | undefined;
   private readonly heartbeat: NodeJS.Timeout;
   private stopped = false;
+  /** The poll timeout, from the round trips we observe (never below params.pollTimeoutMs). */
+  readonly timeout: AdaptiveTimeout;
 
   constructor(private readonly o: PollerOptions) {
+    this.timeout = new AdaptiveTimeout(
+      o.params.pollTimeoutMs,
+      o.params.pollTimeoutMs * POLL_TIMEOUT_CEILING_FACTOR,
+    );
     this.heartbeat = setInterval(() => this.wake(), HEARTBEAT_MS);
     this.heartbeat.unref?.();
   }
@@ -119,10 +134,10 @@ export class Poller {
   }
 
   private start(requestId: number, txidList: readonly Uint8Array[], targets: readonly string[]): void {
-    const { metrics, params } = this.o;
+    const { metrics } = this.o;
     const txids = new Uint8Array(txidList.length * 32);
     for (let i = 0; i < txidList.length; i++) txids.set(txidList[i]!, i * 32);
-    const timer = setTimeout(() => this.timeout(requestId), params.pollTimeoutMs);
+    const timer = setTimeout(() => this.timedOut(requestId), this.timeout.currentMs);
     const poll: ActivePoll = { requestId, timer, txidCount: txidList.length, waiting: new Set(targets) };
     this.polls.set(requestId, poll);
     metrics.pollsStarted.inc();
@@ -133,8 +148,10 @@ export class Poller {
       // Whether a validator answers is judged per request, not per poll: a poll may complete early
       // (every outcome settled) while a silent validator's request is still waiting, and benching
       // must still learn that it never answered.
-      this.o.transport.poll(id, txids, params.pollTimeoutMs).then(
+      const sentAt = this.o.now();
+      this.o.transport.poll(id, txids, this.timeout.ceilingMs).then(
         (votes) => {
+          this.timeout.observe(this.o.now() - sentAt);
           if (this.answer(poll, id, votes)) this.o.observer.answered(id, this.o.now());
         },
         () => {
@@ -170,7 +187,7 @@ export class Poller {
     return true;
   }
 
-  private timeout(requestId: number): void {
+  private timedOut(requestId: number): void {
     if (!this.polls.has(requestId)) return;
     this.o.metrics.pollsTimedOut.inc();
     this.o.engine.timeoutPoll(requestId);

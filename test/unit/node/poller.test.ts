@@ -28,7 +28,7 @@ afterEach(() => {
 });
 
 /** Validators answer from `behaviour`: yes to everything, silent (never), or a wrong vote count. */
-function setup(behaviour: (id: string) => 'yes' | 'silent' | 'short', connected = ids.slice(1)) {
+function setup(behaviour: (id: string) => 'yes' | 'silent' | 'short' | 'slow', connected = ids.slice(1)) {
   const engine = new SnowballEngine(params.snowball);
   const validators = new ValidatorSet(params, keys[0]!, new Benchlist([]));
   validators.setActive(records);
@@ -45,6 +45,9 @@ function setup(behaviour: (id: string) => 'yes' | 'silent' | 'short', connected 
       if (b === 'silent')
         return new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs));
       const n = b === 'short' ? txids.length / 32 - 1 : txids.length / 32;
+      // 'slow': every answer takes 2.5 × the network's minimum poll timeout (a loaded machine).
+      if (b === 'slow')
+        return new Promise((resolve) => setTimeout(() => resolve(new Uint8Array(n).fill(1)), 100));
       return Promise.resolve(new Uint8Array(n).fill(1));
     },
   };
@@ -118,6 +121,22 @@ describe('Poller', () => {
     expect(seen.answered.get(ids[1]!) ?? 0).toBeGreaterThan(0);
     expect((await metrics.pollRequestsFailed.get()).values[0]!.value).toBeGreaterThan(0);
   });
+
+  it('answers slower than pollTimeoutMs: the timeout adapts to the round trips and finality comes', async () => {
+    // With a fixed 40 ms timeout every poll would time out with only our own vote: nothing final.
+    const { engine, poller, metrics } = setup(() => 'slow');
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await until(() => engine.statusOf(txid(1)) === 'accepted', 20_000);
+    expect(poller.timeout.currentMs).toBeGreaterThan(100);
+    expect(poller.timeout.currentMs).toBeLessThanOrEqual(params.pollTimeoutMs * 8);
+    // Only polls started before the first answer came back (100 ms: at most 4 rounds of 40 ms
+    // timeouts, concurrentPolls each) timed out; every later one waited long enough.
+    const timedOut = (await metrics.pollsTimedOut.get()).values[0]!.value;
+    expect(timedOut).toBeLessThanOrEqual(params.concurrentPolls * 4);
+    const started = (await metrics.pollsStarted.get()).values[0]!.value;
+    expect(started - timedOut).toBeGreaterThanOrEqual(params.snowball.beta);
+  }, 30_000);
 
   it('a validator answering the wrong number of votes is reported malformed, not counted', async () => {
     const bad = ids[3]!;
