@@ -185,7 +185,8 @@ async function network(suite: BenchSuite, anchor: number): Promise<void> {
   const net = await Devnet.start({
     validators: 5,
     datadirs: dirs,
-    node: { env: NODE_ENV, extraArgs: ['--workers', '1'], logLevel: 'warn' },
+    // Each data dir holds every prefunded transaction as final; loading them takes a while on a busy box.
+    node: { env: NODE_ENV, extraArgs: ['--workers', '1'], logLevel: 'warn', readyTimeoutMs: 300_000 },
   });
   try {
     // node.finality: 1,000 tx/s for SECONDS.
