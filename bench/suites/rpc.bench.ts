@@ -43,7 +43,6 @@ export async function run(): Promise<void> {
     datadir: dir,
     env: NODE_ENV,
     extraArgs: ['--workers', '2'],
-    logLevel: 'warn',
   });
   try {
     let bad = 0;
