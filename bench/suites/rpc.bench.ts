@@ -10,7 +10,7 @@
  * Every answer is checked (HTTP 200 and a `result`), so an error storm cannot pass for speed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hexOf, pay, recipient } from '../../src/devnet/coins.js';
 import { NodeProcess } from '../../src/devnet/node-process.js';
@@ -27,6 +27,8 @@ const NODE_ENV = { TIMECOIN_MEMPOOL_MAX_COUNT: '2000000', TIMECOIN_MEMPOOL_MAX_B
 
 export async function run(): Promise<void> {
   const suite = new BenchSuite('rpc');
+  // The machine is shared: the 1-minute load average says how much of it this run had.
+  suite.note('loadavg1.start', Number(loadavg()[0]!.toFixed(2)));
   const signer = opensslSigner();
   const { txs: funding, coins } = prefundCoins(DEVNET, TXS, 10_000_000n, signer);
   const bodies = coins.map((c, i) =>
@@ -43,7 +45,6 @@ export async function run(): Promise<void> {
     datadir: dir,
     env: NODE_ENV,
     extraArgs: ['--workers', '2'],
-    logLevel: 'warn',
   });
   try {
     let bad = 0;
@@ -77,6 +78,7 @@ export async function run(): Promise<void> {
     suite.note('rpc.sendrawtransaction.ranOutOfTxs', r2.done >= requests.length ? 'yes' : 'no');
     suite.note('clients', CLIENTS);
     suite.note('nodeWorkers', 2);
+    suite.note('loadavg1.end', Number(loadavg()[0]!.toFixed(2)));
   } finally {
     await node.stop();
     rmSync(dir, { recursive: true, force: true });

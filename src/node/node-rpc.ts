@@ -35,6 +35,13 @@ function submitError(err: unknown): never {
 /** The node's JSON-RPC methods (DESIGN §9). Field names follow bitcoind where it has the concept. */
 export function registerNodeRpc(d: RpcDispatcher, node: TimeNode): void {
   const m = (method: RpcMethod) => d.register(method);
+  // The genesis hash never changes: decoding block 0 (with its allocation transaction) on every
+  // getblockchaininfo cost more than the rest of the answer.
+  let genesis: string | undefined;
+  const genesisHash = () => {
+    genesis ??= toHex(headerHash(decodeBlockHeader(node.store.getBlockBytes(0)!).header));
+    return genesis;
+  };
 
   m({
     name: 'help',
@@ -293,7 +300,7 @@ export function registerNodeRpc(d: RpcDispatcher, node: TimeNode): void {
         blocks: tip.height,
         bestblockhash: toHex(tip.hash),
         bestslot: tip.slot,
-        genesis: toHex(headerHash(node.store.getBlock(0)!.header)),
+        genesis: genesisHash(),
       };
     },
   });
