@@ -27,6 +27,21 @@ export function isFromTheFuture(
 }
 
 /**
+ * True when a block claims a time more than TWO clock tolerances ahead of `nowMs`. An honest node
+ * relays a block only once its own clock admits it (isFromTheFuture false there), and honest clocks
+ * are within the tolerance of each other, so such a block proves its sender wrong: the node drops
+ * it like any future block and also scores the sender (FROM_THE_FUTURE). Between one and two
+ * tolerances the block is only dropped: the sender's clock may just run ahead.
+ */
+export function isFarFromTheFuture(
+  header: Pick<BlockHeader, 'timestampMs'>,
+  nowMs: number,
+  params: Timing,
+): boolean {
+  return header.timestampMs > nowMs + 2 * params.futureBlockToleranceMs;
+}
+
+/**
  * True when a block received at `arrivalMs` arrived before its rank's window closed plus the
  * clock tolerance. Producers build only on timely blocks (DESIGN §6): a late block never displaces a
  * timely one of the same height, so an anchor's producer cannot buy time for grinding by

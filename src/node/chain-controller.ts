@@ -8,6 +8,7 @@ import { slotAt } from '../chain/slot-time.js';
 import type { SnowballEngine } from '../consensus/snowball/engine.js';
 import { toHex } from '../encoding/bytes.js';
 import type { LedgerService } from '../ledger/ledger-service.js';
+import { MempoolError } from '../ledger/mempool-errors.js';
 import type { SerialQueue } from '../ledger/serial-queue.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, headerHash } from '../protocol/block.js';
@@ -201,7 +202,15 @@ export class ChainController {
           b.conflicting = true;
           return 'conflict';
         }
-        if (standing === 'unknown') void intake.submitLocal(etx.bytes).catch(() => undefined);
+        if (standing === 'unknown') {
+          // Admission would refuse it (CONFLICTS_FINALIZED) and nothing would ever settle its
+          // wait: a rival final here makes the block invalid now, not undecided after a timeout.
+          if (this.conflictsFinalized(etx)) {
+            b.conflicting = true;
+            return 'conflict';
+          }
+          void intake.submitLocal(etx.bytes).catch(() => undefined);
+        }
         waits.push(waiters.wait(etx.txid, finalityWaitMs));
         owner.push(b);
       }
@@ -225,6 +234,17 @@ export class ChainController {
         if (s !== 'finalized' && s !== 'in-block') return 'timeout';
       }
     return 'final';
+  }
+
+  /** True when a transaction finalized here spends one of `etx`'s inputs or makes its registry change. */
+  private conflictsFinalized(etx: EncodedTx): boolean {
+    try {
+      this.d.ledger.mempool.checkNoFinalizedConflict(etx);
+      return false;
+    } catch (err) {
+      if (err instanceof MempoolError && err.code === 'CONFLICTS_FINALIZED') return true;
+      throw err;
+    }
   }
 
   private serialSwitch(

@@ -53,6 +53,12 @@ export class NodeMetrics {
   });
   readonly txFetchesSent = this.counter('timecoin_tx_fetch_requests_total', 'GetTx requests sent');
   readonly blocksApplied = this.counter('timecoin_blocks_applied_total', 'Blocks that joined the main chain');
+  readonly blocksRefused = new Counter({
+    name: 'timecoin_blocks_refused_total',
+    help: 'Blocks from peers refused, by rule code (src/chain/block-errors.ts; FROM_THE_FUTURE: relay policy)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
   readonly blocksReverted = this.counter(
     'timecoin_blocks_reverted_total',
     'Blocks taken off the main chain by reorgs',
@@ -105,6 +111,23 @@ export class NodeMetrics {
       registers: [this.registry],
       collect() {
         this.set(read());
+      },
+    });
+  }
+
+  /**
+   * A counter kept elsewhere as a `name → count` record (the transport's `P2pNode.counters`:
+   * offences by code such as WIRE_BAD_SCHEMA, refusals, evictions…), exported at scrape time with
+   * the name as the `event` label.
+   */
+  labelledCounts(name: string, help: string, read: () => Readonly<Record<string, number>>): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['event'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [event, n] of Object.entries(read())) this.set({ event }, n);
       },
     });
   }

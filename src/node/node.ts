@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { VerifiedBeacons } from '../beacon/verified-beacons.js';
 import { parseBlock } from '../chain/block-validation.js';
 import { genesisBlock } from '../chain/genesis.js';
+import { isFarFromTheFuture } from '../chain/relay-policy.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { Benchlist } from '../consensus/snowball/benchlist.js';
 import { SnowballEngine } from '../consensus/snowball/engine.js';
@@ -408,6 +409,7 @@ export class TimeNode {
     });
     const scoreBlock = (peerId: string, code: string, detail: string) => {
       log.info({ peer: peerId.slice(0, 16), code, detail }, 'peer sent a bad block');
+      metrics.blocksRefused.inc({ code });
       this.p2p.misbehaved(peerId, 'INVALID_BLOCK', `${code}: ${detail}`.slice(0, 200));
     };
     this.doubleSigns = store.doubleSigns();
@@ -505,9 +507,15 @@ export class TimeNode {
         return;
       }
       this.sync.peerTip(peer.peerId, block.header.height);
-      this.chain
-        .receive(block, 'gossip', peer.peerId)
-        .catch((err: Error) => log.error({ err: err.message }, 'block pipeline failed'));
+      this.chain.receive(block, 'gossip', peer.peerId).then(
+        (outcome) => {
+          // Dropped as ahead of our clock: a block further ahead than two clock tolerances was
+          // sent by no honest node (it relays only what its own clock already admits).
+          if (outcome === 'future' && isFarFromTheFuture(block.header, this.now(), params))
+            scoreBlock(peer.peerId, 'FROM_THE_FUTURE', `timestamp ${block.header.timestampMs}`);
+        },
+        (err: Error) => log.error({ err: err.message }, 'block pipeline failed'),
+      );
     });
     this.p2p.on(
       'gossip:beacon',
@@ -583,6 +591,11 @@ export class TimeNode {
       () => this.orphans.size,
     );
     m.gauge('timecoin_peers', 'Authenticated peers', () => this.p2p.peers().length);
+    m.labelledCounts(
+      'timecoin_p2p_events_total',
+      'Transport events since start, by name: offences by code (e.g. WIRE_BAD_SCHEMA), refusals, evictions',
+      () => this.p2p.counters,
+    );
     m.gauge('timecoin_validators_reachable_weight', 'Active stake weight reachable (us + connected)', () =>
       this.validators.reachableWeight(),
     );

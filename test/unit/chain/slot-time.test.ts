@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arrivedInTime, isFromTheFuture } from '../../../src/chain/relay-policy.js';
+import { arrivedInTime, isFarFromTheFuture, isFromTheFuture } from '../../../src/chain/relay-policy.js';
 import { rankWindow, rankWindowCount, slotAt, slotStartMs } from '../../../src/chain/slot-time.js';
 import { DEVNET, MAINNET } from '../../../src/params/networks.js';
 
@@ -38,6 +38,14 @@ describe('relay policy (local clock, not validity)', () => {
     expect(isFromTheFuture({ timestampMs: 10_000 }, 5_000, params)).toBe(false);
     expect(isFromTheFuture({ timestampMs: 10_001 }, 5_000, params)).toBe(true);
     expect(isFromTheFuture({ timestampMs: 4_000 }, 5_000, params)).toBe(false);
+  });
+
+  it('a block more than two tolerances ahead proves its sender wrong; between one and two it does not', () => {
+    // 5 s tolerance: 10,001 is dropped as future but not scored; 15,001 is both.
+    expect(isFarFromTheFuture({ timestampMs: 10_001 }, 5_000, params)).toBe(false);
+    expect(isFarFromTheFuture({ timestampMs: 15_000 }, 5_000, params)).toBe(false);
+    expect(isFarFromTheFuture({ timestampMs: 15_001 }, 5_000, params)).toBe(true);
+    expect(isFromTheFuture({ timestampMs: 15_001 }, 5_000, params)).toBe(true);
   });
 
   it('a block is timely when it arrives before its window ends plus the tolerance', () => {
