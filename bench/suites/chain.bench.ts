@@ -276,7 +276,7 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
     const ledger = LedgerService.open(params, store, pool);
     const spender = new Spender([...chain.coins]);
     const samples: number[] = [];
-    const parts = { assemble: 0, apply: 0 };
+    const parts = { assemble: 0, apply: 0, cpu: 0 };
     let txs = 0;
     for (let i = 0; i <= PRODUCE_BLOCKS; i++) {
       // Before the slot, as in the node: wallets signed, the mempool admitted (signatures verified
@@ -286,6 +286,7 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
       await ledger.finalizeTxs(fresh.map((c) => c.etx.txid));
       const inputs = slotInputs(store);
       // The producer's slot: assemble from the finalized pool, sign, validate and apply durably.
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const candidates = ledger.mempool
         .finalized()
@@ -294,8 +295,10 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
       const t1 = performance.now();
       await ledger.applyBlock(block, slot);
       const t2 = performance.now();
+      const cpu = process.cpuUsage(cpu0);
       spender.included(block);
       if (i === 0) continue; // warm-up: JIT, pool threads, LMDB map growth
+      parts.cpu += (cpu.user + cpu.system) / 1000;
       samples.push(t2 - t0);
       parts.assemble += t1 - t0;
       parts.apply += t2 - t1;
@@ -305,6 +308,9 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
     suite.note('chain.produce.txPerBlock', Math.round(txs / samples.length));
     suite.note('chain.produce.assembleSignMs', Number((parts.assemble / samples.length).toFixed(1)));
     suite.note('chain.produce.validateApplyMs', Number((parts.apply / samples.length).toFixed(1)));
+    // CPU time of this process (coordinator and pool threads) per block: what the block costs
+    // whatever else the shared machine runs (wall time above includes waiting for a core).
+    suite.note('chain.produce.cpuMsPerBlock', Number((parts.cpu / samples.length).toFixed(1)));
     suite.note('chain.produce.poolThreads', pool.threads);
     suite.note('chain.produce.meanMsTarget', 250);
   } finally {
@@ -342,16 +348,21 @@ export async function run(): Promise<void> {
   suite.note('loadAverageAtStart', load());
   // chain.produce needs a chain with spendable coins on top, not a long one.
   const small = await cachedChain(3);
-  // CHAIN_BENCH_SYNC_FROM: serve another chain data dir (e.g. a copy of a cache still building).
-  const from = process.env['CHAIN_BENCH_SYNC_FROM'];
-  const full = from ? await chainFacts(from) : await cachedChain(BLOCKS);
-  // CHAIN_BENCH_SYNC_BLOCKS: measure only up to this height (the peer still serves all of it).
-  const cap = Number(process.env['CHAIN_BENCH_SYNC_BLOCKS'] ?? full.height);
-  const big = cap >= full.height ? full : { ...(await chainFacts(full.dir, cap)), dir: full.dir };
   // Build the caches outside the machine-wide benchmark lock, then measure under it.
-  if (process.env['CHAIN_BENCH_BUILD_ONLY']) return;
-  await chainProduce(suite, small);
-  await chainSync(suite, big);
+  const buildOnly = Boolean(process.env['CHAIN_BENCH_BUILD_ONLY']);
+  if (!buildOnly) await chainProduce(suite, small);
+  // CHAIN_BENCH_SKIP_SYNC=1 with BENCH_RESULT_TAG=… re-measures chain.produce alone.
+  if (!process.env['CHAIN_BENCH_SKIP_SYNC']) {
+    // CHAIN_BENCH_SYNC_FROM: serve another chain data dir (e.g. a copy of a cache still building).
+    const from = process.env['CHAIN_BENCH_SYNC_FROM'];
+    const full = from ? await chainFacts(from) : await cachedChain(BLOCKS);
+    if (buildOnly) return;
+    // CHAIN_BENCH_SYNC_BLOCKS: measure only up to this height (the peer still serves all of it).
+    const cap = Number(process.env['CHAIN_BENCH_SYNC_BLOCKS'] ?? full.height);
+    const big = cap >= full.height ? full : { ...(await chainFacts(full.dir, cap)), dir: full.dir };
+    await chainSync(suite, big);
+  }
+  if (buildOnly) return;
   suite.note('loadAverageAtEnd', load());
   suite.write();
 }
