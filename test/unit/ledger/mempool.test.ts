@@ -550,3 +550,126 @@ describe('a block includes a transaction this node still has processing (issue 1
     expect(pool.conflictSet(fundedOutpoint(1)).map((t) => t.txid)).toEqual([c.txid]);
   });
 });
+
+describe('mempool edges the mutation run found untested (issue 15)', () => {
+  const sortedIds = (txs: readonly EncodedTx[]) => txs.map((t) => t.txid).sort(compareBytes);
+  /** Three rivals for funded outpoint 0. */
+  const rivals = () => [1, 2, 3].map((to) => spendFunded(0, [pay(key(to), time(1))]));
+
+  it('conflict sets, finality and block rejections come back in txid order, whatever the admission order', () => {
+    for (const order of [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 2, 0],
+    ]) {
+      const txs = rivals();
+      const pool = new Mempool();
+      for (const i of order) pool.admit(txs[i]!, 1n);
+      expect(pool.conflictSet(fundedOutpoint(0)).map((t) => t.txid)).toEqual(sortedIds(txs));
+      const winner = txs[order[0]!]!;
+      const losers = txs.filter((t) => t !== winner);
+      expect(pool.finalize(winner.txid).rejected.map((t) => t.txid)).toEqual(sortedIds(losers));
+
+      const byBlock = new Mempool();
+      for (const i of order) byBlock.admit(txs[i]!, 1n);
+      const other = spendFunded(0, [pay(key(9), time(1))]);
+      expect(byBlock.removeBlock([other]).map((t) => t.txid)).toEqual(sortedIds(txs));
+    }
+  });
+
+  it('names what it refuses', () => {
+    const pool = new Mempool();
+    const [a, b] = rivals();
+    pool.admit(a!, 1n);
+    expect(() => pool.admit(a!, 1n)).toThrow('ALREADY_KNOWN: transaction already in the mempool');
+    pool.reject(a!.txid);
+    expect(() => pool.admit(a!, 1n)).toThrow('ALREADY_REJECTED: transaction was rejected');
+    expect(() => pool.reject(a!.txid)).toThrow('NOT_PROCESSING: not a processing transaction');
+    expect(() => pool.finalize(b!.txid)).toThrow('NOT_PROCESSING: not a processing transaction');
+    pool.admit(b!, 1n);
+    pool.finalize(b!.txid);
+    const late = spendFunded(0, [pay(key(7), time(1))]);
+    expect(() => pool.admit(late, 1n)).toThrow(
+      'CONFLICTS_FINALIZED: input 0 is spent by a finalized transaction',
+    );
+    const full = new Mempool({ maxCount: 1, maxBytes: 1e6 });
+    full.admit(spendFunded(1, [pay(key(1), time(1))]), 1n);
+    expect(() => full.admit(spendFunded(2, [pay(key(1), time(1))]), 1n)).toThrow(
+      `MEMPOOL_FULL: mempool holds 1 transactions and 0 expired records / ${full.totalBytes} bytes (limits 1 / 1000000)`,
+    );
+  });
+
+  it('a conflict with an expired transaction is named by its input', () => {
+    let t = 0;
+    const pool = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 10 }, () => t);
+    const [a, b] = rivals();
+    pool.admit(a!, 1n);
+    t = 10;
+    pool.expireProcessing();
+    expect(() => pool.admit(b!, 1n)).toThrow(
+      'CONFLICTS_EXPIRED: input 0 conflicts with a transaction that expired here undecided; no rival is admitted until a block uses it up',
+    );
+    // An expired member is not a processing one: the conflict set lists none.
+    expect(pool.conflictSet(fundedOutpoint(0))).toEqual([]);
+  });
+
+  it('asking about unknown transactions and outpoints answers nothing and throws nothing', () => {
+    const pool = new Mempool();
+    const stranger = spendFunded(5, [pay(key(1), time(1))]);
+    expect(pool.conflictSetSizes(stranger.txid)).toEqual([]);
+    expect(pool.finalizedSpender(fundedOutpoint(5))).toBeUndefined();
+    expect(() => pool.removeIncluded([stranger.txid])).not.toThrow();
+    expect(pool.count).toBe(0);
+  });
+
+  it('restoreFinalized counts each transaction once, whatever it was before', () => {
+    let t = 0;
+    const pool = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 10 }, () => t);
+    const [a] = rivals();
+    const b = spendFunded(1, [pay(key(2), time(1))]);
+    const c = spendFunded(2, [pay(key(2), time(1))]);
+    // Unknown before: counted once; restoring it again changes nothing.
+    expect(pool.restoreFinalized(a!, 1n)).toEqual([]);
+    expect(pool.totalBytes).toBe(a!.bytes.length);
+    expect(pool.restoreFinalized(a!, 1n)).toEqual([]);
+    expect(pool.totalBytes).toBe(a!.bytes.length);
+    expect(pool.get(a!.txid)?.status).toBe('finalized');
+    // Processing before: finalized in place.
+    pool.admit(b, 1n);
+    pool.restoreFinalized(b, 1n);
+    expect(pool.totalBytes).toBe(a!.bytes.length + b.bytes.length);
+    expect(pool.count).toBe(2);
+    // Expired before: its record goes.
+    pool.admit(c, 1n);
+    t = 10;
+    expect(pool.expireProcessing()).toEqual([c.txid]);
+    pool.restoreFinalized(c, 1n);
+    expect(pool.expiredCount).toBe(0);
+    expect(pool.isExpired(c.txid)).toBe(false);
+    expect(pool.totalBytes).toBe(a!.bytes.length + b.bytes.length + c.bytes.length);
+  });
+
+  it('a block holding an expired transaction removes its record', () => {
+    let t = 0;
+    const pool = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 10 }, () => t);
+    const [a] = rivals();
+    pool.admit(a!, 1n);
+    t = 10;
+    pool.expireProcessing();
+    pool.removeBlock([a!]);
+    expect(pool.expiredCount).toBe(0);
+    expect(pool.totalBytes).toBe(0);
+    expect(pool.wasRejected(a!.txid)).toBe(false);
+  });
+
+  it('an expired transaction coming back is charged its bytes, not its bytes plus its record', () => {
+    let t = 0;
+    const [a] = rivals();
+    const pool = new Mempool({ maxCount: 10, maxBytes: a!.bytes.length, processingExpiryMs: 10 }, () => t);
+    pool.admit(a!, 1n);
+    t = 10;
+    pool.expireProcessing();
+    expect(code(() => pool.admit(a!, 1n))).toBe('OK');
+    expect(pool.totalBytes).toBe(a!.bytes.length);
+  });
+});

@@ -9,7 +9,13 @@ import {
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
 import { LedgerOverlay } from '../../../src/ledger/ledger-overlay.js';
 import { TX_ERROR_CODES, TxError, type TxErrorCode } from '../../../src/ledger/tx-errors.js';
-import { minimumFee, validateTx } from '../../../src/ledger/tx-validation.js';
+import {
+  checkTxStructure,
+  MAX_MONEY,
+  minimumFee,
+  parseTx,
+  validateTx,
+} from '../../../src/ledger/tx-validation.js';
 import { time } from '../../../src/params/units.js';
 import { addressPayloadOfPubkey } from '../../../src/protocol/address.js';
 import { NO_COLLATERAL, type Transaction } from '../../../src/protocol/transaction.js';
@@ -353,6 +359,48 @@ describe('transaction validity rules (one code per rule)', () => {
       );
       expect(await codeOf(free, ledger)).toBe('OK');
     });
+
+    it('an unsigned deregistration must spend the collateral itself: same vout elsewhere is not it, extra inputs are fine', async () => {
+      const ledger = devnetLedger();
+      const owner = bootstrapNode().ownerKey;
+      const collateral = bootstrapCollateral(ledger);
+      const nodeKey = { publicKey: bootstrapNode().nodeKey.publicKey };
+      // Another output with the collateral's vout (genesis allocation output `vout`): not the collateral.
+      const lookalike = fundedOutpoint(collateral.vout);
+      const unsignedSpending = (inputs: (typeof collateral)[], signers: (typeof owner)[]) =>
+        signTx(
+          params,
+          {
+            inputs,
+            outputs: [pay(owner, time(999))],
+            payload: deregistrationPayload(params, inputs[0]!, nodeKey),
+          },
+          signers,
+        );
+      expect(await codeOf(unsignedSpending([lookalike], [key(collateral.vout)]), ledger)).toBe(
+        'DEREG_UNAUTHORIZED',
+      );
+      // The collateral plus another input: it still spends the collateral.
+      expect(await codeOf(unsignedSpending([collateral, fundedOutpoint(6)], [owner, key(6)]), ledger)).toBe(
+        'OK',
+      );
+    });
+
+    it('DEREG_UNAUTHORIZED: an unsigned deregistration of a Free node (no collateral) is refused', async () => {
+      const ledger = new LedgerOverlay(devnetLedger(), params, 1);
+      ledger.apply(register(NO_COLLATERAL, time(1)));
+      const input = fundedOutpoint(6);
+      const dereg = signTx(
+        params,
+        {
+          inputs: [input],
+          outputs: [pay(key(6), FUNDED - 100_000n)],
+          payload: deregistrationPayload(params, input, { publicKey: node.publicKey }),
+        },
+        [key(6)],
+      );
+      expect(await codeOf(dereg, ledger, 2)).toBe('DEREG_UNAUTHORIZED');
+    });
   });
 
   it('COLLATERAL_LOCKED until the block after the deregistration (the same rule at every height)', async () => {
@@ -556,5 +604,136 @@ describe('collateral lock: only its own node may free it (issue 15)', () => {
     const ledger = devnetLedger();
     expect(await codeOf(deregistration(ledger, gold, gold), ledger)).toBe('OK');
     expect(await codeOf(deregistration(ledger, silver, silver), ledger)).toBe('OK');
+  });
+});
+
+describe('refusals name the rule, the input and the limit (issue 15)', () => {
+  async function failure(etx: EncodedTx, ledger = devnetLedger(), nextHeight = 1) {
+    const err = await validateTx(etx, ledger, params, nextHeight, verifier).then(
+      () => new Error('valid'),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TxError);
+    const { code, message, details } = err as TxError;
+    return { code, message, details };
+  }
+  const twoInputs = (signers: [number, number], inputs = [fundedOutpoint(0), fundedOutpoint(1)]) =>
+    signTx(params, { inputs, outputs: [pay(key(2), time(1))] }, signers.map(key));
+
+  it('structure rules', async () => {
+    const spend = spendFunded(0, [pay(key(1), time(1))]);
+    expect(await failure(mutate(spend, { version: 2 }))).toEqual({
+      code: 'UNSUPPORTED_VERSION',
+      message: 'UNSUPPORTED_VERSION: version 2',
+      details: {},
+    });
+    const other = signTx(
+      { ...params, chainId: 1 },
+      { inputs: [fundedOutpoint(0)], outputs: [pay(key(1), time(1))] },
+      [key(0)],
+    );
+    expect((await failure(other)).message).toBe(`WRONG_CHAIN: chain id 1, this network is ${params.chainId}`);
+    expect((await failure(mutate(spend, { inputs: [], witnesses: [] }))).message).toBe(
+      'NO_INPUTS: only a block coinbase may have no inputs',
+    );
+    expect(
+      (await failure(signTx(params, { inputs: [fundedOutpoint(0)], outputs: [] }, [key(0)]))).message,
+    ).toBe('NO_OUTPUTS: a transaction needs at least one output');
+    expect((await failure(mutate(spend, { witnesses: [] }))).message).toBe(
+      'WITNESS_COUNT: 0 witnesses for 1 inputs',
+    );
+    expect(await failure(twoInputs([0, 0], [fundedOutpoint(0), fundedOutpoint(0)]))).toEqual({
+      code: 'DUPLICATE_INPUT',
+      message: 'DUPLICATE_INPUT: input 1 spends an outpoint twice',
+      details: { input: 1 },
+    });
+    expect(await failure(spendFunded(0, [pay(key(1), time(1)), pay(key(1), params.dustLimit - 1n)]))).toEqual(
+      {
+        code: 'DUST_OUTPUT',
+        message: `DUST_OUTPUT: output 1 of ${params.dustLimit - 1n} sat is below the dust limit ${params.dustLimit}`,
+        details: { output: 1 },
+      },
+    );
+    expect(
+      (await failure(spendFunded(0, [pay(key(1), 1n << 62n), pay(key(1), 1n << 62n)], 0n))).message,
+    ).toBe('VALUE_OVERFLOW: outputs sum out of range');
+  });
+
+  it('each structural limit is inclusive: maxTxBytes, the dust limit and MAX_MONEY themselves pass', () => {
+    const spend = spendFunded(0, [pay(key(1), params.dustLimit)]);
+    const size = spend.bytes.length;
+    expect(() => checkTxStructure(spend, { ...params, maxTxBytes: size })).not.toThrow();
+    expect(() => checkTxStructure(spend, { ...params, maxTxBytes: size - 1 })).toThrow(
+      `TOO_LARGE: ${size} bytes exceeds ${size - 1}`,
+    );
+    const half = 1n << 62n;
+    const atMax = mutate(spend, { outputs: [pay(key(1), half), pay(key(1), half - 1n)] });
+    expect(half + half - 1n).toBe(MAX_MONEY);
+    expect(() => checkTxStructure(atMax, params)).not.toThrow();
+  });
+
+  it('ledger rules name the input', async () => {
+    expect(await failure(spendFunded(0, [pay(key(1), time(1))], 10_000n, { lockTime: 5 }))).toEqual({
+      code: 'LOCKTIME',
+      message: 'LOCKTIME: lock time 5 is above the next block height 1',
+      details: {},
+    });
+    expect(
+      await failure(twoInputs([0, 0], [fundedOutpoint(0), { txid: new Uint8Array(32), vout: 0 }])),
+    ).toEqual({
+      code: 'INPUT_NOT_FOUND',
+      message: 'INPUT_NOT_FOUND: input 1 is not an unspent output',
+      details: { input: 1 },
+    });
+    expect(await failure(twoInputs([0, 0]))).toEqual({
+      code: 'WITNESS_KEY_MISMATCH',
+      message: 'WITNESS_KEY_MISMATCH: witness 1 key does not own the spent output',
+      details: { input: 1 },
+    });
+    const good = twoInputs([0, 1]);
+    const sig = good.tx.witnesses[1]!.signature.slice();
+    sig[5] = sig[5]! ^ 1;
+    const badSig = mutate(good, {
+      witnesses: [good.tx.witnesses[0]!, { pubkey: good.tx.witnesses[1]!.pubkey, signature: sig }],
+    });
+    expect(await failure(badSig)).toEqual({
+      code: 'BAD_SIGNATURE',
+      message: 'BAD_SIGNATURE: input 1 signature is invalid',
+      details: { input: 1 },
+    });
+    const over = signTx(params, { inputs: [fundedOutpoint(0)], outputs: [pay(key(1), FUNDED + 1n)] }, [
+      key(0),
+    ]);
+    expect((await failure(over)).message).toBe(
+      `INSUFFICIENT_INPUTS: inputs ${FUNDED} sat < outputs ${FUNDED + 1n} sat`,
+    );
+    const noFee = signTx(params, { inputs: [fundedOutpoint(0)], outputs: [pay(key(1), FUNDED)] }, [key(0)]);
+    expect((await failure(noFee)).message).toBe(
+      `FEE_TOO_LOW: fee 0 sat < minimum ${minimumFee(params, noFee.bytes.length)} sat for ${noFee.bytes.length} bytes`,
+    );
+  });
+
+  it('a lock time equal to the next height is valid', async () => {
+    expect(
+      await codeOf(spendFunded(0, [pay(key(1), time(1))], 10_000n, { lockTime: 5 }), devnetLedger(), 5),
+    ).toBe('OK');
+  });
+
+  it('minimumFee rounds up: one byte at 1 sat/kB costs 1 sat', () => {
+    expect(minimumFee({ ...params, minRelayFeePerKb: 1n }, 1)).toBe(1n);
+    expect(minimumFee({ ...params, minRelayFeePerKb: 1_000n }, 250)).toBe(250n);
+    expect(minimumFee({ ...params, minRelayFeePerKb: 1_001n }, 1)).toBe(2n);
+  });
+
+  it('parseTx: more bytes than maxTxBytes is TOO_LARGE, a garbled transaction MALFORMED', () => {
+    const spend = spendFunded(0, [pay(key(1), time(1))]);
+    const size = spend.bytes.length;
+    expect(() => parseTx(spend.bytes, { ...params, maxTxBytes: size - 1 })).toThrow(
+      expect.objectContaining({ code: 'TOO_LARGE', details: { decode: 'OUT_OF_RANGE' } }),
+    );
+    expect(() => parseTx(spend.bytes.subarray(0, size - 1), params)).toThrow(
+      expect.objectContaining({ code: 'MALFORMED' }),
+    );
+    expect(parseTx(spend.bytes, { ...params, maxTxBytes: size }).txid).toEqual(spend.txid);
   });
 });
