@@ -297,3 +297,50 @@ describe('LedgerService: persist before acknowledging finality (issue 15)', () =
     expect(await code(ledger.submitTx(child.bytes))).toBe('OK');
   });
 });
+
+describe('LedgerService: decisions that race the write queue, and unknown txids (issue 15)', () => {
+  async function open() {
+    const { dir, cleanup } = tempDir('ledger-races');
+    cleanups.push(cleanup);
+    const store = await ChainStore.open(dir, params, genesis);
+    cleanups.push(() => store.close());
+    return { store, ledger: LedgerService.open(params, store, new NobleVerifier()) };
+  }
+
+  it('a transaction rejected before its queued finalization runs is not finalized, persisted or reported', async () => {
+    const { store, ledger } = await open();
+    const a = spendFunded(0, [pay(key(1), time(5))]);
+    const b = spendFunded(1, [pay(key(1), time(5))]);
+    await ledger.submitTx(a.bytes);
+    await ledger.submitTx(b.bytes);
+    // Both calls take the transaction while it is processing; the write runs later, in the queue.
+    const one = ledger.finalizeTx(a.txid);
+    const many = ledger.finalizeTxs([b.txid]);
+    expect(ledger.rejectTx(a.txid).txid).toEqual(a.txid);
+    expect(ledger.rejectTx(b.txid).txid).toEqual(b.txid);
+    await expect(one).rejects.toThrow('NOT_PROCESSING: not a processing transaction');
+    expect(await many).toEqual([]);
+    expect(ledger.mempool.get(a.txid)).toBeUndefined();
+    expect(ledger.mempool.get(b.txid)).toBeUndefined();
+    expect(ledger.mempool.wasRejected(b.txid)).toBe(true);
+    expect(store.listFinalized(10)).toEqual([]);
+  });
+
+  it('unknown or already decided txids: finalizeTx rejects by name, finalizeTxs skips them', async () => {
+    const { ledger } = await open();
+    const a = spendFunded(0, [pay(key(1), time(5))]);
+    const stranger = spendFunded(2, [pay(key(1), time(5))]);
+    await expect(ledger.finalizeTx(stranger.txid)).rejects.toThrow(
+      'NOT_PROCESSING: not a processing transaction',
+    );
+    expect(await ledger.finalizeTxs([stranger.txid])).toEqual([]);
+    await ledger.submitTx(a.bytes);
+    await expect(ledger.submitTx(a.bytes)).rejects.toThrow(
+      'ALREADY_KNOWN: transaction already in the mempool',
+    );
+    const [done] = await ledger.finalizeTxs([stranger.txid, a.txid]);
+    expect(done?.finalized.txid).toEqual(a.txid);
+    await expect(ledger.finalizeTx(a.txid)).rejects.toThrow('NOT_PROCESSING: not a processing transaction');
+    expect(await ledger.finalizeTxs([a.txid])).toEqual([]);
+  });
+});
