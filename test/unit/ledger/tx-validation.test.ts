@@ -231,6 +231,43 @@ describe('transaction validity rules (one code per rule)', () => {
       expect(await codeOf(register(0, params.tiers[1]!.collateral - 1n))).toBe('BAD_PAYLOAD');
     });
 
+    it('payload refusals say what is wrong', async () => {
+      const messageOf = async (etx: EncodedTx, ledger = devnetLedger(), nextHeight = 1) =>
+        validateTx(etx, ledger, params, nextHeight, verifier).then(
+          () => 'valid',
+          (e: unknown) => (e as Error).message,
+        );
+      const bronze = params.tiers[1]!.collateral;
+      expect(await messageOf(register(5, bronze))).toBe('BAD_PAYLOAD: collateral output 5 does not exist');
+      expect(await messageOf(register(0, bronze - 1n))).toBe(
+        `BAD_PAYLOAD: collateral ${bronze - 1n} sat is below the lowest paid tier`,
+      );
+      const short = params.freeRegistrationFee - 1n;
+      expect(await messageOf(register(NO_COLLATERAL, time(1), node, short))).toBe(
+        `REGISTRATION_FEE: a Free-tier registration pays ${params.freeRegistrationFee} sat to the treasury, this one ${short}`,
+      );
+      expect(await messageOf(register(0, bronze, devnetMasternodes()[0]!.nodeKey))).toBe(
+        'MASTERNODE_EXISTS: this node key is or was registered',
+      );
+      const input = fundedOutpoint(6);
+      const deregister = (nodeKey: Parameters<typeof deregistrationPayload>[2]) =>
+        signTx(
+          params,
+          {
+            inputs: [input],
+            outputs: [pay(key(6), FUNDED - 100_000n)],
+            payload: deregistrationPayload(params, input, nodeKey),
+          },
+          [key(6)],
+        );
+      expect(await messageOf(deregister(node))).toBe(
+        'MASTERNODE_UNKNOWN: no registration of this node key in a block below this one',
+      );
+      expect(await messageOf(deregister({ publicKey: devnetMasternodes()[0]!.nodeKey.publicKey }))).toBe(
+        'DEREG_UNAUTHORIZED: an unsigned deregistration must spend the collateral',
+      );
+    });
+
     it('MASTERNODE_EXISTS: a genesis node key cannot register again', async () => {
       expect(await codeOf(register(0, params.tiers[1]!.collateral, devnetMasternodes()[0]!.nodeKey))).toBe(
         'MASTERNODE_EXISTS',
@@ -507,6 +544,9 @@ describe('transaction validity rules (one code per rule)', () => {
         const err = await failure(registerWith(k));
         expect(err.code).toBe('BAD_PUBKEY');
         expect(err.details).toEqual({ payload: 'register', fault: 'SMALL_ORDER' });
+        expect(err.message).toBe(
+          `BAD_PUBKEY: the register payload's node key is a small-order point, which verifies a forged signature on any message`,
+        );
       }
     });
 
@@ -522,9 +562,13 @@ describe('transaction validity rules (one code per rule)', () => {
         [key(6)],
       );
       expect((await failure(dereg)).details).toEqual({ payload: 'deregister', fault: 'NON_CANONICAL' });
+      expect((await failure(dereg)).message).toBe(
+        "BAD_PUBKEY: the deregister payload's node key is a non-canonical encoding (y ≥ p)",
+      );
       const offCurve = await failure(registerWith(offCurveKey()));
       expect(offCurve.code).toBe('BAD_PUBKEY');
       expect(offCurve.details).toEqual({ payload: 'register', fault: 'NOT_ON_CURVE' });
+      expect(offCurve.message).toBe("BAD_PUBKEY: the register payload's node key is not a curve point");
     });
 
     it('refuses a small-order witness key, which could spend what is paid to it without its secret', async () => {
@@ -544,6 +588,9 @@ describe('transaction validity rules (one code per rule)', () => {
       const err = await failure(steal, ledger);
       expect(err.code).toBe('BAD_PUBKEY');
       expect(err.details).toEqual({ input: 0, fault: 'SMALL_ORDER' });
+      expect(err.message).toBe(
+        'BAD_PUBKEY: witness 0 key is a small-order point, which verifies a forged signature on any message',
+      );
     });
 
     it('check order: witness keys right after the witness count, the curve check after the payload rules', async () => {
@@ -562,6 +609,9 @@ describe('transaction validity rules (one code per rule)', () => {
       // A curve point that is not small order passes the key rules and fails only its signature.
       const honestKey = devnetKeyPair(DEVNET_SEED, 9_001).publicKey;
       expect((await failure(registerWith(honestKey))).code).toBe('BAD_NODE_SIGNATURE');
+      expect((await failure(registerWith(honestKey))).message).toBe(
+        'BAD_NODE_SIGNATURE: the node key signature on the masternode payload is invalid',
+      );
     });
   });
 });
