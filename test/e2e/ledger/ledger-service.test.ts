@@ -343,4 +343,16 @@ describe('LedgerService: decisions that race the write queue, and unknown txids 
     await expect(ledger.finalizeTx(a.txid)).rejects.toThrow('NOT_PROCESSING: not a processing transaction');
     expect(await ledger.finalizeTxs([a.txid])).toEqual([]);
   });
+
+  it('a block spending an input a finalized transaction already spends is refused (CONFLICTS_FINALIZED)', async () => {
+    const { store, ledger } = await open();
+    const a = spendFunded(0, [pay(key(1), time(5))]);
+    const rival = spendFunded(0, [pay(key(2), time(5))]);
+    await ledger.submitTx(a.bytes);
+    await ledger.finalizeTx(a.txid);
+    const { block, slot } = nextBlockOn(store, [{ etx: rival, fee: 10_000n }]);
+    await expect(ledger.applyBlock(block, slot)).rejects.toThrow(/CONFLICTS_FINALIZED/);
+    expect(store.tip().height).toBe(0);
+    expect(ledger.mempool.get(a.txid)?.status).toBe('finalized');
+  });
 });
