@@ -13,6 +13,12 @@
 // ran it (a ledger run was heading for an hour). test/unit/ledger/dependency-order.test.ts holds
 // the ordering rule; long-chain only adds the depth.
 
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
 /** @typedef {{ mutate: string[], tests: string[], target: number | null, why?: string }} MutationModule */
 
 /** The in-process ledger suites, without long-chain.test.ts (see above). */
@@ -117,17 +123,25 @@ export const MUTATION_MODULES = {
   },
 };
 
-/** `ledger`, `src/ledger`, `src/ledger/` and `consensus/snowball` all name a module. */
+/**
+ * `ledger`, `src/ledger`, `src/ledger/` and `consensus/snowball` all name a module. A module that
+ * takes too long splits per file: `protocol/address` (or `src/protocol/address.ts`) mutates only
+ * src/protocol/address.ts against the protocol module's tests, with its own summary line.
+ */
 export function resolveModule(arg) {
   const name = String(arg ?? '')
     .replace(/^src\//, '')
+    .replace(/\.ts$/, '')
     .replace(/\/+$/, '');
+  const slug = name.replaceAll('/', '-');
   const module = MUTATION_MODULES[name];
-  if (!module) {
-    const known = Object.keys(MUTATION_MODULES).join(', ');
-    throw new Error(`unknown mutation module ${JSON.stringify(arg)}; known: ${known}`);
-  }
-  return { name, slug: name.replaceAll('/', '-'), ...module };
+  if (module) return { name, slug, ...module };
+  const slash = name.lastIndexOf('/');
+  const parent = slash > 0 ? MUTATION_MODULES[name.slice(0, slash)] : undefined;
+  const file = `src/${name}.ts`;
+  if (parent && existsSync(join(ROOT, file))) return { name, slug, ...parent, mutate: [file] };
+  const known = Object.keys(MUTATION_MODULES).join(', ');
+  throw new Error(`unknown mutation module ${JSON.stringify(arg)}; known: ${known} (or <module>/<file>)`);
 }
 
 /** Where a module's reports (ignored) and incremental file (committed) live. */
