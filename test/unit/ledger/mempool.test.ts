@@ -672,4 +672,20 @@ describe('mempool edges the mutation run found untested (issue 15)', () => {
     expect(code(() => pool.admit(a!, 1n))).toBe('OK');
     expect(pool.totalBytes).toBe(a!.bytes.length);
   });
+
+  it('a block of several transactions returns all the rivals it made impossible in txid order', () => {
+    const pool = new Mempool();
+    const rivalOf0 = spendFunded(0, [pay(key(5), time(1))]);
+    const rivalOf1 = spendFunded(1, [pay(key(5), time(1))]);
+    pool.admit(rivalOf0, 1n);
+    pool.admit(rivalOf1, 1n);
+    const spends = new Map([
+      [rivalOf0, spendFunded(0, [pay(key(6), time(1))])],
+      [rivalOf1, spendFunded(1, [pay(key(6), time(1))])],
+    ]);
+    // The block lists first the spend whose rival sorts last, so only a final sort orders them.
+    const [first, second] = [rivalOf0, rivalOf1].sort((a, b) => compareBytes(b.txid, a.txid));
+    const rejected = pool.removeBlock([spends.get(first!)!, spends.get(second!)!]);
+    expect(rejected.map((t) => t.txid)).toEqual([second!.txid, first!.txid]);
+  });
 });

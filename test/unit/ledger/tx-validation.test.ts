@@ -171,6 +171,13 @@ describe('transaction validity rules (one code per rule)', () => {
       [key(2)],
     );
     expect(await codeOf(spend, atSeven, 7 + params.coinbaseMaturity - 1)).toBe('IMMATURE_COINBASE');
+    const early = await validateTx(spend, atSeven, params, 7 + params.coinbaseMaturity - 1, verifier).catch(
+      (e: unknown) => e as TxError,
+    );
+    expect(early).toMatchObject({
+      message: 'IMMATURE_COINBASE: input 0 is a coinbase output from height 7',
+      details: { input: 0 },
+    });
     expect(await codeOf(spend, atSeven, 7 + params.coinbaseMaturity)).toBe('OK');
   });
 
@@ -310,6 +317,17 @@ describe('transaction validity rules (one code per rule)', () => {
         [owner],
       );
       expect(await codeOf(etx, ledger)).toBe('COLLATERAL_LOCKED');
+      // Second input: the refusal names it.
+      const two = signTx(
+        params,
+        { inputs: [fundedOutpoint(6), bootstrapCollateral(ledger)], outputs: [pay(owner, time(999))] },
+        [key(6), owner],
+      );
+      const err = await validateTx(two, ledger, params, 1, verifier).catch((e: unknown) => e as TxError);
+      expect(err).toMatchObject({
+        message: "COLLATERAL_LOCKED: input 1 is a registered masternode's collateral",
+        details: { input: 1 },
+      });
     });
 
     it('an unsigned deregistration that spends the collateral is authorized by the owner', async () => {
