@@ -122,7 +122,10 @@ export const nodeCommand: CliCommand = {
       testSwitches: values['test-switches'],
       ...(clockOffsetMs !== 0 ? { now: () => Date.now() + clockOffsetMs } : {}),
     });
-    log.info(
+    // The ready line is printed at every log level (a child at info at least): scripts and
+    // supervisors wait for it to learn the ports, and `--log-level warn` must not hide it.
+    const readyLog = log.isLevelEnabled('info') ? log : log.child({}, { level: 'info' });
+    readyLog.info(
       {
         network: params.network,
         datadir: config.datadir,

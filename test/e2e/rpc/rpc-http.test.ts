@@ -10,7 +10,8 @@ describe('RPC over HTTP (uWS) on a running node', () => {
   let url: string;
 
   beforeAll(async () => {
-    node = await NodeProcess.start({ devnetIndex: 0 });
+    // At warn, as an operator quietening the node would: the ready line must still come.
+    node = await NodeProcess.start({ devnetIndex: 0, logLevel: 'warn' });
     url = `http://127.0.0.1:${node.rpcPort}/`;
   }, 60_000);
   afterAll(() => node?.stop());
@@ -18,6 +19,14 @@ describe('RPC over HTTP (uWS) on a running node', () => {
   /** `auth` null: no Authorization header at all. */
   const post = (body: string, auth: string | null = node.authorization) =>
     fetch(url, { method: 'POST', body, headers: auth === null ? {} : { authorization: auth } });
+
+  it('prints its ready line at --log-level warn, and no other line below warn', () => {
+    const ready = node.logs.filter((l) => l.msg === 'node ready');
+    expect(ready).toHaveLength(1);
+    expect(ready[0]!['rpcPort']).toBe(node.rpcPort);
+    // pino levels: 30 info, 40 warn
+    expect(node.logs.filter((l) => l.msg !== 'node ready' && Number(l['level']) < 40)).toEqual([]);
+  });
 
   it('refuses missing and wrong credentials with 401, and the cookie file holds the right ones', async () => {
     expect((await post('{"jsonrpc":"2.0","id":1,"method":"uptime"}', null)).status).toBe(401);
