@@ -103,7 +103,7 @@ describe('Byzantine validators (1 of 5, each mode in turn, 1 s slots)', () => {
       } finally {
         await setMode({ [mode]: false });
       }
-    });
+    }, 120_000);
   }
 
   it('doubleSign: every honest node records the evidence (two headers, both signed by the producer) and all converge on one block', async () => {
@@ -146,7 +146,7 @@ describe('Byzantine validators (1 of 5, each mode in turn, 1 s slots)', () => {
       `double-sign at slot ${first.slot}: the chain kept ${byzantineBlockKept ? 'one of the two' : 'another rank'}`,
     );
     await ordinaryTrafficFinalizes('after doubleSign');
-  });
+  }, 180_000);
 
   it('spam (invalid transactions, malformed block frames): honest nodes ban it, ordinary transactions still finalize', async () => {
     const spammer = bad().pubkey;
@@ -165,7 +165,7 @@ describe('Byzantine validators (1 of 5, each mode in turn, 1 s slots)', () => {
     } finally {
       await setMode({ spam: false });
     }
-  });
+  }, 180_000);
 
   it('at the end: one chain at the honest nodes, every final transaction in exactly one block', async () => {
     const h = (await honest()[0]!.rpc<{ blocks: number }>('getblockchaininfo')).blocks;
@@ -181,5 +181,5 @@ describe('Byzantine validators (1 of 5, each mode in turn, 1 s slots)', () => {
     await converged(honest(), h, 30_000);
     expect(await lostOrDuplicated(honest(), everFinal)).toEqual([]);
     expect(await conflictViolations(honest(), pairs)).toEqual([]);
-  });
+  }, 180_000);
 });

@@ -86,5 +86,5 @@ describe('clock skew: one validator 2 s ahead, one 2 s behind (2 s slots)', () =
     // or late to them): each reaches the honest tip's height.
     for (const i of [AHEAD, BEHIND])
       await net.nodes[i]!.until<{ blocks: number }>('getblockchaininfo', [], (r) => r.blocks >= end, 30_000);
-  });
+  }, 300_000);
 });

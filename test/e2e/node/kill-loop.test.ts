@@ -122,5 +122,5 @@ describe(`kill -9 loop: ${KILLS} SIGKILLs of random validators under ${TPS} tx/s
     await converged(net.nodes, h, 30_000);
     expect(await lostOrDuplicated(net.nodes, everFinal)).toEqual([]);
     console.log(`kill loop: ${submitted.length} submitted, ${everFinal.size} final, 0 lost`);
-  });
+  }, 900_000);
 });

@@ -139,7 +139,7 @@ describe('partitions through the fault proxies (5 validators, 1 s slots)', () =>
     await inBlockEverywhere([winner]);
     await noteFinal(cutTxids);
     expect(await conflictViolations(nodes, pairs)).toEqual([]);
-  });
+  }, 600_000);
 
   it(`${CYCLES} random partition/heal cycles (1 | 4, 2 | 3, isolated leader): 0 safety violations, one chain within 5 slots of each heal, every final transaction in one block everywhere`, async () => {
     const rng = new Xoshiro128(SEED);
@@ -204,5 +204,5 @@ describe('partitions through the fault proxies (5 validators, 1 s slots)', () =>
     await converged(nodes, 1, 30_000);
     expect(await lostOrDuplicated(nodes, everFinal)).toEqual([]);
     expect(await conflictViolations(nodes, pairs)).toEqual([]);
-  });
+  }, 600_000);
 });
