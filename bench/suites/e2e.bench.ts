@@ -75,7 +75,9 @@ async function runOne(
     const per = Math.max(50, Math.ceil((TPS * 2) / KEYS));
     const splits = Array.from({ length: KEYS }, (_, k) => split(fundedCoin(k), per, 100_000_000n));
     for (const s of splits) await net.nodes[0]!.rpc('sendrawtransaction', [hexOf(s.tx)]);
-    for (const s of splits) await net.nodes[0]!.rpc('waittransactionfinality', [toHex(s.tx.txid), 60_000]);
+    // Final at every node before paying through it (a node refuses a spend of an output it lacks).
+    for (const n of net.nodes)
+      for (const s of splits) await n.rpc('waittransactionfinality', [toHex(s.tx.txid), 60_000]);
     const coins: Coin[] = splits.flatMap((s) => s.coins);
     const blocks = watchBlocks(net.nodes);
     const load = new LoadGenerator({ nodes: () => net.nodes, coins, tps: TPS, giveUpMs: 30_000 });
@@ -108,12 +110,15 @@ async function runOne(
       offeredTps: TPS,
       submitted: load.submitted,
       writtenOff: load.writtenOff,
+      refused: load.refused,
     };
     suite.record(res);
     const short = name.replace('e2e.finality.', '');
     suite.note(`${short}.submitted`, load.submitted);
     suite.note(`${short}.finalizedPerSec`, res.hz);
     suite.note(`${short}.undecidedAfter30s`, load.writtenOff);
+    suite.note(`${short}.refused`, load.refused);
+    if (load.refusals.length > 0) suite.note(`${short}.refusals`, load.refusals.join(' | '));
     suite.note(`${short}.loadavg1mAtStart`, round1(load1));
     console.log(JSON.stringify(res));
     load.close();

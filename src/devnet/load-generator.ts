@@ -39,6 +39,8 @@ export class LoadGenerator {
   readonly latencies: number[] = [];
   submitted = 0;
   refused = 0;
+  /** The first few refusal messages (why submissions fail: a run's first diagnostic). */
+  readonly refusals: string[] = [];
   writtenOff = 0;
   private readonly free: Coin[];
   private readonly pending = new Map<string, Pending>();
@@ -152,10 +154,11 @@ export class LoadGenerator {
         : undefined;
     this.pending.set(txid, { coin, txid, node: idx, sentAt: Date.now(), ...(change ? { change } : {}) });
     this.submitted++;
-    nodes[idx]!.rpc('sendrawtransaction', [hexOf(tx)]).catch(() => {
+    nodes[idx]!.rpc('sendrawtransaction', [hexOf(tx)]).catch((err: Error) => {
       // Refused or the node died under the request: the coin's fate is unknown until the
       // transaction finalizes somewhere or expires here.
       this.refused++;
+      if (this.refusals.length < 5) this.refusals.push(`node ${idx}: ${err.message.slice(0, 160)}`);
     });
   }
 

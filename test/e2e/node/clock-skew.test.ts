@@ -33,11 +33,7 @@ describe('clock skew: one validator 2 s ahead, one 2 s behind (2 s slots)', () =
       validators: 5,
       node: { env: ENV },
       argsFor: (i) =>
-        i === AHEAD
-          ? ['--test-clock-offset-ms', '2000']
-          : i === BEHIND
-            ? ['--test-clock-offset-ms', '-2000']
-            : [],
+        i === AHEAD ? ['--test-clock-offset-ms=2000'] : i === BEHIND ? ['--test-clock-offset-ms=-2000'] : [],
     });
     coins = await fundCoins(net.nodes[0]!, [0, 1], 20, net.nodes);
   }, 180_000);
