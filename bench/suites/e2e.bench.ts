@@ -11,17 +11,23 @@
  * E2E_BENCH_SECONDS (default 60) and E2E_BENCH_TPS (default 1000) set the run; the devnet's own
  * timing (2 s slots, 500 ms rank windows) is used. The machine is shared: loadavg is noted.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { type Coin, fundedCoin, hexOf, split } from '../../src/devnet/coins.js';
 import { LoadGenerator } from '../../src/devnet/load-generator.js';
 import { Devnet, type DevnetFaultOptions, NodeProcess } from '../../src/devnet/node-process.js';
 import { toHex } from '../../src/encoding/bytes.js';
 import { DEVNET } from '../../src/params/networks.js';
-import { type BenchSuite, BenchSuite as Suite } from '../harness.js';
+import { type BenchSuite, type BenchTaskResult, BenchSuite as Suite } from '../harness.js';
 
 const SECONDS = Number(process.env['E2E_BENCH_SECONDS'] ?? 60);
-const TPS = Number(process.env['E2E_BENCH_TPS'] ?? 1_000);
+/** Offered rates: 1000 is the issue's figure (task names without a suffix); others get `.r<rate>`. */
+const RATES = (process.env['E2E_BENCH_RATES'] ?? process.env['E2E_BENCH_TPS'] ?? '1000')
+  .split(',')
+  .map(Number);
 const KEYS = 8;
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -68,6 +74,7 @@ async function runOne(
   suite: BenchSuite,
   name: string,
   faults: DevnetFaultOptions | undefined,
+  TPS: number,
 ): Promise<void> {
   const net = await Devnet.start({ validators: 5, ...(faults ? { faults } : {}) });
   try {
@@ -131,10 +138,34 @@ async function runOne(
 
 export async function run(): Promise<void> {
   const suite = new Suite('e2e');
-  await runOne(suite, 'e2e.finality.lan', undefined);
-  await runOne(suite, 'e2e.finality.wan', { faults: { latencyMs: 25, jitterMs: 5 } });
+  for (const rate of RATES) {
+    const suffix = rate === 1_000 ? '' : `.r${rate}`;
+    await runOne(suite, `e2e.finality.lan${suffix}`, undefined, rate);
+    await runOne(suite, `e2e.finality.wan${suffix}`, { faults: { latencyMs: 25, jitterMs: 5 } }, rate);
+  }
+  // E2E_BENCH_MERGE=1 keeps the other rates' tasks and notes from the results file.
+  if (process.env['E2E_BENCH_MERGE'] === '1') {
+    const file = join(
+      dirname(fileURLToPath(import.meta.url)),
+      '..',
+      '..',
+      '..',
+      'bench',
+      'results',
+      'e2e.json',
+    );
+    if (existsSync(file)) {
+      const old = JSON.parse(readFileSync(file, 'utf8')) as {
+        tasks: BenchTaskResult[];
+        notes?: Record<string, string | number>;
+      };
+      const have = new Set(suite.results.map((t) => t.name));
+      for (const t of old.tasks) if (!have.has(t.name)) suite.record(t);
+      for (const [k, v] of Object.entries(old.notes ?? {})) if (!(k in suite.notes)) suite.note(k, v);
+    }
+  }
   suite.note('seconds', SECONDS);
-  suite.note('offeredTps', TPS);
+  suite.note(`offeredTps`, RATES.join(','));
   suite.note(
     'setup',
     '5 validator processes (devnet, 2 s slots) on one 2-core host shared with other work; wan: every link through a user-space proxy with 25 ± 5 ms each way',
