@@ -44,6 +44,8 @@ export class LoadGenerator {
   writtenOff = 0;
   private readonly free: Coin[];
   private readonly pending = new Map<string, Pending>();
+  /** Pending payments whose change was already handed out (final elsewhere first). */
+  private readonly released = new Set<string>();
   private readonly sockets = new Map<NodeProcess, WebSocket>();
   private timer: NodeJS.Timeout | undefined;
   private next = 0;
@@ -109,10 +111,16 @@ export class LoadGenerator {
       const p = this.pending.get(e.txid);
       if (e.status === 'finalized') {
         this.everFinal.add(e.txid);
-        if (p && this.o.nodes()[p.node] === node) {
-          this.pending.delete(e.txid);
+        if (!p) return;
+        // Latency from the receiving node only; the change is spendable once any node reports the
+        // payment final (the receiving node may have died meanwhile).
+        if (this.o.nodes()[p.node] === node) {
           this.latencies.push(e.latencyMs ?? Date.now() - p.sentAt);
-          if (p.change) this.free.push(p.change);
+          this.pending.delete(e.txid);
+          if (p.change && !this.released.delete(e.txid)) this.free.push(p.change);
+        } else if (p.change && !this.released.has(e.txid)) {
+          this.released.add(e.txid);
+          this.free.push(p.change);
         }
       } else if (e.status === 'rejected' && p && this.o.nodes()[p.node] === node) {
         this.pending.delete(e.txid);
@@ -168,7 +176,7 @@ export class LoadGenerator {
     for (const p of this.pending.values()) {
       if (p.sentAt >= limit) break; // insertion order is send order
       this.pending.delete(p.txid);
-      this.writtenOff++;
+      if (!this.released.delete(p.txid)) this.writtenOff++;
     }
   }
 

@@ -95,8 +95,9 @@ async function main(): Promise<number> {
     });
   for (const n of net.nodes) watchLogs(n);
 
-  // Coins: each funded key split into coins; a coin carries ~90 payments of 10,000 sat.
-  const perKey = Math.max(20, Math.ceil((TPS * 10) / 8));
+  // Coins: each funded key split into coins; a coin carries ~900 payments of 10,000 sat.
+  // Enough for 30 s of load in flight: a fault can hold payments undecided that long.
+  const perKey = Math.max(40, Math.ceil((TPS * 30) / 8));
   const splits = Array.from({ length: 8 }, (_, k) => split(fundedCoin(k), perKey, 100_000_000n));
   for (const s of splits) await net.nodes[0]!.rpc('sendrawtransaction', [hexOf(s.tx)]);
   const coins: Coin[] = splits.flatMap((s) => s.coins);
