@@ -35,7 +35,7 @@ describe('clock skew: one validator 2 s ahead, one 2 s behind (2 s slots)', () =
       argsFor: (i) =>
         i === AHEAD ? ['--test-clock-offset-ms=2000'] : i === BEHIND ? ['--test-clock-offset-ms=-2000'] : [],
     });
-    coins = await fundCoins(net.nodes[0]!, [0, 1], 20, net.nodes);
+    coins = await fundCoins(net.nodes[0]!, [0, 1, 2], 30, net.nodes);
   }, 180_000);
 
   afterAll(async () => {
