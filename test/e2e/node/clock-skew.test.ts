@@ -13,8 +13,8 @@ import { chainTxs, converged, fundCoins, payment, waitFinal } from '../../suppor
  *   (the slot falls to the next rank); it is not invalid and nobody is scored for it;
  * - the slow node publishes 2 s late: its block arrives after its rank window plus the tolerance, is
  *   kept but not timely, and loses fork choice to a timely block of the same height; and to it
- *   every honest block is from the future, so it stops following the chain (measured: stuck at
- *   height 2 while the others reached 14).
+ *   honest blocks are from the future, so it may stop following the chain (one run: stuck at
+ *   height 2 while the others reached 14; others: it followed).
  * Transactions do not depend on clocks (Snowball has no timestamps), so they finalize as usual,
  * and the chain of the three honest clocks keeps going — more slowly: one run made 3 blocks in
  * 12 slots. Not yet explained; a likely cause is the fast node announcing tips above everyone's
@@ -85,8 +85,8 @@ describe('clock skew: one validator 2 s ahead, one 2 s behind (2 s slots)', () =
     // Honest producers' blocks keep landing.
     expect([0, 1, 2].map(count).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
     // The fast node follows the honest chain (to it, honest blocks are merely late). The slow node
-    // sees every honest block as from the future (more than the 1 s tolerance ahead of its clock)
-    // and drops it: it stops following until its clock is fixed (docs/operations.md).
+    // sees honest blocks as from the future (more than the 1 s tolerance ahead of its clock) and
+    // may stop following until its clock is fixed (docs/operations.md): logged, not asserted.
     await net.nodes[AHEAD]!.until<{ blocks: number }>(
       'getblockchaininfo',
       [],
