@@ -16,13 +16,13 @@ import {
 /**
  * SIGKILL loop under steady load: a random validator is killed (never more than one of five down,
  * so 80 % of the stake stays reachable, above the 70 % polling quorum), restarted on its data dir
- * after 1–3 s, and the next one is killed once it has caught up. KILL_LOOP_KILLS (default 6 in CI;
+ * after 1–3 s, and the next one is killed once it has caught up. KILL_LOOP_KILLS (default 3 in CI;
  * 30 for the full run) sets the number of kills.
  *
  * At the end: every txid any node ever reported final is final at every node and in exactly one
  * block, all chains are identical, and every killed node has produced a block again.
  */
-const KILLS = Number(process.env['KILL_LOOP_KILLS'] ?? 6);
+const KILLS = Number(process.env['KILL_LOOP_KILLS'] ?? 3);
 const SEED = Number(process.env['KILL_LOOP_SEED'] ?? 20_261_202);
 const N = 5;
 const TPS = 5;
