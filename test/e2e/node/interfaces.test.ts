@@ -104,6 +104,9 @@ describe('RPC conformance on a running devnet', () => {
       ['listunspent', [funded, 0, 5]],
       ['masternodelist', []],
       ['masternodelist', [true]],
+      ['listbanned', []],
+      ['getdoublesignevidence', []],
+      ['getdoublesignevidence', [ZERO]],
     ];
     const bad: [string, unknown[], number][] = [
       ['help', [5], -32602],
@@ -133,6 +136,8 @@ describe('RPC conformance on a running devnet', () => {
       ['listunspent', [funded, -1], -32602],
       ['listunspent', [funded, 0, 10_000_001], -32602],
       ['masternodelist', ['all'], -32602],
+      ['listbanned', [1], -32602],
+      ['getdoublesignevidence', ['zz'], -32602],
       ['stop', [1], -32602],
     ];
     for (const [m, p] of good) {
