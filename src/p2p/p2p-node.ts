@@ -287,9 +287,9 @@ export class P2pNode extends EventEmitter {
     this.maintain();
   }
 
-  /** Authenticated peers. */
+  /** Authenticated peers (not those we are closing: their close event may still be on its way). */
   peers(): PeerInfo[] {
-    return [...this.byPeer.values()].map((s) => this.info(s));
+    return [...this.byPeer.values()].filter((s) => s.link.isOpen).map((s) => this.info(s));
   }
 
   /** Registers the answer to a request type (PollRequest, GetTx, GetBlocks, GetInventory). */
@@ -527,8 +527,9 @@ export class P2pNode extends EventEmitter {
       if (!this.keepNewer(existing, s))
         return { close: 'duplicate', reason: 'already connected to this node' };
     }
+    // A session we already closed holds no slot, though its close event may still be on its way.
     const current = [...this.byPeer.values()]
-      .filter((x) => x !== existing)
+      .filter((x) => x !== existing && x.link.isOpen)
       .map((x) => ({ peer: this.slotPeer(x), cls: this.classOfSession(x) }));
     const decision = admit(
       this.slotPeer(s),

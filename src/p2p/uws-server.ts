@@ -4,6 +4,7 @@ import { normalizeIp } from './ip-address.js';
 import type { Link, LinkHandler } from './link.js';
 import type { TlsMaterial } from './tls-certificate.js';
 import { loadUws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
+import { UwsWriteDeferral } from './uws-write-deferral.js';
 
 /** Server limits (DESIGN §7). */
 export interface UwsServerOptions {
@@ -43,16 +44,25 @@ interface SocketData {
   link?: UwsLink;
 }
 
-/** An inbound uWS socket as a Link. uWS forbids touching a socket after its close event. */
+/**
+ * An inbound uWS socket as a Link. uWS forbids touching a socket after its close event; writes go
+ * through the server's UwsWriteDeferral (never inside uWS's read loop).
+ */
 class UwsLink implements Link {
   readonly direction = 'inbound';
   handler: LinkHandler | undefined;
+  /** Ours to use: false once we closed it or uWS reported it closed. */
   private open = true;
+  /** uWS's: false from its close event on (deferred writes then have nowhere to go). */
+  private alive = true;
+  /** Bytes of deferred sends not yet handed to uWS (part of bufferedAmount). */
+  private deferredBytes = 0;
 
   constructor(
     private readonly ws: WebSocket<SocketData>,
     readonly remoteHost: string,
     readonly channelBinding: Uint8Array,
+    private readonly writes: UwsWriteDeferral,
   ) {}
 
   get isOpen(): boolean {
@@ -61,6 +71,17 @@ class UwsLink implements Link {
 
   send(frame: Uint8Array): boolean {
     if (!this.open) return false;
+    if (!this.writes.mustDefer) return this.sendNow(frame);
+    // Queued: delivered unless the socket closes first (a drop at the backpressure limit closes it).
+    this.deferredBytes += frame.length;
+    this.writes.write(() => {
+      this.deferredBytes -= frame.length;
+      if (this.alive) this.sendNow(frame);
+    });
+    return true;
+  }
+
+  private sendNow(frame: Uint8Array): boolean {
     // 1 sent, 0 queued (backpressure building, still delivered), 2 dropped at the limit.
     return this.ws.send(frame, true, false) !== 2;
   }
@@ -68,11 +89,14 @@ class UwsLink implements Link {
   close(code: number, reason: string): void {
     if (!this.open) return;
     this.open = false;
-    this.ws.end(code, reason);
+    // After the sends queued before it (a Reject explaining the close goes first).
+    this.writes.write(() => {
+      if (this.alive) this.ws.end(code, reason);
+    });
   }
 
   bufferedAmount(): number {
-    return this.open ? this.ws.getBufferedAmount() : 0;
+    return this.alive ? this.ws.getBufferedAmount() + this.deferredBytes : 0;
   }
 
   joinBroadcast(): void {
@@ -81,6 +105,7 @@ class UwsLink implements Link {
 
   markClosed(): void {
     this.open = false;
+    this.alive = false;
   }
 }
 
@@ -88,6 +113,8 @@ class UwsLink implements Link {
 export class UwsServer {
   private listenSocket: us_listen_socket | undefined;
   private app: TemplatedApp | undefined;
+  /** Every write this server makes while a uWS callback runs waits for the callback to end. */
+  readonly writes = new UwsWriteDeferral();
   port = 0;
 
   constructor(private readonly opts: UwsServerOptions) {}
@@ -128,26 +155,29 @@ export class UwsServer {
           context,
         );
       },
-      open: (ws) => {
-        const link = new UwsLink(ws, ws.getUserData().ip, binding);
-        ws.getUserData().link = link;
-        link.handler = opts.accept(link);
-      },
-      message: (ws, message, isBinary) => {
-        const link = ws.getUserData().link;
-        if (!link?.handler || !link.isOpen) return;
-        // Size rules first, on the length alone; then copy, because uWS reuses `message` after
-        // this callback returns (and decoded byte strings are views of the frame).
-        if (!link.handler.acceptsFrameOf(message.byteLength)) return;
-        if (isBinary) link.handler.onFrame(new Uint8Array(message.slice(0)));
-        else link.handler.onTextFrame();
-      },
-      close: (ws, code, message) => {
-        const link = ws.getUserData().link;
-        if (!link) return;
-        link.markClosed();
-        link.handler?.onClose(code, Buffer.from(message).toString('utf8'));
-      },
+      open: (ws) =>
+        this.writes.during(() => {
+          const link = new UwsLink(ws, ws.getUserData().ip, binding, this.writes);
+          ws.getUserData().link = link;
+          link.handler = opts.accept(link);
+        }),
+      message: (ws, message, isBinary) =>
+        this.writes.during(() => {
+          const link = ws.getUserData().link;
+          if (!link?.handler || !link.isOpen) return;
+          // Size rules first, on the length alone; then copy, because uWS reuses `message` after
+          // this callback returns (and decoded byte strings are views of the frame).
+          if (!link.handler.acceptsFrameOf(message.byteLength)) return;
+          if (isBinary) link.handler.onFrame(new Uint8Array(message.slice(0)));
+          else link.handler.onTextFrame();
+        }),
+      close: (ws, code, message) =>
+        this.writes.during(() => {
+          const link = ws.getUserData().link;
+          if (!link) return;
+          link.markClosed();
+          link.handler?.onClose(code, Buffer.from(message).toString('utf8'));
+        }),
     });
     app.any('/*', (res) => {
       res.writeStatus('404 Not Found').end('timecoin p2p: connect with WebSocket to the p2p path');
@@ -179,7 +209,7 @@ export class UwsServer {
   /** Stops accepting; existing sockets are closed by the caller. */
   /** Sends one frame to every inbound peer that joined the broadcast topic. */
   publish(frame: Uint8Array): void {
-    this.app?.publish(BROADCAST_TOPIC, frame, true, false);
+    this.writes.write(() => this.app?.publish(BROADCAST_TOPIC, frame, true, false));
   }
 
   /** Inbound peers in the broadcast topic. */
@@ -188,6 +218,7 @@ export class UwsServer {
   }
 
   close(): void {
+    this.writes.clear();
     if (this.listenSocket) loadUws().us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
   }
