@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NodeProcess } from '../src/devnet/node-process.js';
 
 const suitesDir = join(dirname(fileURLToPath(import.meta.url)), 'suites');
 const available = readdirSync(suitesDir)
@@ -23,10 +24,18 @@ for (const name of wanted) {
     process.exit(2);
   }
 }
-for (const name of wanted) {
-  console.log(`# ${name}`);
-  const mod = (await import(join(suitesDir, `${name}.bench.js`))) as { run(): Promise<void> };
-  await mod.run();
+try {
+  for (const name of wanted) {
+    console.log(`# ${name}`);
+    const mod = (await import(join(suitesDir, `${name}.bench.js`))) as { run(): Promise<void> };
+    await mod.run();
+  }
+} catch (err) {
+  // A suite that dies must not leave its node processes running (they would load the machine for
+  // every later run): kill what it started, then fail.
+  console.error(err);
+  await NodeProcess.killAll();
+  process.exit(1);
 }
 // Every suite has written its results: exit even if one left a handle open (a hung bench would hold
 // the machine-wide e2e lock that the multi-process tests and other benches wait on).

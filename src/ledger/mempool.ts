@@ -137,8 +137,18 @@ export class Mempool {
     return this.entries.get(txKey(txid));
   }
 
+  /** `get` by the txid's map key (txKey), for callers that look one txid up in several maps. */
+  getByKey(key: string): MempoolEntry | undefined {
+    return this.entries.get(key);
+  }
+
   wasRejected(txid: Uint8Array): boolean {
     return this.rejected.has(txKey(txid));
+  }
+
+  /** `wasRejected` by the txid's map key (txKey). */
+  wasRejectedByKey(key: string): boolean {
+    return this.rejected.has(key);
   }
 
   /** True while `txid` expired here undecided: only it may take its conflict keys (admit it again). */

@@ -51,7 +51,7 @@ import { TxGossip } from './tx-gossip.js';
 import { TxIntake } from './tx-intake.js';
 import { answerGetTx, InventorySnapshot } from './tx-server.js';
 import { ValidatorSet } from './validator-set.js';
-import { VoteResponder } from './vote-responder.js';
+import { ledgerVoteOf, VoteResponder } from './vote-responder.js';
 
 export interface NodeStartOptions {
   readonly params: ChainParams;
@@ -256,11 +256,7 @@ export class TimeNode {
     });
     this.responder = new VoteResponder({
       engine,
-      // The ledger answers first: final here (persisted, so also right after a restart, when the
-      // engine starts empty) is yes; a transaction whose input a final one spends is no.
-      isFinal: (txid) =>
-        this.ledger.mempool.get(txid)?.status === 'finalized' || this.store.getTxHeight(txid) !== undefined,
-      conflictsFinal: (txid) => this.ledger.mempool.wasRejected(txid),
+      ledgerVote: ledgerVoteOf(this.ledger.mempool, (txid) => this.store.getTxHeight(txid) !== undefined),
       unknown: (peerId, txid) => this.fetcher.want(peerId, txid),
     });
     const rng = new Xoshiro128(randomBytes(4).readUInt32LE(0));

@@ -193,7 +193,15 @@ export class SnowballEngine {
 
   /** The wire answer for one queried txid (yes / no / unknown). */
   vote(txid: Uint8Array): Vote {
-    const h = this.handleByKey.get(txKey(txid));
+    return this.voteByKey(txKey(txid));
+  }
+
+  /**
+   * `vote` by the txid's map key (its 32 bytes as a latin1 string, as the ledger's maps use): the
+   * vote path looks every queried txid up in several maps and builds the key once.
+   */
+  voteByKey(key: string): Vote {
+    const h = this.handleByKey.get(key);
     if (h === undefined) return Vote.UNKNOWN;
     return this.isPreferred(h) ? Vote.YES : Vote.NO;
   }
