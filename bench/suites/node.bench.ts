@@ -188,8 +188,8 @@ async function offer(
       const n = i % net.nodes.length;
       const tx = txs[i]!;
       sentAt.set(toHex(tx.txid), { node: n, t0: performance.now() });
-      net.nodes[n]!.rpc('sendrawtransaction', [hexOf(tx)]).catch(() => {
-        refused++;
+      net.nodes[n]!.rpc('sendrawtransaction', [hexOf(tx)]).catch((err: Error) => {
+        if (refused++ < 3) console.error(`node bench: refused at ${rate} tx/s: ${err.message.slice(0, 200)}`);
         if (sentAt.delete(toHex(tx.txid))) decided++;
       });
     }
@@ -204,6 +204,16 @@ async function offer(
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)] ?? Number.NaN;
+}
+
+/** Waits (up to `maxMs`) until no node has a processing transaction left. */
+async function drained(net: Devnet, maxMs = 180_000): Promise<void> {
+  const until = performance.now() + maxMs;
+  while (performance.now() < until) {
+    const processing = await Promise.all(net.nodes.map((n) => n.metric('timecoin_mempool_processing')));
+    if (processing.every((p) => p === 0)) return;
+    await sleep(500);
+  }
 }
 
 function finalizedCount(node: NodeProcess): Promise<number> {
@@ -239,6 +249,9 @@ async function network(suite: BenchSuite, anchor: number): Promise<void> {
     let offset = finality.length;
     let sustained = 0;
     for (const rate of steps) {
+      // Each step starts on an idle network: a backlog left by the step before (or by the finality
+      // phase) would be counted against this one.
+      await drained(net);
       const batch = all.slice(offset, offset + rate * stepSeconds);
       offset += batch.length;
       const before = await Promise.all(net.nodes.map(finalizedCount));

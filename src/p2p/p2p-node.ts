@@ -696,8 +696,9 @@ export class P2pNode extends EventEmitter {
     if (this.stopped) return;
     for (const e of this.book.all()) if (e.persistent) this.dialer.offer(e);
     let unknownValidator = false;
+    const me = toHex(this.identity.publicKey);
     for (const key of this.validators) {
-      if (this.byPeer.has(key) || key === toHex(this.identity.publicKey)) continue;
+      if (this.byPeer.has(key) || key === me) continue;
       const e = this.book.addressOf(key);
       if (e) this.dialer.offer(e);
       else unknownValidator = true;
