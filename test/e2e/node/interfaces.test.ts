@@ -12,6 +12,7 @@ import { fundedCoin, hexOf, pay } from '../../../src/devnet/coins.js';
 import { LocalNetwork } from '../../../src/devnet/local-network.js';
 import { freeP2pPort, type NodeProcess } from '../../../src/devnet/node-process.js';
 import { toHex } from '../../../src/encoding/bytes.js';
+import { devnetNodeKey } from '../../../src/node/node-key.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { encodeAddress } from '../../../src/protocol/address.js';
 import { packageRoot } from '../../../src/util/package-root.js';
@@ -421,6 +422,108 @@ describe('the timecoin CLI against the devnet', () => {
       expect((await timecoin(['status', '--rpc-port', '1', '--datadir', n0.datadir])).code).toBe(3);
       const rpc = await timecoin(['rpc', 'getblockhash', '0', ...conn(n0)]);
       expect(rpc.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      rmSync(wdir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+describe('masternode register and deregister through the CLI', () => {
+  interface Listed {
+    pubkey: string;
+    tier: string;
+    status: string;
+    collateral: { txid: string; vout: number } | null;
+    registeredheight: number;
+    deregisteredheight: number | null;
+  }
+
+  it('register locks bronze collateral and every node lists it once its block is applied; deregister returns it and unlists it', async () => {
+    const wdir = mkdtempSync(join(tmpdir(), 'timecoin-mn-'));
+    try {
+      const conn = (n: NodeProcess) => ['--datadir', n.datadir, '--rpc-port', String(n.rpcPort)];
+      const owner = join(wdir, 'owner.json');
+      const ownerKey = devnetFundedKey(3);
+      expect((await timecoin(['wallet', 'import', toHex(ownerKey.secretKey), '--wallet', owner])).code).toBe(
+        0,
+      );
+      const pubkey = toHex(devnetNodeKey(8).publicKey);
+      const listed = (n: NodeProcess) =>
+        n.rpc<Listed[]>('masternodelist', [true]).then((l) => l.find((m) => m.pubkey === pubkey));
+
+      // Refusals first, each with its exit code, and nothing sent.
+      const free = await timecoin([
+        'masternode',
+        'register',
+        '--tier',
+        'free',
+        '--devnet-index',
+        '8',
+        '--wallet',
+        owner,
+        ...conn(n0),
+      ]);
+      expect(free.code, free.stderr).toBe(2);
+      const unknown = await timecoin(['masternode', 'deregister', pubkey, '--wallet', owner, ...conn(n0)]);
+      expect(unknown.code, unknown.stderr).toBe(1);
+      expect(unknown.stderr).toContain(`no registered masternode ${pubkey}`);
+      expect(await listed(n0)).toBeUndefined();
+
+      const reg = await timecoin([
+        'masternode',
+        'register',
+        '--tier',
+        'bronze',
+        '--devnet-index',
+        '8',
+        '--wallet',
+        owner,
+        ...conn(n0),
+      ]);
+      expect(reg.code, reg.stderr).toBe(0);
+      expect(reg.stdout).toMatch(/register final in \d+ ms/);
+      const regTxid = reg.stdout.split('\n')[0]!.trim();
+      for (const n of net.nodes) {
+        const m = await n.until<Listed[]>(
+          'masternodelist',
+          [true],
+          (l) => l.some((x) => x.pubkey === pubkey),
+          60_000,
+        );
+        const mine = m.find((x) => x.pubkey === pubkey)!;
+        expect(mine.tier).toBe('bronze');
+        expect(mine.collateral).toEqual({ txid: regTxid, vout: 0 });
+        expect(mine.deregisteredheight).toBeNull();
+      }
+      // The collateral output holds exactly the bronze amount, paid to the owner.
+      const raw = await n0.rpc<{ vout: { sat: string; address: string }[] }>('getrawtransaction', [
+        regTxid,
+        true,
+      ]);
+      expect(BigInt(raw.vout[0]!.sat)).toBe(DEVNET.tiers[1]!.collateral);
+      expect(raw.vout[0]!.address).toBe(addr(ownerKey.addressPayload));
+
+      // Deregistration through another node: the owner's signature is enough (no node key).
+      const dereg = await timecoin([
+        'masternode',
+        'deregister',
+        pubkey,
+        '--wallet',
+        owner,
+        ...conn(net.nodes[1]!),
+      ]);
+      expect(dereg.code, dereg.stderr).toBe(0);
+      expect(dereg.stdout).toMatch(/deregister final in \d+ ms/);
+      for (const n of net.nodes) {
+        await n.until<Listed[]>(
+          'masternodelist',
+          [true],
+          (l) => l.some((x) => x.pubkey === pubkey && x.status === 'deregistered'),
+          60_000,
+        );
+        const active = await n.rpc<Listed[]>('masternodelist', []);
+        expect(active.map((x) => x.pubkey)).not.toContain(pubkey);
+      }
     } finally {
       rmSync(wdir, { recursive: true, force: true });
     }
