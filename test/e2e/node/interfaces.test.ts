@@ -7,7 +7,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { devnetFundedKey } from '../../../src/chain/genesis.js';
+import { devnetFundedKey, devnetMasternodes } from '../../../src/chain/genesis.js';
 import { fundedCoin, hexOf, pay } from '../../../src/devnet/coins.js';
 import { LocalNetwork } from '../../../src/devnet/local-network.js';
 import { freeP2pPort, type NodeProcess } from '../../../src/devnet/node-process.js';
@@ -428,108 +428,6 @@ describe('the timecoin CLI against the devnet', () => {
   }, 180_000);
 });
 
-describe('masternode register and deregister through the CLI', () => {
-  interface Listed {
-    pubkey: string;
-    tier: string;
-    status: string;
-    collateral: { txid: string; vout: number } | null;
-    registeredheight: number;
-    deregisteredheight: number | null;
-  }
-
-  it('register locks bronze collateral and every node lists it once its block is applied; deregister returns it and unlists it', async () => {
-    const wdir = mkdtempSync(join(tmpdir(), 'timecoin-mn-'));
-    try {
-      const conn = (n: NodeProcess) => ['--datadir', n.datadir, '--rpc-port', String(n.rpcPort)];
-      const owner = join(wdir, 'owner.json');
-      const ownerKey = devnetFundedKey(3);
-      expect((await timecoin(['wallet', 'import', toHex(ownerKey.secretKey), '--wallet', owner])).code).toBe(
-        0,
-      );
-      const pubkey = toHex(devnetNodeKey(8).publicKey);
-      const listed = (n: NodeProcess) =>
-        n.rpc<Listed[]>('masternodelist', [true]).then((l) => l.find((m) => m.pubkey === pubkey));
-
-      // Refusals first, each with its exit code, and nothing sent.
-      const free = await timecoin([
-        'masternode',
-        'register',
-        '--tier',
-        'free',
-        '--devnet-index',
-        '8',
-        '--wallet',
-        owner,
-        ...conn(n0),
-      ]);
-      expect(free.code, free.stderr).toBe(2);
-      const unknown = await timecoin(['masternode', 'deregister', pubkey, '--wallet', owner, ...conn(n0)]);
-      expect(unknown.code, unknown.stderr).toBe(1);
-      expect(unknown.stderr).toContain(`no registered masternode ${pubkey}`);
-      expect(await listed(n0)).toBeUndefined();
-
-      const reg = await timecoin([
-        'masternode',
-        'register',
-        '--tier',
-        'bronze',
-        '--devnet-index',
-        '8',
-        '--wallet',
-        owner,
-        ...conn(n0),
-      ]);
-      expect(reg.code, reg.stderr).toBe(0);
-      expect(reg.stdout).toMatch(/register final in \d+ ms/);
-      const regTxid = reg.stdout.split('\n')[0]!.trim();
-      for (const n of net.nodes) {
-        const m = await n.until<Listed[]>(
-          'masternodelist',
-          [true],
-          (l) => l.some((x) => x.pubkey === pubkey),
-          60_000,
-        );
-        const mine = m.find((x) => x.pubkey === pubkey)!;
-        expect(mine.tier).toBe('bronze');
-        expect(mine.collateral).toEqual({ txid: regTxid, vout: 0 });
-        expect(mine.deregisteredheight).toBeNull();
-      }
-      // The collateral output holds exactly the bronze amount, paid to the owner.
-      const raw = await n0.rpc<{ vout: { sat: string; address: string }[] }>('getrawtransaction', [
-        regTxid,
-        true,
-      ]);
-      expect(BigInt(raw.vout[0]!.sat)).toBe(DEVNET.tiers[1]!.collateral);
-      expect(raw.vout[0]!.address).toBe(addr(ownerKey.addressPayload));
-
-      // Deregistration through another node: the owner's signature is enough (no node key).
-      const dereg = await timecoin([
-        'masternode',
-        'deregister',
-        pubkey,
-        '--wallet',
-        owner,
-        ...conn(net.nodes[1]!),
-      ]);
-      expect(dereg.code, dereg.stderr).toBe(0);
-      expect(dereg.stdout).toMatch(/deregister final in \d+ ms/);
-      for (const n of net.nodes) {
-        await n.until<Listed[]>(
-          'masternodelist',
-          [true],
-          (l) => l.some((x) => x.pubkey === pubkey && x.status === 'deregistered'),
-          60_000,
-        );
-        const active = await n.rpc<Listed[]>('masternodelist', []);
-        expect(active.map((x) => x.pubkey)).not.toContain(pubkey);
-      }
-    } finally {
-      rmSync(wdir, { recursive: true, force: true });
-    }
-  }, 180_000);
-});
-
 describe('the dashboard in headless Chromium', () => {
   it('shows new blocks and a non-empty finality histogram, without console errors', async () => {
     const browser = await chromium.launch({
@@ -572,4 +470,120 @@ describe('the dashboard in headless Chromium', () => {
       await browser.close();
     }
   }, 120_000);
+});
+
+describe('masternode register and deregister through the CLI', () => {
+  interface Listed {
+    pubkey: string;
+    tier: string;
+    status: string;
+    collateral: { txid: string; vout: number } | null;
+    deregisteredheight: number | null;
+  }
+
+  // Runs last: it changes the active set. The network runs 4 of the 5 genesis masternodes, so a
+  // registered masternode that never comes online would leave 4 of 6 equal weights reachable, below
+  // alpha/k (70 %), and stall it; the down genesis masternode (index 4) is deregistered first.
+  it('deregisters the down genesis masternode with its owner key; registers a new bronze one and deregisters it through another node', async () => {
+    const wdir = mkdtempSync(join(tmpdir(), 'timecoin-mn-'));
+    try {
+      const conn = (n: NodeProcess) => ['--datadir', n.datadir, '--rpc-port', String(n.rpcPort)];
+      const untilStatus = (pubkey: string, status: string) =>
+        Promise.all(
+          net.nodes.map((n) =>
+            n.until<Listed[]>(
+              'masternodelist',
+              [true],
+              (l) => l.some((x) => x.pubkey === pubkey && x.status === status),
+              60_000,
+            ),
+          ),
+        );
+      const activeEverywhere = async (pubkey: string) => {
+        for (const n of net.nodes) {
+          const active = await n.rpc<Listed[]>('masternodelist', []);
+          expect(active.map((x) => x.pubkey).includes(pubkey), n.datadir).toBe(false);
+        }
+      };
+
+      // 1. The genesis masternode that is not running, deregistered by its collateral owner.
+      const down = toHex(devnetMasternodes()[4]!.nodeKey.publicKey);
+      const genesisOwner = join(wdir, 'genesis-owner.json');
+      const ownerSecret = toHex(devnetMasternodes()[4]!.ownerKey.secretKey);
+      expect((await timecoin(['wallet', 'import', ownerSecret, '--wallet', genesisOwner])).code).toBe(0);
+      const off = await timecoin(['masternode', 'deregister', down, '--wallet', genesisOwner, ...conn(n0)]);
+      expect(off.code, off.stderr).toBe(0);
+      expect(off.stdout).toMatch(/deregister final in \d+ ms/);
+      await untilStatus(down, 'deregistered');
+      await activeEverywhere(down);
+
+      // 2. A new bronze masternode, paid from an imported funded wallet.
+      const owner = join(wdir, 'owner.json');
+      const ownerKey = devnetFundedKey(3);
+      expect((await timecoin(['wallet', 'import', toHex(ownerKey.secretKey), '--wallet', owner])).code).toBe(
+        0,
+      );
+      const pubkey = toHex(devnetNodeKey(8).publicKey);
+      // Refusals first, each with its exit code.
+      const free = await timecoin([
+        'masternode',
+        'register',
+        '--tier',
+        'free',
+        '--devnet-index',
+        '8',
+        '--wallet',
+        owner,
+        ...conn(n0),
+      ]);
+      expect(free.code, free.stderr).toBe(2);
+      const unknown = await timecoin(['masternode', 'deregister', pubkey, '--wallet', owner, ...conn(n0)]);
+      expect(unknown.code, unknown.stderr).toBe(1);
+      expect(unknown.stderr).toContain(`no registered masternode ${pubkey}`);
+
+      const reg = await timecoin([
+        'masternode',
+        'register',
+        '--tier',
+        'bronze',
+        '--devnet-index',
+        '8',
+        '--wallet',
+        owner,
+        ...conn(n0),
+      ]);
+      expect(reg.code, reg.stderr).toBe(0);
+      expect(reg.stdout).toMatch(/register final in \d+ ms/);
+      const regTxid = reg.stdout.split('\n')[0]!.trim();
+      for (const m of await untilStatus(pubkey, 'active')) {
+        const mine = m.find((x) => x.pubkey === pubkey)!;
+        expect(mine.tier).toBe('bronze');
+        expect(mine.collateral).toEqual({ txid: regTxid, vout: 0 });
+        expect(mine.deregisteredheight).toBeNull();
+      }
+      // The collateral output holds exactly the bronze amount, paid to the owner.
+      const raw = await n0.rpc<{ vout: { sat: string; address: string }[] }>('getrawtransaction', [
+        regTxid,
+        true,
+      ]);
+      expect(BigInt(raw.vout[0]!.sat)).toBe(DEVNET.tiers[1]!.collateral);
+      expect(raw.vout[0]!.address).toBe(toHex(ownerKey.addressPayload));
+
+      // 3. Its deregistration through another node: the owner's signature is enough (no node key).
+      const dereg = await timecoin([
+        'masternode',
+        'deregister',
+        pubkey,
+        '--wallet',
+        owner,
+        ...conn(net.nodes[1]!),
+      ]);
+      expect(dereg.code, dereg.stderr).toBe(0);
+      expect(dereg.stdout).toMatch(/deregister final in \d+ ms/);
+      await untilStatus(pubkey, 'deregistered');
+      await activeEverywhere(pubkey);
+    } finally {
+      rmSync(wdir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
