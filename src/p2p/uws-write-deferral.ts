@@ -19,6 +19,8 @@ export class UwsWriteDeferral {
   private scheduled: NodeJS.Immediate | undefined;
   /** Writes that went through the queue (metrics, tests). */
   deferred = 0;
+  /** Deferred writes that threw (each is skipped; the ones after it still run). */
+  failed = 0;
 
   /** Runs a uWS callback; writes made inside it are deferred. */
   during<T>(callback: () => T): T {
@@ -57,7 +59,15 @@ export class UwsWriteDeferral {
     this.scheduled = undefined;
     // A write may trigger a uWS callback synchronously (a close at the backpressure limit) that
     // queues more: those run in this same pass, after everything queued before them.
-    for (let i = 0; i < this.queue.length; i++) this.queue[i]!();
+    // One write that throws (uWS refuses a socket it closed meanwhile) must neither stop the others
+    // nor leave them queued to run twice, nor escape: it would be an uncaught exception.
+    for (let i = 0; i < this.queue.length; i++) {
+      try {
+        this.queue[i]!();
+      } catch {
+        this.failed++;
+      }
+    }
     this.queue.length = 0;
   }
 }

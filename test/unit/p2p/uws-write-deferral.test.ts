@@ -75,4 +75,23 @@ describe('UwsWriteDeferral', () => {
     expect(out).toEqual([]);
     expect(d.mustDefer).toBe(false);
   });
+
+  it('a deferred write that throws is counted and skipped; the others run once', async () => {
+    const d = new UwsWriteDeferral();
+    const out: string[] = [];
+    d.during(() => {
+      d.write(() => out.push('a'));
+      d.write(() => {
+        throw new Error('closed socket');
+      });
+      d.write(() => out.push('c'));
+    });
+    await turn();
+    expect(out).toEqual(['a', 'c']);
+    expect(d.failed).toBe(1);
+    expect(d.mustDefer).toBe(false);
+    d.write(() => out.push('d'));
+    await turn();
+    expect(out).toEqual(['a', 'c', 'd']);
+  });
 });
