@@ -134,7 +134,7 @@ export class Mempool {
   }
 
   get(txid: Uint8Array): MempoolEntry | undefined {
-    return this.entries.get(txKey(txid));
+    return this.getByKey(txKey(txid));
   }
 
   /** `get` by the txid's map key (txKey), for callers that look one txid up in several maps. */
@@ -143,7 +143,7 @@ export class Mempool {
   }
 
   wasRejected(txid: Uint8Array): boolean {
-    return this.rejected.has(txKey(txid));
+    return this.wasRejectedByKey(txKey(txid));
   }
 
   /** `wasRejected` by the txid's map key (txKey). */

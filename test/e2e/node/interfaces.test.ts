@@ -524,34 +524,26 @@ describe('masternode register and deregister through the CLI', () => {
         0,
       );
       const pubkey = toHex(devnetNodeKey(8).publicKey);
+      const register = (tier: string) =>
+        timecoin([
+          'masternode',
+          'register',
+          '--tier',
+          tier,
+          '--devnet-index',
+          '8',
+          '--wallet',
+          owner,
+          ...conn(n0),
+        ]);
       // Refusals first, each with its exit code.
-      const free = await timecoin([
-        'masternode',
-        'register',
-        '--tier',
-        'free',
-        '--devnet-index',
-        '8',
-        '--wallet',
-        owner,
-        ...conn(n0),
-      ]);
+      const free = await register('free');
       expect(free.code, free.stderr).toBe(2);
       const unknown = await timecoin(['masternode', 'deregister', pubkey, '--wallet', owner, ...conn(n0)]);
       expect(unknown.code, unknown.stderr).toBe(1);
       expect(unknown.stderr).toContain(`no registered masternode ${pubkey}`);
 
-      const reg = await timecoin([
-        'masternode',
-        'register',
-        '--tier',
-        'bronze',
-        '--devnet-index',
-        '8',
-        '--wallet',
-        owner,
-        ...conn(n0),
-      ]);
+      const reg = await register('bronze');
       expect(reg.code, reg.stderr).toBe(0);
       expect(reg.stdout).toMatch(/register final in \d+ ms/);
       const regTxid = reg.stdout.split('\n')[0]!.trim();
