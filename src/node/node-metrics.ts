@@ -2,6 +2,18 @@ import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
+ * monitorEventLoopDelay samples with a timer of this period and records the time between its
+ * firings, so an idle loop reads ~10 ms. What we report is how late the timer fired (the interval
+ * minus this period, never below 0): an idle loop reads ~0, a 50 ms task ~40–50 ms.
+ */
+const LOOP_SAMPLE_MS = 10;
+
+/** How late the loop-delay timer fired, in ms, from a recorded interval in ns. */
+export function loopLagMs(intervalNs: number): number {
+  return Math.max(0, intervalNs / 1e6 - LOOP_SAMPLE_MS);
+}
+
+/**
  * Every figure the node counts, in one prom-client registry owned by the node (not prom-client's
  * global one, so several nodes in one test process never share series). `/metrics` serves
  * `registry.metrics()`; gauges that mirror other objects' state are read at scrape time through
@@ -86,7 +98,7 @@ export class NodeMetrics {
   });
 
   constructor() {
-    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
     this.loopDelay.enable();
     const loop = this.loopDelay;
     new Gauge({
@@ -95,9 +107,9 @@ export class NodeMetrics {
       labelNames: ['quantile'] as const,
       registers: [this.registry],
       collect() {
-        this.set({ quantile: '0.5' }, loop.percentile(50) / 1e9);
-        this.set({ quantile: '0.99' }, loop.percentile(99) / 1e9);
-        this.set({ quantile: '1' }, loop.max / 1e9);
+        this.set({ quantile: '0.5' }, loopLagMs(loop.percentile(50)) / 1e3);
+        this.set({ quantile: '0.99' }, loopLagMs(loop.percentile(99)) / 1e3);
+        this.set({ quantile: '1' }, loopLagMs(loop.max) / 1e3);
         loop.reset();
       },
     });
@@ -135,9 +147,9 @@ export class NodeMetrics {
   /** The event-loop delay percentiles (ms) since the last reset, without resetting (RPC, tests). */
   eventLoopDelayMs(): { p50: number; p99: number; max: number } {
     return {
-      p50: this.loopDelay.percentile(50) / 1e6,
-      p99: this.loopDelay.percentile(99) / 1e6,
-      max: this.loopDelay.max / 1e6,
+      p50: loopLagMs(this.loopDelay.percentile(50)),
+      p99: loopLagMs(this.loopDelay.percentile(99)),
+      max: loopLagMs(this.loopDelay.max),
     };
   }
 
