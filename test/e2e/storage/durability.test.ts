@@ -35,12 +35,12 @@ function traceChild(dir: string): Promise<{ code: number | null; stderr: string;
   return new Promise((resolve, reject) => {
     const child = spawn(
       'strace',
-      ['-f', '-qq', '-y', '-s', '64', '-e', `trace=${TRACED}`, '-e', 'signal=none', '-o', logPath].concat([
-        process.execPath,
-        CHILD,
-        dataDir,
-        String(BLOCKS),
-      ]),
+      // Every sync is held back 20 ms: a write acknowledged before its sync completed (e.g. one
+      // committed by lmdb-js's write thread, whose promise resolves at commit, and not awaited
+      // through env.flushed) then shows as a window without its sync instead of winning a race.
+      ['-f', '-qq', '-y', '-s', '64', '-e', `trace=${TRACED}`, '-e', 'signal=none']
+        .concat(['-e', 'inject=fdatasync,fsync:delay_enter=20000', '-o', logPath])
+        .concat([process.execPath, CHILD, dataDir, String(BLOCKS)]),
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
@@ -114,7 +114,8 @@ describe.runIf(process.platform === 'linux')('every acknowledged ChainStore writ
 
 describe('strace log reader', () => {
   // A hand-written log in strace's -f -y format: a marker, a data write through a plain descriptor,
-  // an fdatasync that another thread interrupts, the meta write through an O_DSYNC descriptor.
+  // an fdatasync that another thread interrupts, the meta write through an O_DSYNC descriptor;
+  // the syncs carry the " (DELAYED)" that the test's injected delay makes strace print.
   const F = '/d/chain.mdb';
   const log = [
     `7 openat(AT_FDCWD</w>, "${F}", O_RDWR|O_CREAT, 0664) = 19<${F}>`,
@@ -123,11 +124,11 @@ describe('strace log reader', () => {
     `7 writev(19<${F}>, [{iov_base="..."..., iov_len=4096}], 1) = 4096`,
     `7 fdatasync(19<${F}> <unfinished ...>`,
     '8 write(17<anon_inode:[eventfd]>, "\\1\\0\\0\\0\\0\\0\\0\\0", 8) = 8',
-    '7 <... fdatasync resumed>) = 0',
+    '7 <... fdatasync resumed>) = 0 (DELAYED)',
     `7 pwrite64(20<${F}>, "\\0\\0"..., 128, 4136) = 128`,
     `7 write(1</dev/null>, "commit-done 1\\n", 14) = 14`,
     `7 write(1</dev/null>, "about-to-commit 2\\n", 18) = 18`,
-    `7 fdatasync(19<${F}>) = 0`,
+    `7 fdatasync(19<${F}>) = 0 (DELAYED)`,
     `7 pwrite64(19<${F}>, "\\0\\0"..., 128, 40) = 128`,
     `7 write(1</dev/null>, "commit-done 2\\n", 14) = 14`,
     `7 pwrite64(19<${F}>, "\\0\\0"..., 128, 40) = 128`,

@@ -14,9 +14,10 @@ export interface Syscall {
   readonly result: string;
 }
 
-const COMPLETE = /^(\d+) +(\w+)\((.*)\) += (.*)$/;
+/** `strace -e inject=…:delay_enter=…` appends " (DELAYED)" to a result: not part of it. */
+const COMPLETE = /^(\d+) +(\w+)\((.*)\) += (.*?)(?: \(DELAYED\))?$/;
 const UNFINISHED = /^(\d+) +(\w+)\((.*) <unfinished \.\.\.>$/;
-const RESUMED = /^(\d+) +<\.\.\. (\w+) resumed>(.*)\) += (.*)$/;
+const RESUMED = /^(\d+) +<\.\.\. (\w+) resumed>(.*)\) += (.*?)(?: \(DELAYED\))?$/;
 
 /**
  * One syscall per line; a call another thread interrupted (`<unfinished ...>`, then `<... resumed>`)
