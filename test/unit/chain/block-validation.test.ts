@@ -491,3 +491,91 @@ describe('block assembly keeps a child out when its parent does not fit (issue 1
     expect(await codeOf(small)).toBe('OK');
   });
 });
+
+describe('rule edges a mutation run of src/chain found untested (issue 15)', () => {
+  it('a block of exactly maxBlockBytes is valid; one byte less of limit makes it TOO_LARGE', async () => {
+    const b = build();
+    const size = encodeBlock(b).length;
+    expect(await codeOf(b, context({ params: { ...params, maxBlockBytes: size } }))).toBe('OK');
+    expect(await codeOf(b, context({ params: { ...params, maxBlockBytes: size - 1 } }))).toBe('TOO_LARGE');
+  });
+
+  it('parseBlock: bytes of exactly the limit decode; one byte over is TOO_LARGE before decoding', () => {
+    const bytes = encodeBlock(build());
+    expect(headerHash(parseBlock(bytes, { ...params, maxBlockBytes: bytes.length }).header)).toEqual(
+      headerHash(build().header),
+    );
+    for (const data of [bytes, new Uint8Array(bytes.length)]) {
+      try {
+        parseBlock(data, { ...params, maxBlockBytes: bytes.length - 1 });
+        expect.unreachable('oversize bytes parsed');
+      } catch (err) {
+        expect((err as BlockError).code).toBe('TOO_LARGE');
+      }
+    }
+  });
+
+  it('an empty body is NO_COINBASE, not a crash', async () => {
+    expect(await codeOf(withTxs(build(), []))).toBe('NO_COINBASE');
+  });
+
+  it('the same transaction twice is UNSORTED_TXS (txids strictly ascending)', async () => {
+    const b = build();
+    expect(await codeOf(withTxs(b, [b.txs[0]!, b.txs[1]!, b.txs[1]!]))).toBe('UNSORTED_TXS');
+  });
+
+  it('a slot whose windows lie beyond any representable time is BAD_SLOT', async () => {
+    const f = await failure(withHeader(build(), { slot: 2 ** 50 }));
+    expect(f === 'OK' ? f : [f.code, f.message]).toEqual([
+      'BAD_SLOT',
+      expect.stringMatching(/representable/),
+    ]);
+  });
+
+  it('exactly minActiveMasternodes active is enough; one fewer is TOO_FEW_MASTERNODES', async () => {
+    const few = active.slice(0, params.minActiveMasternodes);
+    const leader = leaderKey(params, few, beacon.y, 0)!;
+    const block = assembleBlock({
+      params,
+      parent,
+      slot: SLOT,
+      nowMs: slotStartMs(params, SLOT) + 10,
+      activeMasternodes: few,
+      beaconY: beacon.y,
+      beaconProof: beacon.proof,
+      producerKey: leader,
+      view: null,
+      candidates: [],
+    });
+    expect(await codeOf(block, context({ activeMasternodes: few }))).toBe('OK');
+    expect(await codeOf(block, context({ activeMasternodes: few.slice(0, -1) }))).toBe('TOO_FEW_MASTERNODES');
+  });
+
+  it('assembly decides candidates in txid order, whatever order they come in', () => {
+    const txs = [0, 1, 2, 3].map((i) => spendFunded(i, [pay(key(9), time(1))]));
+    const byId = [...txs].sort((a, b) => Buffer.compare(a.txid, b.txid));
+    const lowest = byId[0]!;
+    // Room for one: it is the lowest txid, from any starting order.
+    const budget = Math.max(...txs.map((t) => t.bytes.length));
+    for (const order of [byId, [...byId].reverse(), [byId[2]!, byId[0]!, byId[3]!, byId[1]!]])
+      expect(selectTransactions(candidates(order), budget).map((c) => c.etx.txid)).toEqual([lowest.txid]);
+  });
+
+  it('a child with one input from a parent left out and one from the chain is left out too', () => {
+    const parentTx = spendFunded(
+      0,
+      Array.from({ length: 40 }, () => pay(key(5), time(1))),
+    );
+    const child = signTx(
+      params,
+      {
+        inputs: [{ txid: parentTx.txid, vout: 0 }, fundedOutpoint(1)],
+        outputs: [pay(key(6), time(2) - 10_000n)],
+      },
+      [key(5), key(1)],
+    );
+    expect(parentTx.bytes.length).toBeGreaterThan(child.bytes.length);
+    expect(selectTransactions(candidates([parentTx, child]), child.bytes.length)).toEqual([]);
+    expect(selectTransactions(candidates([child, parentTx]), child.bytes.length)).toEqual([]);
+  });
+});

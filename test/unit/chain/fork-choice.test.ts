@@ -41,4 +41,13 @@ describe('fork choice', () => {
     expect(preferredBranch(branches)).toBe(branches[1]);
     expect(preferredBranch([])).toBeUndefined();
   });
+
+  it('equal branches compare 0 (also two empty ones), and the first of equals is preferred', () => {
+    expect(compareBranches([], [])).toBe(0);
+    expect(compareBranches([blk(3, 1)], [blk(3, 1)])).toBe(0);
+    const a = [blk(3, 1)];
+    const b = [blk(3, 1)];
+    expect(preferredBranch([a, b])).toBe(a);
+    expect(preferredBranch([b, a])).toBe(b);
+  });
 });

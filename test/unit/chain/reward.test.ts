@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { coinbaseOutputs, type RewardRecipient } from '../../../src/chain/reward.js';
+import { coinbaseOutputs, type RewardRecipient, rotationOffset } from '../../../src/chain/reward.js';
 import { DEVNET } from '../../../src/params/networks.js';
+import { TAG } from '../../../src/protocol/domain-tags.js';
 
 const params = DEVNET;
 
@@ -97,5 +99,26 @@ describe('reward rule', () => {
       for (const o of outs.slice(2)) paid.add(hex(o.address));
     }
     expect(paid.size).toBe(60);
+  });
+});
+
+describe('reward rotation offset (DESIGN: SHA-256(TAG.reward ‖ u8 tier ‖ y) as u64 LE mod n)', () => {
+  /** The same preimage hashed by @noble/hashes, its first 8 bytes read little-endian by hand. */
+  function expected(y: Uint8Array, tier: number, members: number): number {
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(y.length);
+    const digest = nobleSha256(Buffer.concat([TAG.reward, Buffer.from([tier]), len, y]));
+    let x = 0n;
+    for (let i = 7; i >= 0; i--) x = (x << 8n) | BigInt(digest[i]!);
+    return Number(x % BigInt(members));
+  }
+
+  it('matches an independent computation for random beacons, every tier and several set sizes', () => {
+    for (let trial = 0; trial < 50; trial++) {
+      const y = randomBytes(256);
+      for (let tier = 0; tier < 4; tier++)
+        for (const n of [1, 2, 3, 7, 1_000, 65_537])
+          expect(rotationOffset(y, tier, n)).toBe(expected(y, tier, n));
+    }
   });
 });

@@ -17,6 +17,10 @@ describe('slot time and rank windows', () => {
     expect(slotAt(params, 4_000_000)).toBe(5);
     expect(slotAt(params, 3_999_999)).toBe(4);
     expect(slotAt(params, 999_999)).toBe(-1);
+    // Genesis itself is slot 0; anything before it is −1, however far before (not −2, −3, …).
+    expect(slotAt(params, 1_000_000)).toBe(0);
+    expect(slotAt(params, 0)).toBe(-1);
+    expect(slotAt(params, -5_000_000)).toBe(-1);
   });
 
   it('rank r owns [start + r·step, start + (r+1)·step); ranks with a window fit in the slot', () => {
