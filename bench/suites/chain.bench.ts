@@ -27,7 +27,12 @@ import { join } from 'node:path';
 import { beaconInput, selectAnchor } from '../../src/beacon/beacon-input.js';
 import { leaderAtRank } from '../../src/beacon/leader-ranking.js';
 import { VerifiedBeacons } from '../../src/beacon/verified-beacons.js';
-import { assembleBlock, type BlockCandidate } from '../../src/chain/block-assembly.js';
+import {
+  type AssemblyInputs,
+  assembleBlock,
+  assembleBlockWith,
+  type BlockCandidate,
+} from '../../src/chain/block-assembly.js';
 import type { SlotContext } from '../../src/chain/block-validation.js';
 import { devnetMasternodes, genesisBlock } from '../../src/chain/genesis.js';
 import { rankingWeights } from '../../src/chain/header-rules.js';
@@ -105,8 +110,28 @@ function nextBlock(
   candidates: readonly BlockCandidate[],
   inputs = slotInputs(store),
 ): { block: Block; slot: SlotContext } {
-  const { s, tip, active, b, producerKey, slot } = inputs;
-  const block = assembleBlock({
+  const block = assembleBlock(assemblyInputs(store, candidates, inputs));
+  return { block, slot: inputs.slot };
+}
+
+/** nextBlock as the node's producer builds it: the roots hashed in the crypto pool. */
+async function nextBlockInPool(
+  store: ChainStore,
+  candidates: readonly BlockCandidate[],
+  inputs: ReturnType<typeof slotInputs>,
+  pool: CryptoPool,
+): Promise<{ block: Block; slot: SlotContext }> {
+  const block = await assembleBlockWith(assemblyInputs(store, candidates, inputs), pool);
+  return { block, slot: inputs.slot };
+}
+
+function assemblyInputs(
+  store: ChainStore,
+  candidates: readonly BlockCandidate[],
+  inputs: ReturnType<typeof slotInputs>,
+): AssemblyInputs {
+  const { s, tip, active, b, producerKey } = inputs;
+  return {
     params,
     parent: tip,
     slot: s,
@@ -117,8 +142,7 @@ function nextBlock(
     producerKey,
     view: store,
     candidates,
-  });
-  return { block, slot };
+  };
 }
 
 /** Self-spends of the coin set, signed lazily and kept until a block takes them. */
@@ -291,7 +315,7 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
       const candidates = ledger.mempool
         .finalized()
         .map((etx) => ({ etx, fee: ledger.mempool.get(etx.txid)?.fee ?? 0n }));
-      const { block, slot } = nextBlock(store, candidates, inputs);
+      const { block, slot } = await nextBlockInPool(store, candidates, inputs, pool);
       const t1 = performance.now();
       await ledger.applyBlock(block, slot);
       const t2 = performance.now();

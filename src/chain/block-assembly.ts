@@ -15,10 +15,9 @@ import {
   blockOverheadBytes,
   headerHash,
 } from '../protocol/block.js';
-import { merkleRoot } from '../protocol/merkle.js';
+import { type BlockRootHasher, type BlockRoots, inlineBlockRoots } from '../protocol/block-roots.js';
 import { headerSigMessage } from '../protocol/signing.js';
 import { type EncodedTx, encodeTx } from '../protocol/tx-codec.js';
-import { witnessRoot } from '../protocol/witness-root.js';
 import { type KeyPair, sign } from '../wallet/keys.js';
 import { BlockError } from './block-errors.js';
 import { checkHeaderRules, type ParentInfo, rankingWeights } from './header-rules.js';
@@ -136,11 +135,29 @@ function uncheckedSelection(
  * Builds and signs a block exactly as validateBlock demands: the producer's rank is drawn from the
  * beacon over the anchor's active set (the same ranking validators run), the timestamp lies in that
  * rank's window, the coinbase is the same coinbaseTx() validators recompute, then the transactions
- * chosen against `inputs.view` (chooseBlockTransactions) in txid order, and both roots. The assembled header is run through checkHeaderRules before it is
- * signed. Throws a BlockError when this producer may not produce in this slot (not active, or its
- * rank has no window) or the beacon has the wrong length.
+ * chosen against `inputs.view` (chooseBlockTransactions) in txid order, and both roots. The
+ * assembled header is run through checkHeaderRules before it is signed. Throws a BlockError when
+ * this producer may not produce in this slot (not active, or its rank has no window) or the beacon
+ * has the wrong length. The roots are hashed on this thread; the node uses assembleBlockWith.
  */
 export function assembleBlock(inputs: AssemblyInputs): Block {
+  const draft = draftBlock(inputs);
+  return sealBlock(inputs, draft, inlineBlockRoots(draft.txs));
+}
+
+/** assembleBlock with the roots hashed by `roots` (the node: the crypto pool, off the event loop). */
+export async function assembleBlockWith(inputs: AssemblyInputs, roots: BlockRootHasher): Promise<Block> {
+  const draft = draftBlock(inputs);
+  return sealBlock(inputs, draft, await roots.blockRoots(draft.txs));
+}
+
+interface BlockDraft {
+  readonly header: BlockHeader;
+  readonly txs: EncodedTx[];
+}
+
+/** Everything but the roots and the signature: header fields, coinbase and chosen transactions. */
+function draftBlock(inputs: AssemblyInputs): BlockDraft {
   const { params, parent, activeMasternodes } = inputs;
   const producerPubkey = inputs.producerKey.publicKey;
   const producer = activeMasternodes.find((m) => bytesEqual(m.nodePubkey, producerPubkey));
@@ -165,7 +182,7 @@ export function assembleBlock(inputs: AssemblyInputs): Block {
         activeMasternodes,
       }),
     );
-  const draftHeader: BlockHeader = {
+  const header: BlockHeader = {
     version: BLOCK_VERSION,
     chainId: params.chainId,
     height,
@@ -181,19 +198,27 @@ export function assembleBlock(inputs: AssemblyInputs): Block {
     rank,
   };
   // Fees are a fixed-width u64, so the coinbase's size does not depend on them.
-  const budget = params.maxBlockBytes - blockOverheadBytes(draftHeader) - coinbaseFor(0n).bytes.length;
+  const budget = params.maxBlockBytes - blockOverheadBytes(header) - coinbaseFor(0n).bytes.length;
   const { chosen, fees } =
     inputs.view === null
       ? uncheckedSelection(inputs.candidates, budget)
       : chooseBlockTransactions(params, inputs.view, height, inputs.candidates, budget);
-  const txs = [coinbaseFor(fees), ...chosen.map((c) => c.etx)];
+  return { header, txs: [coinbaseFor(fees), ...chosen.map((c) => c.etx)] };
+}
+
+/** The draft with its roots and count, checked by the header rules and signed. */
+function sealBlock(inputs: AssemblyInputs, draft: BlockDraft, roots: BlockRoots): Block {
   const header: BlockHeader = {
-    ...draftHeader,
-    merkleRoot: merkleRoot(txs.map((t) => t.txid)),
-    witnessRoot: witnessRoot(txs),
-    txCount: txs.length,
+    ...draft.header,
+    merkleRoot: roots.merkleRoot,
+    witnessRoot: roots.witnessRoot,
+    txCount: draft.txs.length,
   };
-  checkHeaderRules(header, { params, parent, activeMasternodes });
+  checkHeaderRules(header, {
+    params: inputs.params,
+    parent: inputs.parent,
+    activeMasternodes: inputs.activeMasternodes,
+  });
   const signature = sign(headerSigMessage(headerHash(header)), inputs.producerKey.secretKey);
-  return { header, signature, txs };
+  return { header, signature, txs: draft.txs };
 }

@@ -15,11 +15,10 @@ import {
 } from '../ledger/tx-validation.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, blockSize, decodeBlock, headerHash } from '../protocol/block.js';
-import { merkleRoot } from '../protocol/merkle.js';
+import { type BlockRootHasher, type BlockRoots, INLINE_BLOCK_ROOTS } from '../protocol/block-roots.js';
 import { headerSigMessage, txSigMessage } from '../protocol/signing.js';
 import type { OutPoint, TxPayload } from '../protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../protocol/tx-codec.js';
-import { witnessRoot } from '../protocol/witness-root.js';
 import { BlockError } from './block-errors.js';
 import { checkHeaderRules, type ParentInfo } from './header-rules.js';
 import { coinbaseTx } from './reward.js';
@@ -63,6 +62,11 @@ export interface BlockValidationContext extends SlotContext {
    * then cost no signature work at all.
    */
   readonly signaturesVerified?: (etx: EncodedTx) => boolean;
+  /**
+   * Who hashes the body's two roots (the node: the crypto pool, off the event loop). Default: the
+   * JavaScript reference on this thread.
+   */
+  readonly roots?: BlockRootHasher;
 }
 
 export interface ValidatedBlock {
@@ -71,13 +75,13 @@ export interface ValidatedBlock {
 }
 
 /** The body against its header: count and both roots. A mismatch proves only this copy wrong. */
-function checkBodyMatchesHeader(block: Block): void {
+function checkBodyMatchesHeader(block: Block, roots: BlockRoots): void {
   const { header: h, txs } = block;
   if (h.txCount !== txs.length)
     throw new BlockError('TX_COUNT_MISMATCH', `header says ${h.txCount}, body has ${txs.length}`);
-  if (!bytesEqual(h.merkleRoot, merkleRoot(txs.map((t) => t.txid))))
+  if (!bytesEqual(h.merkleRoot, roots.merkleRoot))
     throw new BlockError('BAD_MERKLE_ROOT', 'merkle root does not match the transactions');
-  if (!bytesEqual(h.witnessRoot, witnessRoot(txs)))
+  if (!bytesEqual(h.witnessRoot, roots.witnessRoot))
     throw new BlockError('BAD_WITNESS_ROOT', 'witness root does not match the transactions');
 }
 
@@ -120,6 +124,10 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
   ]);
   if (producerSigOk !== true) throw new BlockError('BAD_SIGNATURE', 'producer signature is invalid');
 
+  // Only now, behind the producer's signature, is the body worth hashing: the roots are computed
+  // (in the pool, for the node) while the beacon is checked, and compared in the documented order.
+  const rootsOfBody = (ctx.roots ?? INLINE_BLOCK_ROOTS).blockRoots(txs);
+  rootsOfBody.catch(() => undefined); // a bad beacon may end validation before it is awaited
   const beaconOk = await ctx.beacons.verify({
     slot: h.slot,
     anchorHash: ctx.anchorHash,
@@ -129,7 +137,7 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
   if (!beaconOk)
     throw new BlockError('BAD_BEACON', `y and π are not the beacon of slot ${h.slot} on this branch`);
 
-  checkBodyMatchesHeader(block);
+  checkBodyMatchesHeader(block, await rootsOfBody);
   checkBodyShape(block, params);
   const producer = activeMasternodes.find((m) => bytesEqual(m.nodePubkey, h.producerPubkey))!;
 

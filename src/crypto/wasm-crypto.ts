@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { decodeLeafRootsTask } from './leaf-roots-codec.js';
 import { decodeSignatureBatch, encodeSignatureBatch } from './signature-batch-codec.js';
 import type { SignatureItem } from './signature-verifier.js';
 import { instantiateWasm, type WasmExports } from './wasm-instance.js';
@@ -115,6 +116,28 @@ export class WasmCrypto {
     // The txids are a copy, so the tree is hashed in place over them.
     this.wasm.merkleRoot(at, n, at, at + packed.length);
     return this.bytes.slice(at + packed.length, at + packed.length + 32);
+  }
+
+  /**
+   * Both roots of an encoded leaf-roots task (leaf-roots-codec.ts): merkle root of the ids ‖
+   * merkle root of SHA-256(prefix ‖ item) per item, 64 bytes.
+   */
+  leafRootsPacked(task: Uint8Array): Uint8Array {
+    const { prefix, ids, items } = decodeLeafRootsTask(task);
+    const out = new Uint8Array(64);
+    out.set(this.merkleRootPacked(ids), 0);
+    const leaves = new Uint8Array(32 * items.length);
+    let longest = 0;
+    for (const it of items) longest = Math.max(longest, it.length);
+    const preimage = new Uint8Array(prefix.length + longest);
+    preimage.set(prefix);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      preimage.set(item, prefix.length);
+      leaves.set(this.sha256(preimage.subarray(0, prefix.length + item.length)), 32 * i);
+    }
+    out.set(this.merkleRootPacked(leaves), 32);
+    return out;
   }
 
   sha512(data: Uint8Array): Uint8Array {

@@ -4,6 +4,7 @@ import { bytesEqual } from '../encoding/bytes.js';
 import { SerialQueue } from '../ledger/serial-queue.js';
 import type { ChainParams } from '../params/chain-params.js';
 import type { Block } from '../protocol/block.js';
+import type { BlockRootHasher } from '../protocol/block-roots.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
 import { dependencyOrder } from './dependency-order.js';
 import { LedgerOverlay } from './ledger-overlay.js';
@@ -58,6 +59,12 @@ export interface RevertedBlock {
 export const STARTUP_PAGE = 1_000;
 
 /**
+ * The crypto the ledger uses: signature verification, and, when the implementation offers it
+ * (the node's crypto pool does), hashing block roots off the calling thread for validateBlock.
+ */
+export type LedgerCrypto = SignatureVerifier & Partial<BlockRootHasher>;
+
+/**
  * The ledger as the rest of the node sees it: committed chain (LMDB) + mempool + the view of
  * finalized transactions not yet in a block. It enforces the order that makes crashes harmless:
  * a finalized transaction is persisted before anyone is told it is final, and a block is durable
@@ -72,7 +79,7 @@ export class LedgerService {
     readonly params: ChainParams,
     readonly chain: CommittedChain,
     readonly mempool: Mempool,
-    private readonly verifier: SignatureVerifier,
+    private readonly verifier: LedgerCrypto,
   ) {
     this.overlay = new LedgerOverlay(chain, params);
   }
@@ -86,7 +93,7 @@ export class LedgerService {
   static open(
     params: ChainParams,
     chain: CommittedChain,
-    verifier: SignatureVerifier,
+    verifier: LedgerCrypto,
     limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS,
     now: Clock = monotonicClock,
   ): LedgerService {
@@ -196,6 +203,9 @@ export class LedgerService {
         parent: this.chain.tip(),
         view: this.chain,
         verifier: this.verifier,
+        ...(this.verifier.blockRoots
+          ? { roots: { blockRoots: this.verifier.blockRoots.bind(this.verifier) } }
+          : {}),
         finalizedSpender: (o) => this.mempool.finalizedSpender(o),
         finalizedRegistryChange: (p) => this.mempool.finalizedRegistryChange(p),
         // Every mempool entry's signatures were verified at admission (or it came back from a

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import { rankOf } from '../beacon/leader-ranking.js';
-import { assembleBlock, type BlockCandidate } from '../chain/block-assembly.js';
+import { assembleBlock, assembleBlockWith, type BlockCandidate } from '../chain/block-assembly.js';
 import { rankingWeights } from '../chain/header-rules.js';
 import { rankWindow, rankWindowCount, slotAt, slotStartMs } from '../chain/slot-time.js';
 import { toHex } from '../encoding/bytes.js';
 import type { LedgerService } from '../ledger/ledger-service.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, headerHash } from '../protocol/block.js';
+import type { BlockRootHasher } from '../protocol/block-roots.js';
 import type { ChainStore } from '../storage/chain-store.js';
 import type { KeyPair } from '../wallet/keys.js';
 import type { BeaconService } from './beacon-service.js';
@@ -23,6 +24,8 @@ export interface BlockProducerDeps {
   readonly index: ChainIndex;
   readonly tree: BlockTree;
   readonly ledger: LedgerService;
+  /** Hashes the new block's two roots (the crypto pool: ~28,000 SHA-256 calls for a full block). */
+  readonly roots: BlockRootHasher;
   readonly key: KeyPair;
   readonly beacons: BeaconService;
   readonly validators: ValidatorSet;
@@ -154,7 +157,7 @@ export class BlockProducer {
         // Assembly re-checks every candidate against the parent state (our tip: the store).
         view: store,
       };
-      const block = assembleBlock(inputs);
+      const block = await assembleBlockWith(inputs, this.d.roots);
       if (this.d.misbehave?.withhold()) {
         log.warn({ slot, rank, height: block.header.height }, 'test switch withhold: block not published');
         return;

@@ -473,6 +473,7 @@ export class TimeNode {
       index: this.index,
       tree: this.tree,
       ledger,
+      roots: this.pool,
       key: this.key,
       beacons: this.beacons,
       validators: this.validators,

@@ -1,8 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
+import { encodeLeafRootsTask } from '../crypto/leaf-roots-codec.js';
 import { encodeSignatureBatch } from '../crypto/signature-batch-codec.js';
 import type { SignatureItem, SignatureVerifier } from '../crypto/signature-verifier.js';
+import type { BlockRootHasher, BlockRoots, RootedTx } from '../protocol/block-roots.js';
+import { TAG } from '../protocol/domain-tags.js';
 import { poolVdfEvaluate, poolVdfProve, poolVdfVerify } from '../vdf/pool-vdf.js';
 import type { VdfOutput } from '../vdf/vdf.js';
 import { SignatureBatcher, type SignatureBatcherOptions } from './signature-batcher.js';
@@ -41,7 +44,7 @@ const VERIFY_ATTEMPTS = 3;
  * merkle roots and VDF tasks run here, off the coordinator's event loop. Every worker owns one
  * WASM instance.
  */
-export class CryptoPool implements SignatureVerifier {
+export class CryptoPool implements SignatureVerifier, BlockRootHasher {
   readonly threads: number;
   readonly maxQueue: number;
   private readonly piscina: Piscina;
@@ -193,6 +196,22 @@ export class CryptoPool implements SignatureVerifier {
     });
     const root = await this.run<ArrayBuffer>('crypto.merkleRoot', packed, { transferList: [packed.buffer] });
     return new Uint8Array(root);
+  }
+
+  /**
+   * BlockRootHasher: the merkle root over the txids and the witness root over the wtxids
+   * (SHA-256(TAG.wtx ‖ transaction bytes)) of a block body, both in one worker task.
+   */
+  async blockRoots(txs: readonly RootedTx[]): Promise<BlockRoots> {
+    const task = encodeLeafRootsTask(
+      txs.map((t) => t.txid),
+      TAG.wtx,
+      txs.map((t) => t.bytes),
+    );
+    const out = new Uint8Array(
+      await this.run<ArrayBuffer>('crypto.leafRoots', task, { transferList: [task.buffer] }),
+    );
+    return { merkleRoot: out.slice(0, 32), witnessRoot: out.slice(32, 64) };
   }
 
   /** VDF y = x^(2^T) in a worker, with checkpoints for vdfProve; abort terminates that worker. */

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { genesisBlock } from '../../src/chain/genesis.js';
 import type { SignatureItem } from '../../src/crypto/signature-verifier.js';
 import { EXPECTED_ABI_VERSION } from '../../src/crypto/wasm-instance.js';
+import { DEVNET } from '../../src/params/networks.js';
+import { inlineBlockRoots } from '../../src/protocol/block-roots.js';
 import { merkleRoot as jsMerkleRoot } from '../../src/protocol/merkle.js';
 import { CryptoPool } from '../../src/workers/crypto-pool.js';
 
@@ -98,6 +101,29 @@ describe('CryptoPool (real piscina workers, WASM)', () => {
         Buffer.from(jsMerkleRoot(ids)).toString('hex'),
       );
     }
+  });
+
+  it('computes both block roots equal to the JS reference (txid root and wtxid root)', async () => {
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    for (const n of [0, 1, 2, 3, 4, 5, 7, 64, 1_001]) {
+      // Transaction-like bodies of every length from 0 to 600 bytes, ids independent of them.
+      const txs = Array.from({ length: n }, (_, i) => ({
+        txid: new Uint8Array(randomBytes(32)),
+        bytes: new Uint8Array(randomBytes((i * 37) % 601)),
+      }));
+      const ours = await pool.blockRoots(txs);
+      const reference = inlineBlockRoots(txs);
+      expect([hex(ours.merkleRoot), hex(ours.witnessRoot)]).toEqual([
+        hex(reference.merkleRoot),
+        hex(reference.witnessRoot),
+      ]);
+      if (n > 0) expect(hex(ours.witnessRoot)).not.toBe(hex(ours.merkleRoot));
+    }
+    // A real block body: the devnet genesis (allocations and registrations).
+    const genesis = genesisBlock(DEVNET);
+    const roots = await pool.blockRoots(genesis.txs);
+    expect(hex(roots.merkleRoot)).toBe(hex(genesis.header.merkleRoot));
+    expect(hex(roots.witnessRoot)).toBe(hex(genesis.header.witnessRoot));
   });
 
   it('signals back-pressure while more batches are queued than maxQueue allows', async () => {

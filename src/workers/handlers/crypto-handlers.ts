@@ -41,6 +41,12 @@ export const cryptoHandlers: TaskHandlers = {
     return move(root.buffer as ArrayBuffer);
   },
 
+  /** Both roots of a block body (leaf-roots-codec.ts); the 64 bytes are transferred back. */
+  'crypto.leafRoots': (payload, wasm) => {
+    const roots = cryptoFor(wasm).leafRootsPacked(payload as Uint8Array);
+    return move(roots.buffer as ArrayBuffer);
+  },
+
   /**
    * The same batch through OpenSSL one signature at a time: the native anchor of the pool
    * benchmark (same pool, batcher and transfer), not a consensus verifier.

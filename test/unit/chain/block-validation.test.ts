@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { assembleBlock, type BlockCandidate, selectTransactions } from '../../../src/chain/block-assembly.js';
+import {
+  assembleBlock,
+  assembleBlockWith,
+  type BlockCandidate,
+  selectTransactions,
+} from '../../../src/chain/block-assembly.js';
 import {
   BLOCK_ERROR_CODES,
   BlockError,
@@ -24,6 +29,11 @@ import {
   encodeBlock,
   headerHash,
 } from '../../../src/protocol/block.js';
+import {
+  type BlockRootHasher,
+  INLINE_BLOCK_ROOTS,
+  inlineBlockRoots,
+} from '../../../src/protocol/block-roots.js';
 import { merkleRoot } from '../../../src/protocol/merkle.js';
 import { headerSigMessage } from '../../../src/protocol/signing.js';
 import { type EncodedTx, encodeTx } from '../../../src/protocol/tx-codec.js';
@@ -577,5 +587,85 @@ describe('rule edges a mutation run of src/chain found untested (issue 15)', () 
     expect(parentTx.bytes.length).toBeGreaterThan(child.bytes.length);
     expect(selectTransactions(candidates([parentTx, child]), child.bytes.length)).toEqual([]);
     expect(selectTransactions(candidates([child, parentTx]), child.bytes.length)).toEqual([]);
+  });
+});
+
+describe('validateBlock takes the body roots from ctx.roots (the node: the crypto pool)', () => {
+  const good = build();
+  const real = inlineBlockRoots(good.txs);
+
+  it('the header is compared with what the hasher returns, in the documented order', async () => {
+    const swapped: BlockRootHasher = {
+      blockRoots: async () => ({ merkleRoot: real.witnessRoot, witnessRoot: real.merkleRoot }),
+    };
+    expect(await codeOf(good, context({ roots: swapped }))).toBe('BAD_MERKLE_ROOT');
+    const witnessOff: BlockRootHasher = {
+      blockRoots: async () => ({ merkleRoot: real.merkleRoot, witnessRoot: new Uint8Array(32) }),
+    };
+    expect(await codeOf(good, context({ roots: witnessOff }))).toBe('BAD_WITNESS_ROOT');
+    expect(await codeOf(good, context({ roots: INLINE_BLOCK_ROOTS }))).toBe('OK');
+  });
+
+  it('nothing is hashed for a block whose producer signature fails', async () => {
+    let calls = 0;
+    const counting: BlockRootHasher = {
+      blockRoots: async (txs) => {
+        calls++;
+        return inlineBlockRoots(txs);
+      },
+    };
+    const signature = good.signature.slice();
+    signature[3] = signature[3]! ^ 1;
+    expect(await codeOf({ ...good, signature }, context({ roots: counting }))).toBe('BAD_SIGNATURE');
+    expect(calls).toBe(0);
+    expect(await codeOf(good, context({ roots: counting }))).toBe('OK');
+    expect(calls).toBe(1);
+  });
+
+  it('a hasher that fails while the beacon is refused leaves BAD_BEACON, and no stray rejection', async () => {
+    const failing: BlockRootHasher = { blockRoots: () => Promise.reject(new Error('pool closed')) };
+    const other = realBeacon(params, 7, genesisHash);
+    const wrongBeacon = build(undefined, {
+      y: other.y,
+      proof: other.proof,
+      producer: leaderKey(params, active, other.y, 0)!,
+    });
+    expect(await codeOf(wrongBeacon, context({ roots: failing }))).toBe('BAD_BEACON');
+    await expect(validateBlock(good, context({ roots: failing }))).rejects.toThrow('pool closed');
+  });
+});
+
+describe('assembleBlockWith: the same block, its roots hashed by the given hasher', () => {
+  const inputs = {
+    params,
+    parent,
+    slot: SLOT,
+    nowMs: slotStartMs(params, SLOT) + 10,
+    activeMasternodes: active,
+    beaconY: beacon.y,
+    beaconProof: beacon.proof,
+    producerKey: rank0,
+    view: devnetLedger(),
+    candidates: candidates([spendFunded(0, [pay(key(1), time(3))]), spendFunded(1, [pay(key(2), time(2))])]),
+  };
+
+  it('equals assembleBlock byte for byte with the reference hasher, and validates', async () => {
+    const a = encodeBlock(assembleBlock(inputs));
+    const withRef = await assembleBlockWith(inputs, INLINE_BLOCK_ROOTS);
+    expect(Buffer.from(encodeBlock(withRef))).toEqual(Buffer.from(a));
+    expect(await codeOf(withRef)).toBe('OK');
+  });
+
+  it('commits to what the hasher returns (so the pool, in the node, is what the header holds)', async () => {
+    const fixed: BlockRootHasher = {
+      blockRoots: async () => ({
+        merkleRoot: new Uint8Array(32).fill(7),
+        witnessRoot: new Uint8Array(32).fill(8),
+      }),
+    };
+    const b = await assembleBlockWith(inputs, fixed);
+    expect(b.header.merkleRoot).toEqual(new Uint8Array(32).fill(7));
+    expect(b.header.witnessRoot).toEqual(new Uint8Array(32).fill(8));
+    expect(await codeOf(b)).toBe('BAD_MERKLE_ROOT');
   });
 });

@@ -139,7 +139,10 @@ describe('Poller', () => {
     // Only polls started before the first answer came back timed out (100 ms on an idle machine: 4
     // rounds of 40 ms timeouts, concurrentPolls each); every later one waited long enough. The
     // rounds are counted from when the first answer really came: on a loaded CI box timers fire late.
-    const rounds = Math.ceil((seen.firstAnswerMs - startMs) / params.pollTimeoutMs) + 1;
+    // Two more rounds: the polls in flight when it came, and one round more for a timer that fired
+    // late while the answer waited its turn (seen once at load 8: 20 timeouts against a bound of 16).
+    // Without adaptation every poll times out, hundreds of them, so the bound still bites.
+    const rounds = Math.ceil((seen.firstAnswerMs - startMs) / params.pollTimeoutMs) + 2;
     const timedOut = (await metrics.pollsTimedOut.get()).values[0]!.value;
     expect(timedOut).toBeLessThanOrEqual(params.concurrentPolls * rounds);
     const started = (await metrics.pollsStarted.get()).values[0]!.value;

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  BadLeafRootsTaskError,
+  decodeLeafRootsTask,
+  encodeLeafRootsTask,
+} from '../../../src/crypto/leaf-roots-codec.js';
+import { WasmCrypto } from '../../../src/crypto/wasm-crypto.js';
+import { inlineBlockRoots } from '../../../src/protocol/block-roots.js';
+import { TAG } from '../../../src/protocol/domain-tags.js';
+
+const body = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    txid: new Uint8Array(randomBytes(32)),
+    bytes: new Uint8Array(randomBytes((i * 53) % 300)),
+  }));
+
+const encode = (txs: ReturnType<typeof body>, prefix = TAG.wtx) =>
+  encodeLeafRootsTask(
+    txs.map((t) => t.txid),
+    prefix,
+    txs.map((t) => t.bytes),
+  );
+
+describe('leaf-roots task codec (block roots crossing to a worker)', () => {
+  it('decodes to views of exactly what was encoded', () => {
+    const txs = body(9);
+    const d = decodeLeafRootsTask(encode(txs));
+    expect(Buffer.from(d.prefix)).toEqual(Buffer.from(TAG.wtx));
+    expect(Buffer.from(d.ids)).toEqual(Buffer.concat(txs.map((t) => t.txid)));
+    expect(d.items.map((b) => Buffer.from(b))).toEqual(txs.map((t) => Buffer.from(t.bytes)));
+  });
+
+  it('refuses a buffer cut anywhere, or with bytes left over, with a typed error', () => {
+    const whole = encode(body(5));
+    for (const cut of [0, 4, 7, 8 + TAG.wtx.length + 10, whole.length - 1]) {
+      expect(() => decodeLeafRootsTask(whole.subarray(0, cut))).toThrow(BadLeafRootsTaskError);
+    }
+    const longer = new Uint8Array(whole.length + 1);
+    longer.set(whole);
+    expect(() => decodeLeafRootsTask(longer)).toThrow(BadLeafRootsTaskError);
+  });
+
+  it('refuses ids that are not 32 bytes and lists of different lengths', () => {
+    expect(() => encodeLeafRootsTask([new Uint8Array(31)], TAG.wtx, [new Uint8Array(1)])).toThrow(RangeError);
+    expect(() => encodeLeafRootsTask([new Uint8Array(32)], TAG.wtx, [])).toThrow(RangeError);
+  });
+
+  it('the WASM side computes the same two roots as the JavaScript reference', () => {
+    const wasm = new WasmCrypto();
+    for (const n of [0, 1, 2, 3, 4, 5, 33]) {
+      const txs = body(n);
+      const out = wasm.leafRootsPacked(encode(txs));
+      const ref = inlineBlockRoots(txs);
+      expect(Buffer.from(out)).toEqual(Buffer.concat([ref.merkleRoot, ref.witnessRoot]));
+    }
+  });
+});
