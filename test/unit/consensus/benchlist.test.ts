@@ -140,3 +140,74 @@ describe('Benchlist', () => {
     expect(() => b.isBenched('v0', Number.POSITIVE_INFINITY)).toThrow(SnowballError);
   });
 });
+
+describe('Benchlist edges (issue 15, snowball mutation run)', () => {
+  it('the smallest valid config: failureThreshold 1, minBenchMs 1, maxBenchMs = minBenchMs', () => {
+    expect(
+      () => new Benchlist(TEN, { failureThreshold: 1, minBenchMs: 1, maxBenchMs: 1, maxBenchedPercent: 0 }),
+    ).not.toThrow();
+    for (const bad of [
+      { ...CONFIG, failureThreshold: 0 },
+      { ...CONFIG, minBenchMs: 0 },
+      { ...CONFIG, maxBenchMs: CONFIG.minBenchMs - 1 },
+    ])
+      expect(() => new Benchlist(TEN, bad)).toThrow(SnowballError);
+  });
+
+  it('benched() lists ids sorted whatever order the validators came in', () => {
+    const vs = [{ id: 'z', weight: 10 }, { id: 'm', weight: 10 }, { id: 'a', weight: 10 }, ...TEN.slice(3)];
+    const b = new Benchlist(vs, CONFIG); // z before a: kept in input order, benched() would be [z, a]
+    expect(b.recordFailure('z', 0)).toBe(true);
+    expect(b.recordFailure('a', 0)).toBe(true);
+    expect(b.benched(1)).toEqual(['a', 'z']);
+  });
+
+  it('refuses an empty, a non-string or a repeated id, and a total weight past 2^53 − 1', () => {
+    for (const vs of [
+      [{ id: '', weight: 1 }],
+      [{ id: 7 as unknown as string, weight: 1 }],
+      [
+        { id: 'a', weight: 1 },
+        { id: 'a', weight: 2 },
+      ],
+      [
+        { id: 'a', weight: 2 ** 52 },
+        { id: 'b', weight: 2 ** 52 },
+      ],
+    ])
+      expect(() => new Benchlist(vs, CONFIG)).toThrow(SnowballError);
+  });
+
+  it('setValidators keeps the state of validators still present and starts new ones clean', () => {
+    const b = new Benchlist(TEN, CONFIG);
+    expect(b.recordFailure('v1', 0)).toBe(true); // on probation: benched at its first failure
+    b.recordResponse('v2', 0);
+    expect(failTimes(b, 'v2', 2, 0)).toEqual([false, false]);
+    b.setValidators([...TEN, { id: 'v10', weight: 10 }]);
+    expect(b.isBenched('v1', 1)).toBe(true);
+    expect(b.recordFailure('v2', 1)).toBe(true); // its two earlier failures still count
+    expect(b.isBenched('v10', 1)).toBe(false);
+    expect(b.toString()).not.toContain('v10');
+  });
+
+  it('back-off doubles up to maxBenchMs and the strike count stops growing there', () => {
+    const b = new Benchlist(TEN, { ...CONFIG, failureThreshold: 1, minBenchMs: 100, maxBenchMs: 400 });
+    let now = 0;
+    const lengths: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      expect(b.recordFailure('v0', now)).toBe(true);
+      let until = now;
+      while (b.isBenched('v0', until)) until++;
+      lengths.push(until - now);
+      now = until;
+    }
+    expect(lengths).toEqual([100, 200, 400, 400, 400]);
+    expect(b.toString()).toBe(`Benchlist(v0:0/2@${now})`);
+  });
+
+  it('a validator benched once with minBenchMs = maxBenchMs still shows in the snapshot', () => {
+    const b = new Benchlist(TEN, { ...CONFIG, minBenchMs: 500, maxBenchMs: 500 });
+    expect(b.recordFailure('v4', 0)).toBe(true);
+    expect(b.toString()).toBe('Benchlist(v4:0/0@500)');
+  });
+});

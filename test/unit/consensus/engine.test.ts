@@ -317,3 +317,49 @@ describe('SnowballEngine.withdraw', () => {
     expect(e.withdraw(c)).toBe(false);
   });
 });
+
+describe('SnowballEngine edges (issue 15, snowball mutation run)', () => {
+  it('maxItemsPerPoll and maxItems of 1 are allowed: one txid per poll', () => {
+    expect(() => new SnowballEngine(PARAMS, 0)).toThrow(SnowballError);
+    expect(() => new SnowballEngine(PARAMS, 1.5)).toThrow(SnowballError);
+    const e = new SnowballEngine(PARAMS, 1);
+    e.add(txid(1), [outpoint(1)]);
+    e.add(txid(2), [outpoint(2)]);
+    expect(e.startPoll(VALIDATORS)!.txids).toHaveLength(1);
+    const big = new SnowballEngine(PARAMS);
+    for (let n = 0; n < 5; n++) big.add(txid(n), [outpoint(n)]);
+    expect(big.startPoll(VALIDATORS, 1)!.txids).toHaveLength(1);
+    expect(big.startPoll(VALIDATORS, 3)!.txids).toHaveLength(3);
+    // Fewer processing than the limit: exactly those, no padding.
+    expect(big.startPoll(VALIDATORS, 64)!.txids).toHaveLength(5);
+  });
+
+  it('conflict keys must be non-empty byte strings (or non-empty latin1 strings)', () => {
+    const e = new SnowballEngine(PARAMS);
+    expect(() => e.add(txid(1), [new Uint8Array(0)])).toThrow(SnowballError);
+    expect(() => e.add(txid(1), [''])).toThrow(SnowballError);
+    expect(() => e.add(txid(1), [[1, 2, 3] as unknown as Uint8Array])).toThrow(SnowballError);
+    expect(e.statusOf(txid(1))).toBe('unknown');
+  });
+
+  it('keeps its own copy of a txid: the caller may reuse the buffer', () => {
+    const e = new SnowballEngine(PARAMS);
+    const id = txid(1);
+    e.add(id, [outpoint(1)]);
+    id[5] = 0x77;
+    expect(e.statusOf(txid(1))).toBe('processing');
+    expect(toHex(e.startPoll(VALIDATORS)!.txids[0]!)).toBe(toHex(txid(1)));
+  });
+
+  it('a rejection of a transaction forgotten before takeDecided is not reported', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
+    e.add(txid(1), [outpoint(9)]);
+    e.add(txid(2), [outpoint(9)]);
+    poll(e, (hex) => (hex === toHex(txid(1)) ? 20 : 0));
+    expect(e.statusOf(txid(2))).toBe('rejected');
+    expect(e.forget(txid(2))).toBe(true);
+    const d = e.takeDecided();
+    expect(d.accepted.map(toHex)).toEqual([toHex(txid(1))]);
+    expect(d.rejected).toEqual([]);
+  });
+});

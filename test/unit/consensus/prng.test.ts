@@ -70,3 +70,96 @@ describe('Xoshiro128 (xoshiro128**)', () => {
     expect(() => new Xoshiro128(1.5)).toThrow(RangeError);
   });
 });
+
+/**
+ * Independent oracle for seeding, below() and fork(), in BigInt: splitmix32 (murmur3's finalizer
+ * over a golden-ratio counter) fills the state from a number (its low 32 bits xor its high bits) or
+ * a string (s = s·31 + code unit, mod 2^32); below(n) rejects the top partial bucket of 2^32 (or,
+ * for n > 2^32, of 2^53 built as (u32 >>> 11)·2^32 + u32); fork seeds from u32·2^21 + (u32 >>> 11).
+ */
+class ReferenceRng {
+  private st: [bigint, bigint, bigint, bigint];
+  constructor(seed: number | string) {
+    const M = 0xffffffffn;
+    let s = 0n;
+    if (typeof seed === 'number') s = (BigInt(seed) & M) ^ (BigInt(Math.floor(seed / 2 ** 32)) & M);
+    else for (let i = 0; i < seed.length; i++) s = (s * 31n + BigInt(seed.charCodeAt(i))) & M;
+    const next = () => {
+      s = (s + 0x9e3779b9n) & M;
+      let z = s;
+      z = ((z ^ (z >> 16n)) * 0x85ebca6bn) & M;
+      z = ((z ^ (z >> 13n)) * 0xc2b2ae35n) & M;
+      return z ^ (z >> 16n);
+    };
+    this.st = [next(), next(), next(), next()];
+    if (this.st.every((x) => x === 0n)) this.st[0] = 1n;
+  }
+  nextU32(): number {
+    const [a, b, c, d] = this.st;
+    const [out] = referenceXoshiro128([Number(a), Number(b), Number(c), Number(d)], 2);
+    // Advance by one step: the state after one output is what referenceXoshiro128 computed internally.
+    const M = 0xffffffffn;
+    const t = (b << 9n) & M;
+    let [na, nb, nc, nd] = [a, b, c, d];
+    nc ^= na;
+    nd ^= nb;
+    nb ^= nc;
+    na ^= nd;
+    nc ^= t;
+    nd = ((nd << 11n) | (nd >> 21n)) & M;
+    this.st = [na, nb, nc, nd];
+    return out!;
+  }
+  below(n: number): number {
+    if (n <= 2 ** 32) {
+      const limit = 2 ** 32 - (2 ** 32 % n);
+      for (;;) {
+        const x = this.nextU32();
+        if (x < limit) return x % n;
+      }
+    }
+    const N = BigInt(n);
+    const limit = 2n ** 53n - (2n ** 53n % N);
+    for (;;) {
+      const x = (BigInt(this.nextU32() >>> 11) << 32n) + BigInt(this.nextU32());
+      if (x < limit) return Number(x % N);
+    }
+  }
+  fork(): ReferenceRng {
+    const hi = this.nextU32();
+    const lo = this.nextU32() >>> 11;
+    return new ReferenceRng(hi * 2 ** 21 + lo);
+  }
+}
+
+describe('Xoshiro128 seeding, below() and fork() against an independent BigInt oracle', () => {
+  const seeds: (number | string)[] = [0, 1, 7, 2 ** 31, 2 ** 32 + 1, 2 ** 53 - 1, '', 'a', 'node-3', 'é漢'];
+
+  it('the same u32 stream for number and string seeds', () => {
+    for (const seed of seeds) {
+      const ours = new Xoshiro128(seed);
+      const ref = new ReferenceRng(seed);
+      const a = Array.from({ length: 8 }, () => ours.nextU32());
+      const b = Array.from({ length: 8 }, () => ref.nextU32());
+      expect(a, `seed ${JSON.stringify(seed)}`).toEqual(b);
+    }
+  });
+
+  it('the same below(n) draws, with rejection frequent (n just over 2^31 and 3·2^51) and at n = 2^32', () => {
+    for (const n of [1, 3, 2 ** 31 + 1, 0xc000_0001, 2 ** 32, 2 ** 32 + 1, 3 * 2 ** 51, 2 ** 53 - 1]) {
+      const ours = new Xoshiro128(`below ${n}`);
+      const ref = new ReferenceRng(`below ${n}`);
+      const a = Array.from({ length: 64 }, () => ours.below(n));
+      const b = Array.from({ length: 64 }, () => ref.below(n));
+      expect(a, `n = ${n}`).toEqual(b);
+    }
+  });
+
+  it('fork() gives the generator the oracle derives', () => {
+    const ours = new Xoshiro128(42).fork();
+    const ref = new ReferenceRng(42).fork();
+    expect(Array.from({ length: 8 }, () => ours.nextU32())).toEqual(
+      Array.from({ length: 8 }, () => ref.nextU32()),
+    );
+  });
+});

@@ -154,3 +154,45 @@ describe('pollQuorumMet (no poll below alphaConfidence/k of the active weight)',
     expect(pollQuorumMet(0, 0, PARAMS)).toBe(false);
   });
 });
+
+describe('StakeSampler and pollQuorumMet edges (issue 15, snowball mutation run)', () => {
+  const vs = [
+    { id: 'c', weight: 5 },
+    { id: 'a', weight: 1 },
+    { id: 'd', weight: 2 },
+    { id: 'b', weight: 9 },
+  ];
+
+  it('ids are sorted whatever the input order, so one seed draws the same sample from any order', () => {
+    const orders = [vs, [...vs].reverse(), [vs[2]!, vs[0]!, vs[3]!, vs[1]!]];
+    const samples = orders.map((o) => {
+      const s = new StakeSampler(o);
+      expect(s.ids).toEqual(['a', 'b', 'c', 'd']);
+      return s.sample(50, new Xoshiro128(9));
+    });
+    expect(samples[1]).toEqual(samples[0]);
+    expect(samples[2]).toEqual(samples[0]);
+    expect(new StakeSampler(vs).weightOf('b')).toBe(9);
+  });
+
+  it('an id that is not a string is refused, even a number', () => {
+    const bad = [{ id: 5 as unknown as string, weight: 1 }];
+    expect(() => new StakeSampler(bad)).toThrow(SnowballError);
+  });
+
+  it('k must be an integer ≥ 1: k = 1 draws one, 0 and 1.5 are refused', () => {
+    const s = new StakeSampler(vs);
+    expect(s.sample(1, new Xoshiro128(1))).toHaveLength(1);
+    expect(() => s.sample(0, new Xoshiro128(1))).toThrow(SnowballError);
+    expect(() => s.sample(1.5, new Xoshiro128(1))).toThrow(SnowballError);
+  });
+
+  it('no quorum over an empty or negative active weight, whatever the pool', () => {
+    expect(pollQuorumMet(5, 0, PARAMS)).toBe(false);
+    expect(pollQuorumMet(5, -1, PARAMS)).toBe(false);
+    expect(pollQuorumMet(0, 0, PARAMS)).toBe(false);
+    // 14/20 exactly is enough.
+    expect(pollQuorumMet(14, 20, PARAMS)).toBe(true);
+    expect(pollQuorumMet(13, 20, PARAMS)).toBe(false);
+  });
+});
