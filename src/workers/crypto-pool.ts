@@ -200,18 +200,27 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
 
   /**
    * BlockRootHasher: the merkle root over the txids and the witness root over the wtxids
-   * (SHA-256(TAG.wtx ‖ transaction bytes)) of a block body, both in one worker task.
+   * (SHA-256(TAG.wtx ‖ transaction bytes)) of a block body, both in one worker task. A worker that
+   * dies under it is survived as for signatures (sent again, re-encoded, up to VERIFY_ATTEMPTS
+   * times): a lost thread must not fail a valid block, which the chain would then not retry.
    */
   async blockRoots(txs: readonly RootedTx[]): Promise<BlockRoots> {
-    const task = encodeLeafRootsTask(
-      txs.map((t) => t.txid),
-      TAG.wtx,
-      txs.map((t) => t.bytes),
-    );
-    const out = new Uint8Array(
-      await this.run<ArrayBuffer>('crypto.leafRoots', task, { transferList: [task.buffer] }),
-    );
-    return { merkleRoot: out.slice(0, 32), witnessRoot: out.slice(32, 64) };
+    for (let attempt = 1; ; attempt++) {
+      const task = encodeLeafRootsTask(
+        txs.map((t) => t.txid),
+        TAG.wtx,
+        txs.map((t) => t.bytes),
+      );
+      try {
+        const out = new Uint8Array(
+          await this.run<ArrayBuffer>('crypto.leafRoots', task, { transferList: [task.buffer] }),
+        );
+        return { merkleRoot: out.slice(0, 32), witnessRoot: out.slice(32, 64) };
+      } catch (err) {
+        if (this.closed || attempt >= VERIFY_ATTEMPTS) throw err;
+        this.workerFailures++;
+      }
+    }
   }
 
   /** VDF y = x^(2^T) in a worker, with checkpoints for vdfProve; abort terminates that worker. */

@@ -126,6 +126,24 @@ describe('CryptoPool (real piscina workers, WASM)', () => {
     expect(hex(roots.witnessRoot)).toBe(hex(genesis.header.witnessRoot));
   });
 
+  it('block roots survive a worker dying under the task: sent again, same answer', async () => {
+    const txs = Array.from({ length: 4_000 }, (_, i) => ({
+      txid: new Uint8Array(randomBytes(32)),
+      bytes: new Uint8Array(randomBytes(150 + (i % 100))),
+    }));
+    const reference = inlineBlockRoots(txs);
+    const failuresBefore = pool.workerFailures;
+    const threads = (pool as unknown as { piscina: { threads: { terminate(): Promise<number> }[] } }).piscina
+      .threads;
+    // Both threads die while the task is queued or running: whichever took it, it is lost once.
+    const roots = pool.blockRoots(txs);
+    await Promise.all(threads.map((t) => t.terminate()));
+    const got = await roots;
+    expect(Buffer.from(got.merkleRoot)).toEqual(Buffer.from(reference.merkleRoot));
+    expect(Buffer.from(got.witnessRoot)).toEqual(Buffer.from(reference.witnessRoot));
+    expect(pool.workerFailures).toBeGreaterThan(failuresBefore);
+  });
+
   it('signals back-pressure while more batches are queued than maxQueue allows', async () => {
     const small = new CryptoPool({ threads: 1, maxQueue: 2 });
     try {
