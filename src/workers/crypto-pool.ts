@@ -168,18 +168,11 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
   private async verifyChunk(items: readonly SignatureItem[]): Promise<boolean[]> {
     this.inFlight++;
     try {
-      for (let attempt = 1; ; attempt++) {
+      return await this.survivingWorkerLoss(async () => {
         const bytes = encodeSignatureBatch(items);
-        try {
-          const answers = await this.run<ArrayBuffer>(this.verifyTask, bytes, {
-            transferList: [bytes.buffer],
-          });
-          return Array.from(new Uint8Array(answers), (a) => a === 1);
-        } catch (err) {
-          if (this.closed || attempt >= VERIFY_ATTEMPTS) throw err;
-          this.workerFailures++;
-        }
-      }
+        const answers = await this.run<ArrayBuffer>(this.verifyTask, bytes, { transferList: [bytes.buffer] });
+        return Array.from(new Uint8Array(answers), (a) => a === 1);
+      });
     } finally {
       this.inFlight--;
       this.batcher.workerFreed();
@@ -204,20 +197,32 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
    * dies under it is survived as for signatures (sent again, re-encoded, up to VERIFY_ATTEMPTS
    * times): a lost thread must not fail a valid block, which the chain would then not retry.
    */
-  async blockRoots(txs: readonly RootedTx[]): Promise<BlockRoots> {
-    for (let attempt = 1; ; attempt++) {
+  blockRoots(txs: readonly RootedTx[]): Promise<BlockRoots> {
+    return this.survivingWorkerLoss(async () => {
       const task = encodeLeafRootsTask(
         txs.map((t) => t.txid),
         TAG.wtx,
         txs.map((t) => t.bytes),
       );
+      const out = new Uint8Array(
+        await this.run<ArrayBuffer>('crypto.leafRoots', task, { transferList: [task.buffer] }),
+      );
+      return { merkleRoot: out.slice(0, 32), witnessRoot: out.slice(32, 64) };
+    });
+  }
+
+  /**
+   * Runs `attempt` (encode, run one worker task, decode) again when it fails while the pool is
+   * open, up to VERIFY_ATTEMPTS times in all: a worker that dies under a task (out of memory, a
+   * crash in native code, terminate()) rejects it and piscina starts a replacement. `attempt` must
+   * encode its buffer each time: a transferred one went with the dead thread.
+   */
+  private async survivingWorkerLoss<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
       try {
-        const out = new Uint8Array(
-          await this.run<ArrayBuffer>('crypto.leafRoots', task, { transferList: [task.buffer] }),
-        );
-        return { merkleRoot: out.slice(0, 32), witnessRoot: out.slice(32, 64) };
+        return await attempt();
       } catch (err) {
-        if (this.closed || attempt >= VERIFY_ATTEMPTS) throw err;
+        if (this.closed || n >= VERIFY_ATTEMPTS) throw err;
         this.workerFailures++;
       }
     }
