@@ -12,6 +12,12 @@ export const HASH_BYTES = 32;
  * which carries none (length 0). No other length decodes.
  */
 export const BEACON_BYTES = 256;
+/**
+ * The smallest transaction the codec reads: version, chain id, input and output counts (u32 each),
+ * lock time (u64) and the payload kind byte, with no inputs, outputs or witnesses. The decoder's
+ * bound on a block's transaction count; whether such a transaction is valid is the ledger's call.
+ */
+export const MIN_TX_BYTES = 4 + 4 + 4 + 4 + 8 + 1;
 
 export interface BlockHeader {
   readonly version: number;
@@ -139,8 +145,8 @@ export function decodeBlock(bytes: Uint8Array, maxBytes: number): Block {
   const r = new ByteReader(bytes);
   const header = readHeader(r);
   const signature = r.fixed(SIGNATURE_BYTES, 'block signature');
-  // The smallest transaction is a coinbase-like body of ~30 bytes; refuse counts that cannot fit.
-  if (header.txCount * 30 > r.remaining) {
+  // Refuse counts the remaining bytes cannot hold before allocating anything for them.
+  if (header.txCount * MIN_TX_BYTES > r.remaining) {
     throw new DecodeError('TRUNCATED', `tx count ${header.txCount} cannot fit in ${r.remaining} bytes`);
   }
   const txs: EncodedTx[] = new Array(header.txCount);
