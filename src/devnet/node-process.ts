@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FaultNetwork } from '../chaos/fault-network.js';
 import type { LinkFaultsUpdate } from '../chaos/link-faults.js';
@@ -119,7 +119,11 @@ export class NodeProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...(o.env ?? {}) },
     });
-    if (o.logFile) child.stdout!.pipe(createWriteStream(o.logFile, { flags: 'a' }));
+    // KEEP_NODE_LOGS (a directory) keeps every node's log of a test run (one file per data dir, appended
+    // across restarts), to read after a failure of a multi-process test.
+    const keepDir = process.env['KEEP_NODE_LOGS'];
+    const logFile = o.logFile ?? (keepDir ? join(keepDir, `${basename(datadir)}.log`) : undefined);
+    if (logFile) child.stdout!.pipe(createWriteStream(logFile, { flags: 'a' }));
     const p = new NodeProcess(child, datadir, o);
     running.add(p);
     let ready: LogLine;
