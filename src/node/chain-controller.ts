@@ -28,6 +28,7 @@ export type ReceiveOutcome =
   | 'side'
   /** Parent unknown: kept (bounded) while its ancestors are fetched. */
   | 'orphan'
+  /** Seen before and placed (main chain or a side branch) or proved invalid. A held orphan is 'orphan'. */
   | 'known'
   /** Its time has not come by our clock (relay policy, not validity): dropped. */
   | 'future'
@@ -101,12 +102,23 @@ export class ChainController {
     return this.invalid.has(id) || this.d.tree.has(id) || this.d.store.getHeight(fromHexId(id)) !== undefined;
   }
 
+  /**
+   * A block we hold whose ancestors we still lack. Sync must hear 'orphan' for it, not 'known': a
+   * node left on its own branch by a partition holds the other branch's newest blocks (gossip) but
+   * not the ones it missed, and sync steps back to fetch those only when nothing it got connects.
+   * Reported as 'known', they looked connected, and the node stayed on its branch for good.
+   */
+  private isHeldOrphan(id: string): boolean {
+    const { tree, index } = this.d;
+    return tree.has(id) && tree.branchTo(id, (parent) => index.heightOf(fromHexId(parent))).kind === 'orphan';
+  }
+
   /** Takes a decoded block; resolves when it is applied, kept or refused. */
   async receive(block: Block, source: BlockSource, peerId?: string): Promise<ReceiveOutcome> {
     const { params, tree, now } = this.d;
     const hash = headerHash(block.header);
     const id = toHex(hash);
-    if (this.isKnown(id)) return 'known';
+    if (this.isKnown(id)) return this.isHeldOrphan(id) ? 'orphan' : 'known';
     this.d.onHeader?.(block, hash);
     if (isFromTheFuture(block.header, now(), params)) return 'future';
     // Timeliness is local knowledge: blocks produced here are timely, fetched ones are taken as
