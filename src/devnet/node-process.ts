@@ -109,7 +109,7 @@ export class NodeProcess {
       '--rpc-port',
       String(o.rpcPort ?? 0),
       '--log-level',
-      o.logLevel ?? 'info',
+      o.logLevel ?? process.env['KEEP_NODE_LOGS_LEVEL'] ?? 'info',
       ...(o.testSwitches ? ['--test-switches'] : []),
       ...keyArgs,
       ...(o.seeds && o.seeds.length > 0 ? ['--seeds', o.seeds.join(',')] : []),
@@ -120,7 +120,8 @@ export class NodeProcess {
       env: { ...process.env, ...(o.env ?? {}) },
     });
     // KEEP_NODE_LOGS (a directory) keeps every node's log of a test run (one file per data dir, appended
-    // across restarts), to read after a failure of a multi-process test.
+    // across restarts), to read after a failure of a multi-process test; KEEP_NODE_LOGS_LEVEL sets
+    // the level of nodes started without one (e.g. debug).
     const keepDir = process.env['KEEP_NODE_LOGS'];
     const logFile = o.logFile ?? (keepDir ? join(keepDir, `${basename(datadir)}.log`) : undefined);
     if (logFile) child.stdout!.pipe(createWriteStream(logFile, { flags: 'a' }));
