@@ -20,7 +20,7 @@ import {
   headerHash,
   MIN_TX_BYTES,
 } from '../../../src/protocol/block.js';
-import { PAYLOAD_KIND, type Transaction } from '../../../src/protocol/transaction.js';
+import { isCoinbase, PAYLOAD_KIND, type Transaction } from '../../../src/protocol/transaction.js';
 import {
   decodeTx,
   type EncodedTx,
@@ -230,7 +230,15 @@ describe('header-only reading and transaction ids', () => {
     inBuffer.set(key, 7);
     expect(outpointFromKey(inBuffer.subarray(7, 43))).toEqual(o);
     expect(outpointFromKey(outpointKey({ txid: o.txid, vout: 0xffff_ffff })).vout).toBe(0xffff_ffff);
-    for (const n of [35, 37])
+    for (const n of [35, 37]) {
       expect(decodeCode(() => outpointFromKey(new Uint8Array(n)))).toBe('INVALID_VALUE');
+      expect(() => outpointFromKey(new Uint8Array(n))).toThrow(`outpoint key of ${n} bytes`);
+    }
+  });
+
+  it('a coinbase is exactly a transaction without inputs', () => {
+    expect(isCoinbase(minimalTx(0).tx)).toBe(true);
+    expect(isCoinbase(spend(1).tx)).toBe(false);
+    expect(isCoinbase(spend(3).tx)).toBe(false);
   });
 });
