@@ -135,6 +135,22 @@ const transactions: Record<string, Transaction> = {
     },
     witnesses: [witness(), witness()],
   },
+  // Without inputs nothing is counted ahead of the payload, so its fields are where a cut lands.
+  'no inputs, 1 output, register payload': {
+    version: 1,
+    chainId: DEVNET.chainId,
+    inputs: [],
+    outputs: [output()],
+    lockTime: 0,
+    payload: {
+      kind: 'register',
+      nodePubkey: rb(32),
+      collateralVout: 0,
+      rewardAddress: rb(20),
+      nodeSignature: rb(64),
+    },
+    witnesses: [],
+  },
   'a coinbase-like body (no inputs, 3 outputs, deregister payload)': {
     version: 1,
     chainId: DEVNET.chainId,
@@ -208,30 +224,37 @@ describe('decode errors name the field, the offset and the byte counts', () => {
     expect(messageOf(() => decodeTx(Uint8Array.of(...spend, 0, 0), 1e9))).toBe(
       'TRAILING_BYTES: transaction: 2 trailing bytes',
     );
-    const block = encodeBlock({
-      header: {
-        version: 1,
-        chainId: 1,
-        height: 0,
-        slot: 0,
-        timestampMs: 0,
-        prevHash: rb(32),
-        merkleRoot: rb(32),
-        witnessRoot: rb(32),
-        txCount: 0,
-        beaconY: rb(3),
-        beaconProof: new Uint8Array(0),
-        producerPubkey: rb(32),
-        rank: 0,
-      },
-      signature: rb(64),
-      txs: [],
-    });
+    const header = {
+      version: 1,
+      chainId: 1,
+      height: 0,
+      slot: 0,
+      timestampMs: 0,
+      prevHash: rb(32),
+      merkleRoot: rb(32),
+      witnessRoot: rb(32),
+      txCount: 0,
+      beaconY: rb(3),
+      beaconProof: new Uint8Array(0),
+      producerPubkey: rb(32),
+      rank: 0,
+    };
+    const block = encodeBlock({ header, signature: rb(64), txs: [] });
     expect(messageOf(() => decodeBlock(block, block.length - 1))).toBe(
       `OUT_OF_RANGE: block of ${block.length} bytes exceeds ${block.length - 1}`,
     );
     expect(messageOf(() => decodeBlock(block, 1e9))).toBe(
       `INVALID_VALUE: beacon y is 3 bytes, not 0 or ${BEACON_BYTES}`,
+    );
+    // A well-formed block (no beacon, as genesis) with one byte after its last transaction.
+    const wellFormed = encodeBlock({
+      header: { ...header, beaconY: new Uint8Array(0) },
+      signature: rb(64),
+      txs: [],
+    });
+    expect(decodeBlock(wellFormed, 1e9).txs).toEqual([]);
+    expect(messageOf(() => decodeBlock(Uint8Array.of(...wellFormed, 0), 1e9))).toBe(
+      'TRAILING_BYTES: block: 1 trailing bytes',
     );
     const dereg = encodeTx({
       ...transactions['a coinbase-like body (no inputs, 3 outputs, deregister payload)']!,
