@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -123,6 +123,7 @@ export class NodeProcess {
     // across restarts), to read after a failure of a multi-process test; KEEP_NODE_LOGS_LEVEL sets
     // the level of nodes started without one (e.g. debug).
     const keepDir = process.env['KEEP_NODE_LOGS'];
+    if (keepDir) mkdirSync(keepDir, { recursive: true });
     const logFile = o.logFile ?? (keepDir ? join(keepDir, `${basename(datadir)}.log`) : undefined);
     if (logFile) child.stdout!.pipe(createWriteStream(logFile, { flags: 'a' }));
     const p = new NodeProcess(child, datadir, o);
