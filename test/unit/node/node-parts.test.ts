@@ -1,13 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/encoding/bytes.js';
+import { Mempool } from '../../../src/ledger/mempool.js';
 import { SerialQueue } from '../../../src/ledger/serial-queue.js';
 import { createNodeKey, loadNodeKey, NodeKeyError, nodeKeyPath } from '../../../src/node/node-key.js';
 import { OrphanPool } from '../../../src/node/orphan-pool.js';
 import { TxFetcher } from '../../../src/node/tx-fetcher.js';
 import { GOSSIP_BATCH_BYTES, TxGossip } from '../../../src/node/tx-gossip.js';
+import { answerGetTx, InventorySnapshot } from '../../../src/node/tx-server.js';
 import { ValidatorSet } from '../../../src/node/validator-set.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
@@ -236,5 +239,99 @@ describe('InventorySnapshot', () => {
     expect([last.txids.length, last.next.length]).toEqual([0, 0]);
     now = 5_000; // the snapshot refreshes after maxAgeMs
     expect(snap.page(new Uint8Array(0)).txids.length / 32).toBe(INVENTORY_PAGE);
+  });
+});
+
+describe('answerGetTx', () => {
+  /** A mempool entry of `size` bytes under a random txid (the server only reads txid and bytes). */
+  const entry = (size: number) => {
+    const txid = new Uint8Array(randomBytes(32));
+    const etx = {
+      txid,
+      bytes: new Uint8Array(size).fill(size & 0xff),
+      tx: { inputs: [{ txid: new Uint8Array(randomBytes(32)), vout: 0 }], outputs: [], payload: null },
+    } as unknown as EncodedTx;
+    return etx;
+  };
+  const packed = (ids: readonly Uint8Array[]) => {
+    const out = new Uint8Array(ids.length * 32);
+    ids.forEach((id, i) => {
+      out.set(id, i * 32);
+    });
+    return out;
+  };
+
+  it('answers the held ones in request order, skipping unknown txids, processing and finalized alike', () => {
+    const mp = new Mempool();
+    const [a, b, c] = [entry(100), entry(200), entry(300)];
+    for (const e of [a, b, c]) mp.admit(e, 0n);
+    mp.finalize(b.txid);
+    const unknown = new Uint8Array(randomBytes(32));
+    const got = answerGetTx(mp, packed([c.txid, unknown, a.txid, b.txid]));
+    expect(got.map((x) => x.length)).toEqual([300, 100, 200]);
+    expect(got[0]).toBe(c.bytes);
+    expect(answerGetTx(mp, new Uint8Array(0))).toEqual([]);
+    // A trailing partial txid (31 bytes) is not read as one.
+    expect(answerGetTx(mp, packed([a.txid]).subarray(0, 31))).toEqual([]);
+  });
+
+  it('stops at the gossip batch byte budget (never a frame a peer would refuse) and at the batch count', () => {
+    const mp = new Mempool();
+    const big = Array.from({ length: 20 }, () => entry(DEVNET.maxTxBytes));
+    for (const e of big) mp.admit(e, 0n);
+    const got = answerGetTx(mp, packed(big.map((e) => e.txid)));
+    const fit = Math.floor(GOSSIP_BATCH_BYTES / DEVNET.maxTxBytes);
+    expect(got.length).toBe(fit);
+    expect(got.reduce((n, x) => n + x.length, 0)).toBeLessThanOrEqual(GOSSIP_BATCH_BYTES);
+    // Exactly at the budget still fits: fill it with one transaction of the remaining size.
+    const mp2 = new Mempool();
+    const first = entry(GOSSIP_BATCH_BYTES - 1_000);
+    const last = entry(1_000);
+    for (const e of [first, last]) mp2.admit(e, 0n);
+    expect(answerGetTx(mp2, packed([first.txid, last.txid])).length).toBe(2);
+    const over = entry(1_001);
+    const mp3 = new Mempool();
+    for (const e of [first, over]) mp3.admit(e, 0n);
+    expect(answerGetTx(mp3, packed([first.txid, over.txid])).length).toBe(1);
+    // Many small ones: at most MAX_TXS_PER_BATCH.
+    const mp4 = new Mempool();
+    const small = Array.from({ length: MAX_TXS_PER_BATCH + 10 }, () => entry(50));
+    for (const e of small) mp4.admit(e, 0n);
+    expect(answerGetTx(mp4, packed(small.map((e) => e.txid))).length).toBe(MAX_TXS_PER_BATCH);
+  });
+});
+
+describe('InventorySnapshot reuse', () => {
+  it('serves one sorted snapshot for maxAgeMs, then takes a new one; a cursor of another length starts over', () => {
+    const mp = new Mempool();
+    let now = 0;
+    const snap = new InventorySnapshot(mp, () => now, 1_000);
+    const first = new Uint8Array(32).fill(0x10);
+    mp.admit(
+      {
+        txid: first,
+        bytes: new Uint8Array(1),
+        tx: { inputs: [{ txid: first, vout: 0 }], outputs: [], payload: null },
+      } as unknown as EncodedTx,
+      0n,
+    );
+    expect(snap.page(new Uint8Array(0)).txids.length).toBe(32);
+    const second = new Uint8Array(32).fill(0x20);
+    mp.admit(
+      {
+        txid: second,
+        bytes: new Uint8Array(1),
+        tx: { inputs: [{ txid: second, vout: 0 }], outputs: [], payload: null },
+      } as unknown as EncodedTx,
+      0n,
+    );
+    now = 1_000; // exactly maxAgeMs later: still the old snapshot
+    expect(snap.page(new Uint8Array(0)).txids.length).toBe(32);
+    now = 1_001;
+    const fresh = snap.page(new Uint8Array(0));
+    expect(toHex(fresh.txids)).toBe(toHex(first) + toHex(second));
+    // A malformed cursor (not 32 bytes) is read as "from the start".
+    expect(toHex(snap.page(new Uint8Array(31).fill(0xff)).txids)).toBe(toHex(first) + toHex(second));
+    expect(snap.page(first).txids).toEqual(second);
   });
 });
