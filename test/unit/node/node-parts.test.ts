@@ -10,12 +10,24 @@ import { createNodeKey, loadNodeKey, NodeKeyError, nodeKeyPath } from '../../../
 import { OrphanPool } from '../../../src/node/orphan-pool.js';
 import { TxFetcher } from '../../../src/node/tx-fetcher.js';
 import { GOSSIP_BATCH_BYTES, TxGossip } from '../../../src/node/tx-gossip.js';
-import { answerGetTx, InventorySnapshot } from '../../../src/node/tx-server.js';
+import { answerGetTx, INVENTORY_PAGE, InventorySnapshot } from '../../../src/node/tx-server.js';
 import { ValidatorSet } from '../../../src/node/validator-set.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
 import { MAX_TXS_PER_BATCH } from '../../../src/wire/limits.js';
 import { key, pay, spendFunded } from '../../support/devnet-ledger.js';
+
+/**
+ * A mempool entry under `txid` with `size` body bytes, spending an outpoint of its own (no rival):
+ * what the transaction server and the inventory read (txid, bytes), without building a real one.
+ */
+function fakeTx(txid: Uint8Array = new Uint8Array(randomBytes(32)), size = 10): EncodedTx {
+  return {
+    txid,
+    bytes: new Uint8Array(size).fill(size & 0xff),
+    tx: { inputs: [{ txid: new Uint8Array(randomBytes(32)), vout: 0 }], outputs: [], payload: null },
+  } as unknown as EncodedTx;
+}
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -204,19 +216,11 @@ describe('SerialQueue', () => {
 
 describe('InventorySnapshot', () => {
   it('pages through every processing and finalized txid exactly once, in order, 1,024 at a time', async () => {
-    const { Mempool } = await import('../../../src/ledger/mempool.js');
-    const { InventorySnapshot, INVENTORY_PAGE } = await import('../../../src/node/tx-server.js');
-    const { randomBytes } = await import('node:crypto');
     const mp = new Mempool();
     const ids: string[] = [];
     for (let i = 0; i < 2_500; i++) {
       const txid = new Uint8Array(randomBytes(32));
-      const etx = {
-        txid,
-        bytes: new Uint8Array(10),
-        tx: { inputs: [{ txid: new Uint8Array(randomBytes(32)), vout: 0 }], outputs: [], payload: null },
-      } as unknown as EncodedTx;
-      mp.admit(etx, 0n);
+      mp.admit(fakeTx(txid), 0n);
       if (i % 3 === 0) mp.finalize(txid);
       ids.push(toHex(txid));
     }
@@ -243,16 +247,7 @@ describe('InventorySnapshot', () => {
 });
 
 describe('answerGetTx', () => {
-  /** A mempool entry of `size` bytes under a random txid (the server only reads txid and bytes). */
-  const entry = (size: number) => {
-    const txid = new Uint8Array(randomBytes(32));
-    const etx = {
-      txid,
-      bytes: new Uint8Array(size).fill(size & 0xff),
-      tx: { inputs: [{ txid: new Uint8Array(randomBytes(32)), vout: 0 }], outputs: [], payload: null },
-    } as unknown as EncodedTx;
-    return etx;
-  };
+  const entry = (size: number) => fakeTx(undefined, size);
   const packed = (ids: readonly Uint8Array[]) => {
     const out = new Uint8Array(ids.length * 32);
     ids.forEach((id, i) => {
@@ -307,24 +302,10 @@ describe('InventorySnapshot reuse', () => {
     let now = 0;
     const snap = new InventorySnapshot(mp, () => now, 1_000);
     const first = new Uint8Array(32).fill(0x10);
-    mp.admit(
-      {
-        txid: first,
-        bytes: new Uint8Array(1),
-        tx: { inputs: [{ txid: first, vout: 0 }], outputs: [], payload: null },
-      } as unknown as EncodedTx,
-      0n,
-    );
+    mp.admit(fakeTx(first), 0n);
     expect(snap.page(new Uint8Array(0)).txids.length).toBe(32);
     const second = new Uint8Array(32).fill(0x20);
-    mp.admit(
-      {
-        txid: second,
-        bytes: new Uint8Array(1),
-        tx: { inputs: [{ txid: second, vout: 0 }], outputs: [], payload: null },
-      } as unknown as EncodedTx,
-      0n,
-    );
+    mp.admit(fakeTx(second), 0n);
     now = 1_000; // exactly maxAgeMs later: still the old snapshot
     expect(snap.page(new Uint8Array(0)).txids.length).toBe(32);
     now = 1_001;
