@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { Mempool } from '../../../src/ledger/mempool.js';
 import { SerialQueue } from '../../../src/ledger/serial-queue.js';
@@ -14,7 +14,7 @@ import { answerGetTx, INVENTORY_PAGE, InventorySnapshot } from '../../../src/nod
 import { ValidatorSet } from '../../../src/node/validator-set.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
-import { MAX_TXS_PER_BATCH } from '../../../src/wire/limits.js';
+import { MAX_TXIDS_PER_REQUEST, MAX_TXS_PER_BATCH } from '../../../src/wire/limits.js';
 import { key, pay, spendFunded } from '../../support/devnet-ledger.js';
 
 /**
@@ -143,6 +143,106 @@ describe('TxFetcher', () => {
     expect(requests).toEqual([
       { peer: 'p1', n: 2 },
       { peer: 'p2', n: 1 },
+    ]);
+    f.stop();
+  });
+});
+
+describe('TxFetcher requests and deliveries', () => {
+  const id = (i: number) => {
+    const t = new Uint8Array(32);
+    new DataView(t.buffer).setUint32(0, i);
+    return t;
+  };
+  const unpack = (packed: Uint8Array) =>
+    Array.from({ length: packed.length / 32 }, (_, j) => toHex(packed.subarray(j * 32, j * 32 + 32)));
+
+  function fetcher(o: { maxTracked?: number; answer?: (txids: Uint8Array) => Promise<Uint8Array[]> } = {}) {
+    const requests: { peer: string; txids: string[] }[] = [];
+    const delivered: { peer: string; n: number }[] = [];
+    const known = new Set<string>();
+    const clock = { now: 0 };
+    const f = new TxFetcher({
+      request: (peer, txids) => {
+        requests.push({ peer, txids: unpack(txids) });
+        return o.answer ? o.answer(txids) : Promise.resolve([]);
+      },
+      deliver: (peer, txs) => delivered.push({ peer, n: txs.length }),
+      known: (t) => known.has(toHex(t)),
+      now: () => clock.now,
+      batchMs: 1,
+      retryAfterMs: 1_000,
+      maxTracked: o.maxTracked ?? 10_000,
+    });
+    return { f, requests, delivered, known, clock };
+  }
+
+  it('sends a full request at once, the rest after the batch delay, each txid once and in order', async () => {
+    const { f, requests } = fetcher();
+    const ids = Array.from({ length: MAX_TXIDS_PER_REQUEST + 6 }, (_, i) => id(i));
+    for (const t of ids) f.want('p1', t);
+    // The 1,024th txid filled a request: sent without waiting for the timer.
+    expect(requests.map((r) => r.txids.length)).toEqual([MAX_TXIDS_PER_REQUEST]);
+    await vi.waitFor(() => expect(requests).toHaveLength(2));
+    expect(requests.flatMap((r) => r.txids)).toEqual(ids.map(toHex));
+    expect(requests.map((r) => r.peer)).toEqual(['p1', 'p1']);
+    f.stop();
+  });
+
+  it('drops txids that became known while queued; delivers answers, never empty ones, never after stop', async () => {
+    let release: (txs: Uint8Array[]) => void = () => undefined;
+    const answers: Uint8Array[][] = [[], [new Uint8Array(5), new Uint8Array(6)]];
+    const { f, requests, delivered, known } = fetcher({
+      answer: () => {
+        const next = answers.shift();
+        return next ? Promise.resolve(next) : new Promise((r) => (release = r));
+      },
+    });
+    f.want('p1', id(1));
+    f.want('p1', id(2));
+    known.add(toHex(id(2))); // arrived by gossip before the request went out
+    await vi.waitFor(() => expect(requests).toHaveLength(1));
+    expect(requests[0]!.txids).toEqual([toHex(id(1))]);
+    f.want('p2', id(3));
+    await vi.waitFor(() => expect(requests).toHaveLength(2));
+    await vi.waitFor(() => expect(delivered).toEqual([{ peer: 'p2', n: 2 }])); // the empty answer was not delivered
+    // In flight when the node stops: its answer is dropped.
+    f.want('p3', id(4));
+    await vi.waitFor(() => expect(requests).toHaveLength(3));
+    f.stop();
+    release([new Uint8Array(7)]);
+    await new Promise((r) => setImmediate(r));
+    expect(delivered).toEqual([{ peer: 'p2', n: 2 }]);
+    // Stopped: nothing more is queued or sent.
+    f.want('p4', id(5));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(requests).toHaveLength(3);
+  });
+
+  it('stop cancels a batch waiting for its timer', async () => {
+    const { f, requests } = fetcher();
+    f.want('p1', id(1));
+    f.stop();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(requests).toEqual([]);
+  });
+
+  it('the retry window counts from the last ask; the memory keeps the newest maxTracked txids', async () => {
+    const { f, requests, clock } = fetcher({ maxTracked: 2 });
+    clock.now = 500;
+    f.want('p1', id(1));
+    clock.now = 1_400; // 900 ms after the ask: still inside the 1,000 ms window
+    f.want('p1', id(1));
+    f.want('p1', id(2)); // the memory now holds 1 and 2: exactly maxTracked
+    f.want('p2', id(1));
+    await vi.waitFor(() => expect(requests).toHaveLength(1));
+    expect(requests[0]!.txids).toEqual([toHex(id(1)), toHex(id(2))]);
+    f.want('p1', id(3)); // 1 falls out of the memory (oldest first)...
+    f.want('p2', id(1)); // ...so it is asked again, inside its window
+    await vi.waitFor(() => expect(requests).toHaveLength(3));
+    expect(requests.slice(1).map((r) => [r.peer, r.txids])).toEqual([
+      ['p1', [toHex(id(3))]],
+      ['p2', [toHex(id(1))]],
     ]);
     f.stop();
   });
