@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
 import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
@@ -125,5 +125,93 @@ describe('Finalizer: persist before acknowledging', () => {
     await finalizer.flush();
     expect(events.final.sort()).toEqual(txs.map((t) => toHex(t.txid)).sort());
     expect(state.attempts).toBe(1);
+  });
+});
+
+describe('Finalizer: retry back-off and shutdown', () => {
+  /** Attempts after advancing the (fake) clock by `ms`; the write fails synchronously, no I/O. */
+  async function attemptsAfter(state: { attempts: number }, ms: number): Promise<number> {
+    await vi.advanceTimersByTimeAsync(ms);
+    return state.attempts;
+  }
+
+  it('retries after 5, 10, 20, 20 ms (doubling to maxRetryMs), then from 5 ms again after a success', async () => {
+    const state = { failing: true, attempts: 0 };
+    const { ledger, engine, finalizer, events } = await setup(state);
+    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
+    const b = spendFunded(1, [pay(key(1), 5_000_000n)]);
+    await admit(ledger, engine, a);
+    await admit(ledger, engine, b);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      accept(engine, a.txid);
+      finalizer.collect();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(state.attempts).toBe(1);
+      expect(finalizer.pendingCount).toBe(1);
+      // Each retry comes exactly when its delay is up, not a millisecond before.
+      expect(await attemptsAfter(state, 4)).toBe(1);
+      expect(await attemptsAfter(state, 1)).toBe(2); // 5 ms
+      expect(await attemptsAfter(state, 9)).toBe(2);
+      expect(await attemptsAfter(state, 1)).toBe(3); // 10 ms
+      expect(await attemptsAfter(state, 19)).toBe(3);
+      expect(await attemptsAfter(state, 1)).toBe(4); // 20 ms
+      expect(await attemptsAfter(state, 19)).toBe(4);
+      expect(await attemptsAfter(state, 1)).toBe(5); // capped at 20 ms
+      state.failing = false;
+      expect(await attemptsAfter(state, 20)).toBe(6);
+      expect(events.final).toEqual([toHex(a.txid)]);
+      expect(events.halts).toEqual([true, false]);
+      expect(finalizer.pendingCount).toBe(0);
+      // A new failure starts the back-off from the first delay again.
+      state.failing = true;
+      accept(engine, b.txid);
+      finalizer.collect();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(state.attempts).toBe(7);
+      expect(await attemptsAfter(state, 4)).toBe(7);
+      expect(await attemptsAfter(state, 1)).toBe(8);
+      expect(events.halts).toEqual([true, false, true]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('close() stops the retries: no write after it, nothing reported final', async () => {
+    const state = { failing: true, attempts: 0 };
+    const { ledger, engine, finalizer, events } = await setup(state);
+    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
+    await admit(ledger, engine, a);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      accept(engine, a.txid);
+      finalizer.collect();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(state.attempts).toBe(1);
+      finalizer.close();
+      state.failing = false;
+      expect(await attemptsAfter(state, 1_000)).toBe(1);
+      // Collecting after close writes nothing either, and flush() does not wait for it.
+      finalizer.collect();
+      await finalizer.flush();
+      expect(await attemptsAfter(state, 1_000)).toBe(1);
+      expect(events.final).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('after close() a new decision is not written, even with the store healthy', async () => {
+    const state = { failing: false, attempts: 0 };
+    const { ledger, engine, finalizer, events } = await setup(state);
+    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
+    await admit(ledger, engine, a);
+    finalizer.close();
+    accept(engine, a.txid);
+    finalizer.collect();
+    await finalizer.flush();
+    expect(state.attempts).toBe(0);
+    expect(events.final).toEqual([]);
+    expect(ledger.mempool.get(a.txid)?.status).toBe('processing');
   });
 });
