@@ -7,7 +7,7 @@ import { toHex } from '../../../src/encoding/bytes.js';
 import { Mempool } from '../../../src/ledger/mempool.js';
 import { SerialQueue } from '../../../src/ledger/serial-queue.js';
 import { createNodeKey, loadNodeKey, NodeKeyError, nodeKeyPath } from '../../../src/node/node-key.js';
-import { OrphanPool } from '../../../src/node/orphan-pool.js';
+import { DEFAULT_ORPHAN_LIMITS, OrphanPool } from '../../../src/node/orphan-pool.js';
 import { TxFetcher } from '../../../src/node/tx-fetcher.js';
 import { GOSSIP_BATCH_BYTES, TxGossip } from '../../../src/node/tx-gossip.js';
 import { answerGetTx, INVENTORY_PAGE, InventorySnapshot } from '../../../src/node/tx-server.js';
@@ -90,6 +90,69 @@ describe('OrphanPool', () => {
     for (const t of txs) byBytes.add(t, 0);
     expect(byBytes.size).toBe(2);
     expect(byBytes.totalBytes).toBeLessThanOrEqual(txs[0]!.bytes.length * 3 - 1);
+  });
+});
+
+describe('OrphanPool edges', () => {
+  /** An orphan of `size` bytes spending one output of each parent. */
+  const orphan = (size: number, ...parents: Uint8Array[]): EncodedTx =>
+    ({
+      txid: new Uint8Array(randomBytes(32)),
+      bytes: new Uint8Array(size),
+      tx: { inputs: parents.map((txid, vout) => ({ txid, vout })), outputs: [], payload: null },
+    }) as unknown as EncodedTx;
+  const parent = (n: number) => new Uint8Array(32).fill(n);
+
+  it('defaults: 10,000 orphans, 20 MB, 60 s', () => {
+    expect(DEFAULT_ORPHAN_LIMITS).toEqual({ maxCount: 10_000, maxBytes: 20_000_000, ttlMs: 60_000 });
+  });
+
+  it('takes an orphan of exactly maxBytes (alone) and refuses one byte more without evicting anything', () => {
+    const pool = new OrphanPool({ maxCount: 10, maxBytes: 100, ttlMs: 1_000 });
+    const small = orphan(10, parent(1));
+    expect(pool.add(small, 0)).toBe(true);
+    expect(pool.add(orphan(101, parent(2)), 0)).toBe(false);
+    expect(pool.has(small.txid)).toBe(true);
+    // Exactly the budget: the older orphan leaves to make room, the new one stays.
+    const full = orphan(100, parent(3));
+    expect(pool.add(full, 0)).toBe(true);
+    expect([pool.size, pool.totalBytes, pool.has(small.txid)]).toEqual([1, 100, false]);
+    // Filling up to exactly the budget evicts nothing.
+    const pool2 = new OrphanPool({ maxCount: 10, maxBytes: 100, ttlMs: 1_000 });
+    const x = orphan(60, parent(4));
+    const y = orphan(40, parent(5));
+    expect(pool2.add(x, 0) && pool2.add(y, 0)).toBe(true);
+    expect([pool2.size, pool2.totalBytes]).toEqual([2, 100]);
+  });
+
+  it('an orphan of two parents comes back once, by whichever parent finalizes first, and leaves no trace', () => {
+    const pool = new OrphanPool({ maxCount: 10, maxBytes: 1_000, ttlMs: 1_000 });
+    const both = orphan(10, parent(1), parent(2), parent(1));
+    const other = orphan(10, parent(2));
+    pool.add(both, 0);
+    pool.add(other, 0);
+    expect(pool.takeChildrenOf(parent(1), 0).map((t) => toHex(t.txid))).toEqual([toHex(both.txid)]);
+    expect(pool.takeChildrenOf(parent(2), 0).map((t) => toHex(t.txid))).toEqual([toHex(other.txid)]);
+    expect([pool.size, pool.totalBytes]).toEqual([0, 0]);
+    expect(pool.takeChildrenOf(parent(1), 0)).toEqual([]);
+    // Evicting by count also forgets the evicted orphan's parents.
+    const tight = new OrphanPool({ maxCount: 1, maxBytes: 1_000, ttlMs: 1_000 });
+    tight.add(orphan(10, parent(7)), 0);
+    tight.add(orphan(10, parent(8)), 0);
+    expect(tight.takeChildrenOf(parent(7), 0)).toEqual([]);
+    expect(tight.takeChildrenOf(parent(8), 0)).toHaveLength(1);
+  });
+
+  it('expires by age since it was added, oldest first, keeping the younger ones', () => {
+    const pool = new OrphanPool({ maxCount: 10, maxBytes: 1_000, ttlMs: 1_000 });
+    const old = orphan(10, parent(1));
+    const young = orphan(10, parent(1));
+    pool.add(old, 5_000);
+    pool.add(young, 5_500);
+    // At 5,999 both are younger than 1 s; at 6,000 the first is exactly 1 s old and goes.
+    expect(pool.add(orphan(10, parent(9)), 5_999)).toBe(true);
+    expect(pool.size).toBe(3);
+    expect(pool.takeChildrenOf(parent(1), 6_000).map((t) => toHex(t.txid))).toEqual([toHex(young.txid)]);
   });
 });
 
