@@ -12,7 +12,7 @@ export interface DoubleSignDetectorDeps {
   readonly onEvidence: (e: DoubleSignEvidence, producer: Uint8Array) => void;
 }
 
-/** Headers remembered per (producer, slot): a forger's fakes cannot crowd out the real pair. */
+/** Headers remembered per (producer, slot); forged ones are dropped once checked, so they cannot crowd out the real pair. */
 const MAX_PER_KEY = 4;
 /** Slots behind the newest seen after which headers are forgotten (evidence stays in the store). */
 const SLOT_HORIZON = 256;
@@ -62,7 +62,14 @@ export class DoubleSignDetector {
     }
     if (list.length < 2 || this.d.store.get(h.producerPubkey, h.slot)) return undefined;
     await Promise.all(list.map((s) => this.check(s)));
+    // A header whose signature failed proves nothing: drop it, so forgeries of a producer's headers
+    // cannot fill the MAX_PER_KEY places and keep its real second header out.
     const valid = list.filter((s) => s.valid === true);
+    if (list.some((s) => s.valid === false)) {
+      const kept = list.filter((s) => s.valid !== false);
+      list.length = 0;
+      list.push(...kept);
+    }
     if (valid.length < 2) return undefined;
     const [a, b] = [valid[0]!, valid[1]!].sort((x, y) => (x.hash < y.hash ? -1 : 1)) as [Seen, Seen];
     const evidence: DoubleSignEvidence = {

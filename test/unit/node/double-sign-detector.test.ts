@@ -99,4 +99,47 @@ describe('DoubleSignDetector (real LMDB, real signatures)', () => {
     expect(found).toHaveLength(0);
     expect(store.doubleSigns().count).toBe(0);
   });
+
+  it('forged headers for a slot cannot fill its places: the real rival after many forgeries is still caught', async () => {
+    const { store, detector, found } = await setup();
+    const { block } = nextBlockOn(store, []);
+    await detector.observe(block, headerHash(block.header));
+    // More forgeries than the per-slot places (4), each with a bad signature.
+    for (let i = 1; i <= 6; i++) {
+      const forged = rival(block, undefined, i);
+      expect(await detector.observe(forged, headerHash(forged.header))).toBeUndefined();
+    }
+    expect(found).toHaveLength(0);
+    const real = rival(block, keyOf(block).secretKey, 10);
+    expect(await detector.observe(real, headerHash(real.header))).toBeDefined();
+    expect(found).toHaveLength(1);
+  });
+
+  it('forgets headers more than 256 slots behind the newest once over 1,024 (producer, slot) keys', async () => {
+    const { store, detector, found } = await setup();
+    const { block } = nextBlockOn(store, []);
+    const secret = keyOf(block).secretKey;
+    const at = (slot: number, tweak = 0): Block => {
+      const header = { ...block.header, slot, timestampMs: block.header.timestampMs + tweak };
+      return { header, signature: sign(headerSigMessage(headerHash(header)), secret), txs: [] };
+    };
+    const s0 = block.header.slot;
+    const early = at(s0);
+    await detector.observe(early, headerHash(early.header));
+    const recent = at(s0 + 1_000);
+    await detector.observe(recent, headerHash(recent.header));
+    // 1,030 slots of one header each, up to s0 + 1,030 (the newest), so the map exceeds 1,024 keys.
+    for (let s = s0 + 1; s <= s0 + 1_030; s++) {
+      if (s === s0 + 1_000) continue;
+      const b = at(s);
+      await detector.observe(b, headerHash(b.header));
+    }
+    // s0 is far behind: forgotten, so its rival is the first header seen for it (no evidence).
+    const earlyRival = at(s0, 7);
+    expect(await detector.observe(earlyRival, headerHash(earlyRival.header))).toBeUndefined();
+    // s0 + 1,000 is within 256 slots of the newest: still remembered, so its rival is evidence.
+    const recentRival = at(s0 + 1_000, 7);
+    expect(await detector.observe(recentRival, headerHash(recentRival.header))).toBeDefined();
+    expect(found.map((e) => e.slot)).toEqual([s0 + 1_000]);
+  });
 });
