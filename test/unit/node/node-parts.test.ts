@@ -14,7 +14,7 @@ import { answerGetTx, INVENTORY_PAGE, InventorySnapshot } from '../../../src/nod
 import { ValidatorSet } from '../../../src/node/validator-set.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
-import { MAX_TXIDS_PER_REQUEST, MAX_TXS_PER_BATCH } from '../../../src/wire/limits.js';
+import { MAX_TXIDS_PER_REQUEST, MAX_TXS_PER_BATCH, TX_FRAME_LIMIT } from '../../../src/wire/limits.js';
 import { key, pay, spendFunded } from '../../support/devnet-ledger.js';
 
 /**
@@ -308,6 +308,47 @@ describe('TxFetcher requests and deliveries', () => {
       ['p2', [toHex(id(1))]],
     ]);
     f.stop();
+  });
+});
+
+describe('TxGossip edges', () => {
+  it('the batch budget is the Tx frame limit less 16 KiB of framing', () => {
+    expect(GOSSIP_BATCH_BYTES).toBe(TX_FRAME_LIMIT - 16 * 1024);
+  });
+
+  it('fills a batch to exactly the byte budget; one byte more starts the next batch', () => {
+    const sent: number[][] = [];
+    const g = new TxGossip({ flushMs: 60_000, send: (b) => sent.push(b.map((t) => t.length)) });
+    g.add(new Uint8Array(GOSSIP_BATCH_BYTES - 10));
+    g.add(new Uint8Array(10)); // exactly the budget: same batch
+    expect(sent).toEqual([]);
+    g.add(new Uint8Array(1)); // over: the full batch leaves first
+    expect(sent).toEqual([[GOSSIP_BATCH_BYTES - 10, 10]]);
+    g.flush();
+    expect(sent).toEqual([[GOSSIP_BATCH_BYTES - 10, 10], [1]]);
+    // A transaction larger than the budget still leaves, alone (never an empty batch first).
+    g.add(new Uint8Array(GOSSIP_BATCH_BYTES + 1));
+    g.flush();
+    expect(sent.at(-1)).toEqual([GOSSIP_BATCH_BYTES + 1]);
+    g.flush(); // nothing pending: nothing sent
+    expect(sent).toHaveLength(3);
+    g.stop();
+  });
+
+  it('a flush cancels the pending timer; stop drops the batch and its timer', async () => {
+    const sent: number[][] = [];
+    const g = new TxGossip({ flushMs: 5, send: (b) => sent.push(b.map((t) => t.length)) });
+    g.add(new Uint8Array(1));
+    g.flush();
+    g.add(new Uint8Array(2)); // a new batch with its own timer
+    await vi.waitFor(() => expect(sent).toEqual([[1], [2]]));
+    g.add(new Uint8Array(3));
+    g.stop();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toEqual([[1], [2]]);
+    g.add(new Uint8Array(4)); // usable after stop, from an empty batch
+    g.flush();
+    expect(sent).toEqual([[1], [2], [4]]);
   });
 });
 
