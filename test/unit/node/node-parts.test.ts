@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { Benchlist } from '../../../src/consensus/snowball/benchlist.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { Mempool } from '../../../src/ledger/mempool.js';
 import { SerialQueue } from '../../../src/ledger/serial-queue.js';
@@ -363,7 +364,6 @@ describe('ValidatorSet', () => {
   });
 
   it('weights by tier, counts us and connected validators, leaves benched ones out of the draw only', async () => {
-    const { Benchlist } = await import('../../../src/consensus/snowball/benchlist.js');
     const self = new Uint8Array(32).fill(1);
     const bench = new Benchlist([], {
       failureThreshold: 1,
@@ -395,6 +395,65 @@ describe('ValidatorSet', () => {
     full.setActive([rec(1, 1)]);
     expect(full.isValidator).toBe(false);
     expect(full.poolAt(0)).toBeNull();
+  });
+});
+
+describe('ValidatorSet bookkeeping', () => {
+  const rec = (b: number, tier: number) => ({
+    nodePubkey: new Uint8Array(32).fill(b),
+    tier,
+    collateral: null,
+    rewardAddress: new Uint8Array(20),
+    registeredHeight: 0,
+    deregisteredHeight: null,
+  });
+  const id = (b: number) => toHex(new Uint8Array(32).fill(b));
+
+  it('lists the active set, skips unknown tiers, benches only others, and the quorum follows connections', () => {
+    const bench = new Benchlist([], {
+      failureThreshold: 1,
+      minBenchMs: 1_000,
+      maxBenchMs: 1_000,
+      maxBenchedPercent: 50,
+    });
+    const v = new ValidatorSet(DEVNET, new Uint8Array(32).fill(1), bench);
+    v.setActive([rec(1, 1), rec(2, 1), rec(3, 1), rec(7, 99)]); // tier 99 does not exist
+    expect(v.activeIds().sort()).toEqual([id(1), id(2), id(3)]);
+    expect([v.activeCount, v.activeWeight]).toEqual([3, 30]);
+    expect([v.isActive(id(2)), v.isActive(id(7)), v.isActive(id(9))]).toEqual([true, false, false]);
+    // The benchlist tracks the others, never ourselves (a peer with the same record is benched).
+    expect(bench.recordFailure(id(1), 0)).toBe(false);
+    expect(bench.recordFailure(id(2), 0)).toBe(true);
+    // Alone we hold 10 of 30: below the 70 % poll quorum; with one peer 20 of 30 (67 %): still
+    // below; with both, 30 of 30.
+    expect(v.quorumMet()).toBe(false);
+    v.peerConnected(id(2));
+    expect(v.quorumMet()).toBe(false);
+    v.peerConnected(id(3));
+    expect(v.quorumMet()).toBe(true);
+    v.peerDisconnected(id(3));
+    expect(v.quorumMet()).toBe(false);
+  });
+
+  it('rebuilds the sampler when a validator connects or leaves, not for other peers', () => {
+    const v = new ValidatorSet(DEVNET, new Uint8Array(32).fill(1), new Benchlist([]));
+    v.setActive([rec(1, 1), rec(2, 1)]);
+    const first = v.reachableSampler();
+    expect(first).not.toBeNull();
+    v.peerConnected('a full node');
+    expect(v.reachableSampler()).toBe(first); // unchanged inputs: the same sampler
+    v.peerConnected(id(2));
+    const second = v.reachableSampler();
+    expect(second).not.toBe(first);
+    expect(second!.ids.length).toBe(2);
+    v.peerDisconnected('a full node');
+    expect(v.reachableSampler()).toBe(second);
+    v.peerDisconnected(id(2));
+    expect(v.reachableSampler()!.ids.length).toBe(1);
+    // Not a validator and nobody connected: nothing to draw from.
+    const outsider = new ValidatorSet(DEVNET, new Uint8Array(32).fill(9), new Benchlist([]));
+    outsider.setActive([rec(1, 1)]);
+    expect(outsider.reachableSampler()).toBeNull();
   });
 });
 
