@@ -3,11 +3,18 @@ import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { devnetMasternodes } from '../../../src/chain/genesis.js';
 import { Benchlist } from '../../../src/consensus/snowball/benchlist.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { Mempool } from '../../../src/ledger/mempool.js';
 import { SerialQueue } from '../../../src/ledger/serial-queue.js';
-import { createNodeKey, loadNodeKey, NodeKeyError, nodeKeyPath } from '../../../src/node/node-key.js';
+import {
+  createNodeKey,
+  devnetNodeKey,
+  loadNodeKey,
+  NodeKeyError,
+  nodeKeyPath,
+} from '../../../src/node/node-key.js';
 import { DEFAULT_ORPHAN_LIMITS, OrphanPool } from '../../../src/node/orphan-pool.js';
 import { TxFetcher } from '../../../src/node/tx-fetcher.js';
 import { GOSSIP_BATCH_BYTES, TxGossip } from '../../../src/node/tx-gossip.js';
@@ -53,6 +60,47 @@ describe('node key file', () => {
     chmodSync(nodeKeyPath(dir), 0o600);
     writeFileSync(nodeKeyPath(dir), 'not hex\n');
     expect(codeOf(() => loadNodeKey(dir))).toBe('NODE_KEY_INVALID');
+  });
+
+  it('each refusal names the file (and the mode it found) in its message and details', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'timecoin-key-'));
+    const path = nodeKeyPath(dir);
+    const errorOf = (fn: () => unknown): NodeKeyError => {
+      try {
+        fn();
+      } catch (err) {
+        if (err instanceof NodeKeyError) return err;
+        throw err;
+      }
+      throw new Error('no error');
+    };
+    const missing = errorOf(() => loadNodeKey(dir));
+    expect(missing.message).toBe(
+      `NODE_KEY_MISSING: no node key at ${path}; create one with \`timecoin node init --datadir ${dir}\``,
+    );
+    expect(missing.details).toEqual({ path });
+    createNodeKey(dir);
+    const exists = errorOf(() => createNodeKey(dir));
+    expect(exists.message).toBe(`NODE_KEY_EXISTS: ${path} already exists; refusing to overwrite a node key`);
+    expect(exists.details).toEqual({ path });
+    chmodSync(path, 0o604);
+    const open = errorOf(() => loadNodeKey(dir));
+    expect(open.message).toBe(
+      `NODE_KEY_UNPROTECTED: ${path} has mode 604; a node key must be readable by its owner only (chmod 600 ${path})`,
+    );
+    expect(open.details).toEqual({ path, mode: 0o604 });
+    chmodSync(path, 0o600);
+    writeFileSync(path, 'ab'.repeat(31));
+    const bad = errorOf(() => loadNodeKey(dir));
+    expect(bad.message).toBe(`NODE_KEY_INVALID: ${path} does not hold a 32-byte hex key`);
+    expect(bad.details).toEqual({ path });
+  });
+
+  it('devnet node key i is the key genesis registered for masternode i', () => {
+    const registered = devnetMasternodes();
+    for (const [i, mn] of registered.entries())
+      expect(toHex(devnetNodeKey(i).publicKey)).toBe(toHex(mn.nodeKey.publicKey));
+    expect(new Set(registered.map((_, i) => toHex(devnetNodeKey(i).publicKey))).size).toBe(registered.length);
   });
 });
 
