@@ -29,3 +29,134 @@ describe('event-loop delay as reported by the node', () => {
     }
   });
 });
+
+describe('the metrics a node exports', () => {
+  /** The names operators scrape and dashboards chart (docs/operations.md lists the main ones). */
+  const declared = [
+    'timecoin_polls_started_total',
+    'timecoin_polls_answered_total',
+    'timecoin_polls_timed_out_total',
+    'timecoin_poll_requests_sent_total',
+    'timecoin_poll_requests_failed_total',
+    'timecoin_votes_answered_total',
+    'timecoin_tx_admitted_total',
+    'timecoin_tx_refused_total',
+    'timecoin_tx_finalized_total',
+    'timecoin_tx_rejected_total',
+    'timecoin_tx_expired_total',
+    'timecoin_tx_dropped_total',
+    'timecoin_finality_latency_seconds',
+    'timecoin_tx_fetch_requests_total',
+    'timecoin_blocks_applied_total',
+    'timecoin_blocks_refused_total',
+    'timecoin_blocks_reverted_total',
+    'timecoin_bans_total',
+    'timecoin_double_sign_evidence_total',
+    'timecoin_slot',
+    'timecoin_rank',
+    'timecoin_finality_halted',
+    'timecoin_event_loop_delay_seconds',
+  ];
+
+  it('every declared metric is in the scrape, labelled ones with their labels', async () => {
+    const m = new NodeMetrics();
+    try {
+      m.txRefused.inc({ code: 'DOUBLE_SPEND' });
+      m.txDropped.inc({ reason: 'intake_full' });
+      m.blocksRefused.inc({ code: 'BAD_SIGNATURE' });
+      m.bans.inc({ kind: 'key' });
+      m.slot.set(7);
+      m.rank.set(-1);
+      const text = await m.registry.metrics();
+      for (const name of declared) expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
+      expect(text).toMatch(/^timecoin_tx_refused_total\{code="DOUBLE_SPEND"\} 1$/m);
+      expect(text).toMatch(/^timecoin_tx_dropped_total\{reason="intake_full"\} 1$/m);
+      expect(text).toMatch(/^timecoin_blocks_refused_total\{code="BAD_SIGNATURE"\} 1$/m);
+      expect(text).toMatch(/^timecoin_bans_total\{kind="key"\} 1$/m);
+      expect(text).toMatch(/^timecoin_slot 7$/m);
+      expect(text).toMatch(/^timecoin_rank -1$/m);
+      for (const q of ['0.5', '0.99', '1'])
+        expect(text).toMatch(
+          new RegExp(`^timecoin_event_loop_delay_seconds\\{quantile="${q}"\\} \\S+$`, 'm'),
+        );
+    } finally {
+      m.close();
+    }
+  });
+
+  it('finality latency buckets run from 25 ms to 30 s (a sub-second target needs the fine ones)', async () => {
+    const m = new NodeMetrics();
+    try {
+      m.finalityLatency.observe(0.12);
+      m.finalityLatency.observe(3);
+      const text = await m.registry.metrics();
+      const les = [...text.matchAll(/^timecoin_finality_latency_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)];
+      expect(les.map((x) => x[1])).toEqual([
+        '0.025',
+        '0.05',
+        '0.1',
+        '0.15',
+        '0.2',
+        '0.25',
+        '0.35',
+        '0.5',
+        '0.75',
+        '1',
+        '1.5',
+        '2.5',
+        '5',
+        '10',
+        '30',
+        '+Inf',
+      ]);
+      expect(les.map((x) => Number(x[2]))).toEqual([0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2]);
+    } finally {
+      m.close();
+    }
+  });
+
+  it('scrape-time gauges read their source on every scrape', async () => {
+    const m = new NodeMetrics();
+    try {
+      let height = 5;
+      const counts: Record<string, number> = { WIRE_BAD_CBOR: 3 };
+      m.gauge('timecoin_test_height', 'a height read at scrape time', () => height);
+      m.labelledCounts('timecoin_test_events', 'counts kept elsewhere', () => counts);
+      let text = await m.registry.metrics();
+      expect(text).toMatch(/^timecoin_test_height 5$/m);
+      expect(text).toMatch(/^timecoin_test_events\{event="WIRE_BAD_CBOR"\} 3$/m);
+      height = 6;
+      counts['EVICTED'] = 1;
+      text = await m.registry.metrics();
+      expect(text).toMatch(/^timecoin_test_height 6$/m);
+      expect(text).toMatch(/^timecoin_test_events\{event="EVICTED"\} 1$/m);
+    } finally {
+      m.close();
+    }
+  });
+
+  it('reports the loop delay in seconds, and records nothing once closed', async () => {
+    const m = new NodeMetrics();
+    await new Promise((r) => setTimeout(r, 30));
+    let until = performance.now() + 60;
+    while (performance.now() < until); // 60 ms blocked: ~50 ms of lag
+    await new Promise((r) => setTimeout(r, 30));
+    const text = await m.registry.metrics();
+    const max = Number(/^timecoin_event_loop_delay_seconds\{quantile="1"\} (\S+)$/m.exec(text)?.[1]);
+    expect(max).toBeGreaterThanOrEqual(0.04);
+    // Seconds, not milliseconds, for every quantile.
+    for (const q of ['0.5', '0.99', '1']) {
+      const v = Number(
+        new RegExp(`^timecoin_event_loop_delay_seconds\\{quantile="${q}"\\} (\\S+)$`, 'm').exec(text)?.[1],
+      );
+      expect(v, q).toBeGreaterThanOrEqual(0);
+      expect(v, q).toBeLessThanOrEqual(max);
+    }
+    expect(max).toBeLessThan(10);
+    m.close();
+    until = performance.now() + 60;
+    while (performance.now() < until);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(m.eventLoopDelayMs().max).toBeLessThan(40);
+  });
+});
