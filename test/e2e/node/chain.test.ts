@@ -68,7 +68,11 @@ describe('the chain across real node processes (1 s slots)', () => {
     const nodes = net.nodes;
     const splits = Array.from({ length: 10 }, (_, i) => split(fundedCoin(i), 12, 10_000_000n));
     for (const s of splits) await nodes[0]!.rpc('sendrawtransaction', [hexOf(s.tx)]);
-    for (const s of splits) await nodes[0]!.rpc('waittransactionfinality', [toHex(s.tx.txid), 60_000]);
+    // Final at every node before their outputs are spent there: payments go round-robin, and a node
+    // that has not yet finalized a split refuses its outputs (INPUT_NOT_FOUND); finality reaches the
+    // nodes moments apart, more so on a loaded machine.
+    for (const n of nodes)
+      for (const s of splits) await n.rpc('waittransactionfinality', [toHex(s.tx.txid), 60_000]);
     const coins: Coin[] = splits.flatMap((s) => s.coins);
     const submitted = splits.map((s) => toHex(s.tx.txid));
     const startHeight = (await nodes[0]!.rpc<{ blocks: number }>('getblockchaininfo')).blocks;
