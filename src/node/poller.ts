@@ -46,6 +46,8 @@ interface ActivePoll {
   readonly txidCount: number;
   /** Sampled validators (distinct) whose answer has not arrived. */
   readonly waiting: Set<string>;
+  /** Its timer fired: counted as timed out, never again as answered when the engine applies it. */
+  timedOut: boolean;
 }
 
 /** Re-check interval while idle for reasons no event announces (pacing, bench expiry). */
@@ -138,7 +140,13 @@ export class Poller {
     const txids = new Uint8Array(txidList.length * 32);
     for (let i = 0; i < txidList.length; i++) txids.set(txidList[i]!, i * 32);
     const timer = setTimeout(() => this.timedOut(requestId), this.timeout.currentMs);
-    const poll: ActivePoll = { requestId, timer, txidCount: txidList.length, waiting: new Set(targets) };
+    const poll: ActivePoll = {
+      requestId,
+      timer,
+      txidCount: txidList.length,
+      waiting: new Set(targets),
+      timedOut: false,
+    };
     this.polls.set(requestId, poll);
     metrics.pollsStarted.inc();
     const selfId = this.o.validators.selfId;
@@ -183,32 +191,37 @@ export class Poller {
       return false;
     }
     poll.waiting.delete(validatorId);
-    if (applied) this.settle(false);
+    if (applied) this.settle();
     return true;
   }
 
   private timedOut(requestId: number): void {
-    if (!this.polls.has(requestId)) return;
+    const poll = this.polls.get(requestId);
+    if (!poll) return;
+    poll.timedOut = true;
     this.o.metrics.pollsTimedOut.inc();
     this.o.engine.timeoutPoll(requestId);
-    this.settle(true);
+    this.settle();
   }
 
   /**
    * The engine applies polls in the order they started, so one answer or timeout may apply several
    * (a completed poll waits for older ones): every tracked poll the engine no longer holds is done.
+   * Each is counted once: as timed out when its timer fired (even if it applied later, behind an
+   * older poll), else as answered.
    */
-  private settle(timedOut: boolean): void {
+  private settle(): void {
     let done = 0;
+    let answered = 0;
     for (const [id, p] of this.polls) {
       if (this.o.engine.isPollOpen(id)) continue;
       clearTimeout(p.timer);
       this.polls.delete(id);
       done++;
+      if (!p.timedOut) answered++;
     }
     if (done === 0) return;
-    if (!timedOut) this.o.metrics.pollsAnswered.inc(done);
-    else if (done > 1) this.o.metrics.pollsAnswered.inc(done - 1);
+    if (answered > 0) this.o.metrics.pollsAnswered.inc(answered);
     this.o.onApplied();
     this.wake();
   }

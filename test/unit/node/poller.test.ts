@@ -28,7 +28,11 @@ afterEach(() => {
 });
 
 /** Validators answer from `behaviour`: yes to everything, silent (never), or a wrong vote count. */
-function setup(behaviour: (id: string) => 'yes' | 'silent' | 'short' | 'slow', connected = ids.slice(1)) {
+function setup(
+  behaviour: (id: string) => 'yes' | 'silent' | 'short' | 'slow',
+  connected = ids.slice(1),
+  pacing: { minPollIntervalMs?: number; paused?: () => boolean } = {},
+) {
   const engine = new SnowballEngine(params.snowball);
   const validators = new ValidatorSet(params, keys[0]!, new Benchlist([]));
   validators.setActive(records);
@@ -72,8 +76,8 @@ function setup(behaviour: (id: string) => 'yes' | 'silent' | 'short' | 'slow', c
     onApplied: () => undefined,
     rng: new Xoshiro128(7),
     now: Date.now,
-    minPollIntervalMs: 0,
-    paused: () => false,
+    minPollIntervalMs: pacing.minPollIntervalMs ?? 0,
+    paused: pacing.paused ?? (() => false),
   });
   pollers.push(poller);
   return { engine, poller, seen, metrics, validators };
@@ -171,5 +175,67 @@ describe('Poller', () => {
     validators.peerConnected(ids[3]!);
     poller.wake();
     await until(() => engine.statusOf(txid(1)) === 'accepted');
+  });
+
+  it('every started poll is settled exactly once, as answered or as timed out', async () => {
+    // One silent validator and one slow one: some polls complete early, some at their timeout.
+    const { engine, poller, metrics } = setup((id) =>
+      id === ids[1] ? 'silent' : id === ids[2] ? 'slow' : 'yes',
+    );
+    for (let i = 0; i < 3; i++) engine.add(txid(i), [outpoint(i)]);
+    poller.wake();
+    await until(() => [0, 1, 2].every((i) => engine.statusOf(txid(i)) === 'accepted'), 20_000);
+    await until(() => poller.inFlight === 0);
+    const value = async (c: { get(): Promise<{ values: { value: number }[] }> }) =>
+      (await c.get()).values[0]?.value ?? 0;
+    const started = await value(metrics.pollsStarted);
+    const answered = await value(metrics.pollsAnswered);
+    const timedOut = await value(metrics.pollsTimedOut);
+    expect(started).toBeGreaterThan(0);
+    expect(answered + timedOut).toBe(started);
+  }, 30_000);
+
+  it('starts polls no faster than minPollIntervalMs', async () => {
+    const { engine, poller, metrics } = setup(() => 'yes', ids.slice(1), { minPollIntervalMs: 100 });
+    for (let i = 0; i < 3; i++) engine.add(txid(i), [outpoint(i)]);
+    const t0 = Date.now();
+    poller.wake();
+    await new Promise((r) => setTimeout(r, 350));
+    const started = (await metrics.pollsStarted.get()).values[0]!.value;
+    // One at once, then one per 100 ms: at most 1 + elapsed / 100 (answers come at once, so without
+    // pacing hundreds would have started).
+    expect(started).toBeGreaterThanOrEqual(1);
+    expect(started).toBeLessThanOrEqual(1 + Math.floor((Date.now() - t0) / 100));
+  });
+
+  it('starts nothing while paused (finality halted), and resumes when woken after', async () => {
+    let paused = true;
+    const { engine, poller, metrics } = setup(() => 'yes', ids.slice(1), { paused: () => paused });
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await new Promise((r) => setTimeout(r, 150)); // the 100 ms heartbeat has looked again too
+    expect((await metrics.pollsStarted.get()).values[0]?.value ?? 0).toBe(0);
+    paused = false;
+    poller.wake();
+    await until(() => engine.statusOf(txid(1)) === 'accepted');
+  });
+
+  it('stop() cancels the polls in flight in the engine and starts no more', async () => {
+    // Every peer silent: polls stay open until their timeout.
+    const { engine, poller, metrics } = setup(() => 'silent');
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await until(() => poller.inFlight > 0);
+    const open = [...Array(100).keys()].filter((id) => engine.isPollOpen(id));
+    expect(open.length).toBeGreaterThan(0);
+    const timedOutBefore = (await metrics.pollsTimedOut.get()).values[0]?.value ?? 0;
+    poller.stop();
+    expect(poller.inFlight).toBe(0);
+    expect(open.filter((id) => engine.isPollOpen(id))).toEqual([]);
+    const started = (await metrics.pollsStarted.get()).values[0]!.value;
+    poller.wake();
+    await new Promise((r) => setTimeout(r, 250)); // past a poll timeout and two heartbeats
+    expect((await metrics.pollsStarted.get()).values[0]!.value).toBe(started);
+    expect((await metrics.pollsTimedOut.get()).values[0]?.value ?? 0).toBe(timedOutBefore);
   });
 });
