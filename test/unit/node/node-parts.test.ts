@@ -37,6 +37,16 @@ function fakeTx(txid: Uint8Array = new Uint8Array(randomBytes(32)), size = 10): 
   } as unknown as EncodedTx;
 }
 
+/** An active masternode record: node key filled with byte `b`, in tier `tier`. */
+const rec = (b: number, tier: number) => ({
+  nodePubkey: new Uint8Array(32).fill(b),
+  tier,
+  collateral: null,
+  rewardAddress: new Uint8Array(20),
+  registeredHeight: 0,
+  deregisteredHeight: null,
+});
+
 function codeOf(fn: () => unknown): string {
   try {
     fn();
@@ -402,15 +412,6 @@ describe('TxGossip edges', () => {
 });
 
 describe('ValidatorSet', () => {
-  const rec = (b: number, tier: number) => ({
-    nodePubkey: new Uint8Array(32).fill(b),
-    tier,
-    collateral: null,
-    rewardAddress: new Uint8Array(20),
-    registeredHeight: 0,
-    deregisteredHeight: null,
-  });
-
   it('weights by tier, counts us and connected validators, leaves benched ones out of the draw only', async () => {
     const self = new Uint8Array(32).fill(1);
     const bench = new Benchlist([], {
@@ -447,14 +448,6 @@ describe('ValidatorSet', () => {
 });
 
 describe('ValidatorSet bookkeeping', () => {
-  const rec = (b: number, tier: number) => ({
-    nodePubkey: new Uint8Array(32).fill(b),
-    tier,
-    collateral: null,
-    rewardAddress: new Uint8Array(20),
-    registeredHeight: 0,
-    deregisteredHeight: null,
-  });
   const id = (b: number) => toHex(new Uint8Array(32).fill(b));
 
   it('lists the active set, skips unknown tiers, benches only others, and the quorum follows connections', () => {
