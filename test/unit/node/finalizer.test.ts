@@ -135,6 +135,13 @@ describe('Finalizer: retry back-off and shutdown', () => {
     return state.attempts;
   }
 
+  /** The engine accepts `txid` and the finalizer collects it: its first write runs at once. */
+  async function decide(engine: SnowballEngine, finalizer: Finalizer, txid: Uint8Array): Promise<void> {
+    accept(engine, txid);
+    finalizer.collect();
+    await vi.advanceTimersByTimeAsync(0);
+  }
+
   it('retries after 5, 10, 20, 20 ms (doubling to maxRetryMs), then from 5 ms again after a success', async () => {
     const state = { failing: true, attempts: 0 };
     const { ledger, engine, finalizer, events } = await setup(state);
@@ -144,9 +151,7 @@ describe('Finalizer: retry back-off and shutdown', () => {
     await admit(ledger, engine, b);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      accept(engine, a.txid);
-      finalizer.collect();
-      await vi.advanceTimersByTimeAsync(0);
+      await decide(engine, finalizer, a.txid);
       expect(state.attempts).toBe(1);
       expect(finalizer.pendingCount).toBe(1);
       // Each retry comes exactly when its delay is up, not a millisecond before.
@@ -165,9 +170,7 @@ describe('Finalizer: retry back-off and shutdown', () => {
       expect(finalizer.pendingCount).toBe(0);
       // A new failure starts the back-off from the first delay again.
       state.failing = true;
-      accept(engine, b.txid);
-      finalizer.collect();
-      await vi.advanceTimersByTimeAsync(0);
+      await decide(engine, finalizer, b.txid);
       expect(state.attempts).toBe(7);
       expect(await attemptsAfter(state, 4)).toBe(7);
       expect(await attemptsAfter(state, 1)).toBe(8);
@@ -184,9 +187,7 @@ describe('Finalizer: retry back-off and shutdown', () => {
     await admit(ledger, engine, a);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      accept(engine, a.txid);
-      finalizer.collect();
-      await vi.advanceTimersByTimeAsync(0);
+      await decide(engine, finalizer, a.txid);
       expect(state.attempts).toBe(1);
       finalizer.close();
       state.failing = false;
