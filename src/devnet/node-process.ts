@@ -97,7 +97,9 @@ export class NodeProcess {
       await run(['node', 'init', '--network', 'devnet', '--datadir', datadir]);
     }
     const args = [
-      ...(o.execArgs ?? []),
+      // KEEP_NODE_EXEC_ARGS: Node flags for every node process a run starts (e.g. `--cpu-prof
+      // --cpu-prof-dir=/tmp/prof` to profile each node of a soak; NODE_OPTIONS refuses --cpu-prof).
+      ...(o.execArgs ?? process.env['KEEP_NODE_EXEC_ARGS']?.split(' ').filter(Boolean) ?? []),
       MAIN,
       'node',
       '--network',

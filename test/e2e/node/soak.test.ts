@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../../src/util/package-root.js';
 
 /**
- * The soak runner (`npm run soak`) as CI runs it: SOAK_MINUTES (default 1) of 5 validators under
+ * The soak runner (`npm run soak`) as CI runs it: SOAK_MINUTES (default 3) of 5 validators under
  * 10 tx/s with a random fault every 15 s (kill -9 and restart, partitions, 50 ms RTT, resets). The
  * runner checks its own invariants and exits 1 when one fails; this test reads its JSON report.
  */
-const MINUTES = Number(process.env['SOAK_MINUTES'] ?? 1);
+const MINUTES = Number(process.env['SOAK_MINUTES'] ?? 3);
 
 interface SoakReport {
   submitted: number;
@@ -17,7 +17,13 @@ interface SoakReport {
   duplicated: number;
   sameChainAtEnd: boolean;
   faults: string[];
-  nodes: { samples: unknown[]; lmdbBytes: number }[];
+  eventLoopP99MaxMs: number;
+  nodes: {
+    restarts: number;
+    samples: { life: number; rssMb: number; loopP99Ms: number }[];
+    lives: { life: number; loopP99MaxMs: number; rssEndMb: number }[];
+    lmdbBytes: number;
+  }[];
 }
 
 describe(`soak runner, ${MINUTES} min in CI`, () => {
@@ -48,7 +54,18 @@ describe(`soak runner, ${MINUTES} min in CI`, () => {
     for (const n of report.nodes) {
       expect(n.samples.length).toBeGreaterThan(0);
       expect(n.lmdbBytes).toBeGreaterThan(0);
+      // One life per process that was sampled, in order, each summarizing its own samples.
+      expect(n.lives.length).toBeLessThanOrEqual(n.restarts + 1);
+      for (const l of n.lives) {
+        const own = n.samples.filter((s) => s.life === l.life);
+        expect(own.length).toBeGreaterThan(0);
+        expect(l.loopP99MaxMs).toBe(Math.max(...own.map((s) => s.loopP99Ms)));
+        expect(l.rssEndMb).toBe(own[own.length - 1]!.rssMb);
+      }
     }
+    expect(report.eventLoopP99MaxMs).toBe(
+      Math.max(...report.nodes.flatMap((n) => n.samples.map((s) => s.loopP99Ms))),
+    );
     expect(code).toBe(0);
   }, 600_000);
 });
