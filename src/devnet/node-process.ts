@@ -427,9 +427,14 @@ export class Devnet {
     );
   }
 
-  /** SIGKILLs every node, closes the proxies (if any) and removes the data dirs. */
+  /**
+   * SIGKILLs every node, closes the proxies (if any) and removes the data dirs. Under
+   * KEEP_NODE_EXEC_ARGS the nodes get SIGTERM instead: a --cpu-prof profile is written only at a
+   * clean exit.
+   */
   async stop(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.kill('SIGKILL')));
+    const signal = process.env['KEEP_NODE_EXEC_ARGS'] ? 'SIGTERM' : 'SIGKILL';
+    await Promise.all(this.nodes.map((n) => n.kill(signal)));
     await this.faults?.close();
     for (const n of this.nodes) rmSync(n.datadir, { recursive: true, force: true });
   }

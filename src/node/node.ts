@@ -244,6 +244,7 @@ export class TimeNode {
       onAdmitted: () => this.poller.wake(),
       now: this.now,
       maxInFlight: 8_192,
+      waitOutcome: (txid, timeoutMs) => this.waiters.wait(txid, timeoutMs),
     });
     this.fetcher = new TxFetcher({
       request: async (peerId, txids) => (await this.p2p.request(peerId, { t: MSG.getTx, txids })).txs,

@@ -1,0 +1,199 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { genesisBlock } from '../../../src/chain/genesis.js';
+import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
+import type { SignatureVerifier } from '../../../src/crypto/signature-verifier.js';
+import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
+import { type Coin, fundedCoin, pay, recipient, split } from '../../../src/devnet/coins.js';
+import { LedgerService } from '../../../src/ledger/ledger-service.js';
+import { FinalityWaiters } from '../../../src/node/finality-waiters.js';
+import { NodeMetrics } from '../../../src/node/node-metrics.js';
+import { OrphanPool } from '../../../src/node/orphan-pool.js';
+import { TxGossip } from '../../../src/node/tx-gossip.js';
+import { type ParentWaitLimits, TxIntake } from '../../../src/node/tx-intake.js';
+import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
+import { params } from '../../support/devnet-ledger.js';
+import { tempDir } from '../storage/temp-dir.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** TxIntake over a real store, ledger, engine and waiters, wired as the node wires them. */
+async function setup(parentWait: ParentWaitLimits, verifyDelayMs = 0) {
+  const { dir, cleanup } = tempDir('tx-intake');
+  cleanups.push(cleanup);
+  const store = await ChainStore.open(dir, params, genesisBlock(params));
+  cleanups.push(() => store.close());
+  const wasm = new WasmVerifier();
+  // The real verifier; a delay widens the window in which a transaction is being verified.
+  const verifier: SignatureVerifier = {
+    verifyBatch: async (items) => {
+      if (verifyDelayMs > 0) await new Promise((r) => setTimeout(r, verifyDelayMs));
+      return wasm.verifyBatch(items);
+    },
+  };
+  const ledger = LedgerService.open(params, store, verifier);
+  const engine = new SnowballEngine(params.snowball);
+  const waiters = new FinalityWaiters();
+  const metrics = new NodeMetrics();
+  cleanups.push(() => metrics.close());
+  const gossip = new TxGossip({ flushMs: 1, send: () => undefined });
+  cleanups.push(() => gossip.stop());
+  const intake = new TxIntake({
+    ledger,
+    engine,
+    includedHeight: (txid) => store.getTxHeight(txid),
+    orphans: new OrphanPool(),
+    gossip,
+    metrics,
+    scorer: { invalidTransaction: () => undefined },
+    onAdmitted: () => undefined,
+    now: () => performance.now(),
+    maxInFlight: 64,
+    waitOutcome: (txid, ms) => waiters.wait(txid, ms),
+    parentWait,
+  });
+  /** What the node does when Snowball accepts a transaction: persist, then tell the waiters and the orphans. */
+  const finalize = async (etx: EncodedTx) => {
+    expect((await ledger.finalizeTxs([etx.txid])).length).toBe(1);
+    waiters.settle(etx.txid, 'finalized');
+    intake.parentFinalized(etx.txid);
+  };
+  const reject = (etx: EncodedTx) => {
+    ledger.rejectTx(etx.txid);
+    waiters.settle(etx.txid, 'rejected');
+  };
+  return { intake, ledger, finalize, reject };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+}
+
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => 'admitted',
+    (err: { code?: string }) => err.code ?? String(err),
+  );
+
+/** A parent splitting funded coin 0 and a child spending the parent's first output. */
+function family(): { parent: EncodedTx; child: EncodedTx; coins: Coin[] } {
+  const s = split(fundedCoin(0), 3, 100_000_000n);
+  return { parent: s.tx, child: pay(s.coins[0]!, recipient(1), 10_000_000n), coins: s.coins };
+}
+
+describe('TxIntake.submitLocal: a child of a transaction not yet final here', () => {
+  it('waits for a processing parent to become final, then admits the child', async () => {
+    const { intake, ledger, finalize } = await setup({ timeoutMs: 10_000, maxWaiting: 4 });
+    const { parent, child } = family();
+    expect((await intake.submitLocal(parent.bytes)).standing).toBe('processing');
+    let settled = false;
+    const pending = intake.submitLocal(child.bytes).finally(() => {
+      settled = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false); // still waiting: the parent is processing
+    expect(ledger.mempool.get(child.txid)).toBeUndefined();
+    await finalize(parent);
+    const out = await pending;
+    expect(out.standing).toBe('processing');
+    expect(out.duplicate).toBe(false);
+    expect(ledger.mempool.get(child.txid)?.status).toBe('processing');
+  });
+
+  it('waits for a parent submitted just before it and still being verified', async () => {
+    const { intake, ledger, finalize } = await setup({ timeoutMs: 10_000, maxWaiting: 4 }, 100);
+    const { parent, child } = family();
+    const parentIn = intake.submitLocal(parent.bytes);
+    const childIn = intake.submitLocal(child.bytes);
+    expect((await parentIn).standing).toBe('processing');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ledger.mempool.get(child.txid)).toBeUndefined();
+    await finalize(parent);
+    expect((await childIn).standing).toBe('processing');
+  });
+
+  it('refuses with INPUT_NOT_FOUND when the parent is not final within the wait', async () => {
+    const { intake, ledger } = await setup({ timeoutMs: 60, maxWaiting: 4 });
+    const { parent, child } = family();
+    await intake.submitLocal(parent.bytes);
+    const t0 = performance.now();
+    expect(await refusal(intake.submitLocal(child.bytes))).toBe('INPUT_NOT_FOUND');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
+    expect(ledger.mempool.get(child.txid)).toBeUndefined();
+  });
+
+  it('refuses at once when the parent is rejected here', async () => {
+    const { intake, reject } = await setup({ timeoutMs: 10_000, maxWaiting: 4 });
+    const { parent, child } = family();
+    await intake.submitLocal(parent.bytes);
+    const t0 = performance.now();
+    const p = refusal(intake.submitLocal(child.bytes));
+    await new Promise((r) => setTimeout(r, 20));
+    reject(parent);
+    expect(await p).toBe('INPUT_NOT_FOUND');
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('refuses at once when the parent is unknown here (nothing to wait for)', async () => {
+    const { intake } = await setup({ timeoutMs: 10_000, maxWaiting: 4 });
+    const { child } = family();
+    const t0 = performance.now();
+    expect(await refusal(intake.submitLocal(child.bytes))).toBe('INPUT_NOT_FOUND');
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('waits for a parent that is itself waiting here as an orphan', async () => {
+    const { intake, ledger, finalize } = await setup({ timeoutMs: 10_000, maxWaiting: 4 });
+    const { parent: grandparent, coins } = family();
+    const parent = split(coins[0]!, 2, 10_000_000n).tx;
+    const child = pay(
+      { outpoint: { txid: parent.txid, vout: 0 }, value: 10_000_000n, key: coins[0]!.key },
+      recipient(2),
+      1_000_000n,
+    );
+    await intake.submitLocal(grandparent.bytes);
+    intake.fromPeer('peer', [parent.bytes]); // its input is not final here: it waits as an orphan
+    await until(() => intake.knows(parent.txid) && !intake.inFlightCount);
+    expect(ledger.mempool.get(parent.txid)).toBeUndefined();
+    const pending = intake.submitLocal(child.bytes);
+    await finalize(grandparent); // the orphan is admitted…
+    await until(() => ledger.mempool.get(parent.txid)?.status === 'processing');
+    await finalize(parent); // …and once it is final, so is the child's input
+    expect((await pending).standing).toBe('processing');
+  });
+
+  it('admits at once a child whose parent is final here already', async () => {
+    const { intake, finalize } = await setup({ timeoutMs: 10_000, maxWaiting: 4 });
+    const { parent, child } = family();
+    await intake.submitLocal(parent.bytes);
+    await finalize(parent);
+    expect((await intake.submitLocal(child.bytes)).standing).toBe('processing');
+  });
+
+  it('holds at most maxWaiting submissions; the next one is refused at once', async () => {
+    const { intake, finalize } = await setup({ timeoutMs: 10_000, maxWaiting: 2 });
+    const { parent, coins } = family();
+    const children = coins.map((c, i) => pay(c, recipient(10 + i), 10_000_000n));
+    await intake.submitLocal(parent.bytes);
+    const first = intake.submitLocal(children[0]!.bytes);
+    const second = intake.submitLocal(children[1]!.bytes);
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = performance.now();
+    expect(await refusal(intake.submitLocal(children[2]!.bytes))).toBe('INPUT_NOT_FOUND');
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    await finalize(parent);
+    expect((await first).standing).toBe('processing');
+    expect((await second).standing).toBe('processing');
+    // The slots are free again: a child of another processing parent waits and is admitted.
+    const other = split(fundedCoin(1), 2, 100_000_000n);
+    await intake.submitLocal(other.tx.bytes);
+    const late = intake.submitLocal(pay(other.coins[0]!, recipient(20), 10_000_000n).bytes);
+    await new Promise((r) => setTimeout(r, 20));
+    await finalize(other.tx);
+    expect((await late).standing).toBe('processing');
+  });
+});
