@@ -151,8 +151,8 @@ export class TxIntake {
    * A wallet that saw a payment become final at one node may spend its outputs at another node
    * before that one has finalized it too (finality reaches nodes a few poll rounds apart). So an
    * input that is missing only because its transaction is still processing here (or being verified,
-   * or waiting as an orphan) is waited for, up to `parentWait.timeoutMs`, and the submission is then checked again; an input
-   * of a transaction unknown here is refused at once, as is everything else.
+   * or waiting as an orphan) is waited for, up to `parentWait.timeoutMs`, and the submission is then
+   * checked again; an input of a transaction unknown here is refused at once, as is everything else.
    */
   async submitLocal(bytes: Uint8Array): Promise<SubmitOutcome> {
     try {
