@@ -38,6 +38,8 @@ export class Poll {
     sample: readonly string[],
     readonly alphaPreference: number,
     readonly alphaConfidence: number,
+    /** The engine's count of polls started before this one (handle reuse waits for older polls). */
+    readonly seq = 0,
   ) {
     this.yes = new Uint16Array(items.length);
     this.remaining = sample.length;

@@ -3,7 +3,7 @@ import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
 import { SnowballError } from '../../../src/consensus/snowball/errors.js';
 import { Vote } from '../../../src/consensus/snowball/poll.js';
 import { toHex } from '../../../src/encoding/bytes.js';
-import { outpoint, PARAMS, poll, txid, VALIDATORS } from './engine-driver.js';
+import { only, outpoint, PARAMS, poll, txid, VALIDATORS } from './engine-driver.js';
 
 describe('SnowballEngine', () => {
   it('accepts a non-conflicting transaction after exactly beta successful polls', () => {
@@ -193,6 +193,144 @@ describe('SnowballEngine', () => {
     expect(seen.map((s) => s.length)).toEqual([4, 4, 4]);
     expect(new Set(seen.flat().slice(0, 10)).size).toBe(10);
     expect(seen[2]!.slice(2)).toEqual(seen[0]!.slice(0, 2));
+  });
+
+  it('reuses forgotten handles and set slots: memory follows what is known, not all ever seen', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
+    for (let i = 0; i < 20_000; i++) {
+      const t = txid(i % 250);
+      t[1] = i >> 8;
+      const o = outpoint(i % 250, i >> 8);
+      expect(e.add(t, [o])).toBe('processing');
+      const polled = poll(e, () => 20);
+      expect(polled).toEqual([toHex(t)]);
+      expect(e.statusOf(t)).toBe('accepted');
+      expect(e.pollCount(t)).toBe(1);
+      expect(e.takeDecided().accepted.map(toHex)).toEqual([toHex(t)]);
+      expect(e.forget(t)).toBe(true);
+    }
+    expect(e.knownCount).toBe(0);
+    expect(e.capacity.handles).toBeLessThanOrEqual(4);
+    expect(e.capacity.sets).toBeLessThanOrEqual(2);
+  });
+
+  it('a poll started before a handle was forgotten never counts for the next transaction on it', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
+    e.add(txid(1), [outpoint(1)]);
+    e.add(txid(2), [outpoint(2)]);
+    e.add(txid(3), [outpoint(3)]);
+    const first = e.startPoll(VALIDATORS)!;
+    const older = e.startPoll(VALIDATORS)!; // lists 1, 2 and 3 and stays open
+    const yes12 = first.txids.map((t) => (toHex(t) === toHex(txid(3)) ? Vote.NO : Vote.YES));
+    for (const v of first.validators) if (e.recordResponse(first.requestId, v, yes12)) break;
+    expect(e.statusOf(txid(1))).toBe('accepted');
+    e.takeDecided();
+    // `older` stays open: 1 and 2 are compacted out of the order by the next poll, then forgotten.
+    const open = e.startPoll(VALIDATORS)!;
+    expect(open.txids.map(toHex)).toEqual([toHex(txid(3))]);
+    expect(e.forget(txid(1))).toBe(true);
+    expect(e.forget(txid(2))).toBe(true);
+    const before = e.capacity.handles;
+    e.add(txid(4), [outpoint(4)]);
+    // `older` (listing 1 and 2) started before they were forgotten: their handles wait for it.
+    expect(e.capacity.handles).toBe(before + 1);
+    // All yes: were 4 on 1's handle, this stale poll would accept it (beta = 1).
+    for (const v of older.validators) e.recordResponse(older.requestId, v, [Vote.YES, Vote.YES, Vote.NO]);
+    expect(e.statusOf(txid(4))).toBe('processing');
+    expect(e.pollCount(txid(4))).toBe(0);
+    for (const v of open.validators) e.recordResponse(open.requestId, v, [Vote.YES]);
+    expect(e.statusOf(txid(3))).toBe('accepted');
+    e.takeDecided();
+    // With no poll left from before, the next transaction takes a forgotten handle.
+    e.add(txid(5), [outpoint(5)]);
+    expect(e.capacity.handles).toBe(before + 1);
+    expect(e.pollCount(txid(5))).toBe(0);
+  });
+
+  it('a stale poll cannot reach a reused handle: votes for a forgotten item are dropped', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
+    e.add(txid(1), [outpoint(1)]);
+    e.add(txid(2), [outpoint(2)]);
+    e.add(txid(3), [outpoint(3)]);
+    const first = e.startPoll(VALIDATORS)!;
+    for (const v of first.validators)
+      if (e.recordResponse(first.requestId, v, [Vote.YES, Vote.YES, Vote.NO])) break;
+    e.takeDecided();
+    const compacting = e.startPoll(VALIDATORS)!; // order is now [3]
+    const stale = e.startPoll(VALIDATORS)!; // lists 3 only; settled below
+    expect(e.forget(txid(1))).toBe(true);
+    expect(e.forget(txid(2))).toBe(true);
+    for (const v of compacting.validators) e.recordResponse(compacting.requestId, v, [Vote.NO]);
+    e.add(txid(4), [outpoint(4)]); // `stale` is still open: no reuse yet
+    for (const v of stale.validators) e.recordResponse(stale.requestId, v, [Vote.YES]);
+    expect(e.statusOf(txid(3))).toBe('accepted');
+    expect(e.statusOf(txid(4))).toBe('processing');
+  });
+
+  it('a decided handle still in the poll order is not reused (it would be polled twice)', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
+    e.add(txid(1), [outpoint(1)]);
+    e.add(txid(2), [outpoint(2)]);
+    const req = e.startPoll(VALIDATORS)!;
+    const yes = req.txids.map((t) => (toHex(t) === toHex(txid(1)) ? Vote.YES : Vote.NO));
+    for (const v of req.validators) if (e.recordResponse(req.requestId, v, yes)) break;
+    e.takeDecided();
+    expect(e.forget(txid(1))).toBe(true); // no poll open, but 1 is still in the order
+    e.add(txid(3), [outpoint(3)]);
+    e.add(txid(4), [outpoint(4)]);
+    const next = e.startPoll(VALIDATORS)!;
+    const hexes = next.txids.map(toHex);
+    expect(new Set(hexes).size).toBe(hexes.length);
+    expect(hexes.sort()).toEqual([toHex(txid(2)), toHex(txid(3)), toHex(txid(4))].sort());
+  });
+
+  it('a handle whose decision awaits takeDecided is not reused (the new transaction would be reported)', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
+    e.add(txid(1), [outpoint(1)]);
+    e.add(txid(2), [outpoint(2)]);
+    e.add(txid(3), [outpoint(3)]);
+    poll(e, only(1, 2));
+    expect(e.forget(txid(1))).toBe(true); // before takeDecided
+    expect(e.forget(txid(2))).toBe(true);
+    poll(e, only()); // compacts 1 and 2 out of the order; no poll stays open
+    e.add(txid(4), [outpoint(4)]);
+    expect(e.takeDecided()).toEqual({ accepted: [], rejected: [] });
+    expect(e.statusOf(txid(4))).toBe('processing');
+  });
+
+  it('withdrawn transactions free their handles too', () => {
+    const e = new SnowballEngine(PARAMS);
+    e.add(txid(1), [outpoint(1)]);
+    e.add(txid(2), [outpoint(2)]);
+    e.add(txid(3), [outpoint(3)]);
+    expect(e.withdraw(txid(1))).toBe(true);
+    expect(e.withdraw(txid(2))).toBe(true);
+    expect(poll(e, only())).toEqual([toHex(txid(3))]); // compacts them out of the order
+    const before = e.capacity.handles;
+    e.add(txid(4), [outpoint(4)]);
+    e.add(txid(5), [outpoint(5)]);
+    expect(e.capacity.handles).toBe(before);
+    expect(e.statusOf(txid(4))).toBe('processing');
+    expect(e.pollCount(txid(4))).toBe(0);
+  });
+
+  it('an accepted transaction whose conflict set a remembered rival keeps alive keeps its handle', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
+    e.add(txid(1), [outpoint(9)]);
+    e.add(txid(2), [outpoint(9)]);
+    poll(e, only(1));
+    expect(e.statusOf(txid(2))).toBe('rejected');
+    e.takeDecided();
+    expect(e.forget(txid(1))).toBe(true); // outpoint 9's set lives on: txid 2 still names it
+    e.add(txid(3), [outpoint(3)]); // compacts 1 and 2 out of the order at its poll
+    poll(e, only(3));
+    e.takeDecided();
+    const before = e.capacity.handles;
+    e.add(txid(4), [outpoint(4)]);
+    expect(e.capacity.handles).toBe(before + 1); // 1's handle is not free: the set still lists it
+    expect(e.forget(txid(2))).toBe(true); // a rejected one left its sets: free
+    e.add(txid(5), [outpoint(5)]);
+    expect(e.capacity.handles).toBe(before + 1);
   });
 
   it('forget drops decided transactions and their conflict sets, never processing ones', () => {
