@@ -1,9 +1,9 @@
 /**
  * `npm run soak -- --minutes M --nodes N --tps R [--fault-every S] [--seed X] [--slot-ms MS]
  * [--out FILE]`: a devnet of N validator processes, every link through the fault proxies, under R
- * payments a second for M minutes, with a random fault every S seconds (SIGKILL and restart of one
- * validator, a 1 | N−1 or 2 | N−2 partition, 50 ms RTT on every link, all connections reset); never
- * more than one validator down. At the end it drains, checks and writes a JSON report (stdout, and
+ * payments a second for M minutes, with a random fault S seconds after the previous one ended
+ * (SIGKILL and restart of one validator, a 1 | N−1 or 2 | N−2 partition, 50 ms RTT on every link,
+ * all connections reset); never more than one validator down. At the end it drains, checks and writes a JSON report (stdout, and
  * FILE when given): finalized, lost, forks resolved, max reorg depth, RSS and heap of each node over
  * time, event-loop delay p99, LMDB size. Exit code 1 when a finalized transaction was lost or the
  * chains differ. (`npm run sim:soak` is the simulator's soak; this one runs the real node.)

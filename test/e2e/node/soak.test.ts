@@ -46,7 +46,9 @@ describe(`soak runner, ${MINUTES} min in CI`, () => {
     if (code === 2 || out === '') throw new Error(`soak runner failed (${code}): ${err}`);
     const report = JSON.parse(out) as SoakReport;
     console.log(err.split('\n').slice(-12).join('\n'));
-    expect(report.faults.length).toBeGreaterThanOrEqual(Math.floor((MINUTES * 60 - 20) / 15) - 1);
+    // A fault starts 15 s after the previous one ended, and one lasts up to ~15 s (a kill waits for
+    // the restarted node's peers; a partition 3-8 s; slow links 10 s): at least one every 30 s.
+    expect(report.faults.length).toBeGreaterThanOrEqual(Math.floor((MINUTES * 60 - 20) / 30));
     expect(report.finalized).toBeGreaterThan(report.submitted / 2);
     expect(report.lost).toBe(0);
     expect(report.duplicated).toBe(0);
