@@ -247,26 +247,6 @@ describe('SnowballEngine', () => {
     expect(e.pollCount(txid(5))).toBe(0);
   });
 
-  it('a stale poll cannot reach a reused handle: votes for a forgotten item are dropped', () => {
-    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
-    e.add(txid(1), [outpoint(1)]);
-    e.add(txid(2), [outpoint(2)]);
-    e.add(txid(3), [outpoint(3)]);
-    const first = e.startPoll(VALIDATORS)!;
-    for (const v of first.validators)
-      if (e.recordResponse(first.requestId, v, [Vote.YES, Vote.YES, Vote.NO])) break;
-    e.takeDecided();
-    const compacting = e.startPoll(VALIDATORS)!; // order is now [3]
-    const stale = e.startPoll(VALIDATORS)!; // lists 3 only; settled below
-    expect(e.forget(txid(1))).toBe(true);
-    expect(e.forget(txid(2))).toBe(true);
-    for (const v of compacting.validators) e.recordResponse(compacting.requestId, v, [Vote.NO]);
-    e.add(txid(4), [outpoint(4)]); // `stale` is still open: no reuse yet
-    for (const v of stale.validators) e.recordResponse(stale.requestId, v, [Vote.YES]);
-    expect(e.statusOf(txid(3))).toBe('accepted');
-    expect(e.statusOf(txid(4))).toBe('processing');
-  });
-
   it('a decided handle still in the poll order is not reused (it would be polled twice)', () => {
     const e = new SnowballEngine({ ...PARAMS, beta: 1 });
     e.add(txid(1), [outpoint(1)]);
