@@ -1,4 +1,5 @@
 import { CodedError } from '../util/coded-error.js';
+import { copyBytes } from './bytes.js';
 
 export type DecodeErrorCode = 'TRUNCATED' | 'TRAILING_BYTES' | 'OUT_OF_RANGE' | 'INVALID_VALUE';
 
@@ -60,7 +61,7 @@ export class ByteReader {
   /** A copy (never a view), so decoded objects do not pin the source buffer. */
   fixed(length: number, what = 'bytes'): Uint8Array {
     this.need(length, what);
-    const out = this.bytes.slice(this.pos, this.pos + length);
+    const out = copyBytes(this.bytes, this.pos, this.pos + length);
     this.pos += length;
     return out;
   }

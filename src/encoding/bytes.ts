@@ -16,6 +16,16 @@ export function fromHex(hex: string, expectedLength?: number): Uint8Array {
   return out;
 }
 
+/**
+ * bytes[start, end) in a plain Uint8Array of its own. Not `bytes.slice`: on a Buffer (network
+ * frames, LMDB values) that is a view, which would keep the whole source alive and change with it.
+ */
+export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(bytes.subarray(start, end));
+  return out;
+}
+
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const p of parts) length += p.length;

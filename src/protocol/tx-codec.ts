@@ -1,6 +1,7 @@
 import { sha256 } from '../crypto/sha256.js';
 import { ByteReader, DecodeError } from '../encoding/byte-reader.js';
 import { ByteWriter } from '../encoding/byte-writer.js';
+import { copyBytes } from '../encoding/bytes.js';
 import { TAG } from './domain-tags.js';
 import {
   ADDRESS_PAYLOAD_BYTES,
@@ -136,7 +137,8 @@ export function readTx(r: ByteReader, source: Uint8Array): EncodedTx {
       signature: r.fixed(SIGNATURE_BYTES, 'witness signature'),
     };
   }
-  const bytes = source.slice(start, r.offset);
+  // A copy: a kept transaction must not pin the block or frame it came in.
+  const bytes = copyBytes(source, start, r.offset);
   const pre = new Uint8Array(TAG.tx.length + (bodyEnd - start));
   pre.set(TAG.tx);
   pre.set(bytes.subarray(0, bodyEnd - start), TAG.tx.length);
@@ -166,7 +168,7 @@ export function outpointFromKey(key: Uint8Array): OutPoint {
   if (key.length !== TXID_BYTES + 4)
     throw new DecodeError('INVALID_VALUE', `outpoint key of ${key.length} bytes`);
   return {
-    txid: key.slice(0, TXID_BYTES),
+    txid: copyBytes(key, 0, TXID_BYTES),
     vout: new DataView(key.buffer, key.byteOffset).getUint32(TXID_BYTES, false),
   };
 }

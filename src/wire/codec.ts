@@ -11,8 +11,8 @@ import { WireError } from './wire-error.js';
  * cbor-x configured for plain data only: no record extension, no structured clone (cycles), no
  * typed-array tags (Uint8Array is a plain byte string), compact map headers. These options shape
  * what we ENCODE; on decode cbor-x would still honour tags, so every frame passes strict-cbor.ts
- * first. Decoding returns Buffers that VIEW the input frame, so callers must pass a frame they own
- * (not a uWS message buffer, which is reused after the handler returns).
+ * first. Decoded byte strings are copies (`copyBuffers`), not views of the frame: a transaction or
+ * header kept for minutes (mempool, orphans, double-sign watch) must not pin a frame of up to 4 MiB.
  */
 const cbor = new Encoder({
   useRecords: false,
@@ -22,6 +22,7 @@ const cbor = new Encoder({
   variableMapSize: true,
   bundleStrings: false,
   pack: false,
+  copyBuffers: true,
   // u53 fields (heights, slots) travel as CBOR uint64 and come back as exact numbers (the strict
   // scan refuses anything above 2^53 − 1).
   int64AsNumber: true,

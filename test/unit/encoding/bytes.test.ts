@@ -4,6 +4,7 @@ import {
   bytesEqual,
   compareBytes,
   concatBytes,
+  copyBytes,
   fromHex,
   isBytes,
   toHex,
@@ -60,6 +61,20 @@ describe('toHex / fromHex', () => {
     expect(() => fromHex('a1b2c3d4', 3)).toThrow(new RangeError('expected 3 bytes of hex, got 4'));
     expect(fromHex('', 0)).toEqual(new Uint8Array(0));
     expect(() => fromHex('00', 0)).toThrow(RangeError);
+  });
+});
+
+describe('copyBytes', () => {
+  it('copies a range into a plain Uint8Array of its own, also from a Buffer (whose slice is a view)', () => {
+    const src = Buffer.from([1, 2, 3, 4, 5]);
+    const c = copyBytes(src, 1, 4);
+    expect(c.constructor).toBe(Uint8Array);
+    expect([...c]).toEqual([2, 3, 4]);
+    expect(c.buffer.byteLength).toBe(3);
+    src.fill(0);
+    expect([...c]).toEqual([2, 3, 4]);
+    expect([...copyBytes(Uint8Array.of(7, 8))]).toEqual([7, 8]);
+    expect(copyBytes(Uint8Array.of(7, 8), 2).length).toBe(0);
   });
 });
 

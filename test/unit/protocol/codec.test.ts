@@ -69,6 +69,24 @@ describe('transaction codec', () => {
     }
   });
 
+  it('decoding a Buffer (a network frame) copies: nothing decoded shares its memory', () => {
+    const tx = randomTx();
+    const frame = Buffer.from(encodeTx(tx).bytes);
+    const dec = decodeTx(frame, 1e9);
+    const fields = [
+      dec.bytes,
+      ...dec.tx.inputs.map((i) => i.txid),
+      ...dec.tx.outputs.map((o) => o.address),
+      ...dec.tx.witnesses.flatMap((w) => [w.pubkey, w.signature]),
+    ];
+    for (const f of fields) expect(f.buffer).not.toBe(frame.buffer);
+    frame.fill(0x5a); // the frame's memory is reused: the transaction is unchanged
+    expect([...encodeTx(dec.tx).bytes]).toEqual([...dec.bytes]);
+    expect(plain(dec.tx)).toEqual(plain(tx));
+    const key = Buffer.from(outpointKey({ txid: dec.tx.inputs[0]!.txid, vout: 3 }));
+    expect(outpointFromKey(key).txid.buffer).not.toBe(key.buffer);
+  });
+
   it('every truncation and any trailing byte is a DecodeError', () => {
     const enc = encodeTx(randomTx()).bytes;
     for (let cut = 0; cut < enc.length; cut++)

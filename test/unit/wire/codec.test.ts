@@ -162,3 +162,14 @@ describe('wire codec: refusals are typed and happen in the right order', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 });
+
+describe('decoded byte strings', () => {
+  it('are copies, not views of the frame: a kept transaction does not pin (or see reuse of) its frame', () => {
+    const txs = [new Uint8Array(200).fill(6), new Uint8Array(100).fill(7)];
+    const frame = Buffer.from(encodeMessage({ t: MSG.tx, id: 0, txs }));
+    const msg = decodeFrame(frame) as { txs: Uint8Array[] };
+    for (const tx of msg.txs) expect(tx.buffer).not.toBe(frame.buffer);
+    frame.fill(0);
+    expect(msg.txs.map((t) => [...t])).toEqual(txs.map((t) => [...t]));
+  });
+});
