@@ -58,7 +58,7 @@ export class DoubleSignDetector {
     this.seen.set(key, list);
     if (h.slot > this.newestSlot) {
       this.newestSlot = h.slot;
-      if (this.seen.size > 1_024) this.prune();
+      if (this.seen.size > 2 * SLOT_HORIZON) this.prune();
     }
     if (list.length < 2 || this.d.store.get(h.producerPubkey, h.slot)) return undefined;
     await Promise.all(list.map((s) => this.check(s)));

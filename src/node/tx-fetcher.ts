@@ -31,6 +31,11 @@ export class TxFetcher {
 
   constructor(private readonly o: TxFetcherOptions) {}
 
+  /** Txids asked for within the retry window (what this object remembers). */
+  get tracked(): number {
+    return this.requestedAt.size;
+  }
+
   /** `peerId` holds `txid`; fetch it unless we know it or asked recently. */
   want(peerId: string, txid: Uint8Array): void {
     if (this.stopped || this.o.known(txid)) return;
@@ -40,8 +45,12 @@ export class TxFetcher {
     if (asked !== undefined && now - asked < this.o.retryAfterMs) return;
     this.requestedAt.delete(key); // re-insert: Map order stays oldest-first
     this.requestedAt.set(key, now);
-    while (this.requestedAt.size > this.o.maxTracked)
-      this.requestedAt.delete(this.requestedAt.keys().next().value!);
+    // A request older than retryAfterMs no longer holds anything back: forget it, so this memory
+    // follows the fetch rate rather than growing to maxTracked over hours.
+    for (const [k, at] of this.requestedAt) {
+      if (now - at < this.o.retryAfterMs && this.requestedAt.size <= this.o.maxTracked) break;
+      this.requestedAt.delete(k);
+    }
     let q = this.queued.get(peerId);
     if (!q) {
       q = new Map();

@@ -166,6 +166,7 @@ export class P2pNode extends EventEmitter {
       peerExchangeIntervalMs: o.peerExchangeIntervalMs ?? d.peerExchangeIntervalMs,
       tipIntervalMs: o.tipIntervalMs ?? d.tipIntervalMs,
       dedupMaxBytes: o.dedupMaxBytes ?? d.dedupMaxBytes,
+      dedupMaxAgeMs: o.dedupMaxAgeMs ?? d.dedupMaxAgeMs,
       scoreDecayPerSec: o.scoreDecayPerSec ?? d.scoreDecayPerSec,
       banThreshold: o.banThreshold ?? d.banThreshold,
       ipBanThreshold: o.ipBanThreshold ?? d.ipBanThreshold,
@@ -179,7 +180,7 @@ export class P2pNode extends EventEmitter {
     this.banList = o.banList ?? new MemoryBanList();
     this.keyScores = new ScoreBook(opts.scoreDecayPerSec, MAX_SCORED);
     this.ipScores = new ScoreBook(opts.scoreDecayPerSec, MAX_SCORED);
-    this.gossipRelay = new GossipRelay(opts.dedupMaxBytes);
+    this.gossipRelay = new GossipRelay(opts.dedupMaxBytes, opts.dedupMaxAgeMs, opts.now);
     this.book = new AddressBook({ secret: this.secret, acceptLocalAddresses: opts.acceptLocalAddresses });
     this.peerRates = { ...DEFAULT_RATE_LIMITS, ...(o.peerRateLimits ?? {}) };
     const rateLimits: Record<number, RateLimit> = { ...DEFAULT_RATE_LIMITS, ...(o.rateLimits ?? {}) };

@@ -84,6 +84,8 @@ export interface P2pNodeOptions {
   readonly tipIntervalMs?: number;
   /** Heap budget of the gossip dedup cache. */
   readonly dedupMaxBytes?: number;
+  /** How long the gossip dedup cache remembers an item. */
+  readonly dedupMaxAgeMs?: number;
   /** Misbehaviour score at which a node key is banned (default 100; see misbehaviour.ts). */
   readonly banThreshold?: number;
   /** …and at which an IP is banned (default 200: several nodes may share one IP). */
@@ -138,6 +140,7 @@ export const P2P_DEFAULTS = Object.freeze({
   peerExchangeIntervalMs: 60_000,
   tipIntervalMs: 10_000,
   dedupMaxBytes: 32 * MIB,
+  dedupMaxAgeMs: 5 * 60_000,
   scoreDecayPerSec: 1,
   banThreshold: BAN_THRESHOLD,
   ipBanThreshold: 2 * BAN_THRESHOLD,

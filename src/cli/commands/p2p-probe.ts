@@ -60,6 +60,7 @@ const NUMERIC_OPTIONS = new Set([
   'maxBackpressure',
   'tipIntervalMs',
   'dedupMaxBytes',
+  'dedupMaxAgeMs',
   'ipBanThreshold',
   'scoreDecayPerSec',
 ]);

@@ -117,9 +117,9 @@ describe('scores by key and IP', () => {
   });
 });
 
-describe('gossip relay (bounded by bytes)', () => {
+describe('gossip relay (bounded by bytes and by age)', () => {
   it('delivers an item once, never back to a sender, once to everyone connected at relay time', () => {
-    const r = new GossipRelay(100 * ENTRY_BYTES);
+    const r = new GossipRelay(100 * ENTRY_BYTES, 60_000, () => 0);
     expect(r.capacity).toBe(100);
     const k = GossipRelay.key('tx', new Uint8Array([1, 2, 3]));
     expect(k).not.toBe(GossipRelay.key('block', new Uint8Array([1, 2, 3])));
@@ -132,11 +132,35 @@ describe('gossip relay (bounded by bytes)', () => {
   });
 
   it('forgets the oldest item beyond its byte budget', () => {
-    const r = new GossipRelay(2 * ENTRY_BYTES);
+    const r = new GossipRelay(2 * ENTRY_BYTES, 60_000, () => 0);
     const keys = [1, 2, 3].map((i) => GossipRelay.key('tx', new Uint8Array([i])));
     for (const k of keys) r.received(k, 'A');
     expect(r.size).toBe(2);
     expect(r.received(keys[0]!, 'A')).toBe(true);
+  });
+
+  it('forgets an item maxAgeMs after it was first seen, so memory follows the gossip rate, not uptime', () => {
+    let now = 0;
+    const r = new GossipRelay(1_000 * ENTRY_BYTES, 10_000, () => now);
+    const key = (i: number) => GossipRelay.key('tx', new Uint8Array([i]));
+    r.received(key(1), 'A'); // first seen at 0
+    now = 4_000;
+    r.relayed(key(2), now); // originated here at 4,000
+    now = 9_999;
+    r.received(key(3), 'A');
+    // Hearing an item again does not make it younger.
+    expect(r.received(key(1), 'B')).toBe(false);
+    expect(r.size).toBe(3);
+    now = 10_000; // item 1 is 10 s old: forgotten when the next item comes in
+    r.received(key(4), 'A');
+    expect(r.size).toBe(3);
+    expect(r.needs(key(1), 'A', 0)).toBe(true);
+    expect(r.needs(key(2), 'C', 0)).toBe(false);
+    now = 14_000; // item 2 too
+    r.received(key(5), 'A');
+    expect(r.size).toBe(3);
+    expect(r.received(key(1), 'A')).toBe(true); // new again: its owner deduplicates it from here
+    expect(r.needs(key(3), 'A', 0)).toBe(false);
   });
 });
 

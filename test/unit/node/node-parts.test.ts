@@ -349,6 +349,25 @@ describe('TxFetcher requests and deliveries', () => {
     expect(requests).toEqual([]);
   });
 
+  it('forgets a request once its retry window has passed: the memory follows the fetch rate', async () => {
+    const { f, requests, clock } = fetcher();
+    f.want('p1', id(1));
+    clock.now = 400;
+    f.want('p1', id(2));
+    expect(f.tracked).toBe(2);
+    clock.now = 999; // id(1) asked 999 ms ago: still holds back a second ask
+    f.want('p1', id(3));
+    expect(f.tracked).toBe(3);
+    clock.now = 1_000; // id(1)'s window ended: forgotten when the next txid comes
+    f.want('p1', id(4));
+    expect(f.tracked).toBe(3);
+    clock.now = 1_400; // id(2)'s too
+    f.want('p1', id(5));
+    expect(f.tracked).toBe(3);
+    await vi.waitFor(() => expect(requests.flatMap((r) => r.txids)).toHaveLength(5));
+    f.stop();
+  });
+
   it('the retry window counts from the last ask; the memory keeps the newest maxTracked txids', async () => {
     const { f, requests, clock } = fetcher({ maxTracked: 2 });
     clock.now = 500;
