@@ -21,6 +21,9 @@ interface Sample {
   /** Which process of this node took it: 0 for the first, +1 per kill -9 and restart. */
   life: number;
   rssMb: number;
+  /** The private part of the RSS (heaps, malloc) and the mapped-file part (binary, LMDB pages). */
+  anonMb: number;
+  fileMb: number;
   heapMb: number;
   loopP99Ms: number;
   height: number;
@@ -31,11 +34,20 @@ interface LifeReport {
   life: number;
   startSec: number;
   endSec: number;
-  /** RSS at the first sample WARMUP after this process started (0: it did not live that long). */
+  /**
+   * RSS after warm-up: the median of the first GROWTH_WINDOW samples from WARMUP after this process
+   * started (0: it did not live long enough for two separate windows), and at the end: the median
+   * of its last GROWTH_WINDOW samples. Medians, because one sample lands anywhere in the heap's
+   * sawtooth between two collections (±25 % here), which is noise, not growth.
+   */
   rssWarmMb: number;
   rssEndMb: number;
   /** (end − warm) / warm, for a process that lived past its warm-up; else 0. */
   rssGrowthPct: number;
+  /** The same for the private part of the RSS, without the LMDB pages that grow with the chain. */
+  anonWarmMb: number;
+  anonEndMb: number;
+  anonGrowthPct: number;
   /** Largest per-interval event-loop p99 of this process, and the same without its first interval (start-up, catch-up). */
   loopP99MaxMs: number;
   loopP99SteadyMaxMs: number;
@@ -52,6 +64,7 @@ interface NodeReport {
   rssWarmMb: number;
   rssEndMb: number;
   rssGrowthPct: number;
+  anonGrowthPct: number;
 }
 
 const { values } = parseArgs({
@@ -73,6 +86,8 @@ const SLOT_MS = Number(values['slot-ms']);
 const SEED = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 32);
 const SAMPLE_MS = 10_000;
 const WARMUP_MS = Math.min(5 * 60_000, (MINUTES * 60_000) / 4);
+/** Samples per memory window (one minute at SAMPLE_MS), see LifeReport. */
+const GROWTH_WINDOW = 6;
 
 const log = (msg: string) =>
   process.stderr.write(`[soak +${((Date.now() - t0) / 1000).toFixed(0)}s] ${msg}\n`);
@@ -104,6 +119,7 @@ async function main(): Promise<number> {
     rssWarmMb: 0,
     rssEndMb: 0,
     rssGrowthPct: 0,
+    anonGrowthPct: 0,
   }));
   let forks = 0;
   let maxReorgDepth = 0;
@@ -157,6 +173,8 @@ async function main(): Promise<number> {
             tSec,
             life: reports[i]!.restarts,
             rssMb: Math.round(metric('timecoin_process_rss_bytes') / 1e5) / 10,
+            anonMb: Math.round(metric('timecoin_process_rss_anon_bytes') / 1e5) / 10,
+            fileMb: Math.round(metric('timecoin_process_rss_file_bytes') / 1e5) / 10,
             heapMb: Math.round(metric('timecoin_process_heap_used_bytes') / 1e5) / 10,
             loopP99Ms: Math.round(loopP99 * 10_000) / 10,
             height: metric('timecoin_chain_height'),
@@ -274,7 +292,6 @@ async function main(): Promise<number> {
   const sameChain = tips.every((t) => t === tips[0]);
   const lost = missing;
   const duplicated = everFinal.filter((t) => (counts.get(t) ?? 0) > 1).length;
-  await sample();
 
   for (const r of reports) {
     const n = net.nodes[r.index]!;
@@ -292,6 +309,7 @@ async function main(): Promise<number> {
     r.rssWarmMb = longest?.rssWarmMb ?? 0;
     r.rssEndMb = longest?.rssEndMb ?? 0;
     r.rssGrowthPct = longest?.rssGrowthPct ?? 0;
+    r.anonGrowthPct = longest?.anonGrowthPct ?? 0;
   }
   const report = {
     suite: 'soak',
@@ -322,6 +340,7 @@ async function main(): Promise<number> {
     eventLoopP99MaxMs: Math.max(...reports.map((r) => r.eventLoopP99MaxMs)),
     eventLoopP99SteadyMaxMs: Math.max(...reports.map((r) => r.eventLoopP99SteadyMaxMs)),
     rssGrowthMaxPct: Math.max(...reports.flatMap((r) => r.lives.map((l) => l.rssGrowthPct))),
+    rssAnonGrowthMaxPct: Math.max(...reports.flatMap((r) => r.lives.map((l) => l.anonGrowthPct))),
     nodes: reports,
     proxy: { seed: faults.seed },
   };
@@ -335,28 +354,47 @@ async function main(): Promise<number> {
 
 /**
  * Splits a node's samples by process and reports each: RSS growth from WARMUP after the process
- * started (the first life starts with the run's load) to its last sample, and its event-loop p99s.
+ * started (the first life starts with the run's load) to its end, and its event-loop p99s.
  */
 function lifeReports(samples: readonly Sample[], runStartSec: number): LifeReport[] {
   const lives = new Map<number, Sample[]>();
   for (const s of samples) lives.set(s.life, [...(lives.get(s.life) ?? []), s]);
   return [...lives].map(([life, ss]) => {
     const startSec = life === 0 ? runStartSec : ss[0]!.tSec;
-    const warm = ss.find((s) => s.tSec >= startSec + WARMUP_MS / 1000);
-    const last = ss[ss.length - 1]!;
-    const rssWarmMb = warm && warm !== last ? warm.rssMb : 0;
+    const warmAt = ss.findIndex((s) => s.tSec >= startSec + WARMUP_MS / 1000);
+    // Two separate windows, or no figure: the warm one must end before the end one starts.
+    const measured = warmAt >= 0 && warmAt + GROWTH_WINDOW <= ss.length - GROWTH_WINDOW;
+    const warm = measured ? ss.slice(warmAt, warmAt + GROWTH_WINDOW) : [];
+    const end = measured ? ss.slice(-GROWTH_WINDOW) : [];
+    const growth = (pick: (s: Sample) => number) => {
+      const [w, e] = [median(warm.map(pick)), median(end.map(pick))];
+      return { warm: w, end: e, pct: w > 0 ? Math.round(((e - w) / w) * 1000) / 10 : 0 };
+    };
+    const rss = growth((s) => s.rssMb);
+    const anon = growth((s) => s.anonMb);
     const loops = ss.map((s) => s.loopP99Ms);
     return {
       life,
       startSec,
-      endSec: last.tSec,
-      rssWarmMb,
-      rssEndMb: last.rssMb,
-      rssGrowthPct: rssWarmMb > 0 ? Math.round(((last.rssMb - rssWarmMb) / rssWarmMb) * 1000) / 10 : 0,
+      endSec: ss[ss.length - 1]!.tSec,
+      rssWarmMb: rss.warm,
+      rssEndMb: rss.end,
+      rssGrowthPct: rss.pct,
+      anonWarmMb: anon.warm,
+      anonEndMb: anon.end,
+      anonGrowthPct: anon.pct,
       loopP99MaxMs: Math.max(0, ...loops),
       loopP99SteadyMaxMs: Math.max(0, ...loops.slice(1)),
     };
   });
+}
+
+/** The median of a list (the mean of the middle two for an even count); 0 for an empty one. */
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : Math.round(((s[m - 1]! + s[m]!) / 2) * 10) / 10;
 }
 
 main().then(

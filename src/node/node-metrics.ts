@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -11,6 +12,31 @@ const LOOP_SAMPLE_MS = 10;
 /** How late the loop-delay timer fired, in ms, from a recorded interval in ns. */
 export function loopLagMs(intervalNs: number): number {
   return Math.max(0, intervalNs / 1e6 - LOOP_SAMPLE_MS);
+}
+
+/**
+ * The resident set split by what backs it (Linux, /proc/self/status), in bytes; undefined where
+ * that file does not exist. `anon` is the process's private memory (V8 heaps of the main thread and
+ * the workers, malloc): a leak shows there. `file` is mapped files: the node binary and, growing with
+ * the chain, the LMDB file's pages the node has read or written, which the kernel may reclaim.
+ */
+export function rssParts(status = procSelfStatus()): { anon: number; file: number } | undefined {
+  if (status === undefined) return undefined;
+  const text = status;
+  const kb = (key: string) => new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1];
+  const anon = kb('RssAnon');
+  const file = kb('RssFile');
+  return anon === undefined || file === undefined
+    ? undefined
+    : { anon: Number(anon) * 1024, file: Number(file) * 1024 };
+}
+
+function procSelfStatus(): string | undefined {
+  try {
+    return readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -39,7 +39,7 @@ import { DoubleSignDetector } from './double-sign-detector.js';
 import { FinalityWaiters } from './finality-waiters.js';
 import { Finalizer } from './finalizer.js';
 import { InventorySync } from './inventory-sync.js';
-import { NodeMetrics } from './node-metrics.js';
+import { NodeMetrics, rssParts } from './node-metrics.js';
 import { registerNodeRpc } from './node-rpc.js';
 import { OrphanPool } from './orphan-pool.js';
 import { Poller } from './poller.js';
@@ -629,6 +629,18 @@ export class TimeNode {
     // Memory, for soak runs and operators watching for growth (docs/operations.md).
     m.gauge('timecoin_process_rss_bytes', 'Resident set size', () => process.memoryUsage.rss());
     m.gauge('timecoin_process_heap_used_bytes', 'V8 heap in use', () => process.memoryUsage().heapUsed);
+    if (rssParts()) {
+      m.gauge(
+        'timecoin_process_rss_anon_bytes',
+        'Resident private memory (heaps, malloc)',
+        () => rssParts()?.anon ?? 0,
+      );
+      m.gauge(
+        'timecoin_process_rss_file_bytes',
+        'Resident pages of mapped files (the binary, LMDB pages read or written)',
+        () => rssParts()?.file ?? 0,
+      );
+    }
   }
 
   /** A transaction became final here (persisted). */

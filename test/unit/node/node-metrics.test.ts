@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loopLagMs, NodeMetrics } from '../../../src/node/node-metrics.js';
+import { loopLagMs, NodeMetrics, rssParts } from '../../../src/node/node-metrics.js';
 
 describe('event-loop delay as reported by the node', () => {
   it('is the sampling interval minus its 10 ms period, never negative', () => {
@@ -158,5 +158,34 @@ describe('the metrics a node exports', () => {
     while (performance.now() < until);
     await new Promise((r) => setTimeout(r, 30));
     expect(m.eventLoopDelayMs().max).toBeLessThan(40);
+  });
+});
+
+describe('resident memory split into private and mapped-file pages', () => {
+  const status = [
+    'Name:\tnode',
+    'VmRSS:\t  190000 kB',
+    'RssAnon:\t  120000 kB',
+    'RssFile:\t   69000 kB',
+    'RssShmem:\t    1000 kB',
+    '',
+  ].join('\n');
+
+  it('reads RssAnon and RssFile from a status text, in bytes', () => {
+    expect(rssParts(status)).toEqual({ anon: 120_000 * 1024, file: 69_000 * 1024 });
+  });
+
+  it('is undefined where the kernel does not report the split', () => {
+    expect(rssParts('Name:\tnode\nVmRSS:\t 190000 kB\n')).toBeUndefined();
+    expect(rssParts('RssAnon:\t 1 kB\n')).toBeUndefined();
+  });
+
+  it.runIf(process.platform === 'linux')('reads this process: both parts inside its RSS', () => {
+    const parts = rssParts()!;
+    const rss = process.memoryUsage.rss();
+    expect(parts.anon).toBeGreaterThan(0);
+    expect(parts.file).toBeGreaterThan(0);
+    // Sampled a moment apart, so allow a little drift between the two reads.
+    expect(parts.anon + parts.file).toBeLessThanOrEqual(rss * 1.1);
   });
 });
