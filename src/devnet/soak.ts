@@ -339,6 +339,7 @@ async function main(): Promise<number> {
     faults: faultLog,
     eventLoopP99MaxMs: Math.max(...reports.map((r) => r.eventLoopP99MaxMs)),
     eventLoopP99SteadyMaxMs: Math.max(...reports.map((r) => r.eventLoopP99SteadyMaxMs)),
+    eventLoopSteadyIntervals: steadyIntervals(reports),
     rssGrowthMaxPct: Math.max(...reports.flatMap((r) => r.lives.map((l) => l.rssGrowthPct))),
     rssAnonGrowthMaxPct: Math.max(...reports.flatMap((r) => r.lives.map((l) => l.anonGrowthPct))),
     nodes: reports,
@@ -387,6 +388,33 @@ function lifeReports(samples: readonly Sample[], runStartSec: number): LifeRepor
       loopP99SteadyMaxMs: Math.max(0, ...loops.slice(1)),
     };
   });
+}
+
+/**
+ * How the 10-second event-loop p99s of every node's steady intervals (each process's first one
+ * left out, as in loopP99SteadyMaxMs) are spread: one bad interval decides the max, this shows
+ * whether it was one.
+ */
+function steadyIntervals(reports: readonly NodeReport[]) {
+  const xs: number[] = [];
+  for (const r of reports) {
+    for (const life of new Set(r.samples.map((s) => s.life)))
+      xs.push(
+        ...r.samples
+          .filter((s) => s.life === life)
+          .slice(1)
+          .map((s) => s.loopP99Ms),
+      );
+  }
+  xs.sort((a, b) => a - b);
+  const at = (q: number) => (xs.length === 0 ? 0 : xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!);
+  return {
+    count: xs.length,
+    p50Ms: at(0.5),
+    p90Ms: at(0.9),
+    maxMs: xs.length === 0 ? 0 : xs[xs.length - 1]!,
+    over20Ms: xs.filter((x) => x >= 20).length,
+  };
 }
 
 /** The median of a list (the mean of the middle two for an even count); 0 for an empty one. */

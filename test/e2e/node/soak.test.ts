@@ -18,6 +18,7 @@ interface SoakReport {
   sameChainAtEnd: boolean;
   faults: string[];
   eventLoopP99MaxMs: number;
+  eventLoopSteadyIntervals: { count: number; p50Ms: number; maxMs: number; over20Ms: number };
   nodes: {
     restarts: number;
     samples: { life: number; rssMb: number; anonMb: number; fileMb: number; loopP99Ms: number }[];
@@ -87,6 +88,15 @@ describe(`soak runner, ${MINUTES} min in CI`, () => {
     expect(report.eventLoopP99MaxMs).toBe(
       Math.max(...report.nodes.flatMap((n) => n.samples.map((s) => s.loopP99Ms))),
     );
+    // The steady intervals: every sample but each process's first.
+    const steady = report.nodes.flatMap((n) =>
+      n.samples.filter((s, i) => i > 0 && n.samples[i - 1]!.life === s.life).map((s) => s.loopP99Ms),
+    );
+    const spread = report.eventLoopSteadyIntervals;
+    expect(spread.count).toBe(steady.length);
+    expect(spread.maxMs).toBe(Math.max(...steady));
+    expect(spread.over20Ms).toBe(steady.filter((x) => x >= 20).length);
+    expect(spread.p50Ms).toBeLessThanOrEqual(spread.maxMs);
     expect(code).toBe(0);
   }, 600_000);
 });
