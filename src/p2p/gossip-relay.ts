@@ -43,6 +43,9 @@ export class GossipRelay {
     private readonly now: () => number,
   ) {
     this.capacity = Math.max(1, Math.floor(maxBytes / ENTRY_BYTES));
+    // An item must outlive its own insertion (0 would forget it at once, and gossip would echo).
+    if (!(Number.isSafeInteger(maxAgeMs) && maxAgeMs >= 1))
+      throw new RangeError(`dedupMaxAgeMs must be a positive integer: ${maxAgeMs}`);
   }
 
   static key(kind: GossipKind, item: Uint8Array): string {

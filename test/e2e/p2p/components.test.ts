@@ -162,6 +162,12 @@ describe('gossip relay (bounded by bytes and by age)', () => {
     expect(r.received(key(1), 'A')).toBe(true); // new again: its owner deduplicates it from here
     expect(r.needs(key(3), 'A', 0)).toBe(false);
   });
+
+  it('refuses a maximum age that would forget an item as it is stored', () => {
+    expect(() => new GossipRelay(ENTRY_BYTES, 0, () => 0)).toThrow(RangeError);
+    expect(() => new GossipRelay(ENTRY_BYTES, 1.5, () => 0)).toThrow(RangeError);
+    expect(new GossipRelay(ENTRY_BYTES, 1, () => 0).capacity).toBe(1);
+  });
 });
 
 describe('IP literals', () => {
