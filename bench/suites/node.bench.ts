@@ -281,15 +281,18 @@ export async function run(): Promise<void> {
     suite.record({ name: 'node.ingest.poolVerifyAnchor', hz: anchor, meanMs: 0, p99Ms: 0, samples: 1 });
     await ingest(suite, anchor);
   }
-  const anchor2 = await poolVerifyRate();
-  suite.record({
-    name: 'node.finalizedThroughput.poolVerifyAnchor',
-    hz: anchor2,
-    meanMs: 0,
-    p99Ms: 0,
-    samples: 1,
-  });
-  await network(suite, anchor2);
+  // NODE_BENCH_ONLY=ingest skips the network phase (A/B runs of the ingest path).
+  if (process.env['NODE_BENCH_ONLY'] !== 'ingest') {
+    const anchor2 = await poolVerifyRate();
+    suite.record({
+      name: 'node.finalizedThroughput.poolVerifyAnchor',
+      hz: anchor2,
+      meanMs: 0,
+      p99Ms: 0,
+      samples: 1,
+    });
+    await network(suite, anchor2);
+  }
   suite.note('workersPerNode', 'ingest: 2; network: 1 per node (5 nodes on 2 cores)');
   suite.write();
 }
