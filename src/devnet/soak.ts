@@ -396,17 +396,11 @@ function lifeReports(samples: readonly Sample[], runStartSec: number): LifeRepor
  * whether it was one.
  */
 function steadyIntervals(reports: readonly NodeReport[]) {
-  const xs: number[] = [];
-  for (const r of reports) {
-    for (const life of new Set(r.samples.map((s) => s.life)))
-      xs.push(
-        ...r.samples
-          .filter((s) => s.life === life)
-          .slice(1)
-          .map((s) => s.loopP99Ms),
-      );
-  }
-  xs.sort((a, b) => a - b);
+  // A node's samples are in time order, so a process's first one follows a sample of another life.
+  const xs = reports
+    .flatMap((r) => r.samples.filter((s, i) => i > 0 && r.samples[i - 1]!.life === s.life))
+    .map((s) => s.loopP99Ms)
+    .sort((a, b) => a - b);
   const at = (q: number) => (xs.length === 0 ? 0 : xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!);
   return {
     count: xs.length,
