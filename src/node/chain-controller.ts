@@ -6,7 +6,7 @@ import { compareBranches, type ForkBlock } from '../chain/fork-choice.js';
 import { arrivedInTime, isFromTheFuture } from '../chain/relay-policy.js';
 import { slotAt } from '../chain/slot-time.js';
 import type { SnowballEngine } from '../consensus/snowball/engine.js';
-import { toHex } from '../encoding/bytes.js';
+import { bytesEqual, toHex } from '../encoding/bytes.js';
 import type { LedgerService } from '../ledger/ledger-service.js';
 import { MempoolError } from '../ledger/mempool-errors.js';
 import type { SerialQueue } from '../ledger/serial-queue.js';
@@ -65,6 +65,8 @@ export interface ChainControllerDeps {
   /** Every block not seen before, before any check (the double-sign detector watches headers). */
   readonly onHeader?: (block: Block, hash: Uint8Array) => void;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Header hashes proved invalid, remembered (bounded) so a bad block costs one validation. */
 const MAX_INVALID = 4_096;
@@ -298,21 +300,43 @@ export class ChainController {
     if (compareBranches(branch, main) >= 0) return 'side';
     if (main.length > params.maxReorgDepth) return 'side';
 
-    const reverted: { block: Block; timely: boolean }[] = [];
-    for (let i = main.length - 1; i >= 0; i--) {
-      const timely = main[i]!.timely;
-      const { block, rejected } = await ledger.revertTip();
-      index.popped(store);
-      reverted.unshift({ block, timely });
-      this.d.onReverted(block);
-      this.d.onRejected(rejected);
+    const reverted: { block: Block; timely: boolean; hash: Uint8Array }[] = [];
+    let outcome: ReceiveOutcome;
+    try {
+      for (let i = main.length - 1; i >= 0; i--) {
+        const { timely, hash } = main[i]!;
+        const { block, rejected } = await ledger.revertTip();
+        index.popped(store);
+        reverted.unshift({ block, timely, hash });
+        this.d.onReverted(block);
+        this.d.onRejected(rejected);
+      }
+      if (reverted.length > 0)
+        log.warn(
+          { from: forkHeight + reverted.length, to: forkHeight, depth: reverted.length },
+          'reorg: reverted to the fork point',
+        );
+      outcome = await this.applyBranch(blocks, reverted, source);
+    } finally {
+      // Every old block not back on the main chain stays as a side branch, in case the chain comes
+      // back to it: after a won reorg, and also when the switch broke half way on something other
+      // than the blocks (a store or pool error) — the old blocks were valid, only the switch failed,
+      // and dropping them would leave this node shorter with nothing to return to.
+      for (const r of reverted)
+        if (!bytesEqual(index.at(r.block.header.height)?.hash ?? EMPTY, r.hash))
+          tree.add(r.block, r.timely, this.d.now(), undefined);
     }
-    if (reverted.length > 0)
-      log.warn(
-        { from: forkHeight + reverted.length, to: forkHeight, depth: reverted.length },
-        'reorg: reverted to the fork point',
-      );
+    if (outcome === 'applied') tree.pruneAtOrBelow(store.tip().height - params.maxReorgDepth);
+    return outcome;
+  }
 
+  /** Applies the branch on the fork point; on an invalid block, puts the reverted chain back. */
+  private async applyBranch(
+    blocks: readonly TreeBlock[],
+    reverted: readonly { block: Block; timely: boolean }[],
+    source: BlockSource,
+  ): Promise<ReceiveOutcome> {
+    const { index, ledger, store, tree } = this.d;
     let applied = 0;
     for (const tb of blocks) {
       try {
@@ -337,9 +361,6 @@ export class ChainController {
       applied++;
       this.d.onApplied(tb.block, tb.hash, source);
     }
-    // Reverted blocks stay as a side branch, in case the chain comes back to them.
-    for (const r of reverted) tree.add(r.block, r.timely, this.d.now(), undefined);
-    tree.pruneAtOrBelow(store.tip().height - params.maxReorgDepth);
     return 'applied';
   }
 

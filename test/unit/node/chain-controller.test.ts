@@ -1,13 +1,17 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
+import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
+import { toHex } from '../../../src/encoding/bytes.js';
+import { type CommittedChain, LedgerService } from '../../../src/ledger/ledger-service.js';
+import { SerialQueue } from '../../../src/ledger/serial-queue.js';
 import { BlockTree } from '../../../src/node/block-tree.js';
 import { ChainController, type ChainControllerDeps } from '../../../src/node/chain-controller.js';
 import { ChainIndex } from '../../../src/node/chain-index.js';
 import { DEVNET } from '../../../src/params/networks.js';
-import type { Block } from '../../../src/protocol/block.js';
+import { type Block, headerHash } from '../../../src/protocol/block.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
-import { nextBlockOn } from '../../support/block-builder.js';
+import { inlineBeacons, nextBlockOn } from '../../support/block-builder.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -76,5 +80,88 @@ describe('ChainController.receive: what sync hears for blocks it already holds',
     expect(tree.add(block, true, 0, 'peer-a')).toBeDefined();
     expect(await chain.receive(block, 'sync', 'peer-b')).toBe('known');
     expect(await chain.receive(genesisBlock(DEVNET), 'sync', 'peer-b')).toBe('known');
+  });
+});
+
+/** A store whose block writes fail for one block (a disk error, a lost worker): not the block's fault. */
+function failingFor(store: ChainStore, bad: { hash: string | undefined }): CommittedChain {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'applyBlock')
+        return async (block: Block) => {
+          if (toHex(headerHash(block.header)) === bad.hash) throw new Error('EIO: i/o error');
+          return target.applyBlock(block);
+        };
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  }) as unknown as CommittedChain;
+}
+
+describe('ChainController: a reorg that breaks half way', () => {
+  it('keeps the reverted blocks when applying the branch fails on something other than the block', async () => {
+    const { dir, cleanup } = tempDir('chain-controller-reorg-');
+    const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
+    cleanups.push(cleanup, () => store.close());
+    const other = tempDir('chain-controller-branch-');
+    const branchStore = await ChainStore.open(other.dir, DEVNET, genesisBlock(DEVNET));
+    cleanups.push(other.cleanup, () => branchStore.close());
+
+    // The branch: two blocks on genesis (slots 2 and 3), built on a store of its own.
+    const b1 = nextBlockOn(branchStore, [], { slot: 2 }).block;
+    await branchStore.applyBlock(b1);
+    const b2 = nextBlockOn(branchStore, []).block;
+    // Our main chain: one block on genesis (slot 1).
+    const { block: a1, slot: a1Slot } = nextBlockOn(store, []);
+    const bad = { hash: undefined as string | undefined };
+    const ledger = LedgerService.open(DEVNET, failingFor(store, bad), new WasmVerifier());
+    await ledger.applyBlock(a1, a1Slot);
+
+    const tree = new BlockTree();
+    const index = new ChainIndex(store, DEVNET.maxReorgDepth + 8);
+    const reverted: string[] = [];
+    const applied: string[] = [];
+    const chain = new ChainController({
+      params: DEVNET,
+      store,
+      index,
+      tree,
+      log: pino({ level: 'silent' }),
+      now: () => b2.header.timestampMs + 1_000,
+      finalityWaitMs: 1_000,
+      onOrphan: () => undefined,
+      ledger,
+      serial: new SerialQueue(),
+      beacons: inlineBeacons(DEVNET),
+      onApplied: (b) => applied.push(toHex(headerHash(b.header))),
+      onReverted: (b) => reverted.push(toHex(headerHash(b.header))),
+      onRejected: () => undefined,
+      onBadBlock: untouched('onBadBlock'),
+      engine: untouched('engine'),
+      intake: untouched('intake'),
+      waiters: untouched('waiters'),
+    });
+    const id = (b: Block) => toHex(headerHash(b.header));
+
+    // b1 alone ties with a1 on length and loses on the hash or rank: kept beside the main chain.
+    expect(await chain.receive(b1, 'sync', 'peer-b')).toBe('side');
+    // b2 makes the branch longer: the node reverts a1, applies b1, and the write of b2 fails.
+    bad.hash = id(b2);
+    await expect(chain.receive(b2, 'sync', 'peer-b')).rejects.toThrow('EIO');
+    expect(reverted).toEqual([id(a1)]);
+    expect(applied).toEqual([id(b1)]);
+    expect(store.tip().height).toBe(1);
+    // a1 was valid; only the switch broke. It is still held, so fork choice can come back to it,
+    // and b2 is still held to be tried again.
+    expect(tree.has(id(a1))).toBe(true);
+    expect(tree.has(id(b2))).toBe(true);
+    expect(chain.isKnown(id(a1))).toBe(true);
+
+    // Once the disk works again, the longer branch is taken and a1 stays held as a side branch.
+    bad.hash = undefined;
+    await chain.reconsiderLeaves();
+    expect(store.tip().height).toBe(2);
+    expect(toHex(store.tip().hash)).toBe(id(b2));
+    expect(tree.has(id(a1))).toBe(true);
   });
 });
