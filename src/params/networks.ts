@@ -115,7 +115,8 @@ export const NETWORKS: Readonly<Record<NetworkName, ChainParams>> = Object.freez
 });
 
 export function paramsFor(network: string): ChainParams {
-  const p = (NETWORKS as Record<string, ChainParams | undefined>)[network];
+  // Own keys only: "constructor" or "toString" must be an unknown network, not Object's members.
+  const p = Object.hasOwn(NETWORKS, network) ? NETWORKS[network as NetworkName] : undefined;
   if (!p)
     throw new RangeError(`unknown network ${JSON.stringify(network)} (expected mainnet, testnet or devnet)`);
   return p;

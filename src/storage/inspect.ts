@@ -40,7 +40,10 @@ export async function inspectStore(dataDir: string, expected?: ChainParams): Pro
   }
   try {
     const meta = readStoredMeta(dbs);
-    const params = (NETWORKS as Record<string, ChainParams | undefined>)[meta.network];
+    // Own keys only: a damaged meta record naming "constructor" is an unknown network.
+    const params = Object.hasOwn(NETWORKS, meta.network)
+      ? (NETWORKS as Record<string, ChainParams>)[meta.network]
+      : undefined;
     if (!params)
       throw new StoreOpenError(
         'NETWORK_MISMATCH',

@@ -4,7 +4,7 @@ import { toHex } from '../../../src/encoding/bytes.js';
 import { DEVNET, MAINNET } from '../../../src/params/networks.js';
 import { headerHash } from '../../../src/protocol/block.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
-import { openDatabases, SCHEMA_VERSION, u32Bytes } from '../../../src/storage/databases.js';
+import { META_KEYS, openDatabases, SCHEMA_VERSION, u32Bytes } from '../../../src/storage/databases.js';
 import { inspectStore } from '../../../src/storage/inspect.js';
 import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
 import { tempDir } from './temp-dir.js';
@@ -66,5 +66,18 @@ describe('timecoin inspect-db', () => {
     dbs.env.transactionSync(() => dbs.meta.putSync('schema', u32Bytes(SCHEMA_VERSION + 1)));
     await dbs.env.close();
     await expect(inspectStore(dir)).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
+  });
+
+  it('a damaged meta record naming an inherited property is an unknown network, not a crash', async () => {
+    const { dir } = await populated();
+    const dbs = openDatabases(dir);
+    dbs.env.transactionSync(() =>
+      dbs.meta.putSync(META_KEYS.network, new TextEncoder().encode('constructor')),
+    );
+    await dbs.env.close();
+    await expect(inspectStore(dir)).rejects.toMatchObject({
+      code: 'NETWORK_MISMATCH',
+      message: expect.stringMatching(/unknown network "constructor"/),
+    });
   });
 });
