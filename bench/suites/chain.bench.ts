@@ -11,7 +11,9 @@
  *   admitted by the ledger (signatures verified in the pool) and finalized (one durable write);
  *   timed: assemble from the finalized pool (each checked against the parent state) + sign +
  *   LedgerService.applyBlock (full validation, the signature cache skipping what admission
- *   verified, one durable LMDB write); meanMs. Target ≤ 250 ms.
+ *   verified, one durable LMDB write); meanMs. Target ≤ 250 ms. Notes: the parts, CPU per block, and
+ *   longestStallMs, the longest event-loop delay while a block was produced (what the node's
+ *   coordinator would have left waiting).
  *
  * Chains are built once in this process with the real assembly and the store (OpenSSL signing) and
  * cached under the temp dir (timecoin-bench-chain-v1-<blocks>): ~400 s per 50 full blocks on the
@@ -24,6 +26,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { beaconInput, selectAnchor } from '../../src/beacon/beacon-input.js';
 import { leaderAtRank } from '../../src/beacon/leader-ranking.js';
 import { VerifiedBeacons } from '../../src/beacon/verified-beacons.js';
@@ -300,7 +303,7 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
     const ledger = LedgerService.open(params, store, pool);
     const spender = new Spender([...chain.coins]);
     const samples: number[] = [];
-    const parts = { assemble: 0, apply: 0, cpu: 0 };
+    const parts = { assemble: 0, apply: 0, cpu: 0, stallMs: 0 };
     let txs = 0;
     for (let i = 0; i <= PRODUCE_BLOCKS; i++) {
       // Before the slot, as in the node: wallets signed, the mempool admitted (signatures verified
@@ -310,6 +313,9 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
       await ledger.finalizeTxs(fresh.map((c) => c.etx.txid));
       const inputs = slotInputs(store);
       // The producer's slot: assemble from the finalized pool, sign, validate and apply durably.
+      // The loop-delay monitor sees the longest stretch the coordinator could not serve anything.
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const candidates = ledger.mempool
@@ -320,9 +326,11 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
       await ledger.applyBlock(block, slot);
       const t2 = performance.now();
       const cpu = process.cpuUsage(cpu0);
+      loop.disable();
       spender.included(block);
       if (i === 0) continue; // warm-up: JIT, pool threads, LMDB map growth
       parts.cpu += (cpu.user + cpu.system) / 1000;
+      parts.stallMs = Math.max(parts.stallMs, loop.max / 1e6);
       samples.push(t2 - t0);
       parts.assemble += t1 - t0;
       parts.apply += t2 - t1;
@@ -335,6 +343,9 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
     // CPU time of this process (coordinator and pool threads) per block: what the block costs
     // whatever else the shared machine runs (wall time above includes waiting for a core).
     suite.note('chain.produce.cpuMsPerBlock', Number((parts.cpu / samples.length).toFixed(1)));
+    // The longest event-loop delay while a block was produced: how long the node's coordinator
+    // would have left polls, votes and RPC waiting.
+    suite.note('chain.produce.longestStallMs', Number(parts.stallMs.toFixed(1)));
     suite.note('chain.produce.poolThreads', pool.threads);
     suite.note('chain.produce.meanMsTarget', 250);
   } finally {
