@@ -7,51 +7,26 @@
  * FILE when given): finalized, lost, forks resolved, max reorg depth, RSS and heap of each node over
  * time, event-loop delay p99, LMDB size. Exit code 1 when a finalized transaction was lost or the
  * chains differ. (`npm run sim:soak` is the simulator's soak; this one runs the real node.)
+ * `--report-from FILE [--out FILE2]` recomputes a saved report's memory and event-loop figures from
+ * its samples (src/devnet/soak-report.ts) without running anything.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Xoshiro128 } from '../consensus/snowball/prng.js';
 import { type Coin, fundedCoin, hexOf, split } from './coins.js';
 import { LoadGenerator } from './load-generator.js';
 import { Devnet, type LogLine, NodeProcess } from './node-process.js';
-
-interface Sample {
-  tSec: number;
-  /** Which process of this node took it: 0 for the first, +1 per kill -9 and restart. */
-  life: number;
-  rssMb: number;
-  /** The private part of the RSS (heaps, malloc) and the mapped-file part (binary, LMDB pages). */
-  anonMb: number;
-  fileMb: number;
-  heapMb: number;
-  loopP99Ms: number;
-  height: number;
-}
-
-/** One process of a node, from its start to its kill (or the end of the run). */
-interface LifeReport {
-  life: number;
-  startSec: number;
-  endSec: number;
-  /**
-   * RSS after warm-up: the median of the first GROWTH_WINDOW samples from WARMUP after this process
-   * started (0: it did not live long enough for two separate windows), and at the end: the median
-   * of its last GROWTH_WINDOW samples. Medians, because one sample lands anywhere in the heap's
-   * sawtooth between two collections (±25 % here), which is noise, not growth.
-   */
-  rssWarmMb: number;
-  rssEndMb: number;
-  /** (end − warm) / warm, for a process that lived past its warm-up; else 0. */
-  rssGrowthPct: number;
-  /** The same for the private part of the RSS, without the LMDB pages that grow with the chain. */
-  anonWarmMb: number;
-  anonEndMb: number;
-  anonGrowthPct: number;
-  /** Largest per-interval event-loop p99 of this process, and the same without its first interval (start-up, catch-up). */
-  loopP99MaxMs: number;
-  loopP99SteadyMaxMs: number;
-}
+import {
+  growthWindowFor,
+  type LifeReport,
+  lifeReports,
+  nodeSummary,
+  SAMPLE_SEC,
+  type Sample,
+  steadyIntervals,
+  warmupSecFor,
+} from './soak-report.js';
 
 interface NodeReport {
   index: number;
@@ -76,6 +51,7 @@ const { values } = parseArgs({
     'slot-ms': { type: 'string', default: '1000' },
     seed: { type: 'string' },
     out: { type: 'string' },
+    'report-from': { type: 'string' },
   },
 });
 const MINUTES = Number(values.minutes);
@@ -84,10 +60,10 @@ const TPS = Number(values.tps);
 const FAULT_EVERY_MS = Number(values['fault-every']) * 1000;
 const SLOT_MS = Number(values['slot-ms']);
 const SEED = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 32);
-const SAMPLE_MS = 10_000;
-const WARMUP_MS = Math.min(5 * 60_000, (MINUTES * 60_000) / 4);
-/** Samples per memory window (one minute at SAMPLE_MS), see LifeReport. */
-const GROWTH_WINDOW = 6;
+const SAMPLE_MS = SAMPLE_SEC * 1000;
+const WARMUP_SEC = warmupSecFor(MINUTES);
+/** Samples per memory window, see LifeReport. */
+const GROWTH_WINDOW = growthWindowFor(MINUTES);
 
 const log = (msg: string) =>
   process.stderr.write(`[soak +${((Date.now() - t0) / 1000).toFixed(0)}s] ${msg}\n`);
@@ -300,16 +276,8 @@ async function main(): Promise<number> {
     } catch {
       r.lmdbBytes = -1;
     }
-    r.lives = lifeReports(r.samples, (runStart - t0) / 1000);
-    r.eventLoopP99MaxMs = Math.max(0, ...r.lives.map((l) => l.loopP99MaxMs));
-    r.eventLoopP99SteadyMaxMs = Math.max(0, ...r.lives.map((l) => l.loopP99SteadyMaxMs));
-    // The node's RSS growth: that of its longest-lived process (a restarted process starts small and
-    // grows into its working set, which is not growth of the node).
-    const longest = [...r.lives].sort((a, b) => b.endSec - b.startSec - (a.endSec - a.startSec))[0];
-    r.rssWarmMb = longest?.rssWarmMb ?? 0;
-    r.rssEndMb = longest?.rssEndMb ?? 0;
-    r.rssGrowthPct = longest?.rssGrowthPct ?? 0;
-    r.anonGrowthPct = longest?.anonGrowthPct ?? 0;
+    r.lives = lifeReports(r.samples, (runStart - t0) / 1000, WARMUP_SEC, GROWTH_WINDOW);
+    Object.assign(r, nodeSummary(r.lives));
   }
   const report = {
     suite: 'soak',
@@ -323,7 +291,8 @@ async function main(): Promise<number> {
       slotMs: SLOT_MS,
       seed: SEED,
     },
-    warmupSec: WARMUP_MS / 1000,
+    warmupSec: WARMUP_SEC,
+    growthWindowSamples: GROWTH_WINDOW,
     submitted: load.submitted,
     finalized: everFinal.length,
     lost: lost.length,
@@ -354,70 +323,41 @@ async function main(): Promise<number> {
 }
 
 /**
- * Splits a node's samples by process and reports each: RSS growth from WARMUP after the process
- * started (the first life starts with the run's load) to its end, and its event-loop p99s.
+ * `--report-from FILE`: the memory and event-loop figures of a saved report recomputed from its own
+ * samples with this build's windows (its run length and warm-up come from the file).
  */
-function lifeReports(samples: readonly Sample[], runStartSec: number): LifeReport[] {
-  const lives = new Map<number, Sample[]>();
-  for (const s of samples) lives.set(s.life, [...(lives.get(s.life) ?? []), s]);
-  return [...lives].map(([life, ss]) => {
-    const startSec = life === 0 ? runStartSec : ss[0]!.tSec;
-    const warmAt = ss.findIndex((s) => s.tSec >= startSec + WARMUP_MS / 1000);
-    // Two separate windows, or no figure: the warm one must end before the end one starts.
-    const measured = warmAt >= 0 && warmAt + GROWTH_WINDOW <= ss.length - GROWTH_WINDOW;
-    const warm = measured ? ss.slice(warmAt, warmAt + GROWTH_WINDOW) : [];
-    const end = measured ? ss.slice(-GROWTH_WINDOW) : [];
-    const growth = (pick: (s: Sample) => number) => {
-      const [w, e] = [median(warm.map(pick)), median(end.map(pick))];
-      return { warm: w, end: e, pct: w > 0 ? Math.round(((e - w) / w) * 1000) / 10 : 0 };
-    };
-    const rss = growth((s) => s.rssMb);
-    const anon = growth((s) => s.anonMb);
-    const loops = ss.map((s) => s.loopP99Ms);
-    return {
-      life,
-      startSec,
-      endSec: ss[ss.length - 1]!.tSec,
-      rssWarmMb: rss.warm,
-      rssEndMb: rss.end,
-      rssGrowthPct: rss.pct,
-      anonWarmMb: anon.warm,
-      anonEndMb: anon.end,
-      anonGrowthPct: anon.pct,
-      loopP99MaxMs: Math.max(0, ...loops),
-      loopP99SteadyMaxMs: Math.max(0, ...loops.slice(1)),
-    };
-  });
-}
-
-/**
- * How the 10-second event-loop p99s of every node's steady intervals (each process's first one
- * left out, as in loopP99SteadyMaxMs) are spread: one bad interval decides the max, this shows
- * whether it was one.
- */
-function steadyIntervals(reports: readonly NodeReport[]) {
-  // A node's samples are in time order, so a process's first one follows a sample of another life.
-  const xs = reports
-    .flatMap((r) => r.samples.filter((s, i) => i > 0 && r.samples[i - 1]!.life === s.life))
-    .map((s) => s.loopP99Ms)
-    .sort((a, b) => a - b);
-  const at = (q: number) => (xs.length === 0 ? 0 : xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!);
-  return {
-    count: xs.length,
-    p50Ms: at(0.5),
-    p90Ms: at(0.9),
-    maxMs: xs.length === 0 ? 0 : xs[xs.length - 1]!,
-    over20Ms: xs.filter((x) => x >= 20).length,
+function reReport(file: string): number {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as {
+    config: { minutes: number };
+    warmupSec: number;
+    growthWindowSamples?: number;
+    nodes: (NodeReport & Record<string, unknown>)[];
+    [key: string]: unknown;
   };
+  const window = growthWindowFor(report.config.minutes);
+  for (const r of report.nodes) {
+    // Life 0 started with the run's load: its first sample is the nearest record of that moment.
+    const runStartSec = r.lives.find((l) => l.life === 0)?.startSec ?? 0;
+    r.lives = lifeReports(r.samples, runStartSec, report.warmupSec, window);
+    Object.assign(r, nodeSummary(r.lives));
+  }
+  const { nodes, ...head } = report;
+  const out = {
+    ...head,
+    growthWindowSamples: window,
+    eventLoopSteadyIntervals: steadyIntervals(nodes),
+    rssGrowthMaxPct: Math.max(...nodes.flatMap((r) => r.lives.map((l: LifeReport) => l.rssGrowthPct))),
+    rssAnonGrowthMaxPct: Math.max(...nodes.flatMap((r) => r.lives.map((l: LifeReport) => l.anonGrowthPct))),
+    nodes,
+  };
+  const json = `${JSON.stringify(out, null, 2)}\n`;
+  if (values.out) writeFileSync(values.out, json);
+  process.stdout.write(json);
+  return 0;
 }
 
-/** The median of a list (the mean of the middle two for an even count); 0 for an empty one. */
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : Math.round(((s[m - 1]! + s[m]!) / 2) * 10) / 10;
-}
+const reportFrom = values['report-from'];
+if (reportFrom !== undefined) process.exit(reReport(reportFrom));
 
 main().then(
   (code) => process.exit(code),
