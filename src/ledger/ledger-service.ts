@@ -6,6 +6,7 @@ import type { ChainParams } from '../params/chain-params.js';
 import type { Block } from '../protocol/block.js';
 import type { BlockRootHasher } from '../protocol/block-roots.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
+import { yieldToLoop } from '../util/yield-to-loop.js';
 import { dependencyOrder } from './dependency-order.js';
 import { LedgerOverlay } from './ledger-overlay.js';
 import type { LedgerView, MasternodeRecord } from './ledger-state.js';
@@ -216,6 +217,8 @@ export class LedgerService {
         },
       };
       await validateBlock(block, ctx);
+      // The write is one synchronous stretch of its own: let what waited during validation run first.
+      await yieldToLoop();
       await this.chain.applyBlock(block);
       const rejected = this.mempool.removeBlock(block.txs);
       this.rebuildOverlay();

@@ -15,6 +15,7 @@ import {
 import {
   type BlockValidationContext,
   parseBlock,
+  TXS_PER_TURN,
   validateBlock,
 } from '../../../src/chain/block-validation.js';
 import { genesisBlock } from '../../../src/chain/genesis.js';
@@ -41,6 +42,7 @@ import { witnessRoot } from '../../../src/protocol/witness-root.js';
 import { devnetKeyPair, type KeyPair, sign } from '../../../src/wallet/keys.js';
 import { signTx } from '../../../src/wallet/tx-builder.js';
 import { inlineBeacons, leaderKey, realBeacon } from '../../support/block-builder.js';
+import { OpenSslSigner, selfSpend } from '../../support/chained-spends.js';
 import {
   devnetLedger,
   fundedOutpoint,
@@ -667,5 +669,52 @@ describe('assembleBlockWith: the same block, its roots hashed by the given hashe
     expect(b.header.merkleRoot).toEqual(new Uint8Array(32).fill(7));
     expect(b.header.witnessRoot).toEqual(new Uint8Array(32).fill(8));
     expect(await codeOf(b)).toBe('BAD_MERKLE_ROOT');
+  });
+});
+
+describe('a full block does not hold the event loop for its whole validation', () => {
+  it(`the ledger rules let the loop turn after every ${TXS_PER_TURN} transactions`, async () => {
+    // One transaction splitting a funded coin, and a child spending each of its outputs: a valid
+    // block of more than TXS_PER_TURN transactions.
+    const n = TXS_PER_TURN + 50;
+    const value = time(1) / 10n;
+    const split = spendFunded(
+      0,
+      Array.from({ length: n }, () => pay(key(1), value)),
+      100_000n,
+    );
+    const signer = new OpenSslSigner(key(1));
+    const kids = Array.from({ length: n }, (_, vout) =>
+      signer.sign(params, selfSpend(params, key(1), { txid: split.txid, vout }, value - 10_000n)),
+    );
+    // Assembled against the ledger, so the coinbase collects the fees each transaction really pays.
+    const block = assembleBlock({
+      params,
+      parent,
+      slot: SLOT,
+      nowMs: slotStartMs(params, SLOT) + 10,
+      activeMasternodes: active,
+      beaconY: beacon.y,
+      beaconProof: beacon.proof,
+      producerKey: rank0,
+      view: devnetLedger(),
+      candidates: candidates([split, ...kids]),
+    });
+    expect(block.txs).toHaveLength(n + 2);
+    // The first input the ledger rules look at schedules an immediate; it must run while they
+    // still have inputs to look at, not after the last one.
+    let looked = 0;
+    let ranAfter = -1;
+    const ctx = context({
+      signaturesVerified: () => true,
+      finalizedSpender: () => {
+        if (looked++ === 0) setImmediate(() => (ranAfter = looked));
+        return undefined;
+      },
+    });
+    expect(await failure(block, ctx)).toBe('OK');
+    expect(looked).toBe(n + 1);
+    expect(ranAfter).toBeGreaterThan(0);
+    expect(ranAfter).toBeLessThan(looked);
   });
 });
