@@ -399,6 +399,13 @@ describe('verifyChainParams at each rule’s edge', () => {
     expect(err.message).toMatch(/^CHAIN_PARAMS_INVALID: devnet: /);
     expect(err.message).toMatch(rule);
     expect(err.details?.['rule']).toBe(err.message.split(': fails the condition that: ')[1]);
+    // The quoted values are in the details too, as strings.
+    const quoted = err.message.split(': ')[2]!.split(', ');
+    expect(quoted.length).toBeGreaterThan(0);
+    for (const pair of quoted) {
+      const [k, v] = pair.split(' = ');
+      expect(err.details?.[k!]).toBe(v);
+    }
   });
 });
 
