@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type AssemblyInputs,
   assembleBlock,
   assembleBlockWith,
   type BlockCandidate,
@@ -100,6 +101,22 @@ function build(
     view: null, // unchecked: some cases build invalid blocks on purpose
     candidates: candidates(txs),
   });
+}
+
+/** What the rank-0 producer assembles `txs` from at SLOT, checked against the devnet ledger. */
+function checkedInputs(txs: EncodedTx[]): AssemblyInputs {
+  return {
+    params,
+    parent,
+    slot: SLOT,
+    nowMs: slotStartMs(params, SLOT) + 10,
+    activeMasternodes: active,
+    beaconY: beacon.y,
+    beaconProof: beacon.proof,
+    producerKey: rank0,
+    view: devnetLedger(),
+    candidates: candidates(txs),
+  };
 }
 
 /** Re-sign after changing the header, so only the rule under test can fail. */
@@ -638,18 +655,10 @@ describe('validateBlock takes the body roots from ctx.roots (the node: the crypt
 });
 
 describe('assembleBlockWith: the same block, its roots hashed by the given hasher', () => {
-  const inputs = {
-    params,
-    parent,
-    slot: SLOT,
-    nowMs: slotStartMs(params, SLOT) + 10,
-    activeMasternodes: active,
-    beaconY: beacon.y,
-    beaconProof: beacon.proof,
-    producerKey: rank0,
-    view: devnetLedger(),
-    candidates: candidates([spendFunded(0, [pay(key(1), time(3))]), spendFunded(1, [pay(key(2), time(2))])]),
-  };
+  const inputs = checkedInputs([
+    spendFunded(0, [pay(key(1), time(3))]),
+    spendFunded(1, [pay(key(2), time(2))]),
+  ]);
 
   it('equals assembleBlock byte for byte with the reference hasher, and validates', async () => {
     const a = encodeBlock(assembleBlock(inputs));
@@ -688,18 +697,7 @@ describe('a full block does not hold the event loop for its whole validation', (
       signer.sign(params, selfSpend(params, key(1), { txid: split.txid, vout }, value - 10_000n)),
     );
     // Assembled against the ledger, so the coinbase collects the fees each transaction really pays.
-    const block = assembleBlock({
-      params,
-      parent,
-      slot: SLOT,
-      nowMs: slotStartMs(params, SLOT) + 10,
-      activeMasternodes: active,
-      beaconY: beacon.y,
-      beaconProof: beacon.proof,
-      producerKey: rank0,
-      view: devnetLedger(),
-      candidates: candidates([split, ...kids]),
-    });
+    const block = assembleBlock(checkedInputs([split, ...kids]));
     expect(block.txs).toHaveLength(n + 2);
     // The first input the ledger rules look at schedules an immediate; it must run while they
     // still have inputs to look at, not after the last one.
