@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEVNET_FUNDED_KEYS, devnetFundedKey } from '../../chain/genesis.js';
 import { fromHex, toHex } from '../../encoding/bytes.js';
 import { formatTime, parseTime } from '../../params/units.js';
 import { encodeAddress } from '../../protocol/address.js';
@@ -24,13 +25,14 @@ export const walletCommand: CliCommand = {
   name: 'wallet',
   summary: 'Create or import a wallet key file (mode 0600, optional scrypt passphrase); show its address',
   usage:
-    'wallet create|import SECRETHEX|address [--network N] [--wallet FILE] [--passphrase-file F] (or env TIMECOIN_WALLET_PASSPHRASE)',
+    'wallet create|import SECRETHEX|import --devnet-key N|address [--network N] [--wallet FILE] [--passphrase-file F] (or env TIMECOIN_WALLET_PASSPHRASE)',
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       options: {
         network: { type: 'string', default: 'devnet' },
         ...WALLET_OPTIONS,
+        'devnet-key': { type: 'string' },
         json: { type: 'boolean' },
       },
       allowPositionals: true,
@@ -38,6 +40,7 @@ export const walletCommand: CliCommand = {
     });
     const params = networkParams(values.network);
     const path = walletPath(params.network, values.wallet);
+    const devnetKey = values['devnet-key'];
     const [action, arg] = positionals;
     if (action === 'address') {
       const info = readKeyFileInfo(path);
@@ -46,7 +49,9 @@ export const walletCommand: CliCommand = {
     }
     let key: ReturnType<typeof generateKeyPair>;
     if (action === 'create') key = generateKeyPair();
-    else if (action === 'import') {
+    else if (action === 'import' && devnetKey !== undefined) {
+      key = devnetFundedImport(params.network, devnetKey, arg);
+    } else if (action === 'import') {
       if (!arg || !/^[0-9a-fA-F]{64}$/.test(arg))
         throw new UsageError('import takes a 32-byte secret key in hex');
       key = keyPairFromSecret(fromHex(arg.toLowerCase(), 32));
@@ -60,6 +65,20 @@ export const walletCommand: CliCommand = {
     return EXIT.OK;
   },
 };
+
+/**
+ * `wallet import --devnet-key N`: the devnet genesis's funded key N (0–9), so a newcomer with a
+ * running devnet (`npm start`) has coins to send at once. Devnet only: its keys derive from a public
+ * seed phrase, so on any other network they would be anyone's.
+ */
+function devnetFundedImport(network: string, index: string, secretArg: string | undefined) {
+  if (network !== 'devnet') throw new UsageError(`--devnet-key is for the devnet only, not ${network}`);
+  if (secretArg !== undefined) throw new UsageError('import takes SECRETHEX or --devnet-key N, not both');
+  const n = Number(index);
+  if (!/^\d+$/.test(index) || n >= DEVNET_FUNDED_KEYS)
+    throw new UsageError(`--devnet-key is a funded devnet key index, 0 to ${DEVNET_FUNDED_KEYS - 1}`);
+  return devnetFundedKey(n);
+}
 
 interface Balance {
   value: string;

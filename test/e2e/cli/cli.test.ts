@@ -52,6 +52,40 @@ describe('timecoin CLI', () => {
     expect(bad.stderr).toMatch(/BAD_CHECKSUM/);
   });
 
+  it('wallet import --devnet-key N writes funded devnet key N, and only on the devnet', async () => {
+    const { dir, cleanup } = tempDir('cli-wallet');
+    dirs.push(cleanup);
+    const file = join(dir, 'funder.json');
+    const r = await timecoin(['wallet', 'import', '--devnet-key', '0', '--wallet', file, '--json']);
+    expect(r.code).toBe(0);
+    // Funded key 0 is devnet key 0 of the public seed phrase (the keygen test above pins it).
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      address: 'TIME23rzpNkFDFaF98sBovtFk2sD1CnvXHXq5B',
+      publicKey: '933b31b0ffb09c396277142ce36bb97f8fbe6d8fae314e80676f02a7ff9a7c1c',
+    });
+    expect((await timecoin(['wallet', 'address', '--wallet', file])).stdout.trim()).toBe(
+      'TIME23rzpNkFDFaF98sBovtFk2sD1CnvXHXq5B',
+    );
+    const again = await timecoin(['wallet', 'import', '--devnet-key', '9', '--wallet', file]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/WALLET_EXISTS/);
+    const other = join(dir, 'nine.json');
+    const nine = await timecoin(['wallet', 'import', '--devnet-key', '9', '--wallet', other, '--json']);
+    const key9 = await timecoin(['keygen', '--devnet-seed', 'timecoin devnet', '--index', '9', '--json']);
+    expect(JSON.parse(nine.stdout).address).toBe(JSON.parse(key9.stdout).address);
+    for (const [args, why] of [
+      [['--devnet-key', '10'], /0 to 9/],
+      [['--devnet-key=-1'], /0 to 9/],
+      [['--devnet-key', '1.5'], /0 to 9/],
+      [['--devnet-key', '0', '--network', 'testnet'], /devnet only, not testnet/],
+      [['--devnet-key', '0', 'a8c3e4a107edfa59e106c304f6c1c820252f1ec236a215074b3dce84aedee421'], /not both/],
+    ] as const) {
+      const bad = await timecoin(['wallet', 'import', ...args, '--wallet', join(dir, 'bad.json')]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(why);
+    }
+  });
+
   it('usage errors exit 2 with the usage line', async () => {
     expect((await timecoin(['nosuchcommand'])).code).toBe(2);
     const r = await timecoin(['keygen', '--bogus']);
