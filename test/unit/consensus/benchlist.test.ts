@@ -211,3 +211,38 @@ describe('Benchlist edges (issue 15, snowball mutation run)', () => {
     expect(b.toString()).toBe('Benchlist(v4:0/0@500)');
   });
 });
+
+describe('Benchlist is independent of the validators’ input order', () => {
+  // Pubkey-like ids that differ only in their last two characters; 100 of them so V8's merging sort
+  // runs, not just its insertion sort.
+  const prefix = `03${'cd'.repeat(31)}`;
+  const sorted = Array.from({ length: 100 }, (_, i) => ({
+    id: `${prefix}${i.toString(16).padStart(2, '0')}`,
+    weight: 10 + (i % 3),
+  }));
+  const orders: [string, typeof sorted][] = [
+    ['as sorted', sorted],
+    ['reversed', [...sorted].reverse()],
+    ['rotated', [...sorted.slice(61), ...sorted.slice(0, 61)]],
+    [
+      'odd positions first',
+      [...sorted.filter((_, i) => i % 2 === 1), ...sorted.filter((_, i) => i % 2 === 0)],
+    ],
+  ];
+  /** The same failures on every node: ids picked from both ends and the middle of the order. */
+  const run = (vs: typeof sorted) => {
+    const b = new Benchlist(vs, CONFIG);
+    const picks = [97, 2, 55, 0, 99, 31].map((i) => sorted[i]!.id);
+    const benchedNow = picks.map((id, t) => b.recordFailure(id, t * 100));
+    b.recordResponse(sorted[31]!.id, 700);
+    return { benchedNow, benched: b.benched(700), weight: b.benchedWeight(700), state: b.toString() };
+  };
+
+  it.each(orders)('%s: the same validators benched, listed in id order', (_name, vs) => {
+    const r = run(vs);
+    expect(r).toEqual(run(sorted));
+    expect(r.benched).toEqual([...r.benched].sort());
+    expect(r.benched).toHaveLength(6);
+    expect(r.weight).toBe([97, 2, 55, 0, 99, 31].reduce((w, i) => w + sorted[i]!.weight, 0));
+  });
+});

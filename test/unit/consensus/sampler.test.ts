@@ -196,3 +196,56 @@ describe('StakeSampler and pollQuorumMet edges (issue 15, snowball mutation run)
     expect(pollQuorumMet(13, 20, PARAMS)).toBe(false);
   });
 });
+
+/**
+ * Every node must draw the same sample from the same seed whatever order its peer table lists the
+ * validators in. 100 validators (past V8's insertion-sort cutoff, so the merging sort runs) with
+ * 66-character pubkey-like ids that share everything but their last two characters.
+ */
+describe('StakeSampler is independent of the validators’ input order', () => {
+  const prefix = `02${'ab'.repeat(31)}`;
+  const sorted = Array.from({ length: 100 }, (_, i) => ({
+    id: `${prefix}${i.toString(16).padStart(2, '0')}`,
+    weight: 1 + ((i * 37) % 11) * 10,
+  }));
+  const shuffled = (seed: number) => {
+    const out = [...sorted];
+    const rng = new Xoshiro128(seed);
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = rng.below(i + 1);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  };
+  const orders: [string, typeof sorted][] = [
+    ['reversed', [...sorted].reverse()],
+    ['rotated', [...sorted.slice(37), ...sorted.slice(0, 37)]],
+    [
+      'odd positions first',
+      [...sorted.filter((_, i) => i % 2 === 1), ...sorted.filter((_, i) => i % 2 === 0)],
+    ],
+    ['shuffled (seed 1)', shuffled(1)],
+    ['shuffled (seed 2)', shuffled(2)],
+  ];
+  const reference = new StakeSampler(sorted);
+  const excluded = new Set([sorted[3]!.id, sorted[50]!.id, sorted[99]!.id]);
+
+  it.each(orders)('%s: same ids, weights, samples and exclusions as the sorted list', (_name, vs) => {
+    const s = new StakeSampler(vs);
+    expect(s.size).toBe(100);
+    expect(s.ids).toEqual(sorted.map((v) => v.id));
+    expect(s.totalWeight).toBe(reference.totalWeight);
+    for (const v of vs) expect(s.weightOf(v.id)).toBe(v.weight);
+    for (const seed of [1, 2, 3]) {
+      expect(s.sample(20, new Xoshiro128(seed))).toEqual(reference.sample(20, new Xoshiro128(seed)));
+      expect(s.sample(20, new Xoshiro128(seed), excluded)).toEqual(
+        reference.sample(20, new Xoshiro128(seed), excluded),
+      );
+    }
+  });
+
+  it('size counts the distinct validators', () => {
+    expect(new StakeSampler(sorted.slice(0, 7)).size).toBe(7);
+    expect(new StakeSampler([]).size).toBe(0);
+  });
+});
