@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
 import { Vote } from '../../../src/consensus/snowball/poll.js';
 import { toHex } from '../../../src/encoding/bytes.js';
-import { only, outpoint, PARAMS, poll, txid } from './engine-driver.js';
+import { only, outpoint, PARAMS, poll, txid, VALIDATORS } from './engine-driver.js';
 
 /**
  * Transactions with several inputs (DESIGN §5): a transaction is rejected only when a conflicting
@@ -171,5 +171,132 @@ describe('SnowballEngine, multi-input conflicts', () => {
     expect(e.conflictSetState(B)).toBeUndefined();
     expect(e.conflictSetState(A)).toBeDefined(); // t2 is still processing there
     expect(e.add(txid(8), [B])).toBe('processing'); // from here on only the ledger remembers B
+  });
+});
+
+/**
+ * Three-member conflict sets, avalanchego style: A = {t1, t2, t3}, B = {t3, t4, t5}; t3 spends both
+ * outpoints. Accepting a transaction rejects every rival in every one of its sets; a rival rejected
+ * that way leaves its other sets, whose remaining members then decide among themselves.
+ */
+describe('SnowballEngine, three-member conflict sets', () => {
+  const hexes = (ids: readonly Uint8Array[]) => ids.map(toHex);
+  const sorted = (...ns: number[]) => ns.map(hex).sort();
+  /** Adds t1..t5 in that order (handles 0..4). */
+  function twoSets(): SnowballEngine {
+    const e = new SnowballEngine(P);
+    e.add(txid(1), [A]);
+    e.add(txid(2), [A]);
+    e.add(txid(3), [A, B]);
+    e.add(txid(4), [B]);
+    e.add(txid(5), [B]);
+    return e;
+  }
+
+  it.each([
+    // winner, the rivals rejected with it, then the winner of what is left of B (null: nothing left)
+    [1, [2, 3], 5],
+    [2, [1, 3], 4],
+    [3, [1, 2, 4, 5], null],
+  ] as const)(
+    'accepting t%i rejects exactly %j, and B’s remaining members still decide',
+    (winner, losers, next) => {
+      const e = twoSets();
+      times(BETA, () => poll(e, only(winner)));
+      const d = e.takeDecided();
+      expect(hexes(d.accepted)).toEqual([hex(winner)]);
+      expect(hexes(d.rejected).sort()).toEqual(sorted(...losers));
+      for (const n of [1, 2, 3, 4, 5]) {
+        const want =
+          n === winner ? 'accepted' : (losers as readonly number[]).includes(n) ? 'rejected' : 'processing';
+        expect(e.statusOf(txid(n)), `t${n}`).toBe(want);
+      }
+      expect(e.vote(txid(winner))).toBe(Vote.YES); // an accepted transaction is voted for
+      for (const n of losers) expect(e.vote(txid(n))).toBe(Vote.NO);
+      expect(e.processingCount).toBe(5 - 1 - losers.length);
+      if (next === null) return;
+      // t3 left B when it was rejected: B's two remaining members decide between themselves.
+      times(BETA, () => poll(e, only(next)));
+      const later = e.takeDecided();
+      expect(hexes(later.accepted)).toEqual([hex(next)]);
+      expect(hexes(later.rejected)).toEqual([hex(next === 4 ? 5 : 4)]);
+      expect(e.processingCount).toBe(0);
+    },
+  );
+
+  it('B finalized on t3 reopens when t3 loses A, and t5 can still win B', () => {
+    const e = twoSets();
+    // t1 and t3 both backed: A sees two members at alphaPreference (no progress), B sees t3 alone.
+    times(BETA, () => poll(e, only(1, 3)));
+    expect(e.conflictSetState(B)).toContain('Finalized = true');
+    expect(e.conflictSetState(A)).toContain('Finalized = false');
+    expect(e.takeDecided()).toEqual({ accepted: [], rejected: [] });
+    times(BETA, () => poll(e, only(1)));
+    const d = e.takeDecided();
+    expect(hexes(d.accepted)).toEqual([hex(1)]);
+    expect(hexes(d.rejected).sort()).toEqual(sorted(2, 3));
+    expect(e.reopenedCount).toBe(1);
+    expect(e.conflictSetState(B)).toBe(
+      'SB(Preference = 3, Successes = [3:0 4:0], SF(LastChoice = -1, Confidence = 0, Finalized = false))',
+    );
+    times(BETA, () => poll(e, only(5)));
+    expect(e.statusOf(txid(5))).toBe('accepted');
+    expect(e.statusOf(txid(4))).toBe('rejected');
+    // A later spend of either outpoint is refused at once and never voted for.
+    for (const o of [A, B]) {
+      expect(e.add(txid(9), [o])).toBe('rejected');
+      expect(e.vote(txid(9))).toBe(Vote.NO);
+      expect(e.preferred(txid(9))).toBe(false);
+      expect(e.forget(txid(9))).toBe(true);
+    }
+  });
+
+  it('a transaction whose two sets finalize in the same poll is accepted once', () => {
+    const e = new SnowballEngine(P);
+    e.add(txid(1), [A, B]);
+    e.add(txid(2), [A, C]);
+    times(BETA, () => poll(e, only(1)));
+    expect(e.takeDecided()).toEqual({ accepted: [txid(1)], rejected: [txid(2)] });
+    expect(e.processingCount).toBe(0);
+    expect(e.startPoll(VALIDATORS)).toBeNull();
+  });
+
+  it('the inputs’ order does not change what one poll reports, or in which order', () => {
+    // t0 spends A and B; t1 wins A and t2 wins B in the same poll. Two nodes got t0's inputs in
+    // different orders (a Set of keys, a different mempool): they must report the same decisions.
+    const run = (keys: Uint8Array[]) => {
+      const e = new SnowballEngine(P);
+      e.add(txid(10), keys);
+      e.add(txid(11), [A]);
+      e.add(txid(12), [B]);
+      const reports = [];
+      for (let i = 0; i < BETA; i++) {
+        poll(e, only(11, 12));
+        reports.push(e.takeDecided());
+      }
+      return reports;
+    };
+    const ab = run([A, B]);
+    expect(hexes(ab.at(-1)!.accepted).sort()).toEqual(sorted(11, 12));
+    expect(run([B, A])).toEqual(ab);
+  });
+
+  it('transactions accepted in one poll are reported in the order their last set finalized', () => {
+    // t0 and t1 spend A; t1 also spends B, with rival t3; t2 alone spends C. Added t0, t2, t1, t3:
+    // a poll visits A (through t0), then C, then B. A finalizes on t1 first, but t1 waits for B;
+    // B and C finalize in the same later poll, C visited first: t2 is reported before t1.
+    const e = new SnowballEngine(P);
+    e.add(txid(0), [A]);
+    e.add(txid(2), [C]);
+    e.add(txid(1), [A, B]);
+    e.add(txid(3), [B]);
+    poll(e, only(1, 3)); // B: two members reached alphaPreference, its streak starts later
+    times(BETA - 1, () => poll(e, only(1, 2)));
+    expect(e.conflictSetState(A)).toContain('Finalized = true');
+    expect(e.takeDecided()).toEqual({ accepted: [], rejected: [] });
+    poll(e, only(1, 2));
+    const d = e.takeDecided();
+    expect(hexes(d.accepted)).toEqual([hex(2), hex(1)]);
+    expect(hexes(d.rejected)).toEqual([hex(0), hex(3)]);
   });
 });

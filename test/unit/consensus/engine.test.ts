@@ -436,6 +436,51 @@ describe('SnowballEngine.withdraw', () => {
   });
 });
 
+describe('SnowballEngine.withdraw and the sets it leaves', () => {
+  it('withdrawing the member a set is finalized on reopens that set (counted); an open set just loses it', () => {
+    const [A, B] = [outpoint(1), outpoint(2)];
+    const e = new SnowballEngine({ ...PARAMS, beta: 3 });
+    e.add(txid(1), [A, B]);
+    e.add(txid(2), [A]);
+    e.add(txid(3), [B]);
+    for (let i = 0; i < 3; i++) poll(e, only(1, 3)); // A finalizes on t1; in B both reach alphaPreference
+    expect(e.conflictSetState(A)).toContain('Finalized = true');
+    expect(e.withdraw(txid(3))).toBe(true); // B was open: nothing reopens
+    expect(e.reopenedCount).toBe(0);
+    expect(e.conflictSetState(B)).toBe(
+      'SB(Preference = 0, Successes = [0:0], SF(LastChoice = -1, Confidence = 0, Finalized = false))',
+    );
+    expect(e.withdraw(txid(1))).toBe(true); // A was finalized on t1: it reopens among {t2}
+    expect(e.reopenedCount).toBe(1);
+    expect(e.conflictSetState(B)).toBeUndefined(); // nobody names B any more: dropped
+    expect(e.conflictSetState(A)).toBe(
+      'SB(Preference = 1, Successes = [1:0], SF(LastChoice = -1, Confidence = 0, Finalized = false))',
+    );
+    expect(e.vote(txid(2))).toBe(Vote.YES);
+    for (let i = 0; i < 3; i++) poll(e, only(2));
+    expect(e.takeDecided()).toEqual({ accepted: [txid(2)], rejected: [] });
+    expect(e.reopenedCount).toBe(1);
+  });
+});
+
+describe('SnowballEngine poll order', () => {
+  it('round robin resumes after the last polled transaction while at most half the order is decided', () => {
+    const e = new SnowballEngine(PARAMS);
+    for (let n = 1; n <= 4; n++) e.add(txid(n), [outpoint(n)]);
+    const next = (maxItems: number) => {
+      const req = e.startPoll(VALIDATORS, maxItems)!;
+      e.cancelPoll(req.requestId);
+      return req.txids.map((t) => t[31]);
+    };
+    expect(next(2)).toEqual([1, 2]);
+    e.withdraw(txid(1));
+    e.withdraw(txid(4)); // two of four decided: exactly half, the order is kept as it is
+    expect(next(2)).toEqual([3, 2]); // t3 has waited longest, t2 was just polled
+    e.withdraw(txid(2)); // three of four: compacted, and the one left is still polled
+    expect(next(2)).toEqual([3]);
+  });
+});
+
 describe('SnowballEngine edges (issue 15, snowball mutation run)', () => {
   it('maxItemsPerPoll and maxItems of 1 are allowed: one txid per poll', () => {
     expect(() => new SnowballEngine(PARAMS, 0)).toThrow(SnowballError);
