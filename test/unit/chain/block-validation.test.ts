@@ -20,9 +20,12 @@ import {
   validateBlock,
 } from '../../../src/chain/block-validation.js';
 import { genesisBlock } from '../../../src/chain/genesis.js';
+import { checkHeaderRules, rankingWeights } from '../../../src/chain/header-rules.js';
 import { rankWindow, slotStartMs } from '../../../src/chain/slot-time.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
-import type { MasternodeRecord } from '../../../src/ledger/ledger-state.js';
+import type { SignatureItem, SignatureVerifier } from '../../../src/crypto/signature-verifier.js';
+import { bytesEqual } from '../../../src/encoding/bytes.js';
+import type { LedgerView, MasternodeRecord } from '../../../src/ledger/ledger-state.js';
 import { time } from '../../../src/params/units.js';
 import {
   type Block,
@@ -38,14 +41,16 @@ import {
 } from '../../../src/protocol/block-roots.js';
 import { merkleRoot } from '../../../src/protocol/merkle.js';
 import { headerSigMessage } from '../../../src/protocol/signing.js';
+import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../../../src/protocol/tx-codec.js';
 import { witnessRoot } from '../../../src/protocol/witness-root.js';
 import { devnetKeyPair, type KeyPair, sign } from '../../../src/wallet/keys.js';
-import { signTx } from '../../../src/wallet/tx-builder.js';
+import { registrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
 import { inlineBeacons, leaderKey, realBeacon } from '../../support/block-builder.js';
 import { OpenSslSigner, selfSpend } from '../../support/chained-spends.js';
 import {
   devnetLedger,
+  FUNDED,
   fundedOutpoint,
   genesisMasternodes,
   key,
@@ -714,5 +719,321 @@ describe('a full block does not hold the event loop for its whole validation', (
     expect(looked).toBe(n + 1);
     expect(ranAfter).toBeGreaterThan(0);
     expect(ranAfter).toBeLessThan(looked);
+  });
+});
+
+describe('what a refusal names, and what it must not become (mutation run of src/chain, second pass)', () => {
+  /** Two independent spends in txid order: `lo` sorts first (index 1), `hi` second (index 2). */
+  const [lo, hi] = [spendFunded(0, [pay(key(1), time(3))]), spendFunded(1, [pay(key(2), time(4))])].sort(
+    (a, b) => Buffer.compare(a.txid, b.txid),
+  ) as [EncodedTx, EncodedTx];
+
+  const registration = signTx(
+    params,
+    {
+      inputs: [fundedOutpoint(4)],
+      outputs: [
+        pay(key(4), FUNDED - params.freeRegistrationFee - 100_000n),
+        { value: params.freeRegistrationFee, address: params.treasuryAddress },
+      ],
+      payload: registrationPayload(
+        params,
+        fundedOutpoint(4),
+        devnetKeyPair('a node key', 1),
+        NO_COLLATERAL,
+        key(4).addressPayload,
+      ),
+    },
+    [key(4)],
+  );
+
+  const detailCases: [string, () => Block, Record<string, unknown>, (() => BlockValidationContext)?][] = [
+    [
+      'EXTRA_COINBASE',
+      () => {
+        const b = build();
+        return withTxs(b, [b.txs[0]!, encodeTx({ ...b.txs[0]!.tx, lockTime: 99 })]);
+      },
+      { index: 1 },
+    ],
+    [
+      'UNSORTED_TXS',
+      () => {
+        const b = build([lo, hi]);
+        return withTxs(b, [b.txs[0]!, hi, lo]);
+      },
+      { index: 2 },
+    ],
+    [
+      'DOUBLE_SPEND',
+      () => {
+        const rival = spendFunded(0, [pay(key(2), time(3))]);
+        const sorted = [spendFunded(0, [pay(key(1), time(3))]), rival].sort((x, y) =>
+          Buffer.compare(x.txid, y.txid),
+        );
+        return withTxs(build(), [build().txs[0]!, ...sorted]);
+      },
+      { index: 2 },
+    ],
+    [
+      'CONFLICTS_FINALIZED',
+      () => build([lo, hi]),
+      { index: 2 },
+      () =>
+        context({
+          finalizedSpender: (o) =>
+            bytesEqual(o.txid, hi.tx.inputs[0]!.txid) && o.vout === hi.tx.inputs[0]!.vout
+              ? new Uint8Array(32).fill(5)
+              : undefined,
+        }),
+    ],
+    [
+      'CONFLICTS_FINALIZED',
+      () => build([registration]),
+      { index: 1 },
+      () =>
+        context({
+          finalizedRegistryChange: (p) => (p.kind === 'register' ? new Uint8Array(32).fill(6) : undefined),
+        }),
+    ],
+    ['BAD_TX', () => build([lo, corruptWitness(hi)]), { index: 2, txError: 'BAD_SIGNATURE' }],
+    ['BAD_TX', () => build([corruptWitness(lo), hi]), { index: 1, txError: 'BAD_SIGNATURE' }],
+    // Leader mismatch, and a rank with no window (devnet: 4 windows).
+    ['WRONG_RANK', () => withHeader(build(), { rank: 1 }), { rank: 1 }],
+    [
+      'WRONG_RANK',
+      () => {
+        const rank4 = leaderKey(params, active, beacon.y, 4)!;
+        return withHeader(build(), { rank: 4, producerPubkey: rank4.publicKey }, rank4);
+      },
+      { rank: 4 },
+    ],
+  ];
+
+  it.each(detailCases)('%s names %o', async (code, make, details, ctx) => {
+    const f = await failure(make(), ctx?.());
+    expect(f === 'OK' ? 'OK' : [f.code, f.details]).toEqual([code, details]);
+  });
+
+  it('the messages carry the numbers an operator needs', async () => {
+    const b = build();
+    const size = encodeBlock(b).length;
+    const tooLarge = await failure(b, context({ params: { ...params, maxBlockBytes: size - 1 } }));
+    expect(tooLarge === 'OK' ? 'OK' : tooLarge.message).toBe(`TOO_LARGE: ${size} bytes exceeds ${size - 1}`);
+    const count = await failure(withHeader(b, { txCount: 5 }));
+    expect(count === 'OK' ? 'OK' : count.message).toBe('TX_COUNT_MISMATCH: header says 5, body has 2');
+    const rank4 = leaderKey(params, active, beacon.y, 4)!;
+    const noWindow = await failure(withHeader(b, { rank: 4, producerPubkey: rank4.publicKey }, rank4));
+    expect(noWindow === 'OK' ? 'OK' : noWindow.message).toBe(
+      'WRONG_RANK: rank 4 has no publishing window (ranks 0 … 3)',
+    );
+  });
+
+  it('a storage fault while checking a transaction propagates as itself, not as BAD_TX', async () => {
+    const base = devnetLedger();
+    const diskFault = new Error('disk read failed');
+    const spentByHi = hi.tx.inputs[0]!;
+    const failing: LedgerView = {
+      tipHeight: () => base.tipHeight(),
+      getUtxo: (o) => {
+        if (bytesEqual(o.txid, spentByHi.txid) && o.vout === spentByHi.vout) throw diskFault;
+        return base.getUtxo(o);
+      },
+      collateralOwner: (o) => base.collateralOwner(o),
+      getMasternode: (k) => base.getMasternode(k),
+    };
+    const block = build([lo, hi]);
+    expect(await codeOf(block)).toBe('OK');
+    // Our disk failed, not the block: refusing it as BAD_TX would blame the peer for a valid block.
+    await expect(validateBlock(block, context({ view: failing }))).rejects.toBe(diskFault);
+  });
+
+  it('each transaction is judged by its own input signatures, whichever of two is bad', async () => {
+    expect(await codeOf(build([lo, hi]))).toBe('OK');
+    for (const [txs, index] of [
+      [[lo, corruptWitness(hi)], 2],
+      [[corruptWitness(lo), hi], 1],
+    ] as const) {
+      const f = await failure(build([...txs]));
+      expect(f === 'OK' ? 'OK' : [f.code, f.details]).toEqual([
+        'BAD_TX',
+        { index, txError: 'BAD_SIGNATURE' },
+      ]);
+    }
+  });
+
+  it('signaturesVerified skips exactly the transactions it vouches for, no others', async () => {
+    const seen: SignatureItem[] = [];
+    const recording: SignatureVerifier = {
+      verifyBatch: (items) => {
+        seen.push(...items);
+        return verifier.verifyBatch(items);
+      },
+    };
+    const block = build([lo, hi]);
+    const vouchesForLo = (etx: EncodedTx) => bytesEqual(etx.txid, lo.txid);
+    expect(await codeOf(block, context({ verifier: recording, signaturesVerified: vouchesForLo }))).toBe(
+      'OK',
+    );
+    // The producer's signature, then hi's one input: lo's witness is not verified again.
+    expect(seen.map((i) => Buffer.from(i.signature).toString('hex'))).toEqual([
+      Buffer.from(block.signature).toString('hex'),
+      Buffer.from(hi.tx.witnesses[0]!.signature).toString('hex'),
+    ]);
+    // A transaction it does not vouch for is still verified: its bad witness is found.
+    const bad = build([lo, corruptWitness(hi)]);
+    const f = await failure(bad, context({ signaturesVerified: vouchesForLo }));
+    expect(f === 'OK' ? 'OK' : [f.code, f.details]).toEqual([
+      'BAD_TX',
+      { index: 2, txError: 'BAD_SIGNATURE' },
+    ]);
+  });
+
+  it('parseBlock: TOO_LARGE names both sizes; MALFORMED names the decode fault', () => {
+    const bytes = encodeBlock(build());
+    const caught = (data: Uint8Array, max: number): unknown => {
+      try {
+        parseBlock(data, { ...params, maxBlockBytes: max });
+      } catch (err) {
+        return err;
+      }
+      return 'parsed';
+    };
+    const big = caught(bytes, bytes.length - 1) as BlockError;
+    expect([big.code, big.message, big.scope]).toEqual([
+      'TOO_LARGE',
+      `TOO_LARGE: ${bytes.length} bytes exceeds ${bytes.length - 1}`,
+      'copy',
+    ]);
+    const cut = caught(bytes.subarray(0, bytes.length - 1), bytes.length) as BlockError;
+    expect([cut.code, cut.details, cut.scope]).toEqual(['MALFORMED', { decode: 'TRUNCATED' }, 'copy']);
+  });
+
+  it('parseBlock: a fault that is not a malformation of the bytes propagates as itself, not MALFORMED', () => {
+    // Bytes whose buffer was already transferred (to a worker, say): reading them fails with a
+    // TypeError. That is this node's bug, not the sender's; MALFORMED would blame and ban the peer.
+    const bytes = new Uint8Array(encodeBlock(build()));
+    structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+    let thrown: unknown;
+    try {
+      parseBlock(bytes, params);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect(thrown).not.toBeInstanceOf(BlockError);
+  });
+});
+
+describe('checkHeaderRules on its own (what the producer runs before signing)', () => {
+  const header = build().header;
+  const ctx = { params, parent, activeMasternodes: active };
+  const codeOfHeader = (h: BlockHeader): string => {
+    try {
+      checkHeaderRules(h, ctx);
+      return 'OK';
+    } catch (err) {
+      return (err as BlockError).message;
+    }
+  };
+
+  it('y and π must each be exactly 256 bytes, checked separately', () => {
+    expect(codeOfHeader(header)).toBe('OK');
+    const y = header.beaconY;
+    const proof = header.beaconProof;
+    const grown = (b: Uint8Array) => new Uint8Array([...b, 0]);
+    for (const [h, got] of [
+      [{ ...header, beaconY: y.subarray(0, 255) }, '255 and 256'],
+      [{ ...header, beaconY: grown(y) }, '257 and 256'],
+      [{ ...header, beaconProof: proof.subarray(0, 255) }, '256 and 255'],
+      [{ ...header, beaconProof: grown(proof) }, '256 and 257'],
+    ] as const)
+      expect(codeOfHeader(h)).toBe(`BAD_BEACON: beacon y and proof must be 256 bytes, got ${got}`);
+  });
+
+  it('the numbers an operator needs are in the message', () => {
+    const w = rankWindow(params, SLOT, 0);
+    for (const [h, c, message] of [
+      [{ ...header, height: 5 }, ctx, 'BAD_HEIGHT: height 5 after 0'],
+      [
+        header,
+        { ...ctx, parent: { ...parent, slot: SLOT } },
+        `BAD_SLOT: slot ${SLOT} is not after the parent's slot ${SLOT}`,
+      ],
+      [
+        header,
+        { ...ctx, activeMasternodes: active.slice(0, 2) },
+        `TOO_FEW_MASTERNODES: 2 active, ${params.minActiveMasternodes} needed`,
+      ],
+      [
+        { ...header, timestampMs: w.endMs },
+        ctx,
+        `BAD_TIMESTAMP: timestamp ${w.endMs} is outside rank 0's window [${w.startMs}, ${w.endMs}) of slot ${SLOT}`,
+      ],
+    ] as const) {
+      expect(() => checkHeaderRules(h, c)).toThrow(message);
+    }
+  });
+
+  it('a masternode record of an unknown tier is a RangeError naming the tier', () => {
+    const odd: MasternodeRecord = { ...active[0]!, tier: 9 };
+    expect(() => rankingWeights(params, [odd])).toThrow(
+      new RangeError('masternode record with unknown tier 9'),
+    );
+    expect(rankingWeights(params, active).map((w) => w.weight)).toEqual(
+      active.map((m) => params.tiers[m.tier]!.weight),
+    );
+  });
+});
+
+describe('assembly refuses a wrong beacon length or a rank without a window before choosing or hashing anything', () => {
+  const rank4 = leaderKey(params, active, beacon.y, 4)!;
+  const rank3 = leaderKey(params, active, beacon.y, 3)!;
+
+  /** The code and details assembleBlockWith refuses with, and how many bodies it hashed first. */
+  async function refusal(change: Partial<AssemblyInputs>): Promise<[string, unknown, number] | 'OK'> {
+    let hashed = 0;
+    const counting: BlockRootHasher = {
+      blockRoots: async (txs) => {
+        hashed++;
+        return inlineBlockRoots(txs);
+      },
+    };
+    try {
+      await assembleBlockWith(
+        { ...checkedInputs([spendFunded(0, [pay(key(1), time(3))])]), ...change },
+        counting,
+      );
+      return 'OK';
+    } catch (err) {
+      if (!(err instanceof BlockError)) throw err;
+      return [err.code, err.details, hashed];
+    }
+  }
+
+  it('the last rank with a window assembles a valid block; the first without one is WRONG_RANK', async () => {
+    const last = await assembleBlockWith({ ...checkedInputs([]), producerKey: rank3 }, INLINE_BLOCK_ROOTS);
+    expect(last.header.rank).toBe(3);
+    expect(await codeOf(last)).toBe('OK');
+    expect(await refusal({ producerKey: rank4 })).toEqual(['WRONG_RANK', { rank: 4 }, 0]);
+  });
+
+  it('y or π of the wrong length is BAD_BEACON, each checked on its own, before ranking', async () => {
+    // A y of the wrong length is a BlockError before the leader ranking refuses it (RankingError).
+    expect(await refusal({ beaconY: beacon.y.subarray(0, 255) })).toEqual(['BAD_BEACON', {}, 0]);
+    expect(await refusal({ beaconY: new Uint8Array(257) })).toEqual(['BAD_BEACON', {}, 0]);
+    // With the right y, a rank-4 producer: only the proof's length check can name the fault
+    // BAD_BEACON (the rank check that follows would say WRONG_RANK).
+    expect(await refusal({ beaconProof: beacon.proof.subarray(0, 255), producerKey: rank4 })).toEqual([
+      'BAD_BEACON',
+      {},
+      0,
+    ]);
+    expect(await refusal({ beaconProof: new Uint8Array(257), producerKey: rank4 })).toEqual([
+      'BAD_BEACON',
+      {},
+      0,
+    ]);
+    expect(await refusal({})).toBe('OK');
   });
 });

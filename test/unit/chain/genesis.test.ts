@@ -6,7 +6,8 @@ import {
   devnetMasternodes,
   genesisBlock,
 } from '../../../src/chain/genesis.js';
-import { DEVNET } from '../../../src/params/networks.js';
+import type { ChainParams } from '../../../src/params/chain-params.js';
+import { DEVNET, devnetParams, MAINNET, TESTNET } from '../../../src/params/networks.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
 import { devnetLedger, genesisMasternodes } from '../../support/devnet-ledger.js';
 
@@ -40,5 +41,39 @@ describe('devnet genesis', () => {
     for (let i = 1; i < regs.length; i++)
       expect(Buffer.compare(regs[i - 1]!.txid, regs[i]!.txid)).toBeLessThan(0);
     for (const r of regs) expect(r.tx.outputs[0]!.value).toBe(DEVNET.tiers[1]!.collateral);
+  });
+});
+
+describe('the genesis cache', () => {
+  const withCollaterals = (collaterals: bigint[]): ChainParams => ({
+    ...DEVNET,
+    tiers: DEVNET.tiers.map((t, i) => ({ ...t, collateral: collaterals[i]! })),
+  });
+  const bronzeCollaterals = (p: ChainParams) =>
+    genesisBlock(p)
+      .txs.slice(1)
+      .map((t) => t.tx.outputs[0]!.value);
+
+  it('is shared by parameter variants of one network that differ only outside the key', () => {
+    expect(genesisBlock(DEVNET)).toBe(genesisBlock(DEVNET));
+    expect(genesisBlock(devnetParams({ slotMs: 4_000, leaderFallbackStepMs: 1_000 }))).toBe(
+      genesisBlock(DEVNET),
+    );
+  });
+
+  it('is not shared by parameter sets whose tier collaterals differ, even when their digits run together', () => {
+    // 0,1,2345 and 0,12,345: the same digits; only the separator tells the lists apart.
+    const a = withCollaterals([0n, 1n, 2_345n, DEVNET.tiers[3]!.collateral]);
+    const b = withCollaterals([0n, 12n, 345n, DEVNET.tiers[3]!.collateral]);
+    expect(bronzeCollaterals(DEVNET)).toEqual(Array(5).fill(DEVNET.tiers[1]!.collateral));
+    expect(bronzeCollaterals(a)).toEqual(Array(5).fill(1n));
+    expect(bronzeCollaterals(b)).toEqual(Array(5).fill(12n));
+  });
+
+  it('mainnet and testnet genesis hold no transactions until their bootstrap nodes are fixed', () => {
+    for (const p of [MAINNET, TESTNET]) {
+      const g = genesisBlock(p);
+      expect([g.txs.length, g.header.txCount, g.header.chainId]).toEqual([0, 0, p.chainId]);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { coinbaseOutputs, type RewardRecipient, rotationOffset } from '../../../src/chain/reward.js';
@@ -120,5 +120,33 @@ describe('reward rotation offset (DESIGN: SHA-256(TAG.reward ‖ u8 tier ‖ y) 
         for (const n of [1, 2, 3, 7, 1_000, 65_537])
           expect(rotationOffset(y, tier, n)).toBe(expected(y, tier, n));
     }
+  });
+  it('known answer: y = 0, 1, …, 255, tier 1 (Bronze) — little-endian, where big-endian would differ', () => {
+    const y = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(y.length);
+    const digest = createHash('sha256')
+      .update(Buffer.concat([TAG.reward, Buffer.from([1]), len, y]))
+      .digest();
+    expect(digest.subarray(0, 8).toString('hex')).toBe('f82465dfe440da3a');
+    // u64 LE of those bytes mod 7 is 4 and mod 1,000 is 216; read big-endian they would give 6 and 546.
+    expect([digest.readBigUInt64LE(0) % 7n, digest.readBigUInt64BE(0) % 7n]).toEqual([4n, 6n]);
+    expect(rotationOffset(y, 1, 7)).toBe(4);
+    expect(rotationOffset(y, 1, 1_000)).toBe(216);
+    // In the coinbase: seven Bronze members (all paid), the first payout is the member at offset 4
+    // of the pubkey-sorted list.
+    const bronze = Array.from({ length: 7 }, (_, i) => ({
+      nodePubkey: new Uint8Array(32).fill(0x10 + i),
+      tier: 1,
+      rewardAddress: new Uint8Array(20).fill(0xa0 + i),
+    }));
+    const outs = coinbaseOutputs(params, {
+      height: 1,
+      beaconY: y,
+      producerRewardAddress: new Uint8Array(20),
+      fees: 0n,
+      activeMasternodes: shuffle(bronze),
+    });
+    expect(outs.slice(2).map((o) => o.address[0])).toEqual([4, 5, 6, 0, 1, 2, 3].map((i) => 0xa0 + i));
   });
 });

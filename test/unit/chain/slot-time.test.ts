@@ -32,8 +32,12 @@ describe('slot time and rank windows', () => {
     expect(rankWindowCount(MAINNET)).toBe(20);
     expect(rankWindowCount(DEVNET)).toBe(4);
     expect(rankWindowCount({ slotMs: 1_000, leaderFallbackStepMs: 300 })).toBe(3);
-    expect(() => rankWindow(params, 5, -1)).toThrow(RangeError);
-    expect(() => rankWindow(params, 5, 1.5)).toThrow(RangeError);
+    expect(() => rankWindow(params, 5, -1)).toThrow(
+      new RangeError('rank must be a non-negative integer: -1'),
+    );
+    expect(() => rankWindow(params, 5, 1.5)).toThrow(
+      new RangeError('rank must be a non-negative integer: 1.5'),
+    );
   });
 });
 
