@@ -1,4 +1,4 @@
-import { compareBytes } from '../../encoding/bytes.js';
+import { compareBytes, latin1Key } from '../../encoding/bytes.js';
 import type { SnowballParams } from '../../params/chain-params.js';
 import { ConflictSet } from './conflict-set.js';
 import { SnowballError } from './errors.js';
@@ -24,7 +24,10 @@ export interface Decided {
 const PROCESSING = 0;
 const ACCEPTED = 1;
 const REJECTED = 2;
-/** Decided and dropped by `forget`: the txid is unknown again, the handle is never reused. */
+/**
+ * Decided and dropped by `forget`: the txid is unknown again. The handle is reused only once no
+ * poll that may list it is open (reusableHandle).
+ */
 const FORGOTTEN = 3;
 const NO_SETS: number[] = [];
 const NO_TXID = new Uint8Array(0);
@@ -153,7 +156,7 @@ export class SnowballEngine {
     for (const ck of conflictKeys) {
       if (typeof ck === 'string' ? ck.length === 0 : !(ck instanceof Uint8Array) || ck.length === 0)
         throw new SnowballError('INVALID_CONFLICT_KEYS', 'conflict keys are non-empty byte strings');
-      keys.add(typeof ck === 'string' ? ck : latin1(ck));
+      keys.add(typeof ck === 'string' ? ck : latin1Key(ck));
     }
     const handle = this.reusableHandle() ?? this.txids.length;
     this.handleByKey.set(key, handle);
@@ -365,7 +368,8 @@ export class SnowballEngine {
    * itself refuses every spend of its outpoints: the transaction is in a committed block, or was
    * rejected long ago). Its txid becomes unknown (`vote` → UNKNOWN). An outpoint's conflict set is
    * dropped with the last transaction naming it, so from then on only the ledger remembers that the
-   * outpoint is spent. Handles are never reused: a poll in flight that queried it simply skips it.
+   * outpoint is spent. A poll in flight that queried it skips it, and the handle is reused only once
+   * every poll started before the forget has been applied (reusableHandle).
    * Returns false for an unknown or still processing txid. What stays per forgotten transaction is
    * a few array slots (~50 bytes).
    */
@@ -429,7 +433,7 @@ export class SnowballEngine {
 
   /** The Snowball state of one outpoint's conflict set (for tests, RPC and debugging). */
   conflictSetState(conflictKey: Uint8Array | string): string | undefined {
-    const s = this.setByKey.get(typeof conflictKey === 'string' ? conflictKey : latin1(conflictKey));
+    const s = this.setByKey.get(typeof conflictKey === 'string' ? conflictKey : latin1Key(conflictKey));
     return s === undefined ? undefined : this.sets[s]!.toString();
   }
 
@@ -564,12 +568,8 @@ function statusName(s: number): TxStatus {
   return s === PROCESSING ? 'processing' : s === ACCEPTED ? 'accepted' : 'rejected';
 }
 
-function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
-
 function txKey(txid: Uint8Array): string {
   if (!(txid instanceof Uint8Array) || txid.length !== 32)
     throw new SnowballError('INVALID_TXID', `a txid is 32 bytes, got ${txid?.length}`);
-  return latin1(txid);
+  return latin1Key(txid);
 }
