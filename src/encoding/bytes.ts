@@ -16,6 +16,26 @@ export function fromHex(hex: string, expectedLength?: number): Uint8Array {
   return out;
 }
 
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+
+/**
+ * Node's native latin1 decoder (what `Buffer#toString('latin1')` ends in), called on any
+ * Uint8Array directly. Undocumented but present in every Node line we support (20, 22, 24), so
+ * its absence is a start-up error, not a silent slow path.
+ */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice;
+if (typeof latin1Slice !== 'function') throw new Error('this Node.js has no Buffer#latin1Slice');
+
+/**
+ * bytes[start, end) as a latin1 string, one char per byte: equal bytes give equal strings, so it
+ * is the map key of every byte identifier (txids, outpoints, addresses). It runs for every map
+ * lookup on the transaction path; calling the native slice directly costs a third of
+ * `Buffer.from(…).toString('latin1')`, which builds a Buffer view and parses an encoding name first.
+ */
+export function latin1Key(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  return latin1Slice!.call(bytes, start, end);
+}
+
 /**
  * bytes[start, end) in a plain Uint8Array of its own. Not `bytes.slice`: on a Buffer (network
  * frames, LMDB values) that is a view, which would keep the whole source alive and change with it.

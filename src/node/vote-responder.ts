@@ -1,5 +1,6 @@
 import type { SnowballEngine } from '../consensus/snowball/engine.js';
 import { Vote } from '../consensus/snowball/poll.js';
+import { latin1Key } from '../encoding/bytes.js';
 import type { Mempool } from '../ledger/mempool.js';
 
 export interface VoteResponderDeps {
@@ -34,10 +35,9 @@ export class VoteResponder {
   votes(txids: Uint8Array, askerId: string | undefined): Uint8Array {
     const n = txids.length >>> 5;
     const out = new Uint8Array(n);
-    const packed = Buffer.from(txids.buffer, txids.byteOffset, n * 32);
     const { engine, ledgerVote } = this.deps;
     for (let i = 0; i < n; i++) {
-      const key = packed.toString('latin1', i * 32, i * 32 + 32);
+      const key = latin1Key(txids, i * 32, i * 32 + 32);
       const txid = txids.subarray(i * 32, i * 32 + 32);
       let v = ledgerVote(txid, key);
       if (v === undefined) {

@@ -139,11 +139,23 @@ export function readTx(r: ByteReader, source: Uint8Array): EncodedTx {
   }
   // A copy: a kept transaction must not pin the block or frame it came in.
   const bytes = copyBytes(source, start, r.offset);
-  const pre = new Uint8Array(TAG.tx.length + (bodyEnd - start));
-  pre.set(TAG.tx);
-  pre.set(bytes.subarray(0, bodyEnd - start), TAG.tx.length);
   const tx: Transaction = { version, chainId, inputs, outputs, lockTime, payload, witnesses };
-  return { tx, txid: sha256(pre), bytes };
+  return { tx, txid: txidOfBody(bytes.subarray(0, bodyEnd - start)), bytes };
+}
+
+/** Where readTx assembles each txid preimage TAG.tx ‖ body; hashed at once and never kept. */
+let preimage = new Uint8Array(1024);
+preimage.set(TAG.tx);
+
+/** SHA-256(TAG.tx ‖ body) without a preimage allocation per decoded transaction. */
+function txidOfBody(body: Uint8Array): Uint8Array {
+  const n = TAG.tx.length + body.length;
+  if (preimage.length < n) {
+    preimage = new Uint8Array(Math.max(n, preimage.length * 2));
+    preimage.set(TAG.tx);
+  }
+  preimage.set(body, TAG.tx.length);
+  return sha256(preimage.subarray(0, n));
 }
 
 /** Decodes exactly one serialized transaction; throws DecodeError on any malformation. */

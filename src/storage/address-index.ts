@@ -1,3 +1,4 @@
+import { latin1Key } from '../encoding/bytes.js';
 import type { OutPoint } from '../protocol/transaction.js';
 import { ADDRESS_PAYLOAD_BYTES, TXID_BYTES } from '../protocol/transaction.js';
 import type { ChainDatabases } from './databases.js';
@@ -148,7 +149,7 @@ export class AddressIndexWriter {
 
   private delta(address: Uint8Array, sat: bigint, outputs: number): void {
     // latin1 keeps one char per byte: a cheap exact map key for 20 bytes.
-    const k = Buffer.from(address.buffer, address.byteOffset, ADDRESS_PAYLOAD_BYTES).toString('latin1');
+    const k = latin1Key(address, 0, ADDRESS_PAYLOAD_BYTES);
     const d = this.deltas.get(k);
     if (d) {
       d.sat += sat;

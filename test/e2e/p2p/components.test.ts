@@ -123,6 +123,11 @@ describe('gossip relay (bounded by bytes and by age)', () => {
     expect(r.capacity).toBe(100);
     const k = GossipRelay.key('tx', new Uint8Array([1, 2, 3]));
     expect(k).not.toBe(GossipRelay.key('block', new Uint8Array([1, 2, 3])));
+    expect(GossipRelay.key('beacon', new Uint8Array([1, 2, 3]))).not.toBe(
+      GossipRelay.key('block', new Uint8Array([1, 2, 3])),
+    );
+    expect(GossipRelay.key('tx', new Uint8Array([1, 2, 3]))).toBe(k);
+    expect(GossipRelay.key('tx', new Uint8Array([1, 2, 4]))).not.toBe(k);
     expect(r.received(k, 'A')).toBe(true);
     expect(r.received(k, 'B')).toBe(false);
     expect(['A', 'B', 'C'].map((p) => r.needs(k, p, 0))).toEqual([false, false, true]);

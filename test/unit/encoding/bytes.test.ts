@@ -7,6 +7,7 @@ import {
   copyBytes,
   fromHex,
   isBytes,
+  latin1Key,
   toHex,
 } from '../../../src/encoding/bytes.js';
 import { SeededRandom } from '../../../src/storage/testing/synthetic-chain.js';
@@ -187,5 +188,22 @@ describe('isBytes: the wire guards', () => {
       expect(isBytes(value), String(value)).toBe(false);
       expect(isBytes(value, 3), String(value)).toBe(false);
     }
+  });
+
+  it('latin1Key is Buffer latin1 decoding of exactly bytes[start, end), views included', () => {
+    const rng = new SeededRandom(11);
+    for (let i = 0; i < 100; i++) {
+      const backing = rng.bytes(80);
+      const view = backing.subarray(i % 17, 17 + (i % 50));
+      const oracle = Buffer.from(view).toString('latin1');
+      expect(latin1Key(view)).toBe(oracle);
+      expect(latin1Key(view)).toHaveLength(view.length);
+      const start = i % view.length;
+      expect(latin1Key(view, start, view.length)).toBe(oracle.slice(start));
+      expect(latin1Key(view, 0, start)).toBe(oracle.slice(0, start));
+    }
+    expect(latin1Key(new Uint8Array(0))).toBe('');
+    expect(latin1Key(Uint8Array.of(0, 0x7f, 0x80, 0xff))).toBe('\u0000\u007f\u0080\u00ff');
+    expect(() => latin1Key(new Uint8Array(4), 0, 5)).toThrow(RangeError);
   });
 });

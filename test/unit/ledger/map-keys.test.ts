@@ -22,4 +22,17 @@ describe('map keys', () => {
     big.set(new Uint8Array(32).fill(1), 10);
     expect(bytesKey(big.subarray(10, 42))).toBe(bytesKey(new Uint8Array(32).fill(1)));
   });
+
+  it('a malformed outpoint (txid not 32 bytes) keys by all of its bytes and never borrows an earlier key', () => {
+    const full = { txid: new Uint8Array(32).fill(7), vout: 0x01020304 };
+    const fullKey = outpointStringKey(full);
+    const short = { txid: new Uint8Array(31).fill(7), vout: 0x01020304 };
+    const shortKey = outpointStringKey(short);
+    expect(shortKey).toHaveLength(35);
+    expect(shortKey).not.toBe(fullKey);
+    expect(Buffer.from(shortKey, 'latin1')).toEqual(Buffer.from([...short.txid, 1, 2, 3, 4]));
+    // The 32-byte path reuses one scratch array: a key made before is still its own bytes.
+    outpointStringKey({ txid: new Uint8Array(32).fill(8), vout: 9 });
+    expect(Buffer.from(fullKey, 'latin1')).toEqual(Buffer.from(outpointKey(full)));
+  });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BlockError } from '../../../src/chain/block-errors.js';
 import { parseBlock } from '../../../src/chain/block-validation.js';
@@ -8,6 +8,7 @@ import { TxError } from '../../../src/ledger/tx-errors.js';
 import { parseTx } from '../../../src/ledger/tx-validation.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, decodeBlock, encodeBlock } from '../../../src/protocol/block.js';
+import { TAG } from '../../../src/protocol/domain-tags.js';
 import { NO_COLLATERAL, type Transaction } from '../../../src/protocol/transaction.js';
 import { decodeTx, encodeTx, outpointFromKey, outpointKey } from '../../../src/protocol/tx-codec.js';
 
@@ -66,6 +67,23 @@ describe('transaction codec', () => {
       expect(plain(dec.tx)).toEqual(plain(tx));
       expect(dec.txid).toEqual(enc.txid);
       expect(encodeTx(dec.tx).bytes).toEqual(enc.bytes);
+    }
+  });
+
+  it('decoded txids stay right for bodies of every size, small after large included', () => {
+    // readTx hashes each preimage in a reused scratch array that grows past 1 KiB bodies.
+    for (const inputs of [1, 40, 2, 300, 0, 29, 3]) {
+      const tx = {
+        ...randomTx(),
+        inputs: Array.from({ length: inputs }, () => ({ txid: rb(32), vout: inputs })),
+      };
+      tx.witnesses = Array.from({ length: inputs }, () => ({ pubkey: rb(32), signature: rb(64) }));
+      const enc = encodeTx(tx);
+      const body = enc.bytes.subarray(0, enc.bytes.length - inputs * 96);
+      const oracle = createHash('sha256').update(TAG.tx).update(body).digest();
+      const dec = decodeTx(enc.bytes, 1e9);
+      expect(Buffer.from(dec.txid)).toEqual(oracle);
+      expect(dec.txid).toEqual(enc.txid);
     }
   });
 
