@@ -7,7 +7,12 @@ import {
   encodeMasternodeRecord,
   type MasternodeRecord,
 } from '../../../src/storage/masternode-record.js';
-import { decodeUndoRecord, encodeUndoRecord, type UndoRecord } from '../../../src/storage/undo-record.js';
+import {
+  decodeUndoRecord,
+  encodeUndoRecord,
+  type UndoRecord,
+  UndoWriter,
+} from '../../../src/storage/undo-record.js';
 import { decodeUtxoEntry, encodeUtxoEntry, UTXO_ENTRY_BYTES } from '../../../src/storage/utxo-entry.js';
 
 const filled = (n: number, v: number) => new Uint8Array(n).fill(v);
@@ -84,5 +89,72 @@ describe('storage value layouts', () => {
     const huge = new Uint8Array(bytes);
     new DataView(huge.buffer).setUint32(44, 0xffff_ffff, true); // spent count
     expect(() => decodeUndoRecord(huge)).toThrow(/cannot fit/);
+  });
+
+  const tip = { height: 4, hash: filled(32, 4), slot: 4 };
+  const u32le = (v: number) => {
+    const out = new Uint8Array(4);
+    new DataView(out.buffer).setUint32(0, v, true);
+    return out;
+  };
+  const concat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('UndoRecord: a count the remaining bytes cannot hold is refused up front, per section', () => {
+    const spentOne = encodeUndoRecord({
+      previousTip: tip,
+      spent: [
+        { key: filled(36, 5), entry: { value: 5n, address: filled(20, 6), height: 3, coinbase: false } },
+      ],
+      masternodes: [],
+      collateral: [],
+    });
+    // One spend of 69 bytes and the two empty counts follow: 77 bytes cannot hold two spends.
+    const twoAnnounced = new Uint8Array(spentOne);
+    new DataView(twoAnnounced.buffer).setUint32(44, 2, true);
+    expect(() => decodeUndoRecord(twoAnnounced)).toThrow(/spent count 2 cannot fit in 77 bytes/);
+    const head = encodeChainTip(tip);
+    // A masternode entry needs at least 33 bytes (pubkey + presence flag); 32 remain.
+    const mn = concat(head, u32le(0), u32le(1), filled(32, 1));
+    expect(() => decodeUndoRecord(mn)).toThrow(/masternode count 1 cannot fit in 32 bytes/);
+    // A collateral entry needs at least 37 bytes (outpoint key + presence flag); 36 remain.
+    const col = concat(head, u32le(0), u32le(0), u32le(1), filled(36, 1));
+    expect(() => decodeUndoRecord(col)).toThrow(/collateral count 1 cannot fit in 36 bytes/);
+  });
+
+  it('UndoRecord: a presence flag other than 0 or 1 is refused', () => {
+    const bytes = encodeUndoRecord({
+      previousTip: tip,
+      spent: [],
+      masternodes: [{ nodePubkey: filled(32, 1), prior: null }],
+      collateral: [{ key: filled(36, 3), prior: null }],
+    });
+    const mnFlag = 44 + 4 + 4 + 32;
+    const colFlag = mnFlag + 1 + 4 + 36;
+    expect(bytes.length).toBe(colFlag + 1);
+    for (const at of [mnFlag, colFlag]) {
+      const bad = new Uint8Array(bytes);
+      bad[at] = 2;
+      const err = thrown(() => decodeUndoRecord(bad));
+      expect(err).toBeInstanceOf(DecodeError);
+      expect(err).toMatchObject({ code: 'INVALID_VALUE' });
+    }
+  });
+
+  it('UndoWriter: finishing with fewer spends than announced, or writing more, is refused', () => {
+    const entry = { value: 5n, address: filled(20, 6), height: 3, coinbase: false };
+    const w = new UndoWriter(tip, 2);
+    w.spent(filled(36, 1), entry);
+    expect(() => w.finish([], [])).toThrow(/announced 2 spends, wrote 1/);
+    const one = new UndoWriter(tip, 1);
+    one.spent(filled(36, 1), entry);
+    expect(() => one.spent(filled(36, 2), entry)).toThrow(RangeError);
   });
 });

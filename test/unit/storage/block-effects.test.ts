@@ -1,0 +1,352 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEVNET } from '../../../src/params/networks.js';
+import { type Block, encodeBlock, headerHash } from '../../../src/protocol/block.js';
+import type { TxPayload } from '../../../src/protocol/transaction.js';
+import { outpointKey } from '../../../src/protocol/tx-codec.js';
+import { readActiveSet } from '../../../src/storage/active-set-index.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
+import { encodeChainTip } from '../../../src/storage/chain-tip.js';
+import { META_KEYS } from '../../../src/storage/databases.js';
+import { StoreWriteError } from '../../../src/storage/errors.js';
+import type { MasternodeRecord } from '../../../src/storage/masternode-record.js';
+import { decodeUndoRecord, encodeUndoRecord } from '../../../src/storage/undo-record.js';
+import { addr, dbsOf, handBlock, handTx } from './hand-chain.js';
+import { expectStoreMatches, ReplayModel } from './replay-model.js';
+import { tempDir } from './temp-dir.js';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const P = DEVNET;
+const ALLOC = 10n ** 15n;
+const FEE = 1_000n;
+const TIER1 = P.tiers[1]!.collateral;
+const X = new Uint8Array(32).fill(0x5a);
+const SIG = new Uint8Array(64);
+
+/** Genesis: one allocation tx paying ALLOC to addr(1), addr(2), addr(3). */
+async function handStore() {
+  const { dir, cleanup } = tempDir('effects');
+  const g0 = handTx(
+    P,
+    [],
+    [1, 2, 3].map((b) => ({ value: ALLOC, address: addr(b) })),
+  );
+  const genesis = handBlock(P, null, [g0]);
+  const store = await ChainStore.open(dir, P, genesis);
+  cleanups.push(cleanup, () => store.close());
+  return { dir, store, genesis, g0 };
+}
+
+const register = (rewardByte: number, collateralVout = 0): TxPayload => ({
+  kind: 'register',
+  nodePubkey: X,
+  collateralVout,
+  rewardAddress: addr(rewardByte),
+  nodeSignature: SIG,
+});
+const deregister: TxPayload = { kind: 'deregister', nodePubkey: X, nodeSignature: SIG };
+
+async function expectWriteError(p: Promise<unknown>, code: string): Promise<StoreWriteError> {
+  const err = await p.then(
+    () => {
+      throw new Error(`resolved, expected ${code}`);
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StoreWriteError);
+  expect((err as StoreWriteError).code).toBe(code);
+  return err as StoreWriteError;
+}
+
+describe('block effects: refusals carry their details and change nothing', () => {
+  it('NOT_NEXT_BLOCK names the height and tip, also for the right height on the wrong parent', async () => {
+    const { store, genesis, g0 } = await handStore();
+    const b1 = handBlock(P, genesis, [
+      handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: 5n, address: addr(7) }]),
+    ]);
+    const b2 = handBlock(P, b1, [handTx(P, [], [{ value: 1n, address: addr(8) }], { lockTime: 2 })]);
+    const skip = await expectWriteError(store.applyBlock(b2), 'NOT_NEXT_BLOCK');
+    expect(skip.details).toEqual({ height: 2, tipHeight: 0 });
+    // Height 1 but a parent that is not the tip.
+    const orphan: Block = { ...b1, header: { ...b1.header, prevHash: new Uint8Array(32).fill(3) } };
+    const wrongParent = await expectWriteError(store.applyBlock(orphan), 'NOT_NEXT_BLOCK');
+    expect(wrongParent.details).toEqual({ height: 1, tipHeight: 0 });
+    expect(store.tipHeight()).toBe(0);
+    await store.applyBlock(b1);
+    expect(store.tipHeight()).toBe(1);
+    expect(store.tip().height).toBe(1);
+  });
+
+  it('MISSING_UTXO, BAD_COLLATERAL_VOUT and UNKNOWN_MASTERNODE name the block height (and the vout)', async () => {
+    const { store, genesis, g0 } = await handStore();
+    const before = store.counts();
+    const missing = handBlock(P, genesis, [
+      handTx(P, [{ txid: new Uint8Array(32).fill(9), vout: 5 }], [{ value: 1n, address: addr(7) }]),
+    ]);
+    expect((await expectWriteError(store.applyBlock(missing), 'MISSING_UTXO')).details).toEqual({
+      height: 1,
+      vout: 5,
+    });
+    const badVout = handBlock(P, genesis, [
+      handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: TIER1, address: addr(4) }], {
+        payload: register(9, 3),
+      }),
+    ]);
+    expect((await expectWriteError(store.applyBlock(badVout), 'BAD_COLLATERAL_VOUT')).details).toEqual({
+      height: 1,
+    });
+    const unknown = handBlock(P, genesis, [
+      handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: 1n, address: addr(4) }], { payload: deregister }),
+    ]);
+    expect((await expectWriteError(store.applyBlock(unknown), 'UNKNOWN_MASTERNODE')).details).toEqual({
+      height: 1,
+    });
+    expect(store.counts()).toEqual(before);
+    expect(store.tipHeight()).toBe(0);
+  });
+});
+
+describe('block effects: genesis', () => {
+  it('a genesis transaction may spend an output of an earlier genesis transaction (genesis keeps no undo record)', async () => {
+    const { dir, cleanup } = tempDir('effects-genesis');
+    cleanups.push(cleanup);
+    const g0 = handTx(P, [], [{ value: ALLOC, address: addr(1) }]);
+    const g1 = handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: ALLOC, address: addr(2) }]);
+    const genesis = handBlock(P, null, [g0, g1]);
+    const store = await ChainStore.open(dir, P, genesis);
+    cleanups.push(() => store.close());
+    expect(store.getUtxo({ txid: g0.txid, vout: 0 })).toBeUndefined();
+    expect(store.getUtxo({ txid: g1.txid, vout: 0 })).toEqual({
+      value: ALLOC,
+      address: addr(2),
+      height: 0,
+      coinbase: false,
+    });
+    expect(dbsOf(store).undo.get(0)).toBeUndefined();
+    expectStoreMatches(store, ReplayModel.of(P, [genesis]));
+  });
+});
+
+describe('block effects: register, deregister, re-register and revert', () => {
+  it('a re-registration keeps the prior record in the undo record; reverts restore records, owners and indexes', async () => {
+    const { store, genesis, g0 } = await handStore();
+    const r1 = handTx(
+      P,
+      [{ txid: g0.txid, vout: 0 }],
+      [
+        { value: TIER1, address: addr(4) },
+        { value: ALLOC - TIER1 - FEE, address: addr(1) },
+      ],
+      { payload: register(9) },
+    );
+    const b1 = handBlock(P, genesis, [r1]);
+    const d2 = handTx(P, [{ txid: g0.txid, vout: 1 }], [{ value: ALLOC - FEE, address: addr(2) }], {
+      payload: deregister,
+    });
+    const b2 = handBlock(P, b1, [d2]);
+    const r3 = handTx(
+      P,
+      [{ txid: g0.txid, vout: 2 }],
+      [
+        { value: TIER1, address: addr(5) },
+        { value: ALLOC - TIER1 - FEE, address: addr(3) },
+      ],
+      { payload: register(8) },
+    );
+    const b3 = handBlock(P, b2, [r3]);
+
+    const rec1: MasternodeRecord = {
+      nodePubkey: X,
+      tier: 1,
+      collateral: { txid: r1.txid, vout: 0 },
+      rewardAddress: addr(9),
+      registeredHeight: 1,
+      deregisteredHeight: null,
+    };
+    const gone1 = { ...rec1, deregisteredHeight: 2 };
+    const rec3: MasternodeRecord = {
+      ...rec1,
+      collateral: { txid: r3.txid, vout: 0 },
+      rewardAddress: addr(8),
+      registeredHeight: 3,
+    };
+    const c1 = { txid: r1.txid, vout: 0 };
+    const c3 = { txid: r3.txid, vout: 0 };
+
+    await store.applyBlock(b1);
+    await store.applyBlock(b2);
+    await store.applyBlock(b3);
+    expect(store.getMasternode(X)).toEqual(rec3);
+    expect(store.collateralOwner(c3)).toEqual(X);
+    expect(store.collateralOwner(c1)).toBeUndefined();
+    // The undo record of block 3 holds the deregistered record it overwrote, not "absent".
+    const undo3 = decodeUndoRecord(dbsOf(store).undo.get(3)!);
+    expect(undo3.masternodes).toEqual([{ nodePubkey: X, prior: gone1 }]);
+    expect(undo3.collateral).toEqual([{ key: outpointKey(c3), prior: null }]);
+    expect(store.activeMasternodes(3)).toEqual([rec3]);
+    expect(store.activeMasternodes(2)).toEqual([]);
+    expectStoreMatches(store, ReplayModel.of(P, [genesis, b1, b2, b3]));
+
+    await store.revertTip();
+    expect(store.getMasternode(X)).toEqual(gone1);
+    expect(store.collateralOwner(c3)).toBeUndefined();
+    expect(store.collateralOwner(c1)).toBeUndefined();
+    expect(store.activeMasternodes(1)).toEqual([gone1]);
+    expect(store.activeMasternodes(2)).toEqual([]);
+    expect(store.masternodeRange(10)).toEqual([gone1]);
+    expectStoreMatches(store, ReplayModel.of(P, [genesis, b1, b2]));
+
+    // Block 2's undo record holds the prior collateral owner, and its revert puts it back.
+    expect(decodeUndoRecord(dbsOf(store).undo.get(2)!).collateral).toEqual([
+      { key: outpointKey(c1), prior: X },
+    ]);
+    await store.revertTip();
+    expect(store.getMasternode(X)).toEqual(rec1);
+    expect(store.collateralOwner(c1)).toEqual(X);
+    expect(store.activeMasternodes(1)).toEqual([rec1]);
+    expectStoreMatches(store, ReplayModel.of(P, [genesis, b1]));
+
+    await store.revertTip();
+    expect(store.getMasternode(X)).toBeUndefined();
+    expect(store.collateralOwner(c1)).toBeUndefined();
+    expect(store.activeMasternodes(0)).toEqual([]);
+    expectStoreMatches(store, ReplayModel.of(P, [genesis]));
+  });
+});
+
+describe('block effects: revert refuses a damaged undo record', () => {
+  async function twoBlocks() {
+    const s = await handStore();
+    const t1 = handTx(
+      P,
+      [{ txid: s.g0.txid, vout: 0 }],
+      [
+        { value: 5n, address: addr(6) },
+        { value: ALLOC - 5n - FEE, address: addr(7) },
+      ],
+    );
+    const b1 = handBlock(P, s.genesis, [t1]);
+    await s.store.applyBlock(b1);
+    return { ...s, b1, t1 };
+  }
+
+  it('UNDO_MISSING (with the height) when the tip block or its undo record is gone; nothing changes', async () => {
+    const { store, genesis, b1 } = await twoBlocks();
+    const dbs = dbsOf(store);
+    const undo = new Uint8Array(dbs.undo.get(1)!);
+    const blockBytes = encodeBlock(b1);
+    dbs.env.transactionSync(() => dbs.undo.removeSync(1));
+    expect((await expectWriteError(store.revertTip(), 'UNDO_MISSING')).details).toEqual({ height: 1 });
+    dbs.env.transactionSync(() => {
+      dbs.undo.putSync(1, undo);
+      dbs.blocks.removeSync(1);
+    });
+    expect((await expectWriteError(store.revertTip(), 'UNDO_MISSING')).details).toEqual({ height: 1 });
+    expect(store.tip().height).toBe(1);
+    dbs.env.transactionSync(() => dbs.blocks.putSync(1, blockBytes));
+    expectStoreMatches(store, ReplayModel.of(P, [genesis, b1]));
+    await store.revertTip();
+    expectStoreMatches(store, ReplayModel.of(P, [genesis]));
+  });
+
+  it('UNDO_MISSING when the undo record lists fewer spends than the block has inputs', async () => {
+    const { store, genesis, b1 } = await twoBlocks();
+    const dbs = dbsOf(store);
+    const undo = decodeUndoRecord(dbs.undo.get(1)!);
+    expect(undo.spent).toHaveLength(1);
+    dbs.env.transactionSync(() => dbs.undo.putSync(1, encodeUndoRecord({ ...undo, spent: [] })));
+    await expectWriteError(store.revertTip(), 'UNDO_MISSING');
+    expect(store.tip().height).toBe(1);
+    expectStoreMatches(store, ReplayModel.of(P, [genesis, b1]));
+  });
+});
+
+describe('ChainStore: the stored tip must be the one this store wrote', () => {
+  it('TIP_CHANGED when another writer moved the tip (same height, other hash; or another height)', async () => {
+    const { store, genesis, g0 } = await handStore();
+    const b1 = handBlock(P, genesis, [
+      handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: 5n, address: addr(7) }]),
+    ]);
+    const dbs = dbsOf(store);
+    const real = store.tip();
+    dbs.env.transactionSync(() =>
+      dbs.meta.putSync(META_KEYS.tip, encodeChainTip({ ...real, hash: new Uint8Array(32).fill(1) })),
+    );
+    const err = await expectWriteError(store.applyBlock(b1), 'TIP_CHANGED');
+    expect(err.details).toEqual({ storedHeight: 0, expectedHeight: 0 });
+    dbs.env.transactionSync(() => dbs.meta.putSync(META_KEYS.tip, encodeChainTip({ ...real, height: 7 })));
+    expect((await expectWriteError(store.applyBlock(b1), 'TIP_CHANGED')).details).toEqual({
+      storedHeight: 7,
+      expectedHeight: 0,
+    });
+    expect(store.getBlock(1)).toBeUndefined();
+    dbs.env.transactionSync(() => dbs.meta.putSync(META_KEYS.tip, encodeChainTip(real)));
+    await store.applyBlock(b1);
+    dbs.env.transactionSync(() =>
+      dbs.meta.putSync(META_KEYS.tip, encodeChainTip({ ...store.tip(), hash: headerHash(genesis.header) })),
+    );
+    await expectWriteError(store.revertTip(), 'TIP_CHANGED');
+    expect(store.getBlock(1)).toBeDefined();
+  });
+});
+
+describe('ChainStore: reads', () => {
+  it('answers by height, hash and txid, undefined for what it does not hold', async () => {
+    const { store, genesis, g0 } = await handStore();
+    const t1 = handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: 5n, address: addr(7) }]);
+    const b1 = handBlock(P, genesis, [t1]);
+    await store.applyBlock(b1);
+    expect(store.getBlockBytes(1)).toEqual(encodeBlock(b1));
+    expect(store.getBlockBytes(0)).toEqual(encodeBlock(genesis));
+    expect(store.getBlockBytes(2)).toBeUndefined();
+    expect(store.getBlockByHash(new Uint8Array(32).fill(0xab))).toBeUndefined();
+    expect(store.getHeight(new Uint8Array(32).fill(0xab))).toBeUndefined();
+    expect(store.getTxHeight(t1.txid)).toBe(1);
+    expect(store.getTxHeight(new Uint8Array(32).fill(0xab))).toBeUndefined();
+  });
+
+  it('range reads return exactly `limit` rows after a key that is not stored', async () => {
+    const { store, g0 } = await handStore();
+    // A key below every stored one and absent itself: nothing to skip, the limit alone bounds the page.
+    const low = new Uint8Array(36);
+    expect(store.utxoRange(2, low).map((r) => r.key)).toEqual(
+      [0, 1].map((vout) => outpointKey({ txid: g0.txid, vout })),
+    );
+    expect(store.utxoRange(3, low)).toHaveLength(3);
+    // After a stored key: that key is skipped.
+    expect(store.utxoRange(1, outpointKey({ txid: g0.txid, vout: 0 })).map((r) => r.key)).toEqual([
+      outpointKey({ txid: g0.txid, vout: 1 }),
+    ]);
+    expect(store.txIndexRange(1, new Uint8Array(32))).toEqual([{ txid: g0.txid, height: 0 }]);
+  });
+
+  it('close is idempotent: a second close leaves a store reopened on the same directory working', async () => {
+    const { dir, store, genesis, g0 } = await handStore();
+    await store.close();
+    await expect(store.applyBlock(handBlock(P, null, []))).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    const again = await ChainStore.open(dir, P, genesis);
+    cleanups.push(() => again.close());
+    await store.close();
+    await again.applyBlock(
+      handBlock(P, genesis, [handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: 5n, address: addr(7) }])]),
+    );
+    expect(again.tip().height).toBe(1);
+    expect(again.getBlock(1)).toBeDefined();
+  });
+});
+
+describe('active set: only stored block heights', () => {
+  it('refuses a negative, fractional or NaN height, and one past the u32 key range', async () => {
+    const { store } = await handStore();
+    expect(store.activeMasternodes(0)).toEqual([]);
+    for (const h of [-1, Number.NaN])
+      expect(() => store.activeMasternodes(h)).toThrow(/not a stored block height/);
+    const dbs = dbsOf(store);
+    expect(() => readActiveSet(dbs, 0.5, P)).toThrow(/not a stored block height/);
+    expect(() => readActiveSet(dbs, 0xffff_ffff, P)).toThrow(/not a stored block height/);
+    expect(readActiveSet(dbs, 0xffff_fffe, P)).toEqual([]);
+  });
+});
