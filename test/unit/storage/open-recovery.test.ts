@@ -1,9 +1,14 @@
+import { mkdirSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEVNET } from '../../../src/params/networks.js';
-import type { Block } from '../../../src/protocol/block.js';
+import { toHex } from '../../../src/encoding/bytes.js';
+import { DEVNET, TESTNET } from '../../../src/params/networks.js';
+import { type Block, headerHash } from '../../../src/protocol/block.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
+import { lockDataDir } from '../../../src/storage/data-dir-lock.js';
 import {
   type ChainDatabases,
+  ENV_FILE,
   openDatabases,
   SCHEMA_VERSION,
   u32Bytes,
@@ -42,8 +47,14 @@ async function tamper(dir: string, f: (dbs: ChainDatabases) => void): Promise<vo
   await dbs.env.close();
 }
 
-async function expectRefusal(dir: string, genesis: Block, code: string): Promise<StoreOpenError> {
-  const err = await ChainStore.open(dir, DEVNET, genesis).then(
+async function expectRefusal(
+  dir: string,
+  genesis: Block,
+  code: string,
+  params = DEVNET,
+  options: Parameters<typeof ChainStore.open>[3] = {},
+): Promise<StoreOpenError> {
+  const err = await ChainStore.open(dir, params, genesis, options).then(
     () => {
       throw new Error(`open succeeded, expected ${code}`);
     },
@@ -106,27 +117,31 @@ describe('open: startup recovery checks the tip', () => {
   it('refuses when the tip block is missing', async () => {
     const { dir, genesis } = await storedChain();
     await tamper(dir, (d) => d.blocks.removeSync(3));
-    await expectRefusal(dir, genesis, 'TIP_BLOCK_MISSING');
+    expect((await expectRefusal(dir, genesis, 'TIP_BLOCK_MISSING')).details).toEqual({ height: 3 });
   });
 
   it('refuses when the block at the tip height is not the tip', async () => {
     const { dir, genesis, blocks } = await storedChain();
     const { encodeBlock } = await import('../../../src/protocol/block.js');
     await tamper(dir, (d) => d.blocks.putSync(3, encodeBlock(blocks[2]!)));
-    await expectRefusal(dir, genesis, 'TIP_HASH_MISMATCH');
+    expect((await expectRefusal(dir, genesis, 'TIP_HASH_MISMATCH')).details).toEqual({
+      height: 3,
+      tipHash: toHex(headerHash(blocks[3]!.header)),
+      storedHash: toHex(headerHash(blocks[2]!.header)),
+    });
   });
 
   it('refuses when a block is stored above the tip', async () => {
     const { dir, genesis, blocks } = await storedChain();
     const { encodeBlock } = await import('../../../src/protocol/block.js');
     await tamper(dir, (d) => d.blocks.putSync(4, encodeBlock(blocks[1]!)));
-    await expectRefusal(dir, genesis, 'BLOCK_ABOVE_TIP');
+    expect((await expectRefusal(dir, genesis, 'BLOCK_ABOVE_TIP')).details).toEqual({ height: 4 });
   });
 
   it('refuses when the tip has no undo record', async () => {
     const { dir, genesis } = await storedChain();
     await tamper(dir, (d) => d.undo.removeSync(3));
-    await expectRefusal(dir, genesis, 'UNDO_MISSING');
+    expect((await expectRefusal(dir, genesis, 'UNDO_MISSING')).details).toEqual({ height: 3 });
   });
 });
 
@@ -152,5 +167,77 @@ describe('open: damaged records are typed refusals, never a DecodeError', () => 
     const { dir, genesis } = await storedChain();
     await tamper(dir, (d) => d.undo.putSync(3, new Uint8Array(50).fill(0xff)));
     expect((await expectRefusal(dir, genesis, 'UNDO_CORRUPT')).details).toEqual({ height: 3 });
+  });
+});
+
+describe('open: refusals name what they found', () => {
+  it('NETWORK_MISMATCH names both networks, and a chain id alone differing is refused too', async () => {
+    const { dir, genesis } = await storedChain();
+    expect((await expectRefusal(dir, genesis, 'NETWORK_MISMATCH', TESTNET)).details).toEqual({
+      found: 'devnet',
+      expected: 'testnet',
+    });
+    const otherChainId = Object.freeze({ ...DEVNET, chainId: DEVNET.chainId + 40 });
+    await expectRefusal(dir, genesis, 'NETWORK_MISMATCH', otherChainId);
+  });
+
+  it('GENESIS_MISMATCH names both hashes; under a lock the caller holds it is the refusal, and the lock stays held', async () => {
+    const { dir, genesis } = await storedChain();
+    const other = SyntheticChain.create(DEVNET, 999, 10).genesis();
+    const expected = {
+      found: toHex(headerHash(genesis.header)),
+      expected: toHex(headerHash(other.header)),
+    };
+    expect((await expectRefusal(dir, other, 'GENESIS_MISMATCH')).details).toEqual(expected);
+    const lock = await lockDataDir(dir);
+    cleanups.push(() => lock.release());
+    expect((await expectRefusal(dir, other, 'GENESIS_MISMATCH', DEVNET, { lock })).details).toEqual(expected);
+    expect(lock.held).toBe(true);
+  });
+
+  it('META_MISSING names the missing meta entry', async () => {
+    const { dir, genesis } = await storedChain();
+    for (const key of ['network', 'chainId', 'genesis', 'tip']) {
+      let saved: Uint8Array | undefined;
+      await tamper(dir, (d) => {
+        saved = new Uint8Array(d.meta.get(key)!);
+        d.meta.removeSync(key);
+      });
+      expect((await expectRefusal(dir, genesis, 'META_MISSING')).details, key).toEqual({ key });
+      await tamper(dir, (d) => d.meta.putSync(key, saved!));
+    }
+    const store = await ChainStore.open(dir, DEVNET, genesis);
+    cleanups.push(() => store.close());
+    expect(store.tip().height).toBe(3);
+  });
+
+  it('BAD_GENESIS for a genesis of another chain id', async () => {
+    const { dir, cleanup } = tempDir('badgenesis-chain');
+    cleanups.push(cleanup);
+    const testnetGenesis = SyntheticChain.create(TESTNET, 1, 5).genesis();
+    await expectRefusal(dir, testnetGenesis, 'BAD_GENESIS');
+  });
+
+  it('NOT_LOCKED names the directory and the directory of the lock', async () => {
+    const a = tempDir('lock-a');
+    const b = tempDir('lock-b');
+    cleanups.push(a.cleanup, b.cleanup);
+    const lock = await lockDataDir(a.dir);
+    cleanups.push(() => lock.release());
+    const genesis = SyntheticChain.create(DEVNET, 1, 5).genesis();
+    const err = await expectRefusal(b.dir, genesis, 'NOT_LOCKED', DEVNET, { lock });
+    expect(err.details).toEqual({ dataDir: b.dir, lockDir: realpathSync(a.dir) });
+  });
+
+  it('an environment that cannot open is rethrown as is, and the lock the store took is released', async () => {
+    const { dir, cleanup } = tempDir('no-env');
+    cleanups.push(cleanup);
+    mkdirSync(join(dir, ENV_FILE)); // a directory where the LMDB file should be
+    const genesis = SyntheticChain.create(DEVNET, 1, 5).genesis();
+    await expect(ChainStore.open(dir, DEVNET, genesis)).rejects.toThrow(/directory/i);
+    const lock = await lockDataDir(dir); // not DATADIR_LOCKED: open released its own lock
+    cleanups.push(() => lock.release());
+    await expect(ChainStore.open(dir, DEVNET, genesis, { lock })).rejects.toThrow(/directory/i);
+    expect(lock.held).toBe(true);
   });
 });
