@@ -23,7 +23,12 @@ export type StoreOpenErrorCode =
   | 'BLOCK_ABOVE_TIP'
   | 'UNDO_MISSING'
   /** The tip's undo record does not decode, so the tip could not be reverted (outside damage). */
-  | 'UNDO_CORRUPT';
+  | 'UNDO_CORRUPT'
+  /**
+   * Opening the LMDB file crashed a probe process (outside damage: a zeroed, truncated or
+   * overwritten chain.mdb; details: file, signal). See open-probe.ts.
+   */
+  | 'DATA_CORRUPT';
 
 /** A refusal at open time: the directory holds a different, newer/older or inconsistent chain. */
 export class StoreOpenError extends CodedError<StoreOpenErrorCode> {}

@@ -6,6 +6,7 @@ import { toHex } from '../../encoding/bytes.js';
 import { TimeNode } from '../../node/node.js';
 import { createNodeKey, devnetNodeKey, loadNodeKey, nodeKeyPath } from '../../node/node-key.js';
 import { devnetParams, paramsFor } from '../../params/networks.js';
+import { probeStoreOpen } from '../../storage/open-probe.js';
 import type { KeyPair } from '../../wallet/keys.js';
 import { type CliCommand, UsageError } from '../command.js';
 
@@ -114,6 +115,9 @@ export const nodeCommand: CliCommand = {
     const log = process.stdout.isTTY
       ? pino(logOptions, (await import('pino-pretty')).default({ colorize: true, sync: true }))
       : pino(logOptions);
+    // A damaged chain.mdb would crash this process inside LMDB with no message: open it in a
+    // child first (DATA_CORRUPT naming the file instead).
+    await probeStoreOpen(config.datadir, params.network);
     const node = await TimeNode.start({
       params,
       config,

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NetworkName } from '../params/chain-params.js';
+import { packageRoot } from '../util/package-root.js';
+import { ENV_FILE } from './databases.js';
+import { StoreOpenError } from './errors.js';
+
+/** The probe's entry point, compiled (also when this module runs from src/ under the tests). */
+const probeMain = (): string => join(packageRoot(), 'dist', 'src', 'storage', 'open-probe-main.js');
+
+/** Signals by which a process dies of a fault in native code reading a damaged file. */
+const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT']);
+
+/** A probe that has not finished by then is left to the real open (a slow disk is not damage). */
+export const PROBE_TIMEOUT_MS = 60_000;
+
+/**
+ * LMDB trusts its file: a damaged chain.mdb (a zeroed first page, a truncated file, garbage over
+ * the data pages) makes the native library follow wild page pointers, and the process dies by
+ * SIGSEGV or SIGBUS, printing nothing. So before a node opens an existing store it opens it
+ * exactly as the node would (ChainStore.open, then close) in a child process; if that child dies
+ * by such a signal, startup stops here with StoreOpenError DATA_CORRUPT naming the file, and the
+ * operator knows to restore a backup or sync into a new data directory. Any other outcome is left
+ * to the node's own open, which reports typed refusals itself. A new data directory (no file, or an
+ * empty one) needs no probe. The probe costs one short process start (~0.3 s).
+ *
+ * It cannot cover damage in pages the start-up checks never read; LMDB has no page checksums.
+ */
+export async function probeStoreOpen(dataDir: string, network: NetworkName): Promise<void> {
+  const file = join(dataDir, ENV_FILE);
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return;
+  }
+  if (size === 0) return;
+  const { signal } = await new Promise<{ signal: NodeJS.Signals | null }>((resolve) => {
+    const child = spawn(process.execPath, [probeMain(), dataDir, network], { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
+    child.once('error', () => {
+      clearTimeout(timer);
+      resolve({ signal: null });
+    });
+    child.once('exit', (_code, sig) => {
+      clearTimeout(timer);
+      resolve({ signal: sig });
+    });
+  });
+  if (signal !== null && CRASH_SIGNALS.has(signal))
+    throw new StoreOpenError(
+      'DATA_CORRUPT',
+      `${file} is damaged: the LMDB library crashed (${signal}) opening it. Restore the data ` +
+        'directory from a backup, or start the node on a new data directory to sync the chain again',
+      { file, signal },
+    );
+}

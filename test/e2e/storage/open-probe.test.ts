@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { genesisBlock } from '../../../src/chain/genesis.js';
+import { DEVNET, TESTNET } from '../../../src/params/networks.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
+import { ENV_FILE } from '../../../src/storage/databases.js';
+import { StoreOpenError } from '../../../src/storage/errors.js';
+import { probeStoreOpen } from '../../../src/storage/open-probe.js';
+import { packageRoot } from '../../../src/util/package-root.js';
+import { tempDir } from '../../unit/storage/temp-dir.js';
+
+/*
+ * A damaged chain.mdb crashes LMDB's native code (SIGSEGV/SIGBUS) in whatever process opens it.
+ * The node opens the store in a child first (src/storage/open-probe.ts), so damage is a typed
+ * DATA_CORRUPT refusal naming the file, never a silent crash. The damage here is what a disk or an
+ * operator does: a zeroed first page, garbage over the data pages, a truncated file. Each of them
+ * crashes the LMDB build we ship (checked by hand: `node -e` opening it dies by SIGSEGV or SIGBUS).
+ */
+
+const cleanups: (() => void)[] = [];
+afterAll(() => {
+  for (const c of cleanups) c();
+});
+
+async function storeDir(): Promise<string> {
+  const { dir, cleanup } = tempDir('open-probe');
+  cleanups.push(cleanup);
+  const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
+  await store.close();
+  return dir;
+}
+
+const damage: Record<string, (file: string) => void> = {
+  'a zeroed first page': (file) => {
+    const fd = openSync(file, 'r+');
+    writeSync(fd, new Uint8Array(4096), 0, 4096, 0);
+  },
+  // A fixed byte, not random ones: the outcome must not depend on the draw (zeros, for one, read
+  // as empty pages and are refused by LMDB itself, a typed error the node reports on its own).
+  'garbage over the data pages': (file) => {
+    const bytes = readFileSync(file);
+    bytes.fill(0xa5, 8192);
+    writeFileSync(file, bytes);
+  },
+  'a file cut after its first page': (file) => writeFileSync(file, readFileSync(file).subarray(0, 4096)),
+};
+
+describe('a damaged chain.mdb is refused by name, not a crash', () => {
+  for (const [what, harm] of Object.entries(damage)) {
+    it(`${what}: probeStoreOpen rejects with DATA_CORRUPT, the file and the signal`, async () => {
+      const dir = await storeDir();
+      harm(join(dir, ENV_FILE));
+      const err = await probeStoreOpen(dir, 'devnet').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(StoreOpenError);
+      const e = err as StoreOpenError;
+      expect(e.code).toBe('DATA_CORRUPT');
+      expect(e.details).toMatchObject({ file: join(dir, ENV_FILE) });
+      expect(['SIGSEGV', 'SIGBUS']).toContain((e.details as { signal: string }).signal);
+      expect(e.message).toContain(join(dir, ENV_FILE));
+    });
+  }
+
+  it('a healthy store, a new directory, an empty file and a typed refusal pass the probe', async () => {
+    const healthy = await storeDir();
+    await expect(probeStoreOpen(healthy, 'devnet')).resolves.toBeUndefined();
+    // The probe is not the judge of typed refusals: the node's own open reports them.
+    await expect(probeStoreOpen(healthy, 'testnet')).resolves.toBeUndefined();
+    await expect(ChainStore.open(healthy, TESTNET, genesisBlock(TESTNET))).rejects.toMatchObject({
+      code: 'NETWORK_MISMATCH',
+    });
+    const { dir: empty, cleanup } = tempDir('open-probe-new');
+    cleanups.push(cleanup);
+    await expect(probeStoreOpen(empty, 'devnet')).resolves.toBeUndefined();
+    writeFileSync(join(empty, ENV_FILE), new Uint8Array(0));
+    await expect(probeStoreOpen(empty, 'devnet')).resolves.toBeUndefined();
+    // And the healthy store still opens (the probe left it as it was).
+    const store = await ChainStore.open(healthy, DEVNET, genesisBlock(DEVNET));
+    expect(store.tip().height).toBe(0);
+    await store.close();
+  });
+
+  it('`timecoin node` on a damaged data dir exits 1 with DATA_CORRUPT naming the file', async () => {
+    const dir = await storeDir();
+    damage['a zeroed first page']!(join(dir, ENV_FILE));
+    const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+    const args = [cli, 'node', '--datadir', dir, '--devnet-index', '0', '--p2p-port', '0', '--rpc-port', '0'];
+    const r = await promisify(execFile)(process.execPath, args).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`DATA_CORRUPT: ${join(dir, ENV_FILE)} is damaged`);
+  });
+});
