@@ -22,12 +22,18 @@ export const PROBE_TIMEOUT_MS = 60_000;
  * exactly as the node would (ChainStore.open, then close) in a child process; if that child dies
  * by such a signal, startup stops here with StoreOpenError DATA_CORRUPT naming the file, and the
  * operator knows to restore a backup or sync into a new data directory. Any other outcome is left
- * to the node's own open, which reports typed refusals itself. A new data directory (no file, or an
+ * to the node's own open, which reports typed refusals itself. `inspect-db` probes its read-only
+ * read the same way. A new data directory (no file, or an
  * empty one) needs no probe. The probe costs one short process start (~0.3 s).
  *
  * It cannot cover damage in pages the start-up checks never read; LMDB has no page checksums.
  */
-export async function probeStoreOpen(dataDir: string, network: NetworkName): Promise<void> {
+export async function probeStoreOpen(
+  dataDir: string,
+  network: NetworkName,
+  /** `open`: as the node opens it (read-write, under the lock); `read`: as inspect-db reads it. */
+  mode: 'open' | 'read' = 'open',
+): Promise<void> {
   const file = join(dataDir, ENV_FILE);
   let size: number;
   try {
@@ -37,7 +43,7 @@ export async function probeStoreOpen(dataDir: string, network: NetworkName): Pro
   }
   if (size === 0) return;
   const { signal } = await new Promise<{ signal: NodeJS.Signals | null }>((resolve) => {
-    const child = spawn(process.execPath, [probeMain(), dataDir, network], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [probeMain(), dataDir, network, mode], { stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
     child.once('error', () => {
       clearTimeout(timer);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { paramsFor } from '../../params/networks.js';
 import { inspectStore } from '../../storage/inspect.js';
+import { probeStoreOpen } from '../../storage/open-probe.js';
 import { type CliCommand, UsageError } from '../command.js';
 
 export const inspectDbCommand: CliCommand = {
@@ -26,6 +27,8 @@ export const inspectDbCommand: CliCommand = {
         throw new UsageError((err as Error).message);
       }
     }
+    // LMDB crashes the reading process on a damaged file: read it in a child first (DATA_CORRUPT).
+    await probeStoreOpen(values.datadir, expected?.network ?? 'devnet', 'read');
     const s = await inspectStore(values.datadir, expected);
     if (values.json) {
       console.log(JSON.stringify(s));

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
 import { DEVNET, TESTNET } from '../../../src/params/networks.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
+import { lockDataDir } from '../../../src/storage/data-dir-lock.js';
 import { ENV_FILE } from '../../../src/storage/databases.js';
 import { StoreOpenError } from '../../../src/storage/errors.js';
 import { probeStoreOpen } from '../../../src/storage/open-probe.js';
@@ -83,6 +84,31 @@ describe('a damaged chain.mdb is refused by name, not a crash', () => {
     const store = await ChainStore.open(healthy, DEVNET, genesisBlock(DEVNET));
     expect(store.tip().height).toBe(0);
     await store.close();
+  });
+
+  it('read-only as inspect-db reads: a damaged store is DATA_CORRUPT, a healthy one passes', async () => {
+    const dir = await storeDir();
+    await expect(probeStoreOpen(dir, 'devnet', 'read')).resolves.toBeUndefined();
+    damage['garbage over the data pages']!(join(dir, ENV_FILE));
+    // Read-only means beside a running node: with the data dir locked (as a node holds it), the
+    // read still reaches the file (a read-write probe would stop at DATADIR_LOCKED and see nothing).
+    const lock = await lockDataDir(dir);
+    try {
+      await expect(probeStoreOpen(dir, 'devnet', 'read')).rejects.toMatchObject({
+        code: 'DATA_CORRUPT',
+        details: { file: join(dir, ENV_FILE) },
+      });
+      await expect(probeStoreOpen(dir, 'devnet', 'open')).resolves.toBeUndefined();
+    } finally {
+      await lock.release();
+    }
+    const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+    const r = await promisify(execFile)(process.execPath, [cli, 'inspect-db', '--datadir', dir]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`DATA_CORRUPT: ${join(dir, ENV_FILE)} is damaged`);
   });
 
   it('`timecoin node` on a damaged data dir exits 1 with DATA_CORRUPT naming the file', async () => {
