@@ -23,8 +23,8 @@ export const PROBE_TIMEOUT_MS = 60_000;
  * by such a signal, startup stops here with StoreOpenError DATA_CORRUPT naming the file, and the
  * operator knows to restore a backup or sync into a new data directory. Any other outcome is left
  * to the node's own open, which reports typed refusals itself. `inspect-db` probes its read-only
- * read the same way. A new data directory (no file, or an
- * empty one) needs no probe. The probe costs one short process start (~0.3 s).
+ * read the same way. A new data directory (no file, or an empty one) needs no probe. The probe
+ * costs one short process start (~0.3 s).
  *
  * It cannot cover damage in pages the start-up checks never read; LMDB has no page checksums.
  */
