@@ -1,5 +1,6 @@
 import { ByteReader } from '../encoding/byte-reader.js';
 import { ByteWriter } from '../encoding/byte-writer.js';
+import { copyBytes } from '../encoding/bytes.js';
 import type { UtxoEntry } from '../ledger/ledger-state.js';
 import { ADDRESS_PAYLOAD_BYTES } from '../protocol/transaction.js';
 
@@ -29,8 +30,22 @@ export function readUtxoEntry(r: ByteReader): UtxoEntry {
   return { value, address, height, coinbase: (flags & 1) === 1 };
 }
 
-/** Throws DecodeError on a malformed or over-long value. */
+/**
+ * Throws DecodeError on a malformed or over-long value. The result shares no memory with `bytes`
+ * (the chain store decodes straight out of lmdb-js's reused read buffer).
+ */
 export function decodeUtxoEntry(bytes: Uint8Array): UtxoEntry {
+  if (bytes.length === UTXO_ENTRY_BYTES) {
+    // Every stored entry: read in place, without a reader object per UTXO lookup.
+    const view = new DataView(bytes.buffer, bytes.byteOffset, UTXO_ENTRY_BYTES);
+    return {
+      value: view.getBigUint64(0, true),
+      address: copyBytes(bytes, 8, 8 + ADDRESS_PAYLOAD_BYTES),
+      height: view.getUint32(8 + ADDRESS_PAYLOAD_BYTES, true),
+      coinbase: (bytes[UTXO_ENTRY_BYTES - 1]! & 1) === 1,
+    };
+  }
+  // Any other length fails in the reader, which names what is missing or left over.
   const r = new ByteReader(bytes);
   const e = readUtxoEntry(r);
   r.done('utxo entry');

@@ -29,6 +29,17 @@ describe('storage value layouts', () => {
     expect(() => decodeUtxoEntry(new Uint8Array([...bytes, 0]))).toThrow(DecodeError);
   });
 
+  it('UtxoEntry decoding reads a view at any offset and keeps nothing of the source', () => {
+    // The chain store decodes out of lmdb-js's reused read buffer: a view into a larger array.
+    const e = { value: 2n ** 64n - 2n, address: filled(20, 0x5c), height: 2 ** 32 - 3, coinbase: false };
+    const big = new Uint8Array(5 + UTXO_ENTRY_BYTES + 7).fill(0xee);
+    big.set(encodeUtxoEntry(e), 5);
+    big[5 + UTXO_ENTRY_BYTES - 1] = 0xfe; // flags: only bit 0 is the coinbase flag
+    const decoded = decodeUtxoEntry(big.subarray(5, 5 + UTXO_ENTRY_BYTES));
+    big.fill(0);
+    expect(decoded).toEqual(e);
+  });
+
   it('MasternodeRecord: round-trips with and without collateral and deregistration', () => {
     const base: MasternodeRecord = {
       nodePubkey: filled(32, 1),
