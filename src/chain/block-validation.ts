@@ -64,6 +64,12 @@ export interface BlockValidationContext extends SlotContext {
    */
   readonly signaturesVerified?: (etx: EncodedTx) => boolean;
   /**
+   * The input signatures of this block's body already handed to the verifier
+   * (startInputSignatures, by sync before the block's turn); used only when built from this very
+   * `txs` array, otherwise validation starts its own.
+   */
+  readonly inputSignatures?: InputSignatureWork;
+  /**
    * Who hashes the body's two roots (the node: the crypto pool, off the event loop). Default: the
    * JavaScript reference on this thread.
    */
@@ -78,6 +84,44 @@ export interface BlockValidationContext extends SlotContext {
  * not move.
  */
 export const TXS_PER_TURN = 1_024;
+
+/**
+ * A block body's input signatures on their way through the verifier: one item per input of every
+ * transaction after the coinbase, except transactions `signaturesVerified` vouches for; `at` maps
+ * each covered transaction to its first item, `results` is the verifier's answer in item order.
+ */
+export interface InputSignatureWork {
+  readonly txs: readonly EncodedTx[];
+  readonly at: ReadonlyMap<EncodedTx, number>;
+  readonly results: Promise<boolean[]>;
+}
+
+/**
+ * Hands a body's input signatures to `verifier` (validateBlock's first step on them). Sync calls
+ * it for a fetched block before the block's turn, so the pool verifies block N+1 while block N's
+ * ledger rules run and its write commits; whether each tx may be skipped is decided now, and any
+ * answer of `signaturesVerified` is sound at any later time (its verdicts depend on bytes only).
+ */
+export function startInputSignatures(
+  txs: readonly EncodedTx[],
+  verifier: SignatureVerifier,
+  signaturesVerified?: (etx: EncodedTx) => boolean,
+): InputSignatureWork {
+  const items: SignatureItem[] = [];
+  const at = new Map<EncodedTx, number>();
+  for (let i = 1; i < txs.length; i++) {
+    const etx = txs[i]!;
+    if (signaturesVerified?.(etx) === true) continue;
+    at.set(etx, items.length);
+    const message = txSigMessage(etx.tx.chainId, etx.txid);
+    for (let j = 0; j < etx.tx.inputs.length; j++) {
+      const w = etx.tx.witnesses[j];
+      // A missing witness fails the structure rules before any result is read.
+      if (w) items.push({ publicKey: w.pubkey, message, signature: w.signature });
+    }
+  }
+  return { txs, at, results: verifier.verifyBatch(items) };
+}
 
 export interface ValidatedBlock {
   readonly hash: Uint8Array;
@@ -152,23 +196,15 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
   const producer = activeMasternodes.find((m) => bytesEqual(m.nodePubkey, h.producerPubkey))!;
 
   // Input signatures depend on the transaction bytes alone (each witness key and signature over
-  // the txid): the pool starts on them now and verifies while the ledger rules run here. Which
-  // items are verified, and which fault is reported first, stay as documented: the results are
-  // read only after every ledger rule and the coinbase passed.
-  const inputItems: SignatureItem[] = [];
-  const inputsAt = new Map<EncodedTx, number>();
-  for (let i = 1; i < txs.length; i++) {
-    const etx = txs[i]!;
-    if (ctx.signaturesVerified?.(etx) === true) continue;
-    inputsAt.set(etx, inputItems.length);
-    const message = txSigMessage(etx.tx.chainId, etx.txid);
-    for (let j = 0; j < etx.tx.inputs.length; j++) {
-      const w = etx.tx.witnesses[j];
-      // A missing witness fails the structure rules below before any result is read.
-      if (w) inputItems.push({ publicKey: w.pubkey, message, signature: w.signature });
-    }
-  }
-  const inputResults = ctx.verifier.verifyBatch(inputItems);
+  // the txid): the pool starts on them now (or started earlier, `inputSignatures`) and verifies
+  // while the ledger rules run here. Which items are verified, and which fault is reported first,
+  // stay as documented: the results are read only after every ledger rule and the coinbase passed.
+  const work =
+    ctx.inputSignatures?.txs === txs
+      ? ctx.inputSignatures
+      : startInputSignatures(txs, ctx.verifier, ctx.signaturesVerified);
+  const inputsAt = work.at;
+  const inputResults = work.results;
   inputResults.catch(() => undefined); // a ledger fault may end validation before it is awaited
 
   const overlay = new LedgerOverlay(ctx.view, params, h.height);

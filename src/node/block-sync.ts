@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { BlockError } from '../chain/block-errors.js';
 import { parseBlock } from '../chain/block-validation.js';
 import type { ChainParams } from '../params/chain-params.js';
+import type { Block } from '../protocol/block.js';
 import type { ChainStore } from '../storage/chain-store.js';
 import { MAX_BLOCKS_PER_RESPONSE, MAX_FRAME_BYTES } from '../wire/limits.js';
 import type { ChainController } from './chain-controller.js';
@@ -19,6 +20,21 @@ export interface BlockSyncDeps {
   readonly log: Logger;
   readonly now: () => number;
   readonly onBadBlock: (peerId: string, code: string, detail: string) => void;
+  /**
+   * Called for each fetched block as soon as it is parsed, before its turn (the node:
+   * LedgerService.prepareBlock, which starts verifying its signatures in the pool).
+   */
+  readonly prepare?: (block: Block) => void;
+}
+
+/** A fetched batch: each block parsed, or the fault that ended parsing (nothing after it is kept). */
+type Batch = readonly (Block | BlockError)[];
+
+/** The batch asked for ahead while the previous one is applied. */
+interface Prefetch {
+  readonly peerId: string;
+  readonly from: number;
+  readonly batch: Promise<Batch>;
 }
 
 interface PeerTip {
@@ -42,6 +58,7 @@ export class BlockSync {
   private readonly tips = new Map<string, PeerTip>();
   private running = false;
   private stopped = false;
+  private prefetch: Prefetch | undefined;
 
   constructor(private readonly d: BlockSyncDeps) {}
 
@@ -98,29 +115,39 @@ export class BlockSync {
     }
   }
 
-  /** One round with one peer; true when our tip moved. */
+  /**
+   * One round with one peer; true when our tip moved. While a batch is applied the next one is
+   * already asked for (when the peer has more) and its blocks are parsed and prepared as they
+   * arrive, so fetching and signature verification overlap the ledger checks and writes.
+   */
   private async fetchFrom(peerId: string, tip: PeerTip): Promise<boolean> {
-    const { store, params, chain, log } = this.d;
+    const { store, log } = this.d;
     const start = store.tip().height;
     let from = start + 1;
-    const floor = Math.max(1, start - params.maxReorgDepth + 1);
+    const floor = Math.max(1, start - this.d.params.maxReorgDepth + 1);
     for (;;) {
-      let raw: readonly Uint8Array[];
+      let batch: Batch;
       try {
-        raw = await this.d.fetcher.getBlocks(peerId, from, MAX_BLOCKS_PER_RESPONSE);
+        batch = await this.takeBatch(peerId, from);
       } catch (err) {
         log.debug({ peer: peerId.slice(0, 16), from, err: (err as Error).message }, 'sync: GetBlocks failed');
         return store.tip().height > start;
       }
-      if (raw.length === 0) {
+      if (batch.length === 0) {
         tip.height = Math.min(tip.height, from - 1);
         return store.tip().height > start;
       }
+      const next = from + batch.length;
+      if (batch.length === MAX_BLOCKS_PER_RESPONSE || next <= tip.height) this.startPrefetch(peerId, next);
       let connected = false;
-      for (const bytes of raw) {
+      for (const block of batch) {
+        if (block instanceof BlockError) {
+          this.d.onBadBlock(peerId, block.code, block.message);
+          return store.tip().height > start;
+        }
         let outcome: string;
         try {
-          outcome = await chain.receive(parseBlock(bytes, params), 'sync', peerId);
+          outcome = await this.d.chain.receive(block, 'sync', peerId);
         } catch (err) {
           if (err instanceof BlockError) {
             this.d.onBadBlock(peerId, err.code, err.message);
@@ -134,15 +161,15 @@ export class BlockSync {
       }
       if (store.tip().height > start) {
         log.info(
-          { peer: peerId.slice(0, 16), from, blocks: raw.length, tip: store.tip().height },
+          { peer: peerId.slice(0, 16), from, blocks: batch.length, tip: store.tip().height },
           'synced blocks',
         );
         return true;
       }
       if (connected) {
         // Blocks joined a side branch that is not ahead yet: fetch further along it.
-        if (raw.length < MAX_BLOCKS_PER_RESPONSE) return false;
-        from += raw.length;
+        if (batch.length < MAX_BLOCKS_PER_RESPONSE) return false;
+        from = next;
         continue;
       }
       // Nothing connected: the peer is on another branch below `from`. Step back.
@@ -150,6 +177,39 @@ export class BlockSync {
       log.debug({ peer: peerId.slice(0, 16), from }, 'sync: blocks do not connect, stepping back');
       from = Math.max(floor, from - MAX_BLOCKS_PER_RESPONSE);
     }
+  }
+
+  /** The prefetched batch when it is the one wanted, otherwise a fresh request. */
+  private takeBatch(peerId: string, from: number): Promise<Batch> {
+    const p = this.prefetch;
+    this.prefetch = undefined;
+    if (p !== undefined && p.peerId === peerId && p.from === from) return p.batch;
+    return this.fetchBatch(peerId, from);
+  }
+
+  private startPrefetch(peerId: string, from: number): void {
+    const batch = this.fetchBatch(peerId, from);
+    // A prefetch nobody takes (the round ended, another peer is asked) must not leave a rejection.
+    batch.catch(() => undefined);
+    this.prefetch = { peerId, from, batch };
+  }
+
+  /** GetBlocks from `from`; each block parsed and prepared the moment the answer arrives. */
+  private async fetchBatch(peerId: string, from: number): Promise<Batch> {
+    const raw = await this.d.fetcher.getBlocks(peerId, from, MAX_BLOCKS_PER_RESPONSE);
+    const batch: (Block | BlockError)[] = [];
+    for (const bytes of raw) {
+      try {
+        const block = parseBlock(bytes, this.d.params);
+        this.d.prepare?.(block);
+        batch.push(block);
+      } catch (err) {
+        if (!(err instanceof BlockError)) throw err;
+        batch.push(err);
+        break;
+      }
+    }
+    return batch;
   }
 }
 

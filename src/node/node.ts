@@ -465,6 +465,7 @@ export class TimeNode {
       log,
       now: this.now,
       onBadBlock: scoreBlock,
+      prepare: (block) => ledger.prepareBlock(block),
     });
     this.producer = new BlockProducer({
       params,

@@ -33,6 +33,18 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Most signatures in one background task: ~130 ms of one worker at ~32 µs each, the longest a
+ * task needed now can wait behind one.
+ */
+const MAX_BACKGROUND_CHUNK = 4_096;
+
+interface BackgroundChunk {
+  readonly items: readonly SignatureItem[];
+  readonly resolve: (answers: boolean[]) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 /** Enough queued batches per thread that a worker never idles between two of them. */
 const QUEUED_TASKS_PER_THREAD = 4;
 
@@ -56,6 +68,9 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
   workerFailures = 0;
   private capacityWaiters: (() => void)[] = [];
   private closed = false;
+  /** Low-priority signature batches not yet handed to piscina (verifyBatchInBackground). */
+  private readonly background: BackgroundChunk[] = [];
+  private backgroundInFlight = 0;
 
   constructor(opts: CryptoPoolOptions = {}) {
     this.threads = Math.max(1, opts.threads ?? availableParallelism());
@@ -85,11 +100,13 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
     ) as Promise<T>;
-    // Any finished task (VDF, merkle, signatures) frees queue room for waiting producers.
-    task.then(
-      () => this.wakeCapacityWaiters(),
-      () => this.wakeCapacityWaiters(),
-    );
+    // Any finished task (VDF, merkle, signatures) frees queue room for waiting producers, and
+    // maybe a worker for background batches.
+    const finished = (): void => {
+      this.wakeCapacityWaiters();
+      this.pumpBackground();
+    };
+    task.then(finished, finished);
     return task;
   }
 
@@ -147,6 +164,50 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
     const chunks: Promise<boolean[]>[] = [];
     for (let i = 0; i < items.length; i += size) chunks.push(this.verifyChunk(items.slice(i, i + size)));
     return (await Promise.all(chunks)).flat();
+  }
+
+  /**
+   * verifyBatch at low priority: a batch goes to a worker only while no other task waits for one,
+   * and at most one per thread at a time, so work needed now (the current block's signatures and
+   * roots, transactions, VDF) waits behind at most one background batch per worker (~2 ms) and
+   * never behind the whole backlog. Sync verifies the blocks ahead with it.
+   */
+  async verifyBatchInBackground(items: readonly SignatureItem[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    // One task per worker: piscina hands each next task out from the coordinator's thread, which
+    // is busy with the current block (ledger checks, a ~250 ms LMDB write), so small background
+    // tasks left the workers idle most of the time (one worker's 64-signature task lasts ~2 ms).
+    const size = Math.min(MAX_BACKGROUND_CHUNK, Math.ceil(items.length / this.threads));
+    const chunks: Promise<boolean[]>[] = [];
+    for (let i = 0; i < items.length; i += size) {
+      const chunk = items.slice(i, i + size);
+      chunks.push(new Promise((resolve, reject) => this.background.push({ items: chunk, resolve, reject })));
+    }
+    this.pumpBackground();
+    return (await Promise.all(chunks)).flat();
+  }
+
+  private pumpBackground(): void {
+    while (
+      this.background.length > 0 &&
+      (this.closed ||
+        (this.backgroundInFlight < this.threads &&
+          this.piscina.queueSize === 0 &&
+          this.inFlight < this.threads))
+    ) {
+      const job = this.background.shift()!;
+      if (this.closed) {
+        job.reject(new Error('crypto pool closed'));
+        continue;
+      }
+      this.backgroundInFlight++;
+      this.verifyChunk(job.items)
+        .then(job.resolve, job.reject)
+        .finally(() => {
+          this.backgroundInFlight--;
+          this.pumpBackground();
+        });
+    }
   }
 
   /** One signature, coalesced with concurrent callers' into a batch. */
@@ -245,6 +306,7 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.pumpBackground(); // rejects what never reached a worker
     this.batcher.flush();
     this.wakeCapacityWaiters();
     await this.piscina.close();

@@ -144,6 +144,24 @@ describe('CryptoPool (real piscina workers, WASM)', () => {
     expect(pool.workerFailures).toBeGreaterThan(failuresBefore);
   });
 
+  it('background verification never waits in the queue: a batch needed now overtakes it', async () => {
+    const distinct = signedItems(64);
+    const expected = tamper(distinct, 5);
+    // Three tasks per worker (4,096 signatures each): two run, four wait in the background lane.
+    const ahead = Array.from({ length: 4_096 * 2 * 3 }, (_, i) => distinct[i % 64]!);
+    const finished: string[] = [];
+    const background = pool.verifyBatchInBackground(ahead).then((answers) => {
+      finished.push('background');
+      return answers;
+    });
+    expect(pool.queueSize).toBe(0);
+    expect(await pool.verifyBatch(distinct)).toEqual(expected);
+    finished.push('now');
+    expect(await background).toEqual(ahead.map((_, i) => expected[i % 64]));
+    expect(finished).toEqual(['now', 'background']);
+    expect(await pool.verifyBatchInBackground([])).toEqual([]);
+  });
+
   it('signals back-pressure while more batches are queued than maxQueue allows', async () => {
     const small = new CryptoPool({ threads: 1, maxQueue: 2 });
     try {
@@ -169,6 +187,17 @@ describe('CryptoPool shutdown', () => {
     const answers = items.map((it) => pool.verify(it));
     await pool.close();
     expect(await Promise.all(answers)).toEqual([true, true, true, true, true]);
+  });
+});
+
+describe('CryptoPool shutdown with background work', () => {
+  it('rejects background batches that never reached a worker', async () => {
+    const pool = new CryptoPool({ threads: 1 });
+    const one = signedItems(1);
+    const work = pool.verifyBatchInBackground(Array.from({ length: 4_096 * 3 }, () => one[0]!));
+    work.catch(() => undefined);
+    await pool.close();
+    await expect(work).rejects.toThrow(/closed/);
   });
 });
 

@@ -3,9 +3,11 @@ import { genesisBlock } from '../../../src/chain/genesis.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
 import type { SignatureItem, SignatureVerifier } from '../../../src/crypto/signature-verifier.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
+import { toHex } from '../../../src/encoding/bytes.js';
 import { type CommittedChain, LedgerService } from '../../../src/ledger/ledger-service.js';
 import { MempoolError } from '../../../src/ledger/mempool-errors.js';
 import { TxError } from '../../../src/ledger/tx-errors.js';
+import { parseTx } from '../../../src/ledger/tx-validation.js';
 import { time } from '../../../src/params/units.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { signTx } from '../../../src/wallet/tx-builder.js';
@@ -354,5 +356,96 @@ describe('LedgerService: decisions that race the write queue, and unknown txids 
     await expect(ledger.applyBlock(block, slot)).rejects.toThrow(/CONFLICTS_FINALIZED/);
     expect(store.tip().height).toBe(0);
     expect(ledger.mempool.get(a.txid)?.status).toBe('finalized');
+  });
+});
+
+/** The real @noble verifier, recording which signatures each lane was asked for. */
+class LaneRecorder implements SignatureVerifier {
+  private readonly inner = new NobleVerifier();
+  readonly now: SignatureItem[] = [];
+  readonly background: SignatureItem[] = [];
+
+  verifyBatch(items: readonly SignatureItem[]): Promise<boolean[]> {
+    this.now.push(...items);
+    return this.inner.verifyBatch(items);
+  }
+
+  verifyBatchInBackground(items: readonly SignatureItem[]): Promise<boolean[]> {
+    this.background.push(...items);
+    return this.inner.verifyBatch(items);
+  }
+}
+
+describe('LedgerService.prepareBlock: a fetched block verified ahead of its turn', () => {
+  async function open() {
+    const { dir, cleanup } = tempDir('ledger-prepare');
+    cleanups.push(cleanup);
+    const store = await ChainStore.open(dir, params, genesis);
+    cleanups.push(() => store.close());
+    const lanes = new LaneRecorder();
+    return { store, lanes, ledger: LedgerService.open(params, store, lanes) };
+  }
+  /** A block of two transfers this ledger never saw (their signatures are unverified here). */
+  function unseenBlock(store: ChainStore, tamperSecond = false) {
+    const a = spendFunded(2, [pay(key(1), time(3))]);
+    let b = spendFunded(3, [pay(key(1), time(4))]);
+    if (tamperSecond) {
+      const bytes = b.bytes.slice();
+      bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+      b = parseTx(bytes, params);
+    }
+    return nextBlockOn(store, [
+      { etx: a, fee: 10_000n },
+      { etx: b, fee: 10_000n },
+    ]);
+  }
+  const sigs = (items: readonly { signature: Uint8Array }[]) => items.map((i) => toHex(i.signature)).sort();
+
+  it('verifies the inputs in the background lane once, and applyBlock does not verify them again', async () => {
+    const { store, lanes, ledger } = await open();
+    const { block, slot } = unseenBlock(store);
+    const inputs = block.txs.slice(1).flatMap((t) => t.tx.witnesses);
+    ledger.prepareBlock(block);
+    ledger.prepareBlock(block); // once per block
+    await ledger.applyBlock(block, slot);
+    expect(store.tip().height).toBe(1);
+    expect(sigs(lanes.background)).toEqual(sigs(inputs));
+    // The producer's signature (before the inputs, and again in validateBlock), never an input.
+    expect(lanes.now.map((i) => toHex(i.signature))).toEqual([
+      toHex(block.signature),
+      toHex(block.signature),
+    ]);
+  });
+
+  it('a forged input signature found ahead still refuses the block, and nothing is stored', async () => {
+    const { store, lanes, ledger } = await open();
+    const { block, slot } = unseenBlock(store, true);
+    ledger.prepareBlock(block);
+    await expect(ledger.applyBlock(block, slot)).rejects.toThrow(/BAD_TX|signature/);
+    expect(lanes.background.length).toBe(2);
+    expect(store.tip().height).toBe(0);
+  });
+
+  it('nothing is verified ahead behind a bad producer signature or an unregistered producer key', async () => {
+    const { store, lanes, ledger } = await open();
+    const { block, slot } = unseenBlock(store);
+    const forged = { ...block, signature: new Uint8Array(64) };
+    ledger.prepareBlock(forged);
+    const stranger = { ...block, header: { ...block.header, producerPubkey: key(7).publicKey } };
+    ledger.prepareBlock(stranger);
+    await expect(ledger.applyBlock(forged, slot)).rejects.toThrow(/producer signature/);
+    await ledger.applyBlock(block, slot);
+    expect(lanes.background).toEqual([]);
+    // The forged producer signature once ahead (the stranger's is not even tried) and once by
+    // validateBlock; then the good block, unprepared: validateBlock verified its inputs itself, in
+    // the lane for work needed now.
+    const zero = toHex(new Uint8Array(64));
+    const inputs = block.txs.slice(1).flatMap((t) => t.tx.witnesses);
+    expect(lanes.now.slice(0, 3).map((i) => toHex(i.signature))).toEqual([
+      zero,
+      zero,
+      toHex(block.signature),
+    ]);
+    expect(sigs(lanes.now.slice(3))).toEqual(sigs(inputs));
   });
 });
