@@ -169,8 +169,9 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
   /**
    * verifyBatch at low priority: a batch goes to a worker only while no other task waits for one,
    * and at most one per thread at a time, so work needed now (the current block's signatures and
-   * roots, transactions, VDF) waits behind at most one background batch per worker (~2 ms) and
-   * never behind the whole backlog. Sync verifies the blocks ahead with it.
+   * roots, transactions, VDF) waits behind at most one background batch per worker (up to
+   * MAX_BACKGROUND_CHUNK signatures, ~130 ms) and never behind the whole backlog. Sync verifies the
+   * blocks ahead with it.
    */
   async verifyBatchInBackground(items: readonly SignatureItem[]): Promise<boolean[]> {
     if (items.length === 0) return [];
