@@ -455,18 +455,7 @@ describe('block validity rules', () => {
     const block = build(txs);
     expect(block.txs).toHaveLength(11);
     const limit = encodeBlock(build([])).length + txs[0]!.bytes.length * 3 + 10;
-    const small = assembleBlock({
-      params: { ...params, maxBlockBytes: limit },
-      parent,
-      slot: SLOT,
-      nowMs: slotStartMs(params, SLOT),
-      activeMasternodes: active,
-      beaconY: beacon.y,
-      beaconProof: beacon.proof,
-      producerKey: rank0,
-      view: devnetLedger(),
-      candidates: candidates(txs),
-    });
+    const small = assembleBlock({ ...checkedInputs(txs), params: { ...params, maxBlockBytes: limit } });
     expect(small.txs).toHaveLength(4);
     expect(encodeBlock(small).length).toBeLessThanOrEqual(limit);
   });
