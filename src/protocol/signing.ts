@@ -2,13 +2,25 @@ import { ByteWriter } from '../encoding/byte-writer.js';
 import { TAG } from './domain-tags.js';
 import { ADDRESS_PAYLOAD_BYTES, type OutPoint, PUBKEY_BYTES, TXID_BYTES } from './transaction.js';
 
-/** What every input witness signs: TAG.sig ‖ u32 chain id ‖ txid. */
+/**
+ * What every input witness signs: TAG.sig ‖ u32 LE chain id ‖ txid. Built for every transaction a
+ * block carries, twice on a validator (its signatures started, then its ledger check), so it is
+ * written straight into one array instead of through a growable writer (four allocations and a
+ * copy); the same checks as the writer's reject a chain id or txid of the wrong shape.
+ */
 export function txSigMessage(chainId: number, txid: Uint8Array): Uint8Array {
-  return new ByteWriter(TAG.sig.length + 4 + TXID_BYTES)
-    .raw(TAG.sig)
-    .u32(chainId)
-    .fixed(txid, TXID_BYTES)
-    .finish();
+  if (!Number.isInteger(chainId) || chainId < 0 || chainId > 0xffff_ffff)
+    throw new RangeError(`u32 out of range: ${chainId}`);
+  if (txid.length !== TXID_BYTES) throw new RangeError(`expected ${TXID_BYTES} bytes, got ${txid.length}`);
+  const tag = TAG.sig.length;
+  const out = new Uint8Array(tag + 4 + TXID_BYTES);
+  out.set(TAG.sig);
+  out[tag] = chainId;
+  out[tag + 1] = chainId >>> 8;
+  out[tag + 2] = chainId >>> 16;
+  out[tag + 3] = chainId >>> 24;
+  out.set(txid, tag + 4);
+  return out;
 }
 
 /**

@@ -20,6 +20,8 @@ import {
   headerHash,
   MIN_TX_BYTES,
 } from '../../../src/protocol/block.js';
+import { TAG } from '../../../src/protocol/domain-tags.js';
+import { txSigMessage } from '../../../src/protocol/signing.js';
 import { isCoinbase, PAYLOAD_KIND, type Transaction } from '../../../src/protocol/transaction.js';
 import {
   decodeTx,
@@ -240,5 +242,22 @@ describe('header-only reading and transaction ids', () => {
     expect(isCoinbase(minimalTx(0).tx)).toBe(true);
     expect(isCoinbase(spend(1).tx)).toBe(false);
     expect(isCoinbase(spend(3).tx)).toBe(false);
+  });
+});
+
+describe('the witness signing message', () => {
+  it('is the domain tag, the chain id as u32 little-endian (every byte), then the txid', () => {
+    const txid = new Uint8Array(32).map((_, i) => 0xa0 + i);
+    const message = txSigMessage(0x04030201, txid);
+    expect(toHex(message)).toBe(`${toHex(TAG.sig)}01020304${toHex(txid)}`);
+    expect(toHex(txSigMessage(0xffff_ffff, txid))).toBe(`${toHex(TAG.sig)}ffffffff${toHex(txid)}`);
+  });
+
+  it('refuses a chain id outside u32 and a txid of any other length', () => {
+    const txid = new Uint8Array(32);
+    for (const bad of [-1, 2 ** 32, 1.5, Number.NaN])
+      expect(() => txSigMessage(bad, txid)).toThrow(RangeError);
+    expect(() => txSigMessage(1, new Uint8Array(31))).toThrow(RangeError);
+    expect(() => txSigMessage(1, new Uint8Array(33))).toThrow(RangeError);
   });
 });
