@@ -16,6 +16,7 @@ import {
 import {
   type BlockValidationContext,
   parseBlock,
+  startInputSignatures,
   TXS_PER_TURN,
   validateBlock,
 } from '../../../src/chain/block-validation.js';
@@ -849,6 +850,26 @@ describe('what a refusal names, and what it must not become (mutation run of src
         { index, txError: 'BAD_SIGNATURE' },
       ]);
     }
+  });
+
+  it('input signatures started ahead are used for their own body only, and their verdicts count', async () => {
+    const bad = build([lo, corruptWitness(hi)]);
+    // Work started ahead for this very body: its verdicts are the ones read (the bad one refuses).
+    const ahead = startInputSignatures(bad.txs, verifier);
+    expect(await codeOf(bad, context({ inputSignatures: ahead }))).toBe('BAD_TX');
+    // "Verdicts" claimed for another array, even one holding the same transactions, are ignored:
+    // validation starts its own and still finds the bad signature.
+    const claimed = {
+      txs: [...bad.txs],
+      at: new Map(bad.txs.slice(1).map((t, i) => [t, i])),
+      results: Promise.resolve(bad.txs.slice(1).map(() => true)),
+    };
+    expect(await codeOf(bad, context({ inputSignatures: claimed }))).toBe('BAD_TX');
+    // And the good body with work started ahead for it is valid.
+    const good = build([lo, hi]);
+    expect(await codeOf(good, context({ inputSignatures: startInputSignatures(good.txs, verifier) }))).toBe(
+      'OK',
+    );
   });
 
   it('signaturesVerified skips exactly the transactions it vouches for, no others', async () => {
