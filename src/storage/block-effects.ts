@@ -152,8 +152,13 @@ const KEY_VIEW = new DataView(KEY.buffer);
 const VALUE = new Uint8Array(new ArrayBuffer(UTXO_ENTRY_BYTES));
 const VALUE_VIEW = new DataView(VALUE.buffer);
 
-/** outpointKey() layout (txid ‖ vout u32 BE) written into the shared key buffer. */
-function scratchOutpointKey(txid: Uint8Array, vout: number): Uint8Array {
+/**
+ * outpointKey() layout (txid ‖ vout u32 BE) written into the shared key buffer; also the key of
+ * ChainStore's UTXO and collateral reads, each used before the next key is built. A malformed
+ * txid (a caller's outpoint, not a stored one) gets a key of its own that matches nothing.
+ */
+export function scratchOutpointKey(txid: Uint8Array, vout: number): Uint8Array {
+  if (txid.length !== TXID_BYTES) return outpointKey({ txid, vout });
   KEY.set(txid);
   KEY_VIEW.setUint32(TXID_BYTES, vout, false);
   return KEY;

@@ -3,8 +3,8 @@ import { bytesEqual, compareBytes, toHex } from '../encoding/bytes.js';
 import type { LedgerView } from '../ledger/ledger-state.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, decodeBlock, encodeBlock, headerHash } from '../protocol/block.js';
-import { type OutPoint, TXID_BYTES } from '../protocol/transaction.js';
-import { decodeTx, type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
+import type { OutPoint } from '../protocol/transaction.js';
+import { decodeTx, type EncodedTx } from '../protocol/tx-codec.js';
 import { readActiveSet } from './active-set-index.js';
 import {
   type AddressTotals,
@@ -14,7 +14,7 @@ import {
   readAddressUtxos,
   readTotals,
 } from './address-index.js';
-import { writeBlockEffects, writeRevertEffects } from './block-effects.js';
+import { scratchOutpointKey, writeBlockEffects, writeRevertEffects } from './block-effects.js';
 import { type ChainTip, encodeChainTip } from './chain-tip.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import {
@@ -222,7 +222,7 @@ export class ChainStore implements LedgerView {
    * read buffer (decodeUtxoEntry copies what it keeps) instead of copied first.
    */
   getUtxo(outpoint: OutPoint): UtxoEntry | undefined {
-    const v = this.dbs.utxo.getBinaryFast(scratchOutpointKey(outpoint));
+    const v = this.dbs.utxo.getBinaryFast(scratchOutpointKey(outpoint.txid, outpoint.vout));
     // Its `length` is patched to the value's size over a larger array: cut a true view.
     return v === undefined ? undefined : decodeUtxoEntry(v.subarray(0, v.length));
   }
@@ -239,7 +239,7 @@ export class ChainStore implements LedgerView {
 
   /** Node pubkey holding `outpoint` as collateral, if any. */
   collateralOwner(outpoint: OutPoint): Uint8Array | undefined {
-    const v = read(this.dbs.collateral, scratchOutpointKey(outpoint));
+    const v = read(this.dbs.collateral, scratchOutpointKey(outpoint.txid, outpoint.vout));
     return v === undefined ? undefined : new Uint8Array(v);
   }
 
@@ -414,16 +414,4 @@ function createStore(
     dbs.meta.putSync(META_KEYS.tip, encodeChainTip(tip));
     return tip;
   });
-}
-
-/** Where read keys are built: lmdb-js copies a key before get returns, so one array serves all. */
-const READ_KEY = new Uint8Array(TXID_BYTES + 4);
-const READ_KEY_VIEW = new DataView(READ_KEY.buffer);
-
-/** outpointKey()'s layout (txid ‖ vout u32 big-endian) in READ_KEY; a malformed txid gets its own. */
-function scratchOutpointKey(o: OutPoint): Uint8Array {
-  if (o.txid.length !== TXID_BYTES) return outpointKey(o);
-  READ_KEY.set(o.txid);
-  READ_KEY_VIEW.setUint32(TXID_BYTES, o.vout, false);
-  return READ_KEY;
 }

@@ -41,6 +41,15 @@ async function openLedger(dir: string): Promise<{ store: ChainStore; ledger: Led
   return { store, ledger: LedgerService.open(params, store, verifier) };
 }
 
+/** A new store in its own temp dir, closed and removed after the test. */
+async function freshStore(name: string): Promise<ChainStore> {
+  const { dir, cleanup } = tempDir(name);
+  cleanups.push(cleanup);
+  const store = await ChainStore.open(dir, params, genesis);
+  cleanups.push(() => store.close());
+  return store;
+}
+
 function nextBlock(store: ChainStore, ledger: LedgerService) {
   const candidates = ledger.mempool
     .finalized()
@@ -302,10 +311,7 @@ describe('LedgerService: persist before acknowledging finality (issue 15)', () =
 
 describe('LedgerService: decisions that race the write queue, and unknown txids (issue 15)', () => {
   async function open() {
-    const { dir, cleanup } = tempDir('ledger-races');
-    cleanups.push(cleanup);
-    const store = await ChainStore.open(dir, params, genesis);
-    cleanups.push(() => store.close());
+    const store = await freshStore('ledger-races');
     return { store, ledger: LedgerService.open(params, store, new NobleVerifier()) };
   }
 
@@ -378,10 +384,7 @@ class LaneRecorder implements SignatureVerifier {
 
 describe('LedgerService.prepareBlock: a fetched block verified ahead of its turn', () => {
   async function open() {
-    const { dir, cleanup } = tempDir('ledger-prepare');
-    cleanups.push(cleanup);
-    const store = await ChainStore.open(dir, params, genesis);
-    cleanups.push(() => store.close());
+    const store = await freshStore('ledger-prepare');
     const lanes = new LaneRecorder();
     return { store, lanes, ledger: LedgerService.open(params, store, lanes) };
   }
