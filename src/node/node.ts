@@ -590,6 +590,11 @@ export class TimeNode {
       () => this.orphans.size,
     );
     m.gauge('timecoin_peers', 'Authenticated peers', () => this.p2p.peers().length);
+    m.gauge(
+      'timecoin_p2p_connections',
+      'Open peer connections, handshakes and replaced connections still settling included',
+      () => this.p2p.connectionCount,
+    );
     m.labelledCounts(
       'timecoin_p2p_events_total',
       'Transport events since start, by name: offences by code (e.g. WIRE_BAD_SCHEMA), refusals, evictions',

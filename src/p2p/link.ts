@@ -24,6 +24,8 @@ export interface Link {
    * send per peer) and drains them before any direct send, so ordering with `send` is preserved.
    */
   joinBroadcast?(): void;
+  /** Leaves that topic again (a connection replaced by a newer one to the same peer). */
+  leaveBroadcast?(): void;
   /**
    * Stops / restarts reading from the socket (TCP backpressure to the sender). Outbound (`ws`) links
    * only: uWS.js v20.51 cannot pause a WebSocket, so inbound frames beyond a budget are queued

@@ -85,6 +85,8 @@ const BAN_PRUNE_INTERVAL_MS = 60_000;
  * it first asked would otherwise reach too few validators to poll (no quorum) for a whole interval.
  */
 const VALIDATOR_SEARCH_EXCHANGE_MS = 3_000;
+/** A replaced connection closes within this many request timeouts, settled or not. */
+const RETIRE_MAX_REQUEST_TIMEOUTS = 4;
 
 /**
  * The transport of one node: a uWS TLS server for inbound links, `ws` over TLS for outbound, one
@@ -104,6 +106,8 @@ export class P2pNode extends EventEmitter {
   private readonly server: UwsServer | undefined;
   private readonly sessions = new Set<PeerSession>();
   private readonly byPeer = new Map<string, PeerSession>();
+  /** Connections replaced by a newer one to the same peer, still settling (at most one per peer). */
+  private readonly retiring = new Map<string, PeerSession>();
   private readonly pacers = new WeakMap<PeerSession, OutboundPacer>();
   private readonly theirTips = new WeakMap<PeerSession, Required<ChainTip>>();
   private readonly book: AddressBook;
@@ -286,6 +290,11 @@ export class P2pNode extends EventEmitter {
   setValidators(pubkeys: Iterable<Uint8Array | string>): void {
     this.validators = new Set([...pubkeys].map((k) => (typeof k === 'string' ? k.toLowerCase() : toHex(k))));
     this.maintain();
+  }
+
+  /** Open connections: authenticated peers, handshakes under way and replaced ones still settling. */
+  get connectionCount(): number {
+    return this.sessions.size;
   }
 
   /** Authenticated peers (not those we are closing: their close event may still be on its way). */
@@ -546,7 +555,7 @@ export class P2pNode extends EventEmitter {
     }
     if (existing && existing !== s) {
       this.byPeer.delete(s.peerId);
-      existing.shutdown('duplicate', 'replaced by a newer connection');
+      this.retire(existing);
     }
     if (decision.evict !== undefined) {
       this.count('evicted');
@@ -597,6 +606,20 @@ export class P2pNode extends EventEmitter {
     return cmp === 0 ? true : cmp > 0;
   }
 
+  /**
+   * `old` was replaced by a newer connection to the same peer (both ends keep the same one): it
+   * carries no more broadcasts or new requests and closes once its traffic has settled, so a poll
+   * in flight during the swap is still answered (PeerSession.retire). At most one retiring
+   * connection per peer: a further swap closes the older one at once.
+   */
+  private retire(old: PeerSession): void {
+    this.retiring.get(old.peerId)?.shutdown('duplicate', 'replaced by a newer connection');
+    this.retiring.set(old.peerId, old);
+    this.count('connectionsReplaced');
+    old.link.leaveBroadcast?.();
+    old.retire(this.opts.requestTimeoutMs, RETIRE_MAX_REQUEST_TIMEOUTS * this.opts.requestTimeoutMs);
+  }
+
   private sendBuffersFree(): boolean {
     let total = 0;
     for (const s of this.byPeer.values()) total += s.link.bufferedAmount();
@@ -627,6 +650,7 @@ export class P2pNode extends EventEmitter {
     });
     this.safeEmit('peer:banned', { peerId, offence, detail, untilMs });
     this.byPeer.get(peerId)?.shutdown('banned', `${offence}: ${detail}`);
+    this.retiring.get(peerId)?.shutdown('banned', `${offence}: ${detail}`);
   }
 
   private banIp(ip: string, offence: Offence, detail: string): void {
@@ -649,6 +673,7 @@ export class P2pNode extends EventEmitter {
   private onClosed(s: PeerSession, code: number, reason: string): void {
     this.sessions.delete(s);
     this.pacers.get(s)?.stop();
+    if (this.retiring.get(s.peerId) === s) this.retiring.delete(s.peerId);
     const wasCurrent = s.peerId !== '' && this.byPeer.get(s.peerId) === s;
     if (wasCurrent) {
       this.byPeer.delete(s.peerId);

@@ -61,6 +61,9 @@ export interface SessionHost {
 
 type State = 'handshake' | 'ready' | 'closed';
 
+/** How often a retiring connection looks again whether its traffic has settled. */
+const RETIRE_RECHECK_MS = 100;
+
 /**
  * One connection's protocol state: the TLS-bound Hello/Auth handshake, then validated messages
  * within a byte budget and per-type rate limits. Every frame goes through decodeFrame (size and
@@ -83,6 +86,7 @@ export class PeerSession implements LinkHandler {
   private queuedBytes = 0;
   private drainTimer: NodeJS.Timeout | undefined;
   private requestsInProgress = 0;
+  private retireTimer: NodeJS.Timeout | undefined;
   readonly requests: PendingRequests<WireMessage>;
   /** Hex of the authenticated public key ('' until authenticated). */
   peerId = '';
@@ -118,6 +122,35 @@ export class PeerSession implements LinkHandler {
 
   get isClosed(): boolean {
     return this.state === 'closed';
+  }
+
+  /** Replaced by a newer connection to the same peer and closing once its traffic has settled. */
+  get isRetiring(): boolean {
+    return this.retireTimer !== undefined;
+  }
+
+  /**
+   * Ends a connection that a newer one to the same peer replaced without losing what is in flight
+   * on it. The node no longer routes requests here; requests either side already sent are still
+   * answered. The peer swaps connections at most about one round trip after us, so its last requests
+   * here arrive within `minMs`: after that the link closes as soon as none of ours is open and none
+   * of theirs is being answered, and at `maxMs` in any case.
+   */
+  retire(minMs: number, maxMs: number): void {
+    if (this.state !== 'ready' || this.retireTimer) return;
+    const started = this.host.now();
+    const check = () => {
+      const elapsed = this.host.now() - started;
+      const busy = this.requests.size > 0 || this.requestsInProgress > 0 || this.queue.length > 0;
+      if (busy && elapsed < maxMs) {
+        this.retireTimer = setTimeout(check, RETIRE_RECHECK_MS);
+        this.retireTimer.unref?.();
+        return;
+      }
+      this.shutdown('duplicate', 'replaced by a newer connection');
+    };
+    this.retireTimer = setTimeout(check, minMs);
+    this.retireTimer.unref?.();
   }
 
   /** The peer's Hello (defined once the handshake has started on their side). */
@@ -340,6 +373,7 @@ export class PeerSession implements LinkHandler {
     this.closeText = reason;
     clearTimeout(this.handshakeTimer);
     if (this.drainTimer) clearTimeout(this.drainTimer);
+    clearTimeout(this.retireTimer);
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.requests.failAll(new RequestError('P2P_PEER_GONE', `peer closed: ${code} ${reason}`, { code }));

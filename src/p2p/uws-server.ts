@@ -103,6 +103,10 @@ class UwsLink implements Link {
     if (this.open) this.ws.subscribe(BROADCAST_TOPIC);
   }
 
+  leaveBroadcast(): void {
+    if (this.open) this.ws.unsubscribe(BROADCAST_TOPIC);
+  }
+
   markClosed(): void {
     this.open = false;
     this.alive = false;

@@ -349,6 +349,7 @@ describe('RPC conformance on a running devnet', () => {
       'timecoin_beacon_evaluation_seconds',
       'timecoin_beacon_evaluation_slot',
       'timecoin_peers',
+      'timecoin_p2p_connections',
       'timecoin_mempool_transactions',
       'timecoin_pool_queue_depth',
       'timecoin_event_loop_delay_seconds',

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { P2pNode } from '../../../src/p2p/p2p-node.js';
+import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
 import { MSG, VOTE } from '../../../src/wire/message-types.js';
 import { testTls } from '../../support/p2p-identity.js';
@@ -181,4 +182,88 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
     await waitFor(() => d.peers().length === 3, 15_000);
     expect(new Set(d.peers().map((p) => p.peerId))).toEqual(new Set([key(11), key(12), key(13)]));
   }, 20_000);
+
+  /**
+   * Two nodes connected by the higher key's dial, a poll from it held unanswered, then a second
+   * connection dialed by the lower key: both ends keep the second and retire the first.
+   */
+  async function swapWithPollInFlight(requestTimeoutMs: number) {
+    const key = (i: number) => Buffer.from(devnetKeyPair('p2p-in-process', i).publicKey).toString('hex');
+    const [low, high] = key(21) < key(22) ? [21, 22] : [22, 21];
+    // No peer exchange: the second connection is dialed when the test says, not by a feeler.
+    const opts = { peerExchange: false, requestTimeoutMs };
+    const l = await makeNode(low, opts);
+    const portL = await l.start();
+    const h = await makeNode(high, { ...opts, seeds: [{ host: '127.0.0.1', port: portL }] });
+    const portH = await h.start();
+    await waitFor(() => l.peers().length === 1 && h.peers().length === 1);
+    expect(h.peers()[0]!.direction).toBe('outbound'); // the first connection: dialed by the higher key
+
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    l.handle(MSG.pollRequest, async (_peer, req) => {
+      await answered;
+      return { t: MSG.pollResponse, votes: new Uint8Array(req.txids.length / 32).fill(VOTE.yes) };
+    });
+    const disconnects: unknown[] = [];
+    l.on('peer:disconnected', (e) => disconnects.push(e));
+    h.on('peer:disconnected', (e) => disconnects.push(e));
+    const lowKey = key(low);
+    const inFlight = h.request(lowKey, { t: MSG.pollRequest, txids: new Uint8Array(64).fill(5) }, 5_000);
+    inFlight.catch(() => {}); // awaited by the test that needs it
+
+    l.addPeer({ host: '127.0.0.1', port: portH });
+    await waitFor(() => l.peers()[0]?.direction === 'outbound' && h.peers()[0]?.direction === 'inbound');
+    expect([l.connectionCount, h.connectionCount]).toEqual([2, 2]); // the old one is settling
+    expect([l.counters['connectionsReplaced'], h.counters['connectionsReplaced']]).toEqual([1, 1]);
+    return { l, h, low, lowKey, inFlight, answer, disconnects };
+  }
+
+  it('a second connection between two nodes: both keep the one the lower key dialed, and a poll in flight on the replaced one is still answered', async () => {
+    // A replaced connection settles for one request timeout at least and closes by four; an async
+    // handler is given two.
+    const requestTimeoutMs = 1_000;
+    const { l, h, lowKey, inFlight, answer, disconnects } = await swapWithPollInFlight(requestTimeoutMs);
+    // Answered after the minimum settling time (and before the handler's own timeout): the old
+    // connection waits for its busy request.
+    await new Promise((r) => setTimeout(r, 1.25 * requestTimeoutMs));
+    answer();
+    const res = await inFlight;
+    expect([...res.votes]).toEqual([VOTE.yes, VOTE.yes]);
+    // The new connection carries the next poll; the old one closes as a duplicate once settled.
+    const next = await h.request(lowKey, { t: MSG.pollRequest, txids: new Uint8Array(32).fill(6) }, 5_000);
+    expect([...next.votes]).toEqual([VOTE.yes]);
+    await waitFor(() => l.connectionCount === 1 && h.connectionCount === 1);
+    expect(l.peers()).toHaveLength(1);
+    expect(h.peers()).toHaveLength(1);
+    expect(disconnects).toEqual([]); // the peers never lost each other
+  });
+
+  it('banning a peer also closes its replaced connection that is still settling', async () => {
+    // Settling would keep the old connection for 5 s at least: the ban must not wait for that.
+    const { h, lowKey } = await swapWithPollInFlight(5_000);
+    h.misbehaved(lowKey, 'INVALID_BLOCK', 'bad merkle root');
+    h.misbehaved(lowKey, 'INVALID_BEACON', 'proof does not verify');
+    await waitFor(() => h.connectionCount === 0, 3_000);
+  });
+
+  it('one settling connection per peer: a third connection closes the one still settling at once', async () => {
+    const { h, low, inFlight } = await swapWithPollInFlight(5_000);
+    const k = devnetKeyPair('p2p-in-process', low);
+    const c = await RawWsClient.connect('127.0.0.1', h.listenPort, '/p2p/1');
+    await authenticateRaw(c, {
+      chainId: 3,
+      genesisHash: GENESIS,
+      publicKey: k.publicKey,
+      secretKey: k.secretKey,
+      listenPort: 0,
+      tip: () => ({ height: 0, hash: GENESIS }),
+    });
+    // The first connection (busy with the held poll) goes now, not after its 5 s of settling.
+    await expect(inFlight).rejects.toMatchObject({ code: 'P2P_PEER_GONE' });
+    expect(h.counters['connectionsReplaced']).toBe(2);
+    c.destroy();
+  });
 });
