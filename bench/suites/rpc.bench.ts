@@ -19,6 +19,7 @@ import { prefundCoins, writeFinalized } from '../../src/devnet/prefund.js';
 import { DEVNET } from '../../src/params/networks.js';
 import { BenchSuite, summarize } from '../harness.js';
 import { keepAliveLoad, rpcRequest } from '../support/http-keepalive.js';
+import { processCpuMs } from '../support/proc-cpu.js';
 
 const CLIENTS = 32;
 const SECONDS = Number(process.env['RPC_BENCH_SECONDS'] ?? 5);
@@ -66,6 +67,10 @@ export async function run(): Promise<void> {
 
     bad = 0;
     const requests = bodies.map((b) => rpcRequest(node.authorization, b));
+    // The load generator shares the two cores with the node: record what each used, so the node's
+    // cost per request is known apart from the share of the machine it got.
+    const nodeCpu0 = processCpuMs(node.child.pid!);
+    const clientCpu0 = process.cpuUsage();
     const r2 = await keepAliveLoad({
       port: node.rpcPort,
       clients: CLIENTS,
@@ -73,7 +78,16 @@ export async function run(): Promise<void> {
       request: (i) => requests[i] ?? null,
       onResponse: check,
     });
+    const nodeCpuMs = processCpuMs(node.child.pid!) - nodeCpu0;
+    const clientCpu = process.cpuUsage(clientCpu0);
     suite.record({ ...summarize('rpc.sendrawtransaction', r2.latenciesMs), hz: (r2.done * 1000) / r2.ms });
+    suite.note('rpc.sendrawtransaction.nodeCores', Number((nodeCpuMs / r2.ms).toFixed(2)));
+    suite.note(
+      'rpc.sendrawtransaction.clientCores',
+      Number(((clientCpu.user + clientCpu.system) / 1000 / r2.ms).toFixed(2)),
+    );
+    // Requests per second one core of the node (all its threads together) sustains.
+    suite.note('rpc.sendrawtransaction.perNodeCore', Math.round((r2.done * 1000) / nodeCpuMs));
     suite.note('rpc.sendrawtransaction.errors', bad);
     suite.note('rpc.sendrawtransaction.ranOutOfTxs', r2.done >= requests.length ? 'yes' : 'no');
     suite.note('clients', CLIENTS);

@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+
+/** Linux reports per-process times in USER_HZ ticks, 100 per second on every architecture we run. */
+const USER_HZ = 100;
+
+/**
+ * CPU time (user + system, ms) another process has used so far, from /proc/<pid>/stat, so a
+ * bench can say how much of a shared machine the node used as opposed to its load generator.
+ */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces or parentheses: fields are counted after its closing one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1000) / USER_HZ;
+}
