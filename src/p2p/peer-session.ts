@@ -124,11 +124,6 @@ export class PeerSession implements LinkHandler {
     return this.state === 'closed';
   }
 
-  /** Replaced by a newer connection to the same peer and closing once its traffic has settled. */
-  get isRetiring(): boolean {
-    return this.retireTimer !== undefined;
-  }
-
   /**
    * Ends a connection that a newer one to the same peer replaced without losing what is in flight
    * on it. The node no longer routes requests here; requests either side already sent are still
@@ -138,11 +133,11 @@ export class PeerSession implements LinkHandler {
    */
   retire(minMs: number, maxMs: number): void {
     if (this.state !== 'ready' || this.retireTimer) return;
-    const started = this.host.now();
+    // Counted in timer turns, not read from host.now(): a test's frozen clock must not keep it open.
+    let rechecks = Math.ceil(Math.max(0, maxMs - minMs) / RETIRE_RECHECK_MS);
     const check = () => {
-      const elapsed = this.host.now() - started;
       const busy = this.requests.size > 0 || this.requestsInProgress > 0 || this.queue.length > 0;
-      if (busy && elapsed < maxMs) {
+      if (busy && rechecks-- > 0) {
         this.retireTimer = setTimeout(check, RETIRE_RECHECK_MS);
         this.retireTimer.unref?.();
         return;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LocalIdentity } from '../../../src/p2p/handshake.js';
 import { P2pNode } from '../../../src/p2p/p2p-node.js';
 import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
@@ -29,6 +30,19 @@ async function makeNode(
   });
   nodes.push(node);
   return node;
+}
+
+/** Node key `index` for a hand-driven RawWsClient (it never answers unless the test makes it). */
+function rawIdentity(index: number): LocalIdentity {
+  const k = devnetKeyPair('p2p-in-process', index);
+  return {
+    chainId: 3,
+    genesisHash: GENESIS,
+    publicKey: k.publicKey,
+    secretKey: k.secretKey,
+    listenPort: 0,
+    tip: () => ({ height: 0, hash: GENESIS }),
+  };
 }
 
 function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -251,19 +265,35 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
 
   it('one settling connection per peer: a third connection closes the one still settling at once', async () => {
     const { h, low, inFlight } = await swapWithPollInFlight(5_000);
-    const k = devnetKeyPair('p2p-in-process', low);
     const c = await RawWsClient.connect('127.0.0.1', h.listenPort, '/p2p/1');
-    await authenticateRaw(c, {
-      chainId: 3,
-      genesisHash: GENESIS,
-      publicKey: k.publicKey,
-      secretKey: k.secretKey,
-      listenPort: 0,
-      tip: () => ({ height: 0, hash: GENESIS }),
-    });
+    await authenticateRaw(c, rawIdentity(low));
     // The first connection (busy with the held poll) goes now, not after its 5 s of settling.
     await expect(inFlight).rejects.toMatchObject({ code: 'P2P_PEER_GONE' });
     expect(h.counters['connectionsReplaced']).toBe(2);
     c.destroy();
+  });
+
+  it('a replaced connection whose request is never answered still closes, after four request timeouts', async () => {
+    const requestTimeoutMs = 300;
+    const a = await makeNode(31, { peerExchange: false, requestTimeoutMs });
+    const port = await a.start();
+    const first = await RawWsClient.connect('127.0.0.1', port, '/p2p/1');
+    await authenticateRaw(first, rawIdentity(32));
+    await waitFor(() => a.peers().length === 1);
+    const peerId = a.peers()[0]!.peerId;
+    // The raw peer never answers: this request keeps the first connection busy for a minute.
+    const unanswered = a.request(peerId, { t: MSG.pollRequest, txids: new Uint8Array(32) }, 60_000);
+    unanswered.catch(() => {});
+    const second = await RawWsClient.connect('127.0.0.1', port, '/p2p/1');
+    await authenticateRaw(second, rawIdentity(32)); // the same key dialing again: the newer is kept
+    const closedBy = await Promise.race([
+      first.closed.then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still open'), 10 * requestTimeoutMs)),
+    ]);
+    expect(closedBy).toBe('closed');
+    expect(first.closeReason).toMatch(/^DUPLICATE_CONNECTION/);
+    await expect(unanswered).rejects.toMatchObject({ code: 'P2P_PEER_GONE' });
+    expect(a.peers()).toHaveLength(1); // the second connection
+    second.destroy();
   });
 });
