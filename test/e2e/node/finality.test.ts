@@ -91,6 +91,11 @@ describe('finality across real node processes', () => {
     while (finalEvents.size < txids.length) await new Promise((r) => setTimeout(r, 20));
     expect([...finalEvents].sort()).toEqual([...txids].sort());
     events.close();
+
+    // Every node heard of every transaction by gossip before a poll named it: a node flushes its
+    // gossip before it polls, so no GetTx round trip (and no UNKNOWN vote it stands for) was needed.
+    const fetches = await Promise.all(net.nodes.map((n) => n.metric('timecoin_tx_fetch_requests_total')));
+    expect(fetches).toEqual(net.nodes.map(() => 0));
   }, 180_000);
 
   it('a double spend sent to two nodes at once: exactly one spend is final everywhere, the other rejected', async () => {
