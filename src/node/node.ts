@@ -272,7 +272,8 @@ export class TimeNode {
         poll: async (peerId, txids, timeoutMs) => {
           // Gossip waiting for its batch timer goes out first, on the same connections: a poll
           // that names a transaction the peer has not been sent yet costs a GetTx round trip and
-          // an UNKNOWN vote, and polls start within a millisecond of admission.
+          // an UNKNOWN vote, and polls start within a millisecond of admission. (Only a peer's
+          // exhausted Tx allowance can still hold the batch back; GetTx then recovers it.)
           this.gossip.flush();
           return (await this.p2p.request(peerId, { t: MSG.pollRequest, txids }, timeoutMs)).votes;
         },
