@@ -13,12 +13,34 @@ export interface FinalizerDeps {
   /** First retry delay after a failed write; doubles up to `maxRetryMs`. */
   readonly retryMs?: number;
   readonly maxRetryMs?: number;
+  /**
+   * Group commit: the shortest time from the start of one write to the start of the next.
+   * Decisions collected meanwhile wait for the interval to end and share one commit. 0 (the
+   * default): every collect() writes at once. See FINALITY_GROUP_COMMIT_MS for the node's value.
+   */
+  readonly minWriteIntervalMs?: number;
+  /** Monotonic milliseconds for the group-commit interval (default: performance.now). */
+  readonly now?: () => number;
 }
+
+/**
+ * The node's group-commit interval. Each write is one fdatasync'ed LMDB commit run on the
+ * coordinator (~1 ms on an idle disk, ~5 ms with five nodes sharing one), and a busy node applies
+ * a poll every few milliseconds, most of them deciding something: at 200 tx/s on five validators
+ * on the 2-core reference box a node committed 45-65 times a second and sat in fdatasync for a
+ * quarter of its wall time. With 10 ms between writes: ~12 % fewer commits and more polls a second
+ * (the coordinator gets time back), and finality at the submitting node was faster in 5 of 6
+ * interleaved A/B runs: p50 198 against 232 ms on average, p99 637 against 750 ms (4 runs). A
+ * decision waits at most this long before its write.
+ */
+export const FINALITY_GROUP_COMMIT_MS = 10;
 
 /**
  * Turns Snowball's decisions into ledger state, persist-before-acknowledge: after each applied poll
  * the engine's newly accepted transactions are written in ONE durable LMDB transaction and only then
  * marked final in memory (and reported: RPC, events, metrics); the rejected ones leave the mempool.
+ * Decisions made while a write runs, or within `minWriteIntervalMs` of its start, share the next
+ * write (group commit).
  *
  * If the write fails (disk full, I/O error) nothing is reported final, the decisions wait here, and
  * the node halts polling (`onHalt(true)`) — a node that cannot record finality must not keep
@@ -33,9 +55,14 @@ export class Finalizer {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
   private closed = false;
+  /** When the last write started (group commit), and the timer waiting for the next one. */
+  private lastWriteAt = Number.NEGATIVE_INFINITY;
+  private groupTimer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
 
   constructor(private readonly deps: FinalizerDeps) {
     this.retryDelay = deps.retryMs ?? 250;
+    this.now = deps.now ?? (() => performance.now());
   }
 
   get isHalted(): boolean {
@@ -62,10 +89,14 @@ export class Finalizer {
     if (this.pending.length > 0) void this.drain();
   }
 
-  /** Resolves when nothing is waiting to be written (shutdown, tests). */
+  /** Resolves when nothing is waiting to be written (shutdown, tests); no group-commit wait. */
   async flush(): Promise<void> {
     while (this.running || (this.pending.length > 0 && !this.halted && !this.closed)) {
-      if (!this.running) void this.drain();
+      if (!this.running) {
+        this.clearGroupTimer();
+        this.lastWriteAt = Number.NEGATIVE_INFINITY;
+        void this.drain();
+      }
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -73,13 +104,29 @@ export class Finalizer {
   close(): void {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.clearGroupTimer();
+  }
+
+  private clearGroupTimer(): void {
+    if (this.groupTimer) clearTimeout(this.groupTimer);
+    this.groupTimer = undefined;
   }
 
   private async drain(): Promise<void> {
-    if (this.running || this.closed || this.retryTimer) return;
+    if (this.running || this.closed || this.retryTimer || this.groupTimer) return;
     this.running = true;
     try {
       while (this.pending.length > 0 && !this.closed) {
+        const wait = this.lastWriteAt + (this.deps.minWriteIntervalMs ?? 0) - this.now();
+        if (wait > 0) {
+          // Too soon after the last write: what arrives meanwhile joins this batch.
+          this.groupTimer = setTimeout(() => {
+            this.groupTimer = undefined;
+            void this.drain();
+          }, wait);
+          return;
+        }
+        this.lastWriteAt = this.now();
         const batch = this.pending;
         this.pending = [];
         try {

@@ -37,7 +37,7 @@ import { ChainIndex } from './chain-index.js';
 import { dashboardRoutes } from './dashboard.js';
 import { DoubleSignDetector } from './double-sign-detector.js';
 import { FinalityWaiters } from './finality-waiters.js';
-import { Finalizer } from './finalizer.js';
+import { FINALITY_GROUP_COMMIT_MS, Finalizer } from './finalizer.js';
 import { InventorySync } from './inventory-sync.js';
 import { NodeMetrics, rssParts } from './node-metrics.js';
 import { registerNodeRpc } from './node-rpc.js';
@@ -215,6 +215,7 @@ export class TimeNode {
     this.finalizer = new Finalizer({
       ledger,
       engine,
+      minWriteIntervalMs: FINALITY_GROUP_COMMIT_MS,
       onFinal: (etx) => this.onFinal(etx),
       onRejected: (etx) => this.onRejected(etx),
       onHalt: (halted, err) => {

@@ -31,7 +31,10 @@ function flakyStore(store: ChainStore, state: { failing: boolean; attempts: numb
   }) as unknown as CommittedChain;
 }
 
-async function setup(state: { failing: boolean; attempts: number }) {
+async function setup(
+  state: { failing: boolean; attempts: number },
+  group: { minWriteIntervalMs?: number; now?: () => number } = {},
+) {
   const { dir, cleanup } = tempDir('finalizer');
   cleanups.push(cleanup);
   const store = await ChainStore.open(dir, params, genesisBlock(params));
@@ -48,6 +51,7 @@ async function setup(state: { failing: boolean; attempts: number }) {
     onHalt: (h) => events.halts.push(h),
     retryMs: 5,
     maxRetryMs: 20,
+    ...group,
   });
   cleanups.push(() => finalizer.close());
   return { store, ledger, engine, finalizer, events };
@@ -214,5 +218,77 @@ describe('Finalizer: retry back-off and shutdown', () => {
     expect(state.attempts).toBe(0);
     expect(events.final).toEqual([]);
     expect(ledger.mempool.get(a.txid)?.status).toBe('processing');
+  });
+});
+
+describe('Finalizer: group commit', () => {
+  /** Writes so far after advancing the (fake) clock by `ms`. */
+  async function attemptsAfter(state: { attempts: number }, ms: number): Promise<number> {
+    await vi.advanceTimersByTimeAsync(ms);
+    return state.attempts;
+  }
+
+  it('decisions within minWriteIntervalMs of a write wait for the interval and share one commit', async () => {
+    const state = { failing: false, attempts: 0 };
+    const { ledger, engine, finalizer, events } = await setup(state, {
+      minWriteIntervalMs: 10,
+      now: () => Date.now(),
+    });
+    const [a, b, c] = [0, 1, 2].map((i) => spendFunded(i, [pay(key(7), 1_000_000n)]));
+    for (const t of [a!, b!, c!]) await admit(ledger, engine, t);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      // The first decision after a quiet spell is written at once.
+      accept(engine, a!.txid);
+      finalizer.collect();
+      expect(await attemptsAfter(state, 0)).toBe(1);
+      expect(events.final).toEqual([toHex(a!.txid)]);
+      // Two more, 2 and 5 ms after that write started: nothing is written or reported final until
+      // 10 ms have passed, then both go in one write.
+      expect(await attemptsAfter(state, 2)).toBe(1);
+      accept(engine, b!.txid);
+      finalizer.collect();
+      expect(await attemptsAfter(state, 3)).toBe(1);
+      accept(engine, c!.txid);
+      finalizer.collect();
+      expect(await attemptsAfter(state, 4)).toBe(1);
+      expect(events.final).toEqual([toHex(a!.txid)]);
+      expect(ledger.mempool.get(b!.txid)?.status).toBe('processing');
+      expect(await attemptsAfter(state, 1)).toBe(2);
+      expect(events.final.slice(1).sort()).toEqual([toHex(b!.txid), toHex(c!.txid)].sort());
+      expect(ledger.mempool.get(c!.txid)?.status).toBe('finalized');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a decision a full interval after the last write is written at once, and flush() never waits', async () => {
+    const state = { failing: false, attempts: 0 };
+    const { ledger, engine, finalizer, events } = await setup(state, {
+      minWriteIntervalMs: 10,
+      now: () => Date.now(),
+    });
+    const [a, b, c] = [0, 1, 2].map((i) => spendFunded(i, [pay(key(7), 1_000_000n)]));
+    for (const t of [a!, b!, c!]) await admit(ledger, engine, t);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      accept(engine, a!.txid);
+      finalizer.collect();
+      expect(await attemptsAfter(state, 10)).toBe(1);
+      accept(engine, b!.txid);
+      finalizer.collect();
+      expect(await attemptsAfter(state, 0)).toBe(2);
+      // 1 ms later the interval holds c back; flush() (shutdown) writes it now.
+      expect(await attemptsAfter(state, 1)).toBe(2);
+      accept(engine, c!.txid);
+      finalizer.collect();
+      expect(await attemptsAfter(state, 0)).toBe(2);
+      // The fake clock stands still: only a flush that skips the interval gets c written.
+      await finalizer.flush();
+      expect(state.attempts).toBe(3);
+      expect(events.final.sort()).toEqual([a!, b!, c!].map((t) => toHex(t.txid)).sort());
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
