@@ -31,7 +31,7 @@ export interface FinalizerDeps {
  * quarter of its wall time. With 10 ms between writes: ~12 % fewer commits and more polls a second
  * (the coordinator gets time back), and finality at the submitting node was faster in 5 of 6
  * interleaved A/B runs: p50 198 against 232 ms on average, p99 637 against 750 ms (4 runs). A
- * decision waits at most this long before its write.
+ * decision made while no write runs waits at most this long for its own.
  */
 export const FINALITY_GROUP_COMMIT_MS = 10;
 
