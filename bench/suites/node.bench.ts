@@ -6,7 +6,8 @@
  * - node.ingest: one node process; a separate process (this one) sends signed 1-in-2-out
  *   transactions, signed beforehand, over the wire in Tx batches as a peer; hz = transactions
  *   admitted (signature-verified, in the mempool) per second. Targets: ≥ 20,000/s and ≥ 0.6 × anchor.
- * - node.finality: 5 validators on localhost, 1,000 tx/s offered for NODE_BENCH_SECONDS (30 s),
+ * - node.finality: 5 validators on localhost, 1,000 tx/s offered (NODE_BENCH_FINALITY_TPS: another
+ *   rate, e.g. one this machine sustains, for A/B runs of latency) for NODE_BENCH_SECONDS (30 s),
  *   round-robin over RPC; each transaction's submit → final time at the node it was sent to
  *   (waittransactionfinality); p50Ms / p99Ms. Targets: p50 ≤ 250 ms, p99 ≤ 750 ms.
  * - node.finalizedThroughput (+ .poolVerifyAnchor): the same network with the offered load raised
@@ -41,6 +42,7 @@ import { BenchSuite, summarize } from '../harness.js';
 
 const params = DEVNET;
 const SECONDS = Number(process.env['NODE_BENCH_SECONDS'] ?? 30);
+const FINALITY_TPS = Number(process.env['NODE_BENCH_FINALITY_TPS'] ?? 1_000);
 const INGEST_TXS = Number(process.env['NODE_BENCH_INGEST_TXS'] ?? 100_000);
 const NODE_ENV = { TIMECOIN_MEMPOOL_MAX_COUNT: '2000000', TIMECOIN_MEMPOOL_MAX_BYTES: '1000000000' };
 
@@ -223,7 +225,7 @@ function finalizedCount(node: NodeProcess): Promise<number> {
 async function network(suite: BenchSuite, anchor: number): Promise<void> {
   const steps = (process.env['NODE_BENCH_STEPS'] ?? '1000,2000,3000,4000,6000,8000').split(',').map(Number);
   const stepSeconds = Number(process.env['NODE_BENCH_STEP_SECONDS'] ?? 10);
-  const needed = 1_000 * SECONDS + steps.reduce((s, r) => s + r * stepSeconds, 0);
+  const needed = FINALITY_TPS * SECONDS + steps.reduce((s, r) => s + r * stepSeconds, 0);
   const { txs: funding, coins } = prefundCoins(params, needed, 10_000_000n, signer);
   const all = spends(coins);
   const dirs = await freshDirs(5, funding);
@@ -234,9 +236,9 @@ async function network(suite: BenchSuite, anchor: number): Promise<void> {
     node: { env: NODE_ENV, extraArgs: ['--workers', '1'], logLevel: 'warn', readyTimeoutMs: 300_000 },
   });
   try {
-    // node.finality: 1,000 tx/s for SECONDS.
-    const finality = all.slice(0, 1_000 * SECONDS);
-    const lat = (await offer(net, finality, 1_000)).sort((a, b) => a - b);
+    // node.finality: FINALITY_TPS (1,000) tx/s for SECONDS.
+    const finality = all.slice(0, FINALITY_TPS * SECONDS);
+    const lat = (await offer(net, finality, FINALITY_TPS)).sort((a, b) => a - b);
     suite.record({
       ...summarize('node.finality', lat, 1),
       hz: (lat.length * 1000) / (SECONDS * 1000),
@@ -244,6 +246,7 @@ async function network(suite: BenchSuite, anchor: number): Promise<void> {
     suite.note('node.finality.p50Ms', Number(percentile(lat, 0.5).toFixed(1)));
     suite.note('node.finality.p99Ms', Number(percentile(lat, 0.99).toFixed(1)));
     suite.note('node.finality.finalized', `${lat.length} of ${finality.length}`);
+    suite.note('node.finality.offeredTps', FINALITY_TPS);
 
     // node.finalizedThroughput: raise the offered rate until some node falls behind.
     let offset = finality.length;
