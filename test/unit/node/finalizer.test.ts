@@ -132,20 +132,20 @@ describe('Finalizer: persist before acknowledging', () => {
   });
 });
 
+/** Write attempts after advancing the (fake) clock by `ms`. */
+async function attemptsAfter(state: { attempts: number }, ms: number): Promise<number> {
+  await vi.advanceTimersByTimeAsync(ms);
+  return state.attempts;
+}
+
+/** The engine accepts `txid` and the finalizer collects it; timers due now run. */
+async function decide(engine: SnowballEngine, finalizer: Finalizer, txid: Uint8Array): Promise<void> {
+  accept(engine, txid);
+  finalizer.collect();
+  await vi.advanceTimersByTimeAsync(0);
+}
+
 describe('Finalizer: retry back-off and shutdown', () => {
-  /** Attempts after advancing the (fake) clock by `ms`; the write fails synchronously, no I/O. */
-  async function attemptsAfter(state: { attempts: number }, ms: number): Promise<number> {
-    await vi.advanceTimersByTimeAsync(ms);
-    return state.attempts;
-  }
-
-  /** The engine accepts `txid` and the finalizer collects it: its first write runs at once. */
-  async function decide(engine: SnowballEngine, finalizer: Finalizer, txid: Uint8Array): Promise<void> {
-    accept(engine, txid);
-    finalizer.collect();
-    await vi.advanceTimersByTimeAsync(0);
-  }
-
   it('retries after 5, 10, 20, 20 ms (doubling to maxRetryMs), then from 5 ms again after a success', async () => {
     const state = { failing: true, attempts: 0 };
     const { ledger, engine, finalizer, events } = await setup(state);
@@ -222,71 +222,56 @@ describe('Finalizer: retry back-off and shutdown', () => {
 });
 
 describe('Finalizer: group commit', () => {
-  /** Writes so far after advancing the (fake) clock by `ms`. */
-  async function attemptsAfter(state: { attempts: number }, ms: number): Promise<number> {
-    await vi.advanceTimersByTimeAsync(ms);
-    return state.attempts;
+  /** A finalizer writing at most every 10 ms (clock: Date, faked by the tests) and three admitted spends. */
+  async function groupSetup() {
+    const state = { failing: false, attempts: 0 };
+    const parts = await setup(state, { minWriteIntervalMs: 10, now: () => Date.now() });
+    const txs = [0, 1, 2].map((i) => spendFunded(i, [pay(key(7), 1_000_000n)]));
+    for (const t of txs) await admit(parts.ledger, parts.engine, t);
+    return { state, ...parts, a: txs[0]!, b: txs[1]!, c: txs[2]! };
   }
 
   it('decisions within minWriteIntervalMs of a write wait for the interval and share one commit', async () => {
-    const state = { failing: false, attempts: 0 };
-    const { ledger, engine, finalizer, events } = await setup(state, {
-      minWriteIntervalMs: 10,
-      now: () => Date.now(),
-    });
-    const [a, b, c] = [0, 1, 2].map((i) => spendFunded(i, [pay(key(7), 1_000_000n)]));
-    for (const t of [a!, b!, c!]) await admit(ledger, engine, t);
+    const { state, ledger, engine, finalizer, events, a, b, c } = await groupSetup();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     try {
       // The first decision after a quiet spell is written at once.
-      accept(engine, a!.txid);
-      finalizer.collect();
+      await decide(engine, finalizer, a.txid);
       expect(await attemptsAfter(state, 0)).toBe(1);
-      expect(events.final).toEqual([toHex(a!.txid)]);
+      expect(events.final).toEqual([toHex(a.txid)]);
       // Two more, 2 and 5 ms after that write started: nothing is written or reported final until
       // 10 ms have passed, then both go in one write.
       expect(await attemptsAfter(state, 2)).toBe(1);
-      accept(engine, b!.txid);
-      finalizer.collect();
+      await decide(engine, finalizer, b.txid);
       expect(await attemptsAfter(state, 3)).toBe(1);
-      accept(engine, c!.txid);
-      finalizer.collect();
+      await decide(engine, finalizer, c.txid);
       expect(await attemptsAfter(state, 4)).toBe(1);
-      expect(events.final).toEqual([toHex(a!.txid)]);
-      expect(ledger.mempool.get(b!.txid)?.status).toBe('processing');
+      expect(events.final).toEqual([toHex(a.txid)]);
+      expect(ledger.mempool.get(b.txid)?.status).toBe('processing');
       expect(await attemptsAfter(state, 1)).toBe(2);
-      expect(events.final.slice(1).sort()).toEqual([toHex(b!.txid), toHex(c!.txid)].sort());
-      expect(ledger.mempool.get(c!.txid)?.status).toBe('finalized');
+      expect(events.final.slice(1).sort()).toEqual([toHex(b.txid), toHex(c.txid)].sort());
+      expect(ledger.mempool.get(c.txid)?.status).toBe('finalized');
     } finally {
       vi.useRealTimers();
     }
   });
 
   it('a decision a full interval after the last write is written at once, and flush() never waits', async () => {
-    const state = { failing: false, attempts: 0 };
-    const { ledger, engine, finalizer, events } = await setup(state, {
-      minWriteIntervalMs: 10,
-      now: () => Date.now(),
-    });
-    const [a, b, c] = [0, 1, 2].map((i) => spendFunded(i, [pay(key(7), 1_000_000n)]));
-    for (const t of [a!, b!, c!]) await admit(ledger, engine, t);
+    const { state, engine, finalizer, events, a, b, c } = await groupSetup();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     try {
-      accept(engine, a!.txid);
-      finalizer.collect();
+      await decide(engine, finalizer, a.txid);
       expect(await attemptsAfter(state, 10)).toBe(1);
-      accept(engine, b!.txid);
-      finalizer.collect();
+      await decide(engine, finalizer, b.txid);
       expect(await attemptsAfter(state, 0)).toBe(2);
       // 1 ms later the interval holds c back; flush() (shutdown) writes it now.
       expect(await attemptsAfter(state, 1)).toBe(2);
-      accept(engine, c!.txid);
-      finalizer.collect();
+      await decide(engine, finalizer, c.txid);
       expect(await attemptsAfter(state, 0)).toBe(2);
       // The fake clock stands still: only a flush that skips the interval gets c written.
       await finalizer.flush();
       expect(state.attempts).toBe(3);
-      expect(events.final.sort()).toEqual([a!, b!, c!].map((t) => toHex(t.txid)).sort());
+      expect(events.final.sort()).toEqual([a, b, c].map((t) => toHex(t.txid)).sort());
     } finally {
       vi.useRealTimers();
     }
