@@ -126,6 +126,13 @@ export function startInputSignatures(
 export interface ValidatedBlock {
   readonly hash: Uint8Array;
   readonly fees: bigint;
+  /**
+   * The body in the order it was checked: the coinbase, then `dependencyOrder` of the rest. This is
+   * `dependencyOrder(block.txs)` (the coinbase has no inputs, and a valid body holds no txid twice),
+   * the order the store writes the block and its undo record in; the write takes it from here
+   * instead of deriving it again (~15 ms a full block).
+   */
+  readonly order: readonly EncodedTx[];
 }
 
 /** The body against its header: count and both roots. A mismatch proves only this copy wrong. */
@@ -215,7 +222,9 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
   const indexOf = new Map<EncodedTx, number>(txs.map((t, i) => [t, i]));
   let fees = 0n;
   let checked = 0;
-  for (const etx of dependencyOrder(txs.slice(1))) {
+  const order = [txs[0]!, ...dependencyOrder(txs.slice(1))];
+  for (let o = 1; o < order.length; o++) {
+    const etx = order[o]!;
     if (++checked % TXS_PER_TURN === 0) await yieldToLoop();
     const index = indexOf.get(etx)!;
     for (const input of etx.tx.inputs) {
@@ -294,7 +303,7 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
       throw err;
     }
   }
-  return { hash, fees };
+  return { hash, fees, order };
 }
 
 /** Decodes untrusted block bytes; oversize becomes TOO_LARGE, any other malformation MALFORMED. */

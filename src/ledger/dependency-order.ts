@@ -13,8 +13,9 @@ import type { EncodedTx } from '../protocol/tx-codec.js';
  * per parent overflowed V8's stack at ~5,100 chained transactions in a fresh process and ~7,600
  * after JIT warm-up, so the same block passed on warm nodes and threw on restarted ones (issue 12).
  *
- * A full block runs this three times on the producer and twice on every validator, once per
- * input of ~9,400 transactions, so lookups avoid building a string per txid: positions are found
+ * A full block runs this twice on the producer (assembly, validation) and once on every validator
+ * (validation; the store writes in the order validation returns), once per input of ~9,400
+ * transactions, so lookups avoid building a string per txid: positions are found
  * through a small-integer prefix of the txid and confirmed by comparing the bytes (a ground
  * prefix collision only lengthens one bucket's chain).
  */

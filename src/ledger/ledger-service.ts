@@ -34,8 +34,11 @@ export interface CommittedChain extends LedgerView {
   tip(): { readonly height: number; readonly hash: Uint8Array; readonly slot: number };
   /** The active set as of a height ≤ tip (src/chain/active-set.ts), sorted by node pubkey. */
   activeMasternodes(asOfHeight: number): MasternodeRecord[];
-  /** One durable write transaction; resolves after the commit is flushed. */
-  applyBlock(block: Block): Promise<unknown>;
+  /**
+   * One durable write transaction; resolves after the commit is flushed. `order` is the body in
+   * dependency order as validation checked it (ValidatedBlock.order).
+   */
+  applyBlock(block: Block, order?: readonly EncodedTx[]): Promise<unknown>;
   /** Undoes the tip block durably and returns it. */
   revertTip(): Promise<Block>;
   /** Durable before it resolves: all of them in one write transaction. */
@@ -226,10 +229,10 @@ export class LedgerService {
       };
       const early = await this.prepared.get(block);
       this.prepared.delete(block);
-      await validateBlock(block, early ? { ...ctx, inputSignatures: early } : ctx);
+      const { order } = await validateBlock(block, early ? { ...ctx, inputSignatures: early } : ctx);
       // The write is one synchronous stretch of its own: let what waited during validation run first.
       await yieldToLoop();
-      await this.chain.applyBlock(block);
+      await this.chain.applyBlock(block, order);
       const rejected = this.mempool.removeBlock(block.txs);
       this.rebuildOverlay();
       return { rejected };

@@ -3,7 +3,7 @@ import type { ChainParams } from '../params/chain-params.js';
 import { tierIndexOfCollateral } from '../params/networks.js';
 import { type Block, decodeBlock } from '../protocol/block.js';
 import { NO_COLLATERAL, type Transaction, TXID_BYTES } from '../protocol/transaction.js';
-import { outpointKey } from '../protocol/tx-codec.js';
+import { type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
 import { reindexMasternode } from './active-set-index.js';
 import { AddressIndexWriter } from './address-index.js';
 import type { ChainTip } from './chain-tip.js';
@@ -31,7 +31,8 @@ export function isCoinbaseAt(tx: Transaction, height: number): boolean {
 
 /**
  * Writes every effect of `block` (already validated by the caller) on top of `previousTip`
- * (null for genesis) and returns the new tip.
+ * (null for genesis) and returns the new tip. `order` is `dependencyOrder(block.txs)` when the
+ * caller has it (validation derived it); otherwise it is derived here.
  */
 export function writeBlockEffects(
   dbs: ChainDatabases,
@@ -40,6 +41,7 @@ export function writeBlockEffects(
   blockBytes: Uint8Array,
   hash: Uint8Array,
   previousTip: ChainTip | null,
+  order: readonly EncodedTx[] = dependencyOrder(block.txs),
 ): ChainTip {
   const height = block.header.height;
   const heightBytes = u32Bytes(height);
@@ -64,7 +66,12 @@ export function writeBlockEffects(
 
   // Dependency order, not body order: the body is sorted by txid, so a child may precede the parent
   // whose output it spends. Revert walks the same order backwards to line up with the undo record.
-  for (const { tx, txid } of dependencyOrder(block.txs)) {
+  // A caller's order must be a permutation of this very body, or the undo record would not match.
+  if (order.length !== block.txs.length || order[0] !== block.txs[0])
+    throw new StoreWriteError('BAD_ORDER', `the order given for block ${height} is not of its body`, {
+      height,
+    });
+  for (const { tx, txid } of order) {
     for (const input of tx.inputs) {
       const key = scratchOutpointKey(input.txid, input.vout);
       // getBinaryFast's buffer is only valid until the next read: the undo writer copies it at once.

@@ -127,8 +127,11 @@ export class ChainStore implements LedgerView {
     return this.currentTip.height;
   }
 
-  /** Applies the next block (height tip+1, prevHash = tip hash); resolves once durable. */
-  async applyBlock(block: Block): Promise<ChainTip> {
+  /**
+   * Applies the next block (height tip+1, prevHash = tip hash); resolves once durable. `order`:
+   * the body in dependency order when validation already derived it (ValidatedBlock.order).
+   */
+  async applyBlock(block: Block, order?: readonly EncodedTx[]): Promise<ChainTip> {
     this.assertOpen();
     const { height, prevHash } = block.header;
     const tip = this.currentTip;
@@ -142,7 +145,7 @@ export class ChainStore implements LedgerView {
     const hash = headerHash(block.header);
     const next = this.dbs.env.transactionSync(() => {
       this.requireStoredTip(tip);
-      const t = writeBlockEffects(this.dbs, this.params, block, bytes, hash, tip);
+      const t = writeBlockEffects(this.dbs, this.params, block, bytes, hash, tip, order);
       this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(t));
       return t;
     });

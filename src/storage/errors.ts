@@ -41,6 +41,8 @@ export type StoreWriteErrorCode =
   | 'REVERT_GENESIS'
   | 'UNDO_MISSING'
   | 'STORE_CLOSED'
+  /** The dependency order handed to applyBlock is not one of that block's body (a caller's bug). */
+  | 'BAD_ORDER'
   /**
    * The tip stored on disk is not the tip this store applied: something else wrote to the data
    * directory (found inside the write transaction, which is then aborted).

@@ -26,6 +26,7 @@ import { rankWindow, slotStartMs } from '../../../src/chain/slot-time.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
 import type { SignatureItem, SignatureVerifier } from '../../../src/crypto/signature-verifier.js';
 import { bytesEqual } from '../../../src/encoding/bytes.js';
+import { dependencyOrder } from '../../../src/ledger/dependency-order.js';
 import type { LedgerView, MasternodeRecord } from '../../../src/ledger/ledger-state.js';
 import { time } from '../../../src/params/units.js';
 import {
@@ -449,6 +450,10 @@ describe('block validity rules', () => {
     const block = build([parentTx, child!]);
     expect(Buffer.compare(block.txs[1]!.txid, block.txs[2]!.txid)).toBeLessThan(0);
     expect(await codeOf(block)).toBe('OK');
+    // The order validation checked in is the one the store writes and reverts in: coinbase, parent, child.
+    const { order } = await validateBlock(block, context());
+    expect(order).toEqual(dependencyOrder(block.txs));
+    expect(order.map((t) => t.txid)).toEqual([block.txs[0]!.txid, parentTx.txid, child!.txid]);
   });
 
   it('assembly respects the size budget and keeps parents with their children', () => {

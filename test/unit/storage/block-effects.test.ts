@@ -107,6 +107,28 @@ describe('block effects: refusals carry their details and change nothing', () =>
     expect(store.counts()).toEqual(before);
     expect(store.tipHeight()).toBe(0);
   });
+
+  it('BAD_ORDER: an order handed in that is not of this body is refused before anything is written', async () => {
+    const { store, genesis, g0 } = await handStore();
+    const before = store.counts();
+    const coinbase = handTx(P, [], [{ value: 1n, address: addr(8) }], { lockTime: 1 });
+    const b1 = handBlock(P, genesis, [
+      coinbase,
+      handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: 5n, address: addr(7) }]),
+    ]);
+    const other = handBlock(P, genesis, [
+      handTx(P, [], [{ value: 2n, address: addr(8) }], { lockTime: 1 }),
+      handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: 4n, address: addr(7) }]),
+    ]);
+    // Another body's order (same length), and this body's order cut short.
+    for (const order of [other.txs, b1.txs.slice(0, 1)])
+      expect((await expectWriteError(store.applyBlock(b1, order), 'BAD_ORDER')).details).toEqual({
+        height: 1,
+      });
+    expect(store.counts()).toEqual(before);
+    await store.applyBlock(b1, b1.txs);
+    expect(store.tipHeight()).toBe(1);
+  });
 });
 
 describe('block effects: genesis', () => {
