@@ -8,7 +8,8 @@ import { isUtf8 } from 'node:buffer';
  * them here, in O(frame length) with no allocation, means cbor-x only ever decodes plain data.
  *
  * Allowed: unsigned and negative integers up to 2^53 − 1, byte strings, UTF-8 text strings, arrays
- * and maps, with definite lengths; map keys are text strings, distinct within their map. Refused:
+ * and maps, with definite lengths; map keys are text strings of at most 23 bytes (length in the
+ * head, so each key has one encoding), distinct within their map. Refused:
  * major type 6 (every tag) and 7 (floats, true/false/null/undefined, simple values, break), additional
  * information 28–31 (reserved, indefinite length), lengths that run past the frame, nesting deeper
  * than MAX_DEPTH, maps with more than MAX_MAP_ENTRIES entries, and anything after the first item.
@@ -104,6 +105,10 @@ function scanItem(b: Uint8Array, pos: number, depth: number): number {
       for (let i = 0; i < arg; i++) {
         if (b[p] === undefined || b[p]! >> 5 !== 3)
           throw new Refusal(`map key at byte ${p} is not a text string`);
+        // Keys are compared as bytes, so one string must have one encoding: its length in the head
+        // (≤ 23 bytes, every catalogue key). With a 1-byte length field allowed, "n" written as
+        // 0x61 0x6e and as 0x78 0x01 0x6e were two keys here and one to cbor-x (the last value won).
+        if ((b[p]! & 0x1f) >= 24) throw new Refusal(`map key at byte ${p} is longer than 23 bytes`);
         const keyEnd = scanItem(b, p, depth + 1);
         for (let j = 0; j < i; j++) {
           if (sameBytes(b, keys[base + 2 * j]!, keys[base + 2 * j + 1]!, p, keyEnd)) {
