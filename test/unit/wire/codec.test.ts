@@ -1,9 +1,10 @@
 import { encode as rawCborEncode } from 'cbor-x';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeMessage, type FramePhase } from '../../../src/wire/codec.js';
-import { FRAME_LIMIT, MAX_TXIDS_PER_REQUEST } from '../../../src/wire/limits.js';
+import { decodeFrame, encodeMessage, type FramePhase, frameLimitOf } from '../../../src/wire/codec.js';
+import { FRAME_LIMIT, MAX_TXIDS_PER_REQUEST, PRE_AUTH_FRAME_LIMIT } from '../../../src/wire/limits.js';
 import { MESSAGE_NAME, MSG, type WireMessage } from '../../../src/wire/message-types.js';
 import { peekType } from '../../../src/wire/peek-type.js';
+import { SCHEMAS } from '../../../src/wire/schemas.js';
 import { WireError } from '../../../src/wire/wire-error.js';
 import { sampleMessages } from './samples.js';
 
@@ -41,6 +42,12 @@ describe('wire codec: every catalogue message', () => {
     expect(samples.map((m) => m.t).sort((a, b) => a - b)).toEqual(Object.values(MSG).sort((a, b) => a - b));
   });
 
+  it('every type code has both a frame limit and a schema, and nothing else has either', () => {
+    const codes = Object.values(MSG).map(String).sort();
+    expect(Object.keys(FRAME_LIMIT).sort()).toEqual(codes);
+    expect(Object.keys(SCHEMAS).sort()).toEqual(codes);
+  });
+
   for (const msg of samples) {
     it(`${MESSAGE_NAME[msg.t]} round-trips, fits its frame limit and exposes its type before decoding`, () => {
       const frame = encodeMessage(msg);
@@ -63,7 +70,9 @@ describe('wire codec: every catalogue message', () => {
   });
 
   it('refuses to encode a message whose first key is not t', () => {
-    expect(() => encodeMessage({ id: 1, t: MSG.getPeers } as unknown as WireMessage)).toThrow(TypeError);
+    expect(() => encodeMessage({ id: 1, t: MSG.getPeers } as unknown as WireMessage)).toThrow(
+      new TypeError('wire messages must have `t` as their first key'),
+    );
   });
 });
 
@@ -140,6 +149,67 @@ describe('wire codec: refusals are typed and happen in the right order', () => {
       expect(codeOf(frameOf(obj))).toBe('WIRE_BAD_SCHEMA');
     });
   }
+
+  it('each refusal names the type, the sizes and the problem (what a ban log and a Reject carry)', () => {
+    const refusal = (frame: Uint8Array, phase: FramePhase) => {
+      try {
+        decodeFrame(frame, phase);
+      } catch (err) {
+        if (err instanceof WireError) {
+          // CodedError prefixes the code; the rest is the problem in words.
+          expect(err.message.startsWith(`${err.code}: `)).toBe(true);
+          return { code: err.code, message: err.message.slice(err.code.length + 2), details: err.details };
+        }
+        throw err;
+      }
+      throw new Error('decoded');
+    };
+    const ping = encodeMessage({ t: MSG.ping, n: 1 });
+    const preAuth = new Uint8Array(PRE_AUTH_FRAME_LIMIT + 1);
+    expect(refusal(preAuth, 'handshake')).toEqual({
+      code: 'WIRE_FRAME_TOO_LARGE',
+      message: `${PRE_AUTH_FRAME_LIMIT + 1}-byte frame before the handshake completed`,
+      details: { bytes: PRE_AUTH_FRAME_LIMIT + 1, limit: PRE_AUTH_FRAME_LIMIT },
+    });
+    expect(refusal(Uint8Array.of(0x81, 0x01), 'authenticated')).toEqual({
+      code: 'WIRE_NOT_A_MESSAGE',
+      message: 'frame does not start with a {t: type} map',
+      details: { bytes: 2 },
+    });
+    expect(refusal(frameOf({ t: 19, x: 1 }), 'authenticated')).toEqual({
+      code: 'WIRE_UNKNOWN_TYPE',
+      message: 'unknown message type 19',
+      details: { type: 19 },
+    });
+    expect(refusal(ping, 'handshake')).toEqual({
+      code: 'WIRE_UNEXPECTED_TYPE',
+      message: 'ping before the handshake',
+      details: { type: MSG.ping },
+    });
+    expect(refusal(encodeMessage({ t: MSG.auth, sig: new Uint8Array(64) }), 'authenticated')).toEqual({
+      code: 'WIRE_UNEXPECTED_TYPE',
+      message: 'auth after the handshake',
+      details: { type: MSG.auth },
+    });
+    const big = new Uint8Array(FRAME_LIMIT[MSG.pollRequest] + 1);
+    big.set([0xa3, 0x61, 0x74, MSG.pollRequest]);
+    expect(refusal(big, 'authenticated')).toEqual({
+      code: 'WIRE_FRAME_TOO_LARGE',
+      message: `pollRequest frame of ${big.length} bytes`,
+      details: { type: MSG.pollRequest, bytes: big.length, limit: FRAME_LIMIT[MSG.pollRequest] },
+    });
+    expect(refusal(Uint8Array.of(...ping, 0), 'authenticated')).toEqual({
+      code: 'WIRE_BAD_CBOR',
+      message: 'ping: not plain CBOR: 1 bytes after the message',
+      details: { type: MSG.ping },
+    });
+    expect(refusal(frameOf({ t: MSG.ping, n: 1, x: 2 }), 'authenticated')).toEqual({
+      code: 'WIRE_BAD_SCHEMA',
+      message: 'ping: unexpected fields (3 given, 2 expected)',
+      details: { type: MSG.ping },
+    });
+    expect(frameLimitOf(MSG.block)).toBe(FRAME_LIMIT[MSG.block]);
+  });
 
   it('a __proto__ key neither pollutes prototypes nor passes the schema', () => {
     // map {t: 3, n: 1, "__proto__": {polluted: 1}} written by hand

@@ -169,6 +169,113 @@ describe('strict CBOR: only plain data reaches cbor-x', () => {
     expect(strictCborProblem(deep)).toMatch(/nested too deep/);
   });
 
+  it('refuses an array nested as deep as the catalogue forbids, like a map', () => {
+    // {t: 3, n: [[x]]}: depth 0 map, 1 array, 2 array, 3 the item: fine; one level more is refused.
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('81 81 01')))).toBeNull();
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('81 81 81 01')))).toMatch(/nested too deep/);
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('81 81 a0')))).toMatch(/nested too deep/);
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('81 a1 6161 01')))).toBeNull();
+  });
+
+  it('reads every length form of a head exactly (1, 2, 4 and 8 following bytes)', () => {
+    const three = hex('010203');
+    for (const h of ['43', '58 03', '59 0003', '5a 00000003', '5b 0000000000000003'])
+      expect(strictCborProblem(cat(head(2, 3), N_KEY, hex(h), three)), h).toBeNull();
+    // The same heads one byte longer than what follows: the string runs past the frame.
+    for (const h of ['44', '58 04', '59 0004', '5a 00000004', '5b 0000000000000004'])
+      expect(strictCborProblem(cat(head(2, 3), N_KEY, hex(h), three)), h).toMatch(/runs past the frame/);
+    // A length above 2^32 (high word 1) and the largest safe one: far past any frame.
+    for (const h of ['5b 0000000100000003', '7b 001fffffffffffff'])
+      expect(strictCborProblem(cat(head(2, 3), N_KEY, hex(h), three, three)), h).toMatch(
+        /runs past the frame/,
+      );
+    // Every byte of an 8-byte length counts: 259 = 0x0103.
+    const long = new Uint8Array(259);
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('5b 0000000000000103'), long))).toBeNull();
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('5b 0000000000000103'), long, three))).toMatch(
+      /3 bytes after/,
+    );
+    // A head whose own argument bytes are cut short.
+    for (const h of ['18', '19 00', '1a 000000', '1b 00000000000000'])
+      expect(strictCborProblem(cat(head(2, 3), N_KEY, hex(h))), h).toMatch(/truncated/);
+    // Integers in every form, up to 2^53 − 1.
+    for (const h of ['17', '18 ff', '19 ffff', '1a ffffffff', '1b 001fffffffffffff', '3b 001fffffffffffff'])
+      expect(strictCborProblem(cat(head(2, 3), N_KEY, hex(h))), h).toBeNull();
+  });
+
+  it('checks UTF-8 in text strings only: byte strings may hold any bytes', () => {
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('42 c328')))).toBeNull();
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('62 c328')))).toMatch(/UTF-8/);
+    // Non-ASCII but valid UTF-8 (é) passes; ASCII passes without the validator.
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('62 c3a9')))).toBeNull();
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('62 7f7f')))).toBeNull();
+    expect(strictCborProblem(cat(head(2, 3), N_KEY, hex('61 80')))).toMatch(/UTF-8/);
+  });
+
+  it('finds a duplicate key anywhere in a map, and only an exact one', () => {
+    const key = (k: string) => cat(Uint8Array.of(0x60 + k.length), Buffer.from(k));
+    const map = (...keys: string[]) =>
+      cat(Uint8Array.of(0xa0 + keys.length + 1), hex('6174 03'), ...keys.map((k) => cat(key(k), hex('01'))));
+    expect(strictCborProblem(map('a', 'b', 'c', 'd'))).toBeNull();
+    // A key that is a prefix of another, or equal in length but not in content, is distinct.
+    expect(strictCborProblem(map('a', 'ab', 'ba', 'abc'))).toBeNull();
+    for (const keys of [
+      ['a', 'b', 'c', 'b'],
+      ['b', 'c', 'd', 'e', 'b'],
+      ['ab', 'cd', 'ef', 'gh', 'ij', 'kl', 'ef'],
+      ['x', 'y', 't'],
+    ])
+      expect(strictCborProblem(map(...keys)), keys.join()).toMatch(/duplicate key/);
+  });
+
+  it('keeps the keys of nested maps apart: an outer duplicate after an inner map is still found', () => {
+    // {t: 3, m: {a, b, c, d, e: {k, l}, e}}: the inner map at depth 2 must not overwrite the record
+    // of the outer map's keys at depth 1, nor the other way round.
+    const entries = (...parts: string[]) => hex(parts.join(' '));
+    const inner = entries('a2', '616b 01', '616c 01');
+    const outer = (last: string) =>
+      cat(
+        head(2, 3),
+        hex('616d'),
+        hex('a6'),
+        entries('6161 01', '6162 01', '6163 01', '6164 01'),
+        hex('6165'),
+        inner,
+        hex(last),
+      );
+    expect(strictCborProblem(outer('6166 01'))).toBeNull();
+    expect(strictCborProblem(outer('6165 01'))).toMatch(/duplicate key/);
+    expect(strictCborProblem(outer('6161 01'))).toMatch(/duplicate key/);
+    // And a duplicate inside the inner map is found there.
+    const dupInner = cat(head(2, 3), hex('616d a2 6161 a2 616b 01 616b 02 6162 01'));
+    expect(strictCborProblem(dupInner)).toMatch(/duplicate key/);
+    const okInner = cat(head(2, 3), hex('616d a2 6161 a2 616b 01 616c 02 6162 01'));
+    expect(strictCborProblem(okInner)).toBeNull();
+  });
+
+  it('a key has one encoding: a length field outside the head is refused, so duplicates cannot hide', () => {
+    // {t: 3, n: 1, n: 2} with the second "n" written with a 1-byte length field (0x78 0x01): cbor-x
+    // reads one key "n" (the last value wins), a byte comparison would see two different keys.
+    const hidden = cat(head(3, 3), N_KEY, hex('01 7801 6e 02'));
+    expect((cborxDecode(hidden) as { n: number }).n).toBe(2);
+    expect(strictCborProblem(hidden)).toMatch(/longer than 23 bytes/);
+    expect(codeOf(hidden)).toBe('WIRE_BAD_CBOR');
+    // A second `t` the same way: peekType reads 3 (Ping's small limit), cbor-x would read 9 (Block).
+    const retyped = cat(head(3, 3), N_KEY, hex('01 7801 74 09'));
+    expect((cborxDecode(retyped) as { t: number }).t).toBe(9);
+    expect(codeOf(retyped)).toBe('WIRE_BAD_CBOR');
+    // The longest key the head holds is fine; one byte more is not.
+    const k23 = cat(Uint8Array.of(0x77), Buffer.from('k'.repeat(23)));
+    expect(strictCborProblem(cat(head(2, 3), k23, hex('01')))).toBeNull();
+    const k24 = cat(hex('78 18'), Buffer.from('k'.repeat(24)));
+    expect(strictCborProblem(cat(head(2, 3), k24, hex('01')))).toMatch(/longer than 23 bytes/);
+  });
+
+  it('refuses a map that ends before its last key or value', () => {
+    expect(strictCborProblem(cat(head(2, 3), N_KEY))).toMatch(/truncated/);
+    expect(strictCborProblem(cat(head(3, 3), N_KEY, hex('01')))).toMatch(/not a text string/);
+  });
+
   it('refuses a 4 MiB frame of tag-27 items in well under 5 ms, before cbor-x runs', () => {
     // {t: 9, block: [tag 27 [...], …]} filling the Block frame limit
     const item = hex('d81b 83 654572726f72 64626f6f6d a0');
