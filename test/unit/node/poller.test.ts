@@ -32,6 +32,8 @@ function setup(
   behaviour: (id: string) => 'yes' | 'silent' | 'short' | 'slow',
   connected = ids.slice(1),
   pacing: { minPollIntervalMs?: number; paused?: () => boolean } = {},
+  /** Votes for a request's txids (every validator and us); default: yes to all. */
+  votesFor: (txids: Uint8Array) => Uint8Array = (txids) => new Uint8Array(txids.length / 32).fill(1),
 ) {
   const engine = new SnowballEngine(params.snowball);
   const validators = new ValidatorSet(params, keys[0]!, new Benchlist([]));
@@ -50,11 +52,10 @@ function setup(
       // As the transport does: a request without an answer fails at its timeout.
       if (b === 'silent')
         return new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs));
-      const n = b === 'short' ? txids.length / 32 - 1 : txids.length / 32;
+      if (b === 'short') return Promise.resolve(new Uint8Array(txids.length / 32 - 1).fill(1));
       // 'slow': every answer takes 2.5 × the network's minimum poll timeout (a loaded machine).
-      if (b === 'slow')
-        return new Promise((resolve) => setTimeout(() => resolve(new Uint8Array(n).fill(1)), 100));
-      return Promise.resolve(new Uint8Array(n).fill(1));
+      if (b === 'slow') return new Promise((resolve) => setTimeout(() => resolve(votesFor(txids)), 100));
+      return Promise.resolve(votesFor(txids));
     },
   };
   const metrics = new NodeMetrics();
@@ -72,7 +73,7 @@ function setup(
       malformed: (id) => seen.malformed.push(id),
     },
     metrics,
-    selfVotes: (txids) => new Uint8Array(txids.length / 32).fill(1),
+    selfVotes: votesFor,
     onApplied: () => undefined,
     rng: new Xoshiro128(7),
     now: Date.now,
@@ -152,6 +153,35 @@ describe('Poller', () => {
     const started = (await metrics.pollsStarted.get()).values[0]!.value;
     expect(started - timedOut).toBeGreaterThanOrEqual(params.snowball.beta);
   }, 30_000);
+
+  it('each PollRequest carries the polled txids in 32-byte slots, and vote i counts for txid i', async () => {
+    // Validators that read the request: yes for txid(1), no for anything else. Only a request whose
+    // slots hold the engine's txids in order, with answers applied by position, accepts txid(1)
+    // and never txid(2).
+    const sent: Uint8Array[] = [];
+    const byBytes = (txids: Uint8Array) => {
+      sent.push(txids.slice());
+      const votes = new Uint8Array(txids.length / 32);
+      for (let i = 0; i < votes.length; i++)
+        votes[i] = Buffer.from(txids.subarray(i * 32, i * 32 + 32)).equals(txid(1)) ? 1 : 0;
+      return votes;
+    };
+    const { engine, poller } = setup(() => 'yes', undefined, {}, byBytes);
+    engine.add(txid(2), [outpoint(2)]);
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await until(() => engine.statusOf(txid(1)) === 'accepted');
+    expect(engine.statusOf(txid(2))).toBe('processing');
+    // Every request named both transactions, each in a whole 32-byte slot.
+    expect(sent.length).toBeGreaterThan(0);
+    for (const t of sent) {
+      expect(t.length % 32).toBe(0);
+      const slots = Array.from({ length: t.length / 32 }, (_, i) => toHex(t.subarray(i * 32, i * 32 + 32)));
+      expect(slots.length).toBeGreaterThan(0);
+      for (const slot of slots) expect([toHex(txid(1)), toHex(txid(2))]).toContain(slot);
+    }
+    expect(sent.some((t) => t.length === 64)).toBe(true);
+  });
 
   it('a validator answering the wrong number of votes is reported malformed, not counted', async () => {
     const bad = ids[3]!;

@@ -74,6 +74,10 @@ describe('block effects: refusals carry their details and change nothing', () =>
     const orphan: Block = { ...b1, header: { ...b1.header, prevHash: new Uint8Array(32).fill(3) } };
     const wrongParent = await expectWriteError(store.applyBlock(orphan), 'NOT_NEXT_BLOCK');
     expect(wrongParent.details).toEqual({ height: 1, tipHeight: 0 });
+    // The tip as parent but a height that skips one: the height alone refuses it.
+    const skipping: Block = { ...b1, header: { ...b1.header, height: 2 } };
+    const wrongHeight = await expectWriteError(store.applyBlock(skipping), 'NOT_NEXT_BLOCK');
+    expect(wrongHeight.details).toEqual({ height: 2, tipHeight: 0 });
     expect(store.tipHeight()).toBe(0);
     await store.applyBlock(b1);
     expect(store.tipHeight()).toBe(1);
