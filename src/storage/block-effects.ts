@@ -66,7 +66,8 @@ export function writeBlockEffects(
 
   // Dependency order, not body order: the body is sorted by txid, so a child may precede the parent
   // whose output it spends. Revert walks the same order backwards to line up with the undo record.
-  // A caller's order must be a permutation of this very body, or the undo record would not match.
+  // A caller's order must be exactly dependencyOrder(block.txs) (validateBlock's): revert derives it
+  // again to read the undo record back. The cheap check below catches an order of another body.
   if (order.length !== block.txs.length || order[0] !== block.txs[0])
     throw new StoreWriteError('BAD_ORDER', `the order given for block ${height} is not of its body`, {
       height,
