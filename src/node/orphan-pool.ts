@@ -46,6 +46,15 @@ export class OrphanPool {
     return this.bytes;
   }
 
+  /**
+   * Distinct parent txids the kept orphans wait on. Bounded by the orphans' inputs only if every
+   * way out (taken, evicted, expired) forgets a parent no orphan waits on any more: an attacker's
+   * orphans name random parents, so a leftover entry per parent would grow without bound.
+   */
+  get parentCount(): number {
+    return this.byParent.size;
+  }
+
   has(txid: Uint8Array): boolean {
     return this.orphans.has(bytesKey(txid));
   }

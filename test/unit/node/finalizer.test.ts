@@ -86,6 +86,23 @@ describe('Finalizer: persist before acknowledging', () => {
     expect(ledger.mempool.get(b.txid)).toBeUndefined();
   });
 
+  it('a rejection Snowball decides for a transaction no longer processing here is skipped, not re-reported', async () => {
+    const state = { failing: false, attempts: 0 };
+    const { ledger, engine, finalizer, events } = await setup(state);
+    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
+    const b = spendFunded(0, [pay(key(2), 5_000_000n)]);
+    await admit(ledger, engine, a);
+    await admit(ledger, engine, b);
+    // b left the mempool another way first (e.g. a block used up its input); the engine still
+    // holds it and rejects it when a is accepted.
+    ledger.rejectTx(b.txid);
+    accept(engine, a.txid);
+    expect(() => finalizer.collect()).not.toThrow();
+    await finalizer.flush();
+    expect(events.final).toEqual([toHex(a.txid)]);
+    expect(events.rejected).toEqual([]);
+  });
+
   it('a failed write reports nothing final, halts, keeps the rival, and succeeds on retry', async () => {
     const state = { failing: true, attempts: 0 };
     const { store, ledger, engine, finalizer, events } = await setup(state);

@@ -192,14 +192,26 @@ describe('OrphanPool edges', () => {
     pool.add(other, 0);
     expect(pool.takeChildrenOf(parent(1), 0).map((t) => toHex(t.txid))).toEqual([toHex(both.txid)]);
     expect(pool.takeChildrenOf(parent(2), 0).map((t) => toHex(t.txid))).toEqual([toHex(other.txid)]);
-    expect([pool.size, pool.totalBytes]).toEqual([0, 0]);
+    expect([pool.size, pool.totalBytes, pool.parentCount]).toEqual([0, 0, 0]);
     expect(pool.takeChildrenOf(parent(1), 0)).toEqual([]);
     // Evicting by count also forgets the evicted orphan's parents.
     const tight = new OrphanPool({ maxCount: 1, maxBytes: 1_000, ttlMs: 1_000 });
     tight.add(orphan(10, parent(7)), 0);
     tight.add(orphan(10, parent(8)), 0);
+    expect(tight.parentCount).toBe(1);
     expect(tight.takeChildrenOf(parent(7), 0)).toEqual([]);
     expect(tight.takeChildrenOf(parent(8), 0)).toHaveLength(1);
+    expect(tight.parentCount).toBe(0);
+  });
+
+  it('orphans naming ever new parents leave no parent entries behind once evicted or expired', () => {
+    const pool = new OrphanPool({ maxCount: 4, maxBytes: 1_000_000, ttlMs: 1_000 });
+    // A flood of orphans, each waiting on two fresh parents: the pool keeps 4 orphans, 8 parents.
+    for (let i = 0; i < 100; i++) pool.add(orphan(10, randomBytes(32), randomBytes(32)), 0);
+    expect([pool.size, pool.parentCount]).toEqual([4, 8]);
+    // Expiry (at the ttl) forgets them and their parents too.
+    pool.add(orphan(10, parent(1)), 1_000);
+    expect([pool.size, pool.parentCount]).toEqual([1, 1]);
   });
 
   it('expires by age since it was added, oldest first, keeping the younger ones', () => {

@@ -45,9 +45,12 @@ function setup(
     answered: new Map<string, number>(),
     missed: new Map<string, number>(),
     malformed: [] as string[],
+    /** Every validator the transport was asked to poll. */
+    asked: new Set<string>(),
   };
   const transport: PollTransport = {
     poll: (id, txids, timeoutMs) => {
+      seen.asked.add(id);
       const b = behaviour(id);
       // As the transport does: a request without an answer fails at its timeout.
       if (b === 'silent')
@@ -94,7 +97,7 @@ async function until(cond: () => boolean, ms = 5_000): Promise<void> {
 
 describe('Poller', () => {
   it('drives a transaction to acceptance in about β polls when every validator says yes', async () => {
-    const { engine, poller, metrics } = setup(() => 'yes');
+    const { engine, poller, metrics, seen } = setup(() => 'yes');
     engine.add(txid(1), [outpoint(1)]);
     poller.wake();
     await until(() => engine.statusOf(txid(1)) === 'accepted');
@@ -102,6 +105,12 @@ describe('Poller', () => {
     expect(started).toBeGreaterThanOrEqual(params.snowball.beta);
     expect(started).toBeLessThanOrEqual(params.snowball.beta + params.concurrentPolls);
     expect(poller.inFlight).toBe(0);
+    // Our own vote is answered locally, never requested over the network; every peer was asked.
+    expect(seen.asked.has(ids[0]!)).toBe(false);
+    expect([...seen.asked].sort()).toEqual(ids.slice(1).sort());
+    // Answers that come back at once keep the adaptive timeout far below its ceiling (a round trip
+    // measured wrongly, e.g. as a clock reading, would pin it there).
+    expect(poller.timeout.currentMs).toBeLessThan(poller.timeout.ceilingMs);
   });
 
   it('never has more than concurrentPolls in flight', async () => {
