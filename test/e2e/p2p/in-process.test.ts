@@ -256,11 +256,14 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
   });
 
   it('banning a peer also closes its replaced connection that is still settling', async () => {
-    // Settling would keep the old connection for 5 s at least: the ban must not wait for that.
-    const { h, lowKey } = await swapWithPollInFlight(5_000);
+    // Settling would keep the old connection for 20 s at least: the ban must not wait for that. Half
+    // of it is allowed, for a loaded machine: the low node redials the address (with back-off) and
+    // each refused handshake counts as a connection until it closes, so the count touches 0
+    // between redials; a CI run on Node 22 missed the 3 s allowed before.
+    const { h, lowKey } = await swapWithPollInFlight(20_000);
     h.misbehaved(lowKey, 'INVALID_BLOCK', 'bad merkle root');
     h.misbehaved(lowKey, 'INVALID_BEACON', 'proof does not verify');
-    await waitFor(() => h.connectionCount === 0, 3_000);
+    await waitFor(() => h.connectionCount === 0, 10_000);
   });
 
   it('one settling connection per peer: a third connection closes the one still settling at once', async () => {
