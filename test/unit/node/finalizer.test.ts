@@ -62,6 +62,18 @@ async function admit(ledger: LedgerService, engine: SnowballEngine, etx: Encoded
   engine.add(etx.txid, ledger.mempool.get(etx.txid)!.conflictKeys);
 }
 
+/** Two processing spends of the same funded coin (one conflict set), admitted in this order. */
+async function admitRivals(
+  ledger: LedgerService,
+  engine: SnowballEngine,
+): Promise<{ a: EncodedTx; b: EncodedTx }> {
+  const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
+  const b = spendFunded(0, [pay(key(2), 5_000_000n)]);
+  await admit(ledger, engine, a);
+  await admit(ledger, engine, b);
+  return { a, b };
+}
+
 function accept(engine: SnowballEngine, txid: Uint8Array): void {
   const req = engine.startPoll(['v'])!;
   const votes = req.txids.map((t) => (toHex(t) === toHex(txid) ? 1 : 0));
@@ -72,10 +84,7 @@ describe('Finalizer: persist before acknowledging', () => {
   it('writes the accepted transaction durably, then marks it final and rejects its rival', async () => {
     const state = { failing: false, attempts: 0 };
     const { store, ledger, engine, finalizer, events } = await setup(state);
-    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
-    const b = spendFunded(0, [pay(key(2), 5_000_000n)]);
-    await admit(ledger, engine, a);
-    await admit(ledger, engine, b);
+    const { a, b } = await admitRivals(ledger, engine);
     accept(engine, a.txid);
     finalizer.collect();
     await finalizer.flush();
@@ -89,10 +98,7 @@ describe('Finalizer: persist before acknowledging', () => {
   it('a rejection Snowball decides for a transaction no longer processing here is skipped, not re-reported', async () => {
     const state = { failing: false, attempts: 0 };
     const { ledger, engine, finalizer, events } = await setup(state);
-    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
-    const b = spendFunded(0, [pay(key(2), 5_000_000n)]);
-    await admit(ledger, engine, a);
-    await admit(ledger, engine, b);
+    const { a, b } = await admitRivals(ledger, engine);
     // b left the mempool another way first (e.g. a block used up its input); the engine still
     // holds it and rejects it when a is accepted.
     ledger.rejectTx(b.txid);
@@ -106,10 +112,7 @@ describe('Finalizer: persist before acknowledging', () => {
   it('a failed write reports nothing final, halts, keeps the rival, and succeeds on retry', async () => {
     const state = { failing: true, attempts: 0 };
     const { store, ledger, engine, finalizer, events } = await setup(state);
-    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
-    const b = spendFunded(0, [pay(key(2), 5_000_000n)]);
-    await admit(ledger, engine, a);
-    await admit(ledger, engine, b);
+    const { a, b } = await admitRivals(ledger, engine);
     accept(engine, a.txid);
     finalizer.collect();
     while (state.attempts < 3) await new Promise((r) => setTimeout(r, 5));
