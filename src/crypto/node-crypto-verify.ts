@@ -1,21 +1,21 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 
-// SubjectPublicKeyInfo DER prefix for a raw 32-byte Ed25519 key (RFC 8410).
-const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 const CACHE_LIMIT = 4096;
 const keys = new Map<string, KeyObject>();
 
-/** OpenSSL's KeyObject for a raw key, cached (parsing costs about as much as a verification). */
+/**
+ * OpenSSL's KeyObject for a raw key, cached. Imported as a JWK, not as SubjectPublicKeyInfo DER:
+ * Node hands a JWK's raw bytes straight to OpenSSL, while DER goes through OpenSSL 3.0's decoder
+ * framework, which took 83 µs a key on Node 20 against 8 µs for the JWK (a verification is ~75 µs).
+ * Every inbound handshake from a new identity pays this once.
+ */
 export function nodeKeyObject(publicKey: Uint8Array): KeyObject {
-  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64');
-  let key = keys.get(id);
+  const x = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64url');
+  let key = keys.get(x);
   if (!key) {
-    const der = new Uint8Array(SPKI_PREFIX.length + 32);
-    der.set(SPKI_PREFIX);
-    der.set(publicKey, SPKI_PREFIX.length);
-    key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
     if (keys.size >= CACHE_LIMIT) keys.clear();
-    keys.set(id, key);
+    keys.set(x, key);
   }
   return key;
 }

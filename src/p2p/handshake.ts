@@ -71,23 +71,29 @@ function preimage(id: LocalIdentity, signer: HandshakeRole, t: Transcript): Uint
   );
 }
 
-// PKCS#8 DER prefix for a raw 32-byte Ed25519 seed (RFC 8410).
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const signingKeys = new WeakMap<Uint8Array, KeyObject>();
 
-/** OpenSSL signs several times faster than noble; handshakes are the one signing path of the transport. */
-function signingKey(secretKey: Uint8Array): KeyObject {
-  let key = signingKeys.get(secretKey);
+/**
+ * OpenSSL signs several times faster than noble; handshakes are the one signing path of the
+ * transport. The key is imported as a JWK (raw bytes straight to OpenSSL): PKCS#8 DER goes through
+ * OpenSSL 3.0's decoder framework, 370 µs a key on Node 20 against 30 µs (a signature is ~27 µs).
+ */
+function signingKey(id: LocalIdentity): KeyObject {
+  let key = signingKeys.get(id.secretKey);
   if (!key) {
-    key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey]), format: 'der', type: 'pkcs8' });
-    signingKeys.set(secretKey, key);
+    const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
+    key = createPrivateKey({
+      key: { kty: 'OKP', crv: 'Ed25519', d: b64(id.secretKey), x: b64(id.publicKey) },
+      format: 'jwk',
+    });
+    signingKeys.set(id.secretKey, key);
   }
   return key;
 }
 
 /** Our Auth: the transcript signed in our role. */
 export function makeAuth(id: LocalIdentity, role: HandshakeRole, t: Transcript): Auth {
-  const sig = opensslSign(null, preimage(id, role, t), signingKey(id.secretKey));
+  const sig = opensslSign(null, preimage(id, role, t), signingKey(id));
   return { t: MSG.auth, sig: new Uint8Array(sig) };
 }
 
