@@ -67,14 +67,14 @@ export class DoubleSignStore {
   }
 
   get(producer: Uint8Array, slot: number): DoubleSignEvidence | undefined {
-    const v: unknown = this.db.get(keyOf(producer, slot));
+    const v = this.read(keyOf(producer, slot));
     return isEvidence(v) ? v : undefined;
   }
 
   /** Stores the evidence unless some is held for that producer and slot; true when stored. */
   record(producer: Uint8Array, e: DoubleSignEvidence): boolean {
     const key = keyOf(producer, e.slot);
-    if (this.db.get(key) !== undefined) return false;
+    if (this.db.doesExist(key)) return false;
     if (this.db.getCount() >= this.maxEntries) this.evictOldest();
     this.db.putSync(key, e);
     return true;
@@ -86,7 +86,8 @@ export class DoubleSignStore {
     const range = producer
       ? { start: keyOf(producer, 0), end: keyOf(producer, Number.MAX_SAFE_INTEGER) }
       : {};
-    for (const { value } of this.db.getRange(range)) {
+    for (const key of this.db.getKeys(range)) {
+      const value = this.read(key);
       if (isEvidence(value)) out.push(value);
       if (out.length >= limit) break;
     }
@@ -100,10 +101,24 @@ export class DoubleSignStore {
   private evictOldest(): void {
     let oldest: Buffer | undefined;
     let slot = Number.POSITIVE_INFINITY;
-    for (const { key, value } of this.db.getRange()) {
+    for (const key of this.db.getKeys()) {
+      const value = this.read(key);
       const s = isEvidence(value) ? value.slot : Number.NEGATIVE_INFINITY;
       if (s < slot) [oldest, slot] = [key, s];
     }
     if (oldest) this.db.removeSync(oldest);
+  }
+
+  /**
+   * The decoded value, or undefined when its bytes are not msgpack at all (outside damage): lmdb-js
+   * throws then, so a range over values would stop at the first damaged record. Keys are read
+   * first and each value on its own, so one damaged record hides only itself.
+   */
+  private read(key: Buffer): unknown {
+    try {
+      return this.db.get(key);
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -50,6 +50,12 @@ function keyOf(producer: number, slot: number): Buffer {
 const putRaw = (producer: number, slot: number, value: unknown): void =>
   void documented().putSync(keyOf(producer, slot), value);
 
+/** Writes raw bytes there, as outside damage to the file would (not even msgpack). */
+const putBytes = (producer: number, slot: number, bytes: number[]): void =>
+  void dbs.env
+    .openDB<Uint8Array, Buffer>({ name: 'double-sign-evidence', keyEncoding: 'binary', encoding: 'binary' })
+    .putSync(keyOf(producer, slot), Uint8Array.from(bytes));
+
 const slotsOf = (list: readonly DoubleSignEvidence[]) => list.map((e) => [e.producer.slice(0, 2), e.slot]);
 
 describe('DoubleSignStore', () => {
@@ -180,4 +186,24 @@ describe('DoubleSignStore', () => {
     ]);
     expect(store.count).toBe(3);
   });
+
+  // Truncated msgpack (an array, a string) and an empty value: decoding them throws inside lmdb-js.
+  it.each([[[0x92, 0x01]], [[0xd9, 0x10, 0x41]], [[]]])(
+    'a record whose bytes are not msgpack (%j) reads as absent, is left out of lists and makes room first',
+    (bytes) => {
+      const store = new DoubleSignStore(dbs.env, 3);
+      store.record(pubkey(1), evidence(1, 1));
+      putBytes(1, 2, bytes);
+      expect(store.get(pubkey(1), 2)).toBeUndefined();
+      expect(store.record(pubkey(1), evidence(1, 2))).toBe(false); // something is held there
+      expect(slotsOf(store.list())).toEqual([['01', 1]]);
+      store.record(pubkey(1), evidence(1, 3));
+      expect(store.record(pubkey(1), evidence(1, 4))).toBe(true);
+      expect(slotsOf(store.list(pubkey(1)))).toEqual([
+        ['01', 1],
+        ['01', 3],
+        ['01', 4],
+      ]);
+    },
+  );
 });
