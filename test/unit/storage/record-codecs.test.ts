@@ -16,6 +16,14 @@ import {
 import { decodeUtxoEntry, encodeUtxoEntry, UTXO_ENTRY_BYTES } from '../../../src/storage/utxo-entry.js';
 
 const filled = (n: number, v: number) => new Uint8Array(n).fill(v);
+const thrown = (f: () => unknown): unknown => {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('did not throw');
+};
 
 describe('storage value layouts', () => {
   it('UtxoEntry: fixed 33-byte layout, little-endian, coinbase flag in bit 0', () => {
@@ -38,6 +46,21 @@ describe('storage value layouts', () => {
     const decoded = decodeUtxoEntry(big.subarray(5, 5 + UTXO_ENTRY_BYTES));
     big.fill(0);
     expect(decoded).toEqual(e);
+  });
+
+  // A stored entry of another length (outside damage) goes through the reader, which names the
+  // field that ran out; the message ends up in the refusal an operator reads.
+  it.each([
+    { length: 5, field: 'utxo value' },
+    { length: 12, field: 'utxo address' },
+    { length: 30, field: 'utxo height' },
+    { length: 32, field: 'utxo flags' },
+  ])('UtxoEntry: $length bytes is TRUNCATED in the $field', ({ length, field }) => {
+    const bytes = encodeUtxoEntry({ value: 1n, address: filled(20, 1), height: 1, coinbase: false });
+    const err = thrown(() => decodeUtxoEntry(bytes.subarray(0, length)));
+    expect(err).toBeInstanceOf(DecodeError);
+    expect(err).toMatchObject({ code: 'TRUNCATED' });
+    expect((err as DecodeError).message).toContain(`: ${field}: need `);
   });
 
   it('MasternodeRecord: round-trips with and without collateral and deregistration', () => {
@@ -109,14 +132,6 @@ describe('storage value layouts', () => {
     return out;
   };
   const concat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
-  const thrown = (f: () => unknown): unknown => {
-    try {
-      f();
-    } catch (e) {
-      return e;
-    }
-    throw new Error('did not throw');
-  };
 
   it('UndoRecord: a count the remaining bytes cannot hold is refused up front, per section', () => {
     const spentOne = encodeUndoRecord({
