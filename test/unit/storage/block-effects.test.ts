@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { toHex } from '../../../src/encoding/bytes.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, encodeBlock, headerHash } from '../../../src/protocol/block.js';
 import type { TxPayload } from '../../../src/protocol/transaction.js';
@@ -64,12 +65,14 @@ async function expectWriteError(p: Promise<unknown>, code: string): Promise<Stor
 describe('block effects: refusals carry their details and change nothing', () => {
   it('NOT_NEXT_BLOCK names the height and tip, also for the right height on the wrong parent', async () => {
     const { store, genesis, g0 } = await handStore();
+    const tipHash = toHex(headerHash(genesis.header));
     const b1 = handBlock(P, genesis, [
       handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: 5n, address: addr(7) }]),
     ]);
     const b2 = handBlock(P, b1, [handTx(P, [], [{ value: 1n, address: addr(8) }], { lockTime: 2 })]);
     const skip = await expectWriteError(store.applyBlock(b2), 'NOT_NEXT_BLOCK');
     expect(skip.details).toEqual({ height: 2, tipHeight: 0 });
+    expect(skip.message).toContain(`height 2 does not extend tip 0 ${tipHash}`);
     // Height 1 but a parent that is not the tip.
     const orphan: Block = { ...b1, header: { ...b1.header, prevHash: new Uint8Array(32).fill(3) } };
     const wrongParent = await expectWriteError(store.applyBlock(orphan), 'NOT_NEXT_BLOCK');
@@ -90,24 +93,23 @@ describe('block effects: refusals carry their details and change nothing', () =>
     const missing = handBlock(P, genesis, [
       handTx(P, [{ txid: new Uint8Array(32).fill(9), vout: 5 }], [{ value: 1n, address: addr(7) }]),
     ]);
-    expect((await expectWriteError(store.applyBlock(missing), 'MISSING_UTXO')).details).toEqual({
-      height: 1,
-      vout: 5,
-    });
+    const missingErr = await expectWriteError(store.applyBlock(missing), 'MISSING_UTXO');
+    expect(missingErr.details).toEqual({ height: 1, vout: 5 });
+    expect(missingErr.message).toMatch(/block 1 spends an output/);
     const badVout = handBlock(P, genesis, [
       handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: TIER1, address: addr(4) }], {
         payload: register(9, 3),
       }),
     ]);
-    expect((await expectWriteError(store.applyBlock(badVout), 'BAD_COLLATERAL_VOUT')).details).toEqual({
-      height: 1,
-    });
+    const badVoutErr = await expectWriteError(store.applyBlock(badVout), 'BAD_COLLATERAL_VOUT');
+    expect(badVoutErr.details).toEqual({ height: 1 });
+    expect(badVoutErr.message).toMatch(/collateral vout 3 does not exist/);
     const unknown = handBlock(P, genesis, [
       handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: 1n, address: addr(4) }], { payload: deregister }),
     ]);
-    expect((await expectWriteError(store.applyBlock(unknown), 'UNKNOWN_MASTERNODE')).details).toEqual({
-      height: 1,
-    });
+    const unknownErr = await expectWriteError(store.applyBlock(unknown), 'UNKNOWN_MASTERNODE');
+    expect(unknownErr.details).toEqual({ height: 1 });
+    expect(unknownErr.message).toMatch(/block 1 deregisters an unknown node/);
     expect(store.counts()).toEqual(before);
     expect(store.tipHeight()).toBe(0);
   });
@@ -265,7 +267,9 @@ describe('block effects: revert refuses a damaged undo record', () => {
     const undo = new Uint8Array(dbs.undo.get(1)!);
     const blockBytes = encodeBlock(b1);
     dbs.env.transactionSync(() => dbs.undo.removeSync(1));
-    expect((await expectWriteError(store.revertTip(), 'UNDO_MISSING')).details).toEqual({ height: 1 });
+    const noUndo = await expectWriteError(store.revertTip(), 'UNDO_MISSING');
+    expect(noUndo.details).toEqual({ height: 1 });
+    expect(noUndo.message).toMatch(/tip height 1/);
     dbs.env.transactionSync(() => {
       dbs.undo.putSync(1, undo);
       dbs.blocks.removeSync(1);
@@ -284,7 +288,8 @@ describe('block effects: revert refuses a damaged undo record', () => {
     const undo = decodeUndoRecord(dbs.undo.get(1)!);
     expect(undo.spent).toHaveLength(1);
     dbs.env.transactionSync(() => dbs.undo.putSync(1, encodeUndoRecord({ ...undo, spent: [] })));
-    await expectWriteError(store.revertTip(), 'UNDO_MISSING');
+    const err = await expectWriteError(store.revertTip(), 'UNDO_MISSING');
+    expect(err.message).toMatch(/block 1 lists too few spends/);
     expect(store.tip().height).toBe(1);
     expectStoreMatches(store, ReplayModel.of(P, [genesis, b1]));
   });
@@ -303,6 +308,9 @@ describe('ChainStore: the stored tip must be the one this store wrote', () => {
     );
     const err = await expectWriteError(store.applyBlock(b1), 'TIP_CHANGED');
     expect(err.details).toEqual({ storedHeight: 0, expectedHeight: 0 });
+    // The operator is told both tips, hashes included: here only the hash tells them apart.
+    expect(err.message).toContain(`stored tip is 0 ${'01'.repeat(32)}, not 0 ${toHex(real.hash)}`);
+    expect(err.message).toMatch(/another process wrote to this data directory/);
     dbs.env.transactionSync(() => dbs.meta.putSync(META_KEYS.tip, encodeChainTip({ ...real, height: 7 })));
     expect((await expectWriteError(store.applyBlock(b1), 'TIP_CHANGED')).details).toEqual({
       storedHeight: 7,
@@ -352,7 +360,8 @@ describe('ChainStore: reads', () => {
   it('close is idempotent: a second close leaves a store reopened on the same directory working', async () => {
     const { dir, store, genesis, g0 } = await handStore();
     await store.close();
-    await expect(store.applyBlock(handBlock(P, null, []))).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    const closed = await expectWriteError(store.applyBlock(handBlock(P, null, [])), 'STORE_CLOSED');
+    expect(closed.message).toMatch(/chain store is closed/);
     const again = await ChainStore.open(dir, P, genesis);
     cleanups.push(() => again.close());
     await store.close();

@@ -125,6 +125,7 @@ describe('ChainStore: genesis and applyBlock', () => {
     }
     expect(store.activeMasternodes(7)).toHaveLength(21);
     expect(() => store.activeMasternodes(8)).toThrow(RangeError);
+    expect(() => store.activeMasternodes(8)).toThrow(/height 8 is above the tip 7/);
     for (const m of all) expect(store.getMasternode(m.nodePubkey)).toEqual(m);
     expect(store.getMasternode(new Uint8Array(32).fill(0xee))).toBeUndefined();
     const withCollateral = all.find((m) => m.collateral !== null && m.deregisteredHeight === null)!;
@@ -258,7 +259,10 @@ describe('ChainStore: finalized pool and revertTip', () => {
     expect(store.getFinalized(top.txs[0]!.txid)).toBeUndefined();
     for (let h = 3; h >= 1; h--) await store.revertTip();
     expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis]));
-    await expect(store.revertTip()).rejects.toMatchObject({ code: 'REVERT_GENESIS' });
+    await expect(store.revertTip()).rejects.toMatchObject({
+      code: 'REVERT_GENESIS',
+      message: expect.stringMatching(/genesis block cannot be reverted/),
+    });
     expect(store.counts().masternodes).toBe(0);
   });
 
