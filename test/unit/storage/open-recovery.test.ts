@@ -101,7 +101,8 @@ describe('open: refusals never wipe', () => {
   it('refuses a directory that has blocks but no meta', async () => {
     const { dir, genesis } = await storedChain();
     await tamper(dir, (d) => d.meta.removeSync('schema'));
-    await expectRefusal(dir, genesis, 'META_MISSING');
+    const err = await expectRefusal(dir, genesis, 'META_MISSING');
+    expect(err.message).toMatch(/holds blocks but no schema version/);
   });
 
   it('refuses a genesis block that is not at height 0', async () => {
@@ -109,7 +110,8 @@ describe('open: refusals never wipe', () => {
     cleanups.push(cleanup);
     const gen = SyntheticChain.create(DEVNET, 1, 5);
     gen.genesis();
-    await expectRefusal(dir, gen.nextBlock({ spends: 1 }), 'BAD_GENESIS');
+    const err = await expectRefusal(dir, gen.nextBlock({ spends: 1 }), 'BAD_GENESIS');
+    expect(err.message).toContain(`height 0 and chain id ${DEVNET.chainId}, got height 1 `);
   });
 });
 
@@ -158,7 +160,10 @@ describe('open: damaged records are typed refusals, never a DecodeError', () => 
   it('refuses a tip entry or a schema entry that does not decode (META_CORRUPT)', async () => {
     const { dir, genesis } = await storedChain();
     await tamper(dir, (d) => d.meta.putSync('tip', Uint8Array.of(3, 0, 0)));
-    expect((await expectRefusal(dir, genesis, 'META_CORRUPT')).details).toEqual({ key: 'tip' });
+    const tipErr = await expectRefusal(dir, genesis, 'META_CORRUPT');
+    expect(tipErr.details).toEqual({ key: 'tip' });
+    // The decoder's reason reaches the operator: three bytes cannot hold the tip height.
+    expect(tipErr.message).toMatch(/tip height: need 4 bytes/);
     await tamper(dir, (d) => d.meta.putSync('schema', Uint8Array.of(1)));
     expect((await expectRefusal(dir, genesis, 'META_CORRUPT')).details).toEqual({ key: 'schema' });
   });
@@ -188,7 +193,9 @@ describe('open: refusals name what they found', () => {
       found: toHex(headerHash(genesis.header)),
       expected: toHex(headerHash(other.header)),
     };
-    expect((await expectRefusal(dir, other, 'GENESIS_MISMATCH')).details).toEqual(expected);
+    const err = await expectRefusal(dir, other, 'GENESIS_MISMATCH');
+    expect(err.details).toEqual(expected);
+    expect(err.message).toContain(`genesis is ${expected.found}, expected ${expected.expected}`);
     const lock = await lockDataDir(dir);
     cleanups.push(() => lock.release());
     expect((await expectRefusal(dir, other, 'GENESIS_MISMATCH', DEVNET, { lock })).details).toEqual(expected);
@@ -215,7 +222,10 @@ describe('open: refusals name what they found', () => {
     const { dir, cleanup } = tempDir('badgenesis-chain');
     cleanups.push(cleanup);
     const testnetGenesis = SyntheticChain.create(TESTNET, 1, 5).genesis();
-    await expectRefusal(dir, testnetGenesis, 'BAD_GENESIS');
+    const err = await expectRefusal(dir, testnetGenesis, 'BAD_GENESIS');
+    expect(err.message).toMatch(
+      new RegExp(`chain id ${DEVNET.chainId}, got height 0 and chain id ${TESTNET.chainId}$`),
+    );
   });
 
   it('NOT_LOCKED names the directory and the directory of the lock', async () => {
@@ -227,6 +237,17 @@ describe('open: refusals name what they found', () => {
     const genesis = SyntheticChain.create(DEVNET, 1, 5).genesis();
     const err = await expectRefusal(b.dir, genesis, 'NOT_LOCKED', DEVNET, { lock });
     expect(err.details).toEqual({ dataDir: b.dir, lockDir: realpathSync(a.dir) });
+    expect(err.message).toContain(`is for ${realpathSync(a.dir)}, not held for ${b.dir}`);
+  });
+
+  it('NOT_LOCKED says so when the lock passed in was released, even for its own directory', async () => {
+    const { dir, cleanup } = tempDir('lock-released');
+    cleanups.push(cleanup);
+    const lock = await lockDataDir(dir);
+    await lock.release();
+    const genesis = SyntheticChain.create(DEVNET, 1, 5).genesis();
+    const err = await expectRefusal(dir, genesis, 'NOT_LOCKED', DEVNET, { lock });
+    expect(err.message).toContain(`is released, not held for ${dir}`);
   });
 
   it('an environment that cannot open is rethrown as is, and the lock the store took is released', async () => {
