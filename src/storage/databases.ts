@@ -49,6 +49,9 @@ export interface ChainDatabases {
   readonly meta: Database<Uint8Array, string>;
 }
 
+/** The named database of META_KEYS: a chain store has it from its first transaction on. */
+export const META_DB = 'meta';
+
 export const META_KEYS = Object.freeze({
   schema: 'schema',
   network: 'network',
@@ -97,7 +100,7 @@ export function openDatabases(dataDir: string, opts: { readOnly?: boolean } = {}
     deregistrations: bytesKeyed('deregistrations'),
     addressUtxos: bytesKeyed('addressUtxos'),
     addressTotals: bytesKeyed('addressTotals'),
-    meta: env.openDB<Uint8Array, string>({ name: 'meta', encoding: 'binary' }),
+    meta: env.openDB<Uint8Array, string>({ name: META_DB, encoding: 'binary' }),
   };
 }
 

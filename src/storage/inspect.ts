@@ -5,7 +5,14 @@ import type { ChainParams } from '../params/chain-params.js';
 import { NETWORKS } from '../params/networks.js';
 import { readActiveSet } from './active-set-index.js';
 import type { ChainTip } from './chain-tip.js';
-import { type ChainDatabases, ENV_FILE, openDatabases, type StoreCounts, storeCounts } from './databases.js';
+import {
+  type ChainDatabases,
+  ENV_FILE,
+  META_DB,
+  openDatabases,
+  type StoreCounts,
+  storeCounts,
+} from './databases.js';
 import { StoreOpenError } from './errors.js';
 import { checkNetwork, checkTipConsistent, readStoredMeta } from './store-checks.js';
 
@@ -39,6 +46,13 @@ export async function inspectStore(dataDir: string, expected?: ChainParams): Pro
     });
   }
   try {
+    // Read-only, lmdb-js cannot create a missing named database and hands back one whose every
+    // read throws a TypeError: an LMDB file without our meta database is some other program's.
+    // (Named databases are keys of the root; a plain get of one reads as absent, a range does not.)
+    if (![...dbs.env.getKeys({ start: META_DB, limit: 1 })].includes(META_DB))
+      throw new StoreOpenError('NOT_A_STORE', `${dataDir}: ${ENV_FILE} holds no chain store databases`, {
+        dataDir,
+      });
     const meta = readStoredMeta(dbs);
     // Own keys only: a damaged meta record naming "constructor" is an unknown network.
     const params = Object.hasOwn(NETWORKS, meta.network)
