@@ -27,7 +27,7 @@ export interface DataDirLock {
 }
 
 /** How long a refused process waits for the holder to say its pid. */
-const HOLDER_QUERY_TIMEOUT_MS = 1_000;
+export const HOLDER_QUERY_TIMEOUT_MS = 1_000;
 
 /** The abstract socket name of a data dir (a leading NUL puts it in the abstract namespace). */
 export function lockName(realDataDir: string): string {
