@@ -1,4 +1,5 @@
 import type { Database, RootDatabase } from 'lmdb';
+import { readOrAbsent } from './read-or-absent.js';
 
 /** Name of the named database holding double-sign evidence (docs/architecture.md § Storage). */
 export const DOUBLE_SIGN_DB = 'double-sign-evidence';
@@ -67,7 +68,7 @@ export class DoubleSignStore {
   }
 
   get(producer: Uint8Array, slot: number): DoubleSignEvidence | undefined {
-    const v = this.read(keyOf(producer, slot));
+    const v = readOrAbsent(this.db, keyOf(producer, slot));
     return isEvidence(v) ? v : undefined;
   }
 
@@ -87,7 +88,7 @@ export class DoubleSignStore {
       ? { start: keyOf(producer, 0), end: keyOf(producer, Number.MAX_SAFE_INTEGER) }
       : {};
     for (const key of this.db.getKeys(range)) {
-      const value = this.read(key);
+      const value = readOrAbsent(this.db, key);
       if (isEvidence(value)) out.push(value);
       if (out.length >= limit) break;
     }
@@ -102,23 +103,10 @@ export class DoubleSignStore {
     let oldest: Buffer | undefined;
     let slot = Number.POSITIVE_INFINITY;
     for (const key of this.db.getKeys()) {
-      const value = this.read(key);
+      const value = readOrAbsent(this.db, key);
       const s = isEvidence(value) ? value.slot : Number.NEGATIVE_INFINITY;
       if (s < slot) [oldest, slot] = [key, s];
     }
     if (oldest) this.db.removeSync(oldest);
-  }
-
-  /**
-   * The decoded value, or undefined when its bytes are not msgpack at all (outside damage): lmdb-js
-   * throws then, so a range over values would stop at the first damaged record. Keys are read
-   * first and each value on its own, so one damaged record hides only itself.
-   */
-  private read(key: Buffer): unknown {
-    try {
-      return this.db.get(key);
-    } catch {
-      return undefined;
-    }
   }
 }

@@ -1,5 +1,6 @@
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { type BanList, type BanRecord, DEFAULT_MAX_BANS } from '../p2p/ban-list.js';
+import { readOrAbsent } from './read-or-absent.js';
 
 /** Name of the named database holding bans (DESIGN §8 "peers/bans"). */
 export const PEER_BANS_DB = 'peer-bans';
@@ -44,8 +45,8 @@ export class PeerBanStore implements BanList {
 
   get(pubkey: Uint8Array, nowMs: number): BanRecord | undefined {
     const key = Buffer.from(pubkey);
-    const rec: unknown = this.db.get(key);
-    if (rec === undefined) return undefined;
+    if (!this.db.doesExist(key)) return undefined;
+    const rec = readOrAbsent(this.db, key);
     if (!isBanRecord(rec) || rec.untilMs <= nowMs) {
       this.db.removeSync(key);
       return undefined;
@@ -56,7 +57,7 @@ export class PeerBanStore implements BanList {
   /** Written synchronously: a ban must survive a crash right after it is decided. */
   ban(pubkey: Uint8Array, record: BanRecord): void {
     const key = Buffer.from(pubkey);
-    if (this.db.get(key) === undefined && this.db.getCount() >= this.maxEntries) {
+    if (!this.db.doesExist(key) && this.db.getCount() >= this.maxEntries) {
       this.prune(record.bannedAtMs);
       if (this.db.getCount() >= this.maxEntries) this.evictSoonest();
     }
@@ -74,7 +75,8 @@ export class PeerBanStore implements BanList {
   /** Active bans at `nowMs`, by hex public key (for operators and getpeerinfo). */
   list(nowMs: number): { pubkey: string; record: BanRecord }[] {
     const out: { pubkey: string; record: BanRecord }[] = [];
-    for (const { key, value } of this.db.getRange()) {
+    for (const key of this.db.getKeys()) {
+      const value = readOrAbsent(this.db, key);
       if (isBanRecord(value) && value.untilMs > nowMs)
         out.push({ pubkey: key.toString('hex'), record: value });
     }
@@ -84,7 +86,8 @@ export class PeerBanStore implements BanList {
   /** Deletes expired bans; returns how many. */
   prune(nowMs: number): number {
     let n = 0;
-    for (const { key, value } of this.db.getRange()) {
+    for (const key of this.db.getKeys()) {
+      const value = readOrAbsent(this.db, key);
       if (!isBanRecord(value) || value.untilMs <= nowMs) {
         this.db.removeSync(key);
         n++;
@@ -96,7 +99,8 @@ export class PeerBanStore implements BanList {
   private evictSoonest(): void {
     let soonest: Buffer | undefined;
     let until = Number.POSITIVE_INFINITY;
-    for (const { key, value } of this.db.getRange()) {
+    for (const key of this.db.getKeys()) {
+      const value = readOrAbsent(this.db, key);
       const u = isBanRecord(value) ? value.untilMs : Number.NEGATIVE_INFINITY;
       if (u < until) [soonest, until] = [key, u];
     }

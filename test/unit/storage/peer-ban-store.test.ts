@@ -72,6 +72,34 @@ describe('PeerBanStore in a shared environment', () => {
     expect(store.prune(200)).toBe(0);
   });
 
+  // Truncated msgpack (an array, a string) and an empty value: decoding them throws inside lmdb-js.
+  // The handshake asks get() for every inbound key, so such a record must not throw there, nor
+  // stop list, prune or eviction from reaching the records after it.
+  it.each([[[0x92, 0x01]], [[0xd9, 0x10, 0x41]], [[]]])(
+    'a record whose bytes are not msgpack (%j) reads as no ban, is pruned, and makes room first',
+    (bytes) => {
+      const store = new PeerBanStore(dbs.env, 3);
+      const rawBytes = dbs.env.openDB<Uint8Array, Buffer>({
+        name: PEER_BANS_DB,
+        keyEncoding: 'binary',
+        encoding: 'binary',
+      });
+      store.ban(key(2), ban(FAR));
+      rawBytes.putSync(Buffer.from(key(1)), Uint8Array.from(bytes));
+      expect(store.list(0)).toEqual([{ pubkey: hex(2), record: ban(FAR) }]);
+      store.ban(key(3), ban(FAR));
+      store.ban(key(4), ban(FAR)); // at capacity: the damaged record is the one to go
+      expect(subjects(store)).toEqual([hex(2), hex(3), hex(4)]);
+      expect(rawBytes.get(Buffer.from(key(1)))).toBeUndefined();
+      rawBytes.putSync(Buffer.from(key(1)), Uint8Array.from(bytes));
+      expect(store.get(key(1), 0)).toBeUndefined();
+      expect(rawBytes.get(Buffer.from(key(1)))).toBeUndefined(); // read once, it is gone
+      rawBytes.putSync(Buffer.from(key(1)), Uint8Array.from(bytes));
+      expect(store.prune(0)).toBe(1);
+      expect(subjects(store)).toEqual([hex(2), hex(3), hex(4)]);
+    },
+  );
+
   it('a ban is active until, and not at, its untilMs: get and list agree', () => {
     const store = new PeerBanStore(dbs.env);
     store.ban(key(1), ban(500, 100));
