@@ -226,3 +226,58 @@ describe('ConflictSet (n-ary Snowball, dual alpha)', () => {
     expect(s.finalized).toBe(false);
   });
 });
+
+describe('ConflictSet membership changes (snowball mutation run 2)', () => {
+  it('a transaction seen again does not join twice', () => {
+    // Gossip delivers the same spend many times; a second slot would split its successes.
+    const s = new ConflictSet(params(3), RED, lowerHandle);
+    s.add(BLUE);
+    s.add(BLUE);
+    s.add(RED);
+    expect(s.members).toEqual([RED, BLUE]);
+    preferring(s, BLUE);
+    expect(s.successes).toEqual([0, 1]);
+    expect(s.preference).toBe(BLUE);
+  });
+
+  it('a newcomer joining a finalized set leaves the decision on the Snowflake choice', () => {
+    // Finalized on BLUE by Snowflake while GREEN has more successes: re-ranking on the join would
+    // hand the decision to GREEN.
+    const s = new ConflictSet(params(2), BLUE, lowerHandle);
+    s.add(GREEN);
+    for (let i = 0; i < 3; i++) {
+      confident(s, GREEN);
+      s.recordUnsuccessful();
+    }
+    confident(s, BLUE);
+    confident(s, BLUE);
+    expect(s.decision).toBe(BLUE);
+    s.add(RED); // ranks before BLUE on the tie-break, no successes
+    expect(s.members).toEqual([BLUE, GREEN, RED]);
+    expect(s.decision).toBe(BLUE);
+    expect(s.preference).toBe(BLUE);
+  });
+
+  it('removing a transaction that is not a member changes nothing', () => {
+    const s = new ConflictSet(params(3), RED, lowerHandle);
+    s.add(BLUE);
+    confident(s, BLUE);
+    const before = s.toString();
+    s.remove(GREEN);
+    expect(s.members).toEqual([RED, BLUE]);
+    expect(s.toString()).toBe(before);
+  });
+
+  it('removing a member other than the last confident choice keeps the streak going to beta', () => {
+    const s = new ConflictSet(params(3), RED, lowerHandle);
+    s.add(BLUE);
+    s.add(GREEN);
+    confident(s, RED);
+    confident(s, RED);
+    s.remove(BLUE); // rejected elsewhere: RED's run of confident polls is not affected
+    expect(s.lastChoice).toBe(RED);
+    expect(s.confidence).toBe(2);
+    confident(s, RED);
+    expect(s.decision).toBe(RED);
+  });
+});
