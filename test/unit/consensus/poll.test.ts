@@ -30,6 +30,12 @@ describe('Poll', () => {
     expect(p.reachedPreference(1)).toBe(false);
   });
 
+  it('lists the validators to ask sorted by id, whatever order they were drawn in', () => {
+    // Requests go out in id order, not draw order, so a seeded run sends them in one replayable order.
+    const p = new Poll(1, new Int32Array(1), ['c', 'a', 'b', 'c', 'a'], 3, 4);
+    expect(p.validators()).toEqual(['a', 'b', 'c']);
+  });
+
   it('ignores unsampled and repeated responders', () => {
     const p = poll();
     expect(p.record('z', [YES, YES])).toBe(false);
@@ -123,6 +129,14 @@ describe('Poll', () => {
 
   it('rejects a vote list of the wrong length without counting it', () => {
     const p = poll();
+    // The operator sees which peer sent a malformed answer to which request, and the two lengths.
+    expect(() => p.record('a', [YES])).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_VOTES',
+        message: expect.stringMatching(/1 votes for a poll of 2 items/),
+        details: { requestId: 7, validatorId: 'a' },
+      }),
+    );
     expect(() => p.record('a', [YES])).toThrow(SnowballError);
     expect(p.remaining).toBe(5);
     expect(p.record('a', [YES, YES])).toBe(true);
