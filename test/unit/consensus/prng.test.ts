@@ -69,6 +69,13 @@ describe('Xoshiro128 (xoshiro128**)', () => {
     for (const n of [0, -1, 1.5, Number.NaN, 2 ** 53]) expect(() => g.below(n)).toThrow(RangeError);
     expect(() => new Xoshiro128(1.5)).toThrow(RangeError);
   });
+
+  it('names the rejected bound or seed in the error', () => {
+    const g = new Xoshiro128(1);
+    expect(() => g.below(0)).toThrow(/n >= 1, got 0$/);
+    expect(() => g.below(2 ** 53)).toThrow(/got 9007199254740992$/);
+    expect(() => new Xoshiro128(1.5)).toThrow(/seed must be an integer, got 1\.5$/);
+  });
 });
 
 /**
