@@ -246,3 +246,72 @@ describe('Benchlist is independent of the validators’ input order', () => {
     expect(r.weight).toBe([97, 2, 55, 0, 99, 31].reduce((w, i) => w + sorted[i]!.weight, 0));
   });
 });
+
+describe('Benchlist across active-set changes and on bad input (snowball mutation run 2)', () => {
+  it('a validator that answered keeps the benefit of the doubt across an active-set change', () => {
+    const b = new Benchlist(TEN, CONFIG);
+    b.recordResponse('v0', 0);
+    b.setValidators([...TEN, { id: 'v10', weight: 10 }]);
+    // v0 answered before the change: it needs failureThreshold failures, not one.
+    expect(failTimes(b, 'v0', 3, 1)).toEqual([false, false, true]);
+    // The newcomer has never answered: on probation, benched at its first failure.
+    expect(b.recordFailure('v10', 1)).toBe(true);
+  });
+
+  it.each([
+    ['failureThreshold 0', { failureThreshold: 0 }, /failureThreshold >= 1/],
+    ['minBenchMs 0', { minBenchMs: 0 }, /minBenchMs >= 1/],
+    ['maxBenchMs below minBenchMs', { maxBenchMs: 999 }, /maxBenchMs >= minBenchMs/],
+    ['maxBenchedPercent 100', { maxBenchedPercent: 100 }, /maxBenchedPercent is an integer in \[0, 100\)/],
+  ])(
+    '%s is INVALID_BENCHLIST_CONFIG naming the broken rule, with the whole config in details',
+    (_name, change, rule) => {
+      const config = { ...CONFIG, ...change };
+      expect(() => new Benchlist(TEN, config)).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_BENCHLIST_CONFIG',
+          message: expect.stringMatching(rule),
+          details: config,
+        }),
+      );
+    },
+  );
+
+  it.each([
+    [
+      'a repeated id',
+      [
+        { id: 'a', weight: 1 },
+        { id: 'a', weight: 2 },
+      ],
+      /"a" is empty or repeated/,
+    ],
+    ['an empty id', [{ id: '', weight: 1 }], /"" is empty or repeated/],
+    ['a zero weight', [{ id: 'a', weight: 0 }], /validator a has weight 0/],
+    [
+      'an overflowing total',
+      [
+        { id: 'a', weight: 2 ** 52 },
+        { id: 'b', weight: 2 ** 52 },
+      ],
+      /total weight exceeds 2\^53 - 1/,
+    ],
+  ])('%s is INVALID_VALIDATORS naming the offender', (_name, vs, message) => {
+    expect(() => new Benchlist(vs, CONFIG)).toThrow(
+      expect.objectContaining({ code: 'INVALID_VALIDATORS', message: expect.stringMatching(message) }),
+    );
+  });
+
+  it('a time that is not a finite number is INVALID_TIME naming it', () => {
+    const b = new Benchlist(TEN, CONFIG);
+    expect(() => b.recordFailure('v0', Number.NaN)).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_TIME',
+        message: expect.stringMatching(/time NaN is not a finite/),
+      }),
+    );
+    expect(() => b.benched(Number.POSITIVE_INFINITY)).toThrow(
+      expect.objectContaining({ code: 'INVALID_TIME', message: expect.stringMatching(/time Infinity /) }),
+    );
+  });
+});
