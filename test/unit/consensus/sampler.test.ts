@@ -58,6 +58,7 @@ describe('StakeSampler', () => {
     expect(new StakeSampler(shuffled).ids).toEqual(vs.map((v) => v.id));
   });
 
+  // The operator sees which validator entry is wrong and why: code, message and details.
   it.each([
     [
       'duplicate id',
@@ -65,23 +66,62 @@ describe('StakeSampler', () => {
         { id: 'a', weight: 1 },
         { id: 'a', weight: 2 },
       ],
+      /validator a listed twice/,
+      { id: 'a' },
     ],
-    ['zero weight', [{ id: 'a', weight: 0 }]],
-    ['fractional weight', [{ id: 'a', weight: 1.5 }]],
-    ['empty id', [{ id: '', weight: 1 }]],
+    ['zero weight', [{ id: 'a', weight: 0 }], /validator a has weight 0/, { id: 'a', weight: 0 }],
+    [
+      'fractional weight',
+      [{ id: 'a', weight: 1.5 }],
+      /validator a has weight 1\.5/,
+      { id: 'a', weight: 1.5 },
+    ],
+    [
+      'empty id',
+      [
+        { id: 'b', weight: 1 },
+        { id: '', weight: 1 },
+      ],
+      /validator 0 has no id/, // its position in id order: '' sorts first
+      {},
+    ],
     [
       'overflowing total',
       [
         { id: 'a', weight: 2 ** 52 },
         { id: 'b', weight: 2 ** 52 },
       ],
+      /total weight exceeds 2\^53 - 1/,
+      {},
     ],
-  ])('rejects %s with a typed error', (_name, vs) => {
+  ])('rejects %s as INVALID_VALIDATORS naming the entry', (_name, vs, message, details) => {
     expect(() => new StakeSampler(vs)).toThrow(SnowballError);
+    expect(() => new StakeSampler(vs)).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_VALIDATORS',
+        message: expect.stringMatching(message),
+        details,
+      }),
+    );
   });
 
-  it('refuses to sample from nobody', () => {
-    expect(() => new StakeSampler([]).sample(20, new Xoshiro128(1))).toThrow(SnowballError);
+  it('refuses to sample from nobody, or with every validator excluded, as INVALID_SAMPLE', () => {
+    expect(() => new StakeSampler([]).sample(20, new Xoshiro128(1))).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_SAMPLE',
+        message: expect.stringMatching(/no validators to sample from/),
+      }),
+    );
+    const s = new StakeSampler([
+      { id: 'a', weight: 1 },
+      { id: 'b', weight: 2 },
+    ]);
+    expect(() => s.sample(20, new Xoshiro128(1), new Set(['a', 'b']))).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_SAMPLE',
+        message: expect.stringMatching(/every validator is excluded/),
+      }),
+    );
   });
 
   it('never draws an excluded validator, and draws the others in proportion to their weight', () => {
@@ -184,7 +224,9 @@ describe('StakeSampler and pollQuorumMet edges (issue 15, snowball mutation run)
     const s = new StakeSampler(vs);
     expect(s.sample(1, new Xoshiro128(1))).toHaveLength(1);
     expect(() => s.sample(0, new Xoshiro128(1))).toThrow(SnowballError);
-    expect(() => s.sample(1.5, new Xoshiro128(1))).toThrow(SnowballError);
+    expect(() => s.sample(1.5, new Xoshiro128(1))).toThrow(
+      expect.objectContaining({ code: 'INVALID_SAMPLE', message: expect.stringMatching(/k = 1\.5/) }),
+    );
   });
 
   it('no quorum over an empty or negative active weight, whatever the pool', () => {
