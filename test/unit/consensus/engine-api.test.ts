@@ -148,3 +148,36 @@ describe('SnowballEngine, polls applied after a decision', () => {
     expect(e.pollCount(txid(2))).toBe(1);
   });
 });
+
+describe('SnowballEngine handle reuse timing', () => {
+  it('a handle whose rejection awaits takeDecided is not reused (the newcomer would be reported rejected)', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
+    e.add(txid(1), [outpoint(9)]);
+    poll(e, only(1));
+    expect(e.takeDecided()).toEqual({ accepted: [txid(1)], rejected: [] });
+    // Rejected on arrival (outpoint 9 is spent), forgotten before anyone took the rejection.
+    expect(e.add(txid(2), [outpoint(9)])).toBe('rejected');
+    expect(e.forget(txid(2))).toBe(true);
+    e.add(txid(3), [outpoint(3)]);
+    expect(e.takeDecided()).toEqual({ accepted: [], rejected: [] });
+    expect(e.statusOf(txid(3))).toBe('processing');
+  });
+
+  it('a poll started after the forget does not hold the handle back', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
+    for (let n = 1; n <= 3; n++) e.add(txid(n), [outpoint(n)]);
+    poll(e, only(1, 2));
+    e.takeDecided();
+    expect(e.forget(txid(1))).toBe(true);
+    expect(e.forget(txid(2))).toBe(true);
+    // Started after the forget (and compacting 1 and 2 out of the order): it cannot list them.
+    const later = e.startPoll(VALIDATORS)!;
+    expect(later.txids).toEqual([txid(3)]);
+    const before = e.capacity.handles;
+    e.add(txid(4), [outpoint(4)]);
+    expect(e.capacity.handles).toBe(before); // a freed handle, although `later` is still open
+    for (const v of later.validators) e.recordResponse(later.requestId, v, [Vote.YES]);
+    expect(e.statusOf(txid(3))).toBe('accepted');
+    expect(e.pollCount(txid(4))).toBe(0);
+  });
+});
