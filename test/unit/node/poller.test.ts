@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Benchlist } from '../../../src/consensus/snowball/benchlist.js';
 import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
-import { Xoshiro128 } from '../../../src/consensus/snowball/prng.js';
+import { type Rng, Xoshiro128 } from '../../../src/consensus/snowball/prng.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { NodeMetrics } from '../../../src/node/node-metrics.js';
 import { Poller, type PollTransport } from '../../../src/node/poller.js';
@@ -31,12 +31,17 @@ afterEach(() => {
 function setup(
   behaviour: (id: string) => 'yes' | 'silent' | 'short' | 'slow',
   connected = ids.slice(1),
-  pacing: { minPollIntervalMs?: number; paused?: () => boolean } = {},
+  pacing: {
+    minPollIntervalMs?: number;
+    paused?: () => boolean;
+    /** Our node key (default keys[0], an active masternode). */
+    selfKey?: Uint8Array;
+  } = {},
   /** Votes for a request's txids (every validator and us); default: yes to all. */
   votesFor: (txids: Uint8Array) => Uint8Array = (txids) => new Uint8Array(txids.length / 32).fill(1),
 ) {
   const engine = new SnowballEngine(params.snowball);
-  const validators = new ValidatorSet(params, keys[0]!, new Benchlist([]));
+  const validators = new ValidatorSet(params, pacing.selfKey ?? keys[0]!, new Benchlist([]));
   validators.setActive(records);
   for (const id of connected) validators.peerConnected(id);
   const seen = {
@@ -45,12 +50,21 @@ function setup(
     answered: new Map<string, number>(),
     missed: new Map<string, number>(),
     malformed: [] as string[],
+    /** What each malformed report said (operators read it in the log). */
+    malformedDetails: [] as string[],
+    /** Requests sent to each validator. */
+    requests: new Map<string, number>(),
+    /** Times we computed our own votes. */
+    selfVotes: 0,
+    /** Random numbers drawn (sampling validators). */
+    draws: 0,
     /** Every validator the transport was asked to poll. */
     asked: new Set<string>(),
   };
   const transport: PollTransport = {
     poll: (id, txids, timeoutMs) => {
       seen.asked.add(id);
+      seen.requests.set(id, (seen.requests.get(id) ?? 0) + 1);
       const b = behaviour(id);
       // As the transport does: a request without an answer fails at its timeout.
       if (b === 'silent')
@@ -73,18 +87,37 @@ function setup(
         seen.answered.set(id, (seen.answered.get(id) ?? 0) + 1);
       },
       missed: (id) => seen.missed.set(id, (seen.missed.get(id) ?? 0) + 1),
-      malformed: (id) => seen.malformed.push(id),
+      malformed: (id, detail) => {
+        seen.malformed.push(id);
+        seen.malformedDetails.push(detail);
+      },
     },
     metrics,
-    selfVotes: votesFor,
+    selfVotes: (txids) => {
+      seen.selfVotes++;
+      return votesFor(txids);
+    },
     onApplied: () => undefined,
-    rng: new Xoshiro128(7),
+    rng: counting(new Xoshiro128(7), () => seen.draws++),
     now: Date.now,
     minPollIntervalMs: pacing.minPollIntervalMs ?? 0,
     paused: pacing.paused ?? (() => false),
   });
   pollers.push(poller);
   return { engine, poller, seen, metrics, validators };
+}
+
+function counting(rng: Rng, onDraw: () => void): Rng {
+  return {
+    nextU32: () => {
+      onDraw();
+      return rng.nextU32();
+    },
+    below: (n) => {
+      onDraw();
+      return rng.below(n);
+    },
+  };
 }
 
 async function until(cond: () => boolean, ms = 5_000): Promise<void> {
@@ -276,5 +309,120 @@ describe('Poller', () => {
     await new Promise((r) => setTimeout(r, 250)); // past a poll timeout and two heartbeats
     expect((await metrics.pollsStarted.get()).values[0]!.value).toBe(started);
     expect((await metrics.pollsTimedOut.get()).values[0]?.value ?? 0).toBe(timedOutBefore);
+  });
+});
+
+/** A counter's value (0 before its first increment). */
+async function count(c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
+  return (await c.get()).values[0]?.value ?? 0;
+}
+
+// When work happens, on a fake clock: setImmediate, timers and Date.now all advance only when told.
+describe('Poller scheduling', () => {
+  afterEach(() => {
+    for (const p of pollers.splice(0)) p.stop();
+    vi.useRealTimers();
+  });
+
+  it('the next paced poll starts exactly minPollIntervalMs after the last, not at the next heartbeat', async () => {
+    vi.useFakeTimers();
+    const { engine, poller, metrics } = setup(() => 'yes', ids.slice(1), { minPollIntervalMs: 30 });
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await count(metrics.pollsStarted)).toBe(1);
+    // Answers come at once, so only pacing holds the next poll back: it is due at 30 ms, well
+    // before the 100 ms heartbeat would look again.
+    await vi.advanceTimersByTimeAsync(29);
+    expect(await count(metrics.pollsStarted)).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await count(metrics.pollsStarted)).toBe(2);
+    await vi.advanceTimersByTimeAsync(30);
+    expect(await count(metrics.pollsStarted)).toBe(3);
+  });
+
+  it('the heartbeat starts a poll that no wake announced (quorum reached by peers connecting)', async () => {
+    vi.useFakeTimers();
+    const { engine, poller, metrics, validators } = setup(() => 'yes', ids.slice(1, 2));
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await count(metrics.pollsStarted)).toBe(0); // below quorum
+    validators.peerConnected(ids[2]!);
+    validators.peerConnected(ids[3]!);
+    await vi.advanceTimersByTimeAsync(89);
+    expect(await count(metrics.pollsStarted)).toBe(0);
+    // The heartbeat, 100 ms after the poller was made, wakes it (the fill runs a tick later).
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await count(metrics.pollsStarted)).toBeGreaterThan(0);
+  });
+
+  it('an idle poller (nothing processing) draws no sample', async () => {
+    vi.useFakeTimers();
+    const { engine, poller, seen } = setup(() => 'yes');
+    poller.wake();
+    await vi.advanceTimersByTimeAsync(350); // a wake and three heartbeats
+    expect(seen.draws).toBe(0);
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen.draws).toBeGreaterThanOrEqual(params.snowball.k);
+  });
+
+  it('stop() leaves no timer behind (pacing timer, pending wake), and a wake after stop schedules none', async () => {
+    vi.useFakeTimers();
+    // A long pacing interval: after the first poll the next one waits on a timer.
+    const { engine, poller, metrics } = setup(() => 'yes', ids.slice(1), { minPollIntervalMs: 1_000 });
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await count(metrics.pollsStarted)).toBe(1);
+    expect(poller.inFlight).toBe(0);
+    poller.wake(); // pending when stop() comes
+    poller.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    poller.wake();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('an answer that arrives after its poll completed early is still reported as answered', async () => {
+    vi.useFakeTimers();
+    // The slow validator answers after 100 ms; the others settle every poll at once, so most of
+    // its answers are late. Benching must still hear that it answered every request.
+    const slow = ids[4]!;
+    const { engine, poller, seen } = setup((id) => (id === slow ? 'slow' : 'yes'));
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poller.inFlight).toBe(0); // completed without the slow answers
+    const sent = seen.requests.get(slow) ?? 0;
+    expect(sent).toBeGreaterThan(0);
+    poller.stop();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(seen.answered.get(slow)).toBe(sent);
+    expect(seen.malformed).toEqual([]);
+    expect(seen.missed.size).toBe(0);
+  });
+});
+
+describe('Poller answers', () => {
+  it('a malformed answer is reported with the vote and txid counts', async () => {
+    const bad = ids[3]!;
+    const { engine, poller, seen } = setup((id) => (id === bad ? 'short' : 'yes'));
+    engine.add(txid(1), [outpoint(1)]);
+    engine.add(txid(2), [outpoint(2)]);
+    poller.wake();
+    await until(() => seen.malformed.length > 0);
+    // Both transactions in one request, one vote short.
+    expect(seen.malformedDetails[0]).toMatch(/\b1 votes? for 2 txids\b/);
+  });
+
+  it('a node that is not an active masternode never computes its own votes', async () => {
+    const { engine, poller, seen } = setup(() => 'yes', ids, { selfKey: new Uint8Array(32).fill(99) });
+    engine.add(txid(1), [outpoint(1)]);
+    poller.wake();
+    await until(() => engine.statusOf(txid(1)) === 'accepted');
+    expect(seen.selfVotes).toBe(0);
+    expect([...seen.asked].sort()).toEqual([...ids].sort());
   });
 });
