@@ -15,13 +15,21 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A store whose finalized-pool writes fail while `failing` is true (a full disk). */
-function flakyStore(store: ChainStore, state: { failing: boolean; attempts: number }): CommittedChain {
+/** What the store's finalized-pool writes do: fail (a full disk), or wait for `gate` (a slow disk). */
+interface WriteState {
+  failing: boolean;
+  attempts: number;
+  gate?: Promise<void>;
+}
+
+/** A store whose finalized-pool writes fail while `failing` is true and wait while `gate` is pending. */
+function flakyStore(store: ChainStore, state: WriteState): CommittedChain {
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === 'putFinalized')
         return async (...etxs: EncodedTx[]) => {
           state.attempts++;
+          if (state.gate) await state.gate;
           if (state.failing) throw new Error('MDB_MAP_FULL: mapsize limit reached');
           return target.putFinalized(...etxs);
         };
@@ -31,10 +39,7 @@ function flakyStore(store: ChainStore, state: { failing: boolean; attempts: numb
   }) as unknown as CommittedChain;
 }
 
-async function setup(
-  state: { failing: boolean; attempts: number },
-  group: { minWriteIntervalMs?: number; now?: () => number } = {},
-) {
+async function setup(state: WriteState, group: { minWriteIntervalMs?: number; now?: () => number } = {}) {
   const { dir, cleanup } = tempDir('finalizer');
   cleanups.push(cleanup);
   const store = await ChainStore.open(dir, params, genesisBlock(params));
@@ -149,6 +154,37 @@ describe('Finalizer: persist before acknowledging', () => {
     await finalizer.flush();
     expect(events.final.sort()).toEqual(txs.map((t) => toHex(t.txid)).sort());
     expect(state.attempts).toBe(1);
+    // Writes that succeed from the start never announce a halt, nor an end of one.
+    expect(events.halts).toEqual([]);
+  });
+
+  it('decisions collected while a write runs wait for it, then share the next write', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const state: WriteState = { failing: false, attempts: 0, gate };
+    const { ledger, engine, finalizer, events } = await setup(state);
+    const [a, b, c] = [0, 1, 2].map((i) => spendFunded(i, [pay(key(9), 1_000_000n)])) as [
+      EncodedTx,
+      EncodedTx,
+      EncodedTx,
+    ];
+    for (const t of [a, b, c]) await admit(ledger, engine, t);
+    accept(engine, a.txid);
+    finalizer.collect();
+    while (state.attempts === 0) await new Promise((r) => setImmediate(r));
+    accept(engine, b.txid);
+    finalizer.collect();
+    accept(engine, c.txid);
+    finalizer.collect();
+    expect(events.final).toEqual([]);
+    state.gate = undefined;
+    release();
+    await finalizer.flush();
+    expect(events.final[0]).toBe(toHex(a.txid));
+    expect(events.final.slice(1).sort()).toEqual([toHex(b.txid), toHex(c.txid)].sort());
+    expect(state.attempts).toBe(2);
   });
 });
 
@@ -204,6 +240,28 @@ describe('Finalizer: retry back-off and shutdown', () => {
     }
   });
 
+  it('while halted, a new decision waits for the pending retry instead of writing at once', async () => {
+    const state = { failing: true, attempts: 0 };
+    const { ledger, engine, finalizer, events } = await setup(state);
+    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
+    const b = spendFunded(1, [pay(key(1), 5_000_000n)]);
+    await admit(ledger, engine, a);
+    await admit(ledger, engine, b);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await decide(engine, finalizer, a.txid);
+      expect(await attemptsAfter(state, 2)).toBe(1);
+      state.failing = false;
+      await decide(engine, finalizer, b.txid);
+      expect(await attemptsAfter(state, 2)).toBe(1);
+      // The retry, 5 ms after the failure, writes both.
+      expect(await attemptsAfter(state, 1)).toBe(2);
+      expect(events.final.sort()).toEqual([toHex(a.txid), toHex(b.txid)].sort());
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('close() stops the retries: no write after it, nothing reported final', async () => {
     const state = { failing: true, attempts: 0 };
     const { ledger, engine, finalizer, events } = await setup(state);
@@ -214,6 +272,8 @@ describe('Finalizer: retry back-off and shutdown', () => {
       await decide(engine, finalizer, a.txid);
       expect(state.attempts).toBe(1);
       finalizer.close();
+      // The pending retry is cancelled, not left to fire into a closed finalizer.
+      expect(vi.getTimerCount()).toBe(0);
       state.failing = false;
       expect(await attemptsAfter(state, 1_000)).toBe(1);
       // Collecting after close writes nothing either, and flush() does not wait for it.
@@ -294,6 +354,27 @@ describe('Finalizer: group commit', () => {
       expect(events.final.sort()).toEqual([a, b, c].map((t) => toHex(t.txid)).sort());
     } finally {
       vi.useRealTimers();
+    }
+  });
+
+  it('close() or flush() during a group-commit wait leaves no timer behind', async () => {
+    for (const end of ['close', 'flush'] as const) {
+      const { state, engine, finalizer, a, b, c } = await groupSetup();
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      try {
+        await decide(engine, finalizer, a.txid);
+        expect(await attemptsAfter(state, 2)).toBe(1);
+        // Two decisions within the interval: both wait on one timer.
+        await decide(engine, finalizer, b.txid);
+        await decide(engine, finalizer, c.txid);
+        expect(state.attempts).toBe(1);
+        if (end === 'close') finalizer.close();
+        else await finalizer.flush();
+        expect(vi.getTimerCount()).toBe(0);
+        expect(state.attempts).toBe(end === 'close' ? 1 : 2);
+      } finally {
+        vi.useRealTimers();
+      }
     }
   });
 });
