@@ -28,13 +28,22 @@ async function setup() {
   const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
   cleanups.push(cleanup, () => store.close());
   const found: DoubleSignEvidence[] = [];
+  // Signatures checked, counted: honest traffic (one header per slot) must cost none.
+  const noble = new NobleVerifier();
+  const verified = { count: 0 };
+  const verifier = {
+    verifyBatch: (items: Parameters<NobleVerifier['verifyBatch']>[0]) => {
+      verified.count += items.length;
+      return noble.verifyBatch(items);
+    },
+  } as unknown as NobleVerifier;
   const detector = new DoubleSignDetector({
-    verifier: new NobleVerifier(),
+    verifier,
     store: store.doubleSigns(),
     now: () => 1_000,
     onEvidence: (e) => found.push(e),
   });
-  return { dir, store, detector, found };
+  return { dir, store, detector, found, verified };
 }
 
 /** The same header with another timestamp, signed by `secretKey` (a rival for the same slot). */
@@ -154,5 +163,73 @@ describe('DoubleSignDetector (real LMDB, real signatures)', () => {
     const recentRival = at(s0 + 300, 7);
     expect(await detector.observe(recentRival, headerHash(recentRival.header))).toBeDefined();
     expect(found.map((e) => e.slot)).toEqual([s0 + 300]);
+  });
+
+  it('checks signatures only for a second header of a slot, once each, and not after evidence is stored', async () => {
+    const { store, detector, found, verified } = await setup();
+    const { block } = nextBlockOn(store, []);
+    const secret = keyOf(block).secretKey;
+    await detector.observe(block, headerHash(block.header));
+    expect(verified.count).toBe(0);
+    const forged = rival(block, undefined);
+    await detector.observe(forged, headerHash(forged.header));
+    expect(verified.count).toBe(2);
+    // The first header was checked already: only the newcomer is.
+    const real = rival(block, secret, 3);
+    expect(await detector.observe(real, headerHash(real.header))).toBeDefined();
+    expect(verified.count).toBe(3);
+    // Evidence for the slot is stored: a further rival costs nothing.
+    const more = rival(block, secret, 4);
+    expect(await detector.observe(more, headerHash(more.header))).toBeUndefined();
+    expect(verified.count).toBe(3);
+    expect(found).toHaveLength(1);
+  });
+
+  it('forgeries that arrive before any real header cannot fill the places of the slot either', async () => {
+    const { store, detector, found } = await setup();
+    const { block } = nextBlockOn(store, []);
+    for (let i = 1; i <= 6; i++) {
+      const forged = rival(block, undefined, i);
+      expect(await detector.observe(forged, headerHash(forged.header))).toBeUndefined();
+    }
+    await detector.observe(block, headerHash(block.header));
+    const real = rival(block, keyOf(block).secretKey, 10);
+    expect(await detector.observe(real, headerHash(real.header))).toBeDefined();
+    expect(found).toHaveLength(1);
+  });
+
+  it('genesis (height 0) is never evidence, whoever signed two versions of it', async () => {
+    const { store, detector, found } = await setup();
+    const { block } = nextBlockOn(store, []);
+    const secret = keyOf(block).secretKey;
+    const g = (tweak: number): Block => {
+      const header = { ...block.header, height: 0, timestampMs: block.header.timestampMs + tweak };
+      return { header, signature: sign(headerSigMessage(headerHash(header)), secret), txs: [] };
+    };
+    for (const b of [g(0), g(1)]) expect(await detector.observe(b, headerHash(b.header))).toBeUndefined();
+    expect(found).toHaveLength(0);
+  });
+
+  it('prunes only past 512 keys, and keeps the slot exactly 256 behind the newest', async () => {
+    const { store, detector, found } = await setup();
+    const { block } = nextBlockOn(store, []);
+    const secret = keyOf(block).secretKey;
+    const s0 = block.header.slot;
+    const at = (slot: number, tweak = 0, signed = true): Block => {
+      const header = { ...block.header, slot, timestampMs: block.header.timestampMs + tweak };
+      const signature = signed ? sign(headerSigMessage(headerHash(header)), secret) : new Uint8Array(64);
+      return { header, signature, txs: [] };
+    };
+    // One header per slot is never checked, so fillers need no signature.
+    const observe = (b: Block) => detector.observe(b, headerHash(b.header));
+    await observe(at(s0));
+    await observe(at(s0 + 256));
+    for (let s = s0 + 1; s <= s0 + 511; s++) if (s !== s0 + 256) await observe(at(s, 0, false));
+    // Exactly 512 keys: nothing forgotten, s0 is still remembered.
+    expect(await observe(at(s0, 7))).toBeDefined();
+    // The 513th key prunes: slots more than 256 behind s0 + 512 go, s0 + 256 stays.
+    await observe(at(s0 + 512, 0, false));
+    expect(await observe(at(s0 + 256, 7))).toBeDefined();
+    expect(found.map((e) => e.slot)).toEqual([s0, s0 + 256]);
   });
 });
