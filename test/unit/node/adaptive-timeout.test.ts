@@ -38,4 +38,18 @@ describe('AdaptiveTimeout (RFC 6298 timer, clamped)', () => {
     expect(() => new AdaptiveTimeout(0, 10)).toThrow(RangeError);
     expect(() => new AdaptiveTimeout(10, 9)).toThrow(RangeError);
   });
+
+  it('a 0 ms round trip (an answer within the clock resolution) is a sample', () => {
+    const t = new AdaptiveTimeout(10, 10_000);
+    t.observe(100); // srtt 100, rttvar 50 → 300
+    t.observe(0); // rttvar = 0.75·50 + 0.25·100 = 62.5; srtt = 87.5 → 337.5 → 338
+    expect(t.currentMs).toBe(338);
+  });
+
+  it('a fixed timeout (floor = ceiling) is allowed; a refusal names the rule', () => {
+    const t = new AdaptiveTimeout(250, 250);
+    t.observe(5_000);
+    expect(t.currentMs).toBe(250);
+    expect(() => new AdaptiveTimeout(10, 9)).toThrow(/0 < floorMs ≤ ceilingMs/);
+  });
 });

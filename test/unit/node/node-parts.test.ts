@@ -355,10 +355,26 @@ describe('TxFetcher requests and deliveries', () => {
 
   it('stop cancels a batch waiting for its timer', async () => {
     const { f, requests } = fetcher();
-    f.want('p1', id(1));
-    f.stop();
+    vi.useFakeTimers();
+    try {
+      f.want('p1', id(1));
+      f.stop();
+      expect(vi.getTimerCount()).toBe(0); // nothing left to fire into a stopped fetcher
+    } finally {
+      vi.useRealTimers();
+    }
     await new Promise((r) => setTimeout(r, 5));
     expect(requests).toEqual([]);
+  });
+
+  it('keeps its own copy of a queued txid: the caller may reuse its buffer (a received frame)', async () => {
+    const { f, requests } = fetcher();
+    const frame = id(7);
+    f.want('p1', frame);
+    frame.fill(0xee);
+    await vi.waitFor(() => expect(requests).toHaveLength(1));
+    expect(requests[0]!.txids).toEqual([toHex(id(7))]);
+    f.stop();
   });
 
   it('forgets a request once its retry window has passed: the memory follows the fetch rate', async () => {
@@ -423,6 +439,28 @@ describe('TxGossip edges', () => {
     g.flush(); // nothing pending: nothing sent
     expect(sent).toHaveLength(3);
     g.stop();
+  });
+
+  it('flush() and stop() leave no timer behind: a later batch waits its own full flushMs', () => {
+    vi.useFakeTimers();
+    try {
+      const sent: number[][] = [];
+      const g = new TxGossip({ flushMs: 5, send: (b) => sent.push(b.map((t) => t.length)) });
+      g.add(new Uint8Array(1));
+      g.flush();
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(3);
+      g.add(new Uint8Array(2)); // due 5 ms from now, not when the flushed batch's timer was
+      vi.advanceTimersByTime(4);
+      expect(sent).toEqual([[1]]);
+      vi.advanceTimersByTime(1);
+      expect(sent).toEqual([[1], [2]]);
+      g.add(new Uint8Array(3));
+      g.stop();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a flush cancels the pending timer; stop drops the batch and its timer', async () => {
@@ -649,5 +687,19 @@ describe('InventorySnapshot reuse', () => {
     // A malformed cursor (not 32 bytes) is read as "from the start".
     expect(toHex(snap.page(new Uint8Array(31).fill(0xff)).txids)).toBe(toHex(first) + toHex(second));
     expect(snap.page(first).txids).toEqual(second);
+  });
+
+  it("the next-page cursor is the caller's own copy: writing into it changes no later page", () => {
+    const mp = new Mempool();
+    const snap = new InventorySnapshot(mp, () => 0, 1_000);
+    for (let i = 0; i <= INVENTORY_PAGE; i++) {
+      const t = new Uint8Array(32);
+      new DataView(t.buffer).setUint32(0, i);
+      mp.admit(fakeTx(t), 0n);
+    }
+    const first = snap.page(new Uint8Array(0));
+    const before = toHex(first.txids);
+    first.next.fill(0xff); // e.g. a reused encode buffer
+    expect(toHex(snap.page(new Uint8Array(0)).txids)).toBe(before);
   });
 });
