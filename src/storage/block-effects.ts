@@ -163,10 +163,17 @@ const VALUE_VIEW = new DataView(VALUE.buffer);
 /**
  * outpointKey() layout (txid ‖ vout u32 BE) written into the shared key buffer; also the key of
  * ChainStore's UTXO and collateral reads, each used before the next key is built. A malformed
- * txid (a caller's outpoint, not a stored one) gets a key of its own that matches nothing.
+ * txid (a caller's outpoint, not a stored one) gets a key of its own length, which matches
+ * nothing: every stored key is 36 bytes. (Not outpointKey(): its fixed 36-byte key would give a
+ * 33-byte txid the key of the output named by its first 32 bytes.)
  */
 export function scratchOutpointKey(txid: Uint8Array, vout: number): Uint8Array {
-  if (txid.length !== TXID_BYTES) return outpointKey({ txid, vout });
+  if (txid.length !== TXID_BYTES) {
+    const key = new Uint8Array(txid.length + 4);
+    key.set(txid);
+    new DataView(key.buffer).setUint32(txid.length, vout, false);
+    return key;
+  }
   KEY.set(txid);
   KEY_VIEW.setUint32(TXID_BYTES, vout, false);
   return KEY;

@@ -127,13 +127,26 @@ describe('block effects: refusals carry their details and change nothing', () =>
       handTx(P, [{ txid: g0.txid, vout: 0 }], [{ value: 4n, address: addr(7) }]),
     ]);
     // Another body's order (same length), and this body's order cut short.
-    for (const order of [other.txs, b1.txs.slice(0, 1)])
-      expect((await expectWriteError(store.applyBlock(b1, order), 'BAD_ORDER')).details).toEqual({
-        height: 1,
-      });
+    for (const order of [other.txs, b1.txs.slice(0, 1)]) {
+      const err = await expectWriteError(store.applyBlock(b1, order), 'BAD_ORDER');
+      expect(err.details).toEqual({ height: 1 });
+      expect(err.message).toMatch(/order given for block 1 is not of its body/);
+    }
     expect(store.counts()).toEqual(before);
     await store.applyBlock(b1, b1.txs);
     expect(store.tipHeight()).toBe(1);
+  });
+});
+
+describe('UTXO reads by a malformed outpoint', () => {
+  // The store builds UTXO keys in one shared buffer; a caller's txid of another length must get a
+  // key of its own, or it would be read against what the previous key left in that buffer.
+  it('a txid of 31 or 33 bytes matches no output, even right after a read of the real one', async () => {
+    const { store, g0 } = await handStore();
+    for (const txid of [g0.txid.subarray(0, 31), Uint8Array.from([...g0.txid, 0])]) {
+      expect(store.getUtxo({ txid: g0.txid, vout: 1 })?.value).toBe(ALLOC);
+      expect(store.getUtxo({ txid, vout: 1 })).toBeUndefined();
+    }
   });
 });
 

@@ -37,6 +37,13 @@ describe('storage value layouts', () => {
     expect(() => decodeUtxoEntry(new Uint8Array([...bytes, 0]))).toThrow(DecodeError);
   });
 
+  it('UtxoEntry: a byte past the layout is TRAILING_BYTES of the utxo entry', () => {
+    const bytes = encodeUtxoEntry({ value: 1n, address: filled(20, 1), height: 1, coinbase: false });
+    const err = thrown(() => decodeUtxoEntry(Uint8Array.from([...bytes, 0])));
+    expect(err).toMatchObject({ code: 'TRAILING_BYTES' });
+    expect((err as Error).message).toContain('utxo entry: 1 trailing bytes');
+  });
+
   it('UtxoEntry decoding reads a view at any offset and keeps nothing of the source', () => {
     // The chain store decodes out of lmdb-js's reused read buffer: a view into a larger array.
     const e = { value: 2n ** 64n - 2n, address: filled(20, 0x5c), height: 2 ** 32 - 3, coinbase: false };

@@ -126,6 +126,14 @@ describe('decodeUndoRecord names the part of a damaged record', () => {
     },
   );
 
+  it('a spent count the remaining bytes cannot hold is TRUNCATED before anything is allocated', () => {
+    const bad = new Uint8Array(record([], []));
+    bad.fill(0xff, 44, 48); // spent count 2^32 - 1, whichever byte order
+    const err = decodeError(bad);
+    expect(err.code).toBe('TRUNCATED');
+    expect(err.message).toMatch(/spent count 4294967295 cannot fit in \d+ bytes/);
+  });
+
   it('bytes after the collateral section are TRAILING_BYTES of the undo record', () => {
     const err = decodeError(Uint8Array.from([...record([registered], [owned]), 0]));
     expect(err.code).toBe('TRAILING_BYTES');
