@@ -2,17 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
 import { SnowballError } from '../../../src/consensus/snowball/errors.js';
 import { Vote } from '../../../src/consensus/snowball/poll.js';
+import { thrown } from '../../support/thrown.js';
 import { only, outpoint, PARAMS, poll, txid, VALIDATORS } from './engine-driver.js';
-
-/** The error `f` throws (the test fails if it returns). */
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 /** The wire's request id range (src/wire/schemas.ts `requestId`): 0 is not a valid id. */
 const U32_MAX = 0xffff_ffff;

@@ -5,6 +5,7 @@ import {
   encodeMasternodeRecord,
   type MasternodeRecord,
 } from '../../../src/storage/masternode-record.js';
+import { thrown } from '../../support/thrown.js';
 
 /*
  * A malformed stored record is outside damage; its DecodeError (surfacing in a store refusal or in
@@ -23,13 +24,9 @@ const withCollateral: MasternodeRecord = {
 const withoutCollateral: MasternodeRecord = { ...withCollateral, collateral: null };
 
 function decodeError(bytes: Uint8Array): DecodeError {
-  try {
-    decodeMasternodeRecord(bytes);
-  } catch (e) {
-    expect(e).toBeInstanceOf(DecodeError);
-    return e as DecodeError;
-  }
-  throw new Error('decoded');
+  const err = thrown(() => decodeMasternodeRecord(bytes));
+  expect(err).toBeInstanceOf(DecodeError);
+  return err as DecodeError;
 }
 
 describe('MasternodeRecord decoding names the field of a damaged record', () => {

@@ -14,16 +14,9 @@ import {
   UndoWriter,
 } from '../../../src/storage/undo-record.js';
 import { decodeUtxoEntry, encodeUtxoEntry, UTXO_ENTRY_BYTES } from '../../../src/storage/utxo-entry.js';
+import { thrown } from '../../support/thrown.js';
 
 const filled = (n: number, v: number) => new Uint8Array(n).fill(v);
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('did not throw');
-};
 
 describe('storage value layouts', () => {
   it('UtxoEntry: fixed 33-byte layout, little-endian, coinbase flag in bit 0', () => {

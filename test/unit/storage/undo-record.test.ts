@@ -8,6 +8,7 @@ import {
   UndoWriter,
 } from '../../../src/storage/undo-record.js';
 import { encodeUtxoEntry } from '../../../src/storage/utxo-entry.js';
+import { thrown } from '../../support/thrown.js';
 
 /*
  * Undo records are written by this node only, so a malformed one is outside damage: the DecodeError
@@ -37,13 +38,9 @@ const record = (masternodes: PriorMasternode[], collateral: PriorCollateral[]) =
   encodeUndoRecord({ previousTip: tip, spent: [], masternodes, collateral });
 
 function decodeError(bytes: Uint8Array): DecodeError {
-  try {
-    decodeUndoRecord(bytes);
-  } catch (e) {
-    expect(e).toBeInstanceOf(DecodeError);
-    return e as DecodeError;
-  }
-  throw new Error('decoded');
+  const err = thrown(() => decodeUndoRecord(bytes));
+  expect(err).toBeInstanceOf(DecodeError);
+  return err as DecodeError;
 }
 
 describe('UndoWriter', () => {
