@@ -79,6 +79,18 @@ async function admitRivals(
   return { a, b };
 }
 
+/** Two processing spends of different funded coins (no conflict between them), admitted in order. */
+async function admitIndependent(
+  ledger: LedgerService,
+  engine: SnowballEngine,
+): Promise<{ a: EncodedTx; b: EncodedTx }> {
+  const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
+  const b = spendFunded(1, [pay(key(1), 5_000_000n)]);
+  await admit(ledger, engine, a);
+  await admit(ledger, engine, b);
+  return { a, b };
+}
+
 function accept(engine: SnowballEngine, txid: Uint8Array): void {
   const req = engine.startPoll(['v'])!;
   const votes = req.txids.map((t) => (toHex(t) === toHex(txid) ? 1 : 0));
@@ -205,10 +217,7 @@ describe('Finalizer: retry back-off and shutdown', () => {
   it('retries after 5, 10, 20, 20 ms (doubling to maxRetryMs), then from 5 ms again after a success', async () => {
     const state = { failing: true, attempts: 0 };
     const { ledger, engine, finalizer, events } = await setup(state);
-    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
-    const b = spendFunded(1, [pay(key(1), 5_000_000n)]);
-    await admit(ledger, engine, a);
-    await admit(ledger, engine, b);
+    const { a, b } = await admitIndependent(ledger, engine);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       await decide(engine, finalizer, a.txid);
@@ -243,10 +252,7 @@ describe('Finalizer: retry back-off and shutdown', () => {
   it('while halted, a new decision waits for the pending retry instead of writing at once', async () => {
     const state = { failing: true, attempts: 0 };
     const { ledger, engine, finalizer, events } = await setup(state);
-    const a = spendFunded(0, [pay(key(1), 5_000_000n)]);
-    const b = spendFunded(1, [pay(key(1), 5_000_000n)]);
-    await admit(ledger, engine, a);
-    await admit(ledger, engine, b);
+    const { a, b } = await admitIndependent(ledger, engine);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       await decide(engine, finalizer, a.txid);
