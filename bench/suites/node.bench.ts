@@ -190,7 +190,7 @@ async function offer(
       const n = i % net.nodes.length;
       const tx = txs[i]!;
       sentAt.set(toHex(tx.txid), { node: n, t0: performance.now() });
-      net.nodes[n]!.rpc('sendrawtransaction', [hexOf(tx)]).catch((err: Error) => {
+      net.nodes[n]!.rpcKeepAlive('sendrawtransaction', [hexOf(tx)]).catch((err: Error) => {
         if (refused++ < 3) console.error(`node bench: refused at ${rate} tx/s: ${err.message.slice(0, 200)}`);
         if (sentAt.delete(toHex(tx.txid))) decided++;
       });

@@ -1,4 +1,7 @@
 import { connect, type Socket } from 'node:net';
+import { HttpResponseReader } from '../../src/devnet/http-response-reader.js';
+
+export { rpcRequest } from '../../src/devnet/http-response-reader.js';
 
 /**
  * A minimal HTTP/1.1 keep-alive load client for RPC benchmarks: `clients` TCP connections, each
@@ -22,7 +25,6 @@ export async function keepAliveLoad(o: {
   const deadline = start + o.durationMs;
   const one = (sock: Socket) =>
     new Promise<void>((resolve, reject) => {
-      let buf: Buffer = Buffer.alloc(0);
       let sentAt = 0;
       const send = () => {
         const req = performance.now() < deadline ? o.request(next) : null;
@@ -35,18 +37,11 @@ export async function keepAliveLoad(o: {
         sentAt = performance.now();
         sock.write(req);
       };
+      const reader = new HttpResponseReader();
       sock.on('data', (chunk: Buffer) => {
-        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-        for (;;) {
-          const end = buf.indexOf('\r\n\r\n');
-          if (end < 0) return;
-          const head = buf.subarray(0, end).toString('latin1');
-          const m = /content-length: *(\d+)/i.exec(head);
-          const len = m ? Number(m[1]) : 0;
-          if (buf.length < end + 4 + len) return;
-          const status = Number(head.slice(9, 12));
-          o.onResponse?.(status, buf.subarray(end + 4, end + 4 + len).toString('utf8'));
-          buf = buf.subarray(end + 4 + len);
+        reader.push(chunk);
+        for (let r = reader.next(); r !== undefined; r = reader.next()) {
+          o.onResponse?.(r.status, r.body);
           done++;
           latenciesMs.push(performance.now() - sentAt);
           send();
@@ -59,16 +54,4 @@ export async function keepAliveLoad(o: {
     Array.from({ length: o.clients }, () => one(connect({ host: '127.0.0.1', port: o.port, noDelay: true }))),
   );
   return { done, ms: performance.now() - start, latenciesMs };
-}
-
-/** A POST / request with a JSON body and Basic credentials, as raw bytes. */
-export function rpcRequest(authorization: string, body: string): Buffer {
-  const b = Buffer.from(body, 'utf8');
-  return Buffer.concat([
-    Buffer.from(
-      `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n`,
-      'latin1',
-    ),
-    b,
-  ]);
 }
