@@ -118,12 +118,15 @@ export class NodeProcess {
       env: { ...process.env, ...(o.env ?? {}) },
     });
     // KEEP_NODE_LOGS (a directory) keeps every node's log of a test run (one file per data dir, appended
-    // across restarts), to read after a failure of a multi-process test; KEEP_NODE_LOGS_LEVEL sets
+    // across restarts, and its stderr beside it), to read after a failure of a multi-process test; KEEP_NODE_LOGS_LEVEL sets
     // the level of nodes started without one (e.g. debug).
     const keepDir = process.env['KEEP_NODE_LOGS'];
     if (keepDir) mkdirSync(keepDir, { recursive: true });
     const logFile = o.logFile ?? (keepDir ? join(keepDir, `${basename(datadir)}.log`) : undefined);
     if (logFile) child.stdout!.pipe(createWriteStream(logFile, { flags: 'a' }));
+    // A crash's stack trace and V8's out-of-memory report go to stderr, not the JSON log.
+    if (keepDir)
+      child.stderr!.pipe(createWriteStream(join(keepDir, `${basename(datadir)}.stderr`), { flags: 'a' }));
     const p = new NodeProcess(child, datadir, o);
     running.add(p);
     let ready: LogLine;
