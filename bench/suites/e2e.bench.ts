@@ -118,6 +118,7 @@ async function runOne(
       submitted: load.submitted,
       writtenOff: load.writtenOff,
       refused: load.refused,
+      busy: load.busy,
     };
     suite.record(res);
     const short = name.replace('e2e.finality.', '');
@@ -125,6 +126,7 @@ async function runOne(
     suite.note(`${short}.finalizedPerSec`, res.hz);
     suite.note(`${short}.undecidedAfter30s`, load.writtenOff);
     suite.note(`${short}.refused`, load.refused);
+    suite.note(`${short}.busy`, load.busy);
     if (load.refusals.length > 0) suite.note(`${short}.refusals`, load.refusals.join(' | '));
     suite.note(`${short}.loadavg1mAtStart`, round1(load1));
     console.log(JSON.stringify(res));

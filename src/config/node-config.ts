@@ -17,6 +17,9 @@ const port = z.number().int().min(0).max(65_535);
 const host = z.string().min(1);
 const positiveInt = z.number().int().min(1);
 
+/** consensus.maxSubmitBacklog's default: two polls' worth of txids (2 × maxTxidsPerPoll). */
+export const DEFAULT_MAX_SUBMIT_BACKLOG = 2_048;
+
 export const NodeConfigSchema = z
   .object({
     network: z.enum(['mainnet', 'testnet', 'devnet']),
@@ -86,9 +89,17 @@ export const NodeConfigSchema = z
          * is every few hundred microseconds, far more often than votes change, so this paces them.
          */
         minPollIntervalMs: z.number().int().min(0).max(10_000).default(2),
+        /**
+         * Local submissions (RPC) are refused with INTAKE_BUSY while this many transactions
+         * await finality here. Polls take the processing set round-robin, at most
+         * maxTxidsPerPoll (1,024) txids each: past a few polls' worth, a transaction misses
+         * polls, so its finality time grows with the backlog while the finalized rate does not,
+         * and an overloaded network slowed down as its backlog grew (docs/operations.md).
+         */
+        maxSubmitBacklog: z.number().int().min(1).max(100_000_000).default(DEFAULT_MAX_SUBMIT_BACKLOG),
       })
       .strict()
-      .default({ minPollIntervalMs: 2 }),
+      .default({ minPollIntervalMs: 2, maxSubmitBacklog: DEFAULT_MAX_SUBMIT_BACKLOG }),
   })
   .strict();
 

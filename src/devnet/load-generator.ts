@@ -4,6 +4,7 @@ import { DEVNET } from '../params/networks.js';
 import { type Coin, hexOf, pay, recipient } from './coins.js';
 import type { NodeProcess } from './node-process.js';
 import { opensslSigner } from './openssl-signer.js';
+import { RpcCallError } from './rpc-call-error.js';
 
 export interface LoadGeneratorOptions {
   /** The nodes to submit to, by index; `live(i)` says whether node i may be used now. */
@@ -41,6 +42,8 @@ export class LoadGenerator {
   readonly latencies: number[] = [];
   submitted = 0;
   refused = 0;
+  /** Submissions a node turned away with INTAKE_BUSY (its backlog is full): their coins are reused. */
+  busy = 0;
   /** The first few refusal messages (why submissions fail: a run's first diagnostic). */
   readonly refusals: string[] = [];
   writtenOff = 0;
@@ -170,6 +173,15 @@ export class LoadGenerator {
     this.pending.set(txid, { coin, txid, node: idx, sentAt: Date.now(), ...(change ? { change } : {}) });
     this.submitted++;
     nodes[idx]!.rpcKeepAlive('sendrawtransaction', [hexOf(tx)]).catch((err: Error) => {
+      if (
+        err instanceof RpcCallError &&
+        (err.data as { code?: unknown } | undefined)?.code === 'INTAKE_BUSY'
+      ) {
+        // Backpressure: the node admitted nothing, so the coin is free again at once.
+        this.busy++;
+        if (this.pending.delete(txid)) this.free.push(coin);
+        return;
+      }
       // Refused or the node died under the request: the coin's fate is unknown until the
       // transaction finalizes somewhere or expires here.
       this.refused++;

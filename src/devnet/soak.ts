@@ -299,6 +299,7 @@ async function main(): Promise<number> {
     duplicated,
     writtenOff: load.writtenOff,
     refused: load.refused,
+    busy: load.busy,
     refusals: load.refusals,
     sameChainAtEnd: sameChain,
     height,

@@ -245,6 +245,7 @@ export class TimeNode {
       onAdmitted: () => this.poller.wake(),
       now: this.now,
       maxInFlight: 8_192,
+      maxSubmitBacklog: config.consensus.maxSubmitBacklog,
       waitOutcome: (txid, timeoutMs) => this.waiters.wait(txid, timeoutMs),
     });
     this.fetcher = new TxFetcher({

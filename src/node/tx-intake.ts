@@ -64,6 +64,13 @@ export interface TxIntakeDeps {
   readonly now: () => number;
   /** Transactions being verified at once; beyond it peers' transactions are dropped (re-fetched when polled). */
   readonly maxInFlight: number;
+  /**
+   * Local submissions are refused (INTAKE_BUSY) while this many transactions await finality here
+   * (processing, or being verified): the node's `consensus.maxSubmitBacklog`. Default: no limit.
+   * Peers' transactions are never refused for it: every validator must see every transaction to
+   * vote on it.
+   */
+  readonly maxSubmitBacklog?: number;
   /** Resolves when `txid` is final or rejected here, or after `timeoutMs` (FinalityWaiters.wait). */
   readonly waitOutcome: (
     txid: Uint8Array,
@@ -194,6 +201,9 @@ export class TxIntake {
         'INTAKE_BUSY',
         `${this.inFlight.size} transactions are being verified; retry shortly`,
       );
+    const backlog = this.deps.engine.processingCount + this.inFlight.size;
+    if (backlog >= (this.deps.maxSubmitBacklog ?? Number.POSITIVE_INFINITY))
+      throw new IntakeError('INTAKE_BUSY', `${backlog} transactions await finality here; retry shortly`);
     await this.admit(etx);
     return { txid: etx.txid, standing: 'processing', duplicate: false };
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadNodeConfig } from '../../../src/config/node-config.js';
+import { ConfigError, DEFAULT_MAX_SUBMIT_BACKLOG, loadNodeConfig } from '../../../src/config/node-config.js';
 import { NETWORKS } from '../../../src/params/networks.js';
 
 function fileWith(text: string): string {
@@ -90,6 +90,16 @@ describe('node configuration: node sections', () => {
     expect(c.p2p.peerExchange).toBe(false);
     expect(c.node.workers).toBe(3);
     expect(c.consensus.minPollIntervalMs).toBe(2);
+    expect(c.consensus.maxSubmitBacklog).toBe(DEFAULT_MAX_SUBMIT_BACKLOG);
+    const limited = loadNodeConfig({
+      network: 'devnet',
+      env: { TIMECOIN_CONSENSUS_MAX_SUBMIT_BACKLOG: '7' },
+    });
+    expect(limited.consensus.maxSubmitBacklog).toBe(7);
+    const zero = errorOf(() =>
+      loadNodeConfig({ network: 'devnet', env: { TIMECOIN_CONSENSUS_MAX_SUBMIT_BACKLOG: '0' } }),
+    );
+    expect(zero.details['key']).toBe('consensus.maxSubmitBacklog');
     expect(loadNodeConfig({ network: 'devnet', env: {} }).p2p.peerExchange).toBe(true);
   });
 

@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 /** TxIntake over a real store, ledger, engine and waiters, wired as the node wires them. */
-async function setup(parentWait: ParentWaitLimits, verifyDelayMs = 0) {
+async function setup(parentWait: ParentWaitLimits, verifyDelayMs = 0, maxSubmitBacklog?: number) {
   const { dir, cleanup } = tempDir('tx-intake');
   cleanups.push(cleanup);
   const store = await ChainStore.open(dir, params, genesisBlock(params));
@@ -54,6 +54,7 @@ async function setup(parentWait: ParentWaitLimits, verifyDelayMs = 0) {
     maxInFlight: 64,
     waitOutcome: (txid, ms) => waiters.wait(txid, ms),
     parentWait,
+    ...(maxSubmitBacklog === undefined ? {} : { maxSubmitBacklog }),
   });
   /** What the node does when Snowball accepts a transaction: persist, then tell the waiters and the orphans. */
   const finalize = async (etx: EncodedTx) => {
@@ -65,7 +66,7 @@ async function setup(parentWait: ParentWaitLimits, verifyDelayMs = 0) {
     ledger.rejectTx(etx.txid);
     waiters.settle(etx.txid, 'rejected');
   };
-  return { intake, ledger, finalize, reject };
+  return { intake, ledger, engine, finalize, reject };
 }
 
 async function until(cond: () => boolean): Promise<void> {
@@ -195,5 +196,48 @@ describe('TxIntake.submitLocal: a child of a transaction not yet final here', ()
     await new Promise((r) => setTimeout(r, 20));
     await finalize(other.tx);
     expect((await late).standing).toBe('processing');
+  });
+});
+
+describe('TxIntake.submitLocal: the submit backlog (consensus.maxSubmitBacklog)', () => {
+  const payments = (n: number) =>
+    Array.from({ length: n }, (_, i) => pay(fundedCoin(i), recipient(i), 10_000_000n));
+
+  it('refuses local submissions with INTAKE_BUSY once that many are processing, never peers’ transactions', async () => {
+    const { intake, ledger, engine } = await setup({ timeoutMs: 10_000, maxWaiting: 4 }, 0, 2);
+    const [a, b, c, d] = payments(4);
+    expect((await intake.submitLocal(a!.bytes)).standing).toBe('processing');
+    expect((await intake.submitLocal(b!.bytes)).standing).toBe('processing');
+    expect(engine.processingCount).toBe(2);
+    const busy = await intake.submitLocal(c!.bytes).catch((e: unknown) => e);
+    expect(busy).toMatchObject({ code: 'INTAKE_BUSY' });
+    expect(String((busy as Error).message)).toContain('2 transactions await finality');
+    expect(ledger.mempool.get(c!.txid)).toBeUndefined();
+    // A transaction the node already has is answered with its standing, busy or not.
+    expect(await intake.submitLocal(a!.bytes)).toMatchObject({ standing: 'processing', duplicate: true });
+    // Every validator must see every transaction to vote: a peer's is admitted past the limit.
+    intake.fromPeer('peer', [c!.bytes]);
+    await until(() => ledger.mempool.get(c!.txid)?.status === 'processing');
+    expect(engine.processingCount).toBe(3);
+    // Decisions make room again.
+    engine.withdraw(a!.txid);
+    engine.withdraw(b!.txid);
+    expect(await refusal(intake.submitLocal(d!.bytes))).toBe('admitted');
+  });
+
+  it('counts transactions still being verified as backlog', async () => {
+    const { intake, engine } = await setup({ timeoutMs: 10_000, maxWaiting: 4 }, 100, 2);
+    const [a, b, c] = payments(3);
+    const first = intake.submitLocal(a!.bytes);
+    const second = intake.submitLocal(b!.bytes);
+    expect(engine.processingCount).toBe(0);
+    expect(await refusal(intake.submitLocal(c!.bytes))).toBe('INTAKE_BUSY');
+    expect([await refusal(first), await refusal(second)]).toEqual(['admitted', 'admitted']);
+  });
+
+  it('has no limit when none is configured', async () => {
+    const { intake, engine } = await setup({ timeoutMs: 10_000, maxWaiting: 4 });
+    for (const t of payments(5)) expect(await refusal(intake.submitLocal(t.bytes))).toBe('admitted');
+    expect(engine.processingCount).toBe(5);
   });
 });
