@@ -34,9 +34,11 @@ interface Connection {
  * path. fetch (undici) spent ~0.5 ms of CPU per call in the load process, more than the node spends
  * answering it, and on a shared 2-core machine that CPU is taken from the nodes being measured.
  * Calls queue FIFO for the first free connection; up to `maxConnections` are opened on demand and
- * reopened after a failure, so a restarted node on the same port is reached again. A call whose
- * connection fails rejects with RpcConnectionError (the caller decides whether to resend:
- * sendrawtransaction is idempotent); an RPC error answer rejects with RpcCallError.
+ * reopened after a failure, so a restarted node on the same port is reached again. For idempotent
+ * methods only (sendrawtransaction of a known transaction answers its txid): a call on a
+ * kept-alive connection that the server closed under it (its idle timeout) is sent once more on a
+ * fresh one. Any other connection failure rejects with RpcConnectionError; an RPC error answer
+ * rejects with RpcCallError.
  */
 export class KeepAliveRpc {
   private readonly idle: Connection[] = [];

@@ -117,9 +117,10 @@ export class NodeProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...(o.env ?? {}) },
     });
-    // KEEP_NODE_LOGS (a directory) keeps every node's log of a test run (one file per data dir, appended
-    // across restarts, and its stderr beside it), to read after a failure of a multi-process test; KEEP_NODE_LOGS_LEVEL sets
-    // the level of nodes started without one (e.g. debug).
+    // KEEP_NODE_LOGS (a directory) keeps every node's log of a test run (one file per data dir,
+    // appended across restarts, and its stderr beside it), to read after a failure of a
+    // multi-process test; KEEP_NODE_LOGS_LEVEL sets the level of nodes started without one (e.g.
+    // debug).
     const keepDir = process.env['KEEP_NODE_LOGS'];
     if (keepDir) mkdirSync(keepDir, { recursive: true });
     const logFile = o.logFile ?? (keepDir ? join(keepDir, `${basename(datadir)}.log`) : undefined);
@@ -229,8 +230,9 @@ export class NodeProcess {
 
   /**
    * One JSON-RPC call over this process's persistent connections (KeepAliveRpc): the load
-   * generators' submit path, about a tenth of `rpc`'s CPU in this process per call. No retries: a
-   * call whose connection fails rejects with RpcConnectionError.
+   * generators' submit path, about a tenth of `rpc`'s CPU in this process per call. For idempotent
+   * methods only (KeepAliveRpc sends a call once more if the node closed a kept-alive connection
+   * under it); any other connection failure rejects with RpcConnectionError.
    */
   rpcKeepAlive<T = unknown>(method: string, params: readonly unknown[] = []): Promise<T> {
     this.keepAlive ??= new KeepAliveRpc(this.rpcPort, this.auth);
