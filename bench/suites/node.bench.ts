@@ -218,12 +218,27 @@ async function drained(net: Devnet, maxMs = 180_000): Promise<void> {
   }
 }
 
+/** Waits (up to `maxMs`) until every node holds no final transaction outside a block. */
+async function inBlocks(net: Devnet, maxMs = 300_000): Promise<void> {
+  const until = performance.now() + maxMs;
+  for (;;) {
+    const infos = await Promise.all(net.nodes.map((n) => n.rpc<{ finalized: number }>('getmempoolinfo')));
+    if (infos.every((i) => i.finalized === 0)) return;
+    if (performance.now() > until) throw new Error('node bench: the prefund is still not in blocks');
+    await sleep(500);
+  }
+}
+
 function finalizedCount(node: NodeProcess): Promise<number> {
   return node.metric('timecoin_tx_finalized_total');
 }
 
 async function network(suite: BenchSuite, anchor: number): Promise<void> {
-  const steps = (process.env['NODE_BENCH_STEPS'] ?? '1000,2000,3000,4000,6000,8000').split(',').map(Number);
+  // From a rate the 2-core reference box sustains (five nodes share it) up to what faster hosts
+  // reach; the run stops at the first step some node does not finalize in full.
+  const steps = (process.env['NODE_BENCH_STEPS'] ?? '250,350,450,600,800,1000,1500,2000,3000,4000,6000,8000')
+    .split(',')
+    .map(Number);
   const stepSeconds = Number(process.env['NODE_BENCH_STEP_SECONDS'] ?? 10);
   const needed = FINALITY_TPS * SECONDS + steps.reduce((s, r) => s + r * stepSeconds, 0);
   const { txs: funding, coins } = prefundCoins(params, needed, 10_000_000n, signer);
@@ -236,6 +251,10 @@ async function network(suite: BenchSuite, anchor: number): Promise<void> {
     node: { env: NODE_ENV, extraArgs: ['--workers', '1'], logLevel: 'warn', readyTimeoutMs: 300_000 },
   });
   try {
+    // The prefund splits are final but in no block yet: the first slots include them (3,000
+    // outputs each, up to ~100 of them), and applying those blocks at every node would land in
+    // the measurement (with ~310,000 coins the 350 tx/s step failed that passed without them).
+    await inBlocks(net);
     // node.finality: FINALITY_TPS (1,000) tx/s for SECONDS.
     const finality = all.slice(0, FINALITY_TPS * SECONDS);
     const lat = (await offer(net, finality, FINALITY_TPS)).sort((a, b) => a - b);
