@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { NodeProcess } from '../../../src/devnet/node-process.js';
+import { fundedCoin, hexOf, pay, recipient } from '../../../src/devnet/coins.js';
+import { NodeProcess, RpcCallError } from '../../../src/devnet/node-process.js';
 
 /** The RPC server of a real node process: HTTP-level refusals, JSON-RPC answers, events auth. */
 describe('RPC over HTTP (uWS) on a running node', () => {
@@ -11,7 +12,12 @@ describe('RPC over HTTP (uWS) on a running node', () => {
 
   beforeAll(async () => {
     // At warn, as an operator quietening the node would: the ready line must still come.
-    node = await NodeProcess.start({ devnetIndex: 0, logLevel: 'warn' });
+    // A submit backlog of one: this validator is alone, so nothing it admits ever finalizes.
+    node = await NodeProcess.start({
+      devnetIndex: 0,
+      logLevel: 'warn',
+      env: { TIMECOIN_CONSENSUS_MAX_SUBMIT_BACKLOG: '1' },
+    });
     url = `http://127.0.0.1:${node.rpcPort}/`;
   }, 60_000);
   afterAll(() => node?.stop());
@@ -69,6 +75,17 @@ describe('RPC over HTTP (uWS) on a running node', () => {
       code: -22,
       data: { code: 'MALFORMED' },
     });
+  });
+
+  it('pushes back with -1 INTAKE_BUSY once consensus.maxSubmitBacklog transactions await finality', async () => {
+    const [a, b] = [0, 1].map((i) => hexOf(pay(fundedCoin(i), recipient(i), 10_000_000n)));
+    const txid = await node.rpc<string>('sendrawtransaction', [a]);
+    const busy = await node.rpc('sendrawtransaction', [b]).catch((e: unknown) => e);
+    expect(busy).toBeInstanceOf(RpcCallError);
+    expect(busy).toMatchObject({ code: -1, data: { code: 'INTAKE_BUSY' } });
+    // The one it holds is still answered with its txid (sendrawtransaction is idempotent).
+    expect(await node.rpc('sendrawtransaction', [a])).toBe(txid);
+    expect(await node.rpc('uptime')).toBeGreaterThanOrEqual(0);
   });
 
   it('serves /metrics in Prometheus text format with the node series', async () => {
