@@ -94,7 +94,8 @@ export const NodeConfigSchema = z
          * await finality here. Polls take the processing set round-robin, at most
          * maxTxidsPerPoll (1,024) txids each: past a few polls' worth, a transaction misses
          * polls, so its finality time grows with the backlog while the finalized rate does not,
-         * and an overloaded network slowed down as its backlog grew (docs/operations.md).
+         * and an overloaded network slowed down as its backlog grew (docs/architecture.md,
+         * "Backpressure").
          */
         maxSubmitBacklog: z.number().int().min(1).max(100_000_000).default(DEFAULT_MAX_SUBMIT_BACKLOG),
       })
