@@ -67,7 +67,7 @@ export class NodeMetrics {
   readonly txAdmitted = this.counter('timecoin_tx_admitted_total', 'Transactions admitted as processing');
   readonly txRefused = new Counter({
     name: 'timecoin_tx_refused_total',
-    help: 'Transactions refused at admission, by error code',
+    help: 'Transactions refused at admission, by error code (peers’ transactions; local submissions only when INTAKE_BUSY)',
     labelNames: ['code'] as const,
     registers: [this.registry],
   });

@@ -197,15 +197,18 @@ export class TxIntake {
     if (known !== 'unknown' && known !== 'rejected')
       return { txid: etx.txid, standing: known, duplicate: true };
     if (this.inFlight.size >= this.deps.maxInFlight)
-      throw new IntakeError(
-        'INTAKE_BUSY',
-        `${this.inFlight.size} transactions are being verified; retry shortly`,
-      );
+      throw this.busy(`${this.inFlight.size} transactions are being verified; retry shortly`);
     const backlog = this.deps.engine.processingCount + this.inFlight.size;
     if (backlog >= (this.deps.maxSubmitBacklog ?? Number.POSITIVE_INFINITY))
-      throw new IntakeError('INTAKE_BUSY', `${backlog} transactions await finality here; retry shortly`);
+      throw this.busy(`${backlog} transactions await finality here; retry shortly`);
     await this.admit(etx);
     return { txid: etx.txid, standing: 'processing', duplicate: false };
+  }
+
+  /** Backpressure on a local submission, counted so an operator sees a saturated node. */
+  private busy(message: string): IntakeError {
+    this.deps.metrics.txRefused.inc({ code: 'INTAKE_BUSY' });
+    return new IntakeError('INTAKE_BUSY', message);
   }
 
   /** Transactions from a peer (gossip, a GetTx answer, catch-up). Never throws. */

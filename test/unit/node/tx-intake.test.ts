@@ -66,7 +66,7 @@ async function setup(parentWait: ParentWaitLimits, verifyDelayMs = 0, maxSubmitB
     ledger.rejectTx(etx.txid);
     waiters.settle(etx.txid, 'rejected');
   };
-  return { intake, ledger, engine, finalize, reject };
+  return { intake, ledger, engine, metrics, finalize, reject };
 }
 
 async function until(cond: () => boolean): Promise<void> {
@@ -204,7 +204,7 @@ describe('TxIntake.submitLocal: the submit backlog (consensus.maxSubmitBacklog)'
     Array.from({ length: n }, (_, i) => pay(fundedCoin(i), recipient(i), 10_000_000n));
 
   it('refuses local submissions with INTAKE_BUSY once that many are processing, never peers’ transactions', async () => {
-    const { intake, ledger, engine } = await setup({ timeoutMs: 10_000, maxWaiting: 4 }, 0, 2);
+    const { intake, ledger, engine, metrics } = await setup({ timeoutMs: 10_000, maxWaiting: 4 }, 0, 2);
     const [a, b, c, d] = payments(4);
     expect((await intake.submitLocal(a!.bytes)).standing).toBe('processing');
     expect((await intake.submitLocal(b!.bytes)).standing).toBe('processing');
@@ -212,6 +212,7 @@ describe('TxIntake.submitLocal: the submit backlog (consensus.maxSubmitBacklog)'
     const busy = await intake.submitLocal(c!.bytes).catch((e: unknown) => e);
     expect(busy).toMatchObject({ code: 'INTAKE_BUSY' });
     expect(String((busy as Error).message)).toContain('2 transactions await finality');
+    expect((await metrics.txRefused.get()).values).toEqual([{ value: 1, labels: { code: 'INTAKE_BUSY' } }]);
     expect(ledger.mempool.get(c!.txid)).toBeUndefined();
     // A transaction the node already has is answered with its standing, busy or not.
     expect(await intake.submitLocal(a!.bytes)).toMatchObject({ standing: 'processing', duplicate: true });
