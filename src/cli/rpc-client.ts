@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadNodeConfig } from '../config/node-config.js';
+import { type BackoffOptions, backoffDelay } from '../p2p/backoff.js';
 import { COOKIE_FILE } from '../rpc/rpc-auth.js';
 
 /**
@@ -59,6 +61,12 @@ export const CONNECTION_OPTIONS = {
 
 export const CONNECTION_USAGE =
   '[--network N] [--datadir DIR | --rpc-user U --rpc-password P] [--rpc-host H] [--rpc-port P]';
+
+/**
+ * How a submission backs off while the node pushes back: 0.25 s doubling to 4 s, half of each
+ * delay random, so wallets turned away together do not all come back in the same instant.
+ */
+export const BUSY_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 250, maxMs: 4_000, random: Math.random });
 
 export interface ConnectionFlags {
   network?: string | undefined;
@@ -139,4 +147,34 @@ export class RpcClient {
     if (body.error) throw new NodeRpcError(body.error.code, body.error.message, body.error.data);
     return body.result as T;
   }
+
+  /**
+   * `sendrawtransaction`, sent again while the node answers INTAKE_BUSY (backpressure: as many
+   * transactions await finality there as it takes; docs/architecture.md "Backpressure") until
+   * `retryForMs` has passed, then that answer is the error. Safe to repeat: the method is
+   * idempotent (a transaction the node already holds is answered with its txid). Every other
+   * answer, success or error, is final at once.
+   */
+  async sendRawTransaction(txHex: string, retryForMs: number, backoff = BUSY_BACKOFF): Promise<string> {
+    const deadline = performance.now() + retryForMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.call<string>('sendrawtransaction', [txHex]);
+      } catch (err) {
+        if (!isIntakeBusy(err)) throw err;
+        const left = deadline - performance.now();
+        if (left <= 0) throw err;
+        await sleep(Math.min(left, backoffDelay(attempt, backoff)));
+      }
+    }
+  }
+}
+
+function isIntakeBusy(err: unknown): boolean {
+  return (
+    err instanceof NodeRpcError &&
+    typeof err.data === 'object' &&
+    err.data !== null &&
+    (err.data as { code?: unknown }).code === 'INTAKE_BUSY'
+  );
 }

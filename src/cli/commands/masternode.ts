@@ -97,8 +97,8 @@ export const masternodeCommand: CliCommand = {
       );
     } else throw new UsageError('masternode register or masternode deregister NODEPUBKEY');
     const started = performance.now();
-    const txid = await client.call<string>('sendrawtransaction', [txHex]);
     const timeout = Number(values.timeout);
+    const txid = await client.sendRawTransaction(txHex, timeout);
     const f = await client.call<{ status: string; final: boolean }>(
       'waittransactionfinality',
       [txid, timeout],

@@ -168,7 +168,7 @@ export const sendCommand: CliCommand = {
       throw err;
     }
     const started = performance.now();
-    const txid = await client.call<string>('sendrawtransaction', [toHex(built.tx.bytes)]);
+    const txid = await client.sendRawTransaction(toHex(built.tx.bytes), timeout);
     const summary = { txid, amount: formatTime(value), fee: formatTime(built.fee), inputs: built.inputs };
     if (values['no-wait']) {
       console.log(values.json ? JSON.stringify(summary) : txid);
