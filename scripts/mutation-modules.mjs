@@ -114,6 +114,35 @@ export const MUTATION_MODULES = {
     tests: ['test/unit/node/**/*.test.ts'],
     target: 85,
   },
+  // The transport's admission and abuse rules (who gets a slot, what an offence costs, when a ban
+  // ends, what the address book hands out, what a handshake accepts): each is a pure function or a
+  // small class an attacker's traffic reaches. Not mutated: p2p-node.ts, peer-session.ts and the
+  // socket glue (uws-server, ws-dialer, raw-ws-client, probe), which only the socket-level suites
+  // under test/e2e/p2p reach (seconds per run per mutant); the refusal suite is included because
+  // it is the handshake's own.
+  p2p: {
+    mutate: [
+      'src/p2p/address-book.ts',
+      'src/p2p/backoff.ts',
+      'src/p2p/ban-list.ts',
+      'src/p2p/connection-slots.ts',
+      'src/p2p/gossip-relay.ts',
+      'src/p2p/handshake.ts',
+      'src/p2p/ip-address.ts',
+      'src/p2p/misbehaviour.ts',
+      'src/p2p/peer-scores.ts',
+      'src/p2p/pending-requests.ts',
+      'src/p2p/token-bucket.ts',
+    ],
+    tests: [
+      'test/e2e/p2p/components.test.ts',
+      'test/e2e/p2p/handshake-refusals.test.ts',
+      'test/unit/p2p/**/*.test.ts',
+      'test/unit/wire/handshake.test.ts',
+      'test/unit/storage/peer-ban-store.test.ts',
+    ],
+    target: 70,
+  },
   // Not named by the issue. Every hashed or signed byte layout is written and read through
   // src/encoding and every rule reads src/params, so they are held to the consensus bar.
   encoding: {
