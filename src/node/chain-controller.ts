@@ -330,10 +330,15 @@ export class ChainController {
     return outcome;
   }
 
-  /** Applies the branch on the fork point; on an invalid block, puts the reverted chain back. */
+  /**
+   * Applies the branch on the fork point; on an invalid block, puts the reverted chain back. The
+   * listeners hear every step, the way back included: they were told the old blocks left and the
+   * branch's first blocks joined, and the active set, the engine and event subscribers must end
+   * where the chain ends.
+   */
   private async applyBranch(
     blocks: readonly TreeBlock[],
-    reverted: readonly { block: Block; timely: boolean }[],
+    reverted: readonly { block: Block; timely: boolean; hash: Uint8Array }[],
     source: BlockSource,
   ): Promise<ReceiveOutcome> {
     const { index, ledger, store, tree } = this.d;
@@ -345,14 +350,22 @@ export class ChainController {
       } catch (err) {
         if (!(err instanceof BlockError)) throw err;
         this.markInvalid(tb, err.code, err.message, err.scope);
-        // Put the old chain back: its blocks were valid on this same parent state.
-        for (let i = 0; i < applied; i++) {
-          this.d.onRejected((await ledger.revertTip()).rejected);
+        // Put the old chain back: its blocks were valid on this same parent state. The branch's
+        // blocks below the bad one were valid too: held again, as a side branch an honest child
+        // may still extend (else one bad child would make us fetch them all again).
+        for (let i = applied - 1; i >= 0; i--) {
+          const { block, rejected } = await ledger.revertTip();
           index.popped(store);
+          this.d.onReverted(block);
+          this.d.onRejected(rejected);
+          const tb = blocks[i]!;
+          tree.add(block, tb.timely, tb.arrivalMs, tb.peerId);
         }
         for (const r of reverted) {
           this.d.onRejected((await ledger.applyBlock(r.block, this.slotContext(r.block))).rejected);
           index.pushed(r.block.header, r.timely);
+          // Not news to anyone (it was our chain a moment ago): announced as history, not relayed.
+          this.d.onApplied(r.block, r.hash, 'sync');
         }
         return 'invalid';
       }

@@ -1,0 +1,366 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { genesisBlock } from '../../../src/chain/genesis.js';
+import { slotStartMs } from '../../../src/chain/slot-time.js';
+import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
+import { fundedCoin, pay, recipient } from '../../../src/devnet/coins.js';
+import { toHex } from '../../../src/encoding/bytes.js';
+import { LedgerService } from '../../../src/ledger/ledger-service.js';
+import { SerialQueue } from '../../../src/ledger/serial-queue.js';
+import { BlockTree } from '../../../src/node/block-tree.js';
+import { type BlockSource, ChainController } from '../../../src/node/chain-controller.js';
+import { ChainIndex } from '../../../src/node/chain-index.js';
+import type { FinalityWaiters } from '../../../src/node/finality-waiters.js';
+import type { TxIntake, TxStanding } from '../../../src/node/tx-intake.js';
+import type { ChainParams } from '../../../src/params/chain-params.js';
+import { DEVNET } from '../../../src/params/networks.js';
+import { type Block, headerHash } from '../../../src/protocol/block.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
+import { inlineBeacons, nextBlockOn } from '../../support/block-builder.js';
+import { tempDir } from '../storage/temp-dir.js';
+
+/**
+ * The block pipeline over real parts: an LMDB chain store, the ledger (WASM signatures), the
+ * serial queue and real devnet blocks (real VDF beacons and leaders). What is checked is what a
+ * node's neighbours and its own listeners see: which chain it ends on, what it reverts and applies
+ * and in which order, whom it blames, and what it refuses to look at twice.
+ */
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const id = (b: Block) => toHex(headerHash(b.header));
+
+async function openStore(params: ChainParams, prefix: string): Promise<ChainStore> {
+  const { dir, cleanup } = tempDir(prefix);
+  const store = await ChainStore.open(dir, params, genesisBlock(params));
+  cleanups.push(cleanup, () => store.close());
+  return store;
+}
+
+/** Builds `n` blocks on `store`'s tip at the given slots (applied to that store, unvalidated). */
+async function extend(store: ChainStore, slots: readonly number[]): Promise<Block[]> {
+  const out: Block[] = [];
+  for (const slot of slots) {
+    const { block } = nextBlockOn(store, [], { slot });
+    await store.applyBlock(block);
+    out.push(block);
+  }
+  return out;
+}
+
+interface Gate {
+  /** Standing of each transaction by txid hex (default: unknown). */
+  readonly standings: Map<string, TxStanding>;
+  /** What a wait for a transaction resolves to. */
+  outcome: 'finalized' | 'rejected' | 'timeout';
+  readonly submitted: string[];
+}
+
+/**
+ * A node's chain side: `main` is its store. The finality gate's two collaborators are tiny
+ * stand-ins that report the standing the test sets (the real TxIntake needs a whole engine).
+ */
+async function node(params: ChainParams = DEVNET) {
+  const store = await openStore(params, 'chain-reorg-main-');
+  const ledger = LedgerService.open(params, store, new WasmVerifier());
+  const tree = new BlockTree();
+  const index = new ChainIndex(store, params.maxReorgDepth + 8);
+  const events: string[] = [];
+  const bad: [string, string][] = [];
+  const orphans: number[] = [];
+  const gate: Gate = { standings: new Map(), outcome: 'timeout', submitted: [] };
+  const clock = { now: 0 };
+  const intake = {
+    standing: (txid: Uint8Array) => gate.standings.get(toHex(txid)) ?? 'unknown',
+    submitLocal: async (bytes: Uint8Array) => {
+      gate.submitted.push(toHex(bytes));
+      return undefined;
+    },
+  } as unknown as TxIntake;
+  const waiters = {
+    wait: async () => gate.outcome,
+  } as unknown as FinalityWaiters;
+  const chain = new ChainController({
+    params,
+    store,
+    index,
+    tree,
+    ledger,
+    engine: undefined as never,
+    serial: new SerialQueue(),
+    beacons: inlineBeacons(params),
+    intake,
+    waiters,
+    log: pino({ level: 'silent' }),
+    now: () => clock.now,
+    finalityWaitMs: 50,
+    onApplied: (b: Block, _h: Uint8Array, source: BlockSource) => events.push(`+${id(b)}:${source}`),
+    onReverted: (b: Block) => events.push(`-${id(b)}`),
+    onRejected: () => undefined,
+    onBadBlock: (peer, code) => bad.push([peer, code]),
+    onOrphan: (_peer, height) => orphans.push(height),
+  });
+  return { store, ledger, tree, index, chain, events, bad, orphans, gate, clock, params };
+}
+
+/** Long after every slot used here: fetched blocks are history (the chain rule, no finality gate). */
+const LATER = slotStartMs(DEVNET, 1_000);
+
+describe('ChainController: extending the main chain', () => {
+  it('applies a timely gossiped block, tells the listeners once, and knows it afterwards', async () => {
+    const n = await node();
+    const { block } = nextBlockOn(n.store, [], { slot: 1 });
+    n.clock.now = block.header.timestampMs + 10;
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('applied');
+    expect(n.store.tip().height).toBe(1);
+    expect(n.events).toEqual([`+${id(block)}:gossip`]);
+    expect(n.index.tip.timely).toBe(true);
+    expect(await n.chain.receive(block, 'gossip', 'peer-b')).toBe('known');
+    expect(n.events).toHaveLength(1);
+    expect(n.tree.size).toBe(0);
+  });
+
+  it('marks a gossiped block that arrived after its rank window (plus tolerance) as late', async () => {
+    const n = await node();
+    const { block } = nextBlockOn(n.store, [], { slot: 1 });
+    n.clock.now = slotStartMs(DEVNET, 5);
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('applied');
+    expect(n.index.tip.timely).toBe(false);
+  });
+
+  it('drops a block from the future unseen: not applied, not kept, not known', async () => {
+    const n = await node();
+    const { block } = nextBlockOn(n.store, [], { slot: 3 });
+    n.clock.now = block.header.timestampMs - DEVNET.futureBlockToleranceMs - 1;
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('future');
+    expect(n.tree.size).toBe(0);
+    expect(n.chain.isKnown(id(block))).toBe(false);
+    // Within the tolerance it is taken.
+    n.clock.now = block.header.timestampMs - DEVNET.futureBlockToleranceMs;
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('applied');
+  });
+});
+
+describe('ChainController: switching to a better branch', () => {
+  it('reverts newest first, applies oldest first, and keeps the old blocks beside the chain', async () => {
+    const n = await node();
+    const [a1, a2] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    const [b1, b2, b3] = await extend(await openStore(DEVNET, 'chain-reorg-b-'), [3, 4, 5]);
+    n.clock.now = LATER;
+    expect(await n.chain.receive(a1!, 'sync', 'peer-a')).toBe('applied');
+    expect(await n.chain.receive(a2!, 'sync', 'peer-a')).toBe('applied');
+    n.events.length = 0;
+    // The branch arrives newest first: held as orphans (their ancestors asked for), then connected
+    // by its first block, which carries the whole branch with it.
+    expect(await n.chain.receive(b3!, 'sync', 'peer-b')).toBe('orphan');
+    expect(await n.chain.receive(b2!, 'sync', 'peer-b')).toBe('orphan');
+    expect(n.orphans).toEqual([3, 2]);
+    expect(await n.chain.receive(b1!, 'sync', 'peer-b')).toBe('applied');
+    expect(n.events).toEqual([`-${id(a2!)}`, `-${id(a1!)}`, ...[b1, b2, b3].map((b) => `+${id(b!)}:sync`)]);
+    expect(toHex(n.store.tip().hash)).toBe(id(b3!));
+    expect(n.index.at(1)!.hash).toEqual(headerHash(b1!.header));
+    expect(n.tree.has(id(a1!)) && n.tree.has(id(a2!))).toBe(true);
+    expect(n.tree.has(id(b1!)) || n.tree.has(id(b3!))).toBe(false);
+    // The old branch is known (held), so sync does not fetch it again.
+    expect(await n.chain.receive(a2!, 'sync', 'peer-a')).toBe('known');
+  });
+
+  it('keeps a branch that does not beat the main chain, and switches once it grows', async () => {
+    const n = await node();
+    const [a1, a2] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    const [b1, b2] = await extend(await openStore(DEVNET, 'chain-reorg-b-'), [3, 4]);
+    n.clock.now = LATER;
+    await n.chain.receive(a1!, 'sync');
+    await n.chain.receive(a2!, 'sync');
+    expect(await n.chain.receive(b1!, 'sync', 'peer-b')).toBe('side');
+    expect(toHex(n.store.tip().hash)).toBe(id(a2!));
+    // Two against two: fork choice decides by its tie-breaks, never by arrival order.
+    const tie = await n.chain.receive(b2!, 'sync', 'peer-b');
+    const winner = tie === 'applied' ? b2! : a2!;
+    expect(toHex(n.store.tip().hash)).toBe(id(winner));
+    // The same two branches in the other order end on the same tip.
+    const m = await node();
+    m.clock.now = LATER;
+    await m.chain.receive(b1!, 'sync');
+    await m.chain.receive(b2!, 'sync');
+    await m.chain.receive(a1!, 'sync');
+    await m.chain.receive(a2!, 'sync');
+    expect(toHex(m.store.tip().hash)).toBe(id(winner));
+  });
+
+  it('never reorganizes deeper than maxReorgDepth: the branch is dropped, the chain stays', async () => {
+    const params = { ...DEVNET, maxReorgDepth: 2 };
+    const n = await node(params);
+    const main = await extend(await openStore(params, 'chain-reorg-a-'), [1, 2, 3]);
+    const branch = await extend(await openStore(params, 'chain-reorg-b-'), [4, 5, 6, 7]);
+    n.clock.now = LATER;
+    for (const b of main) expect(await n.chain.receive(b, 'sync')).toBe('applied');
+    for (const b of branch.slice(1).reverse()) await n.chain.receive(b, 'sync', 'peer-b');
+    // Longer, but it forks at genesis, three blocks below the tip: one more than allowed.
+    expect(await n.chain.receive(branch[0]!, 'sync', 'peer-b')).toBe('side');
+    expect(toHex(n.store.tip().hash)).toBe(id(main[2]!));
+    expect(n.tree.has(id(branch[0]!))).toBe(false);
+
+    // Exactly maxReorgDepth deep is allowed: a branch forking at height 1.
+    const m = await node(params);
+    m.clock.now = LATER;
+    const fork = await openStore(params, 'chain-reorg-c-');
+    await fork.applyBlock(main[0]!);
+    const branch2 = await extend(fork, [4, 5, 6]);
+    for (const b of main) await m.chain.receive(b, 'sync');
+    for (const b of branch2.slice(1).reverse()) await m.chain.receive(b, 'sync', 'peer-b');
+    expect(await m.chain.receive(branch2[0]!, 'sync', 'peer-b')).toBe('applied');
+    expect(toHex(m.store.tip().hash)).toBe(id(branch2[2]!));
+  });
+});
+
+describe('ChainController: a bad block in a winning branch', () => {
+  /** b2 with a header that breaks a rule (a rank its producer does not hold): every copy is bad. */
+  const wrongRank = (b: Block): Block => ({ ...b, header: { ...b.header, rank: b.header.rank + 1 } });
+  /** b2's header with a broken signature: only these bytes are wrong. */
+  const badCopy = (b: Block): Block => {
+    const signature = b.signature.slice();
+    signature[0]! ^= 1;
+    return { ...b, signature };
+  };
+
+  it('puts the old chain back and tells the listeners so; the sender is blamed once', async () => {
+    const n = await node();
+    const [a1] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1]);
+    const [b1, b2] = await extend(await openStore(DEVNET, 'chain-reorg-b-'), [2, 3]);
+    const evil = wrongRank(b2!);
+    n.clock.now = LATER;
+    await n.chain.receive(a1!, 'sync', 'peer-a');
+    expect(await n.chain.receive(b1!, 'sync', 'peer-b')).toBe('side');
+    n.events.length = 0;
+    expect(await n.chain.receive(evil, 'sync', 'mallory')).toBe('invalid');
+    expect(toHex(n.store.tip().hash)).toBe(id(a1!));
+    expect(n.store.tip().height).toBe(1);
+    expect(n.bad).toEqual([['mallory', 'WRONG_RANK']]);
+    // Every listener (active set, events, engine) ends where the chain ends: a1 back on top.
+    expect(n.events).toEqual([`-${id(a1!)}`, `+${id(b1!)}:sync`, `-${id(b1!)}`, `+${id(a1!)}:sync`]);
+    // The header is remembered as invalid: offered again, it costs no validation and no blame.
+    expect(await n.chain.receive(evil, 'sync', 'mallory')).toBe('known');
+    expect(n.bad).toHaveLength(1);
+    // The honest b2 still wins.
+    expect(await n.chain.receive(b2!, 'sync', 'peer-b')).toBe('applied');
+    expect(toHex(n.store.tip().hash)).toBe(id(b2!));
+  });
+
+  it('a bad copy (broken signature) is blamed but not remembered: the right bytes are taken later', async () => {
+    const n = await node();
+    const [b1, b2] = await extend(await openStore(DEVNET, 'chain-reorg-b-'), [1, 2]);
+    n.clock.now = LATER;
+    await n.chain.receive(b1!, 'sync');
+    expect(await n.chain.receive(badCopy(b2!), 'sync', 'mallory')).toBe('invalid');
+    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
+    expect(n.store.tip().height).toBe(1);
+    expect(n.chain.isKnown(id(b2!))).toBe(false);
+    expect(await n.chain.receive(b2!, 'sync', 'peer-b')).toBe('applied');
+    expect(n.store.tip().height).toBe(2);
+  });
+});
+
+describe('ChainController: a live block waits for its transactions to be final here', () => {
+  function blockWithPayment(n: Awaited<ReturnType<typeof node>>) {
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const { block } = nextBlockOn(n.store, [{ etx: tx, fee: 100_000n }], { slot: 1 });
+    n.clock.now = block.header.timestampMs + 10;
+    return { tx, block };
+  }
+
+  it('applies it once they are final, and submits the ones it had never seen so they get polled', async () => {
+    const n = await node();
+    const { tx, block } = blockWithPayment(n);
+    n.gate.outcome = 'finalized';
+    const pending = n.chain.receive(block, 'gossip', 'peer-a');
+    // The wait resolves 'finalized'; the second look must see it final too.
+    n.gate.standings.set(toHex(tx.txid), 'finalized');
+    expect(await pending).toBe('applied');
+    expect(n.gate.submitted).toEqual([toHex(tx.bytes)]);
+  });
+
+  it('is undecided, not invalid, while they stay undecided: nobody is blamed, nothing applied', async () => {
+    const n = await node();
+    const { tx, block } = blockWithPayment(n);
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    n.gate.outcome = 'timeout';
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('undecided');
+    expect(n.store.tip().height).toBe(0);
+    expect(n.bad).toEqual([]);
+    expect(n.gate.submitted).toEqual([]);
+    // Kept: once the transaction is final here, the block is taken.
+    n.gate.standings.set(toHex(tx.txid), 'finalized');
+    await n.chain.reconsiderLeaves();
+    expect(n.store.tip().height).toBe(1);
+  });
+
+  it('is invalid when one of them is rejected here (its rival is final): the sender is blamed', async () => {
+    const n = await node();
+    const { tx, block } = blockWithPayment(n);
+    n.gate.standings.set(toHex(tx.txid), 'rejected');
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('invalid');
+    expect(n.bad).toEqual([['peer-a', 'CONFLICTS_FINALIZED']]);
+    expect(await n.chain.receive(block, 'gossip', 'peer-b')).toBe('known');
+    expect(n.store.tip().height).toBe(0);
+  });
+
+  it('is invalid when a wait ends in rejection', async () => {
+    const n = await node();
+    const { tx, block } = blockWithPayment(n);
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    n.gate.outcome = 'rejected';
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('invalid');
+    expect(n.bad).toEqual([['peer-a', 'CONFLICTS_FINALIZED']]);
+  });
+
+  it('fetched history (two slots old or more) is taken by chain rule, without the gate', async () => {
+    const n = await node();
+    const { tx, block } = blockWithPayment(n);
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    // Two slots later by our clock: the network decided it long ago.
+    n.clock.now = slotStartMs(DEVNET, block.header.slot + 2);
+    expect(await n.chain.receive(block, 'sync', 'peer-a')).toBe('applied');
+    expect(n.gate.submitted).toEqual([]);
+    // One slot later it is still live: the gate applies even to a fetched block.
+    const m = await node();
+    const live = blockWithPayment(m);
+    m.gate.standings.set(toHex(live.tx.txid), 'processing');
+    m.clock.now = slotStartMs(DEVNET, live.block.header.slot + 1) + 1;
+    expect(await m.chain.receive(live.block, 'sync', 'peer-a')).toBe('undecided');
+  });
+});
+
+describe('ChainController.revertLateTip', () => {
+  it('sets a late tip aside when the block below it was timely, and only then', async () => {
+    const n = await node();
+    const [a1, a2] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    n.clock.now = a1!.header.timestampMs + 10;
+    await n.chain.receive(a1!, 'gossip');
+    // A timely tip is kept.
+    expect(await n.chain.revertLateTip()).toBe(false);
+    n.clock.now = slotStartMs(DEVNET, 9);
+    await n.chain.receive(a2!, 'gossip');
+    expect(n.index.tip.timely).toBe(false);
+    n.events.length = 0;
+    expect(await n.chain.revertLateTip()).toBe(true);
+    expect(n.store.tip().height).toBe(1);
+    expect(n.events).toEqual([`-${id(a2!)}`]);
+    expect(n.tree.has(id(a2!))).toBe(true);
+    // Now the tip (a1) is timely: nothing more to set aside.
+    expect(await n.chain.revertLateTip()).toBe(false);
+  });
+
+  it('keeps a late tip whose parent was late too (no timely block to build on instead)', async () => {
+    const n = await node();
+    const [a1, a2] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    n.clock.now = slotStartMs(DEVNET, 9);
+    await n.chain.receive(a1!, 'gossip');
+    await n.chain.receive(a2!, 'gossip');
+    expect(await n.chain.revertLateTip()).toBe(false);
+    expect(n.store.tip().height).toBe(2);
+  });
+});
