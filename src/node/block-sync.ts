@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { BlockError } from '../chain/block-errors.js';
 import { parseBlock } from '../chain/block-validation.js';
+import { bytesEqual } from '../encoding/bytes.js';
 import type { ChainParams } from '../params/chain-params.js';
-import type { Block } from '../protocol/block.js';
+import { type Block, headerHash } from '../protocol/block.js';
 import type { ChainStore } from '../storage/chain-store.js';
 import { MAX_BLOCKS_PER_RESPONSE, MAX_FRAME_BYTES } from '../wire/limits.js';
 import type { ChainController } from './chain-controller.js';
@@ -20,6 +21,11 @@ export interface BlockSyncDeps {
   readonly log: Logger;
   readonly now: () => number;
   readonly onBadBlock: (peerId: string, code: string, detail: string) => void;
+  /**
+   * A GetBlocks answer that no honest peer sends: more blocks than asked for, or blocks that are
+   * not consecutive from the height asked for (the node scores INVALID_RESPONSE).
+   */
+  readonly onBadAnswer: (peerId: string, detail: string) => void;
   /**
    * Called for each fetched block as soon as it is parsed, before its turn (the node:
    * LedgerService.prepareBlock, which starts verifying its signatures in the pool).
@@ -47,6 +53,13 @@ interface PeerTip {
 const COOL_DOWN_MS = 5_000;
 
 /**
+ * How long after sync last moved our tip a peer's claim to be ahead still counts as "syncing"
+ * (which holds block production back). The GetBlocks timeout: an honest catch-up moves the tip
+ * at least that often.
+ */
+export const SYNC_PROGRESS_WINDOW_MS = 10_000;
+
+/**
  * Catching up with peers whose tip is ahead (DESIGN §7): ask one of them for up to 50 blocks from
  * our height + 1 (GetBlocks), feed them through the block pipeline in order, and go on while some
  * peer is ahead. A peer on another branch answers blocks that do not connect to our tip: sync then
@@ -59,6 +72,8 @@ export class BlockSync {
   private running = false;
   private stopped = false;
   private prefetch: Prefetch | undefined;
+  /** When a sync round last moved our tip. */
+  private progressAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly d: BlockSyncDeps) {}
 
@@ -79,10 +94,17 @@ export class BlockSync {
     if (peerId !== undefined) this.peerTip(peerId, height);
   }
 
-  /** True while a reachable peer's tip is more than one block ahead of ours. */
+  /**
+   * True while the node is catching up: sync moved our tip within SYNC_PROGRESS_WINDOW_MS and a
+   * peer that is not cooling down claims a tip more than one block ahead. A claim alone never
+   * counts: a Hello, a Tip or an orphan header costs nothing to send, and a peer that claimed a
+   * far tip and then stalled or answered nothing kept every validator it reached from producing.
+   */
   get syncing(): boolean {
+    const now = this.d.now();
+    if (now - this.progressAtMs > SYNC_PROGRESS_WINDOW_MS) return false;
     const ours = this.d.store.tip().height;
-    for (const t of this.tips.values()) if (t.height > ours + 1) return true;
+    for (const t of this.tips.values()) if (t.height > ours + 1 && t.coolUntilMs <= now) return true;
     return false;
   }
 
@@ -108,7 +130,8 @@ export class BlockSync {
       for (let picked = this.pickPeer(); picked && !this.stopped; picked = this.pickPeer()) {
         const [peerId, tip] = picked;
         const progressed = await this.fetchFrom(peerId, tip);
-        if (!progressed) tip.coolUntilMs = this.d.now() + COOL_DOWN_MS;
+        if (progressed) this.progressAtMs = this.d.now();
+        else tip.coolUntilMs = this.d.now() + COOL_DOWN_MS;
       }
     } finally {
       this.running = false;
@@ -194,20 +217,48 @@ export class BlockSync {
     this.prefetch = { peerId, from, batch };
   }
 
-  /** GetBlocks from `from`; each block parsed and prepared the moment the answer arrives. */
+  /**
+   * GetBlocks from `from`; each block parsed and prepared the moment the answer arrives. The answer
+   * must be what `answerGetBlocks` sends: at most the count asked for, heights from `from` on,
+   * each block the child of the one before. Anything else is a peer's lie, not a chain fact (and
+   * would have us verify blocks we never asked for, or loop on known blocks under new heights):
+   * the peer is scored and the batch ends before the first block that breaks the rule.
+   */
   private async fetchBatch(peerId: string, from: number): Promise<Batch> {
     const raw = await this.d.fetcher.getBlocks(peerId, from, MAX_BLOCKS_PER_RESPONSE);
     const batch: (Block | BlockError)[] = [];
+    if (raw.length > MAX_BLOCKS_PER_RESPONSE) {
+      this.d.onBadAnswer(peerId, `GetBlocks: ${raw.length} blocks for ${MAX_BLOCKS_PER_RESPONSE} asked`);
+      return batch;
+    }
+    let parentHash: Uint8Array | undefined;
     for (const bytes of raw) {
+      let block: Block;
       try {
-        const block = parseBlock(bytes, this.d.params);
-        this.d.prepare?.(block);
-        batch.push(block);
+        block = parseBlock(bytes, this.d.params);
       } catch (err) {
         if (!(err instanceof BlockError)) throw err;
         batch.push(err);
         break;
       }
+      const height = from + batch.length;
+      if (block.header.height !== height) {
+        this.d.onBadAnswer(
+          peerId,
+          `GetBlocks from ${from}: height ${block.header.height} where ${height} belongs`,
+        );
+        break;
+      }
+      if (parentHash !== undefined && !bytesEqual(block.header.prevHash, parentHash)) {
+        this.d.onBadAnswer(
+          peerId,
+          `GetBlocks from ${from}: block ${height} does not build on block ${height - 1}`,
+        );
+        break;
+      }
+      parentHash = headerHash(block.header);
+      this.d.prepare?.(block);
+      batch.push(block);
     }
     return batch;
   }

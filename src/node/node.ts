@@ -476,6 +476,10 @@ export class TimeNode {
       log,
       now: this.now,
       onBadBlock: scoreBlock,
+      onBadAnswer: (peerId, detail) => {
+        log.info({ peer: peerId.slice(0, 16), detail }, 'peer sent a bad GetBlocks answer');
+        this.p2p.misbehaved(peerId, 'INVALID_RESPONSE', detail.slice(0, 200));
+      },
       prepare: (block) => ledger.prepareBlock(block),
     });
     this.producer = new BlockProducer({

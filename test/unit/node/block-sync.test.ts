@@ -1,71 +1,242 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
-import { BlockSync } from '../../../src/node/block-sync.js';
+import { BlockSync, type BlockSyncDeps, SYNC_PROGRESS_WINDOW_MS } from '../../../src/node/block-sync.js';
 import type { ChainController } from '../../../src/node/chain-controller.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, encodeBlock } from '../../../src/protocol/block.js';
-import type { ChainStore } from '../../../src/storage/chain-store.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
+import { MAX_BLOCKS_PER_RESPONSE } from '../../../src/wire/limits.js';
+import { nextBlockOn } from '../../support/block-builder.js';
+import { tempDir } from '../storage/temp-dir.js';
 
 /**
- * BlockSync's scheduling against a peer serving two blocks per answer (full blocks fill a frame
- * that way). The chain is a counter: what is checked is which batches are asked for, when, and
- * that every block is prepared on arrival and applied once, in order.
+ * BlockSync against peers serving real devnet blocks (built once on a store of their own). The
+ * node's chain is a counter that takes each block it is handed: what is checked is which batches
+ * are asked for and when, what the node takes from an answer, whom it blames, and when it counts as
+ * syncing (which holds block production back).
  */
-function harness(peerTip: number) {
-  const bytes = encodeBlock(genesisBlock(DEVNET));
+
+/** Two chains on genesis: `main` at slots 1…8 and `other` at slots 20…21. */
+let main: Block[] = [];
+let other: Block[] = [];
+const stores: ChainStore[] = [];
+const cleanups: (() => void)[] = [];
+
+async function chain(slots: readonly number[]): Promise<Block[]> {
+  const { dir, cleanup } = tempDir('block-sync-');
+  cleanups.push(cleanup);
+  const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
+  stores.push(store);
+  const out: Block[] = [];
+  for (const slot of slots) {
+    const { block } = nextBlockOn(store, [], { slot });
+    await store.applyBlock(block);
+    out.push(block);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  main = await chain([1, 2, 3, 4, 5, 6, 7, 8]);
+  other = await chain([20, 21]);
+});
+afterAll(async () => {
+  for (const s of stores) await s.close();
+  for (const c of cleanups) c();
+});
+
+interface Peer {
+  /** The answer to GetBlocks(from, count); a promise that never settles is a stalled peer. */
+  serve: (from: number, count: number) => Promise<readonly Block[]>;
+}
+
+function harness(peers: Record<string, Peer>, opts: { delayApplyMs?: number } = {}) {
   const events: string[] = [];
+  const applied: number[] = [];
+  const badAnswers: [string, string][] = [];
+  const clock = { now: 0 };
   let height = 0;
-  let arrived = 0;
-  let settle: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    settle = resolve;
-  });
-  const sync = new BlockSync({
+  let waiting: { until: number; resolve: () => void }[] = [];
+  const deps: BlockSyncDeps = {
     params: DEVNET,
     store: { tip: () => ({ height }) } as unknown as ChainStore,
     chain: {
-      receive: async (_block: Block) => {
+      receive: async (block: Block) => {
         // Let any answer in flight arrive first: a prefetch must not wait for the batch before it.
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setTimeout(resolve, opts.delayApplyMs ?? 5));
+        if (block.header.height !== height + 1) return 'known';
         height++;
+        applied.push(height);
         events.push(`apply ${height}`);
-        if (height === peerTip) settle();
+        for (const w of waiting.filter((x) => height >= x.until)) w.resolve();
+        waiting = waiting.filter((x) => height < x.until);
         return 'applied';
       },
     } as unknown as ChainController,
     fetcher: {
-      getBlocks: async (_peer, from, _count) => {
-        events.push(`ask ${from}`);
-        await Promise.resolve();
-        const n = Math.max(0, Math.min(2, peerTip - from + 1));
-        return Array.from({ length: n }, () => bytes);
+      getBlocks: async (peerId, from, count) => {
+        events.push(`ask ${peerId} ${from}`);
+        const blocks = await peers[peerId]!.serve(from, count);
+        return blocks.map(encodeBlock);
       },
     },
     log: pino({ level: 'silent' }),
-    now: () => 0,
-    onBadBlock: () => {},
-    prepare: () => {
-      arrived++;
-      events.push(`prepare ${arrived}`);
-    },
-  });
-  return { sync, events, done };
+    now: () => clock.now,
+    onBadBlock: (peer, code) => events.push(`bad block ${peer} ${code}`),
+    onBadAnswer: (peer, detail) => badAnswers.push([peer, detail]),
+    prepare: (block) => events.push(`prepare ${block.header.height}`),
+  };
+  const sync = new BlockSync(deps);
+  const heightReached = (h: number) =>
+    new Promise<void>((resolve) => (height >= h ? resolve() : waiting.push({ until: h, resolve })));
+  return { sync, events, applied, badAnswers, clock, heightReached, height: () => height };
 }
 
-describe('BlockSync', () => {
+/** An honest peer holding `blocks`: consecutive blocks from `from`, `perAnswer` at most. */
+const honest = (blocks: readonly Block[], perAnswer = 2): Peer => ({
+  serve: async (from, count) => {
+    await Promise.resolve();
+    return blocks.slice(from - 1, from - 1 + Math.min(count, perAnswer));
+  },
+});
+
+/** Resolves once `cond` holds (checked every few ms; the test's own timeout bounds it). */
+async function eventually(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((resolve) => setTimeout(resolve, 2));
+}
+
+/** Lets everything already in motion run (a block handed to the chain takes a 5 ms timer). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+describe('BlockSync: fetching', () => {
   it('asks for the next batch while applying this one, each batch once, every block prepared first', async () => {
-    const { sync, events, done } = harness(6);
-    sync.peerTip('peer', 6);
-    await done;
-    const asks = events.filter((e) => e.startsWith('ask'));
-    expect(asks).toEqual(['ask 1', 'ask 3', 'ask 5']);
+    const h = harness({ peer: honest(main.slice(0, 6)) });
+    h.sync.peerTip('peer', 6);
+    await h.heightReached(6);
+    const asks = h.events.filter((e) => e.startsWith('ask'));
+    expect(asks.slice(0, 3)).toEqual(['ask peer 1', 'ask peer 3', 'ask peer 5']);
     // Batch 2 was asked for before block 1 was applied, and batch 3 before block 3.
-    expect(events.indexOf('ask 3')).toBeLessThan(events.indexOf('apply 1'));
-    expect(events.indexOf('ask 5')).toBeLessThan(events.indexOf('apply 3'));
-    for (let h = 1; h <= 6; h++)
-      expect(events.indexOf(`prepare ${h}`)).toBeLessThan(events.indexOf(`apply ${h}`));
-    expect(events.filter((e) => e.startsWith('apply'))).toEqual([1, 2, 3, 4, 5, 6].map((h) => `apply ${h}`));
-    sync.stop();
+    expect(h.events.indexOf('ask peer 3')).toBeLessThan(h.events.indexOf('apply 1'));
+    expect(h.events.indexOf('ask peer 5')).toBeLessThan(h.events.indexOf('apply 3'));
+    for (let n = 1; n <= 6; n++)
+      expect(h.events.indexOf(`prepare ${n}`)).toBeLessThan(h.events.indexOf(`apply ${n}`));
+    expect(h.applied).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(h.badAnswers).toEqual([]);
+    h.sync.stop();
+  });
+});
+
+describe('BlockSync: answers no honest peer sends', () => {
+  it('a block at the wrong height ends the batch there and scores the peer', async () => {
+    // Asked from 1, it skips block 2: blocks 1 and 3.
+    const h = harness({ liar: { serve: async () => [main[0]!, main[2]!] } });
+    h.sync.peerTip('liar', 3);
+    await eventually(() => h.applied.length === 1 && h.badAnswers.length > 0);
+    expect(h.applied).toEqual([1]);
+    // The first answer's lie; asked again from 2 it lies again (block 1 there): scored again.
+    expect(h.badAnswers[0]).toEqual(['liar', expect.stringMatching(/height 3 where 2 belongs/)]);
+    expect(h.badAnswers.every(([p]) => p === 'liar')).toBe(true);
+    // Block 3 was never prepared (its signatures never verified): the answer ended before it.
+    expect(h.events).not.toContain('prepare 3');
+    h.sync.stop();
+  });
+
+  it('known blocks replayed under heights they do not have are refused (no loop on old blocks)', async () => {
+    // Whatever is asked, the same first 50 blocks of its chain: honest heights only for from = 1.
+    const fifty = Array.from({ length: MAX_BLOCKS_PER_RESPONSE }, (_, i) => main[i % main.length]!);
+    const h = harness({ replayer: { serve: async () => fifty } });
+    h.sync.peerTip('replayer', 1_000);
+    await eventually(() => h.applied.length === 8 && h.badAnswers.length > 0);
+    // Without the height rule this loop never ends: give it the time to show.
+    await settle();
+    expect(h.applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(h.badAnswers.length).toBeGreaterThanOrEqual(1);
+    expect(h.badAnswers.every(([p]) => p === 'replayer')).toBe(true);
+    const asks = h.events.filter((e) => e.startsWith('ask')).length;
+    expect(asks).toBeLessThanOrEqual(3);
+    h.sync.stop();
+  });
+
+  it('a block that does not build on the one before it ends the batch and scores the peer', async () => {
+    // Heights 1 and 2, but block 2 is another branch's (its parent is not this block 1).
+    const h = harness({ mixer: { serve: async () => [main[0]!, other[1]!] } });
+    h.sync.peerTip('mixer', 2);
+    await eventually(() => h.applied.length === 1 && h.badAnswers.length > 0);
+    expect(h.applied).toEqual([1]);
+    expect(h.badAnswers[0]).toEqual(['mixer', expect.stringMatching(/does not build on block 1/)]);
+    expect(h.badAnswers.every(([p]) => p === 'mixer')).toBe(true);
+    h.sync.stop();
+  });
+
+  it('more blocks than asked for is refused whole', async () => {
+    const many = Array.from({ length: MAX_BLOCKS_PER_RESPONSE + 1 }, () => main[0]!);
+    const h = harness({ flooder: { serve: async () => many } });
+    h.sync.peerTip('flooder', 60);
+    await eventually(() => h.badAnswers.length > 0);
+    await settle();
+    expect(h.applied).toEqual([]);
+    expect(h.events.some((e) => e.startsWith('prepare'))).toBe(false);
+    expect(h.badAnswers[0]).toEqual(['flooder', `GetBlocks: 51 blocks for ${MAX_BLOCKS_PER_RESPONSE} asked`]);
+    h.sync.stop();
+  });
+});
+
+describe('BlockSync.syncing: what holds block production back', () => {
+  it('a claimed tip alone does not: a peer that stalls or answers nothing never makes us sync', async () => {
+    const h = harness({
+      staller: { serve: () => new Promise<readonly Block[]>(() => undefined) },
+      empty: { serve: async () => [] },
+    });
+    h.sync.peerTip('staller', 4_000_000_000);
+    h.sync.peerTip('empty', 4_000_000_000);
+    await eventually(() => h.events.some((e) => e.startsWith('ask')));
+    await settle();
+    expect(h.sync.syncing).toBe(false);
+    expect(h.applied).toEqual([]);
+    h.sync.stop();
+  });
+
+  it('catching up from a peer that serves its claim does, until the window after the last progress', async () => {
+    const h = harness({ peer: honest(main, 2) }, { delayApplyMs: 1 });
+    h.sync.peerTip('peer', 8);
+    expect(h.sync.syncing).toBe(false); // nothing moved our tip yet
+    // Block 3 is handed over only after the round that applied 1 and 2 has ended (and counted).
+    await h.heightReached(3);
+    expect(h.height()).toBe(3);
+    // The peer claims 8 and sync moved our tip from its answers: catching up.
+    expect(h.sync.syncing).toBe(true);
+    await h.heightReached(8);
+    // Caught up: nobody claims more than one beyond us.
+    expect(h.sync.syncing).toBe(false);
+    // A claim one block ahead is the next block in flight, not a reason to hold production back.
+    h.sync.peerTip('peer-c', 9);
+    expect(h.sync.syncing).toBe(false);
+    // A claim two ahead counts while the last progress is recent (up to the window itself)...
+    h.sync.peerTip('peer-b', 10);
+    expect(h.sync.syncing).toBe(true);
+    h.clock.now = SYNC_PROGRESS_WINDOW_MS;
+    expect(h.sync.syncing).toBe(true);
+    // ...and no longer once the window since it has passed without progress.
+    h.clock.now = SYNC_PROGRESS_WINDOW_MS + 1;
+    expect(h.sync.syncing).toBe(false);
+    h.sync.stop();
+  });
+
+  it('a peer that failed a round (cooling down) does not count, even just after progress', async () => {
+    const failing: Peer = {
+      serve: async () => {
+        throw new Error('request timed out');
+      },
+    };
+    const h = harness({ peer: honest(main.slice(0, 3), 3), failing });
+    h.sync.peerTip('peer', 3);
+    await h.heightReached(3);
+    // It claims far ahead and its request fails: the claim stands, but the peer cools down.
+    h.sync.peerTip('failing', 100);
+    await eventually(() => h.events.includes('ask failing 4'));
+    await settle();
+    expect(h.sync.syncing).toBe(false);
+    h.sync.stop();
   });
 });
