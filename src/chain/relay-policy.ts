@@ -1,6 +1,6 @@
 import type { ChainParams } from '../params/chain-params.js';
 import type { BlockHeader } from '../protocol/block.js';
-import { rankWindow } from './slot-time.js';
+import { rankWindow, slotAt } from './slot-time.js';
 
 /**
  * Local-clock policies about blocks. They are NOT validity rules: two honest nodes with slightly
@@ -53,4 +53,18 @@ export function arrivedInTime(
   params: Timing,
 ): boolean {
   return arrivalMs < rankWindow(params, header.slot, header.rank).endMs + params.futureBlockToleranceMs;
+}
+
+/**
+ * True when a Beacon message is for a slot this node can use now: the current slot or the next,
+ * each edge widened by the clock tolerance. Honest nodes gossip slot s + 1's beacon during slot s
+ * (and slot s's when it comes late). A beacon for any other slot helps no producer here (a block
+ * carries its own beacon and is verified with it), so it is dropped without running the VDF and
+ * not relayed: a peer cannot make us verify beacons for arbitrary slots.
+ */
+export function beaconSlotWanted(slot: number, nowMs: number, params: Timing): boolean {
+  return (
+    slot >= slotAt(params, nowMs - params.futureBlockToleranceMs) &&
+    slot <= slotAt(params, nowMs + params.futureBlockToleranceMs) + 1
+  );
 }

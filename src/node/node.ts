@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { VerifiedBeacons } from '../beacon/verified-beacons.js';
 import { parseBlock } from '../chain/block-validation.js';
 import { genesisBlock } from '../chain/genesis.js';
-import { isFarFromTheFuture } from '../chain/relay-policy.js';
+import { beaconSlotWanted, isFarFromTheFuture } from '../chain/relay-policy.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { Benchlist } from '../consensus/snowball/benchlist.js';
 import { SnowballEngine } from '../consensus/snowball/engine.js';
@@ -534,6 +534,7 @@ export class TimeNode {
     this.p2p.on(
       'gossip:beacon',
       (_peer: PeerInfo, msg: { slot: number; y: Uint8Array; proof: Uint8Array }) => {
+        if (!beaconSlotWanted(msg.slot, this.now(), params)) return;
         const anchor = this.index.anchorFor(msg.slot);
         this.beacons.receive(msg.slot, anchor.hash, msg.y, msg.proof).then(
           (fresh) => {

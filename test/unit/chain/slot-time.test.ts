@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { arrivedInTime, isFarFromTheFuture, isFromTheFuture } from '../../../src/chain/relay-policy.js';
+import {
+  arrivedInTime,
+  beaconSlotWanted,
+  isFarFromTheFuture,
+  isFromTheFuture,
+} from '../../../src/chain/relay-policy.js';
 import { rankWindow, rankWindowCount, slotAt, slotStartMs } from '../../../src/chain/slot-time.js';
 import { DEVNET, MAINNET } from '../../../src/params/networks.js';
 
@@ -61,5 +66,31 @@ describe('relay policy (local clock, not validity)', () => {
     expect(arrivedInTime({ slot: 5, rank: 2 }, end + 4_999, params)).toBe(true);
     expect(arrivedInTime({ slot: 5, rank: 2 }, end + 5_000, params)).toBe(false);
     expect(arrivedInTime({ slot: 5, rank: 0 }, end, params)).toBe(false);
+  });
+
+  it('a Beacon message is wanted for the current or next slot only, each edge widened by the tolerance', () => {
+    // Slot 5 runs [4,000,000, 4,600,000); tolerance 5 s.
+    const start = slotStartMs(params, 5);
+    const next = slotStartMs(params, 6);
+    // Mid slot 5: slots 5 and 6 wanted; 4, 7 and far ones not.
+    const mid = start + 300_000;
+    expect([3, 4, 5, 6, 7, 8, 1_000_000].map((s) => beaconSlotWanted(s, mid, params))).toEqual([
+      false,
+      false,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    // Within the tolerance after slot 5 began, a late beacon of slot 4 is still wanted; not after.
+    expect(beaconSlotWanted(4, start + 4_999, params)).toBe(true);
+    expect(beaconSlotWanted(4, start + 5_000, params)).toBe(false);
+    // Within the tolerance before slot 6 begins (a sender whose clock runs ahead), slot 7 is wanted.
+    expect(beaconSlotWanted(7, next - 5_000, params)).toBe(true);
+    expect(beaconSlotWanted(7, next - 5_001, params)).toBe(false);
+    // Before genesis nothing but slots 0 (and −1, which no message can carry) is near.
+    expect(beaconSlotWanted(0, params.genesisTimeMs - 1, params)).toBe(true);
+    expect(beaconSlotWanted(1, params.genesisTimeMs - 5_001, params)).toBe(false);
   });
 });
