@@ -137,8 +137,12 @@ export function selectEviction(candidates: readonly SlotPeer[], secret: Uint8Arr
         ? p
         : y,
     );
+  // Ties in size, then in the youngest's age, go to the larger key: never to the input order.
   const biggest = [...byGroup.values()].sort(
-    (a, b) => b.length - a.length || youngestOf(b).connectedAtMs - youngestOf(a).connectedAtMs,
+    (a, b) =>
+      b.length - a.length ||
+      youngestOf(b).connectedAtMs - youngestOf(a).connectedAtMs ||
+      cmp(youngestOf(b).peerId, youngestOf(a).peerId),
   )[0]!;
   return youngestOf(biggest).peerId;
 }

@@ -28,9 +28,12 @@ export function normalizeIp(text: string): string | undefined {
   return compressIpv6(words);
 }
 
-/** The 8 16-bit words of an IPv6 literal (node:net already validated it). */
+/** The 8 16-bit words of an IPv6 literal, or undefined when `s` is not one. */
 function ipv6Words(s: string): number[] | undefined {
-  let text = s.toLowerCase();
+  if (isIP(s) !== 6) return undefined;
+  // A zone id ("fe80::1%eth0") names a local interface, not part of the address; node:net accepts
+  // ':' and '.' in it, which the parsing below would otherwise read as address words.
+  let text = s.split('%')[0]!.toLowerCase();
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4) {
     const b = v4[1]!.split('.').map(Number);
@@ -83,13 +86,20 @@ export function netgroupOf(ip: string): string {
  */
 export function isPublicIp(ip: string): boolean {
   if (isIP(ip) === 4) {
-    const [a, b] = ip.split('.').map(Number) as [number, number];
+    const [a, b, c] = ip.split('.').map(Number) as [number, number, number];
     if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
     if (a === 169 && b === 254) return false;
     if (a === 172 && b >= 16 && b <= 31) return false;
     if (a === 192 && b === 168) return false;
     if (a === 100 && b >= 64 && b <= 127) return false;
-    if ((a === 192 && b === 0) || (a === 198 && (b === 18 || b === 19 || b === 51)) || (a === 203 && b === 0))
+    if (a === 192 && b === 0 && c === 0) return false; // 192.0.0.0/24 IETF protocol assignments
+    if (a === 198 && (b === 18 || b === 19)) return false; // 198.18.0.0/15 benchmarking
+    // Documentation (RFC 5737): exactly three /24s; the rest of those /16s is ordinary unicast.
+    if (
+      (a === 192 && b === 0 && c === 2) ||
+      (a === 198 && b === 51 && c === 100) ||
+      (a === 203 && b === 0 && c === 113)
+    )
       return false;
     return true;
   }
