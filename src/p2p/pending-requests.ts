@@ -95,7 +95,12 @@ export class PendingRequests<T extends { t: number }> {
   fail(id: number, err: Error): Settlement {
     const p = this.pending.get(id);
     if (!p) {
-      if (this.expired.delete(id)) return 'late';
+      // A Reject answers any request type, but only within the same memory window as settle().
+      const e = this.expired.get(id);
+      if (e && e.untilMs > this.now()) {
+        this.expired.delete(id);
+        return 'late';
+      }
       return 'unsolicited';
     }
     this.pending.delete(id);
