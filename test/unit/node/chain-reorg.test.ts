@@ -54,24 +54,35 @@ async function extend(store: ChainStore, slots: readonly number[]): Promise<Bloc
 interface Gate {
   /** Standing of each transaction by txid hex (default: unknown). */
   readonly standings: Map<string, TxStanding>;
-  /** What a wait for a transaction resolves to. */
+  /** What a wait for a transaction resolves to (after `hold`, if set). */
   outcome: 'finalized' | 'rejected' | 'timeout';
+  /** When set, every wait resolves only once this settles (the test decides when). */
+  hold: Promise<void> | undefined;
+  /** Called as a wait ends, before it resolves (to change standings meanwhile). */
+  onWaitEnd: (() => void) | undefined;
   readonly submitted: string[];
+  waits: number;
 }
 
 /**
  * A node's chain side: `main` is its store. The finality gate's two collaborators are tiny
  * stand-ins that report the standing the test sets (the real TxIntake needs a whole engine).
  */
-async function node(params: ChainParams = DEVNET) {
+async function node(params: ChainParams = DEVNET, tree = new BlockTree()) {
   const store = await openStore(params, 'chain-reorg-main-');
   const ledger = LedgerService.open(params, store, new WasmVerifier());
-  const tree = new BlockTree();
   const index = new ChainIndex(store, params.maxReorgDepth + 8);
   const events: string[] = [];
   const bad: [string, string][] = [];
   const orphans: number[] = [];
-  const gate: Gate = { standings: new Map(), outcome: 'timeout', submitted: [] };
+  const gate: Gate = {
+    standings: new Map(),
+    outcome: 'timeout',
+    hold: undefined,
+    onWaitEnd: undefined,
+    submitted: [],
+    waits: 0,
+  };
   const clock = { now: 0 };
   const intake = {
     standing: (txid: Uint8Array) => gate.standings.get(toHex(txid)) ?? 'unknown',
@@ -81,7 +92,12 @@ async function node(params: ChainParams = DEVNET) {
     },
   } as unknown as TxIntake;
   const waiters = {
-    wait: async () => gate.outcome,
+    wait: async () => {
+      gate.waits++;
+      await gate.hold;
+      gate.onWaitEnd?.();
+      return gate.outcome;
+    },
   } as unknown as FinalityWaiters;
   const chain = new ChainController({
     params,
@@ -161,6 +177,10 @@ describe('ChainController: switching to a better branch', () => {
     expect(await n.chain.receive(b1!, 'sync', 'peer-b')).toBe('applied');
     expect(n.events).toEqual([`-${id(a2!)}`, `-${id(a1!)}`, ...[b1, b2, b3].map((b) => `+${id(b!)}:sync`)]);
     expect(toHex(n.store.tip().hash)).toBe(id(b3!));
+    // Fetched long after their slots, yet timely: we were not there to see them arrive.
+    expect(n.index.tip.timely).toBe(true);
+    expect(n.chain.tipHeight).toBe(3);
+    await n.chain.settled();
     expect(n.index.at(1)!.hash).toEqual(headerHash(b1!.header));
     expect(n.tree.has(id(a1!)) && n.tree.has(id(a2!))).toBe(true);
     expect(n.tree.has(id(b1!)) || n.tree.has(id(b3!))).toBe(false);
@@ -242,6 +262,9 @@ describe('ChainController: a bad block in a winning branch', () => {
     expect(n.bad).toEqual([['mallory', 'WRONG_RANK']]);
     // Every listener (active set, events, engine) ends where the chain ends: a1 back on top.
     expect(n.events).toEqual([`-${id(a1!)}`, `+${id(b1!)}:sync`, `-${id(b1!)}`, `+${id(a1!)}:sync`]);
+    // a1 is on the main chain again, so not also held beside it; b1 is held (valid, not preferred).
+    expect(n.tree.has(id(a1!))).toBe(false);
+    expect(n.tree.has(id(b1!))).toBe(true);
     // The header is remembered as invalid: offered again, it costs no validation and no blame.
     expect(await n.chain.receive(evil, 'sync', 'mallory')).toBe('known');
     expect(n.bad).toHaveLength(1);
@@ -349,7 +372,8 @@ describe('ChainController.revertLateTip', () => {
     expect(await n.chain.revertLateTip()).toBe(true);
     expect(n.store.tip().height).toBe(1);
     expect(n.events).toEqual([`-${id(a2!)}`]);
-    expect(n.tree.has(id(a2!))).toBe(true);
+    // Held as late: it must not beat a timely block of its height when fork choice looks again.
+    expect(n.tree.get(id(a2!))?.timely).toBe(false);
     // Now the tip (a1) is timely: nothing more to set aside.
     expect(await n.chain.revertLateTip()).toBe(false);
   });
@@ -362,5 +386,219 @@ describe('ChainController.revertLateTip', () => {
     await n.chain.receive(a2!, 'gossip');
     expect(await n.chain.revertLateTip()).toBe(false);
     expect(n.store.tip().height).toBe(2);
+  });
+});
+
+describe('ChainController: more on choosing and blaming', () => {
+  it('a block nobody sent (our own, or looked at again) is refused without blaming anyone', async () => {
+    const n = await node();
+    const [b1] = await extend(await openStore(DEVNET, 'chain-reorg-b-'), [1]);
+    const evil: Block = { ...b1!, header: { ...b1!.header, rank: b1!.header.rank + 1 } };
+    n.clock.now = LATER;
+    expect(await n.chain.receive(evil, 'sync')).toBe('invalid');
+    expect(n.bad).toEqual([]);
+  });
+
+  it('prefers the branch with the longest extension over a better-ranked shorter one', async () => {
+    // On b1: c (rank 1) with a child d, and c2 (rank 0) alone. b1-c-d is longer, so it wins.
+    const n = await node();
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const [b1] = await extend(side, [1]);
+    const c2 = nextBlockOn(side, [], { slot: 3, rank: 0 }).block;
+    const c = nextBlockOn(side, [], { slot: 2, rank: 1 }).block;
+    await side.applyBlock(c);
+    const [d] = await extend(side, [4]);
+    n.clock.now = LATER;
+    for (const b of [d!, c2, c]) expect(await n.chain.receive(b, 'sync', 'peer')).toBe('orphan');
+    expect(await n.chain.receive(b1!, 'sync', 'peer')).toBe('applied');
+    expect(toHex(n.store.tip().hash)).toBe(id(d!));
+    expect(n.store.tip().height).toBe(3);
+  });
+
+  it('between two equal children, the choice is fork choice, not arrival order (at any depth)', async () => {
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const [b1] = await extend(side, [1]);
+    // b1's children x and y; and, on a copy of b1's chain, c with children u and v.
+    const x = nextBlockOn(side, [], { slot: 2 }).block;
+    const y = nextBlockOn(side, [], { slot: 3 }).block;
+    const [c] = await extend(side, [4]);
+    const u = nextBlockOn(side, [], { slot: 5 }).block;
+    const v = nextBlockOn(side, [], { slot: 6 }).block;
+    for (const [pair, first] of [
+      [[x, y], b1!],
+      [[u, v], c!],
+    ] as const) {
+      const tips: string[] = [];
+      for (const order of [pair, [...pair].reverse()]) {
+        const n = await node();
+        n.clock.now = LATER;
+        for (const b of order) await n.chain.receive(b, 'sync', 'peer');
+        if (first === c) await n.chain.receive(c!, 'sync', 'peer');
+        await n.chain.receive(b1!, 'sync', 'peer');
+        tips.push(toHex(n.store.tip().hash));
+      }
+      expect(tips[0]).toBe(tips[1]);
+    }
+  });
+
+  it('prunes side blocks that can no longer win once the chain is maxReorgDepth above them', async () => {
+    const params = { ...DEVNET, maxReorgDepth: 2 };
+    const n = await node(params);
+    const main = await extend(await openStore(params, 'chain-reorg-a-'), [1, 2, 3, 4]);
+    const [s1] = await extend(await openStore(params, 'chain-reorg-b-'), [9]);
+    n.clock.now = LATER;
+    await n.chain.receive(main[0]!, 'sync');
+    await n.chain.receive(main[1]!, 'sync');
+    expect(await n.chain.receive(s1!, 'sync', 'peer')).toBe('side');
+    // Tip 2: a branch through s1 forks at genesis, two blocks deep: it could still win.
+    expect(n.tree.has(id(s1!))).toBe(true);
+    // Tip 3: three deep, beyond maxReorgDepth: s1 can never win and is dropped.
+    await n.chain.receive(main[2]!, 'sync');
+    expect(n.tree.has(id(s1!))).toBe(false);
+  });
+});
+
+describe('ChainController: the finality gate, step by step', () => {
+  function blockWithPayment(n: Awaited<ReturnType<typeof node>>, slot = 1) {
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const { block } = nextBlockOn(n.store, [{ etx: tx, fee: 100_000n }], { slot });
+    n.clock.now = block.header.timestampMs + 10;
+    return { tx, block };
+  }
+
+  it('does not wait for transactions already final or in a block here', async () => {
+    for (const standing of ['finalized', 'in-block'] as const) {
+      const n = await node();
+      const { tx, block } = blockWithPayment(n);
+      n.gate.standings.set(toHex(tx.txid), standing);
+      expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('applied');
+      expect(n.gate.waits).toBe(0);
+    }
+  });
+
+  it('refuses at once, without waiting, a block with a transaction already rejected here', async () => {
+    const n = await node();
+    const { tx, block } = blockWithPayment(n);
+    n.gate.standings.set(toHex(tx.txid), 'rejected');
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('invalid');
+    expect(n.gate.waits).toBe(0);
+  });
+
+  it('an unknown transaction whose rival is final here makes the block invalid at once (not submitted)', async () => {
+    const n = await node();
+    // The rival: the same coin paid elsewhere, admitted and finalized by this node's ledger.
+    const rival = pay(fundedCoin(0), recipient(2), 20_000_000n);
+    await n.ledger.submitEncoded(rival);
+    await n.ledger.finalizeTx(rival.txid);
+    const { block } = blockWithPayment(n);
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('invalid');
+    expect(n.bad).toEqual([['peer-a', 'CONFLICTS_FINALIZED']]);
+    expect(n.gate.submitted).toEqual([]);
+    expect(n.gate.waits).toBe(0);
+  });
+
+  it('looks again after a timed-out wait: in a block by then is final, rejected by then is invalid', async () => {
+    const inBlock = await node();
+    const a = blockWithPayment(inBlock);
+    inBlock.gate.standings.set(toHex(a.tx.txid), 'processing');
+    inBlock.gate.onWaitEnd = () => inBlock.gate.standings.set(toHex(a.tx.txid), 'in-block');
+    expect(await inBlock.chain.receive(a.block, 'gossip', 'peer-a')).toBe('applied');
+
+    const rejected = await node();
+    const b = blockWithPayment(rejected);
+    rejected.gate.standings.set(toHex(b.tx.txid), 'processing');
+    rejected.gate.onWaitEnd = () => rejected.gate.standings.set(toHex(b.tx.txid), 'rejected');
+    expect(await rejected.chain.receive(b.block, 'gossip', 'peer-a')).toBe('invalid');
+    expect(rejected.bad).toEqual([['peer-a', 'CONFLICTS_FINALIZED']]);
+  });
+
+  it('a gossiped block two slots old is still gated (only fetched history takes the chain rule)', async () => {
+    const n = await node();
+    const { tx, block } = blockWithPayment(n);
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    n.clock.now = slotStartMs(DEVNET, block.header.slot + 2);
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('undecided');
+  });
+
+  it('a branch that lost while waiting for finality is kept aside, not switched to', async () => {
+    const n = await node();
+    const { tx, block } = blockWithPayment(n, 3);
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    let release = () => {};
+    n.gate.hold = new Promise<void>((r) => {
+      release = r;
+    });
+    n.gate.outcome = 'finalized';
+    n.gate.onWaitEnd = () => n.gate.standings.set(toHex(tx.txid), 'finalized');
+    const pending = n.chain.receive(block, 'gossip', 'peer-a');
+    // Meanwhile two blocks without transactions extend genesis: the waiting block now loses.
+    const [a1, a2] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    expect(await n.chain.receive(a1!, 'sync')).toBe('applied');
+    expect(await n.chain.receive(a2!, 'sync')).toBe('applied');
+    n.events.length = 0;
+    release();
+    expect(await pending).toBe('side');
+    expect(toHex(n.store.tip().hash)).toBe(id(a2!));
+    expect(n.events).toEqual([]);
+  });
+
+  it('a branch whose first block joined the chain while it waited applies the rest, reverting nothing', async () => {
+    const n = await node();
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const b1 = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot: 1 }).block;
+    await side.applyBlock(b1);
+    const [b2] = await extend(side, [2]);
+    n.clock.now = b2!.header.timestampMs + 10;
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    let release = () => {};
+    n.gate.hold = new Promise<void>((r) => {
+      release = r;
+    });
+    n.gate.outcome = 'finalized';
+    n.gate.onWaitEnd = () => n.gate.standings.set(toHex(tx.txid), 'finalized');
+    // b1 waits for its payment; b2 arrives and its branch [b1, b2] waits for the same payment.
+    const first = n.chain.receive(b1, 'gossip', 'peer-a');
+    const second = n.chain.receive(b2!, 'gossip', 'peer-a');
+    release();
+    expect(await first).toBe('applied');
+    expect(await second).toBe('applied');
+    expect(n.events).toEqual([`+${id(b1)}:gossip`, `+${id(b2!)}:gossip`]);
+    expect(toHex(n.store.tip().hash)).toBe(id(b2!));
+  });
+});
+
+describe('ChainController: the chain moved while a branch waited', () => {
+  it("a branch whose fork point left the main chain meanwhile is kept aside, not applied on another's block", async () => {
+    const n = await node();
+    const [a1] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1]);
+    // c1, c2 on genesis: c2 by rank 1, so a single rival of rank 0 would beat it on fork choice.
+    const cStore = await openStore(DEVNET, 'chain-reorg-c-');
+    const [c1] = await extend(cStore, [2]);
+    const c2 = nextBlockOn(cStore, [], { slot: 3, rank: 1 }).block;
+    n.clock.now = LATER;
+    await n.chain.receive(a1!, 'sync');
+    // B on a1 (slot 4, rank 0) with a payment still processing: it waits for finality.
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const B = nextBlockOn(n.store, [{ etx: tx, fee: 100_000n }], { slot: 4 }).block;
+    n.clock.now = B.header.timestampMs + 10;
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    let release = () => {};
+    n.gate.hold = new Promise<void>((r) => {
+      release = r;
+    });
+    n.gate.outcome = 'finalized';
+    n.gate.onWaitEnd = () => n.gate.standings.set(toHex(tx.txid), 'finalized');
+    const pending = n.chain.receive(B, 'gossip', 'peer-b');
+    // Meanwhile c1, c2 (longer than a1) take over: a1, B's parent, leaves the main chain.
+    await n.chain.receive(c2, 'sync', 'peer-c');
+    expect(await n.chain.receive(c1!, 'sync', 'peer-c')).toBe('applied');
+    expect(toHex(n.store.tip().hash)).toBe(id(c2));
+    n.events.length = 0;
+    release();
+    expect(await pending).toBe('side');
+    expect(toHex(n.store.tip().hash)).toBe(id(c2));
+    expect(n.events).toEqual([]);
+    expect(n.bad).toEqual([]);
   });
 });
