@@ -53,9 +53,9 @@ interface PeerTip {
 const COOL_DOWN_MS = 5_000;
 
 /**
- * How long after sync last moved our tip a peer's claim to be ahead still counts as "syncing"
- * (which holds block production back). The GetBlocks timeout: an honest catch-up moves the tip
- * at least that often.
+ * How long after a fetched block last joined our chain a peer's claim to be ahead still counts as
+ * "syncing" (which holds block production back). The GetBlocks timeout: an honest catch-up applies
+ * a block at least that often (a full block takes about a second).
  */
 export const SYNC_PROGRESS_WINDOW_MS = 10_000;
 
@@ -72,7 +72,7 @@ export class BlockSync {
   private running = false;
   private stopped = false;
   private prefetch: Prefetch | undefined;
-  /** When a sync round last moved our tip. */
+  /** When a block fetched by sync last joined our chain. */
   private progressAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly d: BlockSyncDeps) {}
@@ -95,10 +95,11 @@ export class BlockSync {
   }
 
   /**
-   * True while the node is catching up: sync moved our tip within SYNC_PROGRESS_WINDOW_MS and a
-   * peer that is not cooling down claims a tip more than one block ahead. A claim alone never
-   * counts: a Hello, a Tip or an orphan header costs nothing to send, and a peer that claimed a
-   * far tip and then stalled or answered nothing kept every validator it reached from producing.
+   * True while the node is catching up: a fetched block joined our chain within
+   * SYNC_PROGRESS_WINDOW_MS and a peer that is not cooling down claims a tip more than one block
+   * ahead. A claim alone never counts: a Hello, a Tip or an orphan header costs nothing to send,
+   * and a peer that claimed a far tip and then stalled or answered nothing kept every validator it
+   * reached from producing.
    */
   get syncing(): boolean {
     const now = this.d.now();
@@ -130,8 +131,7 @@ export class BlockSync {
       for (let picked = this.pickPeer(); picked && !this.stopped; picked = this.pickPeer()) {
         const [peerId, tip] = picked;
         const progressed = await this.fetchFrom(peerId, tip);
-        if (progressed) this.progressAtMs = this.d.now();
-        else tip.coolUntilMs = this.d.now() + COOL_DOWN_MS;
+        if (!progressed) tip.coolUntilMs = this.d.now() + COOL_DOWN_MS;
       }
     } finally {
       this.running = false;
@@ -179,6 +179,8 @@ export class BlockSync {
           throw err;
         }
         if (outcome === 'invalid') return store.tip().height > start;
+        // Per block, not per round: a round of 50 full blocks can take a minute to apply.
+        if (outcome === 'applied') this.progressAtMs = this.d.now();
         if (outcome !== 'orphan') connected = true;
         log.debug({ peer: peerId.slice(0, 16), outcome }, 'sync: block');
       }
