@@ -82,9 +82,12 @@ export function netgroupOf(ip: string): string {
 
 /**
  * False for addresses that are not reachable across the internet: unspecified, loopback, private
- * (RFC 1918, RFC 4193), link-local, CGNAT, multicast, documentation and reserved ranges.
+ * (RFC 1918, RFC 4193), link-local, CGNAT, multicast, documentation and reserved ranges. Any
+ * literal form is judged by what it names: an IPv4-mapped IPv6 address as its IPv4 address.
  */
-export function isPublicIp(ip: string): boolean {
+export function isPublicIp(text: string): boolean {
+  const ip = normalizeIp(text);
+  if (ip === undefined) return false;
   if (isIP(ip) === 4) {
     const [a, b, c] = ip.split('.').map(Number) as [number, number, number];
     if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
@@ -105,9 +108,10 @@ export function isPublicIp(ip: string): boolean {
   }
   const words = ipv6Words(ip);
   if (!words) return false;
-  if (words.every((w) => w === 0)) return false; // ::
-  if (words.slice(0, 7).every((w) => w === 0) && words[7] === 1) return false; // ::1
   const w0 = words[0]!;
+  // ::/16 after normalization (mapped IPv4 became IPv4 above): ::, ::1, the deprecated
+  // IPv4-compatible ::/96 and the rest of the IETF-reserved ::/8.
+  if (w0 === 0) return false;
   if ((w0 & 0xfe00) === 0xfc00) return false; // fc00::/7 unique local
   if ((w0 & 0xffc0) === 0xfe80) return false; // fe80::/10 link local
   if ((w0 & 0xff00) === 0xff00) return false; // multicast

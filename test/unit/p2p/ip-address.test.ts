@@ -429,3 +429,21 @@ describe('ipKeyBytes: the 16-byte ban key of an address', () => {
     }
   });
 });
+
+describe('isPublicIp judges what a literal names, in any form', () => {
+  it.each([
+    ['::ffff:192.168.0.1', false], // IPv4-mapped private
+    ['::ffff:10.0.0.1', false],
+    ['::FFFF:127.0.0.1', false],
+    ['::ffff:8.8.8.8', true], // IPv4-mapped public
+    ['::ffff:808:808', true], // the same, hex form
+    ['::2', false], // IETF-reserved ::/8
+    ['::10.0.0.1', false], // deprecated IPv4-compatible ::/96
+    ['::8.8.8.8', false],
+    ['0:1::1', false], // still ::/16
+    ['1::1', true], // outside ::/16 and every listed range
+    ['not an ip', false],
+  ])('%s → %s', (ip, expected) => {
+    expect(isPublicIp(ip)).toBe(expected);
+  });
+});
