@@ -15,7 +15,7 @@
 // that list, matches it against the survivors of every run (by file, mutator, original code and
 // replacement, so moved code still matches) and reports the score with and without them.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,6 +150,24 @@ function gitCommit() {
   }
 }
 
+/**
+ * Tests read the shared vectors as `../shared/vectors/…` (CI checks out `shared` beside the repo).
+ * Stryker runs them in a sandbox directory under `.stryker-tmp`, whose `..` is `.stryker-tmp`: a
+ * link there to the real `../shared` keeps those paths working.
+ */
+function linkSharedBesideSandbox() {
+  const shared = join(root, '..', 'shared');
+  const link = join(root, '.stryker-tmp', 'shared');
+  if (!existsSync(shared)) return;
+  mkdirSync(join(root, '.stryker-tmp'), { recursive: true });
+  try {
+    lstatSync(link);
+    return; // already there
+  } catch {
+    symlinkSync(shared, link, 'dir');
+  }
+}
+
 const strykerVersion = () => createRequire(import.meta.url)('@stryker-mutator/core/package.json').version;
 
 async function main() {
@@ -157,6 +175,7 @@ async function main() {
   const module = resolveModule(args.module);
   const paths = mutationPaths(module.slug);
   mkdirSync(join(root, dirname(paths.incrementalFile)), { recursive: true });
+  linkSharedBesideSandbox();
   const run = await runStryker(module, args);
   const minutes = Math.round(run.seconds / 6) / 10;
   const summary = readSummary();

@@ -151,6 +151,30 @@ export const MUTATION_MODULES = {
     ],
     target: 70,
   },
+  // Consensus crypto on the TypeScript side: which public keys a node accepts (small order,
+  // non-canonical), the batch and leaf-root codecs the pool workers read, the WASM wrappers. The
+  // Ed25519 and SHA-256 arithmetic itself is AssemblyScript under wasm/ (not mutated here: it is
+  // checked against official vectors and node:crypto / @noble as oracles).
+  crypto: {
+    mutate: ['src/crypto/**/*.ts', '!src/crypto/index.ts'],
+    tests: ['test/unit/crypto/**/*.test.ts'],
+    target: 85,
+  },
+  // The VDF beacon's rules: HashToGroup, HashToPrime (trial division + Miller–Rabin with fixed
+  // bases), the Wesolowski proof and its check, the delay bounds. A mutant here that still passes
+  // could let a forged beacon verify. Not mutated: the pool glue (pool-vdf, pool-payloads), whose
+  // workers run the compiled dist/ and so never see a mutant.
+  vdf: {
+    mutate: [
+      'src/vdf/**/*.ts',
+      '!src/vdf/pool-vdf.ts',
+      '!src/vdf/pool-payloads.ts',
+      '!src/vdf/index.ts',
+      '!src/vdf/errors.ts',
+    ],
+    tests: ['test/unit/vdf/**/*.test.ts'],
+    target: 85,
+  },
   // Not named by the issue. Every hashed or signed byte layout is written and read through
   // src/encoding and every rule reads src/params, so they are held to the consensus bar.
   encoding: {
