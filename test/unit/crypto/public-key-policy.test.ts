@@ -99,3 +99,51 @@ describe('public key policy', () => {
     expect(publicKeyFault(new Uint8Array(31))).toBe('LENGTH');
   });
 });
+
+describe('public key policy: the boundaries of its two byte-level checks', () => {
+  /** 32 bytes: `low` at byte 0, `fill` in bytes 1…30, `top` at byte 31. */
+  const key = (low: number, fill: number, top: number, patch: Record<number, number> = {}) => {
+    const k = new Uint8Array(32).fill(fill);
+    k[0] = low;
+    k[31] = top;
+    for (const [i, v] of Object.entries(patch)) k[Number(i)] = v;
+    return k;
+  };
+
+  it('a y just below p, or with any byte below the all-ones run, is canonical', () => {
+    // y = p − 1 − 0x40 … canonical: low byte 0xeb < 0xed.
+    expect(publicKeyFault(key(0xeb, 0xff, 0x7f))).toBeNull();
+    // Top byte not 0x7f: y < 2^248, canonical whatever the rest.
+    expect(publicKeyFault(key(0xff, 0xff, 0x3f))).toBeNull();
+    // One byte in the run below 0xff (the last checked, index 1, and a middle one).
+    expect(publicKeyFault(key(0xff, 0xff, 0x7f, { 1: 0xfe }))).toBeNull();
+    expect(publicKeyFault(key(0xff, 0xff, 0x7f, { 15: 0x00 }))).toBeNull();
+    expect(publicKeyFault(key(0xff, 0xff, 0x7f, { 30: 0xfe }))).toBeNull();
+    // And at p itself it is not.
+    expect(publicKeyFault(key(0xed, 0xff, 0x7f))).toBe('NON_CANONICAL');
+  });
+
+  it('a small-order y must match in all 32 bytes (the top byte without the sign bit too)', () => {
+    // y = 0 and y = 1 are small order; the same low 31 bytes under another top byte are not.
+    expect(publicKeyFault(key(0x00, 0x00, 0x00))).toBe('SMALL_ORDER');
+    expect(publicKeyFault(key(0x00, 0x00, 0x80))).toBe('SMALL_ORDER'); // sign bit only
+    expect(publicKeyFault(key(0x00, 0x00, 0x01))).toBeNull();
+    expect(publicKeyFault(key(0x01, 0x00, 0x40))).toBeNull();
+  });
+
+  it('does not decode unless asked: a y with no point is refused only with decodes', () => {
+    // Find a canonical, non-small-order y that is not on the curve (about half of all y).
+    let off: Uint8Array | undefined;
+    for (let y = 2; !off; y++) {
+      const k = key(y, 0x00, 0x00);
+      try {
+        ed25519.Point.fromBytes(k, false);
+      } catch {
+        off = k;
+      }
+    }
+    expect(publicKeyFault(off)).toBeNull();
+    expect(publicKeyFault(off, {})).toBeNull();
+    expect(publicKeyFault(off, { decodes: true })).toBe('NOT_ON_CURVE');
+  });
+});
