@@ -105,3 +105,17 @@ export function nextBlockOn(
   });
   return { block, slot };
 }
+
+/**
+ * Empty blocks on the store's tip at the given slots, each applied to that store unvalidated (a
+ * test's other branch or a peer's chain), oldest first.
+ */
+export async function extendStore(store: ChainStore, slots: readonly number[]): Promise<Block[]> {
+  const out: Block[] = [];
+  for (const slot of slots) {
+    const { block } = nextBlockOn(store, [], { slot });
+    await store.applyBlock(block);
+    out.push(block);
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, encodeBlock } from '../../../src/protocol/block.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { MAX_BLOCKS_PER_RESPONSE } from '../../../src/wire/limits.js';
-import { nextBlockOn } from '../../support/block-builder.js';
+import { extendStore } from '../../support/block-builder.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 /**
@@ -28,13 +28,7 @@ async function chain(slots: readonly number[]): Promise<Block[]> {
   cleanups.push(cleanup);
   const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
   stores.push(store);
-  const out: Block[] = [];
-  for (const slot of slots) {
-    const { block } = nextBlockOn(store, [], { slot });
-    await store.applyBlock(block);
-    out.push(block);
-  }
-  return out;
+  return extendStore(store, slots);
 }
 
 beforeAll(async () => {

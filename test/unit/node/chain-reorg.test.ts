@@ -16,7 +16,7 @@ import type { ChainParams } from '../../../src/params/chain-params.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
-import { inlineBeacons, nextBlockOn } from '../../support/block-builder.js';
+import { extendStore, inlineBeacons, nextBlockOn } from '../../support/block-builder.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 /**
@@ -38,17 +38,6 @@ async function openStore(params: ChainParams, prefix: string): Promise<ChainStor
   const store = await ChainStore.open(dir, params, genesisBlock(params));
   cleanups.push(cleanup, () => store.close());
   return store;
-}
-
-/** Builds `n` blocks on `store`'s tip at the given slots (applied to that store, unvalidated). */
-async function extend(store: ChainStore, slots: readonly number[]): Promise<Block[]> {
-  const out: Block[] = [];
-  for (const slot of slots) {
-    const { block } = nextBlockOn(store, [], { slot });
-    await store.applyBlock(block);
-    out.push(block);
-  }
-  return out;
 }
 
 interface Gate {
@@ -122,6 +111,27 @@ async function node(params: ChainParams = DEVNET, tree = new BlockTree()) {
   return { store, ledger, tree, index, chain, events, bad, orphans, gate, clock, params };
 }
 
+type TestNode = Awaited<ReturnType<typeof node>>;
+
+/** A block on the node's tip paying from devnet coin 0, received 10 ms into its slot. */
+function blockWithPayment(n: TestNode, slot = 1) {
+  const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+  const { block } = nextBlockOn(n.store, [{ etx: tx, fee: 100_000n }], { slot });
+  n.clock.now = block.header.timestampMs + 10;
+  return { tx, block };
+}
+
+/** Every finality wait blocks until the returned release(), then ends with `txid` final here. */
+function holdUntilFinal(n: TestNode, txid: Uint8Array): () => void {
+  let release = () => {};
+  n.gate.hold = new Promise<void>((r) => {
+    release = r;
+  });
+  n.gate.outcome = 'finalized';
+  n.gate.onWaitEnd = () => n.gate.standings.set(toHex(txid), 'finalized');
+  return release;
+}
+
 /** Long after every slot used here: fetched blocks are history (the chain rule, no finality gate). */
 const LATER = slotStartMs(DEVNET, 1_000);
 
@@ -163,8 +173,8 @@ describe('ChainController: extending the main chain', () => {
 describe('ChainController: switching to a better branch', () => {
   it('reverts newest first, applies oldest first, and keeps the old blocks beside the chain', async () => {
     const n = await node();
-    const [a1, a2] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
-    const [b1, b2, b3] = await extend(await openStore(DEVNET, 'chain-reorg-b-'), [3, 4, 5]);
+    const [a1, a2] = await extendStore(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    const [b1, b2, b3] = await extendStore(await openStore(DEVNET, 'chain-reorg-b-'), [3, 4, 5]);
     n.clock.now = LATER;
     expect(await n.chain.receive(a1!, 'sync', 'peer-a')).toBe('applied');
     expect(await n.chain.receive(a2!, 'sync', 'peer-a')).toBe('applied');
@@ -190,8 +200,8 @@ describe('ChainController: switching to a better branch', () => {
 
   it('keeps a branch that does not beat the main chain, and switches once it grows', async () => {
     const n = await node();
-    const [a1, a2] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
-    const [b1, b2] = await extend(await openStore(DEVNET, 'chain-reorg-b-'), [3, 4]);
+    const [a1, a2] = await extendStore(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    const [b1, b2] = await extendStore(await openStore(DEVNET, 'chain-reorg-b-'), [3, 4]);
     n.clock.now = LATER;
     await n.chain.receive(a1!, 'sync');
     await n.chain.receive(a2!, 'sync');
@@ -214,8 +224,8 @@ describe('ChainController: switching to a better branch', () => {
   it('never reorganizes deeper than maxReorgDepth: the branch is dropped, the chain stays', async () => {
     const params = { ...DEVNET, maxReorgDepth: 2 };
     const n = await node(params);
-    const main = await extend(await openStore(params, 'chain-reorg-a-'), [1, 2, 3]);
-    const branch = await extend(await openStore(params, 'chain-reorg-b-'), [4, 5, 6, 7]);
+    const main = await extendStore(await openStore(params, 'chain-reorg-a-'), [1, 2, 3]);
+    const branch = await extendStore(await openStore(params, 'chain-reorg-b-'), [4, 5, 6, 7]);
     n.clock.now = LATER;
     for (const b of main) expect(await n.chain.receive(b, 'sync')).toBe('applied');
     for (const b of branch.slice(1).reverse()) await n.chain.receive(b, 'sync', 'peer-b');
@@ -229,7 +239,7 @@ describe('ChainController: switching to a better branch', () => {
     m.clock.now = LATER;
     const fork = await openStore(params, 'chain-reorg-c-');
     await fork.applyBlock(main[0]!);
-    const branch2 = await extend(fork, [4, 5, 6]);
+    const branch2 = await extendStore(fork, [4, 5, 6]);
     for (const b of main) await m.chain.receive(b, 'sync');
     for (const b of branch2.slice(1).reverse()) await m.chain.receive(b, 'sync', 'peer-b');
     expect(await m.chain.receive(branch2[0]!, 'sync', 'peer-b')).toBe('applied');
@@ -249,8 +259,8 @@ describe('ChainController: a bad block in a winning branch', () => {
 
   it('puts the old chain back and tells the listeners so; the sender is blamed once', async () => {
     const n = await node();
-    const [a1] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1]);
-    const [b1, b2] = await extend(await openStore(DEVNET, 'chain-reorg-b-'), [2, 3]);
+    const [a1] = await extendStore(await openStore(DEVNET, 'chain-reorg-a-'), [1]);
+    const [b1, b2] = await extendStore(await openStore(DEVNET, 'chain-reorg-b-'), [2, 3]);
     const evil = wrongRank(b2!);
     n.clock.now = LATER;
     await n.chain.receive(a1!, 'sync', 'peer-a');
@@ -275,7 +285,7 @@ describe('ChainController: a bad block in a winning branch', () => {
 
   it('a bad copy (broken signature) is blamed but not remembered: the right bytes are taken later', async () => {
     const n = await node();
-    const [b1, b2] = await extend(await openStore(DEVNET, 'chain-reorg-b-'), [1, 2]);
+    const [b1, b2] = await extendStore(await openStore(DEVNET, 'chain-reorg-b-'), [1, 2]);
     n.clock.now = LATER;
     await n.chain.receive(b1!, 'sync');
     expect(await n.chain.receive(badCopy(b2!), 'sync', 'mallory')).toBe('invalid');
@@ -288,13 +298,6 @@ describe('ChainController: a bad block in a winning branch', () => {
 });
 
 describe('ChainController: a live block waits for its transactions to be final here', () => {
-  function blockWithPayment(n: Awaited<ReturnType<typeof node>>) {
-    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
-    const { block } = nextBlockOn(n.store, [{ etx: tx, fee: 100_000n }], { slot: 1 });
-    n.clock.now = block.header.timestampMs + 10;
-    return { tx, block };
-  }
-
   it('applies it once they are final, and submits the ones it had never seen so they get polled', async () => {
     const n = await node();
     const { tx, block } = blockWithPayment(n);
@@ -360,7 +363,7 @@ describe('ChainController: a live block waits for its transactions to be final h
 describe('ChainController.revertLateTip', () => {
   it('sets a late tip aside when the block below it was timely, and only then', async () => {
     const n = await node();
-    const [a1, a2] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    const [a1, a2] = await extendStore(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
     n.clock.now = a1!.header.timestampMs + 10;
     await n.chain.receive(a1!, 'gossip');
     // A timely tip is kept.
@@ -380,7 +383,7 @@ describe('ChainController.revertLateTip', () => {
 
   it('keeps a late tip whose parent was late too (no timely block to build on instead)', async () => {
     const n = await node();
-    const [a1, a2] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    const [a1, a2] = await extendStore(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
     n.clock.now = slotStartMs(DEVNET, 9);
     await n.chain.receive(a1!, 'gossip');
     await n.chain.receive(a2!, 'gossip');
@@ -392,7 +395,7 @@ describe('ChainController.revertLateTip', () => {
 describe('ChainController: more on choosing and blaming', () => {
   it('a block nobody sent (our own, or looked at again) is refused without blaming anyone', async () => {
     const n = await node();
-    const [b1] = await extend(await openStore(DEVNET, 'chain-reorg-b-'), [1]);
+    const [b1] = await extendStore(await openStore(DEVNET, 'chain-reorg-b-'), [1]);
     const evil: Block = { ...b1!, header: { ...b1!.header, rank: b1!.header.rank + 1 } };
     n.clock.now = LATER;
     expect(await n.chain.receive(evil, 'sync')).toBe('invalid');
@@ -403,11 +406,11 @@ describe('ChainController: more on choosing and blaming', () => {
     // On b1: c (rank 1) with a child d, and c2 (rank 0) alone. b1-c-d is longer, so it wins.
     const n = await node();
     const side = await openStore(DEVNET, 'chain-reorg-b-');
-    const [b1] = await extend(side, [1]);
+    const [b1] = await extendStore(side, [1]);
     const c2 = nextBlockOn(side, [], { slot: 3, rank: 0 }).block;
     const c = nextBlockOn(side, [], { slot: 2, rank: 1 }).block;
     await side.applyBlock(c);
-    const [d] = await extend(side, [4]);
+    const [d] = await extendStore(side, [4]);
     n.clock.now = LATER;
     for (const b of [d!, c2, c]) expect(await n.chain.receive(b, 'sync', 'peer')).toBe('orphan');
     expect(await n.chain.receive(b1!, 'sync', 'peer')).toBe('applied');
@@ -417,11 +420,11 @@ describe('ChainController: more on choosing and blaming', () => {
 
   it('between two equal children, the choice is fork choice, not arrival order (at any depth)', async () => {
     const side = await openStore(DEVNET, 'chain-reorg-b-');
-    const [b1] = await extend(side, [1]);
+    const [b1] = await extendStore(side, [1]);
     // b1's children x and y; and, on a copy of b1's chain, c with children u and v.
     const x = nextBlockOn(side, [], { slot: 2 }).block;
     const y = nextBlockOn(side, [], { slot: 3 }).block;
-    const [c] = await extend(side, [4]);
+    const [c] = await extendStore(side, [4]);
     const u = nextBlockOn(side, [], { slot: 5 }).block;
     const v = nextBlockOn(side, [], { slot: 6 }).block;
     for (const [pair, first] of [
@@ -444,8 +447,8 @@ describe('ChainController: more on choosing and blaming', () => {
   it('prunes side blocks that can no longer win once the chain is maxReorgDepth above them', async () => {
     const params = { ...DEVNET, maxReorgDepth: 2 };
     const n = await node(params);
-    const main = await extend(await openStore(params, 'chain-reorg-a-'), [1, 2, 3, 4]);
-    const [s1] = await extend(await openStore(params, 'chain-reorg-b-'), [9]);
+    const main = await extendStore(await openStore(params, 'chain-reorg-a-'), [1, 2, 3, 4]);
+    const [s1] = await extendStore(await openStore(params, 'chain-reorg-b-'), [9]);
     n.clock.now = LATER;
     await n.chain.receive(main[0]!, 'sync');
     await n.chain.receive(main[1]!, 'sync');
@@ -459,13 +462,6 @@ describe('ChainController: more on choosing and blaming', () => {
 });
 
 describe('ChainController: the finality gate, step by step', () => {
-  function blockWithPayment(n: Awaited<ReturnType<typeof node>>, slot = 1) {
-    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
-    const { block } = nextBlockOn(n.store, [{ etx: tx, fee: 100_000n }], { slot });
-    n.clock.now = block.header.timestampMs + 10;
-    return { tx, block };
-  }
-
   it('does not wait for transactions already final or in a block here', async () => {
     for (const standing of ['finalized', 'in-block'] as const) {
       const n = await node();
@@ -524,15 +520,10 @@ describe('ChainController: the finality gate, step by step', () => {
     const n = await node();
     const { tx, block } = blockWithPayment(n, 3);
     n.gate.standings.set(toHex(tx.txid), 'processing');
-    let release = () => {};
-    n.gate.hold = new Promise<void>((r) => {
-      release = r;
-    });
-    n.gate.outcome = 'finalized';
-    n.gate.onWaitEnd = () => n.gate.standings.set(toHex(tx.txid), 'finalized');
+    const release = holdUntilFinal(n, tx.txid);
     const pending = n.chain.receive(block, 'gossip', 'peer-a');
     // Meanwhile two blocks without transactions extend genesis: the waiting block now loses.
-    const [a1, a2] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    const [a1, a2] = await extendStore(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
     expect(await n.chain.receive(a1!, 'sync')).toBe('applied');
     expect(await n.chain.receive(a2!, 'sync')).toBe('applied');
     n.events.length = 0;
@@ -548,15 +539,10 @@ describe('ChainController: the finality gate, step by step', () => {
     const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
     const b1 = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot: 1 }).block;
     await side.applyBlock(b1);
-    const [b2] = await extend(side, [2]);
+    const [b2] = await extendStore(side, [2]);
     n.clock.now = b2!.header.timestampMs + 10;
     n.gate.standings.set(toHex(tx.txid), 'processing');
-    let release = () => {};
-    n.gate.hold = new Promise<void>((r) => {
-      release = r;
-    });
-    n.gate.outcome = 'finalized';
-    n.gate.onWaitEnd = () => n.gate.standings.set(toHex(tx.txid), 'finalized');
+    const release = holdUntilFinal(n, tx.txid);
     // b1 waits for its payment; b2 arrives and its branch [b1, b2] waits for the same payment.
     const first = n.chain.receive(b1, 'gossip', 'peer-a');
     const second = n.chain.receive(b2!, 'gossip', 'peer-a');
@@ -571,10 +557,10 @@ describe('ChainController: the finality gate, step by step', () => {
 describe('ChainController: the chain moved while a branch waited', () => {
   it("a branch whose fork point left the main chain meanwhile is kept aside, not applied on another's block", async () => {
     const n = await node();
-    const [a1] = await extend(await openStore(DEVNET, 'chain-reorg-a-'), [1]);
+    const [a1] = await extendStore(await openStore(DEVNET, 'chain-reorg-a-'), [1]);
     // c1, c2 on genesis: c2 by rank 1, so a single rival of rank 0 would beat it on fork choice.
     const cStore = await openStore(DEVNET, 'chain-reorg-c-');
-    const [c1] = await extend(cStore, [2]);
+    const [c1] = await extendStore(cStore, [2]);
     const c2 = nextBlockOn(cStore, [], { slot: 3, rank: 1 }).block;
     n.clock.now = LATER;
     await n.chain.receive(a1!, 'sync');
@@ -583,12 +569,7 @@ describe('ChainController: the chain moved while a branch waited', () => {
     const B = nextBlockOn(n.store, [{ etx: tx, fee: 100_000n }], { slot: 4 }).block;
     n.clock.now = B.header.timestampMs + 10;
     n.gate.standings.set(toHex(tx.txid), 'processing');
-    let release = () => {};
-    n.gate.hold = new Promise<void>((r) => {
-      release = r;
-    });
-    n.gate.outcome = 'finalized';
-    n.gate.onWaitEnd = () => n.gate.standings.set(toHex(tx.txid), 'finalized');
+    const release = holdUntilFinal(n, tx.txid);
     const pending = n.chain.receive(B, 'gossip', 'peer-b');
     // Meanwhile c1, c2 (longer than a1) take over: a1, B's parent, leaves the main chain.
     await n.chain.receive(c2, 'sync', 'peer-c');
