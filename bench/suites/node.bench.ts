@@ -39,6 +39,7 @@ import { generateKeyPair } from '../../src/wallet/keys.js';
 import { MAX_TXS_PER_BATCH } from '../../src/wire/limits.js';
 import { CryptoPool } from '../../src/workers/crypto-pool.js';
 import { BenchSuite, summarize } from '../harness.js';
+import { processCpuMs, threadCpuMs } from '../support/proc-cpu.js';
 
 const params = DEVNET;
 const SECONDS = Number(process.env['NODE_BENCH_SECONDS'] ?? 30);
@@ -119,6 +120,9 @@ async function ingest(suite: BenchSuite, anchor: number): Promise<void> {
     const WINDOW = 6_000;
     let sent = 0;
     let admitted = 0;
+    const pid = node.child.pid!;
+    const nodeCpu0 = processCpuMs(pid);
+    const mainCpu0 = threadCpuMs(pid);
     const start = performance.now();
     while (admitted < load.length) {
       while (sent < load.length && sent - admitted < WINDOW) {
@@ -133,6 +137,11 @@ async function ingest(suite: BenchSuite, anchor: number): Promise<void> {
     const r = summarize('node.ingest', [ms], load.length);
     suite.record({ ...r, samples: load.length });
     suite.note('node.ingest.vsAnchor', Number((r.hz / anchor).toFixed(3)));
+    // CPU per admitted transaction, whatever share of the two cores the node got: the coordinator
+    // thread's alone, and the whole process's (workers: signature verification).
+    const perTx = (cpuMs: number) => Number(((cpuMs * 1000) / load.length).toFixed(1));
+    suite.note('node.ingest.coordinatorCpuUsPerTx', perTx(threadCpuMs(pid) - mainCpu0));
+    suite.note('node.ingest.processCpuUsPerTx', perTx(processCpuMs(pid) - nodeCpu0));
   } finally {
     await loader.stop();
     await node.stop();
@@ -229,6 +238,19 @@ async function inBlocks(net: Devnet, maxMs = 300_000): Promise<void> {
   }
 }
 
+/** Polls started and CPU used so far, summed over the network's nodes. */
+async function networkCost(
+  net: Devnet,
+): Promise<{ polls: number; coordinatorCpuMs: number; processCpuMs: number }> {
+  const polls = await Promise.all(net.nodes.map((n) => n.metric('timecoin_polls_started_total')));
+  const pids = net.nodes.map((n) => n.child.pid!);
+  return {
+    polls: polls.reduce((a, b) => a + b, 0),
+    coordinatorCpuMs: pids.reduce((a, pid) => a + threadCpuMs(pid), 0),
+    processCpuMs: pids.reduce((a, pid) => a + processCpuMs(pid), 0),
+  };
+}
+
 function finalizedCount(node: NodeProcess): Promise<number> {
   return node.metric('timecoin_tx_finalized_total');
 }
@@ -277,6 +299,7 @@ async function network(suite: BenchSuite, anchor: number): Promise<void> {
       const batch = all.slice(offset, offset + rate * stepSeconds);
       offset += batch.length;
       const before = await Promise.all(net.nodes.map(finalizedCount));
+      const cost0 = await networkCost(net);
       const t0 = performance.now();
       await offer(net, batch, rate);
       const seconds = (performance.now() - t0) / 1000;
@@ -284,6 +307,18 @@ async function network(suite: BenchSuite, anchor: number): Promise<void> {
       const slowest = Math.min(...after.map((a, i) => a - before[i]!));
       const achieved = slowest / seconds;
       suite.note(`node.finalizedThroughput.step${rate}`, Number(achieved.toFixed(0)));
+      // What a transaction cost each node on this step: where the network's CPU goes.
+      const cost = await networkCost(net);
+      const perTx = (v: number) => Number((v / Math.max(1, slowest) / net.nodes.length).toFixed(1));
+      suite.note(`node.finalizedThroughput.step${rate}.pollsPerTxPerNode`, perTx(cost.polls - cost0.polls));
+      suite.note(
+        `node.finalizedThroughput.step${rate}.coordinatorCpuUsPerTxPerNode`,
+        perTx((cost.coordinatorCpuMs - cost0.coordinatorCpuMs) * 1000),
+      );
+      suite.note(
+        `node.finalizedThroughput.step${rate}.processCpuUsPerTxPerNode`,
+        perTx((cost.processCpuMs - cost0.processCpuMs) * 1000),
+      );
       if (slowest < batch.length || seconds > stepSeconds * 1.2) break;
       sustained = achieved;
     }

@@ -15,3 +15,13 @@ export function processCpuMs(pid: number): number {
   const stime = Number(fields[12]);
   return ((utime + stime) * 1000) / USER_HZ;
 }
+
+/**
+ * CPU time (ms) of one thread of another process, from /proc/<pid>/task/<tid>/stat; the main
+ * thread's tid is the pid. A node's coordinator cost per transaction, apart from its workers'.
+ */
+export function threadCpuMs(pid: number, tid = pid): number {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}

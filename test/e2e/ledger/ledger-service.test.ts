@@ -243,6 +243,123 @@ describe('LedgerService: state that changes while a submission awaits its signat
     expect(await pending).toBe('INPUT_NOT_FOUND');
     expect(ledger.mempool.get(late.txid)).toBeUndefined();
   });
+
+  it('re-checks after a block from elsewhere spends the input: nothing was finalized here, only the chain moved', async () => {
+    const { dir, cleanup } = tempDir('ledger-race-block');
+    cleanups.push(cleanup);
+    const store = await ChainStore.open(dir, params, genesis);
+    cleanups.push(() => store.close());
+    const verifier = new GatedVerifier();
+    const ledger = LedgerService.open(params, store, verifier);
+
+    // `other` was finalized by the network while this node never saw it; a block includes it.
+    const other = spendFunded(0, [pay(key(1), time(5))]);
+    const late = spendFunded(0, [pay(key(2), time(5))]);
+    verifier.holdNext();
+    const pending = code(ledger.submitTx(late.bytes));
+    const { block, slot } = nextBlockOn(store, [{ etx: other, fee: 10_000n }]);
+    await ledger.applyBlock(block, slot);
+    verifier.release();
+    expect(await pending).toBe('INPUT_NOT_FOUND');
+    expect(ledger.mempool.get(late.txid)).toBeUndefined();
+  });
+
+  it('runs the ledger rules once when the chain did not move during the await, and again when it did', async () => {
+    const { dir, cleanup } = tempDir('ledger-recheck-count');
+    cleanups.push(cleanup);
+    const store = await ChainStore.open(dir, params, genesis);
+    cleanups.push(() => store.close());
+    // Each run of the rules reads the submission's input from the store once (the overlay holds
+    // nothing yet); reads of other outpoints (a block's validation) are not counted.
+    let reads = 0;
+    let watched = fundedOutpoint(0);
+    const chain = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property === 'getUtxo')
+          return (...args: Parameters<ChainStore['getUtxo']>) => {
+            const [o] = args;
+            if (o.vout === watched.vout && toHex(o.txid) === toHex(watched.txid)) reads++;
+            return target.getUtxo(...args);
+          };
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const verifier = new GatedVerifier();
+    const ledger = LedgerService.open(params, chain, verifier);
+    const readsOf = async (funded: number, submit: () => Promise<unknown>) => {
+      watched = fundedOutpoint(funded);
+      reads = 0;
+      await submit();
+      return reads;
+    };
+
+    const first = spendFunded(0, [pay(key(1), time(5))]);
+    expect(await readsOf(0, () => ledger.submitTx(first.bytes))).toBe(1);
+    // A finalization meanwhile changes nothing Mempool.admit does not check itself.
+    const second = spendFunded(1, [pay(key(2), time(5))]);
+    verifier.holdNext();
+    const held = readsOf(1, () => ledger.submitTx(second.bytes));
+    await ledger.finalizeTx(first.txid);
+    verifier.release();
+    expect(await held).toBe(1);
+    // A block meanwhile does: the rules run again.
+    const third = spendFunded(2, [pay(key(3), time(5))]);
+    verifier.holdNext();
+    const heldAcrossBlock = readsOf(2, () => ledger.submitTx(third.bytes));
+    const { block, slot } = nextBlockOn(store, [{ etx: first, fee: ledger.mempool.get(first.txid)!.fee }]);
+    await ledger.applyBlock(block, slot);
+    verifier.release();
+    expect(await heldAcrossBlock).toBe(2);
+    // Once the block is written, a submission runs them once again.
+    const fourth = spendFunded(3, [pay(key(4), time(5))]);
+    expect(await readsOf(3, () => ledger.submitTx(fourth.bytes))).toBe(1);
+  });
+
+  it('re-checks while a block write is under way: the store shows the block before its write resolves', async () => {
+    const { dir, cleanup } = tempDir('ledger-race-write');
+    cleanups.push(cleanup);
+    const store = await ChainStore.open(dir, params, genesis);
+    cleanups.push(() => store.close());
+    const verifier = new GatedVerifier();
+    // The real store, whose applyBlock commits and then holds its answer: what LMDB's commit on its
+    // own thread looks like to a reader that runs before the write's promise settles.
+    let written: () => void = () => {};
+    const wrote = new Promise<void>((r) => {
+      written = r;
+    });
+    let answer: () => void = () => {};
+    const chain = new Proxy(store, {
+      get(target, property) {
+        if (property === 'applyBlock')
+          return async (...args: Parameters<ChainStore['applyBlock']>) => {
+            const done = await target.applyBlock(...args);
+            written();
+            await new Promise<void>((r) => {
+              answer = r;
+            });
+            return done;
+          };
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const ledger = LedgerService.open(params, chain, verifier);
+
+    const other = spendFunded(0, [pay(key(1), time(5))]);
+    const late = spendFunded(0, [pay(key(2), time(5))]);
+    verifier.holdNext();
+    const pending = code(ledger.submitTx(late.bytes));
+    const { block, slot } = nextBlockOn(store, [{ etx: other, fee: 10_000n }]);
+    const applied = ledger.applyBlock(block, slot);
+    await wrote;
+    verifier.release();
+    expect(await pending).toBe('INPUT_NOT_FOUND');
+    answer();
+    await applied;
+    expect(store.tip().height).toBe(1);
+    expect(ledger.mempool.get(late.txid)).toBeUndefined();
+  });
 });
 
 /**
