@@ -2,6 +2,7 @@ import { beaconInput } from '../beacon/beacon-input.js';
 import type { SlotBeacon, VerifiedBeacons } from '../beacon/verified-beacons.js';
 import { toHex } from '../encoding/bytes.js';
 import type { VdfOutput } from '../vdf/vdf.js';
+import { BeaconFailureBudget } from './beacon-failure-budget.js';
 
 /** What the beacon service needs from the crypto pool to evaluate. */
 export interface VdfEvaluator {
@@ -47,6 +48,7 @@ interface Evaluation {
  */
 export class BeaconService {
   private readonly evaluations = new Map<string, Evaluation>();
+  private readonly failures = new BeaconFailureBudget();
   private closed = false;
 
   constructor(private readonly o: BeaconServiceOptions) {}
@@ -99,13 +101,24 @@ export class BeaconService {
 
   /**
    * A peer's beacon for `slot`, checked against OUR anchor of that slot. True when it is new and
-   * valid (relay it); false when invalid for our anchor or already known. A valid one stops our own
-   * evaluation of that (slot, anchor).
+   * valid (relay it); false when invalid for our anchor, already known, or from a peer (`from`)
+   * whose beacons for this slot failed too often here to be verified again (BeaconFailureBudget). A
+   * valid one stops our own evaluation of that (slot, anchor).
    */
-  async receive(slot: number, anchorHash: Uint8Array, y: Uint8Array, proof: Uint8Array): Promise<boolean> {
+  async receive(
+    slot: number,
+    anchorHash: Uint8Array,
+    y: Uint8Array,
+    proof: Uint8Array,
+    from?: string,
+  ): Promise<boolean> {
     if (this.get(slot, anchorHash)) return false;
+    if (from !== undefined && !this.failures.allows(slot, from)) return false;
     const ok = await this.o.verified.verify({ slot, anchorHash, y, proof });
-    if (!ok) return false;
+    if (!ok) {
+      if (from !== undefined) this.failures.failed(slot, from);
+      return false;
+    }
     this.cancel(key(slot, anchorHash));
     return true;
   }

@@ -533,10 +533,10 @@ export class TimeNode {
     });
     this.p2p.on(
       'gossip:beacon',
-      (_peer: PeerInfo, msg: { slot: number; y: Uint8Array; proof: Uint8Array }) => {
+      (peer: PeerInfo, msg: { slot: number; y: Uint8Array; proof: Uint8Array }) => {
         if (!beaconSlotWanted(msg.slot, this.now(), params)) return;
         const anchor = this.index.anchorFor(msg.slot);
-        this.beacons.receive(msg.slot, anchor.hash, msg.y, msg.proof).then(
+        this.beacons.receive(msg.slot, anchor.hash, msg.y, msg.proof, peer.peerId).then(
           (fresh) => {
             if (fresh) {
               this.p2p.gossipBeacon(msg.slot, msg.y, msg.proof);

@@ -73,4 +73,30 @@ describe('BeaconService (worker pool)', () => {
     wrong[0] = wrong[0]! ^ 1;
     expect(await service.receive(21, anchor(3), wrong, proof)).toBe(false);
   });
+
+  it('a peer whose beacons for a slot keep failing is not verified again for that slot; others still are', async () => {
+    const { service, counts } = setup();
+    const x = beaconInput(3, 30, anchor(5));
+    const out = vdfEvaluate(x, T);
+    const proof = vdfProve(x, out);
+    const junk = (b: number) => new Uint8Array(out.y.length).fill(b);
+    // Two wrong beacons from the peer are verified (and fail) …
+    expect(await service.receive(30, anchor(5), junk(1), proof, 'mallory')).toBe(false);
+    expect(await service.receive(30, anchor(5), junk(2), proof, 'mallory')).toBe(false);
+    expect(counts.verifies).toBe(2);
+    // … later ones for that slot are dropped unverified, even the right one.
+    expect(await service.receive(30, anchor(5), junk(3), proof, 'mallory')).toBe(false);
+    expect(await service.receive(30, anchor(5), out.y, proof, 'mallory')).toBe(false);
+    expect(counts.verifies).toBe(2);
+    // Its beacons for another slot are verified; so are other peers' for this slot.
+    expect(await service.receive(31, anchor(5), junk(4), proof, 'mallory')).toBe(false);
+    expect(counts.verifies).toBe(3);
+    expect(await service.receive(30, anchor(5), out.y, proof, 'alice')).toBe(true);
+    expect(counts.verifies).toBe(4);
+    // Without a sender (our own checks) nothing is budgeted.
+    expect(await service.receive(31, anchor(6), junk(5), proof)).toBe(false);
+    expect(await service.receive(31, anchor(6), junk(6), proof)).toBe(false);
+    expect(await service.receive(31, anchor(6), junk(7), proof)).toBe(false);
+    expect(counts.verifies).toBe(7);
+  });
 });
