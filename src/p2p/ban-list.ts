@@ -5,7 +5,10 @@ export interface BanRecord {
   readonly bannedAtMs: number;
 }
 
-/** Most bans kept; beyond it the ban that expires soonest makes room (src/storage and memory alike). */
+/**
+ * Most bans kept; beyond it the ban that expires soonest makes room (src/storage and memory alike),
+ * the oldest of equals first, so permanent bans (untilMs = Infinity) cannot outgrow it either.
+ */
 export const DEFAULT_MAX_BANS = 10_000;
 
 /**
@@ -47,7 +50,9 @@ export class MemoryBanList implements BanList {
       if (this.bans.size >= this.maxEntries) {
         let soonest: string | undefined;
         let until = Number.POSITIVE_INFINITY;
-        for (const [k, r] of this.bans) if (r.untilMs < until) [soonest, until] = [k, r.untilMs];
+        // `soonest === undefined`: when every ban is permanent (untilMs = Infinity) one still goes.
+        for (const [k, r] of this.bans)
+          if (soonest === undefined || r.untilMs < until) [soonest, until] = [k, r.untilMs];
         if (soonest !== undefined) this.bans.delete(soonest);
       }
     }

@@ -102,7 +102,8 @@ export class PeerBanStore implements BanList {
     for (const key of this.db.getKeys()) {
       const value = readOrAbsent(this.db, key);
       const u = isBanRecord(value) ? value.untilMs : Number.NEGATIVE_INFINITY;
-      if (u < until) [soonest, until] = [key, u];
+      // `soonest === undefined`: when every ban is permanent (untilMs = Infinity) one still goes.
+      if (soonest === undefined || u < until) [soonest, until] = [key, u];
     }
     if (soonest) this.db.removeSync(soonest);
   }

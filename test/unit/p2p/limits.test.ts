@@ -130,6 +130,14 @@ describe('memory ban list', () => {
     ]);
   });
 
+  it('permanent bans (untilMs = Infinity) cannot outgrow a full list: the oldest of equals goes', () => {
+    const l = new MemoryBanList(2);
+    for (const n of [1, 2, 3]) l.ban(key(n), rec(Number.POSITIVE_INFINITY, n));
+    expect([l.size, l.get(key(1), 10), l.get(key(2), 10)?.bannedAtMs, l.get(key(3), 10)?.bannedAtMs]).toEqual(
+      [2, undefined, 2, 3],
+    );
+  });
+
   it('on a full list an expired ban makes room first; a live one is dropped only if none expired', () => {
     const l = new MemoryBanList(2);
     l.ban(key(1), rec(100));

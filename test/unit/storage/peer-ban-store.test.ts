@@ -129,6 +129,18 @@ describe('PeerBanStore in a shared environment', () => {
       expect(subjects(store)).toEqual([hex(1), hex(3), hex(4)]);
     });
 
+    it('permanent bans (untilMs = Infinity) cannot outgrow it: at capacity the first of equals goes', () => {
+      const store = new PeerBanStore(dbs.env, 2);
+      store.ban(key(1), ban(Number.POSITIVE_INFINITY));
+      store.ban(key(2), ban(Number.POSITIVE_INFINITY));
+      store.ban(key(3), ban(Number.POSITIVE_INFINITY));
+      expect(subjects(store)).toEqual([hex(2), hex(3)]);
+      // A ban that ends still goes before a permanent one.
+      store.ban(key(4), ban(FAR));
+      store.ban(key(5), ban(Number.POSITIVE_INFINITY));
+      expect(subjects(store)).toEqual([hex(3), hex(5)]);
+    });
+
     it('at capacity, expired bans make room first and no active ban is evicted', () => {
       const store = new PeerBanStore(dbs.env, 2);
       store.ban(key(1), ban(100));
