@@ -89,6 +89,17 @@ export class NodeMetrics {
     buckets: [0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+  /**
+   * Polls each transaction finalized here was counted in (Snowball needs at least β = 20 successful
+   * ones in a row): the consensus cost of a transaction, and how far above the least it is (polls
+   * that failed: voters that did not know it yet or did not answer in time).
+   */
+  readonly pollsPerFinalizedTx = new Histogram({
+    name: 'timecoin_tx_polls',
+    help: 'Polls each transaction finalized here was counted in (at least beta = 20)',
+    buckets: [19, 20, 22, 25, 30, 40, 50, 60, 80, 100, 150, 200, 500],
+    registers: [this.registry],
+  });
   readonly txFetchesSent = this.counter('timecoin_tx_fetch_requests_total', 'GetTx requests sent');
   readonly blocksApplied = this.counter('timecoin_blocks_applied_total', 'Blocks that joined the main chain');
   readonly blocksRefused = new Counter({

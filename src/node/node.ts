@@ -670,6 +670,9 @@ export class TimeNode {
     this.metrics.txFinalized.inc();
     const age = this.intake.takeAge(etx.txid);
     if (age !== undefined) this.metrics.finalityLatency.observe(age / 1000);
+    // 0: not decided by this engine (restored from the store, or final before it was polled here).
+    const polls = this.engine.pollCount(etx.txid);
+    if (polls > 0) this.metrics.pollsPerFinalizedTx.observe(polls);
     this.waiters.settle(etx.txid, 'finalized');
     this.events.publishTx({
       txid: toHex(etx.txid),

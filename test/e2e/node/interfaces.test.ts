@@ -341,6 +341,13 @@ describe('RPC conformance on a running devnet', () => {
     const families = parsePrometheusTextFormat(await n0.metricsText()) as { name: string; type: string }[];
     const byName = new Map(families.map((f) => [f.name, f.type]));
     expect(byName.get('timecoin_finality_latency_seconds')).toBe('HISTOGRAM');
+    // Every transaction this node finalized took at least β = 20 of its own polls.
+    expect(byName.get('timecoin_tx_polls')).toBe('HISTOGRAM');
+    const text = await n0.metricsText();
+    const polled = Number(/^timecoin_tx_polls_count (\d+)$/m.exec(text)?.[1]);
+    expect(polled).toBeGreaterThan(0);
+    expect(Number(/^timecoin_tx_polls_bucket\{le="19"\} (\d+)$/m.exec(text)?.[1])).toBe(0);
+    expect(Number(/^timecoin_tx_polls_bucket\{le="\+Inf"\} (\d+)$/m.exec(text)?.[1])).toBe(polled);
     for (const name of [
       'timecoin_polls_started_total',
       'timecoin_blocks_applied_total',

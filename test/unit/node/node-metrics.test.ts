@@ -46,6 +46,7 @@ describe('the metrics a node exports', () => {
     'timecoin_tx_expired_total',
     'timecoin_tx_dropped_total',
     'timecoin_finality_latency_seconds',
+    'timecoin_tx_polls',
     'timecoin_tx_fetch_requests_total',
     'timecoin_blocks_applied_total',
     'timecoin_blocks_refused_total',
