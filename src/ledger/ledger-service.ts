@@ -154,7 +154,7 @@ export class LedgerService {
     // The await yielded: meanwhile a rival may have finalized (admit() checks that) or even been
     // included in a block, which leaves no finalized-spend record behind. So the ledger rules run
     // again against the view as it is now, unless nothing they read has changed: the same inputs
-    // give the same answer, and the second run was a third of the coordinator's cost per
+    // give the same answer, and the second run was about a tenth of the coordinator's CPU per
     // admitted transaction (node bench, ingest).
     if (this.viewChanges !== viewBefore || this.chainWritesInFlight > 0)
       checkTxAgainstLedger(etx, this.overlay, this.params, this.chain.tip().height + 1);
