@@ -256,14 +256,21 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
   });
 
   it('banning a peer also closes its replaced connection that is still settling', async () => {
-    // Settling would keep the old connection for 20 s at least: the ban must not wait for that. Half
-    // of it is allowed, for a loaded machine: the low node redials the address (with back-off) and
-    // each refused handshake counts as a connection until it closes, so the count touches 0
-    // between redials; a CI run on Node 22 missed the 3 s allowed before.
-    const { h, lowKey } = await swapWithPollInFlight(20_000);
+    // Settling would keep the old connection for 20 s at least: the ban must not wait for that.
+    // Judged by events, not by the connection count: the low node redials (with back-off) and each
+    // refused handshake counts as a connection until it closes, so under CI load a 10 ms sampler
+    // of the count could miss every moment it touched 0 (it failed that way, twice).
+    const { h, lowKey, inFlight, disconnects } = await swapWithPollInFlight(20_000);
+    const bannedAt = performance.now();
     h.misbehaved(lowKey, 'INVALID_BLOCK', 'bad merkle root');
     h.misbehaved(lowKey, 'INVALID_BEACON', 'proof does not verify');
-    await waitFor(() => h.connectionCount === 0, 10_000);
+    // The request in flight on the settling connection fails because that connection closed, not
+    // by its 20 s timeout (which would reject with another code, and later).
+    await expect(inFlight).rejects.toMatchObject({ code: 'P2P_PEER_GONE' });
+    expect(performance.now() - bannedAt).toBeLessThan(10_000);
+    // The current connection went too: the peer is reported gone and no authenticated link is left.
+    await waitFor(() => disconnects.some((e) => (e as { peerId: string }).peerId === lowKey), 10_000);
+    expect(h.peers()).toEqual([]);
   });
 
   it('one settling connection per peer: a third connection closes the one still settling at once', async () => {
