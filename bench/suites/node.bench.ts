@@ -15,6 +15,11 @@
  *   full (sustained finalized tx/s at every node). Every validator verifies every signature, so the
  *   ceiling is the machine's raw verify rate ÷ 5; target ≥ 0.5 × anchor ÷ 5.
  *
+ * Work per transaction, which a shared machine distorts less than rates (CPU time from /proc):
+ * node.ingest.coordinatorCpuUsPerTx / processCpuUsPerTx (the node's main thread; all its threads),
+ * and per throughput step pollsPerTxPerNode (polls started), pollsPerFinalizedTx (the
+ * timecoin_tx_polls mean: β = 20 at least), coordinatorCpuUsPerTxPerNode, processCpuUsPerTxPerNode.
+ *
  * Coins are prefunded: the split transactions are written as final into every data dir before the
  * nodes start (src/devnet/prefund.ts), so runs measure transactions, not set-up. Each node runs
  * `--workers 1` (five nodes share two cores; more workers per node only add contention).

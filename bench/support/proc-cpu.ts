@@ -3,12 +3,9 @@ import { readFileSync } from 'node:fs';
 /** Linux reports per-process times in USER_HZ ticks, 100 per second on every architecture we run. */
 const USER_HZ = 100;
 
-/**
- * CPU time (user + system, ms) another process has used so far, from /proc/<pid>/stat, so a
- * bench can say how much of a shared machine the node used as opposed to its load generator.
- */
-export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** User + system CPU time (ms) from a /proc `stat` file (a process's or one of its threads'). */
+function statCpuMs(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   // The command name may hold spaces or parentheses: fields are counted after its closing one.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(fields[11]);
@@ -17,11 +14,17 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
+ * CPU time (user + system, ms) another process has used so far, from /proc/<pid>/stat, so a
+ * bench can say how much of a shared machine the node used as opposed to its load generator.
+ */
+export function processCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/**
  * CPU time (ms) of one thread of another process, from /proc/<pid>/task/<tid>/stat; the main
  * thread's tid is the pid. A node's coordinator cost per transaction, apart from its workers'.
  */
 export function threadCpuMs(pid: number, tid = pid): number {
-  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  return statCpuMs(`/proc/${pid}/task/${tid}/stat`);
 }
