@@ -221,14 +221,25 @@ class GatedVerifier implements SignatureVerifier {
   }
 }
 
+/**
+ * A LedgerService over a fresh real store whose signature verification the test holds and releases;
+ * `wrap` puts a proxy between the ledger and the store.
+ */
+async function gatedLedger(
+  name: string,
+  wrap: (store: ChainStore) => CommittedChain = (store) => store,
+): Promise<{ store: ChainStore; verifier: GatedVerifier; ledger: LedgerService }> {
+  const { dir, cleanup } = tempDir(name);
+  cleanups.push(cleanup);
+  const store = await ChainStore.open(dir, params, genesis);
+  cleanups.push(() => store.close());
+  const verifier = new GatedVerifier();
+  return { store, verifier, ledger: LedgerService.open(params, wrap(store), verifier) };
+}
+
 describe('LedgerService: state that changes while a submission awaits its signatures', () => {
   it('re-checks the ledger after the await: an input spent meanwhile by a finalized, included rival is refused', async () => {
-    const { dir, cleanup } = tempDir('ledger-race');
-    cleanups.push(cleanup);
-    const store = await ChainStore.open(dir, params, genesis);
-    cleanups.push(() => store.close());
-    const verifier = new GatedVerifier();
-    const ledger = LedgerService.open(params, store, verifier);
+    const { store, verifier, ledger } = await gatedLedger('ledger-race');
 
     const winner = spendFunded(0, [pay(key(1), time(5))]);
     const late = spendFunded(0, [pay(key(2), time(5))]);
@@ -245,12 +256,7 @@ describe('LedgerService: state that changes while a submission awaits its signat
   });
 
   it('re-checks after a block from elsewhere spends the input: nothing was finalized here, only the chain moved', async () => {
-    const { dir, cleanup } = tempDir('ledger-race-block');
-    cleanups.push(cleanup);
-    const store = await ChainStore.open(dir, params, genesis);
-    cleanups.push(() => store.close());
-    const verifier = new GatedVerifier();
-    const ledger = LedgerService.open(params, store, verifier);
+    const { store, verifier, ledger } = await gatedLedger('ledger-race-block');
 
     // `other` was finalized by the network while this node never saw it; a block includes it.
     const other = spendFunded(0, [pay(key(1), time(5))]);
@@ -265,28 +271,24 @@ describe('LedgerService: state that changes while a submission awaits its signat
   });
 
   it('runs the ledger rules once when the chain did not move during the await, and again when it did', async () => {
-    const { dir, cleanup } = tempDir('ledger-recheck-count');
-    cleanups.push(cleanup);
-    const store = await ChainStore.open(dir, params, genesis);
-    cleanups.push(() => store.close());
     // Each run of the rules reads the submission's input from the store once (the overlay holds
     // nothing yet); reads of other outpoints (a block's validation) are not counted.
     let reads = 0;
     let watched = fundedOutpoint(0);
-    const chain = new Proxy(store, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (property === 'getUtxo')
-          return (...args: Parameters<ChainStore['getUtxo']>) => {
-            const [o] = args;
-            if (o.vout === watched.vout && toHex(o.txid) === toHex(watched.txid)) reads++;
-            return target.getUtxo(...args);
-          };
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const verifier = new GatedVerifier();
-    const ledger = LedgerService.open(params, chain, verifier);
+    const counting = (store: ChainStore) =>
+      new Proxy(store, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target);
+          if (property === 'getUtxo')
+            return (...args: Parameters<ChainStore['getUtxo']>) => {
+              const [o] = args;
+              if (o.vout === watched.vout && toHex(o.txid) === toHex(watched.txid)) reads++;
+              return target.getUtxo(...args);
+            };
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    const { store, verifier, ledger } = await gatedLedger('ledger-recheck-count', counting);
     const readsOf = async (funded: number, submit: () => Promise<unknown>) => {
       watched = fundedOutpoint(funded);
       reads = 0;
@@ -317,11 +319,6 @@ describe('LedgerService: state that changes while a submission awaits its signat
   });
 
   it('re-checks while a block write is under way: the store shows the block before its write resolves', async () => {
-    const { dir, cleanup } = tempDir('ledger-race-write');
-    cleanups.push(cleanup);
-    const store = await ChainStore.open(dir, params, genesis);
-    cleanups.push(() => store.close());
-    const verifier = new GatedVerifier();
     // The real store, whose applyBlock commits and then holds its answer: what LMDB's commit on its
     // own thread looks like to a reader that runs before the write's promise settles.
     let written: () => void = () => {};
@@ -329,22 +326,23 @@ describe('LedgerService: state that changes while a submission awaits its signat
       written = r;
     });
     let answer: () => void = () => {};
-    const chain = new Proxy(store, {
-      get(target, property) {
-        if (property === 'applyBlock')
-          return async (...args: Parameters<ChainStore['applyBlock']>) => {
-            const done = await target.applyBlock(...args);
-            written();
-            await new Promise<void>((r) => {
-              answer = r;
-            });
-            return done;
-          };
-        const value = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const ledger = LedgerService.open(params, chain, verifier);
+    const holding = (store: ChainStore) =>
+      new Proxy(store, {
+        get(target, property) {
+          if (property === 'applyBlock')
+            return async (...args: Parameters<ChainStore['applyBlock']>) => {
+              const done = await target.applyBlock(...args);
+              written();
+              await new Promise<void>((r) => {
+                answer = r;
+              });
+              return done;
+            };
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    const { store, verifier, ledger } = await gatedLedger('ledger-race-write', holding);
 
     const other = spendFunded(0, [pay(key(1), time(5))]);
     const late = spendFunded(0, [pay(key(2), time(5))]);
