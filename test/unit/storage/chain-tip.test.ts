@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../../src/encoding/byte-reader.js';
 import { decodeChainTip, encodeChainTip } from '../../../src/storage/chain-tip.js';
+import { thrownAs } from '../../support/thrown.js';
 
 /*
  * A damaged tip entry is refused at open as META_CORRUPT with the decoder's reason in the message
@@ -14,24 +15,14 @@ describe('chain tip: a damaged entry names what is wrong with it', () => {
     { what: 'cut inside the hash', length: 20, reason: /tip hash: need 32 bytes at offset 4/ },
     { what: 'cut inside the slot', length: 40, reason: /tip slot: need 8 bytes at offset 36/ },
   ])('$what: TRUNCATED naming the field', ({ length, reason }) => {
-    const err = catchDecode(() => decodeChainTip(bytes.subarray(0, length)));
+    const err = thrownAs(() => decodeChainTip(bytes.subarray(0, length)), DecodeError);
     expect(err.code).toBe('TRUNCATED');
     expect(err.message).toMatch(reason);
   });
 
   it('one byte too many: TRAILING_BYTES naming the chain tip', () => {
-    const err = catchDecode(() => decodeChainTip(Uint8Array.from([...bytes, 0])));
+    const err = thrownAs(() => decodeChainTip(Uint8Array.from([...bytes, 0])), DecodeError);
     expect(err.code).toBe('TRAILING_BYTES');
     expect(err.message).toMatch(/chain tip: 1 trailing bytes/);
   });
 });
-
-function catchDecode(f: () => unknown): DecodeError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DecodeError);
-    return e as DecodeError;
-  }
-  throw new Error('decoded, expected a DecodeError');
-}

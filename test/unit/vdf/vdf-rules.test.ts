@@ -19,16 +19,7 @@ import { opensslEvaluate } from '../../../src/vdf/openssl-evaluator.js';
 import { RSA_2048 as N } from '../../../src/vdf/rsa2048.js';
 import { vdfEvaluate, vdfProve, vdfVerify, vdfVerifyWith } from '../../../src/vdf/vdf.js';
 import { WasmVdf } from '../../../src/vdf/wasm-vdf.js';
-
-/** The error `fn` throws (fails the test when it returns normally). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownAs } from '../../support/thrown.js';
 
 /** Sieve of Eratosthenes: isPrime[n] for 0 ≤ n < limit. */
 function sieve(limit: number): Uint8Array {
@@ -185,8 +176,7 @@ describe('group encoding rules', () => {
   it('decodeElement accepts the largest canonical element and refuses its other encoding N − v', () => {
     expect(decodeElement(encodeElement(half))).toBe(half);
     // (N + 1)/2 = N − (N − 1)/2 is the same group element: a second encoding must be an error.
-    const other = thrown(() => decodeElement(encodeElement(half + 1n)));
-    expect(other).toBeInstanceOf(VdfError);
+    const other = thrownAs(() => decodeElement(encodeElement(half + 1n)), VdfError);
     expect(other).toMatchObject({ code: 'VDF_BAD_ELEMENT', details: { what: 'element' } });
     expect(other.message).toMatch(/element is not a canonical group element/);
   });
@@ -198,12 +188,11 @@ describe('group encoding rules', () => {
     const longer = new Uint8Array(257);
     longer.set(good, 1);
     for (const bad of [good.subarray(1), longer, new Uint8Array(0)]) {
-      const e = thrown(() => decodeElement(bad, 'proof'));
-      expect(e).toBeInstanceOf(VdfError);
+      const e = thrownAs(() => decodeElement(bad, 'proof'), VdfError);
       expect(e).toMatchObject({ code: 'VDF_BAD_ELEMENT', details: { what: 'proof' } });
       expect(e.message).toMatch(/proof must be 256 bytes/);
     }
-    const e = thrown(() => decodeElement(Array.from(good) as unknown as Uint8Array));
+    const e = thrownAs(() => decodeElement(Array.from(good) as unknown as Uint8Array), VdfError);
     expect(e).toMatchObject({ code: 'VDF_BAD_ELEMENT', details: { what: 'element' } });
     expect(e.message).toMatch(/element must be 256 bytes/);
   });
@@ -235,8 +224,7 @@ describe('group encoding rules', () => {
     checkDelay(1);
     checkDelay(Number.MAX_SAFE_INTEGER);
     for (const t of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
-      const e = thrown(() => checkDelay(t));
-      expect(e).toBeInstanceOf(VdfError);
+      const e = thrownAs(() => checkDelay(t), VdfError);
       expect(e).toMatchObject({ code: 'VDF_BAD_DELAY', details: { t } });
       expect(e.message).toMatch(/T must be a safe integer ≥ 1/);
     }
@@ -384,8 +372,7 @@ describe('evaluate / prove / OpenSSL errors name the bad input; progress is repo
       [() => opensslEvaluate(notCanonical, t), 'x'],
     ];
     for (const [fn, what] of cases) {
-      const e = thrown(fn);
-      expect(e).toBeInstanceOf(VdfError);
+      const e = thrownAs(fn, VdfError);
       expect(e).toMatchObject({ code: 'VDF_BAD_ELEMENT', details: { what } });
       expect(e.message).toMatch(new RegExp(`^VDF_BAD_ELEMENT: ${what} is not a canonical group element`));
     }

@@ -14,6 +14,7 @@ import {
 import { RSA_2048 } from '../../../src/vdf/rsa2048.js';
 import { sharedPrimality, WasmPrimality } from '../../../src/vdf/wasm-prime.js';
 import { ELEM_SLOTS, WasmVdf, wasmVdfFor } from '../../../src/vdf/wasm-vdf.js';
+import { thrownAs } from '../../support/thrown.js';
 
 // Plain BigInt oracles, written out here so the test does not lean on the code under test.
 const modPow = (base: bigint, exp: bigint, m: bigint): bigint => {
@@ -68,16 +69,6 @@ const elements = (n: bigint): bigint[] => [
   randomElement(n),
 ];
 
-function refusal(f: () => unknown): VdfError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VdfError);
-    return e as VdfError;
-  }
-  throw new Error('expected a refusal');
-}
-
 describe('WasmVdf modulus rules', () => {
   const wasm = instantiateWasm('release');
   it.each([
@@ -89,7 +80,7 @@ describe('WasmVdf modulus rules', () => {
     ['too large for R (4N > 2^2072)', (1n << 2070n) + 1n],
     ['far too large', (1n << 2100n) + 1n],
   ])('refuses a %s modulus with VDF_BAD_MODULUS', (_what, n) => {
-    const e = refusal(() => new WasmVdf(wasm, n));
+    const e = thrownAs(() => new WasmVdf(wasm, n), VdfError);
     expect(e.code).toBe('VDF_BAD_MODULUS');
     expect(e.message).toBe('VDF_BAD_MODULUS: modulus must be odd with 4N ≤ 2^2072');
   });
@@ -253,7 +244,7 @@ describe('WasmVdf input refusals', () => {
     ['the negative of 1', n - 1n],
     ['the modulus', n],
   ])('evaluate refuses x = %s', (_what, x) => {
-    const e = refusal(() => small.evaluate(x, 5, plan(1, 1)));
+    const e = thrownAs(() => small.evaluate(x, 5, plan(1, 1)), VdfError);
     expect(e.code).toBe('VDF_BAD_ELEMENT');
     expect(e.message).toBe('VDF_BAD_ELEMENT: x is not a canonical group element');
   });
@@ -274,7 +265,7 @@ describe('WasmVdf input refusals', () => {
       () => small.evaluate(1n, 5, p),
       () => small.provePartial(new Uint32Array(ELEM_SLOTS), 0, 1, 5, 7n, p),
     ]) {
-      const e = refusal(f);
+      const e = thrownAs(f, VdfError);
       expect(e.code).toBe('VDF_BAD_CHECKPOINTS');
       expect(e.message).toBe('VDF_BAD_CHECKPOINTS: invalid proof plan');
       expect(e.details).toEqual({ ...p });
@@ -302,7 +293,7 @@ describe('WasmVdf input refusals', () => {
       [new Uint32Array(ELEM_SLOTS - 1), 0, 1],
     ];
     for (const [cps, first, count] of bad) {
-      const err = refusal(() => small.provePartial(cps, first, count, t, 7n, p));
+      const err = thrownAs(() => small.provePartial(cps, first, count, t, 7n, p), VdfError);
       expect(err.code, `first=${first} count=${count} len=${cps.length}`).toBe('VDF_BAD_CHECKPOINTS');
       expect(err.message).toBe('VDF_BAD_CHECKPOINTS: checkpoint slice does not match its count');
     }
@@ -313,10 +304,10 @@ describe('WasmVdf input refusals', () => {
   });
 
   it('evaluate and provePartial refuse a bad T', () => {
-    expect(refusal(() => small.evaluate(2n, 0, plan(1, 1))).code).toBe('VDF_BAD_DELAY');
-    expect(refusal(() => small.provePartial(new Uint32Array(0), 0, 0, 1.5, 7n, plan(1, 1))).code).toBe(
-      'VDF_BAD_DELAY',
-    );
+    expect(thrownAs(() => small.evaluate(2n, 0, plan(1, 1)), VdfError).code).toBe('VDF_BAD_DELAY');
+    expect(
+      thrownAs(() => small.provePartial(new Uint32Array(0), 0, 0, 1.5, 7n, plan(1, 1)), VdfError).code,
+    ).toBe('VDF_BAD_DELAY');
   });
 });
 
