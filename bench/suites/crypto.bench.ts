@@ -2,7 +2,8 @@
  * `npm run bench -- crypto`: Ed25519 verification (WASM single and batch against OpenSSL,
  * libsodium's WASM build and @noble, all in this one run), the crypto pool's throughput with one
  * and two workers against the same pool running node:crypto, the coordinator's event-loop delay
- * while the pool runs flat out, and a 65,536-leaf merkle root in WASM against node:crypto.
+ * while the pool runs flat out, the latency of a burst of single verifications split among idle
+ * workers against one batch, and a 65,536-leaf merkle root in WASM against node:crypto.
  */
 import { createPublicKey, verify as nodeVerify, randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -79,6 +80,64 @@ async function poolTask(
   }
 }
 
+/** Single verifications submitted in one turn of the event loop: 32 RPC submissions read at once. */
+const BURST = 32;
+const BURST_SAMPLES = 2_000;
+
+/**
+ * Latency of a burst of BURST single verifications on two idle workers: the batcher splitting it
+ * between them (MIN_SPLIT_BATCH) against a pool that sends it as one batch (minSplitBatch
+ * Infinity, the batcher before the split). Bursts alternate between the two pools, so a drifting,
+ * shared machine weighs on both alike. CPU per burst is the whole process's (both pools' workers;
+ * the other pool idles meanwhile).
+ */
+async function burstLatency(suite: BenchSuite, items: readonly SignatureItem[]) {
+  const split = new CryptoPool({ threads: 2 });
+  const whole = new CryptoPool({ threads: 2, batcher: { minSplitBatch: Number.POSITIVE_INFINITY } });
+  const cpuUs = { split: 0, whole: 0 };
+  const burst = async (pool: CryptoPool, k: number, cpu?: 'split' | 'whole'): Promise<number> => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: BURST }, (_, i) => pool.verify(items[(k * BURST + i) & 255] as SignatureItem)),
+    );
+    const ms = performance.now() - t0;
+    if (!answers.every(Boolean)) throw new Error('pool rejected a valid signature');
+    if (cpu) {
+      const used = process.cpuUsage(cpu0);
+      cpuUs[cpu] += used.user + used.system;
+    }
+    return ms;
+  };
+  try {
+    for (let k = 0; k < 200; k++) {
+      await burst(split, k);
+      await burst(whole, k);
+    }
+    const splitMs: number[] = [];
+    const wholeMs: number[] = [];
+    for (let k = 0; k < BURST_SAMPLES; k++) {
+      splitMs.push(await burst(split, k, 'split'));
+      wholeMs.push(await burst(whole, k, 'whole'));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    const a = suite.record(summarize(`pool.burst${BURST}.splitAmongIdleWorkers`, splitMs));
+    const b = suite.record(summarize(`pool.burst${BURST}.oneBatch`, wholeMs));
+    suite.note(`pool.burst${BURST}.splitAmongIdleWorkers.p50Ms`, r2(median(splitMs)));
+    suite.note(`pool.burst${BURST}.oneBatch.p50Ms`, r2(median(wholeMs)));
+    suite.note(
+      `pool.burst${BURST}.splitAmongIdleWorkers.cpuUsPerBurst`,
+      Math.round(cpuUs.split / BURST_SAMPLES),
+    );
+    suite.note(`pool.burst${BURST}.oneBatch.cpuUsPerBurst`, Math.round(cpuUs.whole / BURST_SAMPLES));
+    return { split: a, whole: b };
+  } finally {
+    await split.close();
+    await whole.close();
+  }
+}
+
 export async function run(): Promise<void> {
   const suite = new BenchSuite('crypto', 1_000);
   const wasm = new WasmCrypto();
@@ -133,6 +192,8 @@ export async function run(): Promise<void> {
     3,
   );
 
+  const bursts = await burstLatency(suite, items);
+
   const txids = Array.from({ length: 65_536 }, () => new Uint8Array(randomBytes(32)));
   const packed = new Uint8Array(32 * txids.length);
   txids.forEach((id, i) => {
@@ -161,6 +222,10 @@ export async function run(): Promise<void> {
   suite.note(
     'ratio.merkle65536.wasm_over_node_crypto_speed (target >= 4)',
     r3(merkleWasm.hz / merkleNode.hz),
+  );
+  suite.note(
+    `ratio.pool.burst${BURST}.split_over_one_batch_mean_latency`,
+    r3(bursts.split.meanMs / bursts.whole.meanMs),
   );
   suite.note(
     'pool.2workers.coordinator_event_loop_delay_p99_ms (target < 20)',

@@ -64,6 +64,8 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
   /** Worker task for signature batches: WASM, or node:crypto for the native benchmark anchor. */
   private readonly verifyTask: string;
   private inFlight = 0;
+  /** Tasks of any kind handed to piscina and not finished (running or queued for a worker). */
+  private tasksUnfinished = 0;
   /** Signature batches that failed on a worker and were sent again (a worker died under them). */
   workerFailures = 0;
   private capacityWaiters: (() => void)[] = [];
@@ -86,7 +88,8 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
     this.verifyTask = opts.verifier === 'node-crypto' ? 'crypto.verifyBatchNodeCrypto' : 'crypto.verifyBatch';
     this.batcher = new SignatureBatcher(
       (items) => this.verifyChunk(items),
-      () => this.inFlight < this.threads,
+      // A VDF or merkle task occupies a worker too: a batch split for it would wait behind it.
+      () => this.idleWorkers,
       opts.batcher,
     );
   }
@@ -100,9 +103,11 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
     ) as Promise<T>;
+    this.tasksUnfinished++;
     // Any finished task (VDF, merkle, signatures) frees queue room for waiting producers, and
     // maybe a worker for background batches.
     const finished = (): void => {
+      this.tasksUnfinished--;
       this.wakeCapacityWaiters();
       this.pumpBackground();
     };
@@ -144,6 +149,11 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
    */
   workerUtilization(previous?: readonly EventLoopUtilization[]): EventLoopUtilization[] {
     return this.piscina.threads.map((t, i) => t.performance.eventLoopUtilization(previous?.[i]));
+  }
+
+  /** Workers with no task of ours running or queued for them (what the batcher splits among). */
+  get idleWorkers(): number {
+    return Math.max(0, this.threads - this.tasksUnfinished);
   }
 
   /** Tasks waiting for a free worker. */

@@ -47,6 +47,21 @@ describe('CryptoPool (real piscina workers, WASM)', () => {
     await expect(pool.run('crypto.noSuchTask', null)).rejects.toThrow(/UNKNOWN_TASK/);
   });
 
+  it('counts a worker busy from the moment any task is handed over until it settles', async () => {
+    expect(pool.idleWorkers).toBe(2);
+    const first = pool.run<number>('crypto.abiVersion', null);
+    expect(pool.idleWorkers).toBe(1);
+    const second = pool.run('crypto.noSuchTask', null);
+    second.catch(() => undefined);
+    expect(pool.idleWorkers).toBe(0);
+    const queued = pool.run<number>('crypto.abiVersion', null);
+    expect(pool.idleWorkers).toBe(0);
+    await first;
+    await expect(second).rejects.toThrow(/UNKNOWN_TASK/);
+    await queued;
+    expect(pool.idleWorkers).toBe(2);
+  });
+
   it('verifies a small batch, one answer per item, including malformed and tampered items', async () => {
     const items = signedItems(20);
     const expected = items.map(() => true);

@@ -4,7 +4,10 @@ import { SignatureBatcher } from '../../../src/workers/signature-batcher.js';
 
 // The batcher's only dependency is the function that sends a batch; here it records the batches
 // and answers "valid" for messages whose first byte is even.
-function harness(idle: () => boolean, opts: { maxBatchSize?: number; maxWaitMs?: number } = {}) {
+function harness(
+  idle: () => number,
+  opts: { maxBatchSize?: number; maxWaitMs?: number; minSplitBatch?: number } = {},
+) {
   const sent: { size: number; at: number }[] = [];
   const batcher = new SignatureBatcher(
     async (items) => {
@@ -25,14 +28,14 @@ const item = (b: number): SignatureItem => ({
 
 describe('SignatureBatcher', () => {
   it('sends full batches at once and gives every caller its own answer', async () => {
-    const { batcher, sent } = harness(() => false, { maxBatchSize: 8, maxWaitMs: 1_000 });
+    const { batcher, sent } = harness(() => 0, { maxBatchSize: 8, maxWaitMs: 1_000 });
     const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.verify(item(i))));
     expect(answers).toEqual(Array.from({ length: 16 }, (_, i) => i % 2 === 0));
     expect(sent.map((s) => s.size)).toEqual([8, 8]);
   });
 
   it('with an idle worker, sends what one turn of the event loop produced without waiting', async () => {
-    const { batcher, sent } = harness(() => true, { maxBatchSize: 64, maxWaitMs: 1_000 });
+    const { batcher, sent } = harness(() => 1, { maxBatchSize: 64, maxWaitMs: 1_000 });
     const t0 = performance.now();
     const answers = await Promise.all([
       batcher.verify(item(0)),
@@ -45,7 +48,7 @@ describe('SignatureBatcher', () => {
   });
 
   it('with every worker busy, holds a partial batch until the wait limit or a freed worker', async () => {
-    const { batcher, sent } = harness(() => false, { maxBatchSize: 64, maxWaitMs: 30 });
+    const { batcher, sent } = harness(() => 0, { maxBatchSize: 64, maxWaitMs: 30 });
     const t0 = performance.now();
     const first = batcher.verify(item(0));
     await new Promise((r) => setTimeout(r, 5));
@@ -60,8 +63,48 @@ describe('SignatureBatcher', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('spreads what one turn produced over the idle workers in equal shares', async () => {
+    const { batcher, sent } = harness(() => 2, { maxBatchSize: 64, maxWaitMs: 1_000 });
+    const answers = await Promise.all(Array.from({ length: 32 }, (_, i) => batcher.verify(item(i))));
+    expect(answers).toEqual(Array.from({ length: 32 }, (_, i) => i % 2 === 0));
+    expect(sent.map((s) => s.size)).toEqual([16, 16]);
+
+    // Unequal remainders go last; the default share floor (MIN_SPLIT_BATCH = 8) allows 3 of 25.
+    const three = harness(() => 3, { maxBatchSize: 64, maxWaitMs: 1_000 });
+    await Promise.all(Array.from({ length: 25 }, (_, i) => three.batcher.verify(item(i))));
+    expect(three.sent.map((s) => s.size)).toEqual([9, 9, 7]);
+  });
+
+  it('gives no idle worker a share smaller than minSplitBatch', async () => {
+    const { batcher, sent } = harness(() => 2, { maxBatchSize: 64, maxWaitMs: 1_000, minSplitBatch: 8 });
+    await Promise.all(Array.from({ length: 15 }, (_, i) => batcher.verify(item(i))));
+    expect(sent.map((s) => s.size)).toEqual([15]);
+    await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.verify(item(i))));
+    expect(sent.map((s) => s.size)).toEqual([15, 8, 8]);
+    // Four idle workers, 24 signatures: three shares of 8, not four of 6.
+    const four = harness(() => 4, { maxBatchSize: 64, maxWaitMs: 1_000, minSplitBatch: 8 });
+    await Promise.all(Array.from({ length: 24 }, (_, i) => four.batcher.verify(item(i))));
+    expect(four.sent.map((s) => s.size)).toEqual([8, 8, 8]);
+  });
+
+  it('never splits with minSplitBatch Infinity', async () => {
+    const { batcher, sent } = harness(() => 2, {
+      maxBatchSize: 64,
+      maxWaitMs: 1_000,
+      minSplitBatch: Infinity,
+    });
+    await Promise.all(Array.from({ length: 32 }, (_, i) => batcher.verify(item(i))));
+    expect(sent.map((s) => s.size)).toEqual([32]);
+  });
+
+  it('a batch that fills leaves whole, and only the rest is split', async () => {
+    const { batcher, sent } = harness(() => 2, { maxBatchSize: 16, maxWaitMs: 1_000, minSplitBatch: 4 });
+    await Promise.all(Array.from({ length: 26 }, (_, i) => batcher.verify(item(i))));
+    expect(sent.map((s) => s.size)).toEqual([16, 5, 5]);
+  });
+
   it('rejects every caller of a batch whose worker task failed', async () => {
-    const { batcher } = harness(() => true);
+    const { batcher } = harness(() => 1);
     const results = await Promise.allSettled([batcher.verify(item(0)), batcher.verify(item(255))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
