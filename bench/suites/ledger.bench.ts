@@ -5,12 +5,18 @@
  * - ledger.applyBlock.empty: a coinbase-only block applied to LMDB, durably (hz = blocks/s).
  * - ledger.applyBlock.full: a ~2 MB block of ~9,300 1-in-2-out transactions applied durably
  *   (hz = blocks/s; the transactions/s figure is in notes: target >= 50,000 tx/s).
+ * - ledger.sortTxids.100k: 100,000 random txids in byte order, the comparator sort against
+ *   sortByBytes (the order of block bodies, the producer's candidates and the GetInventory snapshot
+ *   of a full mempool, which any peer can make a node take once a second), side by side.
  * Sync commits stay on: every block is one fdatasync'ed LMDB write transaction, exactly as the node
  * runs it. Blocks are built (untimed) by the synthetic generator: unsigned, which the mechanical store
  * does not look at.
  */
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { genesisBlock } from '../../src/chain/genesis.js';
+import { compareBytes } from '../../src/encoding/bytes.js';
+import { sortByBytes } from '../../src/encoding/sort-by-bytes.js';
 import { DEVNET } from '../../src/params/networks.js';
 import { blockSize } from '../../src/protocol/block.js';
 import { ChainStore } from '../../src/storage/chain-store.js';
@@ -88,8 +94,26 @@ async function validateTx(suite: Suite): Promise<void> {
   }
 }
 
+async function sortTxids(suite: Suite): Promise<void> {
+  const txids = Array.from({ length: 100_000 }, () => new Uint8Array(randomBytes(32)));
+  const expected = [...txids].sort(compareBytes);
+  const fast = sortByBytes(txids, (t) => t);
+  if (!fast.every((t, i) => t === expected[i])) throw new Error('sortByBytes disagrees with compareBytes');
+  const slow = await suite.task('ledger.sortTxids.100k.comparator', () => {
+    [...txids].sort(compareBytes);
+  });
+  const packed = await suite.task('ledger.sortTxids.100k.sortByBytes', () => {
+    sortByBytes(txids, (t) => t);
+  });
+  suite.note(
+    'ratio.sortTxids.100k.comparator_over_sortByBytes_time',
+    Math.round((packed.hz / slow.hz) * 100) / 100,
+  );
+}
+
 export async function run(): Promise<void> {
   const suite = new BenchSuite('ledger');
+  await sortTxids(suite);
   await validateTx(suite);
   await applyBlockEmpty(suite);
   await applyBlockFull(suite);

@@ -1,5 +1,6 @@
 import { rankOf } from '../beacon/leader-ranking.js';
-import { bytesEqual, compareBytes } from '../encoding/bytes.js';
+import { bytesEqual } from '../encoding/bytes.js';
+import { sortByBytes } from '../encoding/sort-by-bytes.js';
 import { dependencyOrder } from '../ledger/dependency-order.js';
 import { LedgerOverlay } from '../ledger/ledger-overlay.js';
 import type { LedgerView, MasternodeRecord } from '../ledger/ledger-state.js';
@@ -71,7 +72,7 @@ export function selectTransactions(
   budgetBytes: number,
   accept: (etx: EncodedTx) => boolean = () => true,
 ): BlockCandidate[] {
-  const sorted = [...candidates].sort((a, b) => compareBytes(a.etx.txid, b.etx.txid));
+  const sorted = sortByBytes(candidates, (c) => c.etx.txid);
   const candidateOf = new Map(sorted.map((c) => [c.etx, c]));
   const candidateIds = new Set(sorted.map((c) => bytesKey(c.etx.txid)));
   const taken = new Set<string>();
@@ -87,7 +88,7 @@ export function selectTransactions(
     used += etx.bytes.length;
     chosen.push(candidateOf.get(etx)!);
   }
-  return chosen.sort((a, b) => compareBytes(a.etx.txid, b.etx.txid));
+  return sortByBytes(chosen, (c) => c.etx.txid);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { compareBytes } from '../encoding/bytes.js';
+import { sortByBytes } from '../encoding/sort-by-bytes.js';
 import type { OutPoint, TxPayload } from '../protocol/transaction.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
 import { conflictKeysOf, describeConflictKey, registryConflictKey } from './conflict-keys.js';
@@ -308,7 +309,7 @@ export class Mempool {
       // Its keys are the chain's now: the ledger refuses every other use of them.
       rejected.push(...this.dropRivals(id, conflictKeysOf(etx.tx)));
     }
-    return rejected.sort((a, b) => compareBytes(a.txid, b.txid));
+    return sortByBytes(rejected, (etx) => etx.txid);
   }
 
   /**
@@ -361,10 +362,18 @@ export class Mempool {
     return this.byStatus('finalized');
   }
 
+  /** Every transaction held (processing or finalized), in txid order. */
+  all(): EncodedTx[] {
+    return sortByBytes(
+      Array.from(this.entries.values(), (e) => e.etx),
+      (etx) => etx.txid,
+    );
+  }
+
   private byStatus(status: TxStatus): EncodedTx[] {
     const out: EncodedTx[] = [];
     for (const e of this.entries.values()) if (e.status === status) out.push(e.etx);
-    return out.sort((a, b) => compareBytes(a.txid, b.txid));
+    return sortByBytes(out, (etx) => etx.txid);
   }
 
   private checkKeysNotFinalized(etx: EncodedTx, keys: readonly string[]): void {

@@ -45,9 +45,7 @@ export class InventorySnapshot {
   page(after: Uint8Array): { txids: Uint8Array; next: Uint8Array } {
     const now = this.now();
     if (now - this.takenMs > this.maxAgeMs) {
-      this.sorted = [...this.mempool.processing(), ...this.mempool.finalized()]
-        .map((e) => e.txid)
-        .sort(compareBytes);
+      this.sorted = this.mempool.all().map((e) => e.txid);
       this.takenMs = now;
     }
     let start = 0;
