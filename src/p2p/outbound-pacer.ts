@@ -38,7 +38,9 @@ interface Queued {
  * Everything this node originates or relays to one peer — gossip, tip announcements, requests —
  * goes through the peer's pacer: token buckets per message type and in bytes at OUTBOUND_SHARE of
  * the peer's limits, Tx gossip batched into frames below the Tx frame limit and batch size, and
- * bounded queues. Answers to the peer's own requests are not paced (the peer paced the requests).
+ * bounded queues. Answers to the peer's own requests are not queued (the requester waits for them)
+ * but are charged to the same byte budget (chargeAnswer): a peer asking for blocks as fast as its
+ * request allowance lets it would otherwise take up to 20 × 4 MiB a second of our upload.
  */
 export class OutboundPacer {
   private readonly buckets = new Map<number, TokenBucket>();
@@ -63,6 +65,20 @@ export class OutboundPacer {
       limits.peerBurstBytes * OUTBOUND_SHARE,
       now(),
     );
+  }
+
+  /**
+   * An answer to one of the peer's requests was sent (answers are not queued: the requester waits
+   * for them): its bytes come out of the same byte budget as everything else we send this peer,
+   * possibly into debt, so gossip after it waits and the peer's inbound budget is never exceeded.
+   */
+  chargeAnswer(bytes: number): void {
+    this.bytes.charge(this.now(), bytes);
+  }
+
+  /** True while answers have overdrawn the byte budget: the next large answer is refused (BUSY). */
+  get overdrawn(): boolean {
+    return this.bytes.available(this.now()) < 0;
   }
 
   get queuedTxs(): number {

@@ -861,7 +861,26 @@ export class P2pNode extends EventEmitter {
       s.send({ t: MSG.reject, id: msg.id, code: 'UNSUPPORTED', reason: `no handler for type ${msg.t}` });
       return;
     }
-    const reply = (r: Omit<WireMessage, 'id'>) => s.send({ ...r, id: msg.id } as WireMessage);
+    // A tiny request may ask for megabytes (50 blocks, a 1,024-txid page, a frame of transactions):
+    // while our answers have overdrawn this peer's byte budget, those requests are refused before
+    // any work, so one peer cannot take our upload at its request rate. Polls are always answered:
+    // their answers are a byte a txid, and a refused poll would cost the asker our vote.
+    const pacer = this.pacers.get(s);
+    if (msg.t !== MSG.pollRequest && pacer?.overdrawn) {
+      this.count('answersRefused');
+      s.send({
+        t: MSG.reject,
+        id: msg.id,
+        code: 'BUSY',
+        reason: "answers over this peer's byte budget; retry later",
+      });
+      return;
+    }
+    const reply = (r: Omit<WireMessage, 'id'>) => {
+      const frame = encodeMessage({ ...r, id: msg.id } as WireMessage);
+      pacer?.chargeAnswer(frame.length);
+      s.sendFrame(frame);
+    };
     const fail = (err: unknown) =>
       s.send({
         t: MSG.reject,

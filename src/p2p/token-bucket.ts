@@ -32,6 +32,15 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes `n` tokens whether or not they are there: the balance may go negative, a debt the refill
+   * repays before anything else may be taken (for bytes already sent that could not wait).
+   */
+  charge(nowMs: number, n: number): void {
+    this.available(nowMs);
+    this.tokens -= n;
+  }
+
   /** Milliseconds from `nowMs` until `n` tokens are available (0 if they are; Infinity beyond burst). */
   msUntil(nowMs: number, n = 1): number {
     const missing = n - this.available(nowMs);

@@ -9,7 +9,7 @@ import type { P2pNodeOptions } from '../../../src/p2p/p2p-options.js';
 import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
 import { decodeFrame, encodeMessage } from '../../../src/wire/codec.js';
 import { MAX_FRAME_BYTES, TX_FRAME_LIMIT } from '../../../src/wire/limits.js';
-import { type Hello, MSG } from '../../../src/wire/message-types.js';
+import { type Hello, MSG, VOTE } from '../../../src/wire/message-types.js';
 import { peekType } from '../../../src/wire/peek-type.js';
 import { testIdentity, testTls } from '../../support/p2p-identity.js';
 
@@ -106,6 +106,48 @@ describe('rate limits and byte budgets', () => {
     await waitFor(() => (target.counters['RATE_LIMITED'] ?? 0) === 20);
     await new Promise((r) => setTimeout(r, 100));
     expect(delivered).toBe(10);
+    c.destroy();
+  });
+
+  it("answers come out of the peer's byte budget: once overdrawn, a big request gets BUSY before any work; polls are still answered", async () => {
+    // 64 KiB/s and burst for the peer: our sends to it may use 48 KiB/s, 48 KiB at once.
+    const target = await node(6, { peerInboundBytesPerSec: 64 * 1024, peerInboundBurstBytes: 64 * 1024 });
+    let blockReads = 0;
+    target.handle(MSG.getBlocks, () => {
+      blockReads++;
+      return { t: MSG.blocks, blocks: [new Uint8Array(200_000).fill(7)] };
+    });
+    target.handle(MSG.pollRequest, (_peer, req) => ({
+      t: MSG.pollResponse,
+      votes: new Uint8Array(req.txids.length / 32).fill(VOTE.yes),
+    }));
+    const port = await target.start();
+    const c = await RawWsClient.connect('127.0.0.1', port, '/p2p/1');
+    await authenticateRaw(c, id(7));
+    const answerTo = (requestId: number) =>
+      c.waitFor((f) => {
+        const t = peekType(new Uint8Array(f.payload));
+        if (t === MSG.hello || t === MSG.auth) return false; // the handshake's own frames
+        const m = decodeFrame(new Uint8Array(f.payload), 'authenticated');
+        // Answers only: the node's own requests to us (GetPeers) carry ids of its counter.
+        const answer = m.t === MSG.blocks || m.t === MSG.pollResponse || m.t === MSG.reject;
+        return answer && m.id === requestId;
+      });
+    const decoded = async (requestId: number) =>
+      decodeFrame(new Uint8Array((await answerTo(requestId)).payload), 'authenticated');
+
+    const first = decoded(1);
+    await c.send({ t: MSG.getBlocks, id: 1, from: 1, count: 1 });
+    expect((await first).t).toBe(MSG.blocks); // 200 KB on a 48 KiB allowance: ~3 s of debt
+    const second = decoded(2);
+    await c.send({ t: MSG.getBlocks, id: 2, from: 1, count: 1 });
+    expect(await second).toMatchObject({ t: MSG.reject, id: 2, code: 'BUSY' });
+    expect(blockReads).toBe(1); // refused before the handler ran
+    const poll = decoded(3);
+    await c.send({ t: MSG.pollRequest, id: 3, txids: new Uint8Array(64) });
+    expect(await poll).toMatchObject({ t: MSG.pollResponse, id: 3 });
+    expect(target.counters['answersRefused']).toBe(1);
+    expect(target.counters['bannedPeers'] ?? 0).toBe(0);
     c.destroy();
   });
 

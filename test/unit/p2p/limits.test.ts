@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../../src/p2p/backoff.js';
 import { type BanRecord, MemoryBanList } from '../../../src/p2p/ban-list.js';
+import { OUTBOUND_SHARE, OutboundPacer } from '../../../src/p2p/outbound-pacer.js';
 import { ScoreBook } from '../../../src/p2p/peer-scores.js';
+import { DEFAULT_RATE_LIMITS } from '../../../src/p2p/rate-limits.js';
 import { TokenBucket } from '../../../src/p2p/token-bucket.js';
 
 describe('default reconnect backoff', () => {
@@ -66,6 +68,72 @@ describe('token bucket', () => {
     expect(b.available(0)).toBe(0);
     expect(b.take(10_000)).toBe(false); // no refill for time it already had
     expect(b.available(10_100)).toBe(1);
+  });
+});
+
+describe('token bucket debt (charge)', () => {
+  it('charge takes tokens that are not there; the refill repays the debt before anything can be taken', () => {
+    const b = new TokenBucket(10, 5, 0);
+    b.charge(0, 8); // 5 there: 3 owed
+    expect(b.available(0)).toBe(-3);
+    expect(b.take(0)).toBe(false);
+    expect(b.msUntil(0, 1)).toBe(400); // 3 owed + 1 wanted at 10/s
+    expect(b.available(300)).toBe(0);
+    expect(b.take(399)).toBe(false);
+    expect(b.take(400)).toBe(true);
+    expect(b.available(10_000)).toBe(5); // repaid, then capped at the burst as before
+  });
+});
+
+describe('outbound pacer: answers share the byte budget', () => {
+  function pacer(bytesPerSec: number, burstBytes: number) {
+    let now = 0;
+    const sent: Uint8Array[] = [];
+    const p = new OutboundPacer(
+      {
+        peerRates: DEFAULT_RATE_LIMITS,
+        peerBytesPerSec: bytesPerSec / OUTBOUND_SHARE,
+        peerBurstBytes: burstBytes / OUTBOUND_SHARE,
+        maxQueuedTxs: 100,
+        maxQueuedTxBytes: 1 << 20,
+        maxQueuedMessages: 10,
+      },
+      () => now,
+      (frame) => {
+        sent.push(frame);
+        return true;
+      },
+      () => true,
+    );
+    return { p, sent, at: (ms: number) => (now = ms) };
+  }
+
+  it('an answer may overdraw the budget; it is overdrawn until repaid, and gossip waits for that', () => {
+    const { p, sent, at } = pacer(1_000, 1_000);
+    expect(p.overdrawn).toBe(false);
+    p.chargeAnswer(1_000); // exactly the allowance: spent, not overdrawn
+    expect(p.overdrawn).toBe(false);
+    p.chargeAnswer(500);
+    expect(p.overdrawn).toBe(true);
+    vi.useFakeTimers();
+    try {
+      p.queueTxs([new Uint8Array(100)]); // a frame of ~140 bytes
+      expect(sent).toHaveLength(0); // our gossip would push the peer over its inbound budget
+      at(499);
+      expect(p.overdrawn).toBe(true);
+      at(500);
+      expect(p.overdrawn).toBe(false);
+      // Debt repaid, but the frame needs its own ~140 tokens: the pacer's timer retries until then.
+      at(600);
+      vi.advanceTimersByTime(600);
+      expect(sent).toHaveLength(0);
+      at(700);
+      vi.advanceTimersByTime(100);
+      expect(sent).toHaveLength(1);
+    } finally {
+      p.stop();
+      vi.useRealTimers();
+    }
   });
 });
 
