@@ -101,6 +101,10 @@ export class NodeMetrics {
     registers: [this.registry],
   });
   readonly txFetchesSent = this.counter('timecoin_tx_fetch_requests_total', 'GetTx requests sent');
+  readonly txFetchesOverBudget = this.counter(
+    'timecoin_tx_fetch_over_budget_total',
+    "Unknown txids named in a peer's polls and not fetched: the peer's poll-fetch budget was used up",
+  );
   readonly blocksApplied = this.counter('timecoin_blocks_applied_total', 'Blocks that joined the main chain');
   readonly blocksRefused = new Counter({
     name: 'timecoin_blocks_refused_total',

@@ -263,7 +263,9 @@ export class TimeNode {
     this.responder = new VoteResponder({
       engine,
       ledgerVote: ledgerVoteOf(this.ledger.mempool, (txid) => this.store.getTxHeight(txid) !== undefined),
-      unknown: (peerId, txid) => this.fetcher.want(peerId, txid),
+      unknown: (peerId, txid) => {
+        if (!this.fetcher.wantNamedInPoll(peerId, txid)) metrics.txFetchesOverBudget.inc();
+      },
     });
     const rng = new Xoshiro128(randomBytes(4).readUInt32LE(0));
     this.poller = new Poller({

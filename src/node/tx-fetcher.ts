@@ -1,5 +1,19 @@
 import { bytesKey } from '../ledger/map-keys.js';
+import { TokenBucket } from '../p2p/token-bucket.js';
 import { MAX_TXIDS_PER_REQUEST } from '../wire/limits.js';
+
+/**
+ * Unknown txids one peer's polls may make us fetch: per second, and at once. An honest poller
+ * gossips a transaction before its first poll names it, so it rarely names one we lack (the
+ * `timecoin_tx_fetch_requests_total` metric is near 0 on a healthy network); a peer naming
+ * 1,024 random txids per poll made the node spend 14.5 ms of its coordinator per poll, so at 100
+ * polls a second one key with no stake held the coordinator busy (measured, /tmp script against
+ * a real node). Beyond the budget a named txid is still voted on (UNKNOWN), just not fetched.
+ */
+export const POLL_FETCH_BUDGET = Object.freeze({ perSec: 1_024, burst: 4_096 });
+
+/** Peers whose poll-fetch budgets are remembered by default (the oldest are forgotten beyond it). */
+const MAX_BUDGETS = 4_096;
 
 export interface TxFetcherOptions {
   /** Sends GetTx (txids packed) to a peer; resolves with the transactions it answered. */
@@ -15,6 +29,10 @@ export interface TxFetcherOptions {
   readonly retryAfterMs: number;
   /** Bound of the requested-recently memory. */
   readonly maxTracked: number;
+  /** Per-peer budget of txids named in its polls that we fetch (default POLL_FETCH_BUDGET). */
+  readonly pollFetchBudget?: { readonly perSec: number; readonly burst: number };
+  /** Peers whose budgets are remembered (default 4,096): a peer forgotten starts with a full one. */
+  readonly maxBudgets?: number;
 }
 
 /**
@@ -26,8 +44,11 @@ export interface TxFetcherOptions {
 export class TxFetcher {
   private readonly queued = new Map<string, Map<string, Uint8Array>>();
   private readonly requestedAt = new Map<string, number>();
+  private readonly budgets = new Map<string, TokenBucket>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Poll-named txids not fetched because the naming peer's budget was used up. */
+  overBudget = 0;
 
   constructor(private readonly o: TxFetcherOptions) {}
 
@@ -36,13 +57,37 @@ export class TxFetcher {
     return this.requestedAt.size;
   }
 
+  /**
+   * `peerId`'s poll named `txid`, which we do not know: fetch it from that peer, within the peer's
+   * poll-fetch budget (checked before anything else, so a peer over it costs one bucket read per
+   * txid). False when the budget refused it.
+   */
+  wantNamedInPoll(peerId: string, txid: Uint8Array): boolean {
+    let budget = this.budgets.get(peerId);
+    if (!budget) {
+      const b = this.o.pollFetchBudget ?? POLL_FETCH_BUDGET;
+      budget = new TokenBucket(b.perSec, b.burst, this.o.now());
+      if (this.budgets.size >= (this.o.maxBudgets ?? MAX_BUDGETS))
+        this.budgets.delete(this.budgets.keys().next().value!);
+      this.budgets.set(peerId, budget);
+    }
+    if (!budget.take(this.o.now())) {
+      this.overBudget++;
+      return false;
+    }
+    this.want(peerId, txid);
+    return true;
+  }
+
   /** `peerId` holds `txid`; fetch it unless we know it or asked recently. */
   want(peerId: string, txid: Uint8Array): void {
-    if (this.stopped || this.o.known(txid)) return;
+    if (this.stopped) return;
+    // Asked recently (a map read) before known (ledger and chain reads): polls repeat a txid.
     const key = bytesKey(txid);
     const now = this.o.now();
     const asked = this.requestedAt.get(key);
     if (asked !== undefined && now - asked < this.o.retryAfterMs) return;
+    if (this.o.known(txid)) return;
     this.requestedAt.delete(key); // re-insert: Map order stays oldest-first
     this.requestedAt.set(key, now);
     // A request older than retryAfterMs no longer holds anything back: forget it, so this memory

@@ -1,8 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Coin, fundedCoin, hexOf, pay, recipient, split } from '../../../src/devnet/coins.js';
 import { Devnet, NodeProcess } from '../../../src/devnet/node-process.js';
-import { toHex } from '../../../src/encoding/bytes.js';
+import { fromHex, toHex } from '../../../src/encoding/bytes.js';
+import { POLL_FETCH_BUDGET } from '../../../src/node/tx-fetcher.js';
+import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
+import { decodeFrame } from '../../../src/wire/codec.js';
+import { MSG, VOTE } from '../../../src/wire/message-types.js';
+import { peekType } from '../../../src/wire/peek-type.js';
+import { testIdentity } from '../../support/p2p-identity.js';
 
 interface Finality {
   status: string;
@@ -157,6 +164,39 @@ describe('finality across real node processes', () => {
       await silent.rpc('test_setbehaviour', [{ silent: false }]);
     }
   }, 180_000);
+
+  it('a peer whose polls name random txids gets at most its poll-fetch budget fetched, and its polls still answered', async () => {
+    const target = net.nodes[5]!; // the full node: it answers polls like a validator
+    const genesis = fromHex((await target.rpc<{ genesis: string }>('getblockchaininfo')).genesis, 32);
+    const c = await RawWsClient.connect('127.0.0.1', target.p2pPort, '/p2p/1', {
+      localAddress: '127.0.0.31',
+    });
+    try {
+      await authenticateRaw(c, testIdentity('poll flood', 1, genesis));
+      const fetchesBefore = await target.metric('timecoin_tx_fetch_requests_total');
+      const started = Date.now();
+      const POLLS = 8;
+      const answered = c.waitFor((f) => {
+        const t = peekType(new Uint8Array(f.payload));
+        if (t !== MSG.pollResponse) return false;
+        const m = decodeFrame(new Uint8Array(f.payload), 'authenticated');
+        return 'id' in m && m.id === POLLS;
+      }, 30_000);
+      for (let id = 1; id <= POLLS; id++)
+        await c.send({ t: MSG.pollRequest, id, txids: new Uint8Array(randomBytes(32 * 1_024)) });
+      const last = decodeFrame(new Uint8Array((await answered).payload), 'authenticated');
+      expect(last.t === MSG.pollResponse && last.votes.every((v) => v === VOTE.unknown)).toBe(true);
+      const seconds = (Date.now() - started) / 1000;
+      const overBudget = await target.metric('timecoin_tx_fetch_over_budget_total');
+      const fetches = (await target.metric('timecoin_tx_fetch_requests_total')) - fetchesBefore;
+      // 8,192 named; 4,096 at once plus 1,024 a second may be fetched, in GetTx of ≤ 1,024 txids.
+      const allowed = POLL_FETCH_BUDGET.burst + POLL_FETCH_BUDGET.perSec * seconds;
+      expect(overBudget).toBeGreaterThanOrEqual(POLLS * 1_024 - allowed);
+      expect(fetches).toBeLessThanOrEqual(Math.ceil(allowed / 1_024) + POLLS);
+    } finally {
+      c.destroy();
+    }
+  }, 60_000);
 
   it('a validator SIGKILLed with transactions in flight comes back, catches up, and has everything it reported final', async () => {
     const victimIx = 3;

@@ -291,25 +291,86 @@ describe('TxFetcher requests and deliveries', () => {
   const unpack = (packed: Uint8Array) =>
     Array.from({ length: packed.length / 32 }, (_, j) => toHex(packed.subarray(j * 32, j * 32 + 32)));
 
-  function fetcher(o: { maxTracked?: number; answer?: (txids: Uint8Array) => Promise<Uint8Array[]> } = {}) {
+  function fetcher(
+    o: {
+      maxTracked?: number;
+      answer?: (txids: Uint8Array) => Promise<Uint8Array[]>;
+      pollFetchBudget?: { perSec: number; burst: number };
+      maxBudgets?: number;
+    } = {},
+  ) {
     const requests: { peer: string; txids: string[] }[] = [];
     const delivered: { peer: string; n: number }[] = [];
     const known = new Set<string>();
     const clock = { now: 0 };
+    const calls = { known: 0 };
     const f = new TxFetcher({
       request: (peer, txids) => {
         requests.push({ peer, txids: unpack(txids) });
         return o.answer ? o.answer(txids) : Promise.resolve([]);
       },
       deliver: (peer, txs) => delivered.push({ peer, n: txs.length }),
-      known: (t) => known.has(toHex(t)),
+      known: (t) => {
+        calls.known++;
+        return known.has(toHex(t));
+      },
       now: () => clock.now,
       batchMs: 1,
       retryAfterMs: 1_000,
       maxTracked: o.maxTracked ?? 10_000,
+      ...(o.pollFetchBudget ? { pollFetchBudget: o.pollFetchBudget } : {}),
+      ...(o.maxBudgets ? { maxBudgets: o.maxBudgets } : {}),
     });
-    return { f, requests, delivered, known, clock };
+    return { f, requests, delivered, known, clock, calls };
   }
+
+  it("fetches txids named in one peer's polls only within that peer's budget; other peers have their own", async () => {
+    const { f, requests, clock } = fetcher({ pollFetchBudget: { perSec: 10, burst: 3 } });
+    for (let i = 0; i < 5; i++) f.wantNamedInPoll('p1', id(i));
+    f.wantNamedInPoll('p2', id(100));
+    await vi.waitFor(() => expect(requests).toHaveLength(2));
+    expect(requests).toEqual([
+      { peer: 'p1', txids: [id(0), id(1), id(2)].map(toHex) },
+      { peer: 'p2', txids: [toHex(id(100))] },
+    ]);
+    expect(f.overBudget).toBe(2);
+    clock.now = 100; // one more token for p1
+    f.wantNamedInPoll('p1', id(3));
+    f.wantNamedInPoll('p1', id(4));
+    await vi.waitFor(() => expect(requests).toHaveLength(3));
+    expect(requests[2]).toEqual({ peer: 'p1', txids: [toHex(id(3))] });
+    expect(f.overBudget).toBe(3);
+    // Catch-up (want) is not a poll: no budget.
+    for (let i = 10; i < 20; i++) f.want('p1', id(i));
+    await vi.waitFor(() => expect(requests).toHaveLength(4));
+    expect(requests[3]!.txids).toHaveLength(10);
+    f.stop();
+  });
+
+  it("remembers at most maxBudgets peers' budgets: the oldest is forgotten and starts full again", async () => {
+    const { f, requests } = fetcher({ pollFetchBudget: { perSec: 0, burst: 1 }, maxBudgets: 2 });
+    f.wantNamedInPoll('p1', id(1));
+    f.wantNamedInPoll('p1', id(2)); // p1 spent
+    f.wantNamedInPoll('p2', id(3));
+    f.wantNamedInPoll('p1', id(4)); // still remembered as spent
+    expect(f.overBudget).toBe(2);
+    f.wantNamedInPoll('p3', id(5)); // a third peer: p1, the oldest, is forgotten
+    f.wantNamedInPoll('p2', id(6)); // p2 still remembered: spent
+    f.wantNamedInPoll('p1', id(7)); // p1 anew: a full budget (and p2 is forgotten for it)
+    expect(f.overBudget).toBe(3);
+    await vi.waitFor(() => expect(requests.flatMap((r) => r.txids)).toHaveLength(4));
+    expect(requests.flatMap((r) => r.txids).sort()).toEqual([1, 3, 5, 7].map((i) => toHex(id(i))).sort());
+    f.stop();
+  });
+
+  it('a txid asked for within the retry window costs no ledger read when named again', () => {
+    const { f, calls } = fetcher();
+    f.want('p1', id(1));
+    expect(calls.known).toBe(1);
+    for (let i = 0; i < 10; i++) f.wantNamedInPoll(`p${i}`, id(1));
+    expect(calls.known).toBe(1);
+    f.stop();
+  });
 
   it('sends a full request at once, the rest after the batch delay, each txid once and in order', async () => {
     const { f, requests } = fetcher();
