@@ -255,6 +255,7 @@ export class TimeNode {
       },
       deliver: (peerId, txs) => this.intake.fromPeer(peerId, txs),
       known: (txid) => this.intake.knows(txid),
+      arriving: (txid) => this.intake.arriving(txid),
       now: this.now,
       batchMs: 2,
       retryAfterMs: 2_000,

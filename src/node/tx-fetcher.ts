@@ -22,6 +22,12 @@ export interface TxFetcherOptions {
   readonly deliver: (peerId: string, txs: readonly Uint8Array[]) => void;
   /** True when the txid needs no fetching any more (known, verifying, orphaned). */
   readonly known: (txid: Uint8Array) => boolean;
+  /**
+   * The cheap part of `known` (map reads): the txid is being verified or waits as an orphan. A poll
+   * names such a transaction while it is on its way to us, and naming it must not use up the
+   * asker's fetch budget. Default: never.
+   */
+  readonly arriving?: (txid: Uint8Array) => boolean;
   readonly now: () => number;
   /** Coalescing delay: txids asked of one peer within it share one GetTx. */
   readonly batchMs: number;
@@ -59,10 +65,13 @@ export class TxFetcher {
 
   /**
    * `peerId`'s poll named `txid`, which we do not know: fetch it from that peer, within the peer's
-   * poll-fetch budget (checked before anything else, so a peer over it costs one bucket read per
-   * txid). False when the budget refused it.
+   * poll-fetch budget. A txid asked for within the retry window or arriving (being verified, an
+   * orphan) needs no fetch and costs no budget: an honest poller names a transaction in several
+   * polls while it crosses our intake. Otherwise the budget is charged before the ledger is read,
+   * so a peer over it costs a few map reads per txid. False when the budget refused it.
    */
   wantNamedInPoll(peerId: string, txid: Uint8Array): boolean {
+    if (this.askedRecently(bytesKey(txid)) || this.o.arriving?.(txid) === true) return true;
     let budget = this.budgets.get(peerId);
     if (!budget) {
       const b = this.o.pollFetchBudget ?? POLL_FETCH_BUDGET;
@@ -84,10 +93,9 @@ export class TxFetcher {
     if (this.stopped) return;
     // Asked recently (a map read) before known (ledger and chain reads): polls repeat a txid.
     const key = bytesKey(txid);
-    const now = this.o.now();
-    const asked = this.requestedAt.get(key);
-    if (asked !== undefined && now - asked < this.o.retryAfterMs) return;
+    if (this.askedRecently(key)) return;
     if (this.o.known(txid)) return;
+    const now = this.o.now();
     this.requestedAt.delete(key); // re-insert: Map order stays oldest-first
     this.requestedAt.set(key, now);
     // A request older than retryAfterMs no longer holds anything back: forget it, so this memory
@@ -104,6 +112,11 @@ export class TxFetcher {
     q.set(key, txid.slice());
     if (q.size >= MAX_TXIDS_PER_REQUEST) this.flushPeer(peerId);
     else this.timer ??= setTimeout(() => this.flush(), this.o.batchMs);
+  }
+
+  private askedRecently(key: string): boolean {
+    const asked = this.requestedAt.get(key);
+    return asked !== undefined && this.o.now() - asked < this.o.retryAfterMs;
   }
 
   stop(): void {

@@ -133,9 +133,12 @@ export class TxIntake {
 
   /** True when `txid` needs no fetching: known in any state, being verified, or waiting as an orphan. */
   knows(txid: Uint8Array): boolean {
-    return (
-      this.inFlight.has(bytesKey(txid)) || this.deps.orphans.has(txid) || this.standing(txid) !== 'unknown'
-    );
+    return this.arriving(txid) || this.standing(txid) !== 'unknown';
+  }
+
+  /** Being verified or waiting for its parents as an orphan: here, but not yet voted on (map reads). */
+  arriving(txid: Uint8Array): boolean {
+    return this.inFlight.has(bytesKey(txid)) || this.deps.orphans.has(txid);
   }
 
   /** Milliseconds since the node first saw `txid`, and forgets it (called when it finalizes). */

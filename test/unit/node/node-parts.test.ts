@@ -302,6 +302,7 @@ describe('TxFetcher requests and deliveries', () => {
     const requests: { peer: string; txids: string[] }[] = [];
     const delivered: { peer: string; n: number }[] = [];
     const known = new Set<string>();
+    const arriving = new Set<string>();
     const clock = { now: 0 };
     const calls = { known: 0 };
     const f = new TxFetcher({
@@ -312,8 +313,9 @@ describe('TxFetcher requests and deliveries', () => {
       deliver: (peer, txs) => delivered.push({ peer, n: txs.length }),
       known: (t) => {
         calls.known++;
-        return known.has(toHex(t));
+        return known.has(toHex(t)) || arriving.has(toHex(t));
       },
+      arriving: (t) => arriving.has(toHex(t)),
       now: () => clock.now,
       batchMs: 1,
       retryAfterMs: 1_000,
@@ -321,7 +323,7 @@ describe('TxFetcher requests and deliveries', () => {
       ...(o.pollFetchBudget ? { pollFetchBudget: o.pollFetchBudget } : {}),
       ...(o.maxBudgets ? { maxBudgets: o.maxBudgets } : {}),
     });
-    return { f, requests, delivered, known, clock, calls };
+    return { f, requests, delivered, known, arriving, clock, calls };
   }
 
   it("fetches txids named in one peer's polls only within that peer's budget; other peers have their own", async () => {
@@ -360,6 +362,20 @@ describe('TxFetcher requests and deliveries', () => {
     expect(f.overBudget).toBe(3);
     await vi.waitFor(() => expect(requests.flatMap((r) => r.txids)).toHaveLength(4));
     expect(requests.flatMap((r) => r.txids).sort()).toEqual([1, 3, 5, 7].map((i) => toHex(id(i))).sort());
+    f.stop();
+  });
+
+  it('naming a txid on its way to us, or asked for within the window, uses no budget', async () => {
+    const { f, requests, arriving } = fetcher({ pollFetchBudget: { perSec: 0, burst: 1 } });
+    arriving.add(toHex(id(9))); // being verified: polls name it until our intake is done
+    for (let i = 0; i < 5; i++) expect(f.wantNamedInPoll('p1', id(9))).toBe(true);
+    expect(f.wantNamedInPoll('p1', id(1))).toBe(true); // the one token: fetched
+    for (let i = 0; i < 5; i++) expect(f.wantNamedInPoll('p1', id(1))).toBe(true); // asked already
+    expect(f.overBudget).toBe(0);
+    expect(f.wantNamedInPoll('p1', id(2))).toBe(false);
+    expect(f.overBudget).toBe(1);
+    await vi.waitFor(() => expect(requests).toHaveLength(1));
+    expect(requests[0]).toEqual({ peer: 'p1', txids: [toHex(id(1))] });
     f.stop();
   });
 
