@@ -71,7 +71,8 @@ export class TxFetcher {
    * so a peer over it costs a few map reads per txid. False when the budget refused it.
    */
   wantNamedInPoll(peerId: string, txid: Uint8Array): boolean {
-    if (this.askedRecently(bytesKey(txid)) || this.o.arriving?.(txid) === true) return true;
+    const key = bytesKey(txid);
+    if (this.askedRecently(key) || this.o.arriving?.(txid) === true) return true;
     let budget = this.budgets.get(peerId);
     if (!budget) {
       const b = this.o.pollFetchBudget ?? POLL_FETCH_BUDGET;
@@ -84,15 +85,18 @@ export class TxFetcher {
       this.overBudget++;
       return false;
     }
-    this.want(peerId, txid);
+    this.fetch(peerId, txid, key);
     return true;
   }
 
   /** `peerId` holds `txid`; fetch it unless we know it or asked recently. */
   want(peerId: string, txid: Uint8Array): void {
+    this.fetch(peerId, txid, bytesKey(txid));
+  }
+
+  private fetch(peerId: string, txid: Uint8Array, key: string): void {
     if (this.stopped) return;
     // Asked recently (a map read) before known (ledger and chain reads): polls repeat a txid.
-    const key = bytesKey(txid);
     if (this.askedRecently(key)) return;
     if (this.o.known(txid)) return;
     const now = this.o.now();
