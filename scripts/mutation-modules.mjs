@@ -134,6 +134,8 @@ export const MUTATION_MODULES = {
       'src/p2p/backoff.ts',
       'src/p2p/ban-list.ts',
       'src/p2p/connection-slots.ts',
+      'src/p2p/cpu-meter.ts',
+      'src/p2p/cpu-throttle.ts',
       'src/p2p/gossip-relay.ts',
       'src/p2p/handshake.ts',
       'src/p2p/ip-address.ts',

@@ -250,6 +250,7 @@ async function networkCost(net: Devnet): Promise<{
   txPollsCount: number;
   coordinatorCpuMs: number;
   processCpuMs: number;
+  cpuThrottled: number;
 }> {
   const sum = async (name: string) =>
     (await Promise.all(net.nodes.map((n) => n.metric(name)))).reduce((a, b) => a + b, 0);
@@ -260,8 +261,12 @@ async function networkCost(net: Devnet): Promise<{
     txPollsCount: await sum('timecoin_tx_polls_count'),
     coordinatorCpuMs: pids.reduce((a, pid) => a + threadCpuMs(pid), 0),
     processCpuMs: pids.reduce((a, pid) => a + processCpuMs(pid), 0),
+    // Times a peer's frame was held for its CPU budget: honest masternodes should never be.
+    cpuThrottled: await sum(CPU_THROTTLED),
   };
 }
+
+const CPU_THROTTLED = 'timecoin_p2p_events_total{event="cpuThrottled"}';
 
 function finalizedCount(node: NodeProcess): Promise<number> {
   return node.metric('timecoin_tx_finalized_total');
@@ -291,7 +296,9 @@ async function network(suite: BenchSuite, anchor: number): Promise<void> {
     await inBlocks(net);
     // node.finality: FINALITY_TPS (1,000) tx/s for SECONDS.
     const finality = all.slice(0, FINALITY_TPS * SECONDS);
+    const throttled0 = (await networkCost(net)).cpuThrottled;
     const lat = (await offer(net, finality, FINALITY_TPS)).sort((a, b) => a - b);
+    suite.note('node.finality.cpuThrottled', (await networkCost(net)).cpuThrottled - throttled0);
     suite.record({
       ...summarize('node.finality', lat, 1),
       hz: (lat.length * 1000) / (SECONDS * 1000),
@@ -341,6 +348,7 @@ async function network(suite: BenchSuite, anchor: number): Promise<void> {
         `node.finalizedThroughput.step${rate}.processCpuUsPerTxPerNode`,
         perTx((cost.processCpuMs - cost0.processCpuMs) * 1000),
       );
+      suite.note(`node.finalizedThroughput.step${rate}.cpuThrottled`, cost.cpuThrottled - cost0.cpuThrottled);
       if (slowest < batch.length || seconds > stepSeconds * 1.2) break;
       sustained = achieved;
     }

@@ -247,9 +247,13 @@ export class NodeProcess {
     return res.text();
   }
 
-  /** A counter or gauge without labels from /metrics (0 when absent). */
-  async metric(name: string): Promise<number> {
-    const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(await this.metricsText());
+  /**
+   * A counter or gauge from /metrics (0 when absent): a name, or a series with its labels exactly as
+   * printed, e.g. `timecoin_p2p_events_total{event="cpuThrottled"}`.
+   */
+  async metric(series: string): Promise<number> {
+    const escaped = series.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+    const m = new RegExp(`^${escaped} ([0-9.e+-]+)$`, 'm').exec(await this.metricsText());
     return m ? Number(m[1]) : 0;
   }
 

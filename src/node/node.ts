@@ -552,11 +552,14 @@ export class TimeNode {
     );
   }
 
-  /** The active set at our tip: who is sampled, and whose connections the transport reserves. */
+  /**
+   * The active set at our tip: who is sampled, and whose connections and stake share of our CPU
+   * the transport reserves.
+   */
   private refreshActiveSet(): void {
     const active = this.store.activeMasternodes(this.store.tip().height);
     this.validators.setActive(active);
-    this.p2p.setValidators(active.map((m) => m.nodePubkey));
+    this.p2p.setValidators(this.validators.activeValidators());
   }
 
   /** A block joined the main chain (produced, received or fetched). */
@@ -618,6 +621,11 @@ export class TimeNode {
       'timecoin_p2p_events_total',
       'Transport events since start, by name: offences by code (e.g. WIRE_BAD_SCHEMA), refusals, evictions',
       () => this.p2p.counters,
+    );
+    m.gauge(
+      'timecoin_p2p_cpu_at_large',
+      "Fraction of one core that peers' frames used lately beyond their stake shares (held near 0.25)",
+      () => this.p2p.cpuUsage().atLarge,
     );
     m.gauge('timecoin_validators_reachable_weight', 'Active stake weight reachable (us + connected)', () =>
       this.validators.reachableWeight(),

@@ -82,6 +82,11 @@ export class ValidatorSet {
     return this.active.size;
   }
 
+  /** The active masternodes with their stake weights. */
+  activeValidators(): ActiveValidator[] {
+    return [...this.active.values()];
+  }
+
   activeIds(): string[] {
     return [...this.active.keys()];
   }

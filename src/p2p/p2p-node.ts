@@ -17,6 +17,7 @@ import { DEFAULT_BACKOFF } from './backoff.js';
 import { type BanList, MemoryBanList } from './ban-list.js';
 import type { CloseName } from './close-codes.js';
 import { admit, classOf, type SlotClass, type SlotPeer } from './connection-slots.js';
+import { CPU_ALLOCATION_DEFAULTS, type CpuAllocation, CpuThrottle } from './cpu-throttle.js';
 import { type GossipKind, GossipRelay } from './gossip-relay.js';
 import type { ChainTip, HelloRefusal, LocalIdentity } from './handshake.js';
 import { ipKeyBytes, netgroupOf, normalizeIp } from './ip-address.js';
@@ -67,11 +68,17 @@ export type RequestHandler<T extends RequestType> = (
   msg: RequestOfType<T>,
 ) => ResponseBody<T> | Promise<ResponseBody<T>>;
 
+/** An active masternode's node key and stake weight (setValidators). */
+export interface WeightedKey {
+  readonly pubkey: Uint8Array | string;
+  readonly weight: number;
+}
+
 export class P2pConfigError extends CodedError<'P2P_TLS_REQUIRED' | 'P2P_BAD_OFFENCE'> {}
 
 type Resolved = Required<
-  Omit<P2pNodeOptions, 'identity' | 'seeds' | 'banList' | 'rateLimits' | 'peerRateLimits' | 'backoff'>
->;
+  Omit<P2pNodeOptions, 'identity' | 'seeds' | 'banList' | 'rateLimits' | 'peerRateLimits' | 'backoff' | 'cpu'>
+> & { readonly cpu: CpuAllocation };
 
 /** Remembered handshake buckets (one per source IP), least recently used forgotten first. */
 const MAX_HANDSHAKE_BUCKETS = 4_096;
@@ -122,6 +129,7 @@ export class P2pNode extends EventEmitter {
   private readonly peerRates: Record<number, RateLimit>;
   private readonly secret = new Uint8Array(randomBytes(32));
   private validators = new Set<string>();
+  private readonly cpu: CpuThrottle;
   private identity: LocalIdentity;
   private readonly timers: NodeJS.Timeout[] = [];
   private lastExchangeMs = 0;
@@ -172,6 +180,7 @@ export class P2pNode extends EventEmitter {
       dedupMaxBytes: o.dedupMaxBytes ?? d.dedupMaxBytes,
       dedupMaxAgeMs: o.dedupMaxAgeMs ?? d.dedupMaxAgeMs,
       scoreDecayPerSec: o.scoreDecayPerSec ?? d.scoreDecayPerSec,
+      cpu: { ...CPU_ALLOCATION_DEFAULTS, ...(o.cpu ?? {}) },
       banThreshold: o.banThreshold ?? d.banThreshold,
       ipBanThreshold: o.ipBanThreshold ?? d.ipBanThreshold,
       autoRelay: o.autoRelay ?? false,
@@ -189,6 +198,7 @@ export class P2pNode extends EventEmitter {
     this.peerRates = { ...DEFAULT_RATE_LIMITS, ...(o.peerRateLimits ?? {}) };
     const rateLimits: Record<number, RateLimit> = { ...DEFAULT_RATE_LIMITS, ...(o.rateLimits ?? {}) };
     const node = this;
+    this.cpu = new CpuThrottle(opts.cpu);
     const totalInbound = new TokenBucket(
       opts.totalInboundBytesPerSec,
       opts.totalInboundBytesPerSec,
@@ -214,9 +224,11 @@ export class P2pNode extends EventEmitter {
       onMessage: (s, m) => this.onMessage(s, m),
       offend: (s, offence, detail) => this.offend(s, offence, detail),
       count: (name, n = 1) => this.count(name, n),
-      observeFrameMs: (ms) => {
+      observeFrame: (s, ms) => {
         if (ms > this.slowestFrameMs) this.slowestFrameMs = ms;
+        if (s.peerId !== '') this.cpu.charge(s.peerId, opts.now(), ms);
       },
+      cpuWaitMs: (s) => this.cpu.waitMs(s.peerId, opts.now()),
       onClosed: (s, code, reason) => this.onClosed(s, code, reason),
     };
     this.dialer = new PeerDialer({
@@ -283,13 +295,35 @@ export class P2pNode extends EventEmitter {
   }
 
   /**
-   * The active masternode set (node public keys, bytes or hex). Their connections get reserved,
-   * eviction-protected slots, and the node dials every one it has an address for. Call again
-   * whenever the set changes.
+   * The active masternode set (node public keys, bytes or hex, each with its stake weight, 1 if
+   * only the key is given). Their connections get reserved, eviction-protected slots, the node
+   * dials every one it has an address for, and each is guaranteed its stake's share of our CPU
+   * (CpuThrottle). Call again whenever the set changes.
    */
-  setValidators(pubkeys: Iterable<Uint8Array | string>): void {
-    this.validators = new Set([...pubkeys].map((k) => (typeof k === 'string' ? k.toLowerCase() : toHex(k))));
+  setValidators(validators: Iterable<Uint8Array | string | WeightedKey>): void {
+    const weights = new Map<string, number>();
+    for (const v of validators) {
+      const { pubkey, weight } =
+        typeof v === 'string' || v instanceof Uint8Array ? { pubkey: v, weight: 1 } : v;
+      const id = typeof pubkey === 'string' ? pubkey.toLowerCase() : toHex(pubkey);
+      weights.set(id, (weights.get(id) ?? 0) + weight);
+    }
+    this.validators = new Set(weights.keys());
+    this.cpu.setValidators(weights, toHex(this.identity.publicKey));
     this.maintain();
+  }
+
+  /**
+   * A peer's CPU use and target (fractions of one core; see CpuThrottle), and the usage beyond
+   * stake shares of all peers together.
+   */
+  cpuUsage(peerId?: string): { usage: number; target: number; atLarge: number } {
+    const now = this.opts.now();
+    return {
+      usage: peerId === undefined ? 0 : this.cpu.usage(peerId, now),
+      target: peerId === undefined ? 0 : this.cpu.target(peerId, now),
+      atLarge: this.cpu.atLargeUsage(now),
+    };
   }
 
   /** Open connections: authenticated peers, handshakes under way and replaced ones still settling. */

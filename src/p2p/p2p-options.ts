@@ -1,6 +1,7 @@
 import type { MessageType } from '../wire/message-types.js';
 import type { BackoffOptions } from './backoff.js';
 import type { BanList } from './ban-list.js';
+import type { CpuAllocation } from './cpu-throttle.js';
 import type { LocalIdentity } from './handshake.js';
 import { BAN_THRESHOLD } from './misbehaviour.js';
 import type { RateLimit } from './rate-limits.js';
@@ -86,6 +87,8 @@ export interface P2pNodeOptions {
   readonly dedupMaxBytes?: number;
   /** How long the gossip dedup cache remembers an item. */
   readonly dedupMaxAgeMs?: number;
+  /** How the coordinator's time for peers' frames is shared (CPU_ALLOCATION_DEFAULTS, per field). */
+  readonly cpu?: Partial<CpuAllocation>;
   /** Misbehaviour score at which a node key is banned (default 100; see misbehaviour.ts). */
   readonly banThreshold?: number;
   /** …and at which an IP is banned (default 200: several nodes may share one IP). */

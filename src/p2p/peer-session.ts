@@ -54,8 +54,10 @@ export interface SessionHost {
   offend(session: PeerSession, offence: Offence, detail: string): void;
   /** Counters for operators (frames in, offences by kind). */
   count(name: string, n?: number): void;
-  /** How long one frame took from decoding to the end of its dispatch. */
-  observeFrameMs(ms: number): void;
+  /** How long one frame took from decoding to the end of its dispatch (charged to the peer's CPU use). */
+  observeFrame(session: PeerSession, ms: number): void;
+  /** How long this peer's next frame must wait for its CPU budget (0: go on; see CpuThrottle). */
+  cpuWaitMs(session: PeerSession): number;
   onClosed(session: PeerSession, code: number, reason: string): void;
 }
 
@@ -210,9 +212,16 @@ export class PeerSession implements LinkHandler {
     this.scheduleDrain();
   }
 
-  /** Takes budget for `bytes` from this peer's and the node's buckets (both or neither). */
+  /**
+   * Takes budget for `bytes` from this peer's and the node's buckets (both or neither), if the peer
+   * is also within its CPU budget.
+   */
   private canProcess(bytes: number): boolean {
     if (this.requestsInProgress >= this.host.inbound.maxConcurrentRequests) return false;
+    if (this.host.cpuWaitMs(this) > 0) {
+      this.host.count('cpuThrottled');
+      return false;
+    }
     const now = this.host.now();
     if (this.budget.available(now) < bytes || this.host.totalInbound.available(now) < bytes) return false;
     this.budget.take(now, bytes);
@@ -225,7 +234,12 @@ export class PeerSession implements LinkHandler {
     if (this.requestsInProgress >= this.host.inbound.maxConcurrentRequests) return; // requestDone() resumes
     const bytes = this.queue[0]!.length;
     const now = this.host.now();
-    const wait = Math.max(this.budget.msUntil(now, bytes), this.host.totalInbound.msUntil(now, bytes), 1);
+    const wait = Math.max(
+      this.budget.msUntil(now, bytes),
+      this.host.totalInbound.msUntil(now, bytes),
+      this.host.cpuWaitMs(this),
+      1,
+    );
     this.drainTimer = setTimeout(() => {
       this.drainTimer = undefined;
       this.drain();
@@ -258,7 +272,7 @@ export class PeerSession implements LinkHandler {
     try {
       this.decodeAndDispatch(frame);
     } finally {
-      this.host.observeFrameMs(performance.now() - started);
+      this.host.observeFrame(this, performance.now() - started);
     }
   }
 

@@ -151,6 +151,55 @@ describe('rate limits and byte budgets', () => {
     c.destroy();
   });
 
+  it("each peer's frames get at most its CPU share: a peer without stake waits, a masternode goes on", async () => {
+    // Half-life 500 ms: a twentieth of a core is ~36 ms of credit; then 50 ms of work a second.
+    const cpu = { validators: 1, atLarge: 0.05, atLargePerPeer: 0.05, halfLifeMs: 500, maxRecheckMs: 50 };
+    const target = await node(8, { cpu });
+    const WORK_MS = 2;
+    target.handle(MSG.pollRequest, (_peer, req) => {
+      const end = performance.now() + WORK_MS; // the coordinator's time this poll costs
+      while (performance.now() < end);
+      return { t: MSG.pollResponse, votes: new Uint8Array(req.txids.length / 32).fill(VOTE.yes) };
+    });
+    const port = await target.start();
+    const masternode = id(9);
+    target.setValidators([{ pubkey: masternode.publicKey, weight: 5 }]);
+    const stranger = await RawWsClient.connect('127.0.0.1', port, '/p2p/1');
+    await authenticateRaw(stranger, id(10));
+    const staked = await RawWsClient.connect('127.0.0.1', port, '/p2p/1');
+    await authenticateRaw(staked, masternode);
+    const POLLS = 40;
+    const allAnswered = (c: RawWsClient) =>
+      c.waitFor((f) => {
+        if (peekType(new Uint8Array(f.payload)) !== MSG.pollResponse) return false;
+        const m = decodeFrame(new Uint8Array(f.payload), 'authenticated');
+        return m.t === MSG.pollResponse && m.id === POLLS;
+      }, 20_000);
+    const finished: string[] = [];
+    const started = performance.now();
+    const strangerDone = allAnswered(stranger).then(() => {
+      finished.push('stranger');
+      return performance.now() - started;
+    });
+    const stakedDone = allAnswered(staked).then(() => finished.push('masternode'));
+    for (let i = 1; i <= POLLS; i++) {
+      await stranger.send({ t: MSG.pollRequest, id: i, txids: new Uint8Array(32) });
+      await staked.send({ t: MSG.pollRequest, id: i, txids: new Uint8Array(32) });
+    }
+    const strangerMs = await strangerDone;
+    await stakedDone;
+    // 80 ms of work at 5 % of a core after ~36 ms of credit: no less than ~880 ms, however fast
+    // the machine (unthrottled it would take 80 ms).
+    expect(strangerMs).toBeGreaterThan(600);
+    expect(finished).toEqual(['masternode', 'stranger']);
+    expect(target.counters['cpuThrottled']).toBeGreaterThan(0);
+    // Held at its target: over it by one frame's work at most (plus a stray GC pause).
+    expect(target.cpuUsage(toHex(id(10).publicKey)).usage).toBeLessThan(2 * cpu.atLargePerPeer);
+    expect(target.cpuUsage(toHex(masternode.publicKey)).target).toBeGreaterThanOrEqual(1);
+    stranger.destroy();
+    staked.destroy();
+  });
+
   it('a peer that sends beyond its byte budget and queue is closed (OVERLOADED) before its frames are read', async () => {
     const target = await node(4, {
       inboundBytesPerSec: 64 * 1024,
