@@ -623,6 +623,11 @@ export class TimeNode {
       () => this.p2p.counters,
     );
     m.gauge(
+      'timecoin_p2p_inbound_queued_bytes',
+      "Bytes of peers' frames waiting for their byte or CPU budgets, all peers together",
+      () => this.p2p.queuedInboundBytes,
+    );
+    m.gauge(
       'timecoin_p2p_cpu_at_large',
       "Fraction of one core that peers' frames used lately beyond their stake shares (held near 0.25)",
       () => this.p2p.cpuUsage().atLarge,

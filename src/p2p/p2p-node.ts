@@ -130,6 +130,8 @@ export class P2pNode extends EventEmitter {
   private readonly secret = new Uint8Array(randomBytes(32));
   private validators = new Set<string>();
   private readonly cpu: CpuThrottle;
+  /** Bytes of inbound frames waiting in every session's queue together. */
+  private queuedInbound = 0;
   private identity: LocalIdentity;
   private readonly timers: NodeJS.Timeout[] = [];
   private lastExchangeMs = 0;
@@ -168,6 +170,7 @@ export class P2pNode extends EventEmitter {
       inboundBytesPerSec: o.inboundBytesPerSec ?? d.inboundBytesPerSec,
       inboundBurstBytes: o.inboundBurstBytes ?? d.inboundBurstBytes,
       maxQueuedInboundBytes: o.maxQueuedInboundBytes ?? d.maxQueuedInboundBytes,
+      maxTotalQueuedInboundBytes: o.maxTotalQueuedInboundBytes ?? d.maxTotalQueuedInboundBytes,
       totalInboundBytesPerSec: o.totalInboundBytesPerSec ?? d.totalInboundBytesPerSec,
       peerInboundBytesPerSec: o.peerInboundBytesPerSec ?? d.peerInboundBytesPerSec,
       peerInboundBurstBytes: o.peerInboundBurstBytes ?? d.peerInboundBurstBytes,
@@ -229,6 +232,10 @@ export class P2pNode extends EventEmitter {
         if (s.peerId !== '') this.cpu.charge(s.peerId, opts.now(), ms);
       },
       cpuWaitMs: (s) => this.cpu.waitMs(s.peerId, opts.now()),
+      reserveQueued: (s, bytes) => this.reserveQueued(s, bytes),
+      releaseQueued: (bytes) => {
+        this.queuedInbound -= bytes;
+      },
       onClosed: (s, code, reason) => this.onClosed(s, code, reason),
     };
     this.dialer = new PeerDialer({
@@ -324,6 +331,11 @@ export class P2pNode extends EventEmitter {
       target: peerId === undefined ? 0 : this.cpu.target(peerId, now),
       atLarge: this.cpu.atLargeUsage(now),
     };
+  }
+
+  /** Bytes of inbound frames waiting for their peers' byte or CPU budgets, all peers together. */
+  get queuedInboundBytes(): number {
+    return this.queuedInbound;
   }
 
   /** Open connections: authenticated peers, handshakes under way and replaced ones still settling. */
@@ -813,6 +825,35 @@ export class P2pNode extends EventEmitter {
 
   private safeEmit(event: string, ...args: unknown[]): void {
     this.guard(event, () => this.emit(event, ...args));
+  }
+
+  /**
+   * uWS cannot stop reading a socket, so frames over a peer's budgets wait in memory: 32 MiB per
+   * peer, but 64 inbound peers (free keys) would hold 2 GiB. Beyond the node-wide limit the
+   * session holding the most is closed (OVERLOADED), a peer without stake before any masternode,
+   * until the new frame fits; if that is the arriving frame's own session, the frame goes with it.
+   */
+  private reserveQueued(s: PeerSession, bytes: number): boolean {
+    const held = (o: PeerSession) => o.queuedInboundBytes + (o === s ? bytes : 0);
+    const stake = (o: PeerSession) => this.validators.has(o.peerId);
+    const evictsBefore = (a: PeerSession, b: PeerSession) =>
+      stake(a) !== stake(b) ? !stake(a) : held(a) > held(b);
+    // Each pass closes a session that gives its queue back; the count only guards against one that
+    // would not (a bug), which would otherwise spin here: then the arriving frame's session goes.
+    let passes = this.sessions.size + 1;
+    while (this.queuedInbound + bytes > this.opts.maxTotalQueuedInboundBytes) {
+      let victim = s;
+      if (--passes > 0) for (const o of this.sessions) if (held(o) > 0 && evictsBefore(o, victim)) victim = o;
+      this.count('inboundQueueEvictions');
+      // Closing a session releases everything it had queued (PeerSession.shutdown).
+      victim.shutdown(
+        'overloaded',
+        `the node's queue of waiting frames is full (${this.opts.maxTotalQueuedInboundBytes} bytes) and this peer held the most`,
+      );
+      if (victim === s) return false;
+    }
+    this.queuedInbound += bytes;
+    return true;
   }
 
   private onMessage(s: PeerSession, msg: WireMessage): void {

@@ -68,6 +68,8 @@ export interface P2pNodeOptions {
   readonly inboundBytesPerSec?: number;
   readonly inboundBurstBytes?: number;
   readonly maxQueuedInboundBytes?: number;
+  /** …and all peers' waiting frames together, beyond which the peer holding the most is closed. */
+  readonly maxTotalQueuedInboundBytes?: number;
   /** Inbound bytes per second over all peers. */
   readonly totalInboundBytesPerSec?: number;
   /** What we assume each peer allows us in bytes per second and burst (we send at 3/4 of it). */
@@ -133,6 +135,7 @@ export const P2P_DEFAULTS = Object.freeze({
   inboundBytesPerSec: 8 * MIB,
   inboundBurstBytes: 16 * MIB,
   maxQueuedInboundBytes: 32 * MIB,
+  maxTotalQueuedInboundBytes: 256 * MIB,
   totalInboundBytesPerSec: 64 * MIB,
   peerInboundBytesPerSec: 8 * MIB,
   peerInboundBurstBytes: 16 * MIB,

@@ -58,6 +58,13 @@ export interface SessionHost {
   observeFrame(session: PeerSession, ms: number): void;
   /** How long this peer's next frame must wait for its CPU budget (0: go on; see CpuThrottle). */
   cpuWaitMs(session: PeerSession): number;
+  /**
+   * Room for `bytes` more in the node-wide queue of waiting inbound frames: true, or false when
+   * this session itself had to be closed to keep the total bounded (others may be closed instead).
+   */
+  reserveQueued(session: PeerSession, bytes: number): boolean;
+  /** Queued bytes left the queue (processed, or dropped with their session). */
+  releaseQueued(bytes: number): void;
   onClosed(session: PeerSession, code: number, reason: string): void;
 }
 
@@ -166,8 +173,14 @@ export class PeerSession implements LinkHandler {
     return this.link.send(frame);
   }
 
+  /** Bytes of this peer's frames waiting for its budgets. */
+  get queuedInboundBytes(): number {
+    return this.queuedBytes;
+  }
+
   /** Sends a Reject with the close reason (best effort), then closes. */
   shutdown(name: CloseName, reason: string): void {
+    this.dropQueue(); // nothing of a closing peer is read any more
     if (this.state === 'closed' || !this.link.isOpen) return;
     this.send({ t: MSG.reject, id: 0, code: CLOSE_CODE_NAME[name], reason: reason.slice(0, 256) });
     this.link.close(CLOSE[name], closeReason(`${CLOSE_CODE_NAME[name]}: ${reason}`));
@@ -206,6 +219,7 @@ export class PeerSession implements LinkHandler {
       );
       return;
     }
+    if (!this.host.reserveQueued(this, frame.length)) return;
     this.queue.push(frame);
     this.queuedBytes += frame.length;
     this.link.pauseReading?.();
@@ -250,10 +264,17 @@ export class PeerSession implements LinkHandler {
     while (this.queue.length > 0 && this.state === 'ready' && this.canProcess(this.queue[0]!.length)) {
       const frame = this.queue.shift()!;
       this.queuedBytes -= frame.length;
+      this.host.releaseQueued(frame.length);
       this.process(frame);
     }
     if (this.queue.length === 0) this.link.resumeReading?.();
     else this.scheduleDrain();
+  }
+
+  private dropQueue(): void {
+    if (this.queuedBytes > 0) this.host.releaseQueued(this.queuedBytes);
+    this.queue.length = 0;
+    this.queuedBytes = 0;
   }
 
   /** The node started answering a request from this peer (an async handler). */
@@ -383,8 +404,7 @@ export class PeerSession implements LinkHandler {
     clearTimeout(this.handshakeTimer);
     if (this.drainTimer) clearTimeout(this.drainTimer);
     clearTimeout(this.retireTimer);
-    this.queue.length = 0;
-    this.queuedBytes = 0;
+    this.dropQueue();
     this.requests.failAll(new RequestError('P2P_PEER_GONE', `peer closed: ${code} ${reason}`, { code }));
     this.host.onClosed(this, code, reason);
   }

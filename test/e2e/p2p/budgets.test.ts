@@ -193,6 +193,8 @@ describe('rate limits and byte budgets', () => {
     expect(strangerMs).toBeGreaterThan(600);
     expect(finished).toEqual(['masternode', 'stranger']);
     expect(target.counters['cpuThrottled']).toBeGreaterThan(0);
+    // Every frame that waited was read in the end and gave its bytes back.
+    expect(target.queuedInboundBytes).toBe(0);
     // Held at its target: over it by one frame's work at most (plus a stray GC pause).
     expect(target.cpuUsage(toHex(id(10).publicKey)).usage).toBeLessThan(2 * cpu.atLargePerPeer);
     expect(target.cpuUsage(toHex(masternode.publicKey)).target).toBeGreaterThanOrEqual(1);
@@ -217,6 +219,64 @@ describe('rate limits and byte budgets', () => {
     expect(target.counters['inboundOverloaded']).toBe(1);
     // 300 KiB of burst let one frame through; the rest waited, then overflowed the 1 MiB queue
     expect(target.counters['framesIn']).toBeLessThan(12);
+  });
+
+  it("all peers' waiting frames together stay bounded: the peer without stake holding the most is closed first", async () => {
+    // 4 KiB/s after a 300 KiB burst: each peer's first 200 kB frame passes, the rest wait (for
+    // longer than this test runs).
+    const target = await node(11, {
+      inboundBytesPerSec: 4 * 1024,
+      inboundBurstBytes: 300 * 1024,
+      maxQueuedInboundBytes: 1024 * 1024,
+      maxTotalQueuedInboundBytes: 1_500_000,
+      banThreshold: 1_000,
+    });
+    const port = await target.start();
+    const masternode = id(13);
+    target.setValidators([masternode.publicKey]);
+    const message = (i: number) =>
+      encodeMessage({ t: MSG.tx, id: 0, txs: [new Uint8Array(200_000).fill(i)] });
+    const SIZE = message(0).length; // a little over 200 kB: 7 fit in 1.5 MB, 8 do not
+    const connect = async (who: LocalIdentity) => {
+      const c = await RawWsClient.connect('127.0.0.1', port, '/p2p/1');
+      await authenticateRaw(c, who);
+      return c;
+    };
+    const send = async (c: RawWsClient, frames: number) => {
+      for (let i = 0; i < frames; i++) await c.write(RawWsClient.frame(message(i)));
+    };
+    const big = await connect(id(12));
+    const staked = await connect(masternode);
+    const small = await connect(id(14));
+    // The big stranger and the masternode each get one frame through and 3 waiting: 6 of 7.
+    await send(big, 4);
+    await waitFor(() => target.queuedInboundBytes === 3 * SIZE);
+    await send(staked, 4);
+    await waitFor(() => target.queuedInboundBytes === 6 * SIZE);
+    // The small stranger's 2nd waiting frame would be the 8th: the big stranger (3 waiting) goes.
+    await send(small, 3);
+    await big.closed;
+    expect(big.closeCode).toBe(4014);
+    expect(big.closeReason).toContain('queue of waiting frames is full');
+    await waitFor(() => target.queuedInboundBytes === 5 * SIZE);
+    expect(target.counters['inboundQueueEvictions']).toBe(1);
+    expect(
+      target
+        .peers()
+        .map((p) => p.peerId)
+        .sort(),
+    ).toEqual([toHex(masternode.publicKey), toHex(id(14).publicKey)].sort());
+    // Only the masternode is left to close, and the small stranger now holds the most among those
+    // without stake: its own frame that does not fit closes it, not the masternode.
+    await send(small, 3);
+    await small.closed;
+    expect(small.closeCode).toBe(4014);
+    expect(target.counters['inboundQueueEvictions']).toBe(2);
+    // Closed sessions gave back everything they held: the masternode's 3 frames still wait.
+    await waitFor(() => target.queuedInboundBytes === 3 * SIZE);
+    expect(staked.closeCode).toBe(0);
+    expect(target.peers().map((p) => p.peerId)).toEqual([toHex(masternode.publicKey)]);
+    staked.destroy();
   });
 
   it('our own gossip stays below every limit a peer enforces: big transactions split, bursts paced', async () => {
