@@ -51,6 +51,7 @@ import { TxGossip } from './tx-gossip.js';
 import { TxIntake } from './tx-intake.js';
 import { answerGetTx, InventorySnapshot } from './tx-server.js';
 import { ValidatorSet } from './validator-set.js';
+import { VerifyBudget } from './verify-budget.js';
 import { ledgerVoteOf, VoteResponder } from './vote-responder.js';
 
 export interface NodeStartOptions {
@@ -245,6 +246,7 @@ export class TimeNode {
       onAdmitted: () => this.poller.wake(),
       now: this.now,
       maxInFlight: 8_192,
+      verifyBudget: new VerifyBudget({ isStaked: (id) => this.validators.isActive(id), now: this.now }),
       maxSubmitBacklog: config.consensus.maxSubmitBacklog,
       waitOutcome: (txid, timeoutMs) => this.waiters.wait(txid, timeoutMs),
     });

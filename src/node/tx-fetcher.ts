@@ -1,5 +1,5 @@
 import { bytesKey } from '../ledger/map-keys.js';
-import { TokenBucket } from '../p2p/token-bucket.js';
+import { PeerBuckets } from '../p2p/peer-buckets.js';
 import { MAX_TXIDS_PER_REQUEST } from '../wire/limits.js';
 
 /**
@@ -11,9 +11,6 @@ import { MAX_TXIDS_PER_REQUEST } from '../wire/limits.js';
  * a real node). Beyond the budget a named txid is still voted on (UNKNOWN), just not fetched.
  */
 export const POLL_FETCH_BUDGET = Object.freeze({ perSec: 1_024, burst: 4_096 });
-
-/** Peers whose poll-fetch budgets are remembered by default (the oldest are forgotten beyond it). */
-const MAX_BUDGETS = 4_096;
 
 export interface TxFetcherOptions {
   /** Sends GetTx (txids packed) to a peer; resolves with the transactions it answered. */
@@ -50,13 +47,15 @@ export interface TxFetcherOptions {
 export class TxFetcher {
   private readonly queued = new Map<string, Map<string, Uint8Array>>();
   private readonly requestedAt = new Map<string, number>();
-  private readonly budgets = new Map<string, TokenBucket>();
+  private readonly budgets: PeerBuckets;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Poll-named txids not fetched because the naming peer's budget was used up. */
   overBudget = 0;
 
-  constructor(private readonly o: TxFetcherOptions) {}
+  constructor(private readonly o: TxFetcherOptions) {
+    this.budgets = new PeerBuckets(o.pollFetchBudget ?? POLL_FETCH_BUDGET, o.now, o.maxBudgets);
+  }
 
   /** Txids asked for within the retry window (what this object remembers). */
   get tracked(): number {
@@ -73,15 +72,7 @@ export class TxFetcher {
   wantNamedInPoll(peerId: string, txid: Uint8Array): boolean {
     const key = bytesKey(txid);
     if (this.askedRecently(key) || this.o.arriving?.(txid) === true) return true;
-    let budget = this.budgets.get(peerId);
-    if (!budget) {
-      const b = this.o.pollFetchBudget ?? POLL_FETCH_BUDGET;
-      budget = new TokenBucket(b.perSec, b.burst, this.o.now());
-      if (this.budgets.size >= (this.o.maxBudgets ?? MAX_BUDGETS))
-        this.budgets.delete(this.budgets.keys().next().value!);
-      this.budgets.set(peerId, budget);
-    }
-    if (!budget.take(this.o.now())) {
+    if (!this.budgets.take(peerId)) {
       this.overBudget++;
       return false;
     }

@@ -65,6 +65,11 @@ export interface TxIntakeDeps {
   /** Transactions being verified at once; beyond it peers' transactions are dropped (re-fetched when polled). */
   readonly maxInFlight: number;
   /**
+   * Whether a peer's transaction may go to verification now (VerifyBudget: masternodes always,
+   * others within a budget); refused ones are dropped like those over maxInFlight. Default: all.
+   */
+  readonly verifyBudget?: { allow(peerId: string): boolean };
+  /**
    * Local submissions are refused (INTAKE_BUSY) while this many transactions await finality here
    * (processing, or being verified): the node's `consensus.maxSubmitBacklog`. Default: no limit.
    * Peers' transactions are never refused for it: every validator must see every transaction to
@@ -230,6 +235,10 @@ export class TxIntake {
         // Verification is the bottleneck: a dropped transaction comes back when a poll names it
         // (unknown → GetTx) or through catch-up, so shedding here loses nothing.
         this.deps.metrics.txDropped.inc({ reason: 'intake_full' });
+        continue;
+      }
+      if (this.deps.verifyBudget?.allow(peerId) === false) {
+        this.deps.metrics.txDropped.inc({ reason: 'verify_budget' });
         continue;
       }
       this.admit(etx).catch((err: unknown) => this.refused(err, peerId, etx));

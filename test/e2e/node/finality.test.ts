@@ -5,8 +5,9 @@ import { type Coin, fundedCoin, hexOf, pay, recipient, split } from '../../../sr
 import { Devnet, NodeProcess } from '../../../src/devnet/node-process.js';
 import { fromHex, toHex } from '../../../src/encoding/bytes.js';
 import { POLL_FETCH_BUDGET } from '../../../src/node/tx-fetcher.js';
+import { AT_LARGE_VERIFY_BUDGET } from '../../../src/node/verify-budget.js';
 import { authenticateRaw, RawWsClient } from '../../../src/p2p/raw-ws-client.js';
-import { decodeFrame } from '../../../src/wire/codec.js';
+import { decodeFrame, encodeMessage } from '../../../src/wire/codec.js';
 import { MSG, VOTE } from '../../../src/wire/message-types.js';
 import { peekType } from '../../../src/wire/peek-type.js';
 import { testIdentity } from '../../support/p2p-identity.js';
@@ -197,6 +198,66 @@ describe('finality across real node processes', () => {
       c.destroy();
     }
   }, 60_000);
+
+  it('keys without stake gossiping transactions with bad signatures get at most the shared verify budget checked, and are banned', async () => {
+    // 32 fresh keys on 32 addresses (as free as IPv6 addresses are), each with one frame of 256
+    // distinct spends of a coin that exists (so each would be verified), R of each signature
+    // altered. A key is banned by its first refusals, but each frame is read before that: without
+    // a budget shared by all keys, all 8,192 would be checked.
+    const KEYS = 32;
+    const coin = fundedCoinFromChange(6);
+    const frames = Array.from({ length: KEYS }, (_, k) => {
+      const txs = Array.from({ length: 256 }, (_, i) => {
+        const bytes = pay(coin, recipient(10_000), 1_000_000n + BigInt(k * 256 + i)).bytes.slice();
+        bytes[bytes.length - 64]! ^= 1;
+        return bytes;
+      });
+      return RawWsClient.frame(encodeMessage({ t: MSG.tx, id: 0, txs }));
+    });
+    // Built first: signing blocks this loop for seconds, long enough for the node to close an idle
+    // keep-alive connection our next RPC would otherwise reuse.
+    const target = net.nodes[4]!;
+    const genesis = fromHex((await target.rpc<{ genesis: string }>('getblockchaininfo')).genesis, 32);
+    const series = (name: string, label: string) => target.metric(`${name}{${label}}`);
+    const refused0 = await series('timecoin_tx_refused_total', 'code="BAD_SIGNATURE"');
+    const dropped0 = await series('timecoin_tx_dropped_total', 'reason="verify_budget"');
+    const clients: RawWsClient[] = [];
+    try {
+      for (let k = 0; k < KEYS; k++) {
+        const c = await RawWsClient.connect('127.0.0.1', target.p2pPort, '/p2p/1', {
+          localAddress: `127.0.${100 + k}.1`,
+        });
+        clients.push(c);
+        await authenticateRaw(c, testIdentity('bad signatures', k, genesis));
+      }
+      const started = Date.now();
+      await Promise.all(clients.map((c, k) => c.write(frames[k]!)));
+      // Every transaction is either checked (and refused) or dropped over budget, unchecked.
+      let checked = 0;
+      let dropped = 0;
+      while (checked + dropped < KEYS * 256) {
+        await new Promise((r) => setTimeout(r, 100));
+        checked = (await series('timecoin_tx_refused_total', 'code="BAD_SIGNATURE"')) - refused0;
+        dropped = (await series('timecoin_tx_dropped_total', 'reason="verify_budget"')) - dropped0;
+      }
+      const seconds = (Date.now() - started) / 1000;
+      console.log('CHECKED', checked, dropped, seconds);
+      expect(checked).toBeGreaterThan(0);
+      expect(dropped).toBeGreaterThan(0);
+      expect(checked).toBeLessThanOrEqual(
+        AT_LARGE_VERIFY_BUDGET.burst + AT_LARGE_VERIFY_BUDGET.perSec * seconds,
+      );
+      // A refusal scores 10 points: every key with 10 of them is banned and disconnected.
+      while (clients.filter((c) => c.closeCode === 4008).length < Math.floor(checked / 256))
+        await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      for (const c of clients) c.destroy();
+    }
+    // Honest transactions still finalize everywhere.
+    const ok = pay(coin, recipient(20_000), 1_000_000n);
+    await target.rpc('sendrawtransaction', [hexOf(ok)]);
+    await finalEverywhere([toHex(ok.txid)]);
+  }, 120_000);
 
   it('a validator SIGKILLed with transactions in flight comes back, catches up, and has everything it reported final', async () => {
     const victimIx = 3;

@@ -9,7 +9,8 @@ import { FinalityWaiters } from '../../../src/node/finality-waiters.js';
 import { NodeMetrics } from '../../../src/node/node-metrics.js';
 import { OrphanPool } from '../../../src/node/orphan-pool.js';
 import { TxGossip } from '../../../src/node/tx-gossip.js';
-import { type ParentWaitLimits, TxIntake } from '../../../src/node/tx-intake.js';
+import { type ParentWaitLimits, TxIntake, type TxIntakeDeps } from '../../../src/node/tx-intake.js';
+import { VerifyBudget } from '../../../src/node/verify-budget.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { params } from '../../support/devnet-ledger.js';
@@ -21,15 +22,22 @@ afterEach(async () => {
 });
 
 /** TxIntake over a real store, ledger, engine and waiters, wired as the node wires them. */
-async function setup(parentWait: ParentWaitLimits, verifyDelayMs = 0, maxSubmitBacklog?: number) {
+async function setup(
+  parentWait: ParentWaitLimits,
+  verifyDelayMs = 0,
+  maxSubmitBacklog?: number,
+  extra: Partial<TxIntakeDeps> = {},
+) {
   const { dir, cleanup } = tempDir('tx-intake');
   cleanups.push(cleanup);
   const store = await ChainStore.open(dir, params, genesisBlock(params));
   cleanups.push(() => store.close());
   const wasm = new WasmVerifier();
+  const verified = { signatures: 0 };
   // The real verifier; a delay widens the window in which a transaction is being verified.
   const verifier: SignatureVerifier = {
     verifyBatch: async (items) => {
+      verified.signatures += items.length;
       if (verifyDelayMs > 0) await new Promise((r) => setTimeout(r, verifyDelayMs));
       return wasm.verifyBatch(items);
     },
@@ -55,6 +63,7 @@ async function setup(parentWait: ParentWaitLimits, verifyDelayMs = 0, maxSubmitB
     waitOutcome: (txid, ms) => waiters.wait(txid, ms),
     parentWait,
     ...(maxSubmitBacklog === undefined ? {} : { maxSubmitBacklog }),
+    ...extra,
   });
   /** What the node does when Snowball accepts a transaction: persist, then tell the waiters and the orphans. */
   const finalize = async (etx: EncodedTx) => {
@@ -66,7 +75,7 @@ async function setup(parentWait: ParentWaitLimits, verifyDelayMs = 0, maxSubmitB
     ledger.rejectTx(etx.txid);
     waiters.settle(etx.txid, 'rejected');
   };
-  return { intake, ledger, engine, metrics, finalize, reject };
+  return { intake, ledger, engine, metrics, finalize, reject, verified };
 }
 
 async function until(cond: () => boolean): Promise<void> {
@@ -240,5 +249,55 @@ describe('TxIntake.submitLocal: the submit backlog (consensus.maxSubmitBacklog)'
     const { intake, engine } = await setup({ timeoutMs: 10_000, maxWaiting: 4 });
     for (const t of payments(5)) expect(await refusal(intake.submitLocal(t.bytes))).toBe('admitted');
     expect(engine.processingCount).toBe(5);
+  });
+});
+
+describe('TxIntake.fromPeer: the verify budget (VerifyBudget)', () => {
+  it("verifies a masternode's relays always, others' within their own and a shared budget, and drops the rest unverified", async () => {
+    const frozen = 0; // no refill during the test: only the bursts count
+    const verifyBudget = new VerifyBudget({
+      isStaked: (id) => id === 'masternode',
+      now: () => frozen,
+      perPeer: { perSec: 1, burst: 2 },
+      atLarge: { perSec: 1, burst: 3 },
+    });
+    const { intake, ledger, metrics, verified } = await setup(
+      { timeoutMs: 1_000, maxWaiting: 4 },
+      0,
+      undefined,
+      {
+        verifyBudget,
+      },
+    );
+    const txs = Array.from({ length: 9 }, (_, i) => pay(fundedCoin(i), recipient(i), 10_000_000n));
+    const admitted = () => txs.filter((t) => ledger.mempool.get(t.txid) !== undefined).length;
+    intake.fromPeer(
+      'stranger',
+      txs.slice(0, 4).map((t) => t.bytes),
+    ); // its own 2
+    intake.fromPeer(
+      'other',
+      txs.slice(4, 6).map((t) => t.bytes),
+    ); // the shared pool's last 1
+    intake.fromPeer(
+      'masternode',
+      txs.slice(6, 9).map((t) => t.bytes),
+    ); // all 3
+    await until(() => admitted() === 6);
+    expect(txs.map((t) => ledger.mempool.get(t.txid) !== undefined)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      true,
+      false,
+      true,
+      true,
+      true,
+    ]);
+    expect(verified.signatures).toBe(6); // one input each: the dropped were never checked
+    expect((await metrics.txDropped.get()).values).toEqual([
+      { value: 3, labels: { reason: 'verify_budget' } },
+    ]);
   });
 });
