@@ -22,8 +22,8 @@ export interface CpuAllocation {
 
 /**
  * A whole core for the masternodes: no honest masternode is throttled for using its stake's share
- * of a coordinator that has nothing else to do, and 20 % of the stake can never take more than
- * 20 % of it. A quarter of a core for everyone else together (Sybil identities are free, so they
+ * of a coordinator that has nothing else to do, and 20 % of the stake can take no more than 20 %
+ * of it (plus what the at-large pool lends anyone). A quarter of a core for everyone else together (Sybil identities are free, so they
  * share one pool whatever their number), a tenth per peer: about 30 polls of 1,024 random txids a
  * second, several times what a full node needs at 1,000 tx/s.
  */
@@ -45,11 +45,12 @@ const FORGET_BELOW = 1e-4;
 /**
  * Per-peer CPU throttling, avalanchego's "system throttler" for our coordinator: the time spent
  * decoding and handling each peer's frames is measured and charged to its key, and a peer whose
- * recent usage is above its target has its next frames wait (they queue on the session, within its
- * queue limit, and an outbound link stops reading) until the usage has decayed to the target. A peer's target is its stake
- * share plus what the at-large pool has left for it, so a flood from any key — or any number of
- * keys — that holds no stake costs us at most the at-large share, and a masternode at most its
- * stake's share beyond it, while honest peers are never asked to wait on an idle node.
+ * recent usage is above its target has its next frames wait (they queue on the session, within
+ * its queue limits, and an outbound link stops reading) until the usage has decayed to the
+ * target. A peer's target is its stake share plus what the at-large pool has left for it, so a
+ * flood from any key — or any number of keys — that holds no stake costs us at most the at-large
+ * share, and a masternode at most its stake's share beyond it, while honest peers are never asked
+ * to wait on an idle node.
  */
 export class CpuThrottle {
   private readonly lambda: number;
