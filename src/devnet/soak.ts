@@ -222,13 +222,18 @@ async function main(): Promise<number> {
   faults.heal();
   log('load stopped; draining');
 
-  // One chain everywhere first (the last fault may have left a node a few slots behind).
-  let tips: string[] = [];
-  for (let i = 0; i < 200; i++) {
-    tips = await Promise.all(net.nodes.map((n) => n.rpc<string>('getbestblockhash')));
-    if (tips.every((t) => t === tips[0])) break;
-    await sleep(300);
-  }
+  // One chain everywhere: every node's tip the same at one moment, looked at every 300 ms. Blocks
+  // keep coming (an empty one every slot), so a single look can catch one on its way to some nodes.
+  const oneChain = async (tries: number): Promise<boolean> => {
+    for (let i = 0; i < tries; i++) {
+      const tips = await Promise.all(net.nodes.map((n) => n.rpc<string>('getbestblockhash')));
+      if (tips.every((t) => t === tips[0])) return true;
+      await sleep(300);
+    }
+    return false;
+  };
+  // First (the last fault may have left a node a few slots behind).
+  await oneChain(200);
   // Drain: every txid any node reported final must reach a block. Walk node 0's chain (the others
   // hold the same tip, hence the same blocks) and wait for what is missing, up to 2 minutes.
   const everFinal = [...load.everFinal];
@@ -264,8 +269,12 @@ async function main(): Promise<number> {
       break;
     }
   }
-  tips = await Promise.all(net.nodes.map((n) => n.rpc<string>('getbestblockhash')));
-  const sameChain = tips.every((t) => t === tips[0]);
+  // …and again after the drain: within 40 looks (12 s, a dozen 1 s slots), or the chains differ.
+  const sameChain = await oneChain(40);
+  // Times a peer's frame waited for its CPU budget, per node: honest masternodes never should.
+  const cpuThrottled = await Promise.all(
+    net.nodes.map((n) => n.metric('timecoin_p2p_events_total{event="cpuThrottled"}').catch(() => -1)),
+  );
   const lost = missing;
   const duplicated = everFinal.filter((t) => (counts.get(t) ?? 0) > 1).length;
 
@@ -302,6 +311,7 @@ async function main(): Promise<number> {
     busy: load.busy,
     refusals: load.refusals,
     sameChainAtEnd: sameChain,
+    cpuThrottled,
     height,
     forksResolved: forks,
     maxReorgDepth,
