@@ -41,7 +41,7 @@ import { FINALITY_GROUP_COMMIT_MS, Finalizer } from './finalizer.js';
 import { InventorySync } from './inventory-sync.js';
 import { NodeMetrics, rssParts } from './node-metrics.js';
 import { registerNodeRpc } from './node-rpc.js';
-import { OrphanPool } from './orphan-pool.js';
+import { DEFAULT_ORPHAN_LIMITS, OrphanPool } from './orphan-pool.js';
 import { Poller } from './poller.js';
 import { SYSTEM_CLOCK } from './slot-clock.js';
 import { TestSpammer } from './test-spammer.js';
@@ -211,7 +211,8 @@ export class TimeNode {
       banList: this.store.peerBans(),
     });
 
-    this.orphans = new OrphanPool();
+    // A masternode's orphans leave after those of keys without stake (flooding them is free).
+    this.orphans = new OrphanPool(DEFAULT_ORPHAN_LIMITS, (id) => this.validators.isActive(id));
     this.gossip = new TxGossip({ flushMs: 5, send: (batch) => this.p2p.gossipTxs(batch) });
     this.finalizer = new Finalizer({
       ledger,

@@ -241,15 +241,19 @@ export class TxIntake {
         this.deps.metrics.txDropped.inc({ reason: 'verify_budget' });
         continue;
       }
-      this.admit(etx).catch((err: unknown) => this.refused(err, peerId, etx));
+      this.admit(etx).catch((err: unknown) => this.refused(err, peerId, { etx, sender: peerId }));
     }
   }
 
-  /** `parentTxid` became final here: submit the orphans that were waiting for it. */
+  /**
+   * `parentTxid` became final here: submit the orphans that were waiting for it. A refusal now
+   * scores nobody (the sender may be long gone), but one that is still an orphan (another parent
+   * not final yet) waits again on its sender's share.
+   */
   parentFinalized(parentTxid: Uint8Array): void {
-    for (const etx of this.deps.orphans.takeChildrenOf(parentTxid, this.deps.now())) {
+    for (const { etx, sender } of this.deps.orphans.takeChildrenOf(parentTxid, this.deps.now())) {
       if (this.knows(etx.txid)) continue;
-      this.admit(etx).catch((err: unknown) => this.refused(err, undefined, etx));
+      this.admit(etx).catch((err: unknown) => this.refused(err, undefined, { etx, sender }));
     }
   }
 
@@ -288,14 +292,23 @@ export class TxIntake {
     }
   }
 
-  private refused(err: unknown, peerId: string | undefined, etx?: EncodedTx): void {
+  /**
+   * A transaction refused: counted; its sender scored (`peerId`) for a fault an honest relayer
+   * cannot make; parked in the orphan pool on `orphan.sender`'s share if only an input is missing.
+   */
+  private refused(
+    err: unknown,
+    peerId: string | undefined,
+    orphan?: { readonly etx: EncodedTx; readonly sender: string },
+  ): void {
     if (!(err instanceof CodedError)) {
       this.deps.metrics.txRefused.inc({ code: 'INTERNAL' });
       return;
     }
     this.deps.metrics.txRefused.inc({ code: err.code });
-    if (err instanceof TxError && err.code === 'INPUT_NOT_FOUND' && etx) {
-      if (!this.deps.orphans.add(etx, this.deps.now())) this.deps.metrics.txDropped.inc({ reason: 'orphan' });
+    if (err instanceof TxError && err.code === 'INPUT_NOT_FOUND' && orphan) {
+      if (!this.deps.orphans.add(orphan.etx, this.deps.now(), orphan.sender))
+        this.deps.metrics.txDropped.inc({ reason: 'orphan' });
       return;
     }
     if (

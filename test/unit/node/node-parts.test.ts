@@ -15,7 +15,7 @@ import {
   NodeKeyError,
   nodeKeyPath,
 } from '../../../src/node/node-key.js';
-import { DEFAULT_ORPHAN_LIMITS, OrphanPool } from '../../../src/node/orphan-pool.js';
+import { DEFAULT_ORPHAN_LIMITS, OrphanPool, orphanUnits } from '../../../src/node/orphan-pool.js';
 import { TxFetcher } from '../../../src/node/tx-fetcher.js';
 import { GOSSIP_BATCH_BYTES, TxGossip } from '../../../src/node/tx-gossip.js';
 import { answerGetTx, INVENTORY_PAGE, InventorySnapshot } from '../../../src/node/tx-server.js';
@@ -121,19 +121,19 @@ describe('OrphanPool', () => {
     const pool = new OrphanPool({ maxCount: 10, maxBytes: 1_000_000, ttlMs: 1_000 });
     const a = child(0);
     const b = child(1);
-    expect(pool.add(a, 0)).toBe(true);
-    expect(pool.add(a, 0)).toBe(false);
-    expect(pool.add(b, 500)).toBe(true);
+    expect(pool.add(a, 0, 'p')).toBe(true);
+    expect(pool.add(a, 0, 'p')).toBe(false);
+    expect(pool.add(b, 500, 'p')).toBe(true);
     const parent = a.tx.inputs[0]!.txid; // both spend the genesis allocation
     expect(
       pool
         .takeChildrenOf(parent, 900)
-        .map((t) => toHex(t.txid))
+        .map((t) => toHex(t.etx.txid))
         .sort(),
     ).toEqual([a, b].map((t) => toHex(t.txid)).sort());
     expect(pool.size).toBe(0);
     expect(pool.takeChildrenOf(parent, 900)).toEqual([]);
-    pool.add(a, 0);
+    pool.add(a, 0, 'p');
     expect(pool.takeChildrenOf(parent, 1_000)).toEqual([]); // expired at ttl
     expect(pool.size).toBe(0);
   });
@@ -141,12 +141,12 @@ describe('OrphanPool', () => {
   it('is bounded by count and bytes, evicting the oldest', () => {
     const txs = [0, 1, 2, 3].map(child);
     const byCount = new OrphanPool({ maxCount: 2, maxBytes: 1_000_000, ttlMs: 60_000 });
-    for (const t of txs) byCount.add(t, 0);
+    for (const t of txs) byCount.add(t, 0, 'p');
     expect(byCount.size).toBe(2);
     expect(byCount.has(txs[0]!.txid)).toBe(false);
     expect(byCount.has(txs[3]!.txid)).toBe(true);
     const byBytes = new OrphanPool({ maxCount: 100, maxBytes: txs[0]!.bytes.length * 3 - 1, ttlMs: 60_000 });
-    for (const t of txs) byBytes.add(t, 0);
+    for (const t of txs) byBytes.add(t, 0, 'p');
     expect(byBytes.size).toBe(2);
     expect(byBytes.totalBytes).toBeLessThanOrEqual(txs[0]!.bytes.length * 3 - 1);
   });
@@ -169,18 +169,18 @@ describe('OrphanPool edges', () => {
   it('takes an orphan of exactly maxBytes (alone) and refuses one byte more without evicting anything', () => {
     const pool = new OrphanPool({ maxCount: 10, maxBytes: 100, ttlMs: 1_000 });
     const small = orphan(10, parent(1));
-    expect(pool.add(small, 0)).toBe(true);
-    expect(pool.add(orphan(101, parent(2)), 0)).toBe(false);
+    expect(pool.add(small, 0, 'p')).toBe(true);
+    expect(pool.add(orphan(101, parent(2)), 0, 'p')).toBe(false);
     expect(pool.has(small.txid)).toBe(true);
     // Exactly the budget: the older orphan leaves to make room, the new one stays.
     const full = orphan(100, parent(3));
-    expect(pool.add(full, 0)).toBe(true);
+    expect(pool.add(full, 0, 'p')).toBe(true);
     expect([pool.size, pool.totalBytes, pool.has(small.txid)]).toEqual([1, 100, false]);
     // Filling up to exactly the budget evicts nothing.
     const pool2 = new OrphanPool({ maxCount: 10, maxBytes: 100, ttlMs: 1_000 });
     const x = orphan(60, parent(4));
     const y = orphan(40, parent(5));
-    expect(pool2.add(x, 0) && pool2.add(y, 0)).toBe(true);
+    expect(pool2.add(x, 0, 'p') && pool2.add(y, 0, 'p')).toBe(true);
     expect([pool2.size, pool2.totalBytes]).toEqual([2, 100]);
   });
 
@@ -188,16 +188,16 @@ describe('OrphanPool edges', () => {
     const pool = new OrphanPool({ maxCount: 10, maxBytes: 1_000, ttlMs: 1_000 });
     const both = orphan(10, parent(1), parent(2), parent(1));
     const other = orphan(10, parent(2));
-    pool.add(both, 0);
-    pool.add(other, 0);
-    expect(pool.takeChildrenOf(parent(1), 0).map((t) => toHex(t.txid))).toEqual([toHex(both.txid)]);
-    expect(pool.takeChildrenOf(parent(2), 0).map((t) => toHex(t.txid))).toEqual([toHex(other.txid)]);
+    pool.add(both, 0, 'p');
+    pool.add(other, 0, 'p');
+    expect(pool.takeChildrenOf(parent(1), 0).map((t) => toHex(t.etx.txid))).toEqual([toHex(both.txid)]);
+    expect(pool.takeChildrenOf(parent(2), 0).map((t) => toHex(t.etx.txid))).toEqual([toHex(other.txid)]);
     expect([pool.size, pool.totalBytes, pool.parentCount]).toEqual([0, 0, 0]);
     expect(pool.takeChildrenOf(parent(1), 0)).toEqual([]);
     // Evicting by count also forgets the evicted orphan's parents.
     const tight = new OrphanPool({ maxCount: 1, maxBytes: 1_000, ttlMs: 1_000 });
-    tight.add(orphan(10, parent(7)), 0);
-    tight.add(orphan(10, parent(8)), 0);
+    tight.add(orphan(10, parent(7)), 0, 'p');
+    tight.add(orphan(10, parent(8)), 0, 'p');
     expect(tight.parentCount).toBe(1);
     expect(tight.takeChildrenOf(parent(7), 0)).toEqual([]);
     expect(tight.takeChildrenOf(parent(8), 0)).toHaveLength(1);
@@ -207,10 +207,10 @@ describe('OrphanPool edges', () => {
   it('orphans naming ever new parents leave no parent entries behind once evicted or expired', () => {
     const pool = new OrphanPool({ maxCount: 4, maxBytes: 1_000_000, ttlMs: 1_000 });
     // A flood of orphans, each waiting on two fresh parents: the pool keeps 4 orphans, 8 parents.
-    for (let i = 0; i < 100; i++) pool.add(orphan(10, randomBytes(32), randomBytes(32)), 0);
+    for (let i = 0; i < 100; i++) pool.add(orphan(10, randomBytes(32), randomBytes(32)), 0, 'p');
     expect([pool.size, pool.parentCount]).toEqual([4, 8]);
     // Expiry (at the ttl) forgets them and their parents too.
-    pool.add(orphan(10, parent(1)), 1_000);
+    pool.add(orphan(10, parent(1)), 1_000, 'p');
     expect([pool.size, pool.parentCount]).toEqual([1, 1]);
   });
 
@@ -218,12 +218,181 @@ describe('OrphanPool edges', () => {
     const pool = new OrphanPool({ maxCount: 10, maxBytes: 1_000, ttlMs: 1_000 });
     const old = orphan(10, parent(1));
     const young = orphan(10, parent(1));
-    pool.add(old, 5_000);
-    pool.add(young, 5_500);
+    pool.add(old, 5_000, 'p');
+    pool.add(young, 5_500, 'p');
     // At 5,999 both are younger than 1 s; at 6,000 the first is exactly 1 s old and goes.
-    expect(pool.add(orphan(10, parent(9)), 5_999)).toBe(true);
+    expect(pool.add(orphan(10, parent(9)), 5_999, 'p')).toBe(true);
     expect(pool.size).toBe(3);
-    expect(pool.takeChildrenOf(parent(1), 6_000).map((t) => toHex(t.txid))).toEqual([toHex(young.txid)]);
+    expect(pool.takeChildrenOf(parent(1), 6_000).map((t) => toHex(t.etx.txid))).toEqual([toHex(young.txid)]);
+  });
+});
+
+describe('OrphanPool: a full pool evicts from the sender holding the most', () => {
+  const orphan = (size: number, parentByte = 1): EncodedTx =>
+    ({
+      txid: new Uint8Array(randomBytes(32)),
+      bytes: new Uint8Array(size),
+      tx: { inputs: [{ txid: new Uint8Array(32).fill(parentByte), vout: 0 }], outputs: [], payload: null },
+    }) as unknown as EncodedTx;
+  const kept = (pool: OrphanPool, txs: readonly EncodedTx[]) => txs.map((t) => pool.has(t.txid));
+
+  it("a flood from one peer churns its own share and never pushes out another peer's orphans", () => {
+    const pool = new OrphanPool({ maxCount: 10, maxBytes: 1_000_000, ttlMs: 60_000 });
+    const honest = [1, 2, 3].map(() => orphan(200));
+    for (const t of honest) expect(pool.add(t, 0, 'honest')).toBe(true);
+    const flood = Array.from({ length: 100 }, () => orphan(200));
+    for (const t of flood) pool.add(t, 1, 'flooder');
+    expect(kept(pool, honest)).toEqual([true, true, true]);
+    expect([pool.size, pool.unitsOf('honest'), pool.unitsOf('flooder')]).toEqual([10, 3, 7]);
+    // The flooder's newest 7 are what it keeps: its oldest leave first.
+    expect(kept(pool, flood.slice(-8))).toEqual([false, true, true, true, true, true, true, true]);
+  });
+
+  it('takes the oldest orphan of the largest holder, whoever added the newcomer', () => {
+    const pool = new OrphanPool({ maxCount: 6, maxBytes: 1_000_000, ttlMs: 60_000 });
+    const a = [0, 1, 2].map(() => orphan(100));
+    const b = [0, 1].map(() => orphan(100));
+    const c = [0, 1].map(() => orphan(100));
+    pool.add(b[0]!, 0, 'b');
+    for (const t of a) pool.add(t, 0, 'a');
+    pool.add(b[1]!, 0, 'b');
+    pool.add(c[0]!, 0, 'c');
+    expect(pool.size).toBe(6);
+    // c's second is the 7th: a holds 3, the most, and its oldest leaves (not b's, the oldest overall).
+    expect(pool.add(c[1]!, 0, 'c')).toBe(true);
+    expect([...kept(pool, a), ...kept(pool, b), ...kept(pool, c)]).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect([pool.unitsOf('a'), pool.unitsOf('b'), pool.unitsOf('c')]).toEqual([2, 2, 2]);
+  });
+
+  it('weighs orphans by size (units of 1 KiB started), not by count', () => {
+    expect([1, 1_024, 1_025, 2_500, 100_000].map(orphanUnits)).toEqual([1, 1, 2, 3, 98]);
+    expect(orphanUnits(0)).toBe(1);
+    const pool = new OrphanPool({ maxCount: 100, maxBytes: 6_000, ttlMs: 60_000 });
+    const small = [0, 1, 2, 3].map(() => orphan(100)); // 4 orphans, 4 units
+    const big = [orphan(2_500), orphan(2_500)]; // 2 orphans, 6 units
+    for (const t of small) pool.add(t, 0, 'small');
+    for (const t of big) pool.add(t, 0, 'big');
+    expect(pool.totalBytes).toBe(5_400);
+    // 1,000 bytes more overflow the bytes: 'big' weighs the most (7 units against 4) though it holds fewer.
+    const more = orphan(1_000);
+    expect(pool.add(more, 0, 'big')).toBe(true);
+    expect([...kept(pool, small), ...kept(pool, big), pool.has(more.txid)]).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+      true,
+      true,
+    ]);
+    expect([pool.totalBytes, pool.unitsOf('big'), pool.unitsOf('small')]).toEqual([3_900, 4, 4]);
+  });
+
+  it('drops at once an orphan that would make its sender the largest holder of a full pool', () => {
+    const pool = new OrphanPool({ maxCount: 100, maxBytes: 3_000, ttlMs: 60_000 });
+    const a = orphan(1_000);
+    const b = orphan(1_000);
+    pool.add(a, 0, 'a');
+    pool.add(b, 0, 'b');
+    const heavy = orphan(2_000);
+    expect(pool.add(heavy, 0, 'c')).toBe(false);
+    expect([pool.has(heavy.txid), pool.has(a.txid), pool.has(b.txid)]).toEqual([false, true, true]);
+    expect([pool.size, pool.totalBytes, pool.senderCount, pool.parentCount]).toEqual([2, 2_000, 2, 1]);
+  });
+
+  it('shares follow orphans out (taken, expired), and the largest holder is found again after they shrink', () => {
+    const pool = new OrphanPool({ maxCount: 8, maxBytes: 1_000_000, ttlMs: 1_000 });
+    const a = [0, 1, 2, 3, 4].map(() => orphan(10, 7)); // all wait on parent 7
+    const b = [0, 1].map(() => orphan(10, 8));
+    for (const t of a) pool.add(t, 0, 'a');
+    for (const t of b) pool.add(t, 0, 'b');
+    expect(pool.takeChildrenOf(new Uint8Array(32).fill(7), 0).map((o) => o.sender)).toEqual(
+      Array(5).fill('a'),
+    );
+    expect([pool.unitsOf('a'), pool.senderCount]).toEqual([0, 1]);
+    // From 5 units down to none: the next eviction must come from b (2), then c as it grows.
+    const c = Array.from({ length: 7 }, () => orphan(10, 9));
+    for (const t of c.slice(0, 6)) pool.add(t, 0, 'c');
+    expect([pool.size, pool.unitsOf('b'), pool.unitsOf('c')]).toEqual([8, 2, 6]);
+    pool.add(c[6]!, 0, 'c');
+    expect([pool.unitsOf('b'), pool.unitsOf('c'), pool.has(c[0]!.txid)]).toEqual([2, 6, false]);
+    const d = orphan(10, 9);
+    expect(pool.add(d, 0, 'b')).toBe(true); // b at 3, c at 6: c gives way again
+    expect([pool.unitsOf('b'), pool.unitsOf('c')]).toEqual([3, 5]);
+    // Expiry empties every share and forgets every sender.
+    pool.add(orphan(10, 10), 1_000, 'e');
+    expect([pool.size, pool.senderCount, pool.unitsOf('b'), pool.unitsOf('c'), pool.unitsOf('e')]).toEqual([
+      1, 1, 0, 0, 1,
+    ]);
+  });
+
+  it("keys without stake give way first: a Sybil flood never evicts a masternode's orphans", () => {
+    const pool = new OrphanPool({ maxCount: 100, maxBytes: 1_000_000, ttlMs: 60_000 }, (id) =>
+      id.startsWith('mn'),
+    );
+    const relayed = Array.from({ length: 20 }, () => orphan(200));
+    for (const t of relayed) pool.add(t, 0, 'mn1');
+    // 1,000 fresh keys, one orphan each: every one holds less than the masternode's 20.
+    const flood = Array.from({ length: 1_000 }, () => orphan(200));
+    for (const [k, t] of flood.entries()) pool.add(t, 1, `sybil${k}`);
+    expect(kept(pool, relayed).every(Boolean)).toBe(true);
+    expect([pool.size, pool.senderCount, pool.unitsOf('mn1')]).toEqual([100, 81, 20]);
+    // Among keys without stake the largest holder still gives way first.
+    const big = [0, 1, 2].map(() => orphan(200));
+    for (const t of big) pool.add(t, 2, 'sybil-big');
+    expect(pool.unitsOf('sybil-big')).toBe(1);
+    expect(kept(pool, big)).toEqual([false, false, true]);
+    // With no orphan of a key without stake left, the largest masternode gives way.
+    const onlyStaked = new OrphanPool({ maxCount: 4, maxBytes: 1_000_000, ttlMs: 60_000 }, () => true);
+    const one = [0, 1, 2].map(() => orphan(200));
+    const two = orphan(200);
+    for (const t of one) onlyStaked.add(t, 0, 'mn1');
+    onlyStaked.add(two, 0, 'mn2');
+    expect(onlyStaked.add(orphan(200), 0, 'mn2')).toBe(true);
+    expect([...kept(onlyStaked, one), onlyStaked.has(two.txid)]).toEqual([false, true, true, true]);
+  });
+
+  it("a sender's class is the one its share began in, until its share is empty", () => {
+    let staked = false;
+    const pool = new OrphanPool({ maxCount: 3, maxBytes: 1_000_000, ttlMs: 60_000 }, () => staked);
+    const early = orphan(200);
+    pool.add(early, 0, 'p'); // without stake
+    staked = true; // it joins the active set…
+    const late = orphan(200);
+    pool.add(late, 0, 'p'); // …but its share stays where it began
+    const q = [0, 1, 2].map(() => orphan(200));
+    pool.add(q[0]!, 0, 'q'); // q is staked: p's orphans give way first, the late one too
+    pool.add(q[1]!, 0, 'q');
+    expect([pool.has(early.txid), pool.has(late.txid), pool.unitsOf('q')]).toEqual([false, true, 2]);
+    pool.add(q[2]!, 0, 'q');
+    expect([pool.has(late.txid), pool.unitsOf('p'), pool.unitsOf('q'), pool.senderCount]).toEqual([
+      false,
+      0,
+      3,
+      1,
+    ]);
+    // p's share emptied: its next orphan counts by its stake now.
+    pool.add(orphan(200), 0, 'p');
+    expect([pool.unitsOf('p'), pool.unitsOf('q'), pool.size]).toEqual([1, 2, 3]);
+    // The other way round: a masternode that leaves the active set keeps its class while it holds.
+    const stake = new Set(['mn']);
+    const pool2 = new OrphanPool({ maxCount: 3, maxBytes: 1_000_000, ttlMs: 60_000 }, (id) => stake.has(id));
+    const mn = [0, 1, 2].map(() => orphan(200));
+    pool2.add(mn[0]!, 0, 'mn');
+    stake.delete('mn');
+    pool2.add(mn[1]!, 0, 'mn');
+    pool2.add(mn[2]!, 0, 'mn');
+    const x = orphan(200);
+    expect(pool2.add(x, 0, 'x')).toBe(false); // x has no stake: it gives way, not mn with its 3
+    expect(kept(pool2, mn)).toEqual([true, true, true]);
   });
 });
 

@@ -13,6 +13,7 @@ import { type ParentWaitLimits, TxIntake, type TxIntakeDeps } from '../../../src
 import { VerifyBudget } from '../../../src/node/verify-budget.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
+import { signTx } from '../../../src/wallet/tx-builder.js';
 import { params } from '../../support/devnet-ledger.js';
 import { tempDir } from '../storage/temp-dir.js';
 
@@ -299,5 +300,33 @@ describe('TxIntake.fromPeer: the verify budget (VerifyBudget)', () => {
     expect((await metrics.txDropped.get()).values).toEqual([
       { value: 3, labels: { reason: 'verify_budget' } },
     ]);
+  });
+});
+
+describe("TxIntake: an orphan waits on its sender's share of the orphan pool", () => {
+  it("parks a peer's orphan on that peer, and parks it again on the same peer when only one of two parents is final", async () => {
+    const orphans = new OrphanPool();
+    const { intake, ledger, finalize } = await setup({ timeoutMs: 1_000, maxWaiting: 4 }, 0, undefined, {
+      orphans,
+    });
+    const a = split(fundedCoin(0), 2, 100_000_000n);
+    const b = split(fundedCoin(1), 2, 100_000_000n);
+    const inputs = [a.coins[0]!, b.coins[0]!];
+    const child = signTx(
+      params,
+      { inputs: inputs.map((c) => c.outpoint), outputs: [{ value: 150_000_000n, address: recipient(3) }] },
+      inputs.map((c) => c.key),
+    );
+    await intake.submitLocal(a.tx.bytes);
+    await intake.submitLocal(b.tx.bytes);
+    intake.fromPeer('relayer', [child.bytes]);
+    await until(() => orphans.has(child.txid));
+    expect([orphans.unitsOf('relayer'), orphans.senderCount]).toEqual([1, 1]);
+    await finalize(a.tx); // re-submitted, still missing b's output: parked again, on the relayer
+    await until(() => orphans.has(child.txid) && intake.inFlightCount === 0);
+    expect([orphans.unitsOf('relayer'), orphans.senderCount]).toEqual([1, 1]);
+    await finalize(b.tx);
+    await until(() => ledger.mempool.get(child.txid)?.status === 'processing');
+    expect([orphans.size, orphans.senderCount]).toEqual([0, 0]);
   });
 });
