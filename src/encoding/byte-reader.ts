@@ -6,13 +6,28 @@ export type DecodeErrorCode = 'TRUNCATED' | 'TRAILING_BYTES' | 'OUT_OF_RANGE' | 
 /** Thrown for any malformed byte layout; never anything else, so callers can catch exactly this. */
 export class DecodeError extends CodedError<DecodeErrorCode> {}
 
+export interface ByteReaderOptions {
+  /**
+   * The reader's bytes are the caller's own copy, which nothing writes to and which may be kept
+   * whole: `fixed()` then returns views into it instead of copies (one allocation per field
+   * fewer; a decoded transaction's fields are views of its bytes). Default false: every field is
+   * a copy, so nothing decoded pins or follows a network frame, a block or an LMDB read buffer.
+   */
+  readonly owned?: boolean;
+}
+
 /** Reads the layouts ByteWriter writes. Every read is bounds-checked; `done()` rejects trailing bytes. */
 export class ByteReader {
   private readonly view: DataView;
   private pos = 0;
+  readonly owned: boolean;
 
-  constructor(private readonly bytes: Uint8Array) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    opts: ByteReaderOptions = {},
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.owned = opts.owned === true;
   }
 
   get offset(): number {
@@ -61,7 +76,9 @@ export class ByteReader {
   /** A copy (never a view), so decoded objects do not pin the source buffer. */
   fixed(length: number, what = 'bytes'): Uint8Array {
     this.need(length, what);
-    const out = copyBytes(this.bytes, this.pos, this.pos + length);
+    const out = this.owned
+      ? new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + this.pos, length)
+      : copyBytes(this.bytes, this.pos, this.pos + length);
     this.pos += length;
     return out;
   }

@@ -137,8 +137,9 @@ export function readTx(r: ByteReader, source: Uint8Array): EncodedTx {
       signature: r.fixed(SIGNATURE_BYTES, 'witness signature'),
     };
   }
-  // A copy: a kept transaction must not pin the block or frame it came in.
-  const bytes = copyBytes(source, start, r.offset);
+  // A copy (unless the reader owns its bytes already): a kept transaction must not pin the block
+  // or frame it came in.
+  const bytes = r.owned ? source.subarray(start, r.offset) : copyBytes(source, start, r.offset);
   const tx: Transaction = { version, chainId, inputs, outputs, lockTime, payload, witnesses };
   return { tx, txid: txidOfBody(bytes.subarray(0, bodyEnd - start)), bytes };
 }
@@ -162,8 +163,11 @@ function txidOfBody(body: Uint8Array): Uint8Array {
 export function decodeTx(bytes: Uint8Array, maxBytes: number): EncodedTx {
   if (bytes.length > maxBytes)
     throw new DecodeError('OUT_OF_RANGE', `transaction of ${bytes.length} bytes exceeds ${maxBytes}`);
-  const r = new ByteReader(bytes);
-  const encoded = readTx(r, bytes);
+  // One copy of the whole transaction, its fields views into it (readTx copied each field and then
+  // the whole again: six allocations more per 1-in-2-out transaction on the intake path).
+  const own = copyBytes(bytes);
+  const r = new ByteReader(own, { owned: true });
+  const encoded = readTx(r, own);
   r.done('transaction');
   return encoded;
 }

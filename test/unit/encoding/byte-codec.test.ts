@@ -287,6 +287,21 @@ describe('ByteReader', () => {
     expect(v.buffer).not.toBe(source.buffer);
   });
 
+  it('an owned reader returns views into its bytes at the right offsets, bounds-checked as ever', () => {
+    const backing = Uint8Array.of(0xee, 2, 0, 0, 0, 7, 8, 9, 0xee);
+    const source = backing.subarray(1, 8); // a view with an offset: the views must account for it
+    const r = new ByteReader(source, { owned: true });
+    expect(r.owned).toBe(true);
+    const v = r.varBytes(2);
+    const f = r.fixed(1);
+    expect([v, f]).toEqual([Uint8Array.of(7, 8), Uint8Array.of(9)]);
+    expect([v.buffer, v.byteOffset, f.byteOffset]).toEqual([backing.buffer, 5, 7]);
+    source[4] = 1; // a view: the owner's bytes and the field are the same memory
+    expect(v).toEqual(Uint8Array.of(1, 8));
+    expect(() => r.fixed(1)).toThrow(DecodeError);
+    expect(new ByteReader(source).owned).toBe(false);
+  });
+
   it('varBytes accepts a length equal to its maximum and refuses one more as OUT_OF_RANGE', () => {
     const bytes = Uint8Array.of(3, 0, 0, 0, 1, 2, 3);
     expect(new ByteReader(bytes).varBytes(3)).toEqual(Uint8Array.of(1, 2, 3));

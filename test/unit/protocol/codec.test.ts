@@ -105,6 +105,10 @@ describe('transaction codec', () => {
     expect(plain(dec.tx)).toEqual(plain(tx));
     const key = Buffer.from(outpointKey({ txid: dec.tx.inputs[0]!.txid, vout: 3 }));
     expect(outpointFromKey(key).txid.buffer).not.toBe(key.buffer);
+    // One copy: the decoded fields are views of the transaction's own bytes, at their offsets.
+    for (const f of fields) expect(f.buffer).toBe(dec.bytes.buffer);
+    const w = dec.tx.witnesses.at(-1)!;
+    expect(w.signature.byteOffset - dec.bytes.byteOffset).toBe(dec.bytes.length - 64);
   });
 
   it('every truncation and any trailing byte is a DecodeError', () => {
@@ -164,6 +168,18 @@ describe('block codec', () => {
     const back: Block = decodeBlock(bytes, params.maxBlockBytes);
     expect(encodeBlock(back)).toEqual(bytes);
     expect(back.txs.map((t) => t.txid)).toEqual(g.txs.map((t) => t.txid));
+  });
+
+  it("decoding a block copies each transaction: none shares the block's memory, so a kept one never pins it", () => {
+    const frame = Buffer.from(encodeBlock(genesisBlock(params)));
+    const back = decodeBlock(frame, params.maxBlockBytes);
+    const before = back.txs.map((t) => [...t.bytes]);
+    for (const t of back.txs) {
+      expect(t.bytes.buffer).not.toBe(frame.buffer);
+      for (const o of t.tx.outputs) expect(o.address.buffer).not.toBe(frame.buffer);
+    }
+    frame.fill(0x5a);
+    expect(back.txs.map((t) => [...t.bytes])).toEqual(before);
   });
 
   it('parseBlock: every truncation is MALFORMED, oversize is TOO_LARGE, random mutations never throw anything else', () => {
