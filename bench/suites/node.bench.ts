@@ -5,7 +5,8 @@
  *   in this run: the ceiling ingest is compared with.
  * - node.ingest: one node process; a separate process (this one) sends signed 1-in-2-out
  *   transactions, signed beforehand, over the wire in Tx batches as a peer holding a masternode
- *   key; hz = transactions admitted (signature-verified, in the mempool) per second. Targets: ≥ 20,000/s and ≥ 0.6 × anchor.
+ *   key; hz = transactions admitted (signature-verified, in the mempool) per second.
+ *   Targets: ≥ 20,000/s and ≥ 0.6 × anchor.
  * - node.finality: 5 validators on localhost, 1,000 tx/s offered (NODE_BENCH_FINALITY_TPS: another
  *   rate, e.g. one this machine sustains, for A/B runs of latency) for NODE_BENCH_SECONDS (30 s),
  *   round-robin over RPC; each transaction's submit → final time at the node it was sent to

@@ -73,7 +73,10 @@ export class ByteReader {
     return Number(v);
   }
 
-  /** A copy (never a view), so decoded objects do not pin the source buffer. */
+  /**
+   * A copy, so decoded objects do not pin or follow the source buffer; a view into it when the
+   * reader is `owned` (the caller's own copy, kept whole with what is decoded from it).
+   */
   fixed(length: number, what = 'bytes'): Uint8Array {
     this.need(length, what);
     const out = this.owned
