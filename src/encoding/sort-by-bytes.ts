@@ -14,8 +14,21 @@ import { compareBytes } from './bytes.js';
  * once a second (GetInventory) and every block's candidates were sorted the slow way.
  */
 export function sortByBytes<T>(items: readonly T[], key: (item: T) => Uint8Array): T[] {
+  return sortPacked(items, key, packedLayout(items.length));
+}
+
+/**
+ * sortByBytes with the packing given, which must hold every position (2^indexBits ≥ items.length)
+ * and stay exact (indexBits + prefixBits ≤ 53). Exported so tests can run the layouts of arrays
+ * too large to build (over 2^21 items keep fewer than 32 prefix bits) on a few items.
+ */
+export function sortPacked<T>(
+  items: readonly T[],
+  key: (item: T) => Uint8Array,
+  layout: { readonly indexBits: number; readonly prefixBits: number },
+): T[] {
   const n = items.length;
-  const { indexBits, prefixBits } = packedLayout(n);
+  const { indexBits, prefixBits } = layout;
   const span = 2 ** indexBits;
   const prefixShift = 32 - prefixBits;
   const keys = new Array<Uint8Array>(n);

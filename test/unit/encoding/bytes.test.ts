@@ -206,4 +206,18 @@ describe('isBytes: the wire guards', () => {
     expect(latin1Key(Uint8Array.of(0, 0x7f, 0x80, 0xff))).toBe('\u0000\u007f\u0080\u00ff');
     expect(() => latin1Key(new Uint8Array(4), 0, 5)).toThrow(RangeError);
   });
+
+  it('refuses to load on a Node.js without Buffer#latin1Slice, rather than run a slow path', async () => {
+    const proto = Buffer.prototype as unknown as { latin1Slice?: unknown };
+    const native = proto.latin1Slice;
+    delete proto.latin1Slice;
+    try {
+      // A fresh instance of the module (the query makes it another module to the loader).
+      const fresh = '../../../src/encoding/bytes.js?no-latin1';
+      await expect(import(fresh)).rejects.toThrow('this Node.js has no Buffer#latin1Slice');
+    } finally {
+      proto.latin1Slice = native;
+    }
+    expect(latin1Key(Uint8Array.of(0x41))).toBe('A');
+  });
 });

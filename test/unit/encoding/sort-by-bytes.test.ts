@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { packedLayout, sortByBytes } from '../../../src/encoding/sort-by-bytes.js';
+import { bytesEqual } from '../../../src/encoding/bytes.js';
+import { packedLayout, sortByBytes, sortPacked } from '../../../src/encoding/sort-by-bytes.js';
 import { SeededRandom } from '../../../src/storage/testing/synthetic-chain.js';
 
 /*
@@ -22,6 +23,26 @@ function oracle(items: readonly Item[]): Item[] {
 
 function items(keys: readonly Uint8Array[]): Item[] {
   return keys.map((key, at) => ({ key, at }));
+}
+
+function withHead(key: Uint8Array, head: readonly number[]): Uint8Array {
+  key.set(head);
+  return key;
+}
+
+/** The keys, each reporting into `compared` when something reads its length (compareBytes does). */
+function watchedKeys(list: readonly Uint8Array[]): { keys: Uint8Array[]; compared: Set<Uint8Array> } {
+  const compared = new Set<Uint8Array>();
+  const keys = list.map((k) => {
+    const length = k.length;
+    return Object.defineProperty(k, 'length', {
+      get: () => {
+        compared.add(k);
+        return length;
+      },
+    });
+  });
+  return { keys, compared };
 }
 
 function sorted(list: readonly Item[]): Item[] {
@@ -99,6 +120,45 @@ describe('sortByBytes', () => {
     expect(packedLayout(100_000)).toEqual({ indexBits: 17, prefixBits: 32 });
     expect(packedLayout(2 ** 21)).toEqual({ indexBits: 21, prefixBits: 32 });
     expect(packedLayout(2 ** 21 + 1)).toEqual({ indexBits: 22, prefixBits: 31 });
+  });
+
+  it('compares whole keys only where the leading bytes kept in the packing are equal', () => {
+    // The point of the packing: the comparator runs on ties of the 4-byte prefix, not n·log n
+    // times. Each key reports being read whole (compareBytes reads `length`; the packing reads
+    // only indices). Pairs share a prefix; the other keys have prefixes of their own, some
+    // differing from another key's only in their 4th byte.
+    const { keys, compared } = watchedKeys([
+      ...Array.from({ length: 40 }, () => rng.bytes(32)),
+      ...Array.from({ length: 10 }, (_, i) => withHead(rng.bytes(32), [9, 9, 9, i])),
+      ...Array.from({ length: 6 }, () => withHead(rng.bytes(32), [7, 7, 7, 7])),
+    ]);
+    const list = items(keys);
+    const out = sorted(list);
+    expect(out).toEqual(oracle(list));
+    const shared = keys.filter((k) =>
+      keys.some((o) => o !== k && bytesEqual(k.subarray(0, 4), o.subarray(0, 4))),
+    );
+    expect(shared.length).toBe(6);
+    expect([...compared].sort(Buffer.compare)).toEqual([...shared].sort(Buffer.compare));
+  });
+
+  it('keeps the order with fewer prefix bits, as arrays of more than 2^21 items are packed', () => {
+    // packedLayout(2^31) keeps 22 prefix bits: bytes 0-1 and the top 6 bits of byte 2. Keys differing
+    // only below them tie and are compared; keys differing just above them never are.
+    const layout = packedLayout(2 ** 31);
+    expect(layout).toEqual({ indexBits: 31, prefixBits: 22 });
+    const { keys, compared } = watchedKeys([
+      withHead(rng.bytes(32), [5, 0b0100_0000, 0b0000_0000, 0]), // differ at prefix bit 21 (kept)
+      withHead(rng.bytes(32), [5, 0b0100_0000, 0b0100_0000, 0]),
+      withHead(rng.bytes(32), [5, 0b0000_0001, 0, 0]), // differ at prefix bit 16 (kept)
+      withHead(rng.bytes(32), [5, 0b0000_0000, 0, 0]),
+      withHead(rng.bytes(32), [6, 1, 0b0000_0011, 0xff]), // differ below bit 22 (dropped): tie
+      withHead(rng.bytes(32), [6, 1, 0b0000_0000, 0x01]),
+      withHead(rng.bytes(32), [6, 1, 0b0000_0000, 0x00]),
+    ]);
+    const list = items(keys);
+    expect(sortPacked(list, (it) => it.key, layout)).toEqual(oracle(list));
+    expect([...compared].sort(Buffer.compare)).toEqual(keys.slice(4).sort(Buffer.compare));
   });
 
   it('does not modify its input', () => {
