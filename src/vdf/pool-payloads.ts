@@ -1,5 +1,5 @@
 import { VdfError } from './errors.js';
-import { decodeElement } from './group.js';
+import { checkDelay, decodeElement } from './group.js';
 import { checkPlan, type ProofPlan } from './proof-plan.js';
 
 /**
@@ -24,9 +24,16 @@ export interface ProvePartialPayload {
   readonly first: number;
   readonly count: number;
   readonly t: number;
-  /** ℓ = HashToPrime(x, y), computed once by the coordinator. */
+  /** ℓ = HashToPrime(x, y, T), computed once by a worker (the `vdf.challenge` task). */
   readonly l: bigint;
   readonly plan: ProofPlan;
+}
+
+/** The statement whose Fiat–Shamir challenge ℓ = HashToPrime(x, y, T) a worker computes. */
+export interface ChallengePayload {
+  readonly x: Uint8Array;
+  readonly y: Uint8Array;
+  readonly t: number;
 }
 
 export interface VerifyPayload {
@@ -48,6 +55,13 @@ export function parseEvaluatePayload(payload: unknown): { x: bigint; t: number; 
   if (typeof plan !== 'object' || plan === null) throw new VdfError('VDF_BAD_CHECKPOINTS', 'missing plan');
   checkPlan(plan);
   return { x: decodeElement(p['x'] as Uint8Array, 'x'), t: p['t'] as number, plan };
+}
+
+export function parseChallengePayload(payload: unknown): { x: bigint; y: bigint; t: number } {
+  const p = record(payload);
+  const t = p['t'] as number;
+  checkDelay(t);
+  return { x: decodeElement(p['x'] as Uint8Array, 'x'), y: decodeElement(p['y'] as Uint8Array, 'y'), t };
 }
 
 export function parseProvePartialPayload(payload: unknown): ProvePartialPayload {

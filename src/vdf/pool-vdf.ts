@@ -1,7 +1,12 @@
 import { VdfError } from './errors.js';
 import { canonical, decodeElement, encodeElement } from './group.js';
-import { hashToPrime } from './hash-to-prime.js';
-import type { EvaluatePayload, EvaluateResult, ProvePartialPayload, VerifyPayload } from './pool-payloads.js';
+import type {
+  ChallengePayload,
+  EvaluatePayload,
+  EvaluateResult,
+  ProvePartialPayload,
+  VerifyPayload,
+} from './pool-payloads.js';
 import { checkpointCount, planProof } from './proof-plan.js';
 import { RSA_2048 } from './rsa2048.js';
 import type { VdfOutput } from './vdf.js';
@@ -45,12 +50,14 @@ export async function poolVdfProve(
   x: Uint8Array,
   output: VdfOutput,
 ): Promise<Uint8Array> {
-  const xv = decodeElement(x, 'x');
-  const yv = decodeElement(output.y, 'y');
+  decodeElement(x, 'x');
+  decodeElement(output.y, 'y');
   const count = checkpointCount(output.t, output.plan.interval);
   if (output.checkpoints.length !== count * ELEM_SLOTS)
     throw new VdfError('VDF_BAD_CHECKPOINTS', 'checkpoints do not match T and the plan');
-  const l = hashToPrime(xv, yv, output.t);
+  // ℓ in a worker too: hashing and primality-testing candidates is ~10 ms of CPU.
+  const challenge: ChallengePayload = { x, y: output.y, t: output.t };
+  const l = await pool.run<bigint>('vdf.challenge', challenge);
   const shares = Math.max(1, Math.min(pool.threads, count));
   const per = Math.ceil(count / shares);
   const tasks: Promise<bigint>[] = [];

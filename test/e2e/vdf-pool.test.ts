@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateBigint, proveBigint } from '../../src/vdf/bigint-vdf.js';
 import { canonical, decodeElement, encodeElement } from '../../src/vdf/group.js';
+import { hashToPrime } from '../../src/vdf/hash-to-prime.js';
 import { RSA_2048 } from '../../src/vdf/rsa2048.js';
 import { vdfEvaluate, vdfProve, vdfVerify } from '../../src/vdf/vdf.js';
 import { CryptoPool } from '../../src/workers/crypto-pool.js';
@@ -41,12 +42,27 @@ describe('VDF on the crypto pool (real piscina workers)', () => {
     }
   });
 
+  it('computes the proof challenge ℓ in a worker, as the BigInt oracle does', async () => {
+    for (const t of [1, 77, 5000]) {
+      const [x, y] = [randomX(), randomX()];
+      const oracle = hashToPrime(decodeElement(x), decodeElement(y), t, { oracle: true });
+      expect(await pool.run('vdf.challenge', { x, y, t })).toBe(oracle);
+    }
+  });
+
   it('a malformed task payload is a typed error, and the worker survives it', async () => {
     await expect(
       pool.run('vdf.evaluate', { x: new Uint8Array(3), t: 5, plan: { kappa: 1, gamma: 1, interval: 1 } }),
     ).rejects.toThrow(/VDF_BAD_ELEMENT/);
     await expect(pool.run('vdf.provePartial', { nonsense: true })).rejects.toThrow(/VDF_BAD_CHECKPOINTS/);
     expect(await pool.run('vdf.verify', null)).toBe(false);
+    const y = randomX();
+    await expect(pool.run('vdf.challenge', { x: new Uint8Array(3), y, t: 5 })).rejects.toThrow(
+      /VDF_BAD_ELEMENT/,
+    );
+    await expect(pool.run('vdf.challenge', { x: y, y, t: 0 })).rejects.toThrow(/VDF_BAD_DELAY/);
+    await expect(pool.run('vdf.challenge', { x: y, y, t: '5' })).rejects.toThrow(/VDF_BAD_DELAY/);
+    await expect(pool.run('vdf.challenge', 7)).rejects.toThrow(/VDF_BAD_CHECKPOINTS/);
     const x = randomX();
     const out = await pool.vdfEvaluate(x, 10);
     expect(decodeElement(out.y)).toBe(evaluateBigint(decodeElement(x), 10));

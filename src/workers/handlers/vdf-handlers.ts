@@ -1,6 +1,8 @@
 import { encodeElement } from '../../vdf/group.js';
+import { hashToPrime } from '../../vdf/hash-to-prime.js';
 import {
   type EvaluateResult,
+  parseChallengePayload,
   parseEvaluatePayload,
   parseProvePartialPayload,
   type VerifyPayload,
@@ -16,6 +18,15 @@ export const vdfHandlers: TaskHandlers = {
     const { x, t, plan } = parseEvaluatePayload(payload);
     const e = wasmVdfFor(wasm).evaluate(x, t, plan);
     return { y: encodeElement(e.y), checkpoints: e.checkpoints };
+  },
+
+  /**
+   * ℓ = HashToPrime(x, y, T), the challenge every share of π needs: a SHA-256 and a primality test
+   * per candidate, ~10 ms that stalled the coordinator's event loop when it ran there.
+   */
+  'vdf.challenge': (payload): bigint => {
+    const { x, y, t } = parseChallengePayload(payload);
+    return hashToPrime(x, y, t);
   },
 
   /** One worker's share of π (normal form, not yet canonical). */
