@@ -30,6 +30,7 @@ import {
 } from './misbehaviour.js';
 import { OutboundPacer } from './outbound-pacer.js';
 import { P2P_DEFAULTS, type P2pNodeOptions, type PeerEndpoint } from './p2p-options.js';
+import { PeerBuckets } from './peer-buckets.js';
 import { PeerDialer } from './peer-dialer.js';
 import { ScoreBook } from './peer-scores.js';
 import { PeerSession, type SessionHost } from './peer-session.js';
@@ -123,7 +124,8 @@ export class P2pNode extends EventEmitter {
   private readonly banList: BanList;
   private readonly keyScores: ScoreBook;
   private readonly ipScores: ScoreBook;
-  private readonly handshakeBuckets = new Map<string, TokenBucket>();
+  /** The only signature check an unauthenticated connection can make us do: a budget per source IP. */
+  private readonly handshakeBuckets: PeerBuckets;
   private readonly host: SessionHost;
   private readonly handlers = new Map<number, RequestHandler<RequestType>>();
   private readonly peerRates: Record<number, RateLimit>;
@@ -195,6 +197,7 @@ export class P2pNode extends EventEmitter {
     this.identity = { ...o.identity, listenPort: 0 };
     this.banList = o.banList ?? new MemoryBanList();
     this.keyScores = new ScoreBook(opts.scoreDecayPerSec, MAX_SCORED);
+    this.handshakeBuckets = new PeerBuckets(opts.handshakeRatePerIp, opts.now, MAX_HANDSHAKE_BUCKETS);
     this.ipScores = new ScoreBook(opts.scoreDecayPerSec, MAX_SCORED);
     this.gossipRelay = new GossipRelay(opts.dedupMaxBytes, opts.dedupMaxAgeMs, opts.now);
     this.book = new AddressBook({ secret: this.secret, acceptLocalAddresses: opts.acceptLocalAddresses });
@@ -528,21 +531,8 @@ export class P2pNode extends EventEmitter {
         reason: `banned until ${new Date(ban.untilMs).toISOString()}: ${ban.reason}`,
       };
     if (s.role === 'listener') {
-      // The only signature check an unauthenticated connection can make us do: per-IP budget.
       const ip = s.link.remoteHost;
-      let bucket = this.handshakeBuckets.get(ip);
-      if (bucket) this.handshakeBuckets.delete(ip);
-      else
-        bucket = new TokenBucket(
-          this.opts.handshakeRatePerIp.perSec,
-          this.opts.handshakeRatePerIp.burst,
-          now,
-        );
-      this.handshakeBuckets.set(ip, bucket);
-      if (this.handshakeBuckets.size > MAX_HANDSHAKE_BUCKETS) {
-        this.handshakeBuckets.delete(this.handshakeBuckets.keys().next().value as string);
-      }
-      if (!bucket.take(now)) {
+      if (!this.handshakeBuckets.take(ip)) {
         this.count('handshakeRateLimited');
         return {
           close: 'handshakeRateLimited',

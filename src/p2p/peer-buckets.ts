@@ -5,10 +5,12 @@ import { TokenBucket } from './token-bucket.js';
 export const MAX_PEER_BUCKETS = 4_096;
 
 /**
- * One token bucket per peer key for a budget the application keeps (fetches a peer's polls may
- * cause, signature checks its gossip may cost), created full on first use. At most `maxPeers` are
- * remembered, the oldest forgotten first: a forgotten peer starts again with a full bucket, which
- * every new key gets anyway, so forgetting gives an attacker nothing it could not have for free.
+ * One token bucket per key for a budget (fetches a peer's polls may cause, signature checks its
+ * gossip may cost, handshakes from one IP), created full on first use. At most `maxPeers` are
+ * remembered, the least recently used forgotten first: a forgotten key starts again with a full
+ * bucket, which every new key gets anyway, so forgetting gives an attacker nothing it could not
+ * have for free; and a key in use is never forgotten, so a drained bucket stays drained while its
+ * owner keeps asking, however many other keys come and go.
  */
 export class PeerBuckets {
   private readonly buckets = new Map<string, TokenBucket>();
@@ -19,14 +21,16 @@ export class PeerBuckets {
     private readonly maxPeers = MAX_PEER_BUCKETS,
   ) {}
 
-  /** The peer's bucket (full for a peer not seen, or forgotten). */
+  /** The peer's bucket (full for a peer not seen, or forgotten), now the most recently used. */
   of(peerId: string): TokenBucket {
     let bucket = this.buckets.get(peerId);
-    if (!bucket) {
+    // Map order is insertion order: re-inserting makes it the last to be forgotten.
+    if (bucket) this.buckets.delete(peerId);
+    else {
       if (this.buckets.size >= this.maxPeers) this.buckets.delete(this.buckets.keys().next().value!);
       bucket = new TokenBucket(this.limit.perSec, this.limit.burst, this.now());
-      this.buckets.set(peerId, bucket);
     }
+    this.buckets.set(peerId, bucket);
     return bucket;
   }
 

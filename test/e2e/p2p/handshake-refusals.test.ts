@@ -107,6 +107,32 @@ describe('handshake refusals and identity rules (uWS server, raw clients)', () =
     c.destroy();
   });
 
+  it('answers at most the handshake budget of one source IP, then closes with HANDSHAKE_RATE_LIMITED', async () => {
+    // Each Hello we answer costs us a signature; the budget is per source IP, so a new key per
+    // attempt does not refill it.
+    const { listenPort: _unused, ...id } = identity(60, { tls: await testTls() });
+    const limited = new P2pNode({ identity: id, handshakeRatePerIp: { perSec: 0.001, burst: 2 } });
+    const p = await limited.start();
+    try {
+      const ok: RawWsClient[] = [];
+      for (const i of [61, 62]) {
+        const c = await RawWsClient.connect('127.0.0.1', p, '/p2p/1');
+        await authenticateRaw(c, identity(i));
+        ok.push(c);
+      }
+      const refused = await RawWsClient.connect('127.0.0.1', p, '/p2p/1');
+      await refused.send(makeHello(identity(63)));
+      await refused.closed;
+      expect(refused.closeCode).toBe(4013);
+      expect(refused.closeReason).toMatch(/^HANDSHAKE_RATE_LIMITED: more than 0.001 handshakes\/s from /);
+      expect(refused.frames.map(messageOf).some((m) => m?.t === MSG.auth)).toBe(false); // nothing signed for it
+      expect(limited.peers()).toHaveLength(2);
+      for (const c of ok) c.destroy();
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('refuses upgrades beyond the pending-handshake limit (HTTP 503), then accepts again', async () => {
     const { listenPort: _unused, ...id } = identity(50, { tls: await testTls() });
     const small = new P2pNode({ identity: id, maxPendingHandshakes: 4, handshakeTimeoutMs: 5_000 });

@@ -518,16 +518,16 @@ describe('TxFetcher requests and deliveries', () => {
     f.stop();
   });
 
-  it("remembers at most maxBudgets peers' budgets: the oldest is forgotten and starts full again", async () => {
+  it("remembers at most maxBudgets peers' budgets: the least recently used is forgotten and starts full again", async () => {
     const { f, requests } = fetcher({ pollFetchBudget: { perSec: 0, burst: 1 }, maxBudgets: 2 });
     f.wantNamedInPoll('p1', id(1));
     f.wantNamedInPoll('p1', id(2)); // p1 spent
     f.wantNamedInPoll('p2', id(3));
-    f.wantNamedInPoll('p1', id(4)); // still remembered as spent
+    f.wantNamedInPoll('p1', id(4)); // still remembered as spent, and now the most recently used
     expect(f.overBudget).toBe(2);
-    f.wantNamedInPoll('p3', id(5)); // a third peer: p1, the oldest, is forgotten
-    f.wantNamedInPoll('p2', id(6)); // p2 still remembered: spent
-    f.wantNamedInPoll('p1', id(7)); // p1 anew: a full budget (and p2 is forgotten for it)
+    f.wantNamedInPoll('p3', id(5)); // a third peer: p2, the least recently used, is forgotten
+    f.wantNamedInPoll('p1', id(6)); // p1 still remembered: spent
+    f.wantNamedInPoll('p2', id(7)); // p2 anew: a full budget (and p3 is forgotten for it)
     expect(f.overBudget).toBe(3);
     await vi.waitFor(() => expect(requests.flatMap((r) => r.txids)).toHaveLength(4));
     expect(requests.flatMap((r) => r.txids).sort()).toEqual([1, 3, 5, 7].map((i) => toHex(id(i))).sort());
