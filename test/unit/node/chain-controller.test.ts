@@ -28,11 +28,10 @@ const untouched = <T>(name: string): T =>
   }) as T;
 
 /** The controller over a real store, index and tree (devnet genesis); the rest must stay unused. */
-async function setup() {
+async function setup(tree = new BlockTree()) {
   const { dir, cleanup } = tempDir('chain-controller-');
   const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
   cleanups.push(cleanup, () => store.close());
-  const tree = new BlockTree();
   const orphansAnnounced: number[] = [];
   const { block } = nextBlockOn(store, []);
   const deps: ChainControllerDeps = {
@@ -98,8 +97,17 @@ function failingFor(store: ChainStore, bad: { hash: string | undefined }): Commi
   }) as unknown as CommittedChain;
 }
 
+describe('ChainController.receive: a block too big for the tree', () => {
+  it('is neither kept nor looked at: nothing else is touched', async () => {
+    const { chain, block } = await setup(new BlockTree({ maxBlocks: 8, maxBytes: 100 }));
+    expect(await chain.receive(block, 'gossip', 'peer-a')).toBe('known');
+    expect(chain.isKnown(toHex(headerHash(block.header)))).toBe(false);
+  });
+});
+
 describe('ChainController: a reorg that breaks half way', () => {
-  it('keeps the reverted blocks when applying the branch fails on something other than the block', async () => {
+  /** Main chain a1 on genesis; a branch b1, b2 of its own; the store's writes fail for `bad.hash`. */
+  async function reorgFixture() {
     const { dir, cleanup } = tempDir('chain-controller-reorg-');
     const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
     cleanups.push(cleanup, () => store.close());
@@ -142,6 +150,11 @@ describe('ChainController: a reorg that breaks half way', () => {
       waiters: untouched('waiters'),
     });
     const id = (b: Block) => toHex(headerHash(b.header));
+    return { store, tree, chain, a1, b1, b2, bad, reverted, applied, id };
+  }
+
+  it('keeps the reverted blocks when applying the branch fails on something other than the block', async () => {
+    const { store, tree, chain, a1, b1, b2, bad, reverted, applied, id } = await reorgFixture();
 
     // b1 alone ties with a1 on length and loses on the hash or rank: kept beside the main chain.
     expect(await chain.receive(b1, 'sync', 'peer-b')).toBe('side');
@@ -163,5 +176,20 @@ describe('ChainController: a reorg that breaks half way', () => {
     expect(store.tip().height).toBe(2);
     expect(toHex(store.tip().hash)).toBe(id(b2));
     expect(tree.has(id(a1))).toBe(true);
+  });
+
+  it('keeps the reverted blocks when the first block of the branch cannot be written', async () => {
+    const { store, tree, chain, a1, b1, b2, bad, reverted, applied, id } = await reorgFixture();
+    expect(await chain.receive(b1, 'sync', 'peer-b')).toBe('side');
+    // The switch reverts a1, then b1's write fails: the store is left at genesis, below a1's height.
+    bad.hash = id(b1);
+    await expect(chain.receive(b2, 'sync', 'peer-b')).rejects.toThrow('EIO');
+    expect(reverted).toEqual([id(a1)]);
+    expect(applied).toEqual([]);
+    expect(store.tip().height).toBe(0);
+    expect(tree.has(id(a1)) && tree.has(id(b1)) && tree.has(id(b2))).toBe(true);
+    bad.hash = undefined;
+    await chain.reconsiderLeaves();
+    expect(toHex(store.tip().hash)).toBe(id(b2));
   });
 });

@@ -73,6 +73,9 @@ async function node(params: ChainParams = DEVNET, tree = new BlockTree()) {
     waits: 0,
   };
   const clock = { now: 0 };
+  // What an operator reads: the warn and info lines (reorgs, refused blocks, late tips).
+  const logs: { msg: string; [field: string]: unknown }[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   const intake = {
     standing: (txid: Uint8Array) => gate.standings.get(toHex(txid)) ?? 'unknown',
     submitLocal: async (bytes: Uint8Array) => {
@@ -99,7 +102,7 @@ async function node(params: ChainParams = DEVNET, tree = new BlockTree()) {
     beacons: inlineBeacons(params),
     intake,
     waiters,
-    log: pino({ level: 'silent' }),
+    log,
     now: () => clock.now,
     finalityWaitMs: 50,
     onApplied: (b: Block, _h: Uint8Array, source: BlockSource) => events.push(`+${id(b)}:${source}`),
@@ -108,7 +111,7 @@ async function node(params: ChainParams = DEVNET, tree = new BlockTree()) {
     onBadBlock: (peer, code) => bad.push([peer, code]),
     onOrphan: (_peer, height) => orphans.push(height),
   });
-  return { store, ledger, tree, index, chain, events, bad, orphans, gate, clock, params };
+  return { store, ledger, tree, index, chain, events, bad, orphans, gate, clock, params, logs };
 }
 
 type TestNode = Awaited<ReturnType<typeof node>>;
@@ -147,6 +150,8 @@ describe('ChainController: extending the main chain', () => {
     expect(await n.chain.receive(block, 'gossip', 'peer-b')).toBe('known');
     expect(n.events).toHaveLength(1);
     expect(n.tree.size).toBe(0);
+    // Extending the tip reverts nothing: no reorg is reported.
+    expect(n.logs.filter((l) => l.msg.startsWith('reorg'))).toEqual([]);
   });
 
   it('marks a gossiped block that arrived after its rank window (plus tolerance) as late', async () => {
@@ -187,6 +192,10 @@ describe('ChainController: switching to a better branch', () => {
     expect(await n.chain.receive(b1!, 'sync', 'peer-b')).toBe('applied');
     expect(n.events).toEqual([`-${id(a2!)}`, `-${id(a1!)}`, ...[b1, b2, b3].map((b) => `+${id(b!)}:sync`)]);
     expect(toHex(n.store.tip().hash)).toBe(id(b3!));
+    // The operator is told once, with the depth: from height 2 back to the fork point at 0.
+    expect(n.logs.filter((l) => l.msg === 'reorg: reverted to the fork point')).toMatchObject([
+      { level: 40, from: 2, to: 0, depth: 2 },
+    ]);
     // Fetched long after their slots, yet timely: we were not there to see them arrive.
     expect(n.index.tip.timely).toBe(true);
     expect(n.chain.tipHeight).toBe(3);
@@ -270,6 +279,11 @@ describe('ChainController: a bad block in a winning branch', () => {
     expect(toHex(n.store.tip().hash)).toBe(id(a1!));
     expect(n.store.tip().height).toBe(1);
     expect(n.bad).toEqual([['mallory', 'WRONG_RANK']]);
+    const refused = n.logs.filter((l) => l.msg === 'block refused');
+    expect(refused).toMatchObject([
+      { level: 40, height: 2, hash: id(evil).slice(0, 16), code: 'WRONG_RANK' },
+    ]);
+    expect(refused[0]!['detail']).toEqual(expect.stringMatching(/rank/));
     // Every listener (active set, events, engine) ends where the chain ends: a1 back on top.
     expect(n.events).toEqual([`-${id(a1!)}`, `+${id(b1!)}:sync`, `-${id(b1!)}`, `+${id(a1!)}:sync`]);
     // a1 is on the main chain again, so not also held beside it; b1 is held (valid, not preferred).
@@ -330,6 +344,9 @@ describe('ChainController: a live block waits for its transactions to be final h
     n.gate.standings.set(toHex(tx.txid), 'rejected');
     expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('invalid');
     expect(n.bad).toEqual([['peer-a', 'CONFLICTS_FINALIZED']]);
+    expect(n.logs.filter((l) => l.msg === 'block refused')).toMatchObject([
+      { code: 'CONFLICTS_FINALIZED', detail: 'carries a transaction whose rival is final here' },
+    ]);
     expect(await n.chain.receive(block, 'gossip', 'peer-b')).toBe('known');
     expect(n.store.tip().height).toBe(0);
   });
@@ -375,6 +392,9 @@ describe('ChainController.revertLateTip', () => {
     expect(await n.chain.revertLateTip()).toBe(true);
     expect(n.store.tip().height).toBe(1);
     expect(n.events).toEqual([`-${id(a2!)}`]);
+    expect(n.logs.filter((l) => l.msg.startsWith('late tip set aside'))).toMatchObject([
+      { level: 30, height: 2, hash: id(a2!).slice(0, 16) },
+    ]);
     // Held as late: it must not beat a timely block of its height when fork choice looks again.
     expect(n.tree.get(id(a2!))?.timely).toBe(false);
     // Now the tip (a1) is timely: nothing more to set aside.
@@ -555,6 +575,46 @@ describe('ChainController: the finality gate, step by step', () => {
 });
 
 describe('ChainController: the chain moved while a branch waited', () => {
+  it('a branch that joined the chain entirely while it waited is applied, with nothing left to do', async () => {
+    const n = await node();
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const b1 = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot: 1 }).block;
+    await side.applyBlock(b1);
+    const [b2] = await extendStore(side, [2]);
+    n.clock.now = b1.header.timestampMs + 10;
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    const release = holdUntilFinal(n, tx.txid);
+    const live = n.chain.receive(b1, 'gossip', 'peer-a'); // waits for its payment
+    // Meanwhile sync fetches b2 long after its slot: history, taken by chain rule with b1 under it.
+    n.clock.now = LATER;
+    expect(await n.chain.receive(b2!, 'sync', 'peer-b')).toBe('applied');
+    expect(toHex(n.store.tip().hash)).toBe(id(b2!));
+    n.events.length = 0;
+    release();
+    expect(await live).toBe('applied');
+    expect(n.events).toEqual([]);
+    expect(toHex(n.store.tip().hash)).toBe(id(b2!));
+  });
+
+  it('a live block that loses fork choice is kept aside at once, without waiting for its transactions', async () => {
+    const n = await node();
+    const [a1, a2] = await extendStore(await openStore(DEVNET, 'chain-reorg-a-'), [1, 2]);
+    n.clock.now = LATER;
+    await n.chain.receive(a1!, 'sync');
+    await n.chain.receive(a2!, 'sync');
+    // One block on genesis carrying a payment nobody here has seen: shorter than the chain.
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const b1 = nextBlockOn(await openStore(DEVNET, 'chain-reorg-b-'), [{ etx: tx, fee: 100_000n }], {
+      slot: 3,
+    }).block;
+    n.clock.now = b1.header.timestampMs + 10;
+    expect(await n.chain.receive(b1, 'gossip', 'peer-b')).toBe('side');
+    expect(n.gate.waits).toBe(0);
+    expect(n.gate.submitted).toEqual([]);
+    expect(toHex(n.store.tip().hash)).toBe(id(a2!));
+  });
+
   it("a branch whose fork point left the main chain meanwhile is kept aside, not applied on another's block", async () => {
     const n = await node();
     const [a1] = await extendStore(await openStore(DEVNET, 'chain-reorg-a-'), [1]);
