@@ -69,7 +69,7 @@ export interface ChainControllerDeps {
 const EMPTY = new Uint8Array(0);
 
 /** Header hashes proved invalid, remembered (bounded) so a bad block costs one validation. */
-const MAX_INVALID = 4_096;
+export const MAX_INVALID = 4_096;
 
 /**
  * The block pipeline (DESIGN §6): every block — received by gossip, fetched by sync, or produced

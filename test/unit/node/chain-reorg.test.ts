@@ -8,7 +8,7 @@ import { toHex } from '../../../src/encoding/bytes.js';
 import { LedgerService } from '../../../src/ledger/ledger-service.js';
 import { SerialQueue } from '../../../src/ledger/serial-queue.js';
 import { BlockTree } from '../../../src/node/block-tree.js';
-import { type BlockSource, ChainController } from '../../../src/node/chain-controller.js';
+import { type BlockSource, ChainController, MAX_INVALID } from '../../../src/node/chain-controller.js';
 import { ChainIndex } from '../../../src/node/chain-index.js';
 import type { FinalityWaiters } from '../../../src/node/finality-waiters.js';
 import type { TxIntake, TxStanding } from '../../../src/node/tx-intake.js';
@@ -297,6 +297,22 @@ describe('ChainController: a bad block in a winning branch', () => {
     expect(toHex(n.store.tip().hash)).toBe(id(b2!));
   });
 
+  it(`remembers at most MAX_INVALID (${MAX_INVALID}) invalid headers, forgetting the oldest first`, async () => {
+    const n = await node();
+    const [b1] = await extendStore(await openStore(DEVNET, 'chain-reorg-b-'), [1]);
+    n.clock.now = LATER;
+    // Distinct headers that each break the rank rule: every one is validated once and remembered.
+    const evil = (i: number): Block => ({ ...b1!, header: { ...b1!.header, rank: b1!.header.rank + 1 + i } });
+    for (let i = 0; i < MAX_INVALID; i++) await n.chain.receive(evil(i), 'sync', 'mallory');
+    expect(n.bad).toHaveLength(MAX_INVALID);
+    expect(n.chain.isKnown(id(evil(0)))).toBe(true);
+    await n.chain.receive(evil(MAX_INVALID), 'sync', 'mallory');
+    expect(n.chain.isKnown(id(evil(0)))).toBe(false); // the oldest is forgotten
+    expect(n.chain.isKnown(id(evil(1)))).toBe(true);
+    expect(n.chain.isKnown(id(evil(MAX_INVALID)))).toBe(true);
+    expect(n.store.tip().height).toBe(0);
+  });
+
   it('a bad copy (broken signature) is blamed but not remembered: the right bytes are taken later', async () => {
     const n = await node();
     const [b1, b2] = await extendStore(await openStore(DEVNET, 'chain-reorg-b-'), [1, 2]);
@@ -374,6 +390,21 @@ describe('ChainController: a live block waits for its transactions to be final h
     m.gate.standings.set(toHex(live.tx.txid), 'processing');
     m.clock.now = slotStartMs(DEVNET, live.block.header.slot + 1) + 1;
     expect(await m.chain.receive(live.block, 'sync', 'peer-a')).toBe('undecided');
+  });
+});
+
+describe('ChainController.reconsiderLeaves', () => {
+  it('looks again at held blocks as fetched history: an old undecided block is taken by chain rule', async () => {
+    const n = await node();
+    const { tx, block } = blockWithPayment(n);
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('undecided');
+    expect(n.tree.has(id(block))).toBe(true);
+    const waits = n.gate.waits;
+    n.clock.now = LATER;
+    await n.chain.reconsiderLeaves();
+    expect(toHex(n.store.tip().hash)).toBe(id(block));
+    expect(n.gate.waits).toBe(waits);
   });
 });
 
@@ -595,6 +626,55 @@ describe('ChainController: the chain moved while a branch waited', () => {
     expect(await live).toBe('applied');
     expect(n.events).toEqual([]);
     expect(toHex(n.store.tip().hash)).toBe(id(b2!));
+  });
+
+  it('a branch still longer, but forking deeper than maxReorgDepth once the chain grew meanwhile, is kept aside', async () => {
+    const params = { ...DEVNET, maxReorgDepth: 2 };
+    const n = await node(params);
+    const [a1, a2, a3] = await extendStore(await openStore(params, 'chain-reorg-a-'), [1, 2, 3]);
+    const side = await openStore(params, 'chain-reorg-b-');
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const b1 = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot: 4 }).block;
+    await side.applyBlock(b1);
+    const rest = await extendStore(side, [5, 6, 7]);
+    n.clock.now = LATER;
+    await n.chain.receive(a1!, 'sync');
+    for (const b of [...rest].reverse()) expect(await n.chain.receive(b, 'gossip', 'peer-b')).toBe('orphan');
+    // b1 connects a 4-block branch one block deep: allowed, so it waits for b1's payment.
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    const release = holdUntilFinal(n, tx.txid);
+    const pending = n.chain.receive(b1, 'gossip', 'peer-b');
+    // Meanwhile the chain grows to three blocks above the fork point: one more than allowed.
+    expect(await n.chain.receive(a2!, 'sync')).toBe('applied');
+    expect(await n.chain.receive(a3!, 'sync')).toBe('applied');
+    n.events.length = 0;
+    release();
+    expect(await pending).toBe('side');
+    expect(toHex(n.store.tip().hash)).toBe(id(a3!));
+    expect(n.events).toEqual([]);
+  });
+
+  it('a branch whose fork point fell out of the recent chain while it waited is kept aside', async () => {
+    const params = { ...DEVNET, maxReorgDepth: 2 };
+    const n = await node(params); // its index keeps the newest maxReorgDepth + 8 = 10 heights
+    const main = await extendStore(
+      await openStore(params, 'chain-reorg-a-'),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    );
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const b1 = nextBlockOn(await openStore(params, 'chain-reorg-b-'), [{ etx: tx, fee: 100_000n }], {
+      slot: 13,
+    }).block;
+    n.clock.now = LATER;
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    const release = holdUntilFinal(n, tx.txid);
+    // b1 on genesis against an empty chain: it would win, so it waits for its payment.
+    const pending = n.chain.receive(b1, 'gossip', 'peer-b');
+    for (const b of main) expect(await n.chain.receive(b, 'sync')).toBe('applied');
+    expect(n.index.at(0)).toBeUndefined();
+    release();
+    expect(await pending).toBe('side');
+    expect(toHex(n.store.tip().hash)).toBe(id(main[11]!));
   });
 
   it('a live block that loses fork choice is kept aside at once, without waiting for its transactions', async () => {
