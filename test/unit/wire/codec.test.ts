@@ -1,8 +1,9 @@
 import { encode as rawCborEncode } from 'cbor-x';
 import { describe, expect, it } from 'vitest';
+import { Vote } from '../../../src/consensus/snowball/poll.js';
 import { decodeFrame, encodeMessage, type FramePhase, frameLimitOf } from '../../../src/wire/codec.js';
 import { FRAME_LIMIT, MAX_TXIDS_PER_REQUEST, PRE_AUTH_FRAME_LIMIT } from '../../../src/wire/limits.js';
-import { MESSAGE_NAME, MSG, type WireMessage } from '../../../src/wire/message-types.js';
+import { MESSAGE_NAME, MSG, VOTE, type WireMessage } from '../../../src/wire/message-types.js';
 import { peekType } from '../../../src/wire/peek-type.js';
 import { SCHEMAS } from '../../../src/wire/schemas.js';
 import { WireError } from '../../../src/wire/wire-error.js';
@@ -230,6 +231,14 @@ describe('wire codec: refusals are typed and happen in the right order', () => {
     ]);
     expect(codeOf(frame)).toBe('WIRE_BAD_SCHEMA');
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+});
+
+describe('vote bytes', () => {
+  it('are the bytes docs/protocol.md gives (0 no, 1 yes, 2 unknown), the same the engine counts', () => {
+    // The probe and tests answer with VOTE, the node with the engine's Vote: one byte meaning each.
+    expect(VOTE).toEqual({ no: 0, yes: 1, unknown: 2 });
+    expect(VOTE).toEqual({ no: Vote.NO, yes: Vote.YES, unknown: Vote.UNKNOWN });
   });
 });
 
