@@ -124,6 +124,14 @@ function blockWithPayment(n: TestNode, slot = 1) {
   return { tx, block };
 }
 
+/** A block on genesis, built on a store of its own (`side`), paying from devnet coin 0. */
+async function paymentOnGenesis(params: ChainParams, slot: number) {
+  const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+  const side = await openStore(params, 'chain-reorg-b-');
+  const block = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot }).block;
+  return { tx, block, side };
+}
+
 /** Every finality wait blocks until the returned release(), then ends with `txid` final here. */
 function holdUntilFinal(n: TestNode, txid: Uint8Array): () => void {
   let release = () => {};
@@ -586,9 +594,7 @@ describe('ChainController: the finality gate, step by step', () => {
 
   it('a branch whose first block joined the chain while it waited applies the rest, reverting nothing', async () => {
     const n = await node();
-    const side = await openStore(DEVNET, 'chain-reorg-b-');
-    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
-    const b1 = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot: 1 }).block;
+    const { tx, block: b1, side } = await paymentOnGenesis(DEVNET, 1);
     await side.applyBlock(b1);
     const [b2] = await extendStore(side, [2]);
     n.clock.now = b2!.header.timestampMs + 10;
@@ -608,9 +614,7 @@ describe('ChainController: the finality gate, step by step', () => {
 describe('ChainController: the chain moved while a branch waited', () => {
   it('a branch that joined the chain entirely while it waited is applied, with nothing left to do', async () => {
     const n = await node();
-    const side = await openStore(DEVNET, 'chain-reorg-b-');
-    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
-    const b1 = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot: 1 }).block;
+    const { tx, block: b1, side } = await paymentOnGenesis(DEVNET, 1);
     await side.applyBlock(b1);
     const [b2] = await extendStore(side, [2]);
     n.clock.now = b1.header.timestampMs + 10;
@@ -632,9 +636,7 @@ describe('ChainController: the chain moved while a branch waited', () => {
     const params = { ...DEVNET, maxReorgDepth: 2 };
     const n = await node(params);
     const [a1, a2, a3] = await extendStore(await openStore(params, 'chain-reorg-a-'), [1, 2, 3]);
-    const side = await openStore(params, 'chain-reorg-b-');
-    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
-    const b1 = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot: 4 }).block;
+    const { tx, block: b1, side } = await paymentOnGenesis(params, 4);
     await side.applyBlock(b1);
     const rest = await extendStore(side, [5, 6, 7]);
     n.clock.now = LATER;
@@ -661,10 +663,7 @@ describe('ChainController: the chain moved while a branch waited', () => {
       await openStore(params, 'chain-reorg-a-'),
       [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
     );
-    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
-    const b1 = nextBlockOn(await openStore(params, 'chain-reorg-b-'), [{ etx: tx, fee: 100_000n }], {
-      slot: 13,
-    }).block;
+    const { tx, block: b1 } = await paymentOnGenesis(params, 13);
     n.clock.now = LATER;
     n.gate.standings.set(toHex(tx.txid), 'processing');
     const release = holdUntilFinal(n, tx.txid);
@@ -684,10 +683,7 @@ describe('ChainController: the chain moved while a branch waited', () => {
     await n.chain.receive(a1!, 'sync');
     await n.chain.receive(a2!, 'sync');
     // One block on genesis carrying a payment nobody here has seen: shorter than the chain.
-    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
-    const b1 = nextBlockOn(await openStore(DEVNET, 'chain-reorg-b-'), [{ etx: tx, fee: 100_000n }], {
-      slot: 3,
-    }).block;
+    const { block: b1 } = await paymentOnGenesis(DEVNET, 3);
     n.clock.now = b1.header.timestampMs + 10;
     expect(await n.chain.receive(b1, 'gossip', 'peer-b')).toBe('side');
     expect(n.gate.waits).toBe(0);
