@@ -1,7 +1,13 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 
-const CACHE_LIMIT = 4096;
+/** At most this many KeyObjects are kept (each peer identity adds one); the cache then starts over. */
+export const NODE_KEY_CACHE_LIMIT = 4096;
 const keys = new Map<string, KeyObject>();
+
+/** How many keys the cache holds now (its bound is NODE_KEY_CACHE_LIMIT). */
+export function nodeKeyCacheSize(): number {
+  return keys.size;
+}
 
 /**
  * OpenSSL's KeyObject for a raw key, cached. Imported as a JWK, not as SubjectPublicKeyInfo DER:
@@ -14,7 +20,7 @@ export function nodeKeyObject(publicKey: Uint8Array): KeyObject {
   let key = keys.get(x);
   if (!key) {
     key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
-    if (keys.size >= CACHE_LIMIT) keys.clear();
+    if (keys.size >= NODE_KEY_CACHE_LIMIT) keys.clear();
     keys.set(x, key);
   }
   return key;
@@ -23,10 +29,10 @@ export function nodeKeyObject(publicKey: Uint8Array): KeyObject {
 /**
  * Ed25519 verification by OpenSSL (node:crypto). NOT the consensus rule: OpenSSL rejects
  * non-canonical encodings that ZIP-215 accepts. It is the native anchor of the benchmarks and
- * agrees with ZIP-215 on every honestly made signature.
+ * agrees with ZIP-215 on every honestly made signature. A key or signature of the wrong length is
+ * refused by OpenSSL (the JWK import or the verify throws) and answered false like any bad one.
  */
 export function nodeCryptoVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== 32 || signature.length !== 64) return false;
   try {
     return verify(null, message, nodeKeyObject(publicKey), signature);
   } catch {

@@ -46,26 +46,38 @@ export type WasmTarget = 'debug' | 'release';
 
 const modules = new Map<WasmTarget, WebAssembly.Module>();
 
+/** Where `npm run build` writes the module of `target`. */
+export function wasmBuildPath(target: WasmTarget): string {
+  return join(packageRoot(), 'build', 'wasm', `${target}.wasm`);
+}
+
+/** Compiles a module file; a missing file is an error that says how to make it. */
+export function compileWasmFile(path: string): WebAssembly.Module {
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch {
+    throw new Error(`WASM build missing at ${path}: run \`npm run build\``);
+  }
+  return new WebAssembly.Module(bytes);
+}
+
 /** Compiles the module once per thread and target; instances are cheap to make from it. */
 export function wasmModule(target: WasmTarget): WebAssembly.Module {
   let mod = modules.get(target);
   if (!mod) {
-    const path = join(packageRoot(), 'build', 'wasm', `${target}.wasm`);
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = new Uint8Array(readFileSync(path));
-    } catch {
-      throw new Error(`WASM build missing at ${path}: run \`npm run build\``);
-    }
-    mod = new WebAssembly.Module(bytes);
+    mod = compileWasmFile(wasmBuildPath(target));
     modules.set(target, mod);
   }
   return mod;
 }
 
-/** A fresh instance; each worker (and the inline verifier) owns one. */
-export function instantiateWasm(target: WasmTarget = 'release'): WasmExports {
-  const instance = new WebAssembly.Instance(wasmModule(target), {
+/**
+ * An instance of `mod` whose ABI version matches this JS. An `abort` inside WASM (an assertion of
+ * the AssemblyScript runtime, such as an allocation too large) becomes a JS Error naming its place.
+ */
+export function instantiateModule(mod: WebAssembly.Module): WasmExports {
+  const instance = new WebAssembly.Instance(mod, {
     env: {
       abort(_msg: number, _file: number, line: number, col: number): never {
         throw new Error(`WASM abort at ${line}:${col}`);
@@ -80,4 +92,9 @@ export function instantiateWasm(target: WasmTarget = 'release'): WasmExports {
     );
   }
   return exports;
+}
+
+/** A fresh instance; each worker (and the inline verifier) owns one. */
+export function instantiateWasm(target: WasmTarget = 'release'): WasmExports {
+  return instantiateModule(wasmModule(target));
 }

@@ -127,6 +127,80 @@ describe('WASM Ed25519 against the shared vectors (ZIP-215 rules)', () => {
     for (const b of bad) expect(wasm.ed25519Verify(b.publicKey, b.message, b.signature)).toBe(false);
     expect(wasm.verifyBatch([good, ...bad, good])).toEqual([true, false, false, false, true]);
   });
+
+  it('refuses a valid key or signature with one byte appended (no 32- or 64-byte prefix is taken)', () => {
+    for (const c of supercop.slice(0, 8)) {
+      const longKey = Uint8Array.from([...c.publicKey, 0]);
+      const longSig = Uint8Array.from([...c.signature, 0]);
+      expect(wasm.ed25519Verify(c.publicKey, c.message, c.signature)).toBe(true);
+      expect(wasm.ed25519Verify(longKey, c.message, c.signature)).toBe(false);
+      expect(wasm.ed25519Verify(c.publicKey, c.message, longSig)).toBe(false);
+      expect(wasm.verifyBatch([{ ...c, publicKey: longKey }, { ...c, signature: longSig }, c])).toEqual([
+        false,
+        false,
+        true,
+      ]);
+    }
+  });
+});
+
+describe('batch coefficients: fresh randomness per item, in a region of its own', () => {
+  const supercop = supercopCases();
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const toScalar = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).reverse().toString('hex')}`);
+  const fromScalar = (v: bigint) =>
+    Uint8Array.from(Buffer.from(v.toString(16).padStart(64, '0'), 'hex').reverse());
+
+  /** Two forged signatures whose errors cancel when both get the same coefficient: S + d and S' − d. */
+  function cancellingPair(a: Case, b: Case, d: bigint): Case[] {
+    const shift = (c: Case, by: bigint) => {
+      const signature = c.signature.slice();
+      signature.set(fromScalar((((toScalar(c.signature.subarray(32)) + by) % L) + L) % L), 32);
+      return { ...c, signature, expected: false };
+    };
+    return [shift(a, d), shift(b, -d)];
+  }
+
+  it('catches two forgeries that would cancel out under equal coefficients', () => {
+    const honest = supercop.slice(100, 118);
+    const forged = cancellingPair(supercop[200]!, supercop[201]!, 12345n);
+    for (const f of forged) expect(nobleZip215(f)).toBe(false);
+    const batch = [...honest.slice(0, 9), forged[0]!, ...honest.slice(9), forged[1]!];
+    expect(batch.length).toBe(20);
+    const want = batch.map((c) => c.expected !== false && !forged.includes(c));
+    // Without randomness (every coefficient the same) the pair passes the one equation...
+    expect(new WasmCrypto(undefined, (into) => into.fill(0)).verifyBatch(batch).every(Boolean)).toBe(true);
+    // ...so the verifier must draw its coefficients; a fresh instance has no stale memory to lean on.
+    expect(new WasmCrypto().verifyBatch(batch)).toEqual(want);
+  });
+
+  it('asks for 16 random bytes per item, every call', () => {
+    const asked: number[] = [];
+    const recording = new WasmCrypto(undefined, (into) => {
+      asked.push(into.length);
+      into.fill(7);
+    });
+    for (const n of [1, 3, 17, 64]) recording.verifyBatch(supercop.slice(0, n));
+    expect(asked).toEqual([16, 48, 272, 1024]);
+  });
+
+  it('reserves room for the answers past the batch and its coefficients', () => {
+    // A batch laid out to end just past the I/O region's first 64 KiB once the one answer byte per
+    // item is counted: the region must grow to hold it (WASM writes wherever it is told).
+    const n = 64;
+    const alignUp = (v: number) => (v + 7) & ~7;
+    const fixed = 4 + 4 * n + 96 * n;
+    const need = 64 * 1024 + 8;
+    const messages = need - 17 * n - fixed;
+    const items = supercop.slice(0, n).map((c, i) => {
+      const len = Math.floor(messages / n) + (i === 0 ? messages % n : 0);
+      return { ...c, message: new Uint8Array(len).fill(i) };
+    });
+    expect(alignUp(fixed + messages) + 17 * n).toBe(need);
+    const fresh = new WasmCrypto();
+    expect(fresh.verifyBatch(items).some(Boolean)).toBe(false);
+    expect(fresh.wasm.ioCapacity()).toBeGreaterThanOrEqual(need);
+  });
 });
 
 describe('S < L is required, also where S ≡ 0 (mod L) would satisfy the equation (issue 15)', () => {

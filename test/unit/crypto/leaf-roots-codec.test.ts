@@ -41,7 +41,50 @@ describe('leaf-roots task codec (block roots crossing to a worker)', () => {
     expect(() => decodeLeafRootsTask(longer)).toThrow(BadLeafRootsTaskError);
   });
 
+  it('names what does not add up', () => {
+    const whole = encode(body(3));
+    const countAndPrefix = 8 + TAG.wtx.length;
+    const lengthsAt = countAndPrefix + 32 * 3;
+    const withLength = (i: number, len: number) => {
+      const b = whole.slice();
+      new DataView(b.buffer).setUint32(lengthsAt + 4 * i, len, true);
+      return b;
+    };
+    const cases: [Uint8Array, string][] = [
+      [whole.subarray(0, 7), 'shorter than its counts'],
+      [whole.subarray(0, lengthsAt + 11), 'ids and lengths run past the buffer'],
+      [withLength(1, 0xffff_fff0), 'item 1 runs past the buffer'],
+      [withLength(2, 1_000), 'item 2 runs past the buffer'],
+      [Uint8Array.from([...whole, 0]), 'bytes left over after the last item'],
+    ];
+    for (const [bytes, message] of cases) {
+      let caught: unknown;
+      try {
+        decodeLeafRootsTask(bytes);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(BadLeafRootsTaskError);
+      expect((caught as BadLeafRootsTaskError).code).toBe('BAD_LEAF_ROOTS_TASK');
+      expect((caught as Error).message).toBe(`BAD_LEAF_ROOTS_TASK: ${message}`);
+    }
+  });
+
+  it('decodes the smallest task: no ids, no prefix, 8 bytes of counts', () => {
+    const d = decodeLeafRootsTask(encodeLeafRootsTask([], new Uint8Array(0), []));
+    expect(d.prefix.length).toBe(0);
+    expect(d.ids.length).toBe(0);
+    expect(d.items).toEqual([]);
+  });
+
   it('refuses ids that are not 32 bytes and lists of different lengths', () => {
+    expect(() =>
+      encodeLeafRootsTask([new Uint8Array(32), new Uint8Array(31)], TAG.wtx, [
+        new Uint8Array(1),
+        new Uint8Array(1),
+      ]),
+    ).toThrow('id 1 is 31 bytes, expected 32');
+    expect(() => encodeLeafRootsTask([new Uint8Array(32)], TAG.wtx, [])).toThrow('1 ids but 0 items');
     expect(() => encodeLeafRootsTask([new Uint8Array(31)], TAG.wtx, [new Uint8Array(1)])).toThrow(RangeError);
     expect(() => encodeLeafRootsTask([new Uint8Array(32)], TAG.wtx, [])).toThrow(RangeError);
   });

@@ -1,5 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { nodeCryptoVerify, nodeKeyObject } from '../../../src/crypto/node-crypto-verify.js';
+import {
+  NODE_KEY_CACHE_LIMIT,
+  nodeCryptoVerify,
+  nodeKeyCacheSize,
+  nodeKeyObject,
+} from '../../../src/crypto/node-crypto-verify.js';
 import { nobleZip215, supercopCases, zip215Cases } from './ed25519-vectors.js';
 
 // OpenSSL's Ed25519 verifier checks handshake signatures and is the benchmarks' native anchor.
@@ -28,6 +34,25 @@ describe('nodeKeyObject', () => {
     const view = padded.subarray(5, 37);
     expect(nodeKeyObject(view)).toBe(nodeKeyObject(a!.publicKey));
     expect(nodeKeyObject(b!.publicKey)).not.toBe(nodeKeyObject(a!.publicKey));
+  });
+
+  it('keeps the earlier key when a second one is added (the cache is not one entry deep)', () => {
+    const [, , c, d] = supercopCases();
+    const first = nodeKeyObject(c!.publicKey);
+    nodeKeyObject(d!.publicKey);
+    expect(nodeKeyObject(c!.publicKey)).toBe(first);
+  });
+
+  it('never holds more than NODE_KEY_CACHE_LIMIT keys, however many identities pass through', () => {
+    // Every new peer identity adds a key: the bound is what keeps a stream of fresh ones from
+    // growing the map without end. Raw bytes import fine (OpenSSL checks the point at verify).
+    let largest = 0;
+    for (let i = 0; i < 2 * NODE_KEY_CACHE_LIMIT + 3; i++) {
+      nodeKeyObject(new Uint8Array(randomBytes(32)));
+      largest = Math.max(largest, nodeKeyCacheSize());
+    }
+    expect(largest).toBe(NODE_KEY_CACHE_LIMIT);
+    expect(nodeKeyCacheSize()).toBeGreaterThan(0);
   });
 });
 
@@ -71,5 +96,15 @@ describe('nodeCryptoVerify', () => {
     expect(nodeCryptoVerify(new Uint8Array(33), c!.message, c!.signature)).toBe(false);
     expect(nodeCryptoVerify(c!.publicKey, c!.message, c!.signature.subarray(0, 63))).toBe(false);
     expect(nodeCryptoVerify(c!.publicKey, c!.message, new Uint8Array(65))).toBe(false);
+  });
+
+  it('refuses a valid key or signature with one byte appended (no prefix is read as the whole)', () => {
+    for (const c of supercopCases().slice(0, 8)) {
+      const longKey = Uint8Array.from([...c.publicKey, 0]);
+      const longSig = Uint8Array.from([...c.signature, 0]);
+      expect(nodeCryptoVerify(c.publicKey, c.message, c.signature)).toBe(true);
+      expect(nodeCryptoVerify(longKey, c.message, c.signature)).toBe(false);
+      expect(nodeCryptoVerify(c.publicKey, c.message, longSig)).toBe(false);
+    }
   });
 });

@@ -69,7 +69,21 @@ describe('WASM merkle root against the JS reference (src/protocol/merkle.ts)', (
     expect(wasm.merkleRoot(changed)).not.toEqual(root);
   });
 
-  it('rejects txids of the wrong length with a RangeError', () => {
+  it('rejects txids of the wrong length with a RangeError naming the txid', () => {
     expect(() => wasm.merkleRoot([new Uint8Array(31)])).toThrow(RangeError);
+    expect(() => wasm.merkleRoot([new Uint8Array(32), new Uint8Array(33)])).toThrow(
+      'txid 1 is 33 bytes, expected 32',
+    );
+  });
+
+  it('refuses packed txids that are not whole 32-byte ids (a trailing byte is not dropped)', () => {
+    const ids = txids(2, 9);
+    const packed = Uint8Array.from([...ids[0]!, ...ids[1]!]);
+    expect(wasm.merkleRootPacked(packed)).toEqual(wasm.merkleRoot(ids));
+    for (const extra of [1, 31]) {
+      const ragged = new Uint8Array(packed.length + extra);
+      ragged.set(packed);
+      expect(() => wasm.merkleRootPacked(ragged)).toThrow('packed txids must be a multiple of 32 bytes');
+    }
   });
 });

@@ -26,6 +26,39 @@ describe('signature batch codec', () => {
     expect(d.messages.subarray(5)).toEqual(items[3]!.message);
   });
 
+  it('decodes the smallest batch: a count of zero in 4 bytes', () => {
+    const d = decodeSignatureBatch(encodeSignatureBatch([]));
+    expect(d.count).toBe(0);
+    expect(d.lengths.length).toBe(0);
+    expect(d.pairs.length + d.messages.length).toBe(0);
+  });
+
+  it('names what does not add up, with the count and length it saw', () => {
+    const bytes = encodeSignatureBatch([item(1, 10), item(2, 20)]);
+    const lying = bytes.slice();
+    new DataView(lying.buffer).setUint32(0, 1_000, true);
+    const cases: [Uint8Array, string, Record<string, number>][] = [
+      [bytes.subarray(0, 3), 'shorter than its count field', { length: 3 }],
+      [lying, 'count exceeds the buffer', { count: 1_000, length: bytes.length }],
+      [
+        bytes.subarray(0, bytes.length - 1),
+        'message lengths do not match the buffer',
+        { count: 2, length: bytes.length - 1 },
+      ],
+    ];
+    for (const [b, message, details] of cases) {
+      let caught: unknown;
+      try {
+        decodeSignatureBatch(b);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(BadSignatureBatchError);
+      expect((caught as Error).message).toBe(`BAD_SIGNATURE_BATCH: ${message}`);
+      expect((caught as BadSignatureBatchError).details).toEqual(details);
+    }
+  });
+
   it('rejects truncated, padded or lying buffers with a typed error, also before WASM sees them', () => {
     const bytes = encodeSignatureBatch([item(1, 10), item(2, 20)]);
     const bad = [
