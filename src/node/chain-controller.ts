@@ -92,7 +92,6 @@ export const MAX_INVALID = 4_096;
  */
 export class ChainController {
   private readonly invalid = new Set<string>();
-  private evaluating: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: ChainControllerDeps) {}
 
@@ -266,12 +265,7 @@ export class ChainController {
     blocks: readonly TreeBlock[],
     source: BlockSource,
   ): Promise<ReceiveOutcome> {
-    const run = this.d.serial.run(() => this.switchTo(forkHeight, blocks, source));
-    this.evaluating = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    return this.d.serial.run(() => this.switchTo(forkHeight, blocks, source));
   }
 
   /** Inside the serial queue: re-check against the chain as it is now, then revert and apply. */
@@ -429,11 +423,6 @@ export class ChainController {
     for (const leaf of this.d.tree.leaves()) {
       if (this.d.tree.has(leaf.id)) await this.consider(leaf, 'sync').catch(() => undefined);
     }
-  }
-
-  /** Resolves when the switch in progress (if any) is done (tests, shutdown). */
-  settled(): Promise<void> {
-    return this.evaluating;
   }
 }
 

@@ -106,8 +106,11 @@ describe('ChainController.receive: a block too big for the tree', () => {
 });
 
 describe('ChainController: a reorg that breaks half way', () => {
-  /** Main chain a1 on genesis; a branch b1, b2 of its own; the store's writes fail for `bad.hash`. */
-  async function reorgFixture() {
+  /**
+   * Main chain a1 on genesis; a branch b1, b2 of its own; the store's writes fail for `bad.hash`.
+   * `maxReorgDepth` overrides the devnet's; `orphans` records each request for missing ancestors.
+   */
+  async function reorgFixture(maxReorgDepth = DEVNET.maxReorgDepth) {
     const { dir, cleanup } = tempDir('chain-controller-reorg-');
     const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
     cleanups.push(cleanup, () => store.close());
@@ -129,15 +132,16 @@ describe('ChainController: a reorg that breaks half way', () => {
     const index = new ChainIndex(store, DEVNET.maxReorgDepth + 8);
     const reverted: string[] = [];
     const applied: string[] = [];
+    const orphans: { peerId: string | undefined; height: number }[] = [];
     const chain = new ChainController({
-      params: DEVNET,
+      params: { ...DEVNET, maxReorgDepth },
       store,
       index,
       tree,
       log: pino({ level: 'silent' }),
       now: () => b2.header.timestampMs + 1_000,
       finalityWaitMs: 1_000,
-      onOrphan: () => undefined,
+      onOrphan: (peerId, height) => orphans.push({ peerId, height }),
       ledger,
       serial: new SerialQueue(),
       beacons: inlineBeacons(DEVNET),
@@ -150,7 +154,7 @@ describe('ChainController: a reorg that breaks half way', () => {
       waiters: untouched('waiters'),
     });
     const id = (b: Block) => toHex(headerHash(b.header));
-    return { store, tree, chain, a1, b1, b2, bad, reverted, applied, id };
+    return { store, tree, chain, a1, b1, b2, bad, reverted, applied, orphans, id };
   }
 
   it('keeps the reverted blocks when applying the branch fails on something other than the block', async () => {
@@ -191,5 +195,20 @@ describe('ChainController: a reorg that breaks half way', () => {
     bad.hash = undefined;
     await chain.reconsiderLeaves();
     expect(toHex(store.tip().hash)).toBe(id(b2));
+  });
+
+  it("does not look again at a leaf that an earlier leaf's switch pruned (no ancestors asked for)", async () => {
+    // With a reorg depth of 1, applying b1, b2 prunes every held block at height 1, a1 among them.
+    const { store, tree, chain, a1, b1, b2, bad, orphans, id } = await reorgFixture(1);
+    expect(await chain.receive(b1, 'sync', 'peer-b')).toBe('side');
+    bad.hash = id(b1);
+    await expect(chain.receive(b2, 'sync', 'peer-b')).rejects.toThrow('EIO');
+    expect(tree.leaves().map((l) => l.id)).toEqual([id(b2), id(a1)]);
+    bad.hash = undefined;
+    await chain.reconsiderLeaves();
+    expect(toHex(store.tip().hash)).toBe(id(b2));
+    expect(tree.has(id(a1))).toBe(false);
+    // a1, gone from the tree, would read as a block whose parent is missing: a fetch for nothing.
+    expect(orphans).toEqual([]);
   });
 });

@@ -207,7 +207,6 @@ describe('ChainController: switching to a better branch', () => {
     // Fetched long after their slots, yet timely: we were not there to see them arrive.
     expect(n.index.tip.timely).toBe(true);
     expect(n.chain.tipHeight).toBe(3);
-    await n.chain.settled();
     expect(n.index.at(1)!.hash).toEqual(headerHash(b1!.header));
     expect(n.tree.has(id(a1!)) && n.tree.has(id(a2!))).toBe(true);
     expect(n.tree.has(id(b1!)) || n.tree.has(id(b3!))).toBe(false);
