@@ -48,18 +48,22 @@ export interface MempoolLimits {
    * the 20 %-silent-stake soak needed ~500 polls, about 2 min at 4 polls per 1 s timeout.
    */
   readonly processingExpiryMs?: number;
+  /**
+   * Rejected txids remembered so gossip cannot re-admit a loser; beyond this many the oldest is
+   * forgotten (a peer could otherwise grow the set by making transactions lose). Default 100,000.
+   */
+  readonly maxRememberedRejections?: number;
 }
 
 export const DEFAULT_PROCESSING_EXPIRY_MS = 600_000;
+export const DEFAULT_MAX_REMEMBERED_REJECTIONS = 100_000;
 
 export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = Object.freeze({
   maxCount: 100_000,
   maxBytes: 300_000_000,
   processingExpiryMs: DEFAULT_PROCESSING_EXPIRY_MS,
+  maxRememberedRejections: DEFAULT_MAX_REMEMBERED_REJECTIONS,
 });
-
-/** Rejected txids are remembered (bounded) so gossip cannot re-admit a loser. */
-const MAX_REMEMBERED_REJECTIONS = 100_000;
 
 /** What an expired record costs against maxBytes beyond its keys: the txid. */
 const EXPIRED_RECORD_BASE_BYTES = 32;
@@ -495,7 +499,7 @@ export class Mempool {
   }
 
   private remember(id: string): void {
-    if (this.rejected.size >= MAX_REMEMBERED_REJECTIONS) {
+    if (this.rejected.size >= (this.limits.maxRememberedRejections ?? DEFAULT_MAX_REMEMBERED_REJECTIONS)) {
       const oldest = this.rejected.values().next().value;
       if (oldest !== undefined) this.rejected.delete(oldest);
     }

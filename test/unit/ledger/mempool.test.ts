@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEVNET_SEED, devnetMasternodes } from '../../../src/chain/genesis.js';
 import { compareBytes } from '../../../src/encoding/bytes.js';
 import { conflictKeysOf, registryConflictKeyBytes } from '../../../src/ledger/conflict-keys.js';
-import { Mempool } from '../../../src/ledger/mempool.js';
+import { DEFAULT_MEMPOOL_LIMITS, Mempool } from '../../../src/ledger/mempool.js';
 import { MempoolError } from '../../../src/ledger/mempool-errors.js';
 import { time } from '../../../src/params/units.js';
 import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
@@ -74,6 +74,26 @@ describe('mempool conflict sets', () => {
     expect(pool.conflictSet(fundedOutpoint(0))).toEqual([]);
     expect(pool.admit(b, 1n).conflicts).toEqual([]);
     expect(code(() => pool.reject(a.txid))).toBe('NOT_PROCESSING');
+  });
+
+  it('remembers at most maxRememberedRejections losers, forgetting the oldest first', () => {
+    const pool = new Mempool({ ...DEFAULT_MEMPOOL_LIMITS, maxRememberedRejections: 2 });
+    const losers = [0, 1, 2].map((i) => spendFunded(i, [pay(key(1), time(1))]));
+    const rejectedNow = () => losers.map((t) => pool.wasRejected(t.txid));
+    pool.admit(losers[0]!, 1n);
+    pool.reject(losers[0]!.txid);
+    expect(rejectedNow()).toEqual([true, false, false]);
+    pool.admit(losers[1]!, 1n);
+    pool.reject(losers[1]!.txid);
+    expect(rejectedNow()).toEqual([true, true, false]);
+    // The third pushes out the first: the set never grows past its bound.
+    pool.admit(losers[2]!, 1n);
+    pool.reject(losers[2]!.txid);
+    expect(rejectedNow()).toEqual([false, true, true]);
+    // A forgotten loser is a stranger again (admitted), a remembered one is still refused.
+    expect(code(() => pool.admit(losers[0]!, 1n))).toBe('OK');
+    expect(code(() => pool.admit(losers[1]!, 1n))).toBe('ALREADY_REJECTED');
+    expect(DEFAULT_MEMPOOL_LIMITS.maxRememberedRejections).toBe(100_000);
   });
 
   it('admission is all-or-nothing: a transaction refused for a finalized input locks nothing', () => {
