@@ -82,7 +82,7 @@ export interface AdmitResult {
 
 export interface FinalizeResult {
   readonly finalized: EncodedTx;
-  /** Processing transactions rejected because they conflict with it; their locks are released. */
+  /** Processing transactions rejected because they conflict with it, in txid order; their locks are released. */
   readonly rejected: readonly EncodedTx[];
 }
 

@@ -65,6 +65,18 @@ describe('mempool conflict sets', () => {
     expect(code(() => pool.admit(a, 1n))).toBe('ALREADY_KNOWN');
   });
 
+  it('reports the rivals a finalization rejects in txid order, whatever order they arrived in', () => {
+    const pool = new Mempool();
+    const rivals = [1, 2, 3, 4, 5].map((i) => spendFunded(0, [pay(key(i), time(1))]));
+    const winner = rivals.shift()!;
+    // Admitted in descending txid order, so arrival order and txid order disagree.
+    const descending = [...rivals].sort((a, b) => compareBytes(b.txid, a.txid));
+    pool.admit(winner, 1n);
+    for (const r of descending) pool.admit(r, 1n);
+    const { rejected } = pool.finalize(winner.txid);
+    expect(rejected.map((t) => t.txid)).toEqual([...descending].reverse().map((t) => t.txid));
+  });
+
   it('rejection unlocks the inputs so a replacement is uncontested', () => {
     const pool = new Mempool();
     const a = spendFunded(0, [pay(key(1), time(1))]);
