@@ -133,6 +133,26 @@ describe.each(VERIFIERS)('LedgerService over LMDB, verifier: %s', (_name, make) 
     expect(await code(ledger.submitTx(b.bytes))).toBe('CONFLICTS_FINALIZED');
   });
 
+  it('opens over a finalized transaction it cannot price (an input the chain lacks): kept, fee 0', async () => {
+    const { dir, cleanup } = tempDir('ledger');
+    cleanups.push(cleanup);
+    const first = await openLedger(dir);
+    // Its input is an output of a transaction the chain never saw; the priced one spends genesis.
+    const orphaned = signTx(
+      params,
+      { inputs: [{ txid: new Uint8Array(32).fill(0xab), vout: 0 }], outputs: [pay(key(2), time(1))] },
+      [key(1)],
+    );
+    const priced = spendFunded(4, [pay(key(3), time(3))]);
+    await first.store.putFinalized(orphaned, priced);
+    await first.store.close();
+    cleanups.pop();
+    const { ledger } = await openLedger(dir);
+    expect(ledger.mempool.get(orphaned.txid)?.status).toBe('finalized');
+    expect(ledger.mempool.get(orphaned.txid)!.fee).toBe(0n);
+    expect(ledger.mempool.get(priced.txid)!.fee).toBe(10_000n);
+  });
+
   it('applies and reverts a block whose child sorts before its parent (txid order is not dependency order)', async () => {
     const { dir, cleanup } = tempDir('ledger-order');
     cleanups.push(cleanup);

@@ -804,4 +804,18 @@ describe('refusals name the rule, the input and the limit (issue 15)', () => {
     );
     expect(parseTx(spend.bytes, { ...params, maxTxBytes: size }).txid).toEqual(spend.txid);
   });
+
+  it('parseTx: a field out of range in a transaction within the size limit is MALFORMED, not TOO_LARGE', () => {
+    // A lock time of 2^64 - 1 is out of range (OUT_OF_RANGE from the decoder) whatever the size.
+    const marked = encodeTx({ ...spendFunded(0, [pay(key(1), time(1))]).tx, lockTime: 0x0102030405 });
+    const at = Buffer.from(marked.bytes).indexOf(Buffer.from([5, 4, 3, 2, 1, 0, 0, 0]));
+    expect(at).toBeGreaterThan(0);
+    const bytes = marked.bytes.slice();
+    bytes.fill(0xff, at, at + 8);
+    for (const maxTxBytes of [bytes.length, bytes.length + 1_000]) {
+      expect(() => parseTx(bytes, { ...params, maxTxBytes })).toThrow(
+        expect.objectContaining({ code: 'MALFORMED', details: { decode: 'OUT_OF_RANGE' } }),
+      );
+    }
+  });
 });
