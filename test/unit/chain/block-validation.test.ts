@@ -199,15 +199,30 @@ describe('block validity rules', () => {
   });
 
   const badSigner = devnetKeyPair('not a masternode', 0);
-  const cases: [BlockErrorCode, () => Block, (() => BlockValidationContext)?][] = [
-    ['UNSUPPORTED_VERSION', () => withHeader(build(), { version: 2 })],
-    ['WRONG_CHAIN', () => withHeader(build(), { chainId: 1 })],
-    ['BAD_PREV_HASH', () => withHeader(build(), { prevHash: new Uint8Array(32).fill(1) })],
-    ['BAD_HEIGHT', () => withHeader(build(), { height: 2 })],
-    ['BAD_SLOT', () => build(), () => context({ parent: { ...parent, slot: SLOT } })],
-    ['BAD_BEACON', () => withHeader(build(), { beaconY: new Uint8Array(1) })],
+  // Each refusal with the message an operator reads in the log (after the code).
+  const cases: [BlockErrorCode, string | RegExp, () => Block, (() => BlockValidationContext)?][] = [
+    ['UNSUPPORTED_VERSION', 'version 2', () => withHeader(build(), { version: 2 })],
+    ['WRONG_CHAIN', 'chain id 1', () => withHeader(build(), { chainId: 1 })],
+    [
+      'BAD_PREV_HASH',
+      'prev hash is not the parent',
+      () => withHeader(build(), { prevHash: new Uint8Array(32).fill(1) }),
+    ],
+    ['BAD_HEIGHT', 'height 2 after 0', () => withHeader(build(), { height: 2 })],
+    [
+      'BAD_SLOT',
+      "slot 2 is not after the parent's slot 2",
+      () => build(),
+      () => context({ parent: { ...parent, slot: SLOT } }),
+    ],
     [
       'BAD_BEACON',
+      'beacon y and proof must be 256 bytes, got 1 and 256',
+      () => withHeader(build(), { beaconY: new Uint8Array(1) }),
+    ],
+    [
+      'BAD_BEACON',
+      'y and π are not the beacon of slot 2 on this branch',
       () => {
         // A real beacon of another slot, with its own rank-0 leader: every rule holds but this one.
         const other = realBeacon(params, 7, genesisHash);
@@ -218,12 +233,30 @@ describe('block validity rules', () => {
         });
       },
     ],
-    ['TOO_FEW_MASTERNODES', () => build(), () => context({ activeMasternodes: active.slice(0, 2) })],
-    ['UNKNOWN_PRODUCER', () => withHeader(build(), { producerPubkey: badSigner.publicKey }, badSigner)],
-    ['WRONG_RANK', () => withHeader(build(), { rank: 1 })],
-    ['BAD_TIMESTAMP', () => withHeader(build(), { timestampMs: rankWindow(params, SLOT, 0).endMs })],
+    [
+      'TOO_FEW_MASTERNODES',
+      '2 active, 3 needed',
+      () => build(),
+      () => context({ activeMasternodes: active.slice(0, 2) }),
+    ],
+    [
+      'UNKNOWN_PRODUCER',
+      'the producer is not in the active set as of the anchor',
+      () => withHeader(build(), { producerPubkey: badSigner.publicKey }, badSigner),
+    ],
+    [
+      'WRONG_RANK',
+      'the producer is not the leader at rank 1 for this beacon',
+      () => withHeader(build(), { rank: 1 }),
+    ],
+    [
+      'BAD_TIMESTAMP',
+      /^timestamp \d+ is outside rank 0's window \[\d+, \d+\) of slot 2$/,
+      () => withHeader(build(), { timestampMs: rankWindow(params, SLOT, 0).endMs }),
+    ],
     [
       'BAD_SIGNATURE',
+      'producer signature is invalid',
       () => {
         const b = build();
         const signature = b.signature.slice();
@@ -231,12 +264,21 @@ describe('block validity rules', () => {
         return { ...b, signature };
       },
     ],
-    ['TX_COUNT_MISMATCH', () => withHeader(build(), { txCount: 5 })],
-    ['BAD_MERKLE_ROOT', () => withHeader(build(), { merkleRoot: new Uint8Array(32) })],
-    ['BAD_WITNESS_ROOT', () => withHeader(build(), { witnessRoot: new Uint8Array(32) })],
-    ['NO_COINBASE', () => withTxs(build(), build().txs.slice(1))],
+    ['TX_COUNT_MISMATCH', 'header says 5, body has 2', () => withHeader(build(), { txCount: 5 })],
+    [
+      'BAD_MERKLE_ROOT',
+      'merkle root does not match the transactions',
+      () => withHeader(build(), { merkleRoot: new Uint8Array(32) }),
+    ],
+    [
+      'BAD_WITNESS_ROOT',
+      'witness root does not match the transactions',
+      () => withHeader(build(), { witnessRoot: new Uint8Array(32) }),
+    ],
+    ['NO_COINBASE', 'first transaction must be the coinbase', () => withTxs(build(), build().txs.slice(1))],
     [
       'EXTRA_COINBASE',
+      'transaction 1 has no inputs',
       () => {
         const b = build();
         return withTxs(b, [b.txs[0]!, encodeTx({ ...b.txs[0]!.tx, lockTime: 99 })]);
@@ -244,6 +286,7 @@ describe('block validity rules', () => {
     ],
     [
       'BAD_COINBASE',
+      'coinbase differs from the reward rule (outputs, lock time or payload)',
       () => {
         const b = build();
         const cb = b.txs[0]!.tx;
@@ -254,6 +297,7 @@ describe('block validity rules', () => {
     ],
     [
       'UNSORTED_TXS',
+      'transaction 2 is not in ascending txid order',
       () => {
         const b = build([spendFunded(0, [pay(key(1), time(3))]), spendFunded(1, [pay(key(2), time(4))])]);
         return withTxs(b, [b.txs[0]!, b.txs[2]!, b.txs[1]!]);
@@ -261,6 +305,7 @@ describe('block validity rules', () => {
     ],
     [
       'DOUBLE_SPEND',
+      'transaction 2 spends an outpoint already spent in this block',
       () => {
         const a = spendFunded(0, [pay(key(1), time(3))]);
         const b = spendFunded(0, [pay(key(2), time(3))]);
@@ -272,6 +317,7 @@ describe('block validity rules', () => {
     ],
     [
       'BAD_TX',
+      'transaction 1: DUST_OUTPUT: output 0 of 999 sat is below the dust limit 1000',
       () =>
         build([
           signTx(
@@ -286,11 +332,13 @@ describe('block validity rules', () => {
     ],
     [
       'CONFLICTS_FINALIZED',
+      'transaction 1 conflicts with a locally finalized transaction',
       () => build(),
       () => context({ finalizedSpender: (o) => (o.vout === 0 ? new Uint8Array(32).fill(5) : undefined) }),
     ],
     [
       'TOO_LARGE',
+      /^\d+ bytes exceeds 2000000$/,
       () => {
         const b = build();
         const filler = Array.from({ length: 9_400 }, () => b.txs[1]!);
@@ -303,9 +351,14 @@ describe('block validity rules', () => {
     expect(new Set([...cases.map((c) => c[0]), 'MALFORMED'])).toEqual(new Set(BLOCK_ERROR_CODES));
   });
 
-  it.each(cases)('%s', async (code, make, ctx) => {
+  it.each(cases)('%s: %s', async (code, message, make, ctx) => {
     const f = await failure(make(), ctx?.());
     expect(f === 'OK' ? 'OK' : f.code).toBe(code);
+    if (f !== 'OK') {
+      const text = f.message.slice(`${code}: `.length);
+      if (typeof message === 'string') expect(text).toBe(message);
+      else expect(text).toMatch(message);
+    }
     if (f !== 'OK') expect(f.scope).toBe(blockFaultScope(code));
   });
 
