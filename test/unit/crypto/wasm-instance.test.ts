@@ -34,6 +34,15 @@ describe('wasm build pipeline', () => {
     expect(wasmBuildPath(target)).toMatch(new RegExp(`build/wasm/${target}\\.wasm$`));
   });
 
+  it('instantiates the release build when no target is named', () => {
+    const wasm = instantiateWasm();
+    expect(wasm.abiVersion()).toBe(EXPECTED_ABI_VERSION);
+    // Same exports as the release module's, from the cached release compilation.
+    expect(WebAssembly.Module.exports(wasmModule('release')).map((e) => e.name)).toContain(
+      'ed25519VerifyBatch',
+    );
+  });
+
   it('compiles each target once per thread', () => {
     expect(wasmModule('release')).toBe(wasmModule('release'));
     expect(wasmModule('debug')).not.toBe(wasmModule('release'));
