@@ -418,7 +418,9 @@ describe('block validity rules', () => {
       rank4,
     );
     expect(await codeOf(r4)).toBe('WRONG_RANK');
-    expect(() => build(undefined, { producer: rank4 })).toThrow(/WRONG_RANK/);
+    expect(() => build(undefined, { producer: rank4 })).toThrow(
+      /^WRONG_RANK: rank \d+ has no publishing window in a slot$/,
+    );
   });
 
   it('BAD_BEACON: the right y with another proof, and a beacon for another anchor', async () => {
@@ -520,8 +522,12 @@ describe('block validity rules', () => {
   });
 
   it('assembly refuses what validation would: a producer outside the active set, a short beacon', () => {
-    expect(() => build(undefined, { producer: key(3) })).toThrow(/UNKNOWN_PRODUCER/);
-    expect(() => build(undefined, { y: new Uint8Array(32) })).toThrow(/BAD_BEACON/);
+    expect(() => build(undefined, { producer: key(3) })).toThrow(
+      'UNKNOWN_PRODUCER: this node is not in the active set as of the anchor',
+    );
+    expect(() => build(undefined, { y: new Uint8Array(32) })).toThrow(
+      'BAD_BEACON: beacon y and proof must be 256 bytes',
+    );
   });
 });
 
@@ -861,6 +867,18 @@ describe('what a refusal names, and what it must not become (mutation run of src
   it.each(detailCases)('%s names %o', async (code, make, details, ctx) => {
     const f = await failure(make(), ctx?.());
     expect(f === 'OK' ? 'OK' : [f.code, f.details]).toEqual([code, details]);
+  });
+
+  it('a registry change refused for a finalized rival says so (not "spends an outpoint")', async () => {
+    const f = await failure(
+      build([registration]),
+      context({
+        finalizedRegistryChange: (p) => (p.kind === 'register' ? new Uint8Array(32).fill(6) : undefined),
+      }),
+    );
+    expect(f === 'OK' ? 'OK' : f.message).toBe(
+      'CONFLICTS_FINALIZED: transaction 1 makes a registry change a locally finalized transaction makes',
+    );
   });
 
   it('the messages carry the numbers an operator needs', async () => {
