@@ -12,10 +12,14 @@ export interface DoubleSignDetectorDeps {
   readonly onEvidence: (e: DoubleSignEvidence, producer: Uint8Array) => void;
 }
 
-/** Headers remembered per (producer, slot); forged ones are dropped once checked, so they cannot crowd out the real pair. */
-const MAX_PER_KEY = 4;
+/**
+ * Headers remembered per (producer, slot); forged ones are dropped once checked, so they cannot
+ * crowd out the real pair. Also what a double-signer can make us hold: signing more headers for
+ * one slot costs it nothing.
+ */
+export const MAX_PER_KEY = 4;
 /** Slots behind the newest seen after which headers are forgotten (evidence stays in the store). */
-const SLOT_HORIZON = 256;
+export const SLOT_HORIZON = 256;
 
 interface Seen {
   readonly hash: string;
@@ -40,6 +44,13 @@ export class DoubleSignDetector {
   private newestSlot = 0;
 
   constructor(private readonly d: DoubleSignDetectorDeps) {}
+
+  /** Headers held in memory now (bounded by MAX_PER_KEY per key and the slot horizon). */
+  get remembered(): number {
+    let n = 0;
+    for (const list of this.seen.values()) n += list.length;
+    return n;
+  }
 
   async observe(block: Block, hash: Uint8Array): Promise<DoubleSignEvidence | undefined> {
     const h = block.header;

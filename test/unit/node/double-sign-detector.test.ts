@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { devnetMasternodes, genesisBlock } from '../../../src/chain/genesis.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
 import { toHex } from '../../../src/encoding/bytes.js';
-import { DoubleSignDetector } from '../../../src/node/double-sign-detector.js';
+import { DoubleSignDetector, MAX_PER_KEY, SLOT_HORIZON } from '../../../src/node/double-sign-detector.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import {
   type Block,
@@ -231,5 +231,44 @@ describe('DoubleSignDetector (real LMDB, real signatures)', () => {
     await observe(at(s0 + 512, 0, false));
     expect(await observe(at(s0 + 256, 7))).toBeDefined();
     expect(found.map((e) => e.slot)).toEqual([s0, s0 + 256]);
+  });
+});
+
+describe('DoubleSignDetector memory: what a producer can make it hold', () => {
+  /** The header moved to `slot` (unsigned: a lone header per key is never verified). */
+  const atSlot = (b: Block, slot: number): Block => ({
+    header: { ...b.header, slot },
+    signature: new Uint8Array(64),
+    txs: b.txs,
+  });
+
+  it('keeps at most MAX_PER_KEY headers of one slot, however many a double-signer signs', async () => {
+    const { store, detector, found } = await setup();
+    const { block } = nextBlockOn(store, []);
+    const key = keyOf(block).secretKey;
+    for (let tweak = 0; tweak < 3 * MAX_PER_KEY; tweak++) {
+      const b = tweak === 0 ? block : rival(block, key, tweak);
+      await detector.observe(b, headerHash(b.header));
+    }
+    expect(found).toHaveLength(1);
+    expect(detector.remembered).toBe(MAX_PER_KEY);
+  });
+
+  it('forgets slots behind the newest by the horizon, and an old header does not pull the horizon back', async () => {
+    const { store, detector } = await setup();
+    const { block } = nextBlockOn(store, []);
+    const newest = 10 * SLOT_HORIZON;
+    await detector.observe(atSlot(block, newest), headerHash(atSlot(block, newest).header));
+    // More old keys than the pruning threshold (2 × horizon), all far behind the newest slot.
+    const old = 2 * SLOT_HORIZON + 50;
+    for (let slot = 1; slot <= old; slot++) {
+      const b = atSlot(block, slot);
+      await detector.observe(b, headerHash(b.header));
+    }
+    expect(detector.remembered).toBe(old + 1);
+    // The next newer slot prunes against the newest slot seen, not against the last one observed.
+    const next = atSlot(block, newest + 1);
+    await detector.observe(next, headerHash(next.header));
+    expect(detector.remembered).toBe(2);
   });
 });
