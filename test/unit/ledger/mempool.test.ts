@@ -108,6 +108,26 @@ describe('mempool conflict sets', () => {
     expect(DEFAULT_MEMPOOL_LIMITS.maxRememberedRejections).toBe(100_000);
   });
 
+  it('all() lists processing and finalized transactions together, in txid order', () => {
+    const pool = new Mempool();
+    const txs = [0, 1, 2, 3].map((i) => spendFunded(i, [pay(key(1), time(1))]));
+    for (const t of txs) pool.admit(t, 1n);
+    pool.finalize(txs[2]!.txid);
+    const sorted = [...txs].sort((a, b) => compareBytes(a.txid, b.txid)).map((t) => t.txid);
+    expect(pool.all().map((t) => t.txid)).toEqual(sorted);
+    expect(new Mempool().all()).toEqual([]);
+  });
+
+  it('expires by the monotonic clock when none is given', async () => {
+    const pool = new Mempool({ ...DEFAULT_MEMPOOL_LIMITS, processingExpiryMs: 200 });
+    const a = spendFunded(0, [pay(key(1), time(1))]);
+    pool.admit(a, 1n);
+    const admitted = performance.now();
+    expect(pool.expireProcessing()).toEqual([]);
+    while (performance.now() - admitted < 210) await new Promise((r) => setTimeout(r, 20));
+    expect(pool.expireProcessing()).toEqual([a.txid]);
+  });
+
   it('admission is all-or-nothing: a transaction refused for a finalized input locks nothing', () => {
     const pool = new Mempool();
     const a = spendFunded(0, [pay(key(1), time(1))]);
@@ -246,6 +266,9 @@ describe('mempool conflict sets', () => {
         expect(err).toBeInstanceOf(MempoolError);
         expect((err as MempoolError).code).toBe('CONFLICTS_FINALIZED');
         expect((err as MempoolError).details).toEqual({ payload: 'register' });
+        expect((err as MempoolError).message).toBe(
+          'CONFLICTS_FINALIZED: a finalized transaction already makes this register of the node key',
+        );
       }
       // Once a block includes r1 the key is the chain's business (the ledger says MASTERNODE_EXISTS).
       pool.removeIncluded([r1.txid]);
@@ -337,6 +360,10 @@ describe('mempool conflict sets', () => {
         pool.admit(rival, 1n);
       } catch (err) {
         expect((err as MempoolError).details).toEqual({ input: 0 });
+        expect((err as MempoolError).message).toBe(
+          'CONFLICTS_EXPIRED: input 0 conflicts with a transaction that expired here undecided; ' +
+            'no rival is admitted until a block uses it up',
+        );
       }
       // A transaction sharing the key with another input also waits.
       expect(codeOfAdmit(pool, two(3, 0, 4))).toBe('CONFLICTS_EXPIRED');

@@ -381,6 +381,28 @@ describe('transaction validity rules (one code per rule)', () => {
       expect(await codeOf(dereg, pending, 2)).toBe('OK');
     });
 
+    it('DEREG_UNAUTHORIZED: spending another output of the registration (same txid, other vout) is not the collateral', async () => {
+      // The registration pays its collateral at vout 0 and change at vout 1: whoever holds the
+      // change must not be able to deregister the node by spending it.
+      const pending = new LedgerOverlay(devnetLedger(), params, 1);
+      const reg = register(0, params.tiers[1]!.collateral);
+      pending.apply(reg);
+      const sibling = { txid: reg.txid, vout: 1 };
+      const collateral = { txid: reg.txid, vout: 0 };
+      const spending = (input: typeof sibling) =>
+        signTx(
+          params,
+          {
+            inputs: [input],
+            outputs: [pay(key(4), time(1))],
+            payload: deregistrationPayload(params, input, { publicKey: node.publicKey }),
+          },
+          [key(4)],
+        );
+      expect(await codeOf(spending(sibling), pending, 2)).toBe('DEREG_UNAUTHORIZED');
+      expect(await codeOf(spending(collateral), pending, 2)).toBe('OK');
+    });
+
     it('a node-signed deregistration needs no collateral spend; MASTERNODE_UNKNOWN afterwards', async () => {
       const ledger = devnetLedger();
       const input = fundedOutpoint(6);
