@@ -555,6 +555,28 @@ describe('LedgerService.prepareBlock: a fetched block verified ahead of its turn
     ]);
   });
 
+  it('a verifier without a background lane verifies ahead through verifyBatch, once', async () => {
+    const store = await freshStore('ledger-prepare');
+    const oneLane = new LaneRecorder();
+    // The same recorder seen without its background method: only verifyBatch is there.
+    const ledger = LedgerService.open(params, store, { verifyBatch: (items) => oneLane.verifyBatch(items) });
+    const { block, slot } = unseenBlock(store);
+    const inputs = block.txs.slice(1).flatMap((t) => t.tx.witnesses);
+    ledger.prepareBlock(block);
+    // Ahead means before applyBlock is even called: the producer's signature, then the inputs.
+    for (let i = 0; i < 1_000 && oneLane.now.length < 1 + inputs.length; i++)
+      await new Promise((r) => setImmediate(r));
+    expect(sigs(oneLane.now.slice(1))).toEqual(sigs(inputs));
+    await ledger.applyBlock(block, slot);
+    expect(store.tip().height).toBe(1);
+    // Then the producer signature again in validateBlock; the inputs not a second time.
+    const seen = oneLane.now.map((i) => toHex(i.signature));
+    expect(seen.filter((s) => s === toHex(block.signature))).toHaveLength(2);
+    expect(sigs(oneLane.now.filter((i) => toHex(i.signature) !== toHex(block.signature)))).toEqual(
+      sigs(inputs),
+    );
+  });
+
   it('a forged input signature found ahead still refuses the block, and nothing is stored', async () => {
     const { store, lanes, ledger } = await open();
     const { block, slot } = unseenBlock(store, true);
