@@ -275,6 +275,25 @@ describe('mempool conflict sets', () => {
       expect(pool.finalizedRegistryChange(r1.tx.payload!)).toBeUndefined();
     });
 
+    it('a rival of an expired registration is refused by the registry key, and says so', () => {
+      const c = { t: 0 };
+      const pool = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 1_000 }, () => c.t);
+      pool.admit(register(4), 1n);
+      c.t = 1_000;
+      expect(pool.expireProcessing()).toHaveLength(1);
+      try {
+        pool.admit(register(5), 1n); // another input, the same node key
+        expect.unreachable('a rival of an expired registration was admitted');
+      } catch (err) {
+        expect((err as MempoolError).code).toBe('CONFLICTS_EXPIRED');
+        expect((err as MempoolError).details).toEqual({ payload: 'register' });
+        expect((err as MempoolError).message).toBe(
+          'CONFLICTS_EXPIRED: the register conflicts with a transaction that expired here undecided; ' +
+            'no rival is admitted until a block uses it up',
+        );
+      }
+    });
+
     it('two deregistrations of one node conflict; a registration and a deregistration of one key do not', () => {
       const pool = new Mempool();
       const [d1, d2] = [deregister(6), deregister(7)];
