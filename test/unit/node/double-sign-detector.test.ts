@@ -23,17 +23,21 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup() {
+/**
+ * A detector over a real store. Signatures are checked by @noble and counted (honest traffic, one
+ * header per slot, must cost none); `held` verifications (by signature) wait until `gate` resolves.
+ */
+async function setup(gate?: Promise<void>, held: (signature: Uint8Array) => boolean = () => true) {
   const { dir, cleanup } = tempDir('double-sign-');
   const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
   cleanups.push(cleanup, () => store.close());
   const found: DoubleSignEvidence[] = [];
-  // Signatures checked, counted: honest traffic (one header per slot) must cost none.
   const noble = new NobleVerifier();
   const verified = { count: 0 };
   const verifier = {
-    verifyBatch: (items: Parameters<NobleVerifier['verifyBatch']>[0]) => {
+    verifyBatch: async (items: Parameters<NobleVerifier['verifyBatch']>[0]) => {
       verified.count += items.length;
+      if (items.some((i) => held(i.signature))) await gate;
       return noble.verifyBatch(items);
     },
   } as unknown as NobleVerifier;
@@ -104,6 +108,28 @@ describe('DoubleSignDetector (real LMDB, real signatures)', () => {
     const real = rival(block, keyOf(block).secretKey, 3);
     expect(await detector.observe(real, headerHash(real.header))).toBeDefined();
     expect(found).toHaveLength(1);
+  });
+
+  it('a forged header that arrives while others are being checked is never counted unchecked', async () => {
+    // The real header and a forgery are checked; a second forgery arrives meanwhile, and its own
+    // check is held. When the first checks end, the first forgery is dropped: the second, not yet
+    // checked, must not stand in as the real header's rival.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const secondSig = new Uint8Array(64).fill(2);
+    const { store, detector, found } = await setup(gate, (sig) => toHex(sig) === toHex(secondSig));
+    const { block } = nextBlockOn(store, []);
+    await detector.observe(block, headerHash(block.header));
+    const first = rival(block, undefined, 1);
+    const second = { ...rival(block, undefined, 2), signature: secondSig };
+    const checking = detector.observe(first, headerHash(first.header));
+    const arriving = detector.observe(second, headerHash(second.header));
+    expect(await checking).toBeUndefined();
+    expect(found).toHaveLength(0);
+    open();
+    expect(await arriving).toBeUndefined();
+    expect(found).toHaveLength(0);
+    expect(store.doubleSigns().count).toBe(0);
   });
 
   it('the same block seen twice, or one block per slot, is never evidence', async () => {
