@@ -8,6 +8,7 @@ import {
 import { WasmCrypto } from '../../../src/crypto/wasm-crypto.js';
 import { inlineBlockRoots } from '../../../src/protocol/block-roots.js';
 import { TAG } from '../../../src/protocol/domain-tags.js';
+import { thrownAs } from '../../support/thrown.js';
 
 const body = (n: number) =>
   Array.from({ length: n }, (_, i) => ({
@@ -58,15 +59,9 @@ describe('leaf-roots task codec (block roots crossing to a worker)', () => {
       [Uint8Array.from([...whole, 0]), 'bytes left over after the last item'],
     ];
     for (const [bytes, message] of cases) {
-      let caught: unknown;
-      try {
-        decodeLeafRootsTask(bytes);
-      } catch (err) {
-        caught = err;
-      }
-      expect(caught).toBeInstanceOf(BadLeafRootsTaskError);
-      expect((caught as BadLeafRootsTaskError).code).toBe('BAD_LEAF_ROOTS_TASK');
-      expect((caught as Error).message).toBe(`BAD_LEAF_ROOTS_TASK: ${message}`);
+      const err = thrownAs(() => decodeLeafRootsTask(bytes), BadLeafRootsTaskError);
+      expect(err.code).toBe('BAD_LEAF_ROOTS_TASK');
+      expect(err.message).toBe(`BAD_LEAF_ROOTS_TASK: ${message}`);
     }
   });
 

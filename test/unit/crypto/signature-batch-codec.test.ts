@@ -6,6 +6,7 @@ import {
   MALFORMED,
 } from '../../../src/crypto/signature-batch-codec.js';
 import { WasmCrypto } from '../../../src/crypto/wasm-crypto.js';
+import { thrownAs } from '../../support/thrown.js';
 
 const item = (seed: number, msgLen: number) => ({
   publicKey: new Uint8Array(32).fill(seed),
@@ -47,15 +48,9 @@ describe('signature batch codec', () => {
       ],
     ];
     for (const [b, message, details] of cases) {
-      let caught: unknown;
-      try {
-        decodeSignatureBatch(b);
-      } catch (err) {
-        caught = err;
-      }
-      expect(caught).toBeInstanceOf(BadSignatureBatchError);
-      expect((caught as Error).message).toBe(`BAD_SIGNATURE_BATCH: ${message}`);
-      expect((caught as BadSignatureBatchError).details).toEqual(details);
+      const err = thrownAs(() => decodeSignatureBatch(b), BadSignatureBatchError);
+      expect(err.message).toBe(`BAD_SIGNATURE_BATCH: ${message}`);
+      expect(err.details).toEqual(details);
     }
   });
 
