@@ -869,6 +869,13 @@ describe('what a refusal names, and what it must not become (mutation run of src
     expect(f === 'OK' ? 'OK' : [f.code, f.details]).toEqual([code, details]);
   });
 
+  it('a forged input signature is named with its transaction and input', async () => {
+    const f = await failure(build([lo, corruptWitness(hi)]));
+    expect(f === 'OK' ? 'OK' : f.message).toBe(
+      'BAD_TX: transaction 2: BAD_SIGNATURE: input 0 signature is invalid',
+    );
+  });
+
   it('a registry change refused for a finalized rival says so (not "spends an outpoint")', async () => {
     const f = await failure(
       build([registration]),
