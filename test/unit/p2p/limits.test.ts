@@ -206,6 +206,18 @@ describe('memory ban list', () => {
     );
   });
 
+  it('on a full list with nothing expired, the ban that ends soonest goes, not the oldest', () => {
+    const l = new MemoryBanList(2);
+    l.ban(key(1), rec(900)); // oldest, ends last
+    l.ban(key(2), rec(300)); // newer, ends first
+    l.ban(key(3), rec(800, 200));
+    expect([l.get(key(1), 200)?.reason, l.get(key(2), 200), l.get(key(3), 200)?.reason]).toEqual([
+      'until 900',
+      undefined,
+      'until 800',
+    ]);
+  });
+
   it('on a full list an expired ban makes room first; a live one is dropped only if none expired', () => {
     const l = new MemoryBanList(2);
     l.ban(key(1), rec(100));
