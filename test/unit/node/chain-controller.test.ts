@@ -157,14 +157,21 @@ describe('ChainController: a reorg that breaks half way', () => {
     return { store, tree, chain, a1, b1, b2, bad, reverted, applied, orphans, id };
   }
 
-  it('keeps the reverted blocks when applying the branch fails on something other than the block', async () => {
-    const { store, tree, chain, a1, b1, b2, bad, reverted, applied, id } = await reorgFixture();
+  type ReorgFixture = Awaited<ReturnType<typeof reorgFixture>>;
 
+  /** b1 is held beside a1; then b2 starts the switch to the branch, whose write of `failing` fails. */
+  async function breakSwitch(f: ReorgFixture, failing: Block): Promise<void> {
     // b1 alone ties with a1 on length and loses on the hash or rank: kept beside the main chain.
-    expect(await chain.receive(b1, 'sync', 'peer-b')).toBe('side');
+    expect(await f.chain.receive(f.b1, 'sync', 'peer-b')).toBe('side');
+    f.bad.hash = f.id(failing);
+    await expect(f.chain.receive(f.b2, 'sync', 'peer-b')).rejects.toThrow('EIO');
+  }
+
+  it('keeps the reverted blocks when applying the branch fails on something other than the block', async () => {
+    const f = await reorgFixture();
+    const { store, tree, chain, a1, b1, b2, bad, reverted, applied, id } = f;
     // b2 makes the branch longer: the node reverts a1, applies b1, and the write of b2 fails.
-    bad.hash = id(b2);
-    await expect(chain.receive(b2, 'sync', 'peer-b')).rejects.toThrow('EIO');
+    await breakSwitch(f, b2);
     expect(reverted).toEqual([id(a1)]);
     expect(applied).toEqual([id(b1)]);
     expect(store.tip().height).toBe(1);
@@ -183,11 +190,10 @@ describe('ChainController: a reorg that breaks half way', () => {
   });
 
   it('keeps the reverted blocks when the first block of the branch cannot be written', async () => {
-    const { store, tree, chain, a1, b1, b2, bad, reverted, applied, id } = await reorgFixture();
-    expect(await chain.receive(b1, 'sync', 'peer-b')).toBe('side');
+    const f = await reorgFixture();
+    const { store, tree, a1, b1, b2, bad, reverted, applied, chain, id } = f;
     // The switch reverts a1, then b1's write fails: the store is left at genesis, below a1's height.
-    bad.hash = id(b1);
-    await expect(chain.receive(b2, 'sync', 'peer-b')).rejects.toThrow('EIO');
+    await breakSwitch(f, b1);
     expect(reverted).toEqual([id(a1)]);
     expect(applied).toEqual([]);
     expect(store.tip().height).toBe(0);
@@ -199,10 +205,9 @@ describe('ChainController: a reorg that breaks half way', () => {
 
   it("does not look again at a leaf that an earlier leaf's switch pruned (no ancestors asked for)", async () => {
     // With a reorg depth of 1, applying b1, b2 prunes every held block at height 1, a1 among them.
-    const { store, tree, chain, a1, b1, b2, bad, orphans, id } = await reorgFixture(1);
-    expect(await chain.receive(b1, 'sync', 'peer-b')).toBe('side');
-    bad.hash = id(b1);
-    await expect(chain.receive(b2, 'sync', 'peer-b')).rejects.toThrow('EIO');
+    const f = await reorgFixture(1);
+    const { store, tree, chain, a1, b1, b2, bad, orphans, id } = f;
+    await breakSwitch(f, b1);
     expect(tree.leaves().map((l) => l.id)).toEqual([id(b2), id(a1)]);
     bad.hash = undefined;
     await chain.reconsiderLeaves();
