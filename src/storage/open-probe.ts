@@ -12,6 +12,14 @@ const probeMain = (): string => join(packageRoot(), 'dist', 'src', 'storage', 'o
 /** Signals by which a process dies of a fault in native code reading a damaged file. */
 const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT']);
 
+/**
+ * Whether a probe that ended by `signal` crashed on the file. Only faults count: a probe killed
+ * by SIGKILL (its timeout, the OOM killer) or SIGTERM/SIGINT (an operator) says nothing about it.
+ */
+export function isCrashSignal(signal: string | null): boolean {
+  return signal !== null && CRASH_SIGNALS.has(signal);
+}
+
 /** A probe that has not finished by then is left to the real open (a slow disk is not damage). */
 export const PROBE_TIMEOUT_MS = 60_000;
 
@@ -33,6 +41,8 @@ export async function probeStoreOpen(
   network: NetworkName,
   /** `open`: as the node opens it (read-write, under the lock); `read`: as inspect-db reads it. */
   mode: 'open' | 'read' = 'open',
+  /** Left to the real open after this long (tests shorten it). */
+  timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<void> {
   const file = join(dataDir, ENV_FILE);
   let size: number;
@@ -44,7 +54,7 @@ export async function probeStoreOpen(
   if (size === 0) return;
   const { signal } = await new Promise<{ signal: NodeJS.Signals | null }>((resolve) => {
     const child = spawn(process.execPath, [probeMain(), dataDir, network, mode], { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', () => {
       clearTimeout(timer);
       resolve({ signal: null });
@@ -54,7 +64,7 @@ export async function probeStoreOpen(
       resolve({ signal: sig });
     });
   });
-  if (signal !== null && CRASH_SIGNALS.has(signal))
+  if (isCrashSignal(signal))
     throw new StoreOpenError(
       'DATA_CORRUPT',
       `${file} is damaged: the LMDB library crashed (${signal}) opening it. Restore the data ` +

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { ChainStore } from '../../../src/storage/chain-store.js';
 import { lockDataDir } from '../../../src/storage/data-dir-lock.js';
 import { ENV_FILE } from '../../../src/storage/databases.js';
 import { StoreOpenError } from '../../../src/storage/errors.js';
-import { probeStoreOpen } from '../../../src/storage/open-probe.js';
+import { isCrashSignal, probeStoreOpen } from '../../../src/storage/open-probe.js';
 import { packageRoot } from '../../../src/util/package-root.js';
 import { tempDir } from '../../unit/storage/temp-dir.js';
 
@@ -68,8 +68,26 @@ describe('a damaged chain.mdb is refused by name, not a crash', () => {
         (e.details as { signal: string }).signal,
       );
       expect(e.message).toContain(join(dir, ENV_FILE));
+      // What the operator is to do about it.
+      expect(e.message).toContain(
+        'Restore the data directory from a backup, or start the node on a new data directory to sync the chain again',
+      );
     });
   }
+
+  it('only a fault counts as damage: the five crash signals, not a kill, a stop or a clean exit', () => {
+    for (const s of ['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT']) expect(isCrashSignal(s)).toBe(true);
+    for (const s of ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP', null]) expect(isCrashSignal(s)).toBe(false);
+  });
+
+  it('a probe that runs past its timeout is killed and the store is left to the real open', async () => {
+    const healthy = await storeDir();
+    // 1 ms: the child is killed (SIGKILL) long before Node.js has even started in it.
+    await expect(probeStoreOpen(healthy, 'devnet', 'open', 1)).resolves.toBeUndefined();
+    const store = await ChainStore.open(healthy, DEVNET, genesisBlock(DEVNET));
+    expect(store.tip().height).toBe(0);
+    await store.close();
+  });
 
   it('a healthy store, a new directory, an empty file and a typed refusal pass the probe', async () => {
     const healthy = await storeDir();
@@ -82,8 +100,11 @@ describe('a damaged chain.mdb is refused by name, not a crash', () => {
     const { dir: empty, cleanup } = tempDir('open-probe-new');
     cleanups.push(cleanup);
     await expect(probeStoreOpen(empty, 'devnet')).resolves.toBeUndefined();
+    // No probe ran: a probe's open would have created the environment.
+    expect(existsSync(join(empty, ENV_FILE))).toBe(false);
     writeFileSync(join(empty, ENV_FILE), new Uint8Array(0));
     await expect(probeStoreOpen(empty, 'devnet')).resolves.toBeUndefined();
+    expect(statSync(join(empty, ENV_FILE)).size).toBe(0);
     // And the healthy store still opens (the probe left it as it was).
     const store = await ChainStore.open(healthy, DEVNET, genesisBlock(DEVNET));
     expect(store.tip().height).toBe(0);
