@@ -363,6 +363,25 @@ describe('Finalizer: group commit', () => {
     }
   });
 
+  it('without an injected clock the interval is measured on performance.now (monotonic)', async () => {
+    const state = { failing: false, attempts: 0 };
+    const { engine, finalizer, events, ledger } = await setup(state, { minWriteIntervalMs: 10 });
+    const [a, b] = [0, 1].map((i) => spendFunded(i, [pay(key(7), 1_000_000n)]));
+    for (const t of [a!, b!]) await admit(ledger, engine, t);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      await decide(engine, finalizer, a!.txid);
+      expect(await attemptsAfter(state, 3)).toBe(1);
+      await decide(engine, finalizer, b!.txid);
+      // 3 ms after the first write started: b waits for the rest of the interval.
+      expect(await attemptsAfter(state, 6)).toBe(1);
+      expect(await attemptsAfter(state, 1)).toBe(2);
+      expect(events.final).toEqual([toHex(a!.txid), toHex(b!.txid)]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('close() or flush() during a group-commit wait leaves no timer behind', async () => {
     for (const end of ['close', 'flush'] as const) {
       const { state, engine, finalizer, a, b, c } = await groupSetup();

@@ -28,6 +28,22 @@ describe('event-loop delay as reported by the node', () => {
       metrics.close();
     }
   });
+
+  it('stops sampling once closed (a stopped node leaves no timer behind)', async () => {
+    const closed = new NodeMetrics();
+    closed.close();
+    const open = new NodeMetrics();
+    try {
+      await new Promise((r) => setTimeout(r, 30));
+      const until = performance.now() + 80;
+      while (performance.now() < until);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(open.eventLoopDelayMs().max).toBeGreaterThanOrEqual(60);
+      expect(closed.eventLoopDelayMs().max).toBe(0);
+    } finally {
+      open.close();
+    }
+  });
 });
 
 describe('the metrics a node exports', () => {

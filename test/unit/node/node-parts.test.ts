@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -111,6 +111,16 @@ describe('node key file', () => {
     const bad = errorOf(() => loadNodeKey(dir));
     expect(bad.message).toBe(`NODE_KEY_INVALID: ${path} does not hold a 32-byte hex key`);
     expect(bad.details).toEqual({ path });
+  });
+
+  it.runIf(process.platform === 'linux')('creating a key leaves no file descriptor open', () => {
+    const dirs = Array.from({ length: 20 }, () => mkdtempSync(join(tmpdir(), 'timecoin-key-')));
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    // Synchronous from here: nothing else in this process opens or closes a file meanwhile.
+    const before = openFds();
+    for (const dir of dirs) createNodeKey(dir);
+    expect(openFds()).toBe(before);
+    for (const dir of dirs) rmSync(dir, { recursive: true });
   });
 
   it('devnet node key i is the key genesis registered for masternode i', () => {
