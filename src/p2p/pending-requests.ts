@@ -28,12 +28,18 @@ export class PendingRequests<T extends { t: number }> {
   private readonly pending = new Map<number, Pending<T>>();
   /** id → (expected type, forget at ms), oldest first. */
   private readonly expired = new Map<number, { expectType: number; untilMs: number }>();
-  private nextId = 1;
+  private nextId: number;
 
   constructor(
     private readonly maxOutstanding: number,
     private readonly now: () => number = Date.now,
-  ) {}
+    /** The first id handed out (tests start near the top of the range to see it wrap). */
+    firstId = 1,
+  ) {
+    if (!(Number.isInteger(firstId) && firstId >= 1 && firstId <= 0xffff_ffff))
+      throw new RangeError(`a request id is 1..2^32−1, got ${firstId}`);
+    this.nextId = firstId;
+  }
 
   get size(): number {
     return this.pending.size;

@@ -42,6 +42,15 @@ describe('request ids and the outstanding cap', () => {
     expect(ids).toEqual([1, 2, 3]);
   });
 
+  it('ids stay u32: after 2^32−1 the next id is 1 again, never 0 (refused) or 2^32', () => {
+    const p = new PendingRequests<Msg>(4, now, 0xffff_fffe);
+    const ids = [p.open(ASK, 100).id, p.open(ASK, 100).id, p.open(ASK, 100).id];
+    expect(ids).toEqual([0xffff_fffe, 0xffff_ffff, 1]);
+    for (const bad of [0, 2 ** 32, 1.5, Number.NaN])
+      expect(() => new PendingRequests<Msg>(4, now, bad)).toThrow(RangeError);
+    expect(new PendingRequests<Msg>(4, now, 0xffff_ffff).open(ASK, 100).id).toBe(0xffff_ffff);
+  });
+
   it('allows exactly maxOutstanding open requests; one more is refused, naming how many are open', async () => {
     const p = new PendingRequests<Msg>(2, now);
     p.open(ASK, 100);
