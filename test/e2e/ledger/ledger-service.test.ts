@@ -290,6 +290,21 @@ describe('LedgerService: state that changes while a submission awaits its signat
     expect(ledger.mempool.get(late.txid)).toBeUndefined();
   });
 
+  it('the re-check after a block measures lock times from the new tip: a transaction valid at the next height stays valid', async () => {
+    const { store, verifier, ledger } = await gatedLedger('ledger-recheck-height');
+    const other = spendFunded(0, [pay(key(1), time(5))]);
+    // Spendable from height 1: the height of the next block when it is submitted (tip = genesis).
+    const timed = spendFunded(1, [pay(key(2), time(5))], 10_000n, { lockTime: 1 });
+    verifier.holdNext();
+    const pending = ledger.submitTx(timed.bytes);
+    const { block, slot } = nextBlockOn(store, [{ etx: other, fee: 10_000n }]);
+    await ledger.applyBlock(block, slot);
+    verifier.release();
+    // The chain moved, so the rules ran again, against the block after the new tip (height 2).
+    await expect(pending).resolves.toMatchObject({ fee: 10_000n });
+    expect(ledger.mempool.get(timed.txid)?.status).toBe('processing');
+  });
+
   it('runs the ledger rules once when the chain did not move during the await, and again when it did', async () => {
     // Each run of the rules reads the submission's input from the store once (the overlay holds
     // nothing yet); reads of other outpoints (a block's validation) are not counted.
