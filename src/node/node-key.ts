@@ -1,7 +1,6 @@
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVNET_NODE_KEY_BASE, DEVNET_SEED } from '../chain/genesis.js';
-import { isAcceptablePublicKey } from '../crypto/public-key-policy.js';
 import { fromHex, toHex } from '../encoding/bytes.js';
 import { CodedError } from '../util/coded-error.js';
 import { devnetKeyPair, generateKeyPair, type KeyPair, keyPairFromSecret } from '../wallet/keys.js';
@@ -72,10 +71,8 @@ export function loadNodeKey(datadir: string): KeyPair {
   } catch {
     throw new NodeKeyError('NODE_KEY_INVALID', `${path} does not hold a 32-byte hex key`, { path });
   }
-  if (!isAcceptablePublicKey(key.publicKey, { decodes: true }))
-    throw new NodeKeyError('NODE_KEY_INVALID', `${path} holds a key whose public key is not acceptable`, {
-      path,
-    });
+  // No key-policy check on the public key: derived from a seed it is [a]B with a clamped scalar, a
+  // canonical encoding of a prime-order point (the policy refuses only keys peers hand us).
   return key;
 }
 

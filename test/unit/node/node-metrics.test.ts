@@ -132,6 +132,36 @@ describe('the metrics a node exports', () => {
     }
   });
 
+  it('polls-per-transaction buckets start just below β = 20 and reach 500 (a stalled transaction)', async () => {
+    const m = new NodeMetrics();
+    try {
+      m.pollsPerFinalizedTx.observe(20);
+      m.pollsPerFinalizedTx.observe(21);
+      m.pollsPerFinalizedTx.observe(300);
+      const text = await m.registry.metrics();
+      const les = [...text.matchAll(/^timecoin_tx_polls_bucket\{le="([^"]+)"\} (\d+)$/gm)];
+      expect(les.map((x) => x[1])).toEqual([
+        '19',
+        '20',
+        '22',
+        '25',
+        '30',
+        '40',
+        '50',
+        '60',
+        '80',
+        '100',
+        '150',
+        '200',
+        '500',
+        '+Inf',
+      ]);
+      expect(les.map((x) => Number(x[2]))).toEqual([0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3]);
+    } finally {
+      m.close();
+    }
+  });
+
   it('scrape-time gauges read their source on every scrape', async () => {
     const m = new NodeMetrics();
     try {
@@ -195,6 +225,7 @@ describe('resident memory split into private and mapped-file pages', () => {
   it('is undefined where the kernel does not report the split', () => {
     expect(rssParts('Name:\tnode\nVmRSS:\t 190000 kB\n')).toBeUndefined();
     expect(rssParts('RssAnon:\t 1 kB\n')).toBeUndefined();
+    expect(rssParts('RssFile:\t 1 kB\n')).toBeUndefined();
   });
 
   it.runIf(process.platform === 'linux')('reads this process: both parts inside its RSS', () => {

@@ -106,6 +106,9 @@ describe('node key file', () => {
       `NODE_KEY_UNPROTECTED: ${path} has mode 604; a node key must be readable by its owner only (chmod 600 ${path})`,
     );
     expect(open.details).toEqual({ path, mode: 0o604 });
+    // Always three octal digits, as chmod takes them.
+    chmodSync(path, 0o044);
+    expect(errorOf(() => loadNodeKey(dir)).message).toContain(`${path} has mode 044;`);
     chmodSync(path, 0o600);
     writeFileSync(path, 'ab'.repeat(31));
     const bad = errorOf(() => loadNodeKey(dir));
