@@ -313,6 +313,25 @@ describe('SnowballEngine', () => {
     expect(e.capacity.handles).toBe(before + 1);
   });
 
+  it('a rejected transaction forgotten while its accepted rival is known frees its handle', () => {
+    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
+    e.add(txid(1), [outpoint(9)]);
+    e.add(txid(2), [outpoint(9)]);
+    poll(e, only(1));
+    expect(e.statusOf(txid(2))).toBe('rejected');
+    e.takeDecided();
+    // Outpoint 9's set lives on (txid 1 still names it), but 2 left it when it was rejected.
+    expect(e.forget(txid(2))).toBe(true);
+    expect(e.statusOf(txid(1))).toBe('accepted');
+    e.add(txid(3), [outpoint(3)]); // compacts 1 and 2 out of the order at its poll
+    poll(e, only(3));
+    e.takeDecided();
+    const before = e.capacity.handles;
+    e.add(txid(4), [outpoint(4)]);
+    expect(e.capacity.handles).toBe(before); // 4 took 2's handle
+    expect(e.statusOf(txid(4))).toBe('processing');
+  });
+
   it('forget drops decided transactions and their conflict sets, never processing ones', () => {
     const e = new SnowballEngine({ ...PARAMS, beta: 1 });
     e.add(txid(1), [outpoint(9)]);
