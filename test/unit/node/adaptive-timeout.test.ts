@@ -35,6 +35,13 @@ describe('AdaptiveTimeout (RFC 6298 timer, clamped)', () => {
     t.observe(-5);
     t.observe(Number.POSITIVE_INFINITY);
     expect(t.currentMs).toBe(250);
+    // Above the floor too: after a real sample, none of them moves the estimate.
+    const u = new AdaptiveTimeout(10, 100_000);
+    u.observe(100); // srtt 100, rttvar 50 → 300
+    u.observe(-5_000);
+    u.observe(Number.NaN);
+    u.observe(Number.NEGATIVE_INFINITY);
+    expect(u.currentMs).toBe(300);
     expect(() => new AdaptiveTimeout(0, 10)).toThrow(RangeError);
     expect(() => new AdaptiveTimeout(10, 9)).toThrow(RangeError);
   });
