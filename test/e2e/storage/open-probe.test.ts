@@ -80,13 +80,19 @@ describe('a damaged chain.mdb is refused by name, not a crash', () => {
     for (const s of ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP', null]) expect(isCrashSignal(s)).toBe(false);
   });
 
-  it('a probe that runs past its timeout is killed and the store is left to the real open', async () => {
+  it('a probe that runs past its timeout is killed, and the store is left to the real open', async () => {
     const healthy = await storeDir();
     // 1 ms: the child is killed (SIGKILL) long before Node.js has even started in it.
     await expect(probeStoreOpen(healthy, 'devnet', 'open', 1)).resolves.toBeUndefined();
     const store = await ChainStore.open(healthy, DEVNET, genesisBlock(DEVNET));
     expect(store.tip().height).toBe(0);
     await store.close();
+    // Killed before it reached the file, a probe of a damaged store found nothing either: had it
+    // run on, it would have crashed on the file and reported DATA_CORRUPT.
+    const damaged = await storeDir();
+    damage['a zeroed first page']!(join(damaged, ENV_FILE));
+    await expect(probeStoreOpen(damaged, 'devnet', 'open', 1)).resolves.toBeUndefined();
+    await expect(probeStoreOpen(damaged, 'devnet')).rejects.toMatchObject({ code: 'DATA_CORRUPT' });
   });
 
   it('a healthy store, a new directory, an empty file and a typed refusal pass the probe', async () => {
