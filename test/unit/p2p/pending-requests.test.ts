@@ -47,7 +47,9 @@ describe('request ids and the outstanding cap', () => {
     const ids = [p.open(ASK, 100).id, p.open(ASK, 100).id, p.open(ASK, 100).id];
     expect(ids).toEqual([0xffff_fffe, 0xffff_ffff, 1]);
     for (const bad of [0, 2 ** 32, 1.5, Number.NaN])
-      expect(() => new PendingRequests<Msg>(4, now, bad)).toThrow(RangeError);
+      expect(() => new PendingRequests<Msg>(4, now, bad)).toThrow(
+        new RangeError(`a request id is 1..2^32−1, got ${bad}`),
+      );
     expect(new PendingRequests<Msg>(4, now, 0xffff_ffff).open(ASK, 100).id).toBe(0xffff_ffff);
   });
 
