@@ -294,13 +294,19 @@ describe('SnowballEngine', () => {
     expect(e.pollCount(txid(4))).toBe(0);
   });
 
-  it('an accepted transaction whose conflict set a remembered rival keeps alive keeps its handle', () => {
+  /** Rivals 1 and 2 spending outpoint 9, decided by one poll (β = 1): 1 accepted, 2 rejected. */
+  function decidedRivals(): SnowballEngine {
     const e = new SnowballEngine({ ...PARAMS, beta: 1 });
     e.add(txid(1), [outpoint(9)]);
     e.add(txid(2), [outpoint(9)]);
     poll(e, only(1));
     expect(e.statusOf(txid(2))).toBe('rejected');
     e.takeDecided();
+    return e;
+  }
+
+  it('an accepted transaction whose conflict set a remembered rival keeps alive keeps its handle', () => {
+    const e = decidedRivals();
     expect(e.forget(txid(1))).toBe(true); // outpoint 9's set lives on: txid 2 still names it
     e.add(txid(3), [outpoint(3)]); // compacts 1 and 2 out of the order at its poll
     poll(e, only(3));
@@ -314,12 +320,7 @@ describe('SnowballEngine', () => {
   });
 
   it('a rejected transaction forgotten while its accepted rival is known frees its handle', () => {
-    const e = new SnowballEngine({ ...PARAMS, beta: 1 });
-    e.add(txid(1), [outpoint(9)]);
-    e.add(txid(2), [outpoint(9)]);
-    poll(e, only(1));
-    expect(e.statusOf(txid(2))).toBe('rejected');
-    e.takeDecided();
+    const e = decidedRivals();
     // Outpoint 9's set lives on (txid 1 still names it), but 2 left it when it was rejected.
     expect(e.forget(txid(2))).toBe(true);
     expect(e.statusOf(txid(1))).toBe('accepted');
