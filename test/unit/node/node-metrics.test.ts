@@ -46,6 +46,13 @@ describe('event-loop delay as reported by the node', () => {
   });
 });
 
+/** A histogram's buckets as scraped: [le, cumulative count] in the order the text lists them. */
+async function bucketsOf(m: NodeMetrics, name: string): Promise<[string, number][]> {
+  const text = await m.registry.metrics();
+  const bucket = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm');
+  return [...text.matchAll(bucket)].map((x) => [x[1]!, Number(x[2])]);
+}
+
 describe('the metrics a node exports', () => {
   /** The names operators scrape and dashboards chart (docs/operations.md lists the main ones). */
   const declared = [
@@ -106,9 +113,8 @@ describe('the metrics a node exports', () => {
     try {
       m.finalityLatency.observe(0.12);
       m.finalityLatency.observe(3);
-      const text = await m.registry.metrics();
-      const les = [...text.matchAll(/^timecoin_finality_latency_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)];
-      expect(les.map((x) => x[1])).toEqual([
+      const les = await bucketsOf(m, 'timecoin_finality_latency_seconds');
+      expect(les.map((x) => x[0])).toEqual([
         '0.025',
         '0.05',
         '0.1',
@@ -126,7 +132,7 @@ describe('the metrics a node exports', () => {
         '30',
         '+Inf',
       ]);
-      expect(les.map((x) => Number(x[2]))).toEqual([0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2]);
+      expect(les.map((x) => x[1])).toEqual([0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2]);
     } finally {
       m.close();
     }
@@ -138,9 +144,8 @@ describe('the metrics a node exports', () => {
       m.pollsPerFinalizedTx.observe(20);
       m.pollsPerFinalizedTx.observe(21);
       m.pollsPerFinalizedTx.observe(300);
-      const text = await m.registry.metrics();
-      const les = [...text.matchAll(/^timecoin_tx_polls_bucket\{le="([^"]+)"\} (\d+)$/gm)];
-      expect(les.map((x) => x[1])).toEqual([
+      const les = await bucketsOf(m, 'timecoin_tx_polls');
+      expect(les.map((x) => x[0])).toEqual([
         '19',
         '20',
         '22',
@@ -156,7 +161,7 @@ describe('the metrics a node exports', () => {
         '500',
         '+Inf',
       ]);
-      expect(les.map((x) => Number(x[2]))).toEqual([0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3]);
+      expect(les.map((x) => x[1])).toEqual([0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3]);
     } finally {
       m.close();
     }
