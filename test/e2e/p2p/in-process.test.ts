@@ -225,7 +225,10 @@ describe('P2pNode in one process (uWS server + ws client)', () => {
     l.on('peer:disconnected', (e) => disconnects.push(e));
     h.on('peer:disconnected', (e) => disconnects.push(e));
     const lowKey = key(low);
-    const inFlight = h.request(lowKey, { t: MSG.pollRequest, txids: new Uint8Array(64).fill(5) }, 5_000);
+    // The request's own timeout is far beyond every wait in these tests (the node's settling bound
+    // is four request timeouts, whatever this one says), so it rejects only when its connection
+    // closes. At 5 s it once timed out first under CI load, before the ban it was waiting for.
+    const inFlight = h.request(lowKey, { t: MSG.pollRequest, txids: new Uint8Array(64).fill(5) }, 120_000);
     inFlight.catch(() => {}); // awaited by the test that needs it
 
     l.addPeer({ host: '127.0.0.1', port: portH });
