@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { BlockError } from '../chain/block-errors.js';
 import { parseBlock } from '../chain/block-validation.js';
-import { bytesEqual } from '../encoding/bytes.js';
+import { bytesEqual, toHex } from '../encoding/bytes.js';
 import type { ChainParams } from '../params/chain-params.js';
-import { type Block, headerHash } from '../protocol/block.js';
+import { type Block, type BlockHeader, decodeBlockHeader, headerHash } from '../protocol/block.js';
 import type { ChainStore } from '../storage/chain-store.js';
 import { MAX_BLOCKS_PER_RESPONSE, MAX_FRAME_BYTES } from '../wire/limits.js';
 import type { ChainController } from './chain-controller.js';
@@ -31,10 +31,24 @@ export interface BlockSyncDeps {
    * LedgerService.prepareBlock, which starts verifying its signatures in the pool).
    */
   readonly prepare?: (block: Block) => void;
+  /** Counts each block of a GetBlocks answer: new, or already held here (the node's metrics). */
+  readonly onFetched?: (kind: 'new' | 'held') => void;
 }
 
-/** A fetched batch: each block parsed, or the fault that ended parsing (nothing after it is kept). */
-type Batch = readonly (Block | BlockError)[];
+/**
+ * A fetched block this node already holds (main chain, tree, or proved invalid): only its header
+ * was read, and `outcome` is what ChainController.receive would have answered for it.
+ */
+interface HeldBlock {
+  readonly header: BlockHeader;
+  readonly outcome: 'known' | 'orphan';
+}
+
+/**
+ * A fetched batch: each block parsed (or, when already held, only its header read), or the fault
+ * that ended parsing (nothing after it is kept).
+ */
+type Batch = readonly (Block | HeldBlock | BlockError)[];
 
 /** The batch asked for ahead while the previous one is applied. */
 interface Prefetch {
@@ -82,7 +96,7 @@ export class BlockSync {
     const t = this.tips.get(peerId);
     if (t) t.height = Math.max(t.height, height);
     else this.tips.set(peerId, { height, coolUntilMs: 0 });
-    if (height > this.d.store.tip().height) void this.run();
+    if (height > this.d.chain.heldHeight()) void this.run();
   }
 
   peerGone(peerId: string): void {
@@ -113,8 +127,9 @@ export class BlockSync {
     this.stopped = true;
   }
 
+  /** The peer claiming the highest tip above every block we hold, unless it is cooling down. */
   private pickPeer(): [string, PeerTip] | undefined {
-    const ours = this.d.store.tip().height;
+    const ours = this.d.chain.heldHeight();
     const now = this.d.now();
     let best: [string, PeerTip] | undefined;
     for (const e of this.tips) {
@@ -170,7 +185,7 @@ export class BlockSync {
         }
         let outcome: string;
         try {
-          outcome = await this.d.chain.receive(block, 'sync', peerId);
+          outcome = 'outcome' in block ? block.outcome : await this.d.chain.receive(block, 'sync', peerId);
         } catch (err) {
           if (err instanceof BlockError) {
             this.d.onBadBlock(peerId, err.code, err.message);
@@ -228,20 +243,22 @@ export class BlockSync {
    */
   private async fetchBatch(peerId: string, from: number): Promise<Batch> {
     const raw = await this.d.fetcher.getBlocks(peerId, from, MAX_BLOCKS_PER_RESPONSE);
-    const batch: (Block | BlockError)[] = [];
+    const batch: (Block | HeldBlock | BlockError)[] = [];
     if (raw.length > MAX_BLOCKS_PER_RESPONSE) {
       this.d.onBadAnswer(peerId, `GetBlocks: ${raw.length} blocks for ${MAX_BLOCKS_PER_RESPONSE} asked`);
       return batch;
     }
     let parentHash: Uint8Array | undefined;
     for (const bytes of raw) {
-      let block: Block;
-      try {
-        block = parseBlock(bytes, this.d.params);
-      } catch (err) {
-        if (!(err instanceof BlockError)) throw err;
-        batch.push(err);
-        break;
+      let block: Block | HeldBlock | undefined = this.held(bytes);
+      if (block === undefined) {
+        try {
+          block = parseBlock(bytes, this.d.params);
+        } catch (err) {
+          if (!(err instanceof BlockError)) throw err;
+          batch.push(err);
+          break;
+        }
       }
       const height = from + batch.length;
       if (block.header.height !== height) {
@@ -259,10 +276,32 @@ export class BlockSync {
         break;
       }
       parentHash = headerHash(block.header);
-      this.d.prepare?.(block);
+      if ('outcome' in block) this.d.onFetched?.('held');
+      else {
+        this.d.onFetched?.('new');
+        this.d.prepare?.(block);
+      }
       batch.push(block);
     }
     return batch;
+  }
+
+  /**
+   * A fetched block we already hold, known by its header alone: its body is neither decoded nor
+   * verified again (a full block is ~9,300 transactions). Whatever body a peer sent with a header we
+   * hold is never used, so it is not worth checking. undefined for a new block, or bytes whose
+   * header does not even decode (parseBlock then names the fault).
+   */
+  private held(bytes: Uint8Array): HeldBlock | undefined {
+    if (bytes.length > this.d.params.maxBlockBytes) return undefined;
+    let header: BlockHeader;
+    try {
+      header = decodeBlockHeader(bytes).header;
+    } catch {
+      return undefined;
+    }
+    const outcome = this.d.chain.seenOutcome(toHex(headerHash(header)));
+    return outcome === undefined ? undefined : { header, outcome };
   }
 }
 

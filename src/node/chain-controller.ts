@@ -114,12 +114,40 @@ export class ChainController {
     return tree.has(id) && tree.branchTo(id, (parent) => index.heightOf(fromHexId(parent))).kind === 'orphan';
   }
 
+  /**
+   * What `receive` answers at once for a block seen before, by its header hash (hex): 'orphan' for
+   * a held block whose ancestors are missing, 'known' for any other held, main-chain or invalid one;
+   * undefined for a new block. Sync asks this of each fetched header before decoding its body.
+   */
+  seenOutcome(id: string): 'known' | 'orphan' | undefined {
+    if (!this.isKnown(id)) return undefined;
+    return this.isHeldOrphan(id) ? 'orphan' : 'known';
+  }
+
+  /**
+   * The height of the highest block we hold that connects to the main chain: the tip, or a tree
+   * block above it that waits for its transactions' finality (or lost fork choice). A peer whose
+   * claimed tip is no higher has nothing to send that sync would not fetch again only to hear
+   * 'known': under load, blocks wait for finality here while their producers' Tips arrive, and each
+   * Tip used to refetch, decode and re-verify every waiting block from every peer in turn.
+   */
+  heldHeight(): number {
+    const { tree, index } = this.d;
+    let held = this.tipHeight;
+    for (const leaf of tree.leaves()) {
+      if (leaf.height <= held) continue;
+      if (tree.branchTo(leaf.id, (id) => index.heightOf(fromHexId(id))).kind === 'branch') held = leaf.height;
+    }
+    return held;
+  }
+
   /** Takes a decoded block; resolves when it is applied, kept or refused. */
   async receive(block: Block, source: BlockSource, peerId?: string): Promise<ReceiveOutcome> {
     const { params, tree, now } = this.d;
     const hash = headerHash(block.header);
     const id = toHex(hash);
-    if (this.isKnown(id)) return this.isHeldOrphan(id) ? 'orphan' : 'known';
+    const seen = this.seenOutcome(id);
+    if (seen !== undefined) return seen;
     this.d.onHeader?.(block, hash);
     if (isFromTheFuture(block.header, now(), params)) return 'future';
     // Timeliness is local knowledge: blocks produced here are timely, fetched ones are taken as

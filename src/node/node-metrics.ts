@@ -106,6 +106,12 @@ export class NodeMetrics {
     "Unknown txids named in a peer's polls and not fetched: the peer's poll-fetch budget was used up",
   );
   readonly blocksApplied = this.counter('timecoin_blocks_applied_total', 'Blocks that joined the main chain');
+  readonly syncBlocksFetched = new Counter({
+    name: 'timecoin_sync_blocks_fetched_total',
+    help: 'Blocks received in GetBlocks answers: new (decoded and validated) or held (already here, header read only)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly blocksRefused = new Counter({
     name: 'timecoin_blocks_refused_total',
     help: 'Blocks from peers refused, by rule code (src/chain/block-errors.ts; FROM_THE_FUTURE: relay policy)',

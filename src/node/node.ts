@@ -487,6 +487,7 @@ export class TimeNode {
         this.p2p.misbehaved(peerId, 'INVALID_RESPONSE', detail.slice(0, 200));
       },
       prepare: (block) => ledger.prepareBlock(block),
+      onFetched: (kind) => this.metrics.syncBlocksFetched.inc({ kind }),
     });
     this.producer = new BlockProducer({
       params,
@@ -526,8 +527,11 @@ export class TimeNode {
         scoreBlock(peer.peerId, (err as { code?: string }).code ?? 'MALFORMED', (err as Error).message);
         return;
       }
+      const received = this.chain.receive(block, 'gossip', peer.peerId);
+      // After receive has taken the block in (synchronously, before its finality wait): its own
+      // height is then one we hold, and sync fetches only what lies above it.
       this.sync.peerTip(peer.peerId, block.header.height);
-      this.chain.receive(block, 'gossip', peer.peerId).then(
+      received.then(
         (outcome) => {
           // Dropped as ahead of our clock: a block further ahead than two clock tolerances was
           // sent by no honest node (it relays only what its own clock already admits).

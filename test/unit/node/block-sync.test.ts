@@ -1,10 +1,11 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
+import { toHex } from '../../../src/encoding/bytes.js';
 import { BlockSync, type BlockSyncDeps, SYNC_PROGRESS_WINDOW_MS } from '../../../src/node/block-sync.js';
 import type { ChainController } from '../../../src/node/chain-controller.js';
 import { DEVNET } from '../../../src/params/networks.js';
-import { type Block, encodeBlock } from '../../../src/protocol/block.js';
+import { type Block, encodeBlock, headerHash } from '../../../src/protocol/block.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { MAX_BLOCKS_PER_RESPONSE } from '../../../src/wire/limits.js';
 import { extendStore } from '../../support/block-builder.js';
@@ -45,9 +46,20 @@ interface Peer {
   serve: (from: number, count: number) => Promise<readonly Block[]>;
 }
 
-function harness(peers: Record<string, Peer>, opts: { delayApplyMs?: number } = {}) {
+const idOf = (b: Block) => toHex(headerHash(b.header));
+
+/**
+ * `held`: blocks the node already holds above its tip (in its tree, waiting for their
+ * transactions' finality); the first block above them joins the chain together with them.
+ */
+function harness(peers: Record<string, Peer>, opts: { delayApplyMs?: number; held?: readonly Block[] } = {}) {
   const events: string[] = [];
   const applied: number[] = [];
+  const received: number[] = [];
+  const fetched: string[] = [];
+  const heldIds = new Set((opts.held ?? []).map(idOf));
+  const heldTop = Math.max(0, ...(opts.held ?? []).map((b) => b.header.height));
+  const appliedIds = new Set<string>();
   const badAnswers: [string, string][] = [];
   const clock = { now: 0 };
   let height = 0;
@@ -56,11 +68,15 @@ function harness(peers: Record<string, Peer>, opts: { delayApplyMs?: number } = 
     params: DEVNET,
     store: { tip: () => ({ height }) } as unknown as ChainStore,
     chain: {
+      heldHeight: () => Math.max(height, heldTop),
+      seenOutcome: (id: string) => (appliedIds.has(id) || heldIds.has(id) ? 'known' : undefined),
       receive: async (block: Block) => {
+        received.push(block.header.height);
         // Let any answer in flight arrive first: a prefetch must not wait for the batch before it.
         await new Promise((resolve) => setTimeout(resolve, opts.delayApplyMs ?? 5));
-        if (block.header.height !== height + 1) return 'known';
-        height++;
+        if (block.header.height !== Math.max(height, heldTop) + 1) return 'known';
+        height = block.header.height;
+        appliedIds.add(idOf(block));
         applied.push(height);
         events.push(`apply ${height}`);
         for (const w of waiting.filter((x) => height >= x.until)) w.resolve();
@@ -80,11 +96,12 @@ function harness(peers: Record<string, Peer>, opts: { delayApplyMs?: number } = 
     onBadBlock: (peer, code) => events.push(`bad block ${peer} ${code}`),
     onBadAnswer: (peer, detail) => badAnswers.push([peer, detail]),
     prepare: (block) => events.push(`prepare ${block.header.height}`),
+    onFetched: (kind) => fetched.push(kind),
   };
   const sync = new BlockSync(deps);
   const heightReached = (h: number) =>
     new Promise<void>((resolve) => (height >= h ? resolve() : waiting.push({ until: h, resolve })));
-  return { sync, events, applied, badAnswers, clock, heightReached, height: () => height };
+  return { sync, events, applied, received, fetched, badAnswers, clock, heightReached, height: () => height };
 }
 
 /** An honest peer holding `blocks`: consecutive blocks from `from`, `perAnswer` at most. */
@@ -117,6 +134,48 @@ describe('BlockSync: fetching', () => {
       expect(h.events.indexOf(`prepare ${n}`)).toBeLessThan(h.events.indexOf(`apply ${n}`));
     expect(h.applied).toEqual([1, 2, 3, 4, 5, 6]);
     expect(h.badAnswers).toEqual([]);
+    h.sync.stop();
+  });
+
+  it('a claim no higher than the blocks we hold (waiting for finality above our tip) asks nobody', async () => {
+    const h = harness({ peer: honest(main, MAX_BLOCKS_PER_RESPONSE) }, { held: main.slice(0, 3) });
+    h.sync.peerTip('peer', 3);
+    h.sync.peerTip('peer-b', 2);
+    await settle();
+    expect(h.events).toEqual([]);
+    // One block more than we hold is worth asking for.
+    h.sync.peerTip('peer', 4);
+    await h.heightReached(4);
+    expect(h.events.filter((e) => e.startsWith('ask'))).toEqual(['ask peer 1']);
+    h.sync.stop();
+  });
+
+  it('fetched blocks we hold are neither decoded, prepared nor handed over again; the ones above them are', async () => {
+    const h = harness(
+      { peer: honest(main.slice(0, 5), MAX_BLOCKS_PER_RESPONSE) },
+      { held: main.slice(0, 3) },
+    );
+    h.sync.peerTip('peer', 5);
+    await h.heightReached(5);
+    // Asked from our tip (a peer on another branch at a held height must still be heard)...
+    expect(h.events[0]).toBe('ask peer 1');
+    // ...but blocks 1-3 are only looked up by their header: no signature work, no second pass.
+    expect(h.events.filter((e) => e.startsWith('prepare'))).toEqual(['prepare 4', 'prepare 5']);
+    expect(h.received).toEqual([4, 5]);
+    expect(h.applied).toEqual([4, 5]);
+    // What the node's timecoin_sync_blocks_fetched_total counts.
+    expect(h.fetched).toEqual(['held', 'held', 'held', 'new', 'new']);
+    expect(h.badAnswers).toEqual([]);
+    h.sync.stop();
+  });
+
+  it('a held block served at a height it does not have is still refused and scored', async () => {
+    // Block 2 (held) where block 1 belongs: the header alone shows the lie.
+    const h = harness({ liar: { serve: async () => [main[1]!] } }, { held: main.slice(0, 2) });
+    h.sync.peerTip('liar', 5);
+    await eventually(() => h.badAnswers.length > 0);
+    expect(h.badAnswers[0]).toEqual(['liar', expect.stringMatching(/height 2 where 1 belongs/)]);
+    expect(h.received).toEqual([]);
     h.sync.stop();
   });
 });

@@ -82,6 +82,28 @@ describe('ChainController.receive: what sync hears for blocks it already holds',
   });
 });
 
+describe('ChainController.heldHeight and seenOutcome: what sync need not fetch again', () => {
+  it('counts a held block that connects to the main chain, never an orphan above it', async () => {
+    const { chain, tree, block } = await setup();
+    const id = toHex(headerHash(block.header));
+    expect(chain.heldHeight()).toBe(0);
+    expect(chain.seenOutcome(id)).toBeUndefined();
+    const orphan: Block = {
+      ...block,
+      header: { ...block.header, height: 9, prevHash: new Uint8Array(32).fill(7) },
+    };
+    expect(await chain.receive(orphan, 'gossip', 'peer-a')).toBe('orphan');
+    // Held, but its ancestors are missing: sync must still fetch below and around it.
+    expect(chain.heldHeight()).toBe(0);
+    expect(chain.seenOutcome(toHex(headerHash(orphan.header)))).toBe('orphan');
+    // Block 1 on genesis, held beside the tip (as while its transactions await finality here).
+    tree.add(block, true, 0, 'peer-a');
+    expect(chain.heldHeight()).toBe(1);
+    expect(chain.seenOutcome(id)).toBe('known');
+    expect(chain.seenOutcome(toHex(headerHash(genesisBlock(DEVNET).header)))).toBe('known');
+  });
+});
+
 /** A store whose block writes fail for one block (a disk error, a lost worker): not the block's fault. */
 function failingFor(store: ChainStore, bad: { hash: string | undefined }): CommittedChain {
   return new Proxy(store, {
