@@ -230,9 +230,15 @@ export class ChainStore implements LedgerView {
     return v === undefined ? undefined : decodeUtxoEntry(v.subarray(0, v.length));
   }
 
+  /**
+   * The height of the main-chain block holding `txid`. Read from lmdb-js's shared read buffer and
+   * decoded at once, without the two copies `read` makes: every vote the node answers for a
+   * transaction that has left its mempool asks this.
+   */
   getTxHeight(txid: Uint8Array): number | undefined {
-    const v = read(this.dbs.txIndex, txid);
-    return v === undefined ? undefined : readU32Bytes(v);
+    const v = this.dbs.txIndex.getBinaryFast(txid);
+    // Its `length` is patched to the value's size over a larger array: cut a true view.
+    return v === undefined ? undefined : readU32Bytes(v.subarray(0, v.length));
   }
 
   getMasternode(nodePubkey: Uint8Array): MasternodeRecord | undefined {
