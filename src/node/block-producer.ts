@@ -33,6 +33,12 @@ export interface BlockProducerDeps {
   readonly log: Logger;
   /** True while this node is catching up with peers ahead of it: it does not produce then. */
   readonly syncing: () => boolean;
+  /**
+   * How long a longer branch we hold but have not switched to (waiting for its transactions'
+   * finality here) keeps us from producing, from its newest block's arrival: the chain's finality
+   * wait. Past it the branch timed out undecided, and production goes on.
+   */
+  readonly pendingBranchWaitMs: number;
   /** Reported each slot (metrics, dashboard). */
   readonly onSlot?: (info: { slot: number; role: string; rank: number | null }) => void;
   /** Byzantine test switches (devnet `--test-switches` only; always false elsewhere). */
@@ -124,6 +130,17 @@ export class BlockProducer {
     const { params, index, store, ledger, beacons, validators, chain, tree, key, log } = this.d;
     if (this.d.syncing() || !validators.quorumMet()) return;
     if (index.tip.slot >= slot) return; // a block for this slot is on our chain already
+    // The network is ahead of our tip and we have not followed yet (finality here lags): a block
+    // on our tip would only lengthen a branch that loses, and a node whose finality lagged for
+    // long kept a chain of its own blocks going that every node later reorged away (30-39 deep at
+    // 800 tx/s on 5 validators).
+    if (chain.longerBranchPending(this.d.clock.now() - this.d.pendingBranchWaitMs)) {
+      log.info(
+        { slot, rank, tip: index.tip.height },
+        'slot passed: a longer branch is waiting for finality here',
+      );
+      return;
+    }
     // A lower-ranked block for this slot in hand (e.g. waiting for its transactions to be final
     // here) takes precedence: do not compete with it.
     if (

@@ -141,6 +141,22 @@ export class ChainController {
     return held;
   }
 
+  /**
+   * True when we hold a branch longer than our main chain that connects to it and whose newest
+   * block arrived at `arrivedSinceMs` or later: the network has moved past our tip and we have
+   * not followed yet (its transactions are not all final here, or it waits its turn in the serial
+   * queue). A block we produced now would extend the shorter branch.
+   */
+  longerBranchPending(arrivedSinceMs: number): boolean {
+    const { tree, index } = this.d;
+    const tip = this.tipHeight;
+    for (const leaf of tree.leaves()) {
+      if (leaf.height <= tip || leaf.arrivalMs < arrivedSinceMs) continue;
+      if (tree.branchTo(leaf.id, (id) => index.heightOf(fromHexId(id))).kind === 'branch') return true;
+    }
+    return false;
+  }
+
   /** Takes a decoded block; resolves when it is applied, kept or refused. */
   async receive(block: Block, source: BlockSource, peerId?: string): Promise<ReceiveOutcome> {
     const { params, tree, now } = this.d;

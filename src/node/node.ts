@@ -441,6 +441,9 @@ export class TimeNode {
         this.p2p.misbehaved(toHex(producer), 'INVALID_BLOCK', `DOUBLE_SIGN at slot ${e.slot}`);
       },
     });
+    // How long a live block waits for its transactions to be final here; a producer holds back
+    // as long for a longer branch that waits so (BlockProducer).
+    const finalityWaitMs = Math.max(5_000, params.slotMs);
     this.chain = new ChainController({
       params,
       store,
@@ -454,7 +457,7 @@ export class TimeNode {
       waiters: this.waiters,
       log,
       now: this.now,
-      finalityWaitMs: Math.max(5_000, params.slotMs),
+      finalityWaitMs,
       onApplied: (block, hash, source) => this.onBlockApplied(block, hash, source),
       onReverted: () => {
         metrics.blocksReverted.inc();
@@ -504,6 +507,7 @@ export class TimeNode {
       chain: this.chain,
       log,
       syncing: () => this.sync.syncing,
+      pendingBranchWaitMs: finalityWaitMs,
       misbehave: {
         withhold: () => this.switches.withhold,
         doubleSign: () => this.switches.doubleSign,

@@ -104,6 +104,24 @@ describe('ChainController.heldHeight and seenOutcome: what sync need not fetch a
   });
 });
 
+describe('ChainController.longerBranchPending: a branch ahead of our tip we have not followed yet', () => {
+  it('counts a connected branch above the tip by its newest arrival, never an orphan', async () => {
+    const { chain, tree, block } = await setup();
+    expect(chain.longerBranchPending(0)).toBe(false);
+    const orphan: Block = {
+      ...block,
+      header: { ...block.header, height: 9, prevHash: new Uint8Array(32).fill(7) },
+    };
+    tree.add(orphan, true, 5_000, 'peer-a');
+    expect(chain.longerBranchPending(0)).toBe(false);
+    // Block 1 on genesis arrived at 1,000 ms and waits (as for its transactions' finality here).
+    tree.add(block, true, 1_000, 'peer-a');
+    expect(chain.longerBranchPending(1_000)).toBe(true);
+    // Arrived before the time asked about: it timed out undecided, production goes on.
+    expect(chain.longerBranchPending(1_001)).toBe(false);
+  });
+});
+
 /** A store whose block writes fail for one block (a disk error, a lost worker): not the block's fault. */
 function failingFor(store: ChainStore, bad: { hash: string | undefined }): CommittedChain {
   return new Proxy(store, {
