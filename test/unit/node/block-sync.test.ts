@@ -42,8 +42,11 @@ afterAll(async () => {
 });
 
 interface Peer {
-  /** The answer to GetBlocks(from, count); a promise that never settles is a stalled peer. */
-  serve: (from: number, count: number) => Promise<readonly Block[]>;
+  /**
+   * The answer to GetBlocks(from, count), as blocks or raw bytes; a promise that never settles is
+   * a stalled peer.
+   */
+  serve: (from: number, count: number) => Promise<readonly (Block | Uint8Array)[]>;
 }
 
 const idOf = (b: Block) => toHex(headerHash(b.header));
@@ -88,7 +91,7 @@ function harness(peers: Record<string, Peer>, opts: { delayApplyMs?: number; hel
       getBlocks: async (peerId, from, count) => {
         events.push(`ask ${peerId} ${from}`);
         const blocks = await peers[peerId]!.serve(from, count);
-        return blocks.map(encodeBlock);
+        return blocks.map((b) => (b instanceof Uint8Array ? b : encodeBlock(b)));
       },
     },
     log: pino({ level: 'silent' }),
@@ -166,6 +169,18 @@ describe('BlockSync: fetching', () => {
     // What the node's timecoin_sync_blocks_fetched_total counts.
     expect(h.fetched).toEqual(['held', 'held', 'held', 'new', 'new']);
     expect(h.badAnswers).toEqual([]);
+    h.sync.stop();
+  });
+
+  it('bytes over the block size limit are refused (TOO_LARGE) even behind a header we hold', async () => {
+    const held = encodeBlock(main[0]!);
+    const oversize = new Uint8Array(DEVNET.maxBlockBytes + 1);
+    oversize.set(held);
+    const h = harness({ liar: { serve: async () => [oversize] } }, { held: main.slice(0, 1) });
+    h.sync.peerTip('liar', 5);
+    await eventually(() => h.events.some((e) => e.startsWith('bad block')) || h.fetched.length > 0);
+    expect(h.events).toContain('bad block liar TOO_LARGE');
+    expect(h.fetched).toEqual([]);
     h.sync.stop();
   });
 

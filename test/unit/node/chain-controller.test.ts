@@ -11,7 +11,7 @@ import { ChainIndex } from '../../../src/node/chain-index.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
-import { inlineBeacons, nextBlockOn } from '../../support/block-builder.js';
+import { extendStore, inlineBeacons, nextBlockOn } from '../../support/block-builder.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -54,7 +54,7 @@ async function setup(tree = new BlockTree()) {
     onRejected: untouched('onRejected'),
     onBadBlock: untouched('onBadBlock'),
   };
-  return { chain: new ChainController(deps), tree, block, orphansAnnounced };
+  return { chain: new ChainController(deps), tree, block, store, orphansAnnounced };
 }
 
 describe('ChainController.receive: what sync hears for blocks it already holds', () => {
@@ -119,6 +119,19 @@ describe('ChainController.longerBranchPending: a branch ahead of our tip we have
     expect(chain.longerBranchPending(1_000)).toBe(true);
     // Arrived before the time asked about: it timed out undecided, production goes on.
     expect(chain.longerBranchPending(1_001)).toBe(false);
+  });
+
+  it('a side branch no longer than our chain is neither pending nor held above the tip', async () => {
+    const { chain, tree, block, store } = await setup();
+    // Our chain: block 1 of slot 2. Beside it, just arrived: block 1 of slot 1 (lost fork choice).
+    await extendStore(store, [2]);
+    tree.add(block, true, 1_000, 'peer-a');
+    expect(chain.longerBranchPending(0)).toBe(false);
+    expect(chain.heldHeight()).toBe(1);
+    // Our chain grows past it: the side block stays below the tip and never lowers what we hold.
+    await extendStore(store, [3]);
+    expect(chain.longerBranchPending(0)).toBe(false);
+    expect(chain.heldHeight()).toBe(2);
   });
 });
 
