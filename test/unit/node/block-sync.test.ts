@@ -2,7 +2,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
 import { toHex } from '../../../src/encoding/bytes.js';
-import { BlockSync, type BlockSyncDeps, SYNC_PROGRESS_WINDOW_MS } from '../../../src/node/block-sync.js';
+import {
+  answerGetBlocks,
+  BlockSync,
+  type BlockSyncDeps,
+  SYNC_PROGRESS_WINDOW_MS,
+} from '../../../src/node/block-sync.js';
 import type { ChainController } from '../../../src/node/chain-controller.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, encodeBlock, headerHash } from '../../../src/protocol/block.js';
@@ -306,5 +311,19 @@ describe('BlockSync.syncing: what holds block production back', () => {
     await settle();
     expect(h.sync.syncing).toBe(false);
     h.sync.stop();
+  });
+});
+
+describe('answerGetBlocks: what we serve a peer that syncs from us', () => {
+  it('consecutive main-chain blocks from the height asked, no more than asked, none past our tip', () => {
+    const store = stores[0]!; // main: heights 1-8
+    const asBytes = (blocks: readonly Block[]) => blocks.map((b) => [...encodeBlock(b)]);
+    const served = (from: number, count: number) => answerGetBlocks(store, from, count).map((b) => [...b]);
+    expect(served(1, 3)).toEqual(asBytes(main.slice(0, 3)));
+    expect(served(4, 1)).toEqual(asBytes(main.slice(3, 4)));
+    // Asked past the tip: only what we have.
+    expect(served(7, MAX_BLOCKS_PER_RESPONSE)).toEqual(asBytes(main.slice(6, 8)));
+    expect(served(9, MAX_BLOCKS_PER_RESPONSE)).toEqual([]);
+    expect(served(1, 0)).toEqual([]);
   });
 });
