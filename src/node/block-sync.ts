@@ -250,8 +250,11 @@ export class BlockSync {
     }
     let parentHash: Uint8Array | undefined;
     for (const bytes of raw) {
-      let block: Block | HeldBlock | undefined = this.held(bytes);
-      if (block === undefined) {
+      const peeked = this.peekHeader(bytes);
+      const seen = peeked && this.d.chain.seenOutcome(toHex(peeked.hash));
+      let block: Block | HeldBlock;
+      if (peeked && seen) block = { header: peeked.header, outcome: seen };
+      else {
         try {
           block = parseBlock(bytes, this.d.params);
         } catch (err) {
@@ -275,7 +278,8 @@ export class BlockSync {
         );
         break;
       }
-      parentHash = headerHash(block.header);
+      // A block that parsed had its header peeked first: its hash is at hand.
+      parentHash = peeked?.hash ?? headerHash(block.header);
       if ('outcome' in block) this.d.onFetched?.('held');
       else {
         this.d.onFetched?.('new');
@@ -287,21 +291,20 @@ export class BlockSync {
   }
 
   /**
-   * A fetched block we already hold, known by its header alone: its body is neither decoded nor
-   * verified again (a full block is ~9,300 transactions). Whatever body a peer sent with a header we
-   * hold is never used, so it is not worth checking. undefined for a new block, or bytes whose
-   * header does not even decode (parseBlock then names the fault).
+   * A fetched block's header and its hash, read before its body: a block we already hold is known
+   * by them alone, and its body is neither decoded nor verified again (a full block is ~9,300
+   * transactions). Whatever body a peer sent with a header we hold is never used, so it is not
+   * worth checking. undefined for oversized bytes or a header that does not even decode (parseBlock
+   * then names the fault).
    */
-  private held(bytes: Uint8Array): HeldBlock | undefined {
+  private peekHeader(bytes: Uint8Array): { header: BlockHeader; hash: Uint8Array } | undefined {
     if (bytes.length > this.d.params.maxBlockBytes) return undefined;
-    let header: BlockHeader;
     try {
-      header = decodeBlockHeader(bytes).header;
+      const { header } = decodeBlockHeader(bytes);
+      return { header, hash: headerHash(header) };
     } catch {
       return undefined;
     }
-    const outcome = this.d.chain.seenOutcome(toHex(headerHash(header)));
-    return outcome === undefined ? undefined : { header, outcome };
   }
 }
 

@@ -14,7 +14,7 @@ import type { ChainParams } from '../params/chain-params.js';
 import { type Block, headerHash } from '../protocol/block.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
 import type { ChainStore } from '../storage/chain-store.js';
-import type { BlockTree, TreeBlock } from './block-tree.js';
+import type { BlockTree, BranchResult, TreeBlock } from './block-tree.js';
 import type { ChainIndex } from './chain-index.js';
 import type { FinalityWaiters } from './finality-waiters.js';
 import type { TxIntake } from './tx-intake.js';
@@ -110,8 +110,12 @@ export class ChainController {
    * Reported as 'known', they looked connected, and the node stayed on its branch for good.
    */
   private isHeldOrphan(id: string): boolean {
-    const { tree, index } = this.d;
-    return tree.has(id) && tree.branchTo(id, (parent) => index.heightOf(fromHexId(parent))).kind === 'orphan';
+    return this.d.tree.has(id) && this.branchTo(id).kind === 'orphan';
+  }
+
+  /** Where the tree block `id`'s branch meets the main chain (our index), or that it does not. */
+  private branchTo(id: string): BranchResult {
+    return this.d.tree.branchTo(id, (hash) => this.d.index.heightOf(fromHexId(hash)));
   }
 
   /**
@@ -132,11 +136,10 @@ export class ChainController {
    * Tip used to refetch, decode and re-verify every waiting block from every peer in turn.
    */
   heldHeight(): number {
-    const { tree, index } = this.d;
     let held = this.tipHeight;
-    for (const leaf of tree.leaves()) {
+    for (const leaf of this.d.tree.leaves()) {
       if (leaf.height <= held) continue;
-      if (tree.branchTo(leaf.id, (id) => index.heightOf(fromHexId(id))).kind === 'branch') held = leaf.height;
+      if (this.branchTo(leaf.id).kind === 'branch') held = leaf.height;
     }
     return held;
   }
@@ -148,11 +151,10 @@ export class ChainController {
    * queue). A block we produced now would extend the shorter branch.
    */
   longerBranchPending(arrivedSinceMs: number): boolean {
-    const { tree, index } = this.d;
     const tip = this.tipHeight;
-    for (const leaf of tree.leaves()) {
+    for (const leaf of this.d.tree.leaves()) {
       if (leaf.height <= tip || leaf.arrivalMs < arrivedSinceMs) continue;
-      if (tree.branchTo(leaf.id, (id) => index.heightOf(fromHexId(id))).kind === 'branch') return true;
+      if (this.branchTo(leaf.id).kind === 'branch') return true;
     }
     return false;
   }
@@ -178,7 +180,7 @@ export class ChainController {
   /** The branch ending at `tb` against the main chain: switch if it wins; keep it otherwise. */
   private async consider(tb: TreeBlock, source: BlockSource): Promise<ReceiveOutcome> {
     const { tree, index, params } = this.d;
-    const branch = tree.branchTo(tb.id, (id) => index.heightOf(fromHexId(id)));
+    const branch = this.branchTo(tb.id);
     if (branch.kind === 'orphan') {
       this.d.onOrphan(branch.peerId, tb.height);
       return 'orphan';
