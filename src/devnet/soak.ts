@@ -109,8 +109,9 @@ async function main(): Promise<number> {
   for (const n of net.nodes) watchLogs(n);
 
   // Coins: each funded key split into coins; a coin carries ~900 payments of 10,000 sat.
-  // Enough for 30 s of load in flight: a fault can hold payments undecided that long.
-  const perKey = Math.max(40, Math.ceil((TPS * 30) / 8));
+  // Enough for 30 s of load in flight: a fault can hold payments undecided that long. At most
+  // 3,300 outputs (~28 bytes each) so the split stays under the 100,000-byte transaction limit.
+  const perKey = Math.min(3_300, Math.max(40, Math.ceil((TPS * 30) / 8)));
   const splits = Array.from({ length: 8 }, (_, k) => split(fundedCoin(k), perKey, 100_000_000n));
   for (const s of splits) await net.nodes[0]!.rpc('sendrawtransaction', [hexOf(s.tx)]);
   const coins: Coin[] = splits.flatMap((s) => s.coins);
