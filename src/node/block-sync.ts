@@ -145,7 +145,15 @@ export class BlockSync {
     try {
       for (let picked = this.pickPeer(); picked && !this.stopped; picked = this.pickPeer()) {
         const [peerId, tip] = picked;
-        const progressed = await this.fetchFrom(peerId, tip);
+        let progressed = false;
+        try {
+          progressed = await this.fetchFrom(peerId, tip);
+        } catch (err) {
+          // Not a fault of the peer's that we can name (those are scored in fetchFrom): a failed
+          // store write, or a bug. Nothing awaits this loop, so a throw here would be an unhandled
+          // rejection, which ends the process.
+          this.d.log.error({ peer: peerId.slice(0, 16), err: (err as Error).message }, 'sync: round failed');
+        }
         if (!progressed) tip.coolUntilMs = this.d.now() + COOL_DOWN_MS;
       }
     } finally {
@@ -163,6 +171,8 @@ export class BlockSync {
     const start = store.tip().height;
     let from = start + 1;
     const floor = Math.max(1, start - this.d.params.maxReorgDepth + 1);
+    /** Some block of this peer's joined what we hold: we walk forward from here, never back again. */
+    let joined = false;
     for (;;) {
       let batch: Batch;
       try {
@@ -207,13 +217,20 @@ export class BlockSync {
         return true;
       }
       if (connected) {
-        // Blocks joined a side branch that is not ahead yet: fetch further along it.
-        if (batch.length < MAX_BLOCKS_PER_RESPONSE) return false;
+        // Blocks joined what we hold (a side branch not ahead yet, or blocks both chains share):
+        // fetch further along it while the peer claims more. Not "while answers are full": an
+        // answer holds as many blocks as fit one frame, one or two full blocks, and a node that
+        // had stepped back onto shared history then gave up at every round and never reached the
+        // fork point. `from` only grows here, and the peer's claim bounds it.
+        if (next > tip.height) return false;
+        joined = true;
         from = next;
         continue;
       }
-      // Nothing connected: the peer is on another branch below `from`. Step back.
-      if (from <= floor) return false;
+      // Nothing connected: the peer is on another branch below `from`. Step back, unless we came
+      // forward along blocks that did connect: the branch then broke off (its next block is not the
+      // child of the last one), and stepping back again could loop.
+      if (joined || from <= floor) return false;
       log.debug({ peer: peerId.slice(0, 16), from }, 'sync: blocks do not connect, stepping back');
       from = Math.max(floor, from - MAX_BLOCKS_PER_RESPONSE);
     }

@@ -1,5 +1,6 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlockError } from '../../../src/chain/block-errors.js';
 import { genesisBlock } from '../../../src/chain/genesis.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 import {
@@ -9,6 +10,7 @@ import {
   SYNC_PROGRESS_WINDOW_MS,
 } from '../../../src/node/block-sync.js';
 import type { ChainController } from '../../../src/node/chain-controller.js';
+import type { ChainParams } from '../../../src/params/chain-params.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, encodeBlock, headerHash } from '../../../src/protocol/block.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
@@ -23,23 +25,29 @@ import { tempDir } from '../storage/temp-dir.js';
  * syncing (which holds block production back).
  */
 
-/** Two chains on genesis: `main` at slots 1…8 and `other` at slots 20…21. */
+/**
+ * Three chains on genesis: `main` at slots 1…8, `other` at slots 20…24 (no block shared with
+ * main), and `fork`: main's blocks 1 and 2, then its own at slots 30…32 (heights 3…5).
+ */
 let main: Block[] = [];
 let other: Block[] = [];
+let fork: Block[] = [];
 const stores: ChainStore[] = [];
 const cleanups: (() => void)[] = [];
 
-async function chain(slots: readonly number[]): Promise<Block[]> {
+async function chain(slots: readonly number[], shared: readonly Block[] = []): Promise<Block[]> {
   const { dir, cleanup } = tempDir('block-sync-');
   cleanups.push(cleanup);
   const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
   stores.push(store);
-  return extendStore(store, slots);
+  for (const b of shared) await store.applyBlock(b);
+  return [...shared, ...(await extendStore(store, slots))];
 }
 
 beforeAll(async () => {
   main = await chain([1, 2, 3, 4, 5, 6, 7, 8]);
-  other = await chain([20, 21]);
+  other = await chain([20, 21, 22, 23, 24]);
+  fork = await chain([30, 31, 32], main.slice(0, 2));
 });
 afterAll(async () => {
   for (const s of stores) await s.close();
@@ -107,8 +115,19 @@ function harness(peers: Record<string, Peer>, opts: { delayApplyMs?: number; hel
     onFetched: (kind) => fetched.push(kind),
   };
   const sync = new BlockSync(deps);
+  // Fails after 3 s, as `eventually` does.
   const heightReached = (h: number) =>
-    new Promise<void>((resolve) => (height >= h ? resolve() : waiting.push({ until: h, resolve })));
+    new Promise<void>((resolve, reject) => {
+      if (height >= h) return resolve();
+      const timer = setTimeout(() => reject(new Error(`height ${h} not reached (at ${height})`)), 3_000);
+      waiting.push({
+        until: h,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
   return { sync, events, applied, received, fetched, badAnswers, clock, heightReached, height: () => height };
 }
 
@@ -120,13 +139,121 @@ const honest = (blocks: readonly Block[], perAnswer = 2): Peer => ({
   },
 });
 
-/** Resolves once `cond` holds (checked every few ms; the test's own timeout bounds it). */
-async function eventually(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((resolve) => setTimeout(resolve, 2));
+/**
+ * Resolves once `cond` holds (checked every few ms); fails after `ms`. An honest run here takes
+ * tens of milliseconds; the deadline makes a sync that never gets there fail fast (a mutation run
+ * meets hundreds of those).
+ */
+async function eventually(cond: () => boolean, ms = 3_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 /** Lets everything already in motion run (a block handed to the chain takes a 5 ms timer). */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+/**
+ * For where sync fetches from when a peer is on another branch: a chain that keeps every block
+ * whose parent it holds and follows the longest branch (the real fork choice is
+ * ChainController's, tested on its own). `ours`: our main chain above genesis. `special` gives a
+ * block another outcome: 'invalid', or an Error for `receive` to throw.
+ */
+function treeHarness(
+  peers: Record<string, Peer>,
+  opts: {
+    ours?: readonly Block[];
+    params?: ChainParams;
+    special?: (b: Block) => 'invalid' | Error | undefined;
+  } = {},
+) {
+  const events: string[] = [];
+  const bad: string[] = [];
+  const errors: string[] = [];
+  const heightOf = new Map<string, number>([[idOf(genesisBlock(DEVNET)), 0]]);
+  let tip = 0;
+  let tipId = idOf(genesisBlock(DEVNET));
+  for (const b of opts.ours ?? []) {
+    heightOf.set(idOf(b), b.header.height);
+    tip = b.header.height;
+    tipId = idOf(b);
+  }
+  const clock = { now: 0 };
+  const noop = () => undefined;
+  const log = { debug: noop, info: noop, error: (_: unknown, msg: string) => errors.push(msg) };
+  const deps: BlockSyncDeps = {
+    params: opts.params ?? DEVNET,
+    store: { tip: () => ({ height: tip }) } as unknown as ChainStore,
+    chain: {
+      heldHeight: () => tip,
+      seenOutcome: (id: string) => (heightOf.has(id) ? 'known' : undefined),
+      receive: async (block: Block) => {
+        await Promise.resolve();
+        const id = idOf(block);
+        const h = block.header.height;
+        const special = opts.special?.(block);
+        if (special instanceof Error) throw special;
+        if (special) {
+          events.push(`${special} ${h}`);
+          return special;
+        }
+        if (heightOf.has(id)) return 'known';
+        if (!heightOf.has(toHex(block.header.prevHash))) {
+          events.push(`orphan ${h}`);
+          return 'orphan';
+        }
+        heightOf.set(id, h);
+        if (h <= tip) {
+          events.push(`side ${h}`);
+          return 'side';
+        }
+        tip = h;
+        tipId = id;
+        events.push(`tip ${h}`);
+        return 'applied';
+      },
+    } as unknown as ChainController,
+    fetcher: {
+      getBlocks: async (peerId, from, count) => {
+        events.push(`ask ${peerId} ${from}`);
+        const blocks = await peers[peerId]!.serve(from, count);
+        return blocks.map((b) => (b instanceof Uint8Array ? b : encodeBlock(b)));
+      },
+    },
+    log: log as unknown as Logger,
+    now: () => clock.now,
+    onBadBlock: (peer, code) => bad.push(`${peer} ${code}`),
+    onBadAnswer: (peer, detail) => bad.push(`${peer} ${detail}`),
+  };
+  return {
+    sync: new BlockSync(deps),
+    events,
+    bad,
+    errors,
+    clock,
+    tip: () => tip,
+    tipId: () => tipId,
+    asks: () => events.filter((e) => e.startsWith('ask')),
+  };
+}
+
+/** A peer whose first answer waits until `release` is called (later ones are `then`'s). */
+function gated(then: Peer): Peer & { release: (blocks: readonly Block[]) => void } {
+  let open: ((blocks: readonly Block[]) => void) | undefined;
+  let first = true;
+  return {
+    serve: (from, count) => {
+      if (!first) return then.serve(from, count);
+      first = false;
+      return new Promise((resolve) => {
+        open = resolve;
+      });
+    },
+    release: (blocks) => open?.(blocks),
+  };
+}
 
 describe('BlockSync: fetching', () => {
   it('asks for the next batch while applying this one, each batch once, every block prepared first', async () => {
@@ -325,5 +452,231 @@ describe('answerGetBlocks: what we serve a peer that syncs from us', () => {
     expect(served(7, MAX_BLOCKS_PER_RESPONSE)).toEqual(asBytes(main.slice(6, 8)));
     expect(served(9, MAX_BLOCKS_PER_RESPONSE)).toEqual([]);
     expect(served(1, 0)).toEqual([]);
+  });
+});
+
+describe('BlockSync: a peer on another branch', () => {
+  it('one block an answer (full blocks): sync steps back onto shared blocks, walks forward past the fork and follows the longer branch', async () => {
+    // We hold main 1-3; the peer's chain shares 1-2 and goes on to 5 on blocks of its own.
+    const h = treeHarness({ peer: honest(fork, 1) }, { ours: main.slice(0, 3) });
+    h.sync.peerTip('peer', 5);
+    await eventually(() => h.tip() === 5);
+    expect(h.tipId()).toBe(idOf(fork[4]!));
+    // Its block 4 did not connect (its parent is its own block 3), so sync stepped back to 1...
+    expect(h.asks().slice(0, 2)).toEqual(['ask peer 4', 'ask peer 5']); // 5: prefetched
+    expect(h.asks()).toContain('ask peer 1');
+    // ...and came forward one answer at a time over the shared blocks to the fork point.
+    expect(h.events).toContain('side 3');
+    expect(h.events.indexOf('side 3')).toBeLessThan(h.events.indexOf('tip 4'));
+    expect(h.bad).toEqual([]);
+    h.sync.stop();
+  });
+
+  it('steps back in answers of 50 blocks, never below the reorg limit, then leaves the peer', async () => {
+    // Limit 2 above tip 4: blocks from height 3 may be replaced, so nothing below 3 is asked for.
+    const params = { ...DEVNET, maxReorgDepth: 2 };
+    const h = treeHarness(
+      { peer: honest(other, MAX_BLOCKS_PER_RESPONSE) },
+      { ours: main.slice(0, 4), params },
+    );
+    h.sync.peerTip('peer', 5);
+    await eventually(() => h.asks().length >= 2);
+    await settle();
+    // other's 5 (orphan), then from the floor 3: its 3-5, still orphans (its 1-2 lie below).
+    expect(h.asks()).toEqual(['ask peer 5', 'ask peer 3']);
+    expect(h.events.filter((e) => e.startsWith('orphan'))).toEqual([
+      'orphan 5',
+      'orphan 3',
+      'orphan 4',
+      'orphan 5',
+    ]);
+    expect(h.tip()).toBe(4);
+    h.sync.stop();
+  });
+
+  it('a branch that breaks off after blocks that connected ends the round: no second step back (no loop)', async () => {
+    // Past our tip an orphan; from 1 our own block 1; at 2 a block whose parent nobody holds.
+    const liar: Peer = {
+      serve: async (from) => (from === 4 ? [other[3]!] : from === 1 ? [main[0]!] : [other[from - 1]!]),
+    };
+    const h = treeHarness({ liar }, { ours: main.slice(0, 3) });
+    h.sync.peerTip('liar', 6);
+    await eventually(() => h.events.includes('orphan 2'));
+    await settle();
+    expect(h.asks().filter((a) => a === 'ask liar 1')).toHaveLength(1);
+    expect(h.tip()).toBe(3);
+    // The peer cools down: a new claim does not make us ask it again at once...
+    h.sync.peerTip('liar', 7);
+    await settle();
+    const asked = h.asks().length;
+    expect(asked).toBeLessThanOrEqual(5);
+    // ...but after the cool-down it is heard again.
+    h.clock.now = 5_001;
+    h.sync.peerTip('liar', 8);
+    await eventually(() => h.asks().length > asked);
+    expect(h.asks()[asked]).toBe('ask liar 4');
+    h.sync.stop();
+  });
+});
+
+describe('BlockSync: blocks the chain refuses, and failures that are not the peer’s', () => {
+  it('an invalid block ends the round at it; the next round asks again from our tip, not from a prefetch', async () => {
+    const h = treeHarness(
+      { peer: honest(main, 2) },
+      { special: (b) => (b.header.height === 2 ? 'invalid' : undefined) },
+    );
+    h.sync.peerTip('peer', 4);
+    await eventually(() => h.events.filter((e) => e === 'invalid 2').length === 2);
+    await settle();
+    expect(h.tip()).toBe(1);
+    // Round 1: 1-2 and the prefetch of 3; round 2 (our tip had moved) from 2, not the prefetch.
+    expect(h.asks().slice(0, 3)).toEqual(['ask peer 1', 'ask peer 3', 'ask peer 2']);
+    // Nothing past the invalid block was handed to the chain.
+    expect(h.events.some((e) => / 3$/.test(e) && !e.startsWith('ask'))).toBe(false);
+    h.sync.stop();
+  });
+
+  it('a BlockError thrown by the chain scores the peer with its code', async () => {
+    const h = treeHarness(
+      { peer: honest(main, 2) },
+      {
+        special: (b) =>
+          b.header.height === 1 ? new BlockError('BAD_MERKLE_ROOT', 'merkle root') : undefined,
+      },
+    );
+    h.sync.peerTip('peer', 2);
+    await eventually(() => h.bad.length > 0);
+    expect(h.bad).toEqual(['peer BAD_MERKLE_ROOT']);
+    expect(h.tip()).toBe(0);
+    h.sync.stop();
+  });
+
+  it('any other error (a failed store write) is logged, the peer cools down, and sync keeps working', async () => {
+    let failing = true;
+    const h = treeHarness(
+      { peer: honest(main, 2) },
+      { special: () => (failing ? new Error('MDB_DISKFULL') : undefined) },
+    );
+    h.sync.peerTip('peer', 2);
+    await eventually(() => h.errors.length > 0);
+    await settle();
+    expect(h.errors).toEqual(['sync: round failed']);
+    expect(h.asks()).toEqual(['ask peer 1']); // cooling down: not asked again in a loop
+    expect(h.bad).toEqual([]); // not the peer's fault
+    failing = false;
+    h.clock.now = 5_001;
+    h.sync.peerTip('peer', 2);
+    await eventually(() => h.tip() === 2);
+    h.sync.stop();
+  });
+});
+
+describe('BlockSync: whom it asks', () => {
+  it('the peer claiming the highest tip, the first of equals; a lower claim later lowers nothing', async () => {
+    const gate = gated(honest(main, MAX_BLOCKS_PER_RESPONSE));
+    const h = harness({ gate, a: honest(main), b: honest(main), c: honest(main) });
+    h.sync.peerTip('gate', 1);
+    await eventually(() => h.events.includes('ask gate 1'));
+    // Claims that arrive while the first round waits.
+    h.sync.peerTip('c', 5);
+    h.sync.peerTip('a', 6);
+    h.sync.peerTip('b', 6);
+    h.sync.peerTip('a', 2);
+    gate.release([]); // the gate has nothing: its claim drops to 0
+    await eventually(() => h.events.filter((e) => e.startsWith('ask')).length >= 2);
+    expect(h.events.filter((e) => e.startsWith('ask'))[1]).toBe('ask a 1');
+    h.sync.stop();
+  });
+
+  it('an empty answer lowers the peer’s claim to what it served: it is not asked again for more', async () => {
+    // It claims 10 but holds 3.
+    const h = harness({ peer: honest(main.slice(0, 3), MAX_BLOCKS_PER_RESPONSE) });
+    h.sync.peerTip('peer', 10);
+    await h.heightReached(3);
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('ask'))).toEqual(['ask peer 1', 'ask peer 4']);
+    // Long after any cool-down, another peer's claim starts a round: ours is not asked again.
+    h.clock.now = 60_000;
+    h.sync.peerTip('late', 4);
+    await settle();
+    expect(h.events.filter((e) => e === 'ask peer 4')).toHaveLength(1);
+    h.sync.stop();
+  });
+
+  it('caught up, nobody is asked again; a peer that left, or a claim after stop(), asks nobody', async () => {
+    const h = harness({ peer: honest(main, 2), gone: honest(main) });
+    h.sync.peerTip('peer', 4);
+    await h.heightReached(4);
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('ask'))).toEqual(['ask peer 1', 'ask peer 3']);
+    // An orphan with no known sender asks nobody; one from a peer is that peer's claim.
+    h.sync.orphan(undefined, 8);
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('ask'))).toHaveLength(2);
+    h.sync.peerGone('peer');
+    h.sync.orphan('peer', 3);
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('ask'))).toHaveLength(2);
+    h.sync.stop();
+    h.sync.peerTip('gone', 8);
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('ask'))).toHaveLength(2);
+  });
+
+  it('the next batch is asked for ahead while the peer claims at least its first height', async () => {
+    // Answers of 2 and a claim of 5: after 1-2, 3-4 is prefetched; after 3-4, 5 (5 ≤ 5).
+    const h = harness({ peer: honest(main.slice(0, 5), 2) });
+    h.sync.peerTip('peer', 5);
+    await h.heightReached(5);
+    expect(h.events.indexOf('ask peer 5')).toBeGreaterThan(-1);
+    expect(h.events.indexOf('ask peer 5')).toBeLessThan(h.events.indexOf('apply 3'));
+    h.sync.stop();
+  });
+
+  it('a batch prefetched from one peer is never taken for another peer’s round', async () => {
+    const gate = gated(honest(main, 2));
+    const h = harness({ a: gate, b: honest(main, 2) });
+    h.sync.peerTip('a', 4);
+    await eventually(() => h.events.includes('ask a 1'));
+    // b claims more while a's first answer is on its way: the next round is b's, from 3.
+    h.sync.peerTip('b', 8);
+    gate.release(main.slice(0, 2));
+    await h.heightReached(3);
+    const asks = h.events.filter((e) => e.startsWith('ask'));
+    expect(asks.slice(0, 3)).toEqual(['ask a 1', 'ask a 3', 'ask b 3']);
+    h.sync.stop();
+  });
+});
+
+describe('answerGetBlocks: the frame budget', () => {
+  const MIB = 1024 * 1024;
+  /** A store of `sizes.length` blocks of these sizes (answerGetBlocks reads only these two). */
+  const storeOf = (sizes: readonly (number | undefined)[]) =>
+    ({
+      tip: () => ({ height: sizes.length }),
+      getBlockBytes: (h: number) => {
+        const n = sizes[h - 1];
+        return n === undefined ? undefined : new Uint8Array(n).fill(h);
+      },
+    }) as unknown as ChainStore;
+
+  it('stops before the answer would pass the largest frame less 64 KiB, but always serves one block', () => {
+    const lens = (store: ChainStore, from: number) =>
+      answerGetBlocks(store, from, MAX_BLOCKS_PER_RESPONSE).map((b) => [b[0], b.length]);
+    // 1.5 + 1.5 + 1.5 MiB: two fit in 4 MiB − 64 KiB, the third would not.
+    expect(lens(storeOf([1.5 * MIB, 1.5 * MIB, 1.5 * MIB]), 1)).toEqual([
+      [1, 1.5 * MIB],
+      [2, 1.5 * MIB],
+    ]);
+    // Exactly at the budget: it fits.
+    const budget = 4 * MIB - 64 * 1024;
+    expect(lens(storeOf([budget - 100, 100, 1]), 1)).toEqual([
+      [1, budget - 100],
+      [2, 100],
+    ]);
+    // A first block alone over the budget still goes (no peer could ever fetch it otherwise).
+    expect(lens(storeOf([budget + 1, 1]), 1)).toEqual([[1, budget + 1]]);
+    // A height the store cannot read ends the answer there.
+    expect(lens(storeOf([10, undefined, 10]), 1)).toEqual([[1, 10]]);
   });
 });
