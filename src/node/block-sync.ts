@@ -162,9 +162,14 @@ export class BlockSync {
   }
 
   /**
-   * One round with one peer; true when our tip moved. While a batch is applied the next one is
-   * already asked for (when the peer has more) and its blocks are parsed and prepared as they
-   * arrive, so fetching and signature verification overlap the ledger checks and writes.
+   * One round with one peer; true when a batch of its blocks left our tip higher than where the
+   * round started. A round that ends otherwise — nothing more to fetch, a failed request, a block
+   * refused (even after others of the batch were applied) — answers false and the peer cools down:
+   * a peer at fault is not asked again at once, whatever our tip did meanwhile.
+   *
+   * While a batch is applied the next one is already asked for (when the peer has more) and its
+   * blocks are parsed and prepared as they arrive, so fetching and signature verification overlap
+   * the ledger checks and writes.
    */
   private async fetchFrom(peerId: string, tip: PeerTip): Promise<boolean> {
     const { store, log } = this.d;
@@ -179,11 +184,11 @@ export class BlockSync {
         batch = await this.takeBatch(peerId, from);
       } catch (err) {
         log.debug({ peer: peerId.slice(0, 16), from, err: (err as Error).message }, 'sync: GetBlocks failed');
-        return store.tip().height > start;
+        return false;
       }
       if (batch.length === 0) {
         tip.height = Math.min(tip.height, from - 1);
-        return store.tip().height > start;
+        return false;
       }
       const next = from + batch.length;
       if (batch.length === MAX_BLOCKS_PER_RESPONSE || next <= tip.height) this.startPrefetch(peerId, next);
@@ -191,7 +196,7 @@ export class BlockSync {
       for (const block of batch) {
         if (block instanceof BlockError) {
           this.d.onBadBlock(peerId, block.code, block.message);
-          return store.tip().height > start;
+          return false;
         }
         let outcome: string;
         try {
@@ -199,11 +204,11 @@ export class BlockSync {
         } catch (err) {
           if (err instanceof BlockError) {
             this.d.onBadBlock(peerId, err.code, err.message);
-            return store.tip().height > start;
+            return false;
           }
           throw err;
         }
-        if (outcome === 'invalid') return store.tip().height > start;
+        if (outcome === 'invalid') return false;
         // Per block, not per round: a round of 50 full blocks can take a minute to apply.
         if (outcome === 'applied') this.progressAtMs = this.d.now();
         if (outcome !== 'orphan') connected = true;

@@ -9,7 +9,7 @@ import {
   type BlockSyncDeps,
   SYNC_PROGRESS_WINDOW_MS,
 } from '../../../src/node/block-sync.js';
-import type { ChainController } from '../../../src/node/chain-controller.js';
+import type { ChainController, ReceiveOutcome } from '../../../src/node/chain-controller.js';
 import type { ChainParams } from '../../../src/params/chain-params.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, encodeBlock, headerHash } from '../../../src/protocol/block.js';
@@ -32,6 +32,8 @@ import { tempDir } from '../storage/temp-dir.js';
 let main: Block[] = [];
 let other: Block[] = [];
 let fork: Block[] = [];
+/** One chain longer than a full answer (MAX_BLOCKS_PER_RESPONSE + 2 blocks). */
+let long: Block[] = [];
 const stores: ChainStore[] = [];
 const cleanups: (() => void)[] = [];
 
@@ -48,6 +50,7 @@ beforeAll(async () => {
   main = await chain([1, 2, 3, 4, 5, 6, 7, 8]);
   other = await chain([20, 21, 22, 23, 24]);
   fork = await chain([30, 31, 32], main.slice(0, 2));
+  long = await chain(Array.from({ length: MAX_BLOCKS_PER_RESPONSE + 2 }, (_, i) => 100 + i));
 });
 afterAll(async () => {
   for (const s of stores) await s.close();
@@ -63,6 +66,9 @@ interface Peer {
 }
 
 const idOf = (b: Block) => toHex(headerHash(b.header));
+
+/** A node id as the transport gives it (hex of a 32-byte key): logs carry its first 16 characters. */
+const LONG_ID = 'ab'.repeat(32);
 
 /**
  * `held`: blocks the node already holds above its tip (in its tree, waiting for their
@@ -159,19 +165,21 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
  * For where sync fetches from when a peer is on another branch: a chain that keeps every block
  * whose parent it holds and follows the longest branch (the real fork choice is
  * ChainController's, tested on its own). `ours`: our main chain above genesis. `special` gives a
- * block another outcome: 'invalid', or an Error for `receive` to throw.
+ * block another outcome (e.g. 'invalid', or 'undecided': connected but waiting for finality), or an
+ * Error for `receive` to throw. `logs` holds what was logged at info and error level.
  */
 function treeHarness(
   peers: Record<string, Peer>,
   opts: {
     ours?: readonly Block[];
     params?: ChainParams;
-    special?: (b: Block) => 'invalid' | Error | undefined;
+    special?: (b: Block) => ReceiveOutcome | Error | undefined;
   } = {},
 ) {
   const events: string[] = [];
   const bad: string[] = [];
-  const errors: string[] = [];
+  const logs: { level: string; msg: string; fields: unknown }[] = [];
+  const sources = new Set<string>();
   const heightOf = new Map<string, number>([[idOf(genesisBlock(DEVNET)), 0]]);
   let tip = 0;
   let tipId = idOf(genesisBlock(DEVNET));
@@ -182,14 +190,19 @@ function treeHarness(
   }
   const clock = { now: 0 };
   const noop = () => undefined;
-  const log = { debug: noop, info: noop, error: (_: unknown, msg: string) => errors.push(msg) };
+  const log = {
+    debug: noop,
+    info: (fields: unknown, msg: string) => logs.push({ level: 'info', msg, fields }),
+    error: (fields: unknown, msg: string) => logs.push({ level: 'error', msg, fields }),
+  };
   const deps: BlockSyncDeps = {
     params: opts.params ?? DEVNET,
     store: { tip: () => ({ height: tip }) } as unknown as ChainStore,
     chain: {
       heldHeight: () => tip,
       seenOutcome: (id: string) => (heightOf.has(id) ? 'known' : undefined),
-      receive: async (block: Block) => {
+      receive: async (block: Block, source: string) => {
+        sources.add(source);
         await Promise.resolve();
         const id = idOf(block);
         const h = block.header.height;
@@ -231,7 +244,9 @@ function treeHarness(
     sync: new BlockSync(deps),
     events,
     bad,
-    errors,
+    logs,
+    sources,
+    errors: () => logs.filter((l) => l.level === 'error'),
     clock,
     tip: () => tip,
     tipId: () => tipId,
@@ -313,6 +328,20 @@ describe('BlockSync: fetching', () => {
     await eventually(() => h.events.some((e) => e.startsWith('bad block')) || h.fetched.length > 0);
     expect(h.events).toContain('bad block liar TOO_LARGE');
     expect(h.fetched).toEqual([]);
+    h.sync.stop();
+  });
+
+  it('bytes of exactly the block size limit behind a header we hold are taken as held', async () => {
+    // The body after a held header is never used (nor decoded): only the size limit applies.
+    const held = encodeBlock(main[0]!);
+    const padded = new Uint8Array(DEVNET.maxBlockBytes);
+    padded.set(held);
+    const h = harness({ peer: { serve: async () => [padded] } }, { held: main.slice(0, 1) });
+    h.sync.peerTip('peer', 2);
+    await eventually(() => h.fetched.length > 0);
+    await settle();
+    expect(h.fetched).toEqual(['held']);
+    expect(h.events.filter((e) => e.startsWith('bad'))).toEqual([]);
     h.sync.stop();
   });
 
@@ -457,17 +486,25 @@ describe('answerGetBlocks: what we serve a peer that syncs from us', () => {
 
 describe('BlockSync: a peer on another branch', () => {
   it('one block an answer (full blocks): sync steps back onto shared blocks, walks forward past the fork and follows the longer branch', async () => {
-    // We hold main 1-3; the peer's chain shares 1-2 and goes on to 5 on blocks of its own.
-    const h = treeHarness({ peer: honest(fork, 1) }, { ours: main.slice(0, 3) });
-    h.sync.peerTip('peer', 5);
-    await eventually(() => h.tip() === 5);
-    expect(h.tipId()).toBe(idOf(fork[4]!));
-    // Its block 4 did not connect (its parent is its own block 3), so sync stepped back to 1...
-    expect(h.asks().slice(0, 2)).toEqual(['ask peer 4', 'ask peer 5']); // 5: prefetched
-    expect(h.asks()).toContain('ask peer 1');
-    // ...and came forward one answer at a time over the shared blocks to the fork point.
-    expect(h.events).toContain('side 3');
-    expect(h.events.indexOf('side 3')).toBeLessThan(h.events.indexOf('tip 4'));
+    // We hold main 1-3; the peer's chain shares 1-2 and goes on to 4 on blocks of its own.
+    const h = treeHarness({ [LONG_ID]: honest(fork.slice(0, 4), 1) }, { ours: main.slice(0, 3) });
+    h.sync.peerTip(LONG_ID, 4);
+    await eventually(() => h.tip() === 4);
+    expect(h.tipId()).toBe(idOf(fork[3]!));
+    // Its block 4 did not connect (its parent is its own block 3), so sync stepped back to 1, then
+    // came forward one answer at a time over the shared blocks to the fork point and up to the
+    // height it claims.
+    const asks = h.asks().map((a) => a.replace(LONG_ID, 'peer'));
+    expect(asks).toEqual(['ask peer 4', 'ask peer 1', 'ask peer 2', 'ask peer 3', 'ask peer 4']);
+    expect(h.events.filter((e) => !e.startsWith('ask'))).toEqual(['orphan 4', 'side 3', 'tip 4']);
+    expect([...h.sources]).toEqual(['sync']);
+    expect(h.logs).toEqual([
+      {
+        level: 'info',
+        msg: 'synced blocks',
+        fields: { peer: LONG_ID.slice(0, 16), from: 4, blocks: 1, tip: 4 },
+      },
+    ]);
     expect(h.bad).toEqual([]);
     h.sync.stop();
   });
@@ -517,55 +554,122 @@ describe('BlockSync: a peer on another branch', () => {
     expect(h.asks()[asked]).toBe('ask liar 4');
     h.sync.stop();
   });
+
+  it('blocks that connect without moving our tip are followed only up to the peer’s claim, and are no progress', async () => {
+    // We hold fork 1-3; the peer's block 4 connects but waits here for its transactions' finality.
+    const stall: Peer = { serve: () => new Promise<readonly Block[]>(() => undefined) };
+    const h = treeHarness(
+      { peer: honest(fork.slice(0, 4), 1), stall },
+      { ours: fork.slice(0, 3), special: (b) => (b.header.height === 4 ? 'undecided' : undefined) },
+    );
+    h.sync.peerTip('peer', 4);
+    await eventually(() => h.events.includes('undecided 4'));
+    await settle();
+    // Connected at its claimed height: nothing more is asked of it (no height 5), and the round
+    // ended without progress, so the peer cools down rather than being asked the same again.
+    expect(h.asks()).toEqual(['ask peer 4']);
+    h.sync.peerTip('stall', 100); // a round that never ends
+    await eventually(() => h.asks().includes('ask stall 4'));
+    // A block waiting for finality did not move our tip: no progress, so a far claim from a peer
+    // that has not failed (yet) does not count as catching up.
+    expect(h.sync.syncing).toBe(false);
+    h.sync.stop();
+  });
 });
 
 describe('BlockSync: blocks the chain refuses, and failures that are not the peer’s', () => {
-  it('an invalid block ends the round at it; the next round asks again from our tip, not from a prefetch', async () => {
+  it('an invalid block ends the round and cools the peer; the next round asks again from our tip, not from a prefetch', async () => {
     const h = treeHarness(
       { peer: honest(main, 2) },
       { special: (b) => (b.header.height === 2 ? 'invalid' : undefined) },
     );
     h.sync.peerTip('peer', 4);
-    await eventually(() => h.events.filter((e) => e === 'invalid 2').length === 2);
+    await eventually(() => h.events.includes('invalid 2'));
     await settle();
     expect(h.tip()).toBe(1);
-    // Round 1: 1-2 and the prefetch of 3; round 2 (our tip had moved) from 2, not the prefetch.
-    expect(h.asks().slice(0, 3)).toEqual(['ask peer 1', 'ask peer 3', 'ask peer 2']);
+    // Round 1: 1-2 and the prefetch of 3; block 1 applied, block 2 invalid: the peer cools down
+    // although its round moved our tip.
+    expect(h.asks()).toEqual(['ask peer 1', 'ask peer 3']);
+    h.sync.peerTip('peer', 5);
+    await settle();
+    expect(h.asks()).toHaveLength(2);
+    h.clock.now = 5_001;
+    h.sync.peerTip('peer', 5);
+    await eventually(() => h.events.filter((e) => e === 'invalid 2').length === 2);
+    // From our tip (2), not the prefetched batch of 3.
+    expect(h.asks()[2]).toBe('ask peer 2');
     // Nothing past the invalid block was handed to the chain.
     expect(h.events.some((e) => / 3$/.test(e) && !e.startsWith('ask'))).toBe(false);
     h.sync.stop();
   });
 
-  it('a BlockError thrown by the chain scores the peer with its code', async () => {
+  it('a BlockError thrown by the chain scores the peer with its code and cools it', async () => {
     const h = treeHarness(
       { peer: honest(main, 2) },
       {
         special: (b) =>
-          b.header.height === 1 ? new BlockError('BAD_MERKLE_ROOT', 'merkle root') : undefined,
+          b.header.height === 2 ? new BlockError('BAD_MERKLE_ROOT', 'merkle root') : undefined,
       },
     );
-    h.sync.peerTip('peer', 2);
+    h.sync.peerTip('peer', 3);
     await eventually(() => h.bad.length > 0);
+    await settle();
     expect(h.bad).toEqual(['peer BAD_MERKLE_ROOT']);
-    expect(h.tip()).toBe(0);
+    expect(h.tip()).toBe(1);
+    h.sync.peerTip('peer', 4);
+    await settle();
+    expect(h.asks()).toEqual(['ask peer 1', 'ask peer 3']);
+    h.sync.stop();
+  });
+
+  it('a request that fails (timeout, peer gone) cools the peer; it is neither scored nor logged as an error', async () => {
+    const h = treeHarness({
+      failing: {
+        serve: async () => {
+          throw new Error('P2P_TIMEOUT');
+        },
+      },
+    });
+    h.sync.peerTip('failing', 3);
+    await eventually(() => h.asks().length > 0);
+    await settle();
+    h.sync.peerTip('failing', 4);
+    await settle();
+    expect(h.asks()).toEqual(['ask failing 1']);
+    expect(h.bad).toEqual([]);
+    expect(h.logs).toEqual([]);
+    h.sync.stop();
+  });
+
+  it('bytes that are not a block are scored as malformed', async () => {
+    const h = treeHarness({ liar: { serve: async () => [new Uint8Array(64).fill(0xff)] } });
+    h.sync.peerTip('liar', 1);
+    await eventually(() => h.bad.length > 0);
+    expect(h.bad).toEqual(['liar MALFORMED']);
     h.sync.stop();
   });
 
   it('any other error (a failed store write) is logged, the peer cools down, and sync keeps working', async () => {
     let failing = true;
     const h = treeHarness(
-      { peer: honest(main, 2) },
+      { [LONG_ID]: honest(main, 2) },
       { special: () => (failing ? new Error('MDB_DISKFULL') : undefined) },
     );
-    h.sync.peerTip('peer', 2);
-    await eventually(() => h.errors.length > 0);
+    h.sync.peerTip(LONG_ID, 2);
+    await eventually(() => h.errors().length > 0);
     await settle();
-    expect(h.errors).toEqual(['sync: round failed']);
-    expect(h.asks()).toEqual(['ask peer 1']); // cooling down: not asked again in a loop
+    expect(h.errors()).toEqual([
+      {
+        level: 'error',
+        msg: 'sync: round failed',
+        fields: { peer: LONG_ID.slice(0, 16), err: 'MDB_DISKFULL' },
+      },
+    ]);
+    expect(h.asks()).toEqual([`ask ${LONG_ID} 1`]); // cooling down: not asked again in a loop
     expect(h.bad).toEqual([]); // not the peer's fault
     failing = false;
     h.clock.now = 5_001;
-    h.sync.peerTip('peer', 2);
+    h.sync.peerTip(LONG_ID, 2);
     await eventually(() => h.tip() === 2);
     h.sync.stop();
   });
@@ -588,39 +692,64 @@ describe('BlockSync: whom it asks', () => {
     h.sync.stop();
   });
 
-  it('an empty answer lowers the peer’s claim to what it served: it is not asked again for more', async () => {
+  it('an empty answer lowers the peer’s claim to what it served and cools it down', async () => {
     // It claims 10 but holds 3.
     const h = harness({ peer: honest(main.slice(0, 3), MAX_BLOCKS_PER_RESPONSE) });
     h.sync.peerTip('peer', 10);
     await h.heightReached(3);
     await settle();
-    expect(h.events.filter((e) => e.startsWith('ask'))).toEqual(['ask peer 1', 'ask peer 4']);
+    const asks = () => h.events.filter((e) => e.startsWith('ask'));
+    expect(asks()).toEqual(['ask peer 1', 'ask peer 4']);
     // Long after any cool-down, another peer's claim starts a round: ours is not asked again.
     h.clock.now = 60_000;
     h.sync.peerTip('late', 4);
     await settle();
-    expect(h.events.filter((e) => e === 'ask peer 4')).toHaveLength(1);
+    expect(asks().filter((e) => e === 'ask peer 4')).toHaveLength(1);
+    // Its new claim right after an empty answer waits for the cool-down...
+    h.sync.peerTip('peer', 5);
+    await eventually(() => asks().filter((e) => e === 'ask peer 4').length === 2);
+    await settle(); // its round has ended (a claim made during it is lowered again by its end)
+    h.sync.peerTip('peer', 6);
+    await settle();
+    expect(asks().filter((e) => e === 'ask peer 4')).toHaveLength(2);
+    // ...and is heard after it.
+    h.clock.now = 65_001;
+    h.sync.peerTip('peer', 6);
+    await eventually(() => asks().filter((e) => e === 'ask peer 4').length === 3);
     h.sync.stop();
   });
 
-  it('caught up, nobody is asked again; a peer that left, or a claim after stop(), asks nobody', async () => {
-    const h = harness({ peer: honest(main, 2), gone: honest(main) });
+  it('caught up, nobody is asked again; an orphan names its sender’s claim; stop() ends it', async () => {
+    const h = harness({ peer: honest(main, 2), relay: honest(main, 2), late: honest(main) });
+    const asks = () => h.events.filter((e) => e.startsWith('ask'));
     h.sync.peerTip('peer', 4);
     await h.heightReached(4);
     await settle();
-    expect(h.events.filter((e) => e.startsWith('ask'))).toEqual(['ask peer 1', 'ask peer 3']);
+    expect(asks()).toEqual(['ask peer 1', 'ask peer 3']);
     // An orphan with no known sender asks nobody; one from a peer is that peer's claim.
     h.sync.orphan(undefined, 8);
     await settle();
-    expect(h.events.filter((e) => e.startsWith('ask'))).toHaveLength(2);
-    h.sync.peerGone('peer');
-    h.sync.orphan('peer', 3);
-    await settle();
-    expect(h.events.filter((e) => e.startsWith('ask'))).toHaveLength(2);
+    expect(asks()).toHaveLength(2);
+    h.sync.orphan('relay', 6);
+    await h.heightReached(6);
+    expect(asks()[2]).toBe('ask relay 5');
     h.sync.stop();
-    h.sync.peerTip('gone', 8);
+    h.sync.peerTip('late', 8);
     await settle();
-    expect(h.events.filter((e) => e.startsWith('ask'))).toHaveLength(2);
+    expect(asks().some((e) => e.startsWith('ask late'))).toBe(false);
+  });
+
+  it('a peer that left no longer counts as a tip we are catching up with', async () => {
+    const stall: Peer = { serve: () => new Promise<readonly Block[]>(() => undefined) };
+    const h = harness({ peer: honest(main.slice(0, 4), MAX_BLOCKS_PER_RESPONSE), stall });
+    h.sync.peerTip('peer', 4);
+    await h.heightReached(4); // progress just now
+    h.sync.peerTip('stall', 20);
+    await eventually(() => h.events.includes('ask stall 5'));
+    expect(h.sync.syncing).toBe(true);
+    h.sync.peerGone('stall');
+    expect(h.sync.syncing).toBe(false);
+    h.sync.stop();
   });
 
   it('the next batch is asked for ahead while the peer claims at least its first height', async () => {
@@ -630,6 +759,16 @@ describe('BlockSync: whom it asks', () => {
     await h.heightReached(5);
     expect(h.events.indexOf('ask peer 5')).toBeGreaterThan(-1);
     expect(h.events.indexOf('ask peer 5')).toBeLessThan(h.events.indexOf('apply 3'));
+    h.sync.stop();
+  });
+
+  it('a full answer has the next batch asked for ahead even past the peer’s claim (claims lag)', async () => {
+    const h = harness({ peer: honest(long, MAX_BLOCKS_PER_RESPONSE) }, { delayApplyMs: 1 });
+    h.sync.peerTip('peer', 3);
+    await h.heightReached(MAX_BLOCKS_PER_RESPONSE);
+    const ahead = `ask peer ${MAX_BLOCKS_PER_RESPONSE + 1}`;
+    expect(h.events.indexOf(ahead)).toBeGreaterThan(-1);
+    expect(h.events.indexOf(ahead)).toBeLessThan(h.events.indexOf('apply 1'));
     h.sync.stop();
   });
 
@@ -678,5 +817,12 @@ describe('answerGetBlocks: the frame budget', () => {
     expect(lens(storeOf([budget + 1, 1]), 1)).toEqual([[1, budget + 1]]);
     // A height the store cannot read ends the answer there.
     expect(lens(storeOf([10, undefined, 10]), 1)).toEqual([[1, 10]]);
+    // Rows above the tip (a revert being written) are never served.
+    const pastTip = storeOf([10, 10, 10]);
+    (pastTip as unknown as { tip: () => { height: number } }).tip = () => ({ height: 2 });
+    expect(lens(pastTip, 1)).toEqual([
+      [1, 10],
+      [2, 10],
+    ]);
   });
 });
