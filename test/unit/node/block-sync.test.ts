@@ -67,6 +67,17 @@ interface Peer {
 
 const idOf = (b: Block) => toHex(headerHash(b.header));
 
+/** GetBlocks served by `peers`, each request logged in `events` as `ask <peer> <from>`. */
+function fetcherOf(peers: Record<string, Peer>, events: string[]): BlockSyncDeps['fetcher'] {
+  return {
+    getBlocks: async (peerId, from, count) => {
+      events.push(`ask ${peerId} ${from}`);
+      const blocks = await peers[peerId]!.serve(from, count);
+      return blocks.map((b) => (b instanceof Uint8Array ? b : encodeBlock(b)));
+    },
+  };
+}
+
 /** A node id as the transport gives it (hex of a 32-byte key): logs carry its first 16 characters. */
 const LONG_ID = 'ab'.repeat(32);
 
@@ -106,13 +117,7 @@ function harness(peers: Record<string, Peer>, opts: { delayApplyMs?: number; hel
         return 'applied';
       },
     } as unknown as ChainController,
-    fetcher: {
-      getBlocks: async (peerId, from, count) => {
-        events.push(`ask ${peerId} ${from}`);
-        const blocks = await peers[peerId]!.serve(from, count);
-        return blocks.map((b) => (b instanceof Uint8Array ? b : encodeBlock(b)));
-      },
-    },
+    fetcher: fetcherOf(peers, events),
     log: pino({ level: 'silent' }),
     now: () => clock.now,
     onBadBlock: (peer, code) => events.push(`bad block ${peer} ${code}`),
@@ -228,13 +233,7 @@ function treeHarness(
         return 'applied';
       },
     } as unknown as ChainController,
-    fetcher: {
-      getBlocks: async (peerId, from, count) => {
-        events.push(`ask ${peerId} ${from}`);
-        const blocks = await peers[peerId]!.serve(from, count);
-        return blocks.map((b) => (b instanceof Uint8Array ? b : encodeBlock(b)));
-      },
-    },
+    fetcher: fetcherOf(peers, events),
     log: log as unknown as Logger,
     now: () => clock.now,
     onBadBlock: (peer, code) => bad.push(`${peer} ${code}`),
