@@ -595,7 +595,7 @@ describe('BlockSync: blocks the chain refuses, and failures that are not the pee
     h.clock.now = 5_001;
     h.sync.peerTip('peer', 5);
     await eventually(() => h.events.filter((e) => e === 'invalid 2').length === 2);
-    // From our tip (2), not the prefetched batch of 3.
+    // From the height after our tip (2), not the prefetched batch of 3.
     expect(h.asks()[2]).toBe('ask peer 2');
     // Nothing past the invalid block was handed to the chain.
     expect(h.events.some((e) => / 3$/.test(e) && !e.startsWith('ask'))).toBe(false);
