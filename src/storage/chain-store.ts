@@ -56,6 +56,18 @@ export type { StoreCounts } from './databases.js';
  * 20 tx/s on the 2-core box it cut CPU per node by 20 % but raised finality p50 from 120-140 ms to
  * ~215 ms and did not lower the event-loop delay (the hand-offs to the thread pool and back wait for
  * a core). Re-measure on a host with slow fsyncs before changing it.
+ *
+ * Moving whole block and revert transactions to a block-writer thread (a worker_threads thread
+ * opening this same environment, sent the block's bytes; reads stay here) was prototyped too, with
+ * no gain on the 2-core box. A/B, 5 validators at 300 tx/s with 2 s slots, two seeds each: finality
+ * p50 255/277 ms (thread) vs 247/342 ms (here), p99 1,454/2,184 vs 1,086/1,135 ms, event-loop p99
+ * 93/132 vs 127/141 ms; chain.produce 904/748 vs 722/704 ms, its longest event-loop stall 342/226
+ * vs 249/311 ms. The thread decodes the block a second time and, with every core busy, waits for
+ * one like everything else; the stall that remains is validation and assembly, not the write. A
+ * second attempt (on a host with idle cores) must reset this thread's lmdb-js read snapshot
+ * (`env.resetReadTxn()`) when a commit is reported, or `tip()` names a block reads cannot see yet,
+ * and must keep every other write here out of a block's window (LMDB's write lock would block this
+ * thread until the block commits).
  */
 export class ChainStore implements LedgerView {
   private closed = false;
