@@ -135,12 +135,18 @@ function unseal(s: z.infer<typeof Sealed>, passphrase: string): Uint8Array {
   // Bounded cost parameters: a crafted file cannot make us allocate gigabytes.
   if (s.n > 1 << 20 || s.r > 32 || s.p > 4)
     throw new KeyFileError('WALLET_CORRUPT', 'scrypt parameters out of range');
-  const key = scryptSync(passphrase.normalize('NFKC'), Buffer.from(s.salt, 'hex'), 32, {
-    N: s.n,
-    r: s.r,
-    p: s.p,
-    maxmem: 1100 * 1024 * 1024,
-  });
+  let key: Buffer;
+  try {
+    key = scryptSync(passphrase.normalize('NFKC'), Buffer.from(s.salt, 'hex'), 32, {
+      N: s.n,
+      r: s.r,
+      p: s.p,
+      maxmem: 1100 * 1024 * 1024,
+    });
+  } catch (err) {
+    // OpenSSL refuses more than the bounds above: N not a power of two, N ≥ 2^(16r), memory.
+    throw new KeyFileError('WALLET_CORRUPT', `scrypt parameters refused: ${(err as Error).message}`);
+  }
   const d = createDecipheriv('aes-256-gcm', key, Buffer.from(s.iv, 'hex'));
   d.setAuthTag(Buffer.from(s.tag, 'hex'));
   try {

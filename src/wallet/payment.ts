@@ -64,6 +64,9 @@ function tryBuild(
       change >= params.dustLimit ? [...outputs, { value: change, address: key.addressPayload }] : outputs;
     return signTx(params, { inputs, outputs: outs, payload: opts.payload?.(inputs[0]!) ?? null }, keys);
   };
+  // With no change output (change below dust) the surplus is part of the fee actually paid.
+  const paid = (tx: EncodedTx) =>
+    have - want - tx.tx.outputs.slice(outputs.length).reduce((s, o) => s + o.value, 0n);
   if (opts.fee !== undefined) {
     if (have < want + opts.fee) return null;
     const tx = build(opts.fee);
@@ -72,13 +75,11 @@ function tryBuild(
         'FEE_TOO_LOW',
         `a fee of ${opts.fee} sat is below the relay minimum ${minimumFee(params, tx.bytes.length)} for ${tx.bytes.length} bytes`,
       );
-    return { tx, fee: opts.fee };
+    return { tx, fee: paid(tx) };
   }
   // The change output (or its absence) changes the size by a few bytes: size with change, fee for it.
-  let fee = minimumFee(params, build(0n).bytes.length + 40);
+  const fee = minimumFee(params, build(0n).bytes.length + 40);
   if (have < want + fee) return null;
   const tx = build(fee);
-  // With no change output the surplus is part of the fee.
-  fee = have - want - tx.tx.outputs.slice(outputs.length).reduce((s, o) => s + o.value, 0n);
-  return { tx, fee };
+  return { tx, fee: paid(tx) };
 }

@@ -1,12 +1,9 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { minimumFee } from '../../../src/ledger/tx-validation.js';
 import { DEVNET } from '../../../src/params/networks.js';
-import { decodeTx } from '../../../src/protocol/tx-codec.js';
 import { KeyFileError, readKeyFile, readKeyFileInfo, writeKeyFile } from '../../../src/wallet/key-file.js';
 import { generateKeyPair } from '../../../src/wallet/keys.js';
-import { buildPayment, PaymentError } from '../../../src/wallet/payment.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 const cleanups: (() => void)[] = [];
@@ -59,34 +56,123 @@ describe('wallet key file', () => {
   });
 });
 
-describe('buildPayment', () => {
-  const key = generateKeyPair();
-  const coin = (i: number, value: bigint) => ({
-    outpoint: { txid: new Uint8Array(32).fill(i), vout: i },
-    value,
-  });
-  const to = generateKeyPair().addressPayload;
+describe('wallet key file: every refusal, with its code and a message naming the file', () => {
+  /** A plain wallet file's JSON, to edit one field. */
+  function plain(d: string): { path: string; json: Record<string, unknown> } {
+    const path = join(d, 'w.json');
+    writeKeyFile(path, DEVNET, generateKeyPair());
+    return { path, json: JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> };
+  }
+  function sealed(d: string): {
+    path: string;
+    json: { sealed: Record<string, unknown> } & Record<string, unknown>;
+  } {
+    const path = join(d, 's.json');
+    writeKeyFile(path, DEVNET, generateKeyPair(), 'pass');
+    return { path, json: JSON.parse(readFileSync(path, 'utf8')) };
+  }
+  const rewrite = (path: string, json: unknown) => writeFileSync(path, JSON.stringify(json));
+  const codeOf = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof KeyFileError) return err.code;
+      throw err;
+    }
+    return undefined;
+  };
 
-  it('takes coins oldest first until they cover amount and the relay-minimum fee, with change back', () => {
-    const r = buildPayment(
-      DEVNET,
-      key,
-      [coin(1, 50_000n), coin(2, 60_000n), coin(3, 1_000_000n)],
-      [{ value: 100_000n, address: to }],
+  it('names the file it refuses to overwrite, tells a missing file how to make one, and reports sealed files', () => {
+    const { path } = plain(dir());
+    expect(() => writeKeyFile(path, DEVNET, generateKeyPair())).toThrow(
+      `WALLET_EXISTS: ${path} exists; not overwriting a wallet`,
     );
-    expect(r.inputs).toBe(2);
-    const tx = decodeTx(r.tx.bytes, DEVNET.maxTxBytes).tx;
-    const change = tx.outputs[1]!.value;
-    expect(110_000n - 100_000n - change).toBe(r.fee);
-    expect(r.fee).toBeGreaterThanOrEqual(minimumFee(DEVNET, r.tx.bytes.length));
+    const missing = join(dir(), 'none.json');
+    expect(() => readKeyFile(missing)).toThrow(
+      `WALLET_MISSING: no wallet file at ${missing} (create one: timecoin wallet create)`,
+    );
+    const s = sealed(dir());
+    expect(readKeyFileInfo(s.path).sealed).toBe(true);
+    expect(readKeyFileInfo(plain(dir()).path).sealed).toBe(false);
+    expect(() => readKeyFile(s.path)).toThrow(
+      `WALLET_PASSPHRASE: ${s.path} is protected by a passphrase; none was given`,
+    );
+    expect(() => readKeyFile(s.path, 'Pass')).toThrow('WALLET_PASSPHRASE: wrong passphrase');
   });
 
-  it('says INSUFFICIENT_FUNDS when the coins do not cover it, and refuses a fee below the minimum', () => {
-    expect(() => buildPayment(DEVNET, key, [coin(1, 5_000n)], [{ value: 10_000n, address: to }])).toThrow(
-      expect.objectContaining({ code: 'INSUFFICIENT_FUNDS' }),
+  it('refuses a secret key that does not match the stated public key', () => {
+    const { path, json } = plain(dir());
+    rewrite(path, { ...json, secretKey: Buffer.from(generateKeyPair().secretKey).toString('hex') });
+    expect(() => readKeyFile(path)).toThrow(
+      `WALLET_CORRUPT: ${path}: the secret key does not match the public key`,
     );
-    expect(() =>
-      buildPayment(DEVNET, key, [coin(1, 500_000n)], [{ value: 10_000n, address: to }], { fee: 1n }),
-    ).toThrow(PaymentError);
+  });
+
+  it('refuses text that is not JSON, and JSON that holds both or neither of secretKey and sealed', () => {
+    const d = dir();
+    const { path, json } = plain(d);
+    writeFileSync(path, '{"version":');
+    expect(() => readKeyFile(path)).toThrow(`WALLET_CORRUPT: ${path} is not JSON`);
+    const s = sealed(d);
+    rewrite(path, { ...json, sealed: s.json.sealed });
+    expect(() => readKeyFile(path)).toThrow(`WALLET_CORRUPT: ${path} is not a timecoin wallet file`);
+    const { secretKey: _, ...neither } = json;
+    rewrite(path, neither);
+    expect(codeOf(() => readKeyFileInfo(path))).toBe('WALLET_CORRUPT');
+  });
+
+  it('refuses hex fields with anything before or after their exact length', () => {
+    const d = dir();
+    const p = plain(d);
+    for (const field of ['publicKey', 'secretKey']) {
+      const v = p.json[field] as string;
+      for (const bad of [`${v}0`, `0${v}`, `${v.slice(0, -1)}g`]) {
+        rewrite(p.path, { ...p.json, [field]: bad });
+        expect(
+          codeOf(() => readKeyFileInfo(p.path)),
+          `${field} ${bad}`,
+        ).toBe('WALLET_CORRUPT');
+      }
+    }
+    const s = sealed(d);
+    for (const field of ['salt', 'iv', 'tag', 'data']) {
+      const v = s.json.sealed[field] as string;
+      for (const bad of [`${v}0`, `0${v}`]) {
+        rewrite(s.path, { ...s.json, sealed: { ...s.json.sealed, [field]: bad } });
+        expect(
+          codeOf(() => readKeyFileInfo(s.path)),
+          `${field} ${bad}`,
+        ).toBe('WALLET_CORRUPT');
+      }
+    }
+  });
+
+  it('bounds the scrypt cost a file may ask for (N ≤ 2^20, r ≤ 32, p ≤ 4), and any cost OpenSSL refuses is WALLET_CORRUPT', () => {
+    const s = sealed(dir());
+    const withCost = (n: number, r: number, p: number) => {
+      rewrite(s.path, { ...s.json, sealed: { ...s.json.sealed, n, r, p } });
+      try {
+        readKeyFile(s.path, 'pass');
+        return 'opened';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const outOfRange = 'WALLET_CORRUPT: scrypt parameters out of range';
+    expect(withCost(2 ** 21, 1, 1)).toBe(outOfRange);
+    expect(withCost(2, 33, 1)).toBe(outOfRange);
+    expect(withCost(2, 1, 5)).toBe(outOfRange);
+    // At each bound the key is derived (and, with other costs than it was sealed with, does not open it).
+    expect(withCost(2 ** 20, 2, 1)).toBe('WALLET_PASSPHRASE: wrong passphrase');
+    expect(withCost(2, 32, 1)).toBe('WALLET_PASSPHRASE: wrong passphrase');
+    expect(withCost(2, 1, 4)).toBe('WALLET_PASSPHRASE: wrong passphrase');
+    expect(withCost(2 ** 15, 8, 1)).toBe('opened');
+    // Within the bounds but refused by OpenSSL: still the file's fault, with the wallet's code.
+    for (const [n, r] of [
+      [3, 1],
+      [2 ** 16, 1],
+      [2 ** 20, 32],
+    ] as const)
+      expect(withCost(n, r, 1)).toMatch(/^WALLET_CORRUPT: scrypt parameters refused: /);
   });
 });
