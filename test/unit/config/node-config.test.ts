@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -115,5 +115,155 @@ describe('node configuration: node sections', () => {
       }),
     );
     expect(short.details['key']).toBe('rpc.password');
+  });
+});
+
+describe('node configuration: each rule names its key', () => {
+  const devnet = (env: Record<string, string>, overrides?: Record<string, unknown>) =>
+    loadNodeConfig({ network: 'devnet', env, ...(overrides ? { overrides } : {}) });
+  const keyOf = (env: Record<string, string>, overrides?: Record<string, unknown>) =>
+    errorOf(() => devnet(env, overrides)).details['key'];
+
+  it('serves the dashboard only on a loopback bind', () => {
+    for (const bind of ['127.0.0.1', '::1', 'localhost'])
+      expect(devnet({ TIMECOIN_RPC_DASHBOARD: 'true', TIMECOIN_RPC_BIND: bind }).rpc.dashboard).toBe(true);
+    const err = errorOf(() => devnet({ TIMECOIN_RPC_DASHBOARD: 'true', TIMECOIN_RPC_BIND: '0.0.0.0' }));
+    expect(err.details['key']).toBe('rpc.dashboard');
+    expect(err.message).toMatch(/rpc\.dashboard: the dashboard is served without credentials/);
+    // Off by default, and off is fine on any bind.
+    expect(devnet({}).rpc.dashboard).toBe(false);
+    expect(devnet({ TIMECOIN_RPC_BIND: '0.0.0.0' }).rpc.dashboard).toBe(false);
+  });
+
+  it('takes user and password together: either alone is refused, both are kept', () => {
+    const both = devnet({ TIMECOIN_RPC_USER: 'alice', TIMECOIN_RPC_PASSWORD: 'sixteen-chars-ok' });
+    expect([both.rpc.user, both.rpc.password]).toEqual(['alice', 'sixteen-chars-ok']);
+    const alone = errorOf(() => devnet({ TIMECOIN_RPC_PASSWORD: 'sixteen-chars-ok' }));
+    expect(alone.details['key']).toBe('rpc.user');
+    expect(alone.message).toMatch(/user and password are set together/);
+    expect(
+      errorOf(() => devnet({ TIMECOIN_RPC_USER: 'a', TIMECOIN_RPC_PASSWORD: '15-characters-x' })).message,
+    ).toMatch(/rpc\.password: at least 16 characters/);
+  });
+
+  it('types environment values as TOML would: integers, booleans, JSON arrays, else strings', () => {
+    expect(keyOf({ TIMECOIN_P2P_PORT: '-1' })).toBe('p2p.port'); // a number, out of range
+    expect(keyOf({ TIMECOIN_P2P_PORT: '1x' })).toBe('p2p.port'); // not an integer: a string
+    expect(keyOf({ TIMECOIN_P2P_PORT: 'x1' })).toBe('p2p.port');
+    expect(keyOf({ TIMECOIN_P2P_PEER_EXCHANGE: 'yes' })).toBe('p2p.peerExchange');
+    expect(devnet({ TIMECOIN_P2P_PEER_EXCHANGE: 'true' }).p2p.peerExchange).toBe(true);
+    expect(devnet({ TIMECOIN_RPC_DASHBOARD: 'false' }).rpc.dashboard).toBe(false);
+    // A bracketed value that is not JSON stays a string, and the schema names the key.
+    expect(keyOf({ TIMECOIN_P2P_SEEDS: '[a:1' })).toBe('p2p.seeds');
+    expect(keyOf({ TIMECOIN_P2P_SEEDS: 'a:1' })).toBe('p2p.seeds');
+    expect(devnet({ TIMECOIN_LOG_LEVEL: 'debug' }).log.level).toBe('debug');
+    expect(devnet({ TIMECOIN_RPC_BIND: '[::1]' }).rpc.bind).toBe('[::1]');
+  });
+
+  it('reads only TIMECOIN_ variables, never TIMECOIN_CONFIG, and maps top-level keys', () => {
+    const c = devnet({ RPC_PORT: '1', XTIMECOIN_RPC_PORT: '2', TIMECOIN_CONFIG: '/elsewhere.toml' });
+    expect(c.rpc.port).toBe(24201);
+    expect(devnet({ TIMECOIN_DATADIR: '/d' }).datadir).toBe('/d');
+    // A name without a known section is a top-level key, refused by name.
+    expect(keyOf({ TIMECOIN_WALLET_PATH: 'x' })).toBe('walletPath');
+    expect(keyOf({ TIMECOIN_PORT: '1' })).toBe('port');
+    // A known section name alone is a top-level key too, and the section is not an object.
+    expect(keyOf({ TIMECOIN_RPC: '1' })).toBe('rpc');
+  });
+
+  it('accepts every documented log level and refuses others', () => {
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+      expect(devnet({ TIMECOIN_LOG_LEVEL: level }).log.level).toBe(level);
+    expect(keyOf({ TIMECOIN_LOG_LEVEL: 'verbose' })).toBe('log.level');
+  });
+
+  it('bounds seeds, body size, slot length and poll pacing', () => {
+    expect(devnet({ TIMECOIN_P2P_SEEDS: '["h:1","h.example:65535"]' }).p2p.seeds).toHaveLength(2);
+    for (const bad of ['x h:1', 'h:1 ', 'h:', ':1', 'h:123456', 'a:b:1'])
+      expect(keyOf({ TIMECOIN_P2P_SEEDS: JSON.stringify([bad]) }), bad).toBe('p2p.seeds.0');
+    expect(devnet({}).rpc.maxBodyBytes).toBe(4 * 1024 * 1024);
+    expect(devnet({ TIMECOIN_RPC_MAX_BODY_BYTES: String(64 * 1024 * 1024) }).rpc.maxBodyBytes).toBe(
+      64 * 1024 * 1024,
+    );
+    expect(keyOf({ TIMECOIN_RPC_MAX_BODY_BYTES: String(64 * 1024 * 1024 + 1) })).toBe('rpc.maxBodyBytes');
+    expect(devnet({ TIMECOIN_CHAIN_SLOT_MS: '3600000' }).chain.slotMs).toBe(3_600_000);
+    expect(keyOf({ TIMECOIN_CHAIN_SLOT_MS: '3600001' })).toBe('chain.slotMs');
+    expect(devnet({ TIMECOIN_CHAIN_FUTURE_BLOCK_TOLERANCE_MS: '600000' }).chain.futureBlockToleranceMs).toBe(
+      600_000,
+    );
+    expect(devnet({ TIMECOIN_CHAIN_FUTURE_BLOCK_TOLERANCE_MS: '0' }).chain.futureBlockToleranceMs).toBe(0);
+    expect(keyOf({ TIMECOIN_CHAIN_FUTURE_BLOCK_TOLERANCE_MS: '600001' })).toBe(
+      'chain.futureBlockToleranceMs',
+    );
+    expect(devnet({ TIMECOIN_CONSENSUS_MIN_POLL_INTERVAL_MS: '10000' }).consensus.minPollIntervalMs).toBe(
+      10_000,
+    );
+    expect(devnet({ TIMECOIN_CONSENSUS_MIN_POLL_INTERVAL_MS: '0' }).consensus.minPollIntervalMs).toBe(0);
+    expect(keyOf({ TIMECOIN_CONSENSUS_MIN_POLL_INTERVAL_MS: '10001' })).toBe('consensus.minPollIntervalMs');
+  });
+
+  it('fills the mempool section when the file has none, with the documented defaults', () => {
+    expect(devnet({}).mempool).toEqual({
+      maxCount: 100_000,
+      maxBytes: 300_000_000,
+      processingExpiryMs: 600_000,
+    });
+    expect(devnet({}).chain).toEqual({});
+    expect(devnet({}).node).toEqual({});
+  });
+
+  it('fixes slot timing outside devnet, naming the chain section', () => {
+    const file = fileWith(
+      [
+        'network = "testnet"',
+        'datadir = "d"',
+        '[p2p]\nlisten = "127.0.0.1"\nport = 1\nseeds = []',
+        '[rpc]\nbind = "127.0.0.1"\nport = 2',
+        '[log]\nlevel = "info"',
+        '[chain]\nslotMs = 1000',
+      ].join('\n'),
+    );
+    const err = errorOf(() => loadNodeConfig({ file, env: {} }));
+    expect(err.details).toEqual({ file, key: 'chain' });
+    expect(err.message).toBe(`CONFIG_INVALID: ${file}: chain: slot timing is fixed on testnet`);
+    // The same file without the chain section loads, and so does devnet with one.
+    expect(
+      loadNodeConfig({ file: fileWith(readFileSync(file, 'utf8').replace('slotMs = 1000', '')), env: {} })
+        .network,
+    ).toBe('testnet');
+    expect(devnet({ TIMECOIN_CHAIN_SLOT_MS: '1000' }).chain.slotMs).toBe(1000);
+  });
+
+  it('checks the asked network only when one was asked, and names both in the message', () => {
+    const file = loadPath('testnet');
+    expect(loadNodeConfig({ file, env: {} }).network).toBe('testnet');
+    const err = errorOf(() => loadNodeConfig({ network: 'devnet', file, env: {} }));
+    expect(err.message).toBe(`CONFIG_INVALID: ${file}: network: file is for testnet, asked for devnet`);
+    expect(err.details).toEqual({ file, key: 'network' });
+  });
+
+  it('reads the shipped file of the asked network, devnet by default, and names an unreadable one', () => {
+    expect(loadNodeConfig({ env: {} }).network).toBe('devnet');
+    const missing = join(tmpdir(), 'timecoin-no-such-config.toml');
+    const err = errorOf(() => loadNodeConfig({ file: missing, env: {} }));
+    expect(err.code).toBe('CONFIG_UNREADABLE');
+    expect(err.details).toEqual({ file: missing });
+    expect(err.message).toMatch(new RegExp(`^CONFIG_UNREADABLE: ${missing}: ENOENT`));
+  });
+
+  it('skips undefined overrides and names an unknown key at its full path', () => {
+    expect(
+      loadNodeConfig({ network: 'devnet', env: {}, overrides: { 'rpc.port': undefined } }).rpc.port,
+    ).toBe(24201);
+    const err = errorOf(() => devnet({}, { 'rpc.color': 'blue' }));
+    expect(err.details['key']).toBe('rpc.color');
+    const root = errorOf(() => loadNodeConfig({ file: fileWith('= broken'), env: {} }));
+    expect(root.code).toBe('CONFIG_UNREADABLE');
+  });
+
+  it('names the first missing key of an empty file', () => {
+    const err = errorOf(() => loadNodeConfig({ file: fileWith(''), env: {} }));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.details['key']).toBe('network');
   });
 });
