@@ -135,3 +135,191 @@ describe('RPC server: request abort signals (real uWS)', () => {
     expect(await call.answered).toBe('200 {"jsonrpc":"2.0","id":1,"result":1}');
   });
 });
+
+/** One HTTP exchange: `body` sent in `chunks` pieces (chunked encoding when no length is given). */
+function http(
+  port: number,
+  opts: {
+    method?: string;
+    path?: string;
+    auth?: string | null;
+    body?: string;
+    /** Send the body in this many writes without a Content-Length (chunked). */
+    chunked?: boolean;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    const auth = opts.auth === undefined ? AUTH : opts.auth;
+    if (auth !== null) headers['authorization'] = auth;
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: opts.method ?? 'POST',
+        path: opts.path ?? '/',
+        agent: false,
+        headers,
+      },
+      (res) => {
+        let out = '';
+        res.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: out }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (opts.body === undefined) req.end();
+    else if (opts.chunked) {
+      const half = Math.floor(opts.body.length / 2);
+      req.write(opts.body.slice(0, half));
+      req.end(opts.body.slice(half));
+    } else {
+      req.setHeader('content-length', Buffer.byteLength(opts.body));
+      req.end(opts.body);
+    }
+  });
+}
+
+/** A JSON-RPC call padded with trailing spaces to exactly `size` bytes (JSON allows them). */
+function padded(size: number, method = 'ping'): string {
+  const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method });
+  return call + ' '.repeat(size - call.length);
+}
+
+function server(opts: Partial<ConstructorParameters<typeof RpcServer>[0]> = {}) {
+  const d = new RpcDispatcher();
+  d.register({ name: 'ping', summary: '', params: [], handler: () => 'pong' });
+  const s = new RpcServer({
+    host: '127.0.0.1',
+    port: 0,
+    auth: RpcAuth.withPassword('u', 'p'),
+    dispatcher: d,
+    maxBodyBytes: 1024,
+    maxConcurrent: 4,
+    ...opts,
+  });
+  servers.push(s);
+  return s;
+}
+
+describe('RPC server: HTTP status, credentials and limits (real uWS)', () => {
+  it('answers a call with 200 and JSON, a notification with 204 and no body', async () => {
+    const port = await server().listen();
+    const r = await http(port, { body: padded(100) });
+    expect(r).toMatchObject({ status: 200, body: '{"jsonrpc":"2.0","id":1,"result":"pong"}' });
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(await http(port, { body: '{"jsonrpc":"2.0","method":"ping"}' })).toMatchObject({
+      status: 204,
+      body: '',
+    });
+  });
+
+  it('refuses a POST without valid credentials with 401 and a Basic challenge', async () => {
+    const port = await server().listen();
+    for (const auth of [null, basicAuthHeader('u', 'q'), 'Basic', 'Bearer x']) {
+      const r = await http(port, { auth, body: padded(60) });
+      expect(r.status, String(auth)).toBe(401);
+      expect(r.headers['www-authenticate']).toBe('Basic realm="timecoin-rpc"');
+    }
+  });
+
+  it('takes a body of exactly maxBodyBytes and refuses one byte more, by Content-Length and by counting chunks', async () => {
+    const port = await server().listen();
+    expect((await http(port, { body: padded(1024) })).status).toBe(200);
+    expect((await http(port, { body: padded(1024), chunked: true })).status).toBe(200);
+    const declared = await http(port, { body: padded(1025) });
+    expect(declared).toMatchObject({ status: 413, body: 'body limit is 1024 bytes' });
+    const streamed = await http(port, { body: padded(1025), chunked: true });
+    expect(streamed).toMatchObject({ status: 413, body: 'body limit is 1024 bytes' });
+    // The refusals gave their buffer space back: a body the size of the whole budget still fits.
+    expect((await http(port, { body: padded(1024), chunked: true })).status).toBe(200);
+  });
+
+  it('bounds the bytes held over all requests: past maxBufferedBytes, 503; each finished request gives its bytes back', async () => {
+    const port = await server({ maxBufferedBytes: 1_500 }).listen();
+    // Many sequential bodies of 1,000 bytes: each one's bytes are released when it is answered.
+    for (let i = 0; i < 5; i++)
+      expect((await http(port, { body: padded(1_000), chunked: true })).status).toBe(200);
+    // Two bodies held at once exceed the budget: the second is refused while the first waits.
+    const held = new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          agent: false,
+          headers: { authorization: AUTH, 'content-length': '1000' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.write(padded(1_000).slice(0, 900), () => {
+        // Until the server holds the first 900 bytes a second body still fits: ask until refused.
+        const second = (): void => {
+          void http(port, { body: padded(1_000), chunked: true }).then((r) => {
+            if (r.status === 200) return second();
+            expect(r).toMatchObject({ status: 503, body: 'RPC request bodies use all buffer space' });
+            req.end(padded(1_000).slice(900));
+          }, reject);
+        };
+        second();
+      });
+    });
+    expect(await held).toBe(200);
+    expect((await http(port, { body: padded(1_000) })).status).toBe(200);
+  });
+
+  it('answers 405 with Allow: POST to other methods on unrouted paths', async () => {
+    const port = await server().listen();
+    const r = await http(port, { method: 'PUT', body: padded(50) });
+    expect(r).toMatchObject({ status: 405, body: 'use POST with a JSON-RPC body' });
+    expect(r.headers['allow']).toBe('POST');
+    expect((await http(port, { method: 'GET', path: '/nowhere' })).status).toBe(405);
+  });
+
+  it('serves GET routes behind credentials, public ones without, and a failing route as 500', async () => {
+    const port = await server({
+      getRoutes: {
+        '/metrics': () => ({ contentType: 'text/plain; version=0.0.4', body: 'up 1\n' }),
+        '/broken': () => Promise.reject(new Error('no')),
+      },
+      publicGetRoutes: { '/page': async () => ({ contentType: 'text/html', body: '<p>hi</p>' }) },
+    }).listen();
+    const m = await http(port, { method: 'GET', path: '/metrics' });
+    expect(m).toMatchObject({ status: 200, body: 'up 1\n' });
+    expect(m.headers['content-type']).toBe('text/plain; version=0.0.4');
+    expect(
+      (await http(port, { method: 'GET', path: '/metrics', auth: basicAuthHeader('u', 'x') })).status,
+    ).toBe(401);
+    expect((await http(port, { method: 'GET', path: '/metrics', auth: null })).status).toBe(401);
+    expect(await http(port, { method: 'GET', path: '/page', auth: null })).toMatchObject({
+      status: 200,
+      body: '<p>hi</p>',
+    });
+    expect((await http(port, { method: 'GET', path: '/broken' })).status).toBe(500);
+  });
+
+  it('refuses to start on an address it cannot bind, naming it', async () => {
+    const s = server({ host: '203.0.113.7', port: 24999 });
+    await expect(s.listen()).rejects.toMatchObject({
+      code: 'RPC_LISTEN_FAILED',
+      message: 'RPC_LISTEN_FAILED: cannot listen for RPC on 203.0.113.7:24999',
+      details: { host: '203.0.113.7', port: 24999 },
+    });
+  });
+
+  it('stops accepting connections at close()', async () => {
+    const s = server();
+    const port = await s.listen();
+    expect((await http(port, { body: padded(60) })).status).toBe(200);
+    s.close();
+    await expect(http(port, { body: padded(60) })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});

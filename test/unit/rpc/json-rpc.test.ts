@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MAX_BATCH, RPC_ERROR, RpcDispatcher, RpcError } from '../../../src/rpc/json-rpc.js';
+import { MAX_BATCH, P, RPC_ERROR, RpcDispatcher, RpcError } from '../../../src/rpc/json-rpc.js';
 import { CodedError } from '../../../src/util/coded-error.js';
 
 const ctx = { signal: new AbortController().signal };
@@ -121,5 +121,157 @@ describe('JSON-RPC 2.0 dispatch', () => {
     expect(await call({ jsonrpc: '2.0', id: 1, method: 'add', params: [1e308] })).toMatchObject({
       error: { code: RPC_ERROR.INVALID_PARAMS },
     });
+  });
+});
+
+describe('JSON-RPC 2.0: the exact codes, messages and shapes clients depend on', () => {
+  it('uses the JSON-RPC 2.0 and bitcoind error codes', () => {
+    expect({ ...RPC_ERROR }).toEqual({
+      PARSE_ERROR: -32700,
+      INVALID_REQUEST: -32600,
+      METHOD_NOT_FOUND: -32601,
+      INVALID_PARAMS: -32602,
+      INTERNAL_ERROR: -32603,
+      MISC_ERROR: -1,
+      NOT_FOUND: -5,
+      INVALID_PARAMETER: -8,
+      DESERIALIZATION_ERROR: -22,
+      VERIFY_ERROR: -25,
+      VERIFY_REJECTED: -26,
+      ALREADY_IN_CHAIN: -27,
+    });
+  });
+
+  it.each([
+    ['{', 'Parse error: the body is not JSON'],
+    ['[]', 'Invalid Request: empty batch'],
+    ['"x"', 'Invalid Request: not an object'],
+    ['null', 'Invalid Request: not an object'],
+    [`[${'1,'.repeat(MAX_BATCH)}1]`, `Invalid Request: batch of more than ${MAX_BATCH}`],
+    ['{"id":1.5e999,"method":"add","params":[1]}', 'Invalid Request: id must be a string, number or null'],
+    ['{"id":true,"method":"add","params":[1]}', 'Invalid Request: id must be a string, number or null'],
+    ['{"jsonrpc":"2.1","id":1,"method":"add","params":[1]}', 'Invalid Request: jsonrpc must be "2.0"'],
+    ['{"jsonrpc":"","id":1,"method":"add","params":[1]}', 'Invalid Request: jsonrpc must be "2.0"'],
+    ['{"id":1}', 'Invalid Request: method must be a string'],
+    ['{"id":1,"method":"nope"}', 'Method not found: nope'],
+    [`{"id":1,"method":"${'m'.repeat(100)}"}`, `Method not found: ${'m'.repeat(64)}`],
+    ['{"id":1,"method":"add","params":[]}', 'Invalid params: missing a'],
+    ['{"id":1,"method":"add","params":[1,2,3]}', 'Invalid params: add takes at most 2 parameters'],
+    ['{"id":1,"method":"add","params":{"a":1,"zz":2}}', 'Invalid params: unknown parameter zz'],
+    [
+      `{"id":1,"method":"add","params":{"a":1,"${'k'.repeat(80)}":2}}`,
+      `Invalid params: unknown parameter ${'k'.repeat(64)}`,
+    ],
+    ['{"id":1,"method":"add","params":"1"}', 'Invalid params: params must be an array or an object'],
+    [
+      '{"id":1,"method":"add","params":["1"]}',
+      'Invalid params: a: Invalid input: expected number, received string',
+    ],
+  ])('%s → %s', async (body, message) => {
+    const r = (await call(body)) as { error: { message: string }; id: unknown };
+    expect(r.error.message).toBe(message);
+  });
+
+  it('echoes the id on every error a request with a readable id gets, and null when the id itself is bad', async () => {
+    expect(await call({ jsonrpc: '2.1', id: 'k', method: 'add' })).toMatchObject({ id: 'k' });
+    expect(await call({ id: 9, method: 'nope' })).toMatchObject({ id: 9 });
+    expect(await call({ id: null, method: 'add', params: [4] })).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      result: 4,
+    });
+    expect(await call({ id: [1], method: 'add', params: [4] })).toMatchObject({ id: null });
+    // "1.0" is bitcoind's; only "2.0" and "1.0" pass.
+    expect(await call({ jsonrpc: '1.0', id: 3, method: 'add', params: [4] })).toMatchObject({ result: 4 });
+  });
+
+  it('refuses a batch member that is itself an array', async () => {
+    expect(await call('[[1]]')).toEqual([
+      {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: RPC_ERROR.INVALID_REQUEST, message: 'Invalid Request: not an object' },
+      },
+    ]);
+  });
+
+  it('answers nothing to a notification, whatever fails in it', async () => {
+    expect(await call({ method: 'add', params: ['not a number'] })).toBeNull();
+    expect(await call({ method: 'fail', params: ['plain'] })).toBeNull();
+    expect(await call({ method: 'fail', params: ['rpc'] })).toBeNull();
+    expect(await call({ method: 'nope' })).toBeNull();
+  });
+
+  it('leaves data out of an error that has none, and serializes bigint results as strings', async () => {
+    const r = (await call({ id: 1, method: 'nope' })) as { error: object };
+    expect(Object.keys(r.error)).toEqual(['code', 'message']);
+    const d = new RpcDispatcher();
+    d.register({ name: 'big', summary: '', params: [], handler: () => ({ sat: 2n ** 70n, n: 1 }) });
+    expect(await d.handleBody('{"id":1,"method":"big"}', ctx)).toBe(
+      '{"jsonrpc":"2.0","id":1,"result":{"sat":"1180591620717411303424","n":1}}',
+    );
+  });
+
+  it('treats absent and null params alike, and null for an optional param as absent', async () => {
+    const d = new RpcDispatcher();
+    d.register({
+      name: 'opt',
+      summary: '',
+      params: [{ name: 'x', schema: z.number(), optional: true, description: '' }],
+      handler: (p) => ('x' in p ? p['x'] : 'absent'),
+    });
+    for (const params of ['', ',"params":null', ',"params":[null]', ',"params":{"x":null}'])
+      expect(await d.handleBody(`{"id":1,"method":"opt"${params}}`, ctx)).toContain('"result":"absent"');
+  });
+
+  it('registers a name once, lists methods by name, and finds them', () => {
+    const d = dispatcher();
+    expect(() => d.register({ name: 'add', summary: '', params: [], handler: () => 0 })).toThrow(
+      'RPC method add registered twice',
+    );
+    d.register({ name: 'aaa', summary: '', params: [], handler: () => 0 });
+    d.register({ name: 'zzz', summary: '', params: [], handler: () => 0 });
+    expect(d.list().map((m) => m.name)).toEqual(['aaa', 'add', 'fail', 'zzz']);
+    expect(d.get('fail')?.summary).toBe('throws');
+    expect(d.get('none')).toBeUndefined();
+  });
+});
+
+describe('JSON-RPC common parameter schemas', () => {
+  const ok = (schema: z.ZodType, v: unknown) => schema.safeParse(v).success;
+
+  it('hex32: exactly 64 hex digits', () => {
+    expect(ok(P.hex32, 'aB'.repeat(32))).toBe(true);
+    for (const bad of [
+      'a'.repeat(63),
+      'a'.repeat(65),
+      `x${'a'.repeat(64)}`,
+      `${'a'.repeat(64)}x`,
+      'g'.repeat(64),
+      '',
+    ])
+      expect(ok(P.hex32, bad), bad).toBe(false);
+    expect(P.hex32.safeParse('z').error?.issues[0]?.message).toBe('a 32-byte hex string');
+  });
+
+  it('hex: any even number of hex digits, nothing else', () => {
+    for (const good of ['', 'ab', 'ABcd09']) expect(ok(P.hex, good), good).toBe(true);
+    for (const bad of ['a', 'abc', 'zz', ' ab', 'ab ', 'abz']) expect(ok(P.hex, bad), bad).toBe(false);
+    expect(P.hex.safeParse('a').error?.issues[0]?.message).toBe('an even-length hex string');
+  });
+
+  it('height and timeoutMs: integers within their bounds', () => {
+    for (const [schema, max] of [
+      [P.height, 0xffff_ffff],
+      [P.timeoutMs, 600_000],
+    ] as const) {
+      expect(ok(schema, 0)).toBe(true);
+      expect(ok(schema, max)).toBe(true);
+      expect(ok(schema, max + 1)).toBe(false);
+      expect(ok(schema, -1)).toBe(false);
+      expect(ok(schema, 1.5)).toBe(false);
+    }
+    expect(ok(P.bool, true)).toBe(true);
+    expect(ok(P.bool, 1)).toBe(false);
   });
 });

@@ -33,4 +33,23 @@ describe('RPC credentials', () => {
     expect(a.check(basicAuthHeader('alicf', 'correct horse battery staple'))).toBe(false);
     expect(a.cookiePath).toBeUndefined();
   });
+
+  it('accepts only a whole "Basic <base64>" header, and is bitcoind-compatible in its cookie user', () => {
+    const a = RpcAuth.withPassword('alice', 'correct horse battery staple');
+    const good = basicAuthHeader('alice', 'correct horse battery staple');
+    expect(a.check(good)).toBe(true);
+    expect(a.check(`x${good}`)).toBe(false);
+    expect(a.check(`${good} `)).toBe(false);
+    expect(a.check(`${good}!`)).toBe(false);
+    expect(a.check(`Basic ${'A'.repeat(1025)}`)).toBe(false);
+    expect(COOKIE_USER).toBe('__cookie__');
+  });
+
+  it('dispose removes only a cookie it wrote, and tolerates one already gone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'timecoin-cookie-'));
+    const a = RpcAuth.withCookie(dir);
+    a.dispose();
+    expect(() => a.dispose()).not.toThrow();
+    expect(() => RpcAuth.withPassword('u', 'p'.repeat(16)).dispose()).not.toThrow();
+  });
 });
