@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RpcDispatcher } from '../../../src/rpc/json-rpc.js';
 import { basicAuthHeader, RpcAuth } from '../../../src/rpc/rpc-auth.js';
@@ -35,6 +35,8 @@ function setup() {
           sawAbort.resolve('aborted while waiting');
           resolve('aborted');
         });
+        // A second look at the signal must be the same signal (one per request, made once).
+        if (ctx.signal.aborted) resolve('aborted before waiting');
       }),
   });
   d.register({
@@ -184,6 +186,43 @@ function http(
   });
 }
 
+/**
+ * A POST on a keep-alive connection (so only the server can close it): the status, the body, and
+ * a promise that settles when the server closes the socket. `body` undefined: headers only.
+ */
+function keepAlivePost(
+  port: number,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: string; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        agent: new Agent({ keepAlive: true }),
+        headers: { authorization: AUTH, ...headers },
+      },
+      (res) => {
+        let out = '';
+        res.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        const socket = req.socket!;
+        const closed = new Promise<void>((done) => {
+          if (socket.destroyed) done();
+          else socket.once('close', () => done());
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: out, closed }));
+      },
+    );
+    req.on('error', reject);
+    if (body === undefined) req.flushHeaders();
+    else req.end(body);
+  });
+}
+
 /** A JSON-RPC call padded with trailing spaces to exactly `size` bytes (JSON allows them). */
 function padded(size: number, method = 'ping'): string {
   const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method });
@@ -193,6 +232,17 @@ function padded(size: number, method = 'ping'): string {
 function server(opts: Partial<ConstructorParameters<typeof RpcServer>[0]> = {}) {
   const d = new RpcDispatcher();
   d.register({ name: 'ping', summary: '', params: [], handler: () => 'pong' });
+  // A result JSON cannot hold: the dispatcher's own failure, which only the server can answer.
+  d.register({
+    name: 'circular',
+    summary: '',
+    params: [],
+    handler: () => {
+      const o: Record<string, unknown> = {};
+      o['self'] = o;
+      return o;
+    },
+  });
   const s = new RpcServer({
     host: '127.0.0.1',
     port: 0,
@@ -263,7 +313,8 @@ describe('RPC server: HTTP status, credentials and limits (real uWS)', () => {
       req.write(padded(1_000).slice(0, 900), () => {
         // Until the server holds the first 900 bytes a second body still fits: ask until refused.
         const second = (): void => {
-          void http(port, { body: padded(1_000), chunked: true }).then((r) => {
+          // Exactly maxBodyBytes: within the body limit, so the refusal must be the budget's (503).
+          void http(port, { body: padded(1_024), chunked: true }).then((r) => {
             if (r.status === 200) return second();
             expect(r).toMatchObject({ status: 503, body: 'RPC request bodies use all buffer space' });
             req.end(padded(1_000).slice(900));
@@ -276,6 +327,60 @@ describe('RPC server: HTTP status, credentials and limits (real uWS)', () => {
     expect((await http(port, { body: padded(1_000) })).status).toBe(200);
   });
 
+  it('counts the budget inclusively: a body that fills it exactly is taken', async () => {
+    const port = await server({ maxBufferedBytes: 1_024 }).listen();
+    expect((await http(port, { body: padded(1_024), chunked: true })).status).toBe(200);
+    expect((await http(port, { body: padded(1_024), chunked: true })).status).toBe(200);
+  });
+
+  it('refuses a declared oversize body before reading it, and closes the connection after each refusal', async () => {
+    const port = await server().listen();
+    // Headers only, the body never sent: the answer cannot wait for it.
+    const early = await keepAlivePost(port, { 'content-length': '5000' });
+    expect(early).toMatchObject({ status: 413, body: 'body limit is 1024 bytes' });
+    await early.closed; // closed by the server, though the client asked to keep it alive
+  });
+
+  it('closes the connection after a streamed refusal, and ignores the rest of that body', async () => {
+    const port = await server().listen();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, method: 'POST', agent: false, headers: { authorization: AUTH } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err),
+      );
+      // Many chunks past the limit: the server must answer once and drop the rest.
+      for (let i = 0; i < 64; i++) req.write('x'.repeat(4_096));
+      req.end();
+    });
+    expect(status).toBe(413);
+    expect((await http(port, { body: padded(60) })).status).toBe(200);
+  });
+
+  it('answers 503 with a closed connection when maxConcurrent requests are running', async () => {
+    const { server: s, started, gate } = setup();
+    const port = await s.listen();
+    const held = send(port, 'late');
+    await started.promise;
+    const busy = await keepAlivePost(port, {}, padded(60));
+    expect(busy).toMatchObject({ status: 503, body: 'too many RPC requests at once' });
+    await busy.closed; // closed by the server, though the client asked to keep it alive
+    gate.resolve();
+    expect(await held.answered).toMatch(/^200 /);
+  });
+
+  it('answers 500 when the dispatcher itself fails', async () => {
+    const port = await server().listen();
+    const r = await http(port, { body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'circular' }) });
+    expect(r.status).toBe(500);
+    expect((await http(port, { body: padded(60) })).status).toBe(200);
+  });
+
   it('answers 405 with Allow: POST to other methods on unrouted paths', async () => {
     const port = await server().listen();
     const r = await http(port, { method: 'PUT', body: padded(50) });
@@ -285,10 +390,14 @@ describe('RPC server: HTTP status, credentials and limits (real uWS)', () => {
   });
 
   it('serves GET routes behind credentials, public ones without, and a failing route as 500', async () => {
+    const slow = deferred();
+    const slowBroken = deferred();
     const port = await server({
       getRoutes: {
         '/metrics': () => ({ contentType: 'text/plain; version=0.0.4', body: 'up 1\n' }),
         '/broken': () => Promise.reject(new Error('no')),
+        '/slow': () => slow.promise.then(() => ({ contentType: 'text/plain', body: 'late' })),
+        '/slow-broken': () => slowBroken.promise.then(() => Promise.reject(new Error('late'))),
       },
       publicGetRoutes: { '/page': async () => ({ contentType: 'text/html', body: '<p>hi</p>' }) },
     }).listen();
@@ -304,6 +413,31 @@ describe('RPC server: HTTP status, credentials and limits (real uWS)', () => {
       body: '<p>hi</p>',
     });
     expect((await http(port, { method: 'GET', path: '/broken' })).status).toBe(500);
+    // A client that leaves before a route answers: the late answer (or failure) is dropped, and
+    // the server keeps serving.
+    for (const path of ['/slow', '/slow-broken']) {
+      const left = new Promise<void>((resolve) => {
+        const req = request({
+          host: '127.0.0.1',
+          port,
+          method: 'GET',
+          path,
+          agent: false,
+          headers: { authorization: AUTH },
+        });
+        req.on('error', () => resolve());
+        req.end(() => setImmediate(() => req.destroy()));
+      });
+      await left;
+    }
+    // A full exchange on a new connection after the resets: by then the server has read them.
+    expect((await http(port, { method: 'GET', path: '/metrics' })).status).toBe(200);
+    slow.resolve();
+    slowBroken.resolve();
+    expect(await http(port, { method: 'GET', path: '/metrics' })).toMatchObject({
+      status: 200,
+      body: 'up 1\n',
+    });
   });
 
   it('refuses to start on an address it cannot bind, naming it', async () => {

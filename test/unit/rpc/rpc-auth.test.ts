@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,5 +51,13 @@ describe('RPC credentials', () => {
     a.dispose();
     expect(() => a.dispose()).not.toThrow();
     expect(() => RpcAuth.withPassword('u', 'p'.repeat(16)).dispose()).not.toThrow();
+  });
+
+  it('closes the cookie file it writes (no descriptor left open per start)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'timecoin-cookie-'));
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 20; i++) RpcAuth.withCookie(dir).dispose();
+    expect(open()).toBe(before);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEVNET } from '../../../src/params/networks.js';
@@ -98,6 +98,14 @@ describe('wallet key file: every refusal, with its code and a message naming the
       `WALLET_PASSPHRASE: ${s.path} is protected by a passphrase; none was given`,
     );
     expect(() => readKeyFile(s.path, 'Pass')).toThrow('WALLET_PASSPHRASE: wrong passphrase');
+  });
+
+  it('closes every wallet file it writes', () => {
+    const d = dir();
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 20; i++) writeKeyFile(join(d, `w${i}.json`), DEVNET, generateKeyPair());
+    expect(open()).toBe(before);
   });
 
   it('refuses a secret key that does not match the stated public key', () => {
