@@ -171,6 +171,24 @@ describe('node configuration: each rule names its key', () => {
     expect(keyOf({ TIMECOIN_RPC: '1' })).toBe('rpc');
   });
 
+  it('parses only bracketed values as JSON, and an unparsable one stays text for the schema to name', () => {
+    // JSON that is not an array stays the string it is: '"debug"' is not the level debug.
+    expect(errorOf(() => devnet({ TIMECOIN_LOG_LEVEL: '"debug"' })).details['key']).toBe('log.level');
+    expect(errorOf(() => devnet({ TIMECOIN_CONSENSUS_MIN_POLL_INTERVAL_MS: '1.5' })).message).toMatch(
+      /received string/,
+    );
+    expect(errorOf(() => devnet({ TIMECOIN_P2P_SEEDS: '[a:1' })).message).toMatch(
+      /p2p\.seeds: .*received string/,
+    );
+    expect(errorOf(() => devnet({ TIMECOIN_P2P_SEEDS: '["bad seed"]' })).message).toMatch(
+      /p2p\.seeds\.0: host:port$/,
+    );
+  });
+
+  it('skips variables without a value', () => {
+    expect(loadNodeConfig({ network: 'devnet', env: { TIMECOIN_RPC_PORT: undefined } }).rpc.port).toBe(24201);
+  });
+
   it('accepts every documented log level and refuses others', () => {
     for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
       expect(devnet({ TIMECOIN_LOG_LEVEL: level }).log.level).toBe(level);
