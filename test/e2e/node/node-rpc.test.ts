@@ -13,15 +13,20 @@ import { NODE_VERSION } from '../../../src/node/node-rpc.js';
 import { DEVNET, devnetParams, TESTNET } from '../../../src/params/networks.js';
 import { formatTime } from '../../../src/params/units.js';
 import { encodeAddress } from '../../../src/protocol/address.js';
-import { encodeBlock, headerHash } from '../../../src/protocol/block.js';
+import { type Block, encodeBlock, headerHash } from '../../../src/protocol/block.js';
+import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
 import { basicAuthHeader, COOKIE_USER } from '../../../src/rpc/rpc-auth.js';
+import { ChainStore } from '../../../src/storage/chain-store.js';
 import { PROTOCOL_VERSION } from '../../../src/wire/limits.js';
+import { extendStore, nextBlockOn } from '../../support/block-builder.js';
 
 /*
  * The node's JSON-RPC methods with exact answers, on a real node started in this process (store,
  * pool, transport, RPC server: the same TimeNode.start the CLI runs), so that mutation testing
- * reaches node-rpc.ts and address-rpc.ts. Alone, the node never finalizes anything: a submitted
- * transaction stays processing, which is what the mempool answers below rely on.
+ * reaches node-rpc.ts and address-rpc.ts. Its data directory is prepared first: three real devnet
+ * blocks (the first carries a payment) and one final transaction not yet in a block, as a node
+ * has after a restart. Alone, the node never finalizes anything more: a submitted transaction
+ * stays processing, which is what the mempool answers below rely on.
  * test/e2e/node/interfaces.test.ts checks the same methods on a live 4-node network.
  */
 
@@ -31,6 +36,13 @@ const genesisHash = toHex(headerHash(genesis.header));
 const allocation = genesis.txs[0]!;
 const addressOf = (payload: Uint8Array) => encodeAddress(DEVNET.addressDigit, payload);
 const funded = addressOf(devnetFundedKey(5).addressPayload);
+
+/** In block 1: funded key 7 pays recipient 1. */
+const inBlock = pay(fundedCoin(7), recipient(1), 2_000_000n);
+/** Final (persisted) but in no block: funded key 8 pays recipient 2. */
+const finalized = pay(fundedCoin(8), recipient(2), 5_000_000n);
+let blocks: Block[];
+const hashOf = (b: Block) => toHex(headerHash(b.header));
 
 let dir: string;
 let node: TimeNode;
@@ -64,6 +76,12 @@ async function error(method: string, params: unknown[] = []): Promise<NonNullabl
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'timecoin-node-rpc-'));
+  const store = await ChainStore.open(dir, DEVNET, genesis);
+  const first = nextBlockOn(store, [{ etx: inBlock, fee: FEE } as { etx: EncodedTx; fee: bigint }]).block;
+  await store.applyBlock(first);
+  blocks = [genesis, first, ...(await extendStore(store, [2, 3]))];
+  await store.putFinalized(finalized);
+  await store.close();
   const config = loadNodeConfig({
     network: 'devnet',
     env: {},
@@ -105,56 +123,75 @@ describe('node RPC methods, answered by a node in this process', () => {
     expect(await result('getblockchaininfo')).toEqual({
       chain: 'devnet',
       chainid: DEVNET.chainId,
-      blocks: 0,
-      bestblockhash: genesisHash,
-      bestslot: 0,
+      blocks: 3,
+      bestblockhash: hashOf(blocks[3]!),
+      bestslot: 3,
       genesis: genesisHash,
     });
-    expect(await result('getbestblockhash')).toBe(genesisHash);
-    expect(await result('getblockhash', [0])).toBe(genesisHash);
-    expect(await error('getblockhash', [1])).toMatchObject({
+    expect(await result('getbestblockhash')).toBe(hashOf(blocks[3]!));
+    for (let h = 0; h <= 3; h++) expect(await result('getblockhash', [h])).toBe(hashOf(blocks[h]!));
+    expect(await error('getblockhash', [4])).toMatchObject({
       code: -8,
       message: 'block height out of range',
     });
   });
 
-  it('getblock answers hex, header and txids, or whole transactions; an unknown hash is -5', async () => {
-    expect(await result('getblock', [genesisHash, 0])).toBe(toHex(encodeBlock(genesis)));
-    const h = genesis.header;
-    const header = {
-      hash: genesisHash,
-      confirmations: 1,
-      height: 0,
+  /** getblock's header fields for the block at `height` of the 3-block chain. */
+  function headerAt(height: number): Record<string, unknown> {
+    const b = blocks[height]!;
+    const h = b.header;
+    return {
+      hash: hashOf(b),
+      confirmations: 3 - height + 1,
+      height,
       version: h.version,
-      slot: 0,
+      slot: h.slot,
       time: h.timestampMs,
-      previousblockhash: ZERO,
+      previousblockhash: toHex(h.prevHash),
+      ...(height < 3 ? { nextblockhash: hashOf(blocks[height + 1]!) } : {}),
       merkleroot: toHex(h.merkleRoot),
       witnessroot: toHex(h.witnessRoot),
       producer: toHex(h.producerPubkey),
       rank: h.rank,
       beacon: toHex(h.beaconY),
-      size: encodeBlock(genesis).length,
-      nTx: genesis.txs.length,
+      size: encodeBlock(b).length,
+      nTx: b.txs.length,
     };
-    expect(await result('getblock', [genesisHash])).toEqual({
-      ...header,
-      tx: genesis.txs.map((t) => toHex(t.txid)),
-    });
-    const full = await result<{ tx: Record<string, unknown>[] }>('getblock', [genesisHash, 2]);
-    expect(full).toMatchObject(header);
-    expect(full.tx[0]).toEqual({
-      txid: toHex(allocation.txid),
-      hex: toHex(allocation.bytes),
-      vin: [],
-      vout: allocation.tx.outputs.map((o, n) => ({
-        n,
-        value: formatTime(o.value),
-        sat: o.value.toString(),
-        address: toHex(o.address),
+  }
+
+  const vout = (etx: EncodedTx) =>
+    etx.tx.outputs.map((o, n) => ({
+      n,
+      value: formatTime(o.value),
+      sat: o.value.toString(),
+      address: toHex(o.address),
+    }));
+
+  it('getblock answers hex, header and txids, or whole transactions; an unknown hash is -5', async () => {
+    expect(await result('getblock', [genesisHash, 0])).toBe(toHex(encodeBlock(genesis)));
+    expect(headerAt(0)['previousblockhash']).toBe(ZERO);
+    for (const height of [0, 1, 3])
+      expect(await result('getblock', [hashOf(blocks[height]!)])).toEqual({
+        ...headerAt(height),
+        tx: blocks[height]!.txs.map((t) => toHex(t.txid)),
+      });
+    const full = await result<{ tx: Record<string, unknown>[] }>('getblock', [hashOf(blocks[1]!), 2]);
+    expect(full).toMatchObject(headerAt(1));
+    expect(full.tx).toEqual(
+      blocks[1]!.txs.map((t) => ({
+        txid: toHex(t.txid),
+        hex: toHex(t.bytes),
+        vin: t.tx.inputs.map((i) => ({ txid: toHex(i.txid), vout: i.vout })),
+        vout: vout(t),
+        locktime: t.tx.lockTime,
       })),
-      locktime: 0,
-    });
+    );
+    expect(full.tx[0]!['locktime']).toBe(1); // a coinbase carries its height
+    // The payment is in it, spending funded key 7's allocation.
+    expect(full.tx.map((t) => t['txid'])).toContain(toHex(inBlock.txid));
+    expect(full.tx.find((t) => t['txid'] === toHex(inBlock.txid))!['vin']).toEqual([
+      { txid: toHex(allocation.txid), vout: 7 },
+    ]);
     expect(await error('getblock', [ZERO])).toMatchObject({ code: -5, message: 'block not found' });
     expect((await error('getblock', [genesisHash, 3])).code).toBe(-32602);
   });
@@ -207,7 +244,7 @@ describe('node RPC methods, answered by a node in this process', () => {
       confirmed: { value: formatTime(sat), sat: sat.toString() },
       pending: { value: formatTime(0n), sat: '0' },
       confirmedoutputs: 1,
-      height: 0,
+      height: 3,
     });
     const row = {
       txid: toHex(allocation.txid),
@@ -215,21 +252,144 @@ describe('node RPC methods, answered by a node in this process', () => {
       address: funded,
       amount: formatTime(sat),
       sat: sat.toString(),
-      confirmations: 1,
+      confirmations: 4,
       height: 0,
       final: true,
       coinbase: false,
       spendable: true,
     };
     expect(await result('listunspent', [funded])).toEqual([row]);
-    expect(await result('listunspent', [funded, 1, 1])).toEqual([row]);
-    expect(await result('listunspent', [funded, 2])).toEqual([]);
+    expect(await result('listunspent', [funded, 4, 1])).toEqual([row]);
+    expect(await result('listunspent', [funded, 5])).toEqual([]);
     const bad = await error('getbalance', ['TIME0notanaddress']);
     expect(bad.code).toBe(-5);
     expect(bad.message).toMatch(/^invalid address: /);
     expect(typeof bad.data?.['code']).toBe('string');
     expect((await error('listunspent', [funded, 0, 0])).code).toBe(-32602);
     expect((await error('listunspent', [funded, 0, 10_001])).code).toBe(-32602);
+  });
+
+  it('a transaction in a block: found there, final, answered at once, and refused as already in the chain', async () => {
+    const txid = toHex(inBlock.txid);
+    expect(await result('getrawtransaction', [txid, true])).toEqual({
+      txid,
+      hex: toHex(inBlock.bytes),
+      size: inBlock.bytes.length,
+      status: 'in-block',
+      height: 1,
+      vin: [{ txid: toHex(allocation.txid), vout: 7 }],
+      vout: vout(inBlock),
+      locktime: 0,
+      payload: null,
+    });
+    expect(await result('gettransactionfinality', [txid])).toEqual({
+      txid,
+      status: 'in-block',
+      final: true,
+      height: 1,
+    });
+    const waited = await result<Record<string, unknown>>('waittransactionfinality', [txid, 5_000]);
+    expect(waited).toMatchObject({ txid, status: 'in-block', final: true });
+    expect(waited['waitedms']).toBeLessThan(1_000);
+    expect(await error('sendrawtransaction', [toHex(inBlock.bytes)])).toEqual({
+      code: -27,
+      message: 'transaction already in a block',
+      data: { txid },
+    });
+    // Its outputs: confirmed at height 1 (3 confirmations); the change back to funded key 7.
+    const seven = addressOf(devnetFundedKey(7).addressPayload);
+    const change = inBlock.tx.outputs[1]!.value;
+    expect(await result('getbalance', [seven])).toMatchObject({
+      sat: change.toString(),
+      confirmedoutputs: 1,
+    });
+    expect(await result('listunspent', [seven])).toEqual([
+      {
+        txid,
+        vout: 1,
+        address: seven,
+        amount: formatTime(change),
+        sat: change.toString(),
+        confirmations: 3,
+        height: 1,
+        final: true,
+        coinbase: false,
+        spendable: true,
+      },
+    ]);
+    expect(await result('listunspent', [seven, 3])).toHaveLength(1);
+    expect(await result('listunspent', [seven, 4])).toEqual([]);
+  });
+
+  it('a final transaction not yet in a block: final everywhere, its outputs listed at minconf 0 only', async () => {
+    const txid = toHex(finalized.txid);
+    expect(await result('gettransactionfinality', [txid])).toEqual({
+      txid,
+      status: 'finalized',
+      final: true,
+    });
+    expect(await result('waittransactionfinality', [txid, 5_000])).toMatchObject({
+      status: 'finalized',
+      final: true,
+    });
+    expect(await result('getrawtransaction', [txid, true])).toMatchObject({
+      status: 'finalized',
+      vout: vout(finalized),
+    });
+    const two = addressOf(recipient(2));
+    expect(await result('getbalance', [two])).toEqual({
+      address: two,
+      value: formatTime(5_000_000n),
+      sat: '5000000',
+      confirmed: { value: formatTime(0n), sat: '0' },
+      pending: { value: formatTime(0n), sat: '0' },
+      confirmedoutputs: 0,
+      height: 3,
+    });
+    const row = {
+      txid,
+      vout: 0,
+      address: two,
+      amount: formatTime(5_000_000n),
+      sat: '5000000',
+      confirmations: 0,
+      final: true,
+      coinbase: false,
+      spendable: true,
+    };
+    expect(await result('listunspent', [two])).toEqual([row]);
+    expect(await result('listunspent', [two, 1])).toEqual([]);
+    // Funded key 8's allocation is spent by it: final balance less, confirmed unchanged.
+    const eight = addressOf(devnetFundedKey(8).addressPayload);
+    const spent = 5_000_000n + FEE;
+    expect(await result('getbalance', [eight])).toMatchObject({
+      sat: (fundedCoin(8).value - spent).toString(),
+      confirmed: { sat: fundedCoin(8).value.toString() },
+    });
+    // Its allocation is spent (not listed); its change is final, not yet confirmed.
+    expect(await result('listunspent', [eight])).toEqual([
+      expect.objectContaining({
+        txid,
+        vout: 1,
+        confirmations: 0,
+        sat: (fundedCoin(8).value - spent).toString(),
+      }),
+    ]);
+  });
+
+  it('coinbase outputs are listed oldest first, not spendable before maturity, and paged by maxcount', async () => {
+    // Every block pays each active masternode's reward address: the first owner key's has three.
+    const owner = addressOf(devnetMasternodes()[0]!.ownerKey.addressPayload);
+    const all = await result<Record<string, unknown>[]>('listunspent', [owner]);
+    const coinbase = all.filter((r) => r['coinbase'] === true);
+    expect(coinbase.map((r) => r['height'])).toEqual([1, 2, 3]);
+    expect(coinbase.map((r) => r['confirmations'])).toEqual([3, 2, 1]);
+    expect(coinbase.every((r) => r['spendable'] === false)).toBe(true);
+    expect(await result('listunspent', [owner, 0, 2])).toEqual(all.slice(0, 2));
+    expect(await result('listunspent', [owner, 0, all.length])).toEqual(all);
+    expect(await result('listunspent', [owner, 2])).toEqual(
+      all.filter((r) => (r['confirmations'] as number) >= 2),
+    );
   });
 
   it('masternodelist shows the genesis masternodes, which one is this node, and who is connected', async () => {
@@ -289,8 +449,14 @@ describe('node RPC methods, answered by a node in this process', () => {
     const tx = pay(fundedCoin(5), recipient(1), 3_000_000n);
     const txid = toHex(tx.txid);
     expect(await result('sendrawtransaction', [toHex(tx.bytes)])).toBe(txid);
-    expect(await result('getrawmempool')).toEqual([txid]);
+    const fin = toHex(finalized.txid);
+    expect(await result('getrawmempool')).toEqual([txid, fin]);
     expect(await result('getrawmempool', [true])).toEqual({
+      [fin]: {
+        status: 'finalized',
+        size: finalized.bytes.length,
+        fee: { value: formatTime(FEE), sat: FEE.toString() },
+      },
       [txid]: {
         status: 'processing',
         size: tx.bytes.length,
@@ -298,10 +464,10 @@ describe('node RPC methods, answered by a node in this process', () => {
       },
     });
     expect(await result('getmempoolinfo')).toMatchObject({
-      size: 1,
-      bytes: tx.bytes.length,
+      size: 2,
+      bytes: tx.bytes.length + finalized.bytes.length,
       processing: 1,
-      finalized: 0,
+      finalized: 1,
       orphans: 0,
       minrelaytxfee: { value: formatTime(DEVNET.minRelayFeePerKb), sat: DEVNET.minRelayFeePerKb.toString() },
     });
@@ -312,7 +478,8 @@ describe('node RPC methods, answered by a node in this process', () => {
     });
     const waited = await result<Record<string, unknown>>('waittransactionfinality', [txid, 20]);
     expect(waited).toMatchObject({ txid, status: 'processing', final: false });
-    expect(waited['waitedms']).toBeGreaterThanOrEqual(20);
+    // It waited (a timer may fire a millisecond early by Date.now, so not exactly 20).
+    expect(waited['waitedms']).toBeGreaterThanOrEqual(15);
     expect(await result('gettransactionfinality', [ZERO])).toEqual({
       txid: ZERO,
       status: 'unknown',
@@ -334,7 +501,7 @@ describe('node RPC methods, answered by a node in this process', () => {
     // The same bytes again answer the same txid (as bitcoind does for a transaction it holds);
     // bytes that do not decode and a forged signature get their codes.
     expect(await result('sendrawtransaction', [toHex(tx.bytes)])).toBe(txid);
-    expect(await result('getrawmempool')).toEqual([txid]);
+    expect(await result('getrawmempool')).toEqual([txid, fin]);
     expect(await error('sendrawtransaction', ['00ff'])).toMatchObject({
       code: -22,
       data: { code: 'MALFORMED' },
@@ -345,6 +512,77 @@ describe('node RPC methods, answered by a node in this process', () => {
       code: -25,
       data: { code: 'BAD_SIGNATURE' },
     });
+  });
+
+  it('every method has a summary and every parameter a description, and uptime counts seconds', async () => {
+    const names = (await result<string[]>('help')).map((line) => line.split(' ')[0]!);
+    expect(names.length).toBeGreaterThan(20);
+    for (const name of names) {
+      const h = await result<{ summary: string; params: { name: string; description: string }[] }>('help', [
+        name,
+      ]);
+      expect(h.summary.length, name).toBeGreaterThan(10);
+      for (const q of h.params) {
+        expect(q.name.length, `${name} param`).toBeGreaterThan(0);
+        expect(q.description.length, `${name} ${q.name}`).toBeGreaterThan(3);
+      }
+    }
+    const up = await result<number>('uptime');
+    expect(up).toBeGreaterThanOrEqual(0);
+    expect(up).toBeLessThanOrEqual(Math.ceil((Date.now() - node.startedAtMs) / 1000));
+  });
+
+  it('a peer that connects shows in getpeerinfo, getnetworkinfo and masternodelist', async () => {
+    const peerDir = mkdtempSync(join(tmpdir(), 'timecoin-node-rpc-peer-'));
+    const peer = await TimeNode.start({
+      params: devnetParams(),
+      config: loadNodeConfig({
+        network: 'devnet',
+        env: {},
+        overrides: {
+          datadir: peerDir,
+          'p2p.port': 0,
+          'rpc.port': 0,
+          'node.workers': 1,
+          'p2p.seeds': [`127.0.0.1:${node.p2pPort}`],
+        },
+      }),
+      key: devnetNodeKey(1),
+      log: pino({ level: 'silent' }),
+    });
+    try {
+      const connected = new Promise<void>((resolve) => {
+        if (node.p2p.peers().length > 0) resolve();
+        else node.p2p.once('peer:connected', () => resolve());
+      });
+      await connected;
+      const peers = await result<Record<string, unknown>[]>('getpeerinfo');
+      expect(peers).toEqual([
+        {
+          id: peer.nodeId,
+          addr: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+          inbound: true,
+          masternode: true,
+          startingheight: expect.any(Number),
+        },
+      ]);
+      expect(peers[0]!['addr']).toBe(`127.0.0.1:${peer.p2pPort}`);
+      expect(await result('getnetworkinfo')).toMatchObject({
+        connections: 1,
+        connections_in: 1,
+        connections_out: 0,
+      });
+      const list = await result<Record<string, unknown>[]>('masternodelist');
+      expect(
+        list
+          .filter((m) => m['connected'] === true)
+          .map((m) => m['pubkey'])
+          .sort(),
+      ).toEqual([node.nodeId, peer.nodeId].sort());
+    } finally {
+      await peer.stop();
+      rmSync(peerDir, { recursive: true, force: true });
+    }
   });
 
   it('stop answers, then the node stops', async () => {
