@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEVNET } from '../../../src/params/networks.js';
 import { KeyFileError, readKeyFile, readKeyFileInfo, writeKeyFile } from '../../../src/wallet/key-file.js';
 import { generateKeyPair } from '../../../src/wallet/keys.js';
+import { thrownAs } from '../../support/thrown.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 const cleanups: (() => void)[] = [];
@@ -72,15 +73,7 @@ describe('wallet key file: every refusal, with its code and a message naming the
     return { path, json: JSON.parse(readFileSync(path, 'utf8')) };
   }
   const rewrite = (path: string, json: unknown) => writeFileSync(path, JSON.stringify(json));
-  const codeOf = (fn: () => unknown): string | undefined => {
-    try {
-      fn();
-    } catch (err) {
-      if (err instanceof KeyFileError) return err.code;
-      throw err;
-    }
-    return undefined;
-  };
+  const codeOf = (fn: () => unknown): string => thrownAs(fn, KeyFileError).code;
 
   it('names the file it refuses to overwrite, tells a missing file how to make one, and reports sealed files', () => {
     const { path } = plain(dir());

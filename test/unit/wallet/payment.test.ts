@@ -7,6 +7,7 @@ import { decodeTx } from '../../../src/protocol/tx-codec.js';
 import { generateKeyPair, keyPairFromSecret } from '../../../src/wallet/keys.js';
 import { buildPayment, PaymentError, type SpendableCoin } from '../../../src/wallet/payment.js';
 import { signTx } from '../../../src/wallet/tx-builder.js';
+import { thrownAs } from '../../support/thrown.js';
 
 /*
  * The payment a wallet builds: which coins, what fee, what change, at the exact boundaries where
@@ -27,15 +28,7 @@ function sizeWithoutChange(): number {
   return buildPayment(DEVNET, key, [coin(1, WANT + 5_000n)], pay(WANT), { fee: 5_000n }).tx.bytes.length;
 }
 
-function errorOf(fn: () => unknown): PaymentError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PaymentError) return err;
-    throw err;
-  }
-  throw new Error('expected a PaymentError');
-}
+const errorOf = (fn: () => unknown): PaymentError => thrownAs(fn, PaymentError);
 
 describe('buildPayment: coins, fee and change', () => {
   it('signs every input with the key, over the txid the ledger checks', () => {
