@@ -6,6 +6,9 @@
  * - rpc.sendrawtransaction: distinct signed 1-in-2-out transactions spending prefunded coins; each
  *   answer comes once the transaction is signature-verified and admitted as processing. Target
  *   ≥ 8,000/s. The node runs `--workers 2` (the machine's two cores).
+ * - rpc.getbalance: an address's balance with the mempool that run left (tens of thousands of
+ *   processing transactions), 4 clients; what a wallet or exchange polling balances costs the
+ *   coordinator. No target; notes give the mempool size.
  *
  * Every answer is checked (HTTP 200 and a `result`), so an error storm cannot pass for speed.
  */
@@ -17,6 +20,7 @@ import { NodeProcess } from '../../src/devnet/node-process.js';
 import { opensslSigner } from '../../src/devnet/openssl-signer.js';
 import { prefundCoins, writeFinalized } from '../../src/devnet/prefund.js';
 import { DEVNET } from '../../src/params/networks.js';
+import { encodeAddress } from '../../src/protocol/address.js';
 import { BenchSuite, summarize } from '../harness.js';
 import { keepAliveLoad, rpcRequest } from '../support/http-keepalive.js';
 import { processCpuMs } from '../support/proc-cpu.js';
@@ -96,6 +100,31 @@ export async function run(): Promise<void> {
     suite.note('rpc.sendrawtransaction.perNodeCore', Math.round((r2.done * 1000) / nodeCpuMs));
     suite.note('rpc.sendrawtransaction.errors', bad);
     suite.note('rpc.sendrawtransaction.ranOutOfTxs', r2.done >= requests.length ? 'yes' : 'no');
+
+    // A wallet's balance query with the mempool the run above left (every admitted transaction is
+    // still processing here): getbalance adds the mempool's effect on the address to its confirmed
+    // total, so its cost grows with the mempool, and it runs on the coordinator.
+    const mempoolSize = ((await node.rpc('getmempoolinfo')) as { size: number }).size;
+    bad = 0;
+    const balance = rpcRequest(
+      node.authorization,
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'getbalance',
+        params: [encodeAddress(DEVNET.addressDigit, recipient(0))],
+      }),
+    );
+    const r3 = await keepAliveLoad({
+      port: node.rpcPort,
+      clients: 4,
+      durationMs: SECONDS * 1000,
+      request: () => balance,
+      onResponse: check,
+    });
+    suite.record({ ...summarize('rpc.getbalance', r3.latenciesMs), hz: (r3.done * 1000) / r3.ms });
+    suite.note('rpc.getbalance.mempoolSize', mempoolSize);
+    suite.note('rpc.getbalance.errors', bad);
     suite.note('clients', CLIENTS);
     suite.note('nodeWorkers', 2);
     suite.note('loadavg1.end', Number(loadavg()[0]!.toFixed(2)));

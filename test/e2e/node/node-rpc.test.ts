@@ -512,6 +512,27 @@ describe('node RPC methods, answered by a node in this process', () => {
       code: -25,
       data: { code: 'BAD_SIGNATURE' },
     });
+    expect(await error('sendrawtransaction', [12])).toMatchObject({ code: -32602 });
+    // A rival spend of the same coin is admitted too: Snowball, not arrival order, picks one.
+    const rival = pay(fundedCoin(5), recipient(3), 4_000_000n);
+    expect(await result('sendrawtransaction', [toHex(rival.bytes)])).toBe(toHex(rival.txid));
+    expect(new Set(await result<string[]>('getrawmempool'))).toEqual(new Set([txid, toHex(rival.txid), fin]));
+    // A child of the final transaction spends an output that is in no block: the balance finds it
+    // in the mempool, the same on every query.
+    const eight = addressOf(devnetFundedKey(8).addressPayload);
+    const change8 = finalized.tx.outputs[1]!;
+    const child = pay(
+      { outpoint: { txid: finalized.txid, vout: 1 }, value: change8.value, key: devnetFundedKey(8) },
+      recipient(4),
+      1_000_000n,
+    );
+    expect(await result('sendrawtransaction', [toHex(child.bytes)])).toBe(toHex(child.txid));
+    const childPending = -(1_000_000n + FEE);
+    for (let i = 0; i < 2; i++)
+      expect(await result('getbalance', [eight])).toMatchObject({
+        sat: change8.value.toString(),
+        pending: { sat: childPending.toString() },
+      });
   });
 
   it('every method has a summary and every parameter a description, and uptime counts seconds', async () => {
