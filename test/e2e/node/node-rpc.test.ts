@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devnetFundedKey, devnetMasternodes, genesisBlock } from '../../../src/chain/genesis.js';
 import { loadNodeConfig } from '../../../src/config/node-config.js';
-import { FEE, fundedCoin, pay, recipient } from '../../../src/devnet/coins.js';
+import { FEE, fundedCoin, pay, recipient, split } from '../../../src/devnet/coins.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { TimeNode } from '../../../src/node/node.js';
 import { devnetNodeKey } from '../../../src/node/node-key.js';
@@ -24,7 +24,8 @@ import { extendStore, nextBlockOn } from '../../support/block-builder.js';
  * The node's JSON-RPC methods with exact answers, on a real node started in this process (store,
  * pool, transport, RPC server: the same TimeNode.start the CLI runs), so that mutation testing
  * reaches node-rpc.ts and address-rpc.ts. Its data directory is prepared first: three real devnet
- * blocks (the first carries a payment) and one final transaction not yet in a block, as a node
+ * blocks (the first carries a payment, the second a split into 1,100 outputs) and one final
+ * transaction not yet in a block, as a node
  * has after a restart. Alone, the node never finalizes anything more: a submitted transaction
  * stays processing, which is what the mempool answers below rely on.
  * test/e2e/node/interfaces.test.ts checks the same methods on a live 4-node network.
@@ -39,6 +40,8 @@ const funded = addressOf(devnetFundedKey(5).addressPayload);
 
 /** In block 1: funded key 7 pays recipient 1. */
 const inBlock = pay(fundedCoin(7), recipient(1), 2_000_000n);
+/** In block 2: funded key 9 splits its allocation into 1,100 outputs (more than a page of the address index). */
+const manyOutputs = split(fundedCoin(9), 1_100, 1_000_000n).tx;
 /** Final (persisted) but in no block: funded key 8 pays recipient 2. */
 const finalized = pay(fundedCoin(8), recipient(2), 5_000_000n);
 let blocks: Block[];
@@ -79,7 +82,11 @@ beforeAll(async () => {
   const store = await ChainStore.open(dir, DEVNET, genesis);
   const first = nextBlockOn(store, [{ etx: inBlock, fee: FEE } as { etx: EncodedTx; fee: bigint }]).block;
   await store.applyBlock(first);
-  blocks = [genesis, first, ...(await extendStore(store, [2, 3]))];
+  const second = nextBlockOn(store, [
+    { etx: manyOutputs, fee: FEE } as { etx: EncodedTx; fee: bigint },
+  ]).block;
+  await store.applyBlock(second);
+  blocks = [genesis, first, second, ...(await extendStore(store, [3]))];
   await store.putFinalized(finalized);
   await store.close();
   const config = loadNodeConfig({
@@ -377,6 +384,22 @@ describe('node RPC methods, answered by a node in this process', () => {
     ]);
   });
 
+  it('listunspent reads past a page of the address index, and stops at exactly maxcount', async () => {
+    const nine = addressOf(devnetFundedKey(9).addressPayload);
+    const all = await result<Record<string, unknown>[]>('listunspent', [nine]);
+    expect(all).toHaveLength(manyOutputs.tx.outputs.length);
+    expect(all.map((r) => r['vout'])).toEqual(manyOutputs.tx.outputs.map((_, vout) => vout));
+    expect(all.every((r) => r['height'] === 2 && r['txid'] === toHex(manyOutputs.txid))).toBe(true);
+    for (const maxcount of [1, 999, 1_000, 1_001])
+      expect(await result('listunspent', [nine, 0, maxcount]), String(maxcount)).toEqual(
+        all.slice(0, maxcount),
+      );
+    expect(await result('getbalance', [nine])).toMatchObject({
+      confirmedoutputs: manyOutputs.tx.outputs.length,
+      sat: (fundedCoin(9).value - FEE).toString(),
+    });
+  });
+
   it('coinbase outputs are listed oldest first, not spendable before maturity, and paged by maxcount', async () => {
     // Every block pays each active masternode's reward address: the first owner key's has three.
     const owner = addressOf(devnetMasternodes()[0]!.ownerKey.addressPayload);
@@ -440,6 +463,13 @@ describe('node RPC methods, answered by a node in this process', () => {
     });
     expect(c['masternodes']).toHaveLength(5);
     expect(await result('listbanned')).toEqual([]);
+    const banned = devnetFundedKey(3).publicKey;
+    const until = Date.now() + 3_600_000;
+    node.store.peerBans().ban(banned, { untilMs: until, reason: 'INVALID_BLOCK: test', bannedAtMs: 1_000 });
+    expect(await result('listbanned')).toEqual([
+      { key: toHex(banned), reason: 'INVALID_BLOCK: test', bannedat: 1_000, banneduntil: until },
+    ]);
+    node.store.peerBans().unban(banned);
     expect(await result('getdoublesignevidence')).toEqual([]);
     expect(await result('getdoublesignevidence', [ZERO])).toEqual([]);
     expect(Number.isInteger(await result('uptime'))).toBe(true);
@@ -478,8 +508,12 @@ describe('node RPC methods, answered by a node in this process', () => {
     });
     const waited = await result<Record<string, unknown>>('waittransactionfinality', [txid, 20]);
     expect(waited).toMatchObject({ txid, status: 'processing', final: false });
-    // It waited (a timer may fire a millisecond early by Date.now, so not exactly 20).
+    // It waited its timeout, not the default (a timer may fire a millisecond early by Date.now).
     expect(waited['waitedms']).toBeGreaterThanOrEqual(15);
+    expect(waited['waitedms']).toBeLessThan(5_000);
+    const unknown = await result<Record<string, unknown>>('waittransactionfinality', [ZERO, 20]);
+    expect(unknown).toMatchObject({ txid: ZERO, status: 'unknown', final: false });
+    expect(unknown['waitedms']).toBeGreaterThanOrEqual(15);
     expect(await result('gettransactionfinality', [ZERO])).toEqual({
       txid: ZERO,
       status: 'unknown',
@@ -517,6 +551,13 @@ describe('node RPC methods, answered by a node in this process', () => {
     const rival = pay(fundedCoin(5), recipient(3), 4_000_000n);
     expect(await result('sendrawtransaction', [toHex(rival.bytes)])).toBe(toHex(rival.txid));
     expect(new Set(await result<string[]>('getrawmempool'))).toEqual(new Set([txid, toHex(rival.txid), fin]));
+    // A rival of a final transaction is refused at once, with the mempool's code.
+    expect(
+      await error('sendrawtransaction', [toHex(pay(fundedCoin(8), recipient(5), 1_000_000n).bytes)]),
+    ).toMatchObject({
+      code: -26,
+      data: { code: 'CONFLICTS_FINALIZED' },
+    });
     // A child of the final transaction spends an output that is in no block: the balance finds it
     // in the mempool, the same on every query.
     const eight = addressOf(devnetFundedKey(8).addressPayload);
@@ -538,6 +579,9 @@ describe('node RPC methods, answered by a node in this process', () => {
   it('every method has a summary and every parameter a description, and uptime counts seconds', async () => {
     const names = (await result<string[]>('help')).map((line) => line.split(' ')[0]!);
     expect(names.length).toBeGreaterThan(20);
+    // Test-only methods exist only on a node started with test switches.
+    expect(names.filter((n) => n.startsWith('test_'))).toEqual([]);
+    expect(NODE_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
     for (const name of names) {
       const h = await result<{ summary: string; params: { name: string; description: string }[] }>('help', [
         name,
@@ -593,6 +637,27 @@ describe('node RPC methods, answered by a node in this process', () => {
         connections_in: 1,
         connections_out: 0,
       });
+      // The same link seen from the peer, which dialed it: outbound.
+      const peerAuth = basicAuthHeader(
+        COOKIE_USER,
+        readFileSync(join(peerDir, '.cookie'), 'utf8').split(':')[1]!,
+      );
+      const ask = async (method: string) => {
+        const res = await fetch(`http://127.0.0.1:${peer.rpcPort}/`, {
+          method: 'POST',
+          headers: { authorization: peerAuth },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method }),
+        });
+        return ((await res.json()) as { result: unknown }).result;
+      };
+      expect(await ask('getnetworkinfo')).toMatchObject({
+        connections: 1,
+        connections_in: 0,
+        connections_out: 1,
+      });
+      expect(await ask('getpeerinfo')).toEqual([
+        expect.objectContaining({ id: node.nodeId, inbound: false }),
+      ]);
       const list = await result<Record<string, unknown>[]>('masternodelist');
       expect(
         list
