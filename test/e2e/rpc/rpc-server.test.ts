@@ -229,8 +229,12 @@ function padded(size: number, method = 'ping'): string {
   return call + ' '.repeat(size - call.length);
 }
 
+/** Holds every `circularLater` call until the test opens it. */
+let circularGate = deferred();
+
 function server(opts: Partial<ConstructorParameters<typeof RpcServer>[0]> = {}) {
   const d = new RpcDispatcher();
+  circularGate = deferred();
   d.register({ name: 'ping', summary: '', params: [], handler: () => 'pong' });
   // A result JSON cannot hold: the dispatcher's own failure, which only the server can answer.
   d.register({
@@ -238,6 +242,17 @@ function server(opts: Partial<ConstructorParameters<typeof RpcServer>[0]> = {}) 
     summary: '',
     params: [],
     handler: () => {
+      const o: Record<string, unknown> = {};
+      o['self'] = o;
+      return o;
+    },
+  });
+  d.register({
+    name: 'circularLater',
+    summary: '',
+    params: [],
+    handler: async () => {
+      await circularGate.promise;
       const o: Record<string, unknown> = {};
       o['self'] = o;
       return o;
@@ -374,11 +389,41 @@ describe('RPC server: HTTP status, credentials and limits (real uWS)', () => {
     expect(await held.answered).toMatch(/^200 /);
   });
 
-  it('answers 500 when the dispatcher itself fails', async () => {
+  it('answers 500 when the dispatcher itself fails, and nothing to a client that left meanwhile', async () => {
     const port = await server().listen();
     const r = await http(port, { body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'circular' }) });
     expect(r.status).toBe(500);
     expect((await http(port, { body: padded(60) })).status).toBe(200);
+    // The client leaves while the method runs; its failure must not be written to the dead request.
+    const left = new Promise<void>((resolve) => {
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        agent: false,
+        headers: { authorization: AUTH },
+      });
+      req.on('error', () => resolve());
+      req.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'circularLater' }), () =>
+        setImmediate(() => req.destroy()),
+      );
+    });
+    await left;
+    // A full exchange on a new connection after the reset: by then the server has read it.
+    expect((await http(port, { body: padded(60) })).status).toBe(200);
+    circularGate.resolve();
+    expect((await http(port, { body: padded(60) })).status).toBe(200);
+  });
+
+  it('closes the connection after a streamed body goes over the limit', async () => {
+    const port = await server().listen();
+    const over = await keepAlivePost(port, { 'transfer-encoding': 'chunked' }, padded(1_025));
+    expect(over).toMatchObject({ status: 413, body: 'body limit is 1024 bytes' });
+    await over.closed;
+  });
+
+  it('can be closed before it ever listened', () => {
+    expect(() => server().close()).not.toThrow();
   });
 
   it('answers 405 with Allow: POST to other methods on unrouted paths', async () => {
