@@ -297,6 +297,11 @@ describe('node RPC methods, answered by a node in this process', () => {
     });
     const waited = await result<Record<string, unknown>>('waittransactionfinality', [txid, 5_000]);
     expect(waited).toMatchObject({ txid, status: 'in-block', final: true });
+    // The timeout is optional: a final transaction answers at once either way.
+    expect(await result('waittransactionfinality', [txid])).toMatchObject({
+      status: 'in-block',
+      final: true,
+    });
     expect(waited['waitedms']).toBeLessThan(1_000);
     expect(await error('sendrawtransaction', [toHex(inBlock.bytes)])).toEqual({
       code: -27,
@@ -429,7 +434,11 @@ describe('node RPC methods, answered by a node in this process', () => {
         deregisteredheight: null,
         self: m['pubkey'] === self,
         connected: m['pubkey'] === self,
+        // Bronze has collateral: output 0 of its genesis registration transaction.
+        collateral: { txid: expect.stringMatching(/^[0-9a-f]{64}$/), vout: 0 },
       });
+    const registrations = new Set(genesis.txs.map((t) => toHex(t.txid)));
+    expect(list.every((m) => registrations.has((m['collateral'] as { txid: string }).txid))).toBe(true);
     const mine = genesisNodes.find((m) => toHex(m.nodeKey.publicKey) === self)!;
     expect(list.find((m) => m['self'])!['rewardaddress']).toBe(addressOf(mine.ownerKey.addressPayload));
     expect(await result('masternodelist', [true])).toEqual(list);
