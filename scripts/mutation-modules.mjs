@@ -200,6 +200,42 @@ export const MUTATION_MODULES = {
     ],
     target: 85,
   },
+  // What a wallet, an exchange or an operator's client meets first: JSON-RPC 2.0 framing and its
+  // error objects (-32700/-32600/-32601/-32602, batches, params by position or name) and the
+  // cookie / Basic authentication, with the HTTP server in process. The methods are `rpc-methods`.
+  rpc: {
+    mutate: ['src/rpc/json-rpc.ts', 'src/rpc/rpc-auth.ts', 'src/rpc/rpc-server.ts'],
+    tests: [
+      'test/unit/rpc/**/*.test.ts',
+      'test/e2e/rpc/rpc-server.test.ts',
+      'test/unit/cli/rpc-client.test.ts',
+    ],
+    target: 70,
+  },
+  // The node's RPC methods (what getblock, getbalance, listunspent, sendrawtransaction… answer and
+  // refuse), against a node started in the test process: test/e2e/node/node-rpc.test.ts.
+  'rpc-methods': {
+    mutate: ['src/node/node-rpc.ts', 'src/node/address-rpc.ts'],
+    tests: ['test/e2e/node/node-rpc.test.ts'],
+    target: 70,
+  },
+  // A corrupt or mistyped config must stop the node at startup with a message naming the key.
+  config: {
+    mutate: ['src/config/**/*.ts'],
+    tests: ['test/unit/config/**/*.test.ts'],
+    target: 70,
+  },
+  // The wallet's key file (scrypt, permissions, refusal of a wrong passphrase) and the payment it
+  // builds and signs.
+  wallet: {
+    mutate: ['src/wallet/**/*.ts'],
+    tests: [
+      'test/unit/wallet/**/*.test.ts',
+      'test/unit/protocol/vectors.test.ts',
+      'test/unit/ledger/tx-validation.test.ts',
+    ],
+    target: 70,
+  },
 };
 
 /**
