@@ -374,10 +374,18 @@ export class Mempool {
     );
   }
 
-  private byStatus(status: TxStatus): EncodedTx[] {
+  /**
+   * Transactions of one status in no particular order: for sums over the pool (an address's
+   * pending balance), which need no txid order and should not pay a sort of the whole pool per call.
+   */
+  unordered(status: TxStatus): EncodedTx[] {
     const out: EncodedTx[] = [];
     for (const e of this.entries.values()) if (e.status === status) out.push(e.etx);
-    return sortByBytes(out, (etx) => etx.txid);
+    return out;
+  }
+
+  private byStatus(status: TxStatus): EncodedTx[] {
+    return sortByBytes(this.unordered(status), (etx) => etx.txid);
   }
 
   private checkKeysNotFinalized(etx: EncodedTx, keys: readonly string[]): void {

@@ -177,6 +177,13 @@ describe('mempool conflict sets', () => {
     const pool = new Mempool();
     for (const t of [...txs].reverse()) pool.admit(t, 1n);
     expect(pool.processing().map((t) => t.txid)).toEqual(txs.map((t) => t.txid).sort(Buffer.compare));
+    // Unordered: the same transactions of that status, and only those.
+    pool.finalize(txs[2]!.txid);
+    const ids = (list: readonly { txid: Uint8Array }[]) =>
+      list.map((t) => Buffer.from(t.txid).toString('hex')).sort();
+    expect(ids(pool.unordered('processing'))).toEqual(ids(pool.processing()));
+    expect(ids(pool.unordered('processing'))).toHaveLength(4);
+    expect(ids(pool.unordered('finalized'))).toEqual(ids([txs[2]!]));
   });
 
   it('processingCount follows every way in and out of processing, without listing the pool', () => {
