@@ -15,7 +15,7 @@ import { formatTime } from '../../../src/params/units.js';
 import { encodeAddress } from '../../../src/protocol/address.js';
 import { type Block, encodeBlock, headerHash } from '../../../src/protocol/block.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
-import { basicAuthHeader, COOKIE_USER } from '../../../src/rpc/rpc-auth.js';
+import { basicAuthHeader } from '../../../src/rpc/rpc-auth.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { PROTOCOL_VERSION } from '../../../src/wire/limits.js';
 import { extendStore, nextBlockOn } from '../../support/block-builder.js';
@@ -51,15 +51,41 @@ let dir: string;
 let node: TimeNode;
 let authorization: string;
 
+/** A devnet validator (key `keyIndex`) started in this process on `datadir`, and its cookie's header. */
+async function startNode(
+  datadir: string,
+  keyIndex: number,
+  seeds: string[] = [],
+): Promise<{ node: TimeNode; authorization: string }> {
+  const config = loadNodeConfig({
+    network: 'devnet',
+    env: {},
+    overrides: { datadir, 'p2p.port': 0, 'rpc.port': 0, 'node.workers': 1, 'p2p.seeds': seeds },
+  });
+  const started = await TimeNode.start({
+    params: devnetParams(),
+    config,
+    key: devnetNodeKey(keyIndex),
+    log: pino({ level: 'silent' }),
+  });
+  const [user, password] = readFileSync(join(datadir, '.cookie'), 'utf8').split(':');
+  return { node: started, authorization: basicAuthHeader(user!, password!) };
+}
+
 interface Answer {
   result?: unknown;
   error?: { code: number; message: string; data?: Record<string, unknown> };
 }
 
-async function call(method: string, params: unknown[] = []): Promise<Answer> {
-  const res = await fetch(`http://127.0.0.1:${node.rpcPort}/`, {
+/** One call to the node under test, or to `to` when given. */
+async function call(
+  method: string,
+  params: unknown[] = [],
+  to: { node: TimeNode; authorization: string } = { node, authorization },
+): Promise<Answer> {
+  const res = await fetch(`http://127.0.0.1:${to.node.rpcPort}/`, {
     method: 'POST',
-    headers: { authorization },
+    headers: { authorization: to.authorization },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   });
   return (await res.json()) as Answer;
@@ -80,27 +106,14 @@ async function error(method: string, params: unknown[] = []): Promise<NonNullabl
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'timecoin-node-rpc-'));
   const store = await ChainStore.open(dir, DEVNET, genesis);
-  const first = nextBlockOn(store, [{ etx: inBlock, fee: FEE } as { etx: EncodedTx; fee: bigint }]).block;
+  const first = nextBlockOn(store, [{ etx: inBlock, fee: FEE }]).block;
   await store.applyBlock(first);
-  const second = nextBlockOn(store, [
-    { etx: manyOutputs, fee: FEE } as { etx: EncodedTx; fee: bigint },
-  ]).block;
+  const second = nextBlockOn(store, [{ etx: manyOutputs, fee: FEE }]).block;
   await store.applyBlock(second);
   blocks = [genesis, first, second, ...(await extendStore(store, [3]))];
   await store.putFinalized(finalized);
   await store.close();
-  const config = loadNodeConfig({
-    network: 'devnet',
-    env: {},
-    overrides: { datadir: dir, 'p2p.port': 0, 'rpc.port': 0, 'node.workers': 1 },
-  });
-  node = await TimeNode.start({
-    params: devnetParams(),
-    config,
-    key: devnetNodeKey(0),
-    log: pino({ level: 'silent' }),
-  });
-  authorization = basicAuthHeader(COOKIE_USER, readFileSync(join(dir, '.cookie'), 'utf8').split(':')[1]!);
+  ({ node, authorization } = await startNode(dir, 0));
 }, 60_000);
 
 afterAll(async () => {
@@ -608,22 +621,9 @@ describe('node RPC methods, answered by a node in this process', () => {
 
   it('a peer that connects shows in getpeerinfo, getnetworkinfo and masternodelist', async () => {
     const peerDir = mkdtempSync(join(tmpdir(), 'timecoin-node-rpc-peer-'));
-    const peer = await TimeNode.start({
-      params: devnetParams(),
-      config: loadNodeConfig({
-        network: 'devnet',
-        env: {},
-        overrides: {
-          datadir: peerDir,
-          'p2p.port': 0,
-          'rpc.port': 0,
-          'node.workers': 1,
-          'p2p.seeds': [`127.0.0.1:${node.p2pPort}`],
-        },
-      }),
-      key: devnetNodeKey(1),
-      log: pino({ level: 'silent' }),
-    });
+    const { node: peer, authorization: peerAuthorization } = await startNode(peerDir, 1, [
+      `127.0.0.1:${node.p2pPort}`,
+    ]);
     try {
       const connected = new Promise<void>((resolve) => {
         if (node.p2p.peers().length > 0) resolve();
@@ -647,18 +647,8 @@ describe('node RPC methods, answered by a node in this process', () => {
         connections_out: 0,
       });
       // The same link seen from the peer, which dialed it: outbound.
-      const peerAuth = basicAuthHeader(
-        COOKIE_USER,
-        readFileSync(join(peerDir, '.cookie'), 'utf8').split(':')[1]!,
-      );
-      const ask = async (method: string) => {
-        const res = await fetch(`http://127.0.0.1:${peer.rpcPort}/`, {
-          method: 'POST',
-          headers: { authorization: peerAuth },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method }),
-        });
-        return ((await res.json()) as { result: unknown }).result;
-      };
+      const ask = async (method: string) =>
+        (await call(method, [], { node: peer, authorization: peerAuthorization })).result;
       expect(await ask('getnetworkinfo')).toMatchObject({
         connections: 1,
         connections_in: 0,
