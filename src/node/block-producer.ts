@@ -40,9 +40,9 @@ export interface BlockProducerDeps {
    */
   readonly pendingBranchWaitMs: number;
   /** Reported each slot (metrics, dashboard). */
-  readonly onSlot?: (info: { slot: number; role: string; rank: number | null }) => void;
+  readonly onSlot: (info: { slot: number; role: string; rank: number | null }) => void;
   /** Byzantine test switches (devnet `--test-switches` only; always false elsewhere). */
-  readonly misbehave?: {
+  readonly misbehave: {
     readonly withhold: () => boolean;
     readonly doubleSign: () => boolean;
     /** Publishes a second block for the slot, signed by us (the double-sign switch). */
@@ -101,17 +101,17 @@ export class BlockProducer {
     void beacons.ensure(slot + 1, nextAnchor.hash).catch(() => undefined);
 
     if (!validators.isValidator) {
-      this.d.onSlot?.({ slot, role: 'full', rank: null });
+      this.d.onSlot({ slot, role: 'full', rank: null });
       log.info({ slot, role: 'full', rank: null, tip: index.tip.height }, 'slot');
       return;
     }
     const anchor = index.anchorFor(slot);
     const active = store.activeMasternodes(anchor.height);
     if (active.length < params.minActiveMasternodes) return;
-    const beacon = (await beacons.ensure(slot, anchor.hash)) ?? beacons.get(slot, anchor.hash);
+    const beacon = await beacons.ensure(slot, anchor.hash);
     if (!beacon) return;
     const rank = rankOf(rankingWeights(params, active), beacon.y, key.publicKey);
-    this.d.onSlot?.({ slot, role: 'validator', rank: rank < 0 ? null : rank });
+    this.d.onSlot({ slot, role: 'validator', rank: rank < 0 ? null : rank });
     log.info({ slot, role: 'validator', rank: rank < 0 ? null : rank, tip: index.tip.height }, 'slot');
     if (rank < 0 || rank >= rankWindowCount(params)) return;
     const window = rankWindow(params, slot, rank);
@@ -142,11 +142,13 @@ export class BlockProducer {
       return;
     }
     // A lower-ranked block for this slot in hand (e.g. waiting for its transactions to be final
-    // here) takes precedence: do not compete with it.
+    // here) takes precedence: do not compete with it. One of our own rank on this parent is ours
+    // (same parent, same anchor, same beacon, so the same ranking): a second would be a double
+    // sign, evidence against our own key.
     if (
       tree
         .childrenOf(toHex(index.tip.hash))
-        .some((b) => b.block.header.slot === slot && b.block.header.rank < rank)
+        .some((b) => b.block.header.slot === slot && b.block.header.rank <= rank)
     )
       return;
     const setAside = await chain.revertLateTip();
@@ -155,7 +157,7 @@ export class BlockProducer {
       if (parent.slot >= slot) return;
       const anchor = index.anchorFor(slot);
       const active = store.activeMasternodes(anchor.height);
-      const beacon = (await beacons.ensure(slot, anchor.hash)) ?? beacons.get(slot, anchor.hash);
+      const beacon = await beacons.ensure(slot, anchor.hash);
       if (!beacon || this.d.clock.now() >= windowEndMs) return;
       const candidates: BlockCandidate[] = ledger.mempool.finalized().map((etx) => ({
         etx,
@@ -175,11 +177,11 @@ export class BlockProducer {
         view: store,
       };
       const block = await assembleBlockWith(inputs, this.d.roots);
-      if (this.d.misbehave?.withhold()) {
+      if (this.d.misbehave.withhold()) {
         log.warn({ slot, rank, height: block.header.height }, 'test switch withhold: block not published');
         return;
       }
-      if (this.d.misbehave?.doubleSign()) {
+      if (this.d.misbehave.doubleSign()) {
         // A rival for the same slot and parent: no transactions and another timestamp, same key.
         const id = toHex(headerHash(block.header));
         for (const nowMs of [inputs.nowMs + 1, inputs.nowMs - 1]) {

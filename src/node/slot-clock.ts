@@ -1,5 +1,3 @@
-import type { ChainParams } from '../params/chain-params.js';
-
 /** Time and timers, injectable so slot logic runs in fake time in unit tests. */
 export interface Clock {
   now(): number;
@@ -16,48 +14,6 @@ export const SYSTEM_CLOCK: Clock = Object.freeze({
   },
   clearTimer: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
 });
-
-/**
- * Slot arithmetic (DESIGN §6: slot s starts at genesis time + s × slot length) on a clock. Pure
- * functions of time; the only state is the timers callers arm through `at`.
- */
-export class SlotClock {
-  constructor(
-    readonly params: Pick<ChainParams, 'genesisTimeMs' | 'slotMs' | 'leaderFallbackStepMs'>,
-    readonly clock: Clock = SYSTEM_CLOCK,
-  ) {}
-
-  now(): number {
-    return this.clock.now();
-  }
-
-  slotStart(slot: number): number {
-    return this.params.genesisTimeMs + slot * this.params.slotMs;
-  }
-
-  /** The slot containing `ms` (−1 before genesis). */
-  slotAt(ms: number = this.now()): number {
-    if (ms < this.params.genesisTimeMs) return -1;
-    return Math.floor((ms - this.params.genesisTimeMs) / this.params.slotMs);
-  }
-
-  /** The window in which rank `rank` publishes in `slot`: [start + r·step, start + (r+1)·step). */
-  rankWindow(slot: number, rank: number): { startMs: number; endMs: number } {
-    const start = this.slotStart(slot) + rank * this.params.leaderFallbackStepMs;
-    return { startMs: start, endMs: start + this.params.leaderFallbackStepMs };
-  }
-
-  /** Ranks that have a window inside the slot (a later rank cannot publish in it). */
-  get ranksPerSlot(): number {
-    return Math.floor(this.params.slotMs / this.params.leaderFallbackStepMs);
-  }
-
-  /** Calls `fn` at unix ms `atMs` (at once if past). Returns a function that cancels it. */
-  at(atMs: number, fn: () => void): () => void {
-    const h = this.clock.setTimer(fn, atMs - this.now());
-    return () => this.clock.clearTimer(h);
-  }
-}
 
 /** A clock that moves only when told (unit tests): timers fire in time order during `advance`. */
 export class ManualClock implements Clock {
@@ -81,6 +37,13 @@ export class ManualClock implements Clock {
 
   clearTimer(handle: unknown): void {
     this.timers.delete(handle as number);
+  }
+
+  /** When the earliest armed timer falls due, or undefined when none is armed. */
+  nextTimerAtMs(): number | undefined {
+    let at: number | undefined;
+    for (const t of this.timers.values()) if (at === undefined || t.at < at) at = t.at;
+    return at;
   }
 
   /** Moves time forward by `ms`, firing every timer that falls due, earliest (then oldest) first. */

@@ -12,20 +12,13 @@ import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { extendStore, inlineBeacons, nextBlockOn } from '../../support/block-builder.js';
+import { untouched } from '../../support/untouched.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** A dependency the path under test must not touch: any use throws and fails the test. */
-const untouched = <T>(name: string): T =>
-  new Proxy({} as object, {
-    get: (_t, prop) => {
-      throw new Error(`${name}.${String(prop)} used on a path that must not reach it`);
-    },
-  }) as T;
 
 /** The controller over a real store, index and tree (devnet genesis); the rest must stay unused. */
 async function setup(tree = new BlockTree()) {
