@@ -58,16 +58,19 @@ export class BeaconService {
     return this.o.verified.known(slot, anchorHash);
   }
 
-  /** The evaluation running longest, for metrics: its slot and how long it has run. */
+  /**
+   * The evaluation running longest, for metrics: its slot and how long it has run. The map keeps
+   * insertion order, which is start order, so the first entry is the oldest.
+   */
   progress(): { slot: number; runningMs: number } | undefined {
-    let oldest: Evaluation | undefined;
-    for (const e of this.evaluations.values()) if (!oldest || e.startedMs < oldest.startedMs) oldest = e;
+    const oldest: Evaluation | undefined = this.evaluations.values().next().value;
     return oldest && { slot: oldest.slot, runningMs: this.o.now() - oldest.startedMs };
   }
 
   /**
-   * The beacon of (slot, anchor): known, being evaluated, or evaluated now. Resolves undefined when
-   * the evaluation was cancelled (a peer's beacon arrived first: `get` has it) or the service closed.
+   * The beacon of (slot, anchor): known, being evaluated, or evaluated now. An evaluation cancelled
+   * because a peer's beacon arrived first resolves that beacon; undefined once the service is
+   * closed. A failed evaluation rejects.
    */
   ensure(slot: number, anchorHash: Uint8Array): Promise<SlotBeacon | undefined> {
     const known = this.get(slot, anchorHash);
@@ -110,13 +113,13 @@ export class BeaconService {
     anchorHash: Uint8Array,
     y: Uint8Array,
     proof: Uint8Array,
-    from?: string,
+    from: string,
   ): Promise<boolean> {
     if (this.get(slot, anchorHash)) return false;
-    if (from !== undefined && !this.failures.allows(slot, from)) return false;
+    if (!this.failures.allows(slot, from)) return false;
     const ok = await this.o.verified.verify({ slot, anchorHash, y, proof });
     if (!ok) {
-      if (from !== undefined) this.failures.failed(slot, from);
+      this.failures.failed(slot, from);
       return false;
     }
     this.cancel(key(slot, anchorHash));
