@@ -96,11 +96,6 @@ export class EventsHub {
           ws.send(JSON.stringify({ type: 'error', message: String((err as Error).message).slice(0, 200) }));
           return;
         }
-        const data = ws.getUserData();
-        if (data.subscriptions >= MAX_SUBSCRIPTIONS) {
-          ws.send(JSON.stringify({ type: 'error', message: `at most ${MAX_SUBSCRIPTIONS} subscriptions` }));
-          return;
-        }
         const topic =
           parsed.subscribe !== 'tx'
             ? parsed.subscribe
@@ -109,7 +104,17 @@ export class EventsHub {
               : parsed.address
                 ? `addr/${parsed.address}`
                 : 'tx';
-        if (ws.subscribe(topic)) data.subscriptions++;
+        // The cap counts distinct topics: repeating a subscription is confirmed and costs nothing
+        // (uWS's subscribe() answers true for a repeat too, so it cannot tell us).
+        if (!ws.isSubscribed(topic)) {
+          const data = ws.getUserData();
+          if (data.subscriptions >= MAX_SUBSCRIPTIONS) {
+            ws.send(JSON.stringify({ type: 'error', message: `at most ${MAX_SUBSCRIPTIONS} subscriptions` }));
+            return;
+          }
+          ws.subscribe(topic);
+          data.subscriptions++;
+        }
         ws.send(JSON.stringify({ type: 'subscribed', topic }));
       },
     });
