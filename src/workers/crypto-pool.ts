@@ -116,15 +116,12 @@ export class CryptoPool implements SignatureVerifier, BlockRootHasher {
   }
 
   /**
-   * Back-pressure: false when the queue of tasks waiting for a worker is full or the batcher holds
-   * more than that many batches' worth of signatures (callers should slow down).
+   * Back-pressure: false when the queue of tasks waiting for a worker is full (callers should slow
+   * down). The batcher never holds a full batch (one leaves the moment it fills), so what waits
+   * there is always less than one task's worth and needs no bound of its own.
    */
   canAcceptWork(): boolean {
-    return (
-      !this.closed &&
-      this.piscina.queueSize < this.maxQueue &&
-      this.batcher.pendingCount < this.maxQueue * this.batcher.maxBatchSize
-    );
+    return !this.closed && this.piscina.queueSize < this.maxQueue;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beaconInput } from '../../src/beacon/beacon-input.js';
 import { genesisBlock } from '../../src/chain/genesis.js';
 import type { SignatureItem } from '../../src/crypto/signature-verifier.js';
 import { EXPECTED_ABI_VERSION } from '../../src/crypto/wasm-instance.js';
@@ -8,6 +9,7 @@ import { DEVNET } from '../../src/params/networks.js';
 import { inlineBlockRoots } from '../../src/protocol/block-roots.js';
 import { merkleRoot as jsMerkleRoot } from '../../src/protocol/merkle.js';
 import { CryptoPool } from '../../src/workers/crypto-pool.js';
+import { zip215Cases } from '../unit/crypto/ed25519-vectors.js';
 
 function signedItems(n: number): SignatureItem[] {
   const keys = Array.from({ length: 8 }, () => ed25519.utils.randomSecretKey());
@@ -226,5 +228,86 @@ describe('CryptoPool with the node:crypto anchor verifier', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('CryptoPool: which verifier, queue limits, retries, shutdown', () => {
+  it('the node:crypto anchor is not a ZIP-215 verifier: on ZIP-215’s vectors only the WASM pool is right', async () => {
+    const cases = zip215Cases();
+    const wasm = new CryptoPool({ threads: 1 });
+    const openssl = new CryptoPool({ threads: 1, verifier: 'node-crypto' });
+    try {
+      const expected = cases.map((c) => c.expected);
+      expect(await wasm.verifyBatch(cases)).toEqual(expected);
+      const anchor = await openssl.verifyBatch(cases);
+      // OpenSSL (RFC 8032) refuses small-order and non-canonical encodings ZIP-215 accepts.
+      expect(anchor.filter((a, i) => a !== expected[i]).length).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([wasm.close(), openssl.close()]);
+    }
+  });
+
+  it('queues at most 4 tasks per thread by default', async () => {
+    const p = new CryptoPool({ threads: 2 });
+    try {
+      expect(p.maxQueue).toBe(8);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('refuses work at exactly maxQueue waiting tasks; a waiter wakes only once it is below', async () => {
+    const p = new CryptoPool({ threads: 1, maxQueue: 2 });
+    const abort = new AbortController();
+    try {
+      await p.run('crypto.abiVersion', null); // the worker is up
+      await expect(p.whenCanAcceptWork()).resolves.toBeUndefined(); // idle: at once
+      // A long VDF holds the only worker (seconds), so the next tasks wait in the queue.
+      const busy = p.vdfEvaluate(beaconInput(3, 1, new Uint8Array(32)), 1 << 26, { signal: abort.signal });
+      busy.catch(() => undefined);
+      while (p.queueSize > 0 || p.idleWorkers > 0) await new Promise((r) => setImmediate(r));
+      const queued = [p.run<number>('crypto.abiVersion', null)];
+      expect(p.queueSize).toBe(1);
+      expect(p.canAcceptWork()).toBe(true);
+      queued.push(p.run<number>('crypto.abiVersion', null));
+      expect(p.queueSize).toBe(2);
+      expect(p.canAcceptWork()).toBe(false);
+      queued.push(p.run<number>('crypto.abiVersion', null));
+      const sawRoom: boolean[] = [];
+      const waiter = p.whenCanAcceptWork().then(() => sawRoom.push(p.canAcceptWork()));
+      abort.abort(); // the VDF's worker is terminated and replaced; the queue drains
+      await Promise.all(queued);
+      await waiter;
+      expect(sawRoom).toEqual([true]);
+    } finally {
+      abort.abort();
+      await p.close();
+    }
+  });
+
+  it('a task that fails every time is attempted 3 times in all, then fails its caller', async () => {
+    const p = new CryptoPool({ threads: 1 });
+    try {
+      const before = p.workerFailures;
+      const bad = [{ txid: new Uint8Array(31), bytes: new Uint8Array(10) }];
+      await expect(p.blockRoots(bad)).rejects.toThrow('id 0 is 31 bytes, expected 32');
+      expect(p.workerFailures - before).toBe(2);
+      await expect(p.merkleRoot([new Uint8Array(32), new Uint8Array(31)])).rejects.toThrow(
+        'txid 1 is 31 bytes, expected 32',
+      );
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('once closed: no retries, no back-pressure waits, and close() again is harmless', async () => {
+    const p = new CryptoPool({ threads: 1 });
+    await p.close();
+    const before = p.workerFailures;
+    await expect(p.blockRoots([{ txid: new Uint8Array(31), bytes: new Uint8Array(1) }])).rejects.toThrow();
+    expect(p.workerFailures).toBe(before);
+    expect(p.canAcceptWork()).toBe(false);
+    await expect(p.whenCanAcceptWork()).resolves.toBeUndefined();
+    await expect(p.close()).resolves.toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SignatureItem } from '../../../src/crypto/signature-verifier.js';
 import { SignatureBatcher } from '../../../src/workers/signature-batcher.js';
 
@@ -107,5 +107,50 @@ describe('SignatureBatcher', () => {
     const { batcher } = harness(() => 1);
     const results = await Promise.allSettled([batcher.verify(item(0)), batcher.verify(item(255))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+});
+
+describe('SignatureBatcher: the exact moments a batch leaves (fake timers)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a batch leaves the moment it holds maxBatchSize signatures, even with every worker busy', () => {
+    const { batcher, sent } = harness(() => 0, { maxBatchSize: 8, maxWaitMs: 1_000 });
+    for (let i = 0; i < 7; i++) void batcher.verify(item(i));
+    expect(sent).toHaveLength(0);
+    void batcher.verify(item(7));
+    expect(sent.map((s) => s.size)).toEqual([8]);
+    expect(batcher.pendingCount).toBe(0);
+  });
+
+  it('a freed worker takes what waits at once; with nothing waiting it sends nothing', () => {
+    const { batcher, sent } = harness(() => 0, { maxBatchSize: 8, maxWaitMs: 1_000 });
+    batcher.workerFreed();
+    expect(sent).toHaveLength(0);
+    for (let i = 0; i < 3; i++) void batcher.verify(item(i));
+    expect(sent).toHaveLength(0);
+    batcher.workerFreed();
+    expect(sent.map((s) => s.size)).toEqual([3]);
+    // Its wait timer went with it: nothing more leaves later.
+    vi.advanceTimersByTime(5_000);
+    expect(sent.map((s) => s.size)).toEqual([3]);
+  });
+
+  it('each partial batch waits its own limit, counted from its own first signature', () => {
+    const { batcher, sent } = harness(() => 0, { maxBatchSize: 8, maxWaitMs: 1_000 });
+    for (let i = 0; i < 7; i++) void batcher.verify(item(i));
+    vi.advanceTimersByTime(500);
+    void batcher.verify(item(7)); // full: leaves now
+    expect(sent.map((s) => s.size)).toEqual([8]);
+    vi.advanceTimersByTime(100);
+    void batcher.verify(item(8)); // waits until 600 + 1,000 ms
+    vi.advanceTimersByTime(999);
+    expect(sent.map((s) => s.size)).toEqual([8]);
+    vi.advanceTimersByTime(1);
+    expect(sent.map((s) => s.size)).toEqual([8, 1]);
   });
 });
