@@ -4,6 +4,7 @@ import { type SlotBeacon, VerifiedBeacons } from '../../../src/beacon/verified-b
 import { toHex } from '../../../src/encoding/bytes.js';
 import { BeaconService, type VdfEvaluator } from '../../../src/node/beacon-service.js';
 import { vdfEvaluate, vdfProve, vdfVerify } from '../../../src/vdf/vdf.js';
+import { gate } from '../../support/gate.js';
 
 /**
  * The beacon service's bookkeeping with the VDF run inline (WASM, T = 2^12: milliseconds): one
@@ -21,15 +22,6 @@ function beaconOf(slot: number, anchorHash: Uint8Array): { y: Uint8Array; proof:
   const x = beaconInput(CHAIN, slot, anchorHash);
   const out = vdfEvaluate(x, T);
   return { y: out.y, proof: vdfProve(x, out) };
-}
-
-/** Resolves when released; `release` opens it. */
-function gate(): { wait: Promise<void>; release: () => void } {
-  let release!: () => void;
-  const wait = new Promise<void>((r) => {
-    release = r;
-  });
-  return { wait, release };
 }
 
 interface Setup {

@@ -26,12 +26,14 @@ import { ChainStore } from '../../../src/storage/chain-store.js';
 import { vdfEvaluate, vdfProve } from '../../../src/vdf/vdf.js';
 import type { KeyPair } from '../../../src/wallet/keys.js';
 import {
+  extendStore,
   inlineBeacons,
   leaderKey,
   nextBlockOn,
   realBeacon,
   slotContextOn,
 } from '../../support/block-builder.js';
+import { gate } from '../../support/gate.js';
 import { untouched } from '../../support/untouched.js';
 import { tempDir } from '../storage/temp-dir.js';
 
@@ -403,13 +405,18 @@ async function sideBranch(params: ChainParams, slots: readonly number[]): Promis
   const { dir, cleanup } = tempDir('block-producer-side-');
   const side = await ChainStore.open(dir, params, genesisBlock(params));
   cleanups.push(cleanup, () => side.close());
-  const out: Block[] = [];
-  for (const slot of slots) {
-    const { block } = nextBlockOn(side, [], { slot });
-    await side.applyBlock(block);
-    out.push(block);
-  }
-  return out;
+  return extendStore(side, slots);
+}
+
+/**
+ * Slot 1's block, received by gossip 100 ms before slot 2 (1.4 s after its window closed; the
+ * tolerance is 1 s): applied, as the only block there is, but late.
+ */
+async function receiveLateTip(n: Awaited<ReturnType<typeof producerNode>>): Promise<Block> {
+  const late = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
+  n.clock.advance(slotStartMs(n.params, 2) - 100 - n.clock.now());
+  expect(await n.chain.receive(late, 'gossip', 'peer-a')).toBe('applied');
+  return late;
 }
 
 describe('BlockProducer: building on timely blocks', () => {
@@ -426,11 +433,7 @@ describe('BlockProducer: building on timely blocks', () => {
 
   it('sets a late tip aside and publishes its own block at that height instead', async () => {
     const n = await producerNode({ who: { slot: 2, rank: 0 } });
-    // Slot 1's block arrives 1.4 s after its window closed (the tolerance is 1 s): applied, as the
-    // only block we have, but late.
-    const late = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
-    n.clock.advance(slotStartMs(n.params, 2) - 100 - n.clock.now());
-    expect(await n.chain.receive(late, 'gossip', 'peer-a')).toBe('applied');
+    const late = await receiveLateTip(n);
     await n.runSlot(2);
     expect(n.applied.map((a) => [a.block.header.slot, a.source])).toEqual([
       [1, 'gossip'],
@@ -447,9 +450,7 @@ describe('BlockProducer: building on timely blocks', () => {
 
   it('puts a late tip it set aside back when it publishes nothing after all', async () => {
     const n = await producerNode({ who: { slot: 2, rank: 0 } });
-    const late = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
-    n.clock.advance(slotStartMs(n.params, 2) - 100 - n.clock.now());
-    expect(await n.chain.receive(late, 'gossip', 'peer-a')).toBe('applied');
+    const late = await receiveLateTip(n);
     n.flags.withhold = true;
     await n.runSlot(2);
     expect(n.store.tip().height).toBe(1);
@@ -582,10 +583,7 @@ describe('BlockProducer.start: the slot schedule', () => {
 
 describe('BlockProducer: the beacon a slot waits for', () => {
   it('a beacon received from a peer while ours is still computing is the one used', async () => {
-    let release!: () => void;
-    const vdfGate = new Promise<void>((r) => {
-      release = r;
-    });
+    const { wait: vdfGate, release } = gate();
     const n = await producerNode({ vdfGate });
     const work = n.runSlot(1);
     await new Promise((r) => setImmediate(r));
@@ -601,10 +599,7 @@ describe('BlockProducer: the beacon a slot waits for', () => {
   });
 
   it('no beacon (the service closed while it computed): the slot passes without a block or an error', async () => {
-    let release!: () => void;
-    const vdfGate = new Promise<void>((r) => {
-      release = r;
-    });
+    const { wait: vdfGate, release } = gate();
     const n = await producerNode({ vdfGate });
     const work = n.runSlot(1);
     await new Promise((r) => setImmediate(r));
@@ -674,9 +669,7 @@ describe('BlockProducer: more reasons to stay silent', () => {
 
   it('a late tip is left alone when the window has already passed', async () => {
     const n = await producerNode({ who: { slot: 2, rank: 0 } });
-    const late = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
-    n.clock.advance(slotStartMs(n.params, 2) - 100 - n.clock.now());
-    expect(await n.chain.receive(late, 'gossip', 'peer-a')).toBe('applied');
+    await receiveLateTip(n);
     const work = n.producer.onSlot(2);
     while (n.clock.nextTimerAtMs() === undefined) await new Promise((r) => setImmediate(r));
     n.clock.advance(rankWindow(n.params, 2, 0).endMs - n.clock.now());
@@ -687,9 +680,7 @@ describe('BlockProducer: more reasons to stay silent', () => {
 
   it('gives up when setting a late tip aside took it past its window, and puts the tip back', async () => {
     const n = await producerNode({ who: { slot: 2, rank: 0 } });
-    const late = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
-    n.clock.advance(slotStartMs(n.params, 2) - 100 - n.clock.now());
-    expect(await n.chain.receive(late, 'gossip', 'peer-a')).toBe('applied');
+    const late = await receiveLateTip(n);
     const work = n.producer.onSlot(2);
     while (n.clock.nextTimerAtMs() === undefined) await new Promise((r) => setImmediate(r));
     n.clock.advance(rankWindow(n.params, 2, 0).startMs - n.clock.now());
@@ -711,10 +702,7 @@ describe('BlockProducer: more reasons to stay silent', () => {
 
 describe('BlockProducer: stopping, and slots that fail', () => {
   it('stopped while its beacon computes: the window it then waits for never produces', async () => {
-    let release!: () => void;
-    const vdfGate = new Promise<void>((r) => {
-      release = r;
-    });
+    const { wait: vdfGate, release } = gate();
     const n = await producerNode({ who: { slot: 1, rank: 1 }, vdfGate });
     const work = n.producer.onSlot(1);
     await new Promise((r) => setImmediate(r));
