@@ -119,8 +119,15 @@ export const MUTATION_MODULES = {
       'src/node/finality-waiters.ts',
       'src/node/tx-intake.ts',
       'src/node/verify-budget.ts',
+      // The slot scheduler's producing side and the beacon it waits for: when a validator
+      // publishes, on which parent and in which window (unit-tested over a manual clock).
+      'src/node/block-producer.ts',
+      'src/node/beacon-service.ts',
+      'src/node/beacon-failure-budget.ts',
+      // Catch-up on (re)connect: how far a peer's inventory walk may take us.
+      'src/node/inventory-sync.ts',
     ],
-    tests: ['test/unit/node/**/*.test.ts'],
+    tests: ['test/unit/node/**/*.test.ts', 'test/e2e/beacon-service.test.ts'],
     target: 85,
   },
   // The transport's admission and abuse rules (who gets a slot, what an offence costs, when a ban
@@ -145,6 +152,9 @@ export const MUTATION_MODULES = {
       'src/p2p/peer-scores.ts',
       'src/p2p/pending-requests.ts',
       'src/p2p/token-bucket.ts',
+      // What we send each peer: never over its frame limits, message rates or byte budget.
+      'src/p2p/outbound-pacer.ts',
+      'src/p2p/rate-limits.ts',
     ],
     tests: [
       'test/e2e/p2p/components.test.ts',
@@ -162,6 +172,21 @@ export const MUTATION_MODULES = {
   crypto: {
     mutate: ['src/crypto/**/*.ts', '!src/crypto/index.ts'],
     tests: ['test/unit/crypto/**/*.test.ts'],
+    target: 85,
+  },
+  // The coordinator's side of the crypto pool: how signatures are batched and split among
+  // workers, and how each answer finds its caller again (a mix-up here would accept a bad
+  // signature as good), retries after a worker dies, back-pressure, shutdown. The worker side
+  // (src/workers/handlers, worker-entry.ts, and pool-errors.ts's errors, which the workers and
+  // the worker-path check construct) runs the compiled dist/ in its threads or only when the build
+  // is missing, and never sees a mutant.
+  workers: {
+    mutate: ['src/workers/signature-batcher.ts', 'src/workers/crypto-pool.ts'],
+    tests: [
+      'test/unit/crypto/signature-batcher.test.ts',
+      'test/e2e/crypto-pool.test.ts',
+      'test/e2e/vdf-pool.test.ts',
+    ],
     target: 85,
   },
   // The VDF beacon's rules: HashToGroup, HashToPrime (trial division + Miller–Rabin with fixed
@@ -204,10 +229,16 @@ export const MUTATION_MODULES = {
   // error objects (-32700/-32600/-32601/-32602, batches, params by position or name) and the
   // cookie / Basic authentication, with the HTTP server in process. The methods are `rpc-methods`.
   rpc: {
-    mutate: ['src/rpc/json-rpc.ts', 'src/rpc/rpc-auth.ts', 'src/rpc/rpc-server.ts'],
+    mutate: [
+      'src/rpc/json-rpc.ts',
+      'src/rpc/rpc-auth.ts',
+      'src/rpc/rpc-server.ts',
+      'src/rpc/events-server.ts',
+    ],
     tests: [
       'test/unit/rpc/**/*.test.ts',
       'test/e2e/rpc/rpc-server.test.ts',
+      'test/e2e/rpc/events-server.test.ts',
       'test/unit/cli/rpc-client.test.ts',
     ],
     target: 70,

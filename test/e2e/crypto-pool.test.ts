@@ -258,29 +258,43 @@ describe('CryptoPool: which verifier, queue limits, retries, shutdown', () => {
 
   it('refuses work at exactly maxQueue waiting tasks; a waiter wakes only once it is below', async () => {
     const p = new CryptoPool({ threads: 1, maxQueue: 2 });
-    const abort = new AbortController();
+    const first = new AbortController();
+    const second = new AbortController();
+    const longVdf = (signal: AbortSignal) => {
+      const run = p.vdfEvaluate(beaconInput(3, 1, new Uint8Array(32)), 1 << 26, { signal });
+      run.catch(() => undefined);
+      return run;
+    };
+    const turn = () => new Promise((r) => setImmediate(r));
     try {
       await p.run('crypto.abiVersion', null); // the worker is up
       await expect(p.whenCanAcceptWork()).resolves.toBeUndefined(); // idle: at once
       // A long VDF holds the only worker (seconds), so the next tasks wait in the queue.
-      const busy = p.vdfEvaluate(beaconInput(3, 1, new Uint8Array(32)), 1 << 26, { signal: abort.signal });
-      busy.catch(() => undefined);
-      while (p.queueSize > 0 || p.idleWorkers > 0) await new Promise((r) => setImmediate(r));
-      const queued = [p.run<number>('crypto.abiVersion', null)];
+      longVdf(first.signal);
+      while (p.queueSize > 0 || p.idleWorkers > 0) await turn();
+      longVdf(second.signal);
       expect(p.queueSize).toBe(1);
       expect(p.canAcceptWork()).toBe(true);
-      queued.push(p.run<number>('crypto.abiVersion', null));
+      const queued = [p.run<number>('crypto.abiVersion', null)];
       expect(p.queueSize).toBe(2);
       expect(p.canAcceptWork()).toBe(false);
       queued.push(p.run<number>('crypto.abiVersion', null));
       const sawRoom: boolean[] = [];
       const waiter = p.whenCanAcceptWork().then(() => sawRoom.push(p.canAcceptWork()));
-      abort.abort(); // the VDF's worker is terminated and replaced; the queue drains
+      // The first VDF ends (its worker is replaced) and the second takes the worker: two tasks
+      // still wait, so the waiter must not wake.
+      first.abort();
+      while (p.queueSize > 2) await turn();
+      for (let i = 0; i < 20; i++) await turn();
+      expect(p.queueSize).toBe(2);
+      expect(sawRoom).toEqual([]);
+      second.abort();
       await Promise.all(queued);
       await waiter;
       expect(sawRoom).toEqual([true]);
     } finally {
-      abort.abort();
+      first.abort();
+      second.abort();
       await p.close();
     }
   });
