@@ -5,7 +5,7 @@ import { P2P_DEFAULTS } from '../../../src/p2p/p2p-options.js';
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter } from '../../../src/p2p/rate-limits.js';
 import { TokenBucket } from '../../../src/p2p/token-bucket.js';
 import { decodeFrame, encodeMessage } from '../../../src/wire/codec.js';
-import { MAX_TXS_PER_BATCH } from '../../../src/wire/limits.js';
+import { MAX_TXS_PER_BATCH, TX_FRAME_LIMIT } from '../../../src/wire/limits.js';
 import { MSG, type WireMessage } from '../../../src/wire/message-types.js';
 
 /**
@@ -216,5 +216,104 @@ describe('OutboundPacer: queues and their bounds', () => {
     expect(pacer.queuedTxs).toBe(0);
     vi.advanceTimersByTime(60_000);
     expect(peer.seen.frames).toBe(0);
+  });
+});
+
+describe('OutboundPacer: how transactions are packed into Tx frames', () => {
+  const txCounts = (peer: ReturnType<typeof receivingPeer>) =>
+    peer.received.filter((m) => m.t === MSG.tx).map((m) => (m as { txs: Uint8Array[] }).txs.length);
+
+  it('small transactions: at most MAX_TXS_PER_BATCH per frame', () => {
+    const peer = receivingPeer();
+    const pacer = pacerTo(peer);
+    pacer.queueTxs(Array.from({ length: 1_000 }, () => new Uint8Array(100)));
+    vi.advanceTimersByTime(10_000);
+    expect(txCounts(peer)).toEqual([MAX_TXS_PER_BATCH, MAX_TXS_PER_BATCH, MAX_TXS_PER_BATCH, 232]);
+    pacer.stop();
+  });
+
+  it('large transactions: as many as the Tx frame limit holds, exactly filling it', () => {
+    // 32 + 32 × (8,186 + 5) = 262,144 bytes: the frame estimate meets TX_FRAME_LIMIT exactly.
+    expect(32 + 32 * (8_186 + 5)).toBe(TX_FRAME_LIMIT);
+    const peer = receivingPeer();
+    const pacer = pacerTo(peer);
+    pacer.queueTxs(Array.from({ length: 40 }, () => new Uint8Array(8_186)));
+    vi.advanceTimersByTime(10_000);
+    expect(txCounts(peer)).toEqual([32, 8]);
+    pacer.stop();
+  });
+});
+
+describe('OutboundPacer: who gives way when the message queue is full', () => {
+  it('new gossip evicts the oldest waiting gossip, not itself', () => {
+    const peer = receivingPeer();
+    const pacer = pacerTo(peer, { ...NODE_LIMITS, maxQueuedMessages: 2 });
+    for (let i = 0; i < 7; i++) pacer.queueFrame(MSG.block, blockFrame(100 + i), true);
+    pacer.queueFrame(MSG.block, blockFrame(201), true);
+    pacer.queueFrame(MSG.block, blockFrame(202), true);
+    pacer.queueFrame(MSG.block, blockFrame(203), true); // full: 201 goes
+    expect(pacer.dropped).toBe(1);
+    vi.advanceTimersByTime(10_000);
+    const sizes = peer.received
+      .filter((m) => m.t === MSG.block)
+      .map((m) => (m as { block: Uint8Array }).block.length);
+    expect(sizes.slice(7)).toEqual([202, 203]);
+    pacer.stop();
+  });
+
+  it('requests are never dropped, even past the queue bound', () => {
+    const peer = receivingPeer();
+    const pacer = pacerTo(peer, { ...NODE_LIMITS, maxQueuedMessages: 2 });
+    // Our GetTx allowance is 300 at once (3/4 of the peer's 400): the last 10 must wait.
+    for (let i = 0; i < 310; i++) pacer.queue(getTx(1_000 + i), false);
+    expect(peer.seen.byType.get(MSG.getTx)).toBe(300);
+    expect(pacer.dropped).toBe(0);
+    vi.advanceTimersByTime(60_000);
+    const ids = peer.received.filter((m) => m.t === MSG.getTx).map((m) => (m as { id: number }).id);
+    expect(ids).toEqual(Array.from({ length: 310 }, (_, i) => 1_000 + i));
+    expect(peer.seen.rateLimited).toBe(0);
+    pacer.stop();
+  });
+
+  it('a frame too big for the byte allowance still waits for its type’s allowance', () => {
+    const peer = receivingPeer();
+    // The peer allows 1 block a second (burst 1): we send 3 every 4 s. 10,000 bytes of burst.
+    const limits: PacerLimits = {
+      ...NODE_LIMITS,
+      peerRates: { ...DEFAULT_RATE_LIMITS, [MSG.block]: { perSec: 1, burst: 1 } },
+      peerBytesPerSec: 100_000,
+      peerBurstBytes: 10_000,
+    };
+    const sentAt: number[] = [];
+    const t0 = Date.now();
+    const pacer = new OutboundPacer(
+      limits,
+      Date.now,
+      (frame) => {
+        sentAt.push(Date.now() - t0);
+        return peer.receive(frame);
+      },
+      () => true,
+    );
+    pacer.queueFrame(MSG.block, blockFrame(100), true);
+    pacer.queueFrame(MSG.block, blockFrame(9_000), true); // over our 7,500-byte allowance
+    vi.advanceTimersByTime(5_000);
+    // The bytes were back within ~0.1 s; the block allowance only after 1/0.75 s.
+    expect(sentAt).toHaveLength(2);
+    expect(sentAt[1]).toBeGreaterThanOrEqual(1_333);
+    expect(peer.seen.rateLimited).toBe(0);
+    pacer.stop();
+  });
+
+  it('a message type the peer sets no rate for is paced by bytes alone', () => {
+    const peer = receivingPeer();
+    const { [MSG.tip]: _tip, ...withoutTip } = DEFAULT_RATE_LIMITS;
+    const pacer = pacerTo(peer, { ...NODE_LIMITS, peerRates: withoutTip });
+    for (let h = 1; h <= 20; h++) {
+      pacer.queueTip(tipFrame(h));
+    }
+    // Each tip replaces the one waiting; with no tip allowance to wait for, each goes at once.
+    expect(peer.seen.byType.get(MSG.tip)).toBe(20);
+    pacer.stop();
   });
 });
