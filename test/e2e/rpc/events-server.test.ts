@@ -158,7 +158,11 @@ describe('/events: subscriptions and what each one receives', () => {
       { subscribe: 'mempool' },
       { subscribe: 'tx', txid: 'AB'.repeat(32) },
       { subscribe: 'tx', txid: TXID('a').slice(1) },
+      { subscribe: 'tx', txid: `${TXID('a')}0` },
+      { subscribe: 'tx', txid: `x${TXID('a')}` },
       { subscribe: 'tx', address: ADDR('a').slice(2) },
+      { subscribe: 'tx', address: `${ADDR('a')}0` },
+      { subscribe: 'tx', address: `x${ADDR('a')}` },
       { subscribe: 'tx', extra: 1 },
       {},
     ];
@@ -175,6 +179,10 @@ describe('/events: subscriptions and what each one receives', () => {
       type: 'error',
       message: 'an address payload (40 hex)',
     });
+    // A long complaint (an unknown key of 500 characters) is cut to 200 characters.
+    const long = await c.subscribe({ subscribe: 'tx', ['k'.repeat(500)]: 1 });
+    expect(long['type']).toBe('error');
+    expect(String(long['message'])).toHaveLength(200);
   });
 
   it(`holds at most ${MAX_SUBSCRIPTIONS} subscriptions per client; repeating one does not count`, async () => {
@@ -214,6 +222,7 @@ describe('EventsHub: what the dashboard reads', () => {
   it('keeps the latest 60 blocks, oldest first, and the highest beacon slot', () => {
     const hub = new EventsHub();
     expect(hub.lastBeaconSlot).toBe(-1);
+    expect(hub.recentBlocks).toEqual([]);
     for (let h = 1; h <= 70; h++)
       hub.publishBlock({ height: h, hash: TXID('a'), slot: h, producer: TXID('b'), rank: 0, txCount: 1 });
     expect(hub.recentBlocks.map((b) => b.height)).toEqual(Array.from({ length: 60 }, (_, i) => i + 11));
