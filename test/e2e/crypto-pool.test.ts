@@ -8,7 +8,7 @@ import { EXPECTED_ABI_VERSION } from '../../src/crypto/wasm-instance.js';
 import { DEVNET } from '../../src/params/networks.js';
 import { inlineBlockRoots } from '../../src/protocol/block-roots.js';
 import { merkleRoot as jsMerkleRoot } from '../../src/protocol/merkle.js';
-import { CryptoPool } from '../../src/workers/crypto-pool.js';
+import { CryptoPool, createCryptoPool } from '../../src/workers/crypto-pool.js';
 import { zip215Cases } from '../unit/crypto/ed25519-vectors.js';
 
 function signedItems(n: number): SignatureItem[] {
@@ -244,6 +244,17 @@ describe('CryptoPool: which verifier, queue limits, retries, shutdown', () => {
       expect(anchor.filter((a, i) => a !== expected[i]).length).toBeGreaterThan(0);
     } finally {
       await Promise.all([wasm.close(), openssl.close()]);
+    }
+  });
+
+  it('createCryptoPool (the package’s entry point) makes a working pool with the options given', async () => {
+    const p = createCryptoPool({ threads: 1, maxQueue: 3 });
+    try {
+      expect(p).toBeInstanceOf(CryptoPool);
+      expect([p.threads, p.maxQueue]).toEqual([1, 3]);
+      expect(await p.merkleRoot([new Uint8Array(32)])).toHaveLength(32);
+    } finally {
+      await p.close();
     }
   });
 
