@@ -338,9 +338,7 @@ describe('BlockProducer: when a leader stays silent', () => {
 
   it('not when the slot already has a block on our chain', async () => {
     const n = await producerNode({ who: { slot: 1, rank: 1 } });
-    const rival = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
-    n.clock.advance(slotStartMs(n.params, 1) + 10 - n.clock.now());
-    expect(await n.chain.receive(rival, 'gossip', 'peer-a')).toBe('applied');
+    const rival = await receiveSlot1Block(n, slotStartMs(n.params, 1) + 10);
     await n.runSlot(1);
     expect(n.applied.map((a) => id(a.block))).toEqual([id(rival)]);
   });
@@ -348,9 +346,7 @@ describe('BlockProducer: when a leader stays silent', () => {
   it('not when the slot’s block on our chain came late: it is not set aside for a second one', async () => {
     const n = await producerNode({ who: { slot: 1, rank: 3 } });
     // Rank 0's block arrives 1 s after its window closed (the tolerance), as rank 3's window opens.
-    n.clock.advance(rankWindow(n.params, 1, 3).startMs - n.clock.now());
-    const late = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
-    expect(await n.chain.receive(late, 'gossip', 'peer-a')).toBe('applied');
+    const late = await receiveSlot1Block(n, rankWindow(n.params, 1, 3).startMs);
     await n.runSlot(1);
     expect(n.applied.map((a) => id(a.block))).toEqual([id(late)]);
     expect(n.logs.some((l) => l.msg.startsWith('late tip set aside'))).toBe(false);
@@ -408,23 +404,22 @@ async function sideBranch(params: ChainParams, slots: readonly number[]): Promis
   return extendStore(side, slots);
 }
 
-/**
- * Slot 1's block, received by gossip 100 ms before slot 2 (1.4 s after its window closed; the
- * tolerance is 1 s): applied, as the only block there is, but late.
- */
-async function receiveLateTip(n: Awaited<ReturnType<typeof producerNode>>): Promise<Block> {
-  const late = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
-  n.clock.advance(slotStartMs(n.params, 2) - 100 - n.clock.now());
-  expect(await n.chain.receive(late, 'gossip', 'peer-a')).toBe('applied');
-  return late;
+/** Slot 1's rank-0 block, received by gossip at `atMs`: applied, as the only block there is. */
+async function receiveSlot1Block(n: Awaited<ReturnType<typeof producerNode>>, atMs: number): Promise<Block> {
+  const block = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
+  n.clock.advance(atMs - n.clock.now());
+  expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('applied');
+  return block;
 }
+
+/** Slot 1's block 100 ms before slot 2: 1.4 s after its window closed (the tolerance is 1 s), late. */
+const receiveLateTip = (n: Awaited<ReturnType<typeof producerNode>>) =>
+  receiveSlot1Block(n, slotStartMs(n.params, 2) - 100);
 
 describe('BlockProducer: building on timely blocks', () => {
   it('builds on a timely tip: the next height, its hash as the parent', async () => {
     const n = await producerNode({ who: { slot: 2, rank: 0 } });
-    const first = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
-    n.clock.advance(slotStartMs(n.params, 1) + 10 - n.clock.now());
-    expect(await n.chain.receive(first, 'gossip', 'peer-a')).toBe('applied');
+    const first = await receiveSlot1Block(n, slotStartMs(n.params, 1) + 10);
     await n.runSlot(2);
     const ours = n.applied[1]!.block;
     expect(ours.header).toMatchObject({ height: 2, slot: 2, rank: 0 });
