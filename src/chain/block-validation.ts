@@ -21,7 +21,7 @@ import type { OutPoint, TxPayload } from '../protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../protocol/tx-codec.js';
 import { yieldToLoop } from '../util/yield-to-loop.js';
 import { BlockError } from './block-errors.js';
-import { checkHeaderRules, type ParentInfo } from './header-rules.js';
+import { checkHeaderRules, type HeaderContext, type ParentInfo } from './header-rules.js';
 import { coinbaseTx } from './reward.js';
 
 export type { ParentInfo } from './header-rules.js';
@@ -43,12 +43,9 @@ export interface SlotContext {
   readonly beacons: BeaconVerifier;
 }
 
-export interface BlockValidationContext extends SlotContext {
-  readonly params: ChainParams;
-  readonly parent: ParentInfo;
+export interface BlockValidationContext extends SignedBlockContext {
   /** Ledger state at the parent block. */
   readonly view: LedgerView;
-  readonly verifier: SignatureVerifier;
   /** The locally finalized transaction spending an outpoint, if any (never accept a conflict). */
   readonly finalizedSpender?: (outpoint: OutPoint) => Uint8Array | undefined;
   /** The locally finalized transaction making this registry change (same kind and node key), if any. */
@@ -69,11 +66,6 @@ export interface BlockValidationContext extends SlotContext {
    * `txs` array, otherwise validation starts its own.
    */
   readonly inputSignatures?: InputSignatureWork;
-  /**
-   * Who hashes the body's two roots (the node: the crypto pool, off the event loop). Default: the
-   * JavaScript reference on this thread.
-   */
-  readonly roots?: BlockRootHasher;
 }
 
 /**
@@ -163,19 +155,26 @@ function checkBodyShape(block: Block, params: ChainParams): void {
   }
 }
 
+/** What `checkSignedBlock` reads: the header rules' context, the slot's anchor and beacons, the verifier. */
+export interface SignedBlockContext extends HeaderContext, SlotContext {
+  readonly verifier: SignatureVerifier;
+  /**
+   * Who hashes the body's two roots (the node: the crypto pool, off the event loop). Default: the
+   * JavaScript reference on this thread.
+   */
+  readonly roots?: BlockRootHasher;
+}
+
 /**
- * Every block rule (DESIGN §6, issue 12), one function for producer and validator, in the order of
- * docs/protocol.md "Block rules": header fields, rank and rank window (checkHeaderRules); the
- * producer signature (one verification, before any expensive work, so only a key holder can make
- * us run the VDF); the beacon for (slot, anchor); the body against the header's count and roots;
- * then size, coinbase position, txid order, each transaction against the parent state plus the
- * block's own earlier outputs, no double spend, no conflict with locally finalized transactions,
- * the coinbase exactly as the reward rule dictates, and every witness signature (one batch; those
- * of transactions whose exact bytes were verified here before are skipped, `signaturesVerified`).
- * The thrown BlockError's `scope` says whether the header hash may be remembered as invalid.
+ * The first rules of `validateBlock`, in its order: the header fields, rank and rank window
+ * (checkHeaderRules); the producer signature (one verification, before any expensive work, so only
+ * a key holder can make us run the VDF or hash a body); the beacon for (slot, anchor); the body
+ * against the header's count and roots. Passing them proves the block is the one the slot's leader
+ * at that rank signed, and costs a sender without that key one signature verification. The node
+ * runs them alone on a received block before it holds the block for its transactions' finality
+ * (docs/protocol.md "Holding a block"). Returns the header hash.
  */
-export async function validateBlock(block: Block, ctx: BlockValidationContext): Promise<ValidatedBlock> {
-  const { params, activeMasternodes } = ctx;
+export async function checkSignedBlock(block: Block, ctx: SignedBlockContext): Promise<Uint8Array> {
   const { header: h, txs } = block;
   checkHeaderRules(h, ctx);
 
@@ -197,8 +196,24 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
   });
   if (!beaconOk)
     throw new BlockError('BAD_BEACON', `y and π are not the beacon of slot ${h.slot} on this branch`);
-
   checkBodyMatchesHeader(block, await rootsOfBody);
+  return hash;
+}
+
+/**
+ * Every block rule (DESIGN §6, issue 12), one function for producer and validator, in the order of
+ * docs/protocol.md "Block rules": first `checkSignedBlock` (header fields, rank and rank window,
+ * producer signature, beacon for (slot, anchor), the body against the header's count and roots);
+ * then size, coinbase position, txid order, each transaction against the parent state plus the
+ * block's own earlier outputs, no double spend, no conflict with locally finalized transactions,
+ * the coinbase exactly as the reward rule dictates, and every witness signature (one batch; those
+ * of transactions whose exact bytes were verified here before are skipped, `signaturesVerified`).
+ * The thrown BlockError's `scope` says whether the header hash may be remembered as invalid.
+ */
+export async function validateBlock(block: Block, ctx: BlockValidationContext): Promise<ValidatedBlock> {
+  const { params, activeMasternodes } = ctx;
+  const { header: h, txs } = block;
+  const hash = await checkSignedBlock(block, ctx);
   checkBodyShape(block, params);
   const producer = activeMasternodes.find((m) => bytesEqual(m.nodePubkey, h.producerPubkey))!;
 

@@ -1,6 +1,8 @@
 import {
   type BlockValidationContext,
+  checkSignedBlock,
   type InputSignatureWork,
+  type ParentInfo,
   type SlotContext,
   startInputSignatures,
   validateBlock,
@@ -10,7 +12,12 @@ import { bytesEqual } from '../encoding/bytes.js';
 import { SerialQueue } from '../ledger/serial-queue.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, headerHash } from '../protocol/block.js';
-import type { BlockRootHasher } from '../protocol/block-roots.js';
+import {
+  type BlockRootHasher,
+  type BlockRoots,
+  INLINE_BLOCK_ROOTS,
+  type RootedTx,
+} from '../protocol/block-roots.js';
 import { headerSigMessage } from '../protocol/signing.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
 import { yieldToLoop } from '../util/yield-to-loop.js';
@@ -99,6 +106,8 @@ export class LedgerService {
   private readonly writes = new SerialQueue();
   /** Input signatures started ahead of a block's turn (prepareBlock), until the block is dropped. */
   private readonly prepared = new WeakMap<Block, Promise<InputSignatureWork | undefined>>();
+  /** Body roots by body (the txs array itself), so a block checked before it is applied is hashed once. */
+  private readonly rootsByBody = new WeakMap<readonly RootedTx[], Promise<BlockRoots>>();
 
   private constructor(
     readonly params: ChainParams,
@@ -235,9 +244,7 @@ export class LedgerService {
         parent: this.chain.tip(),
         view: this.chain,
         verifier: this.verifier,
-        ...(this.verifier.blockRoots
-          ? { roots: { blockRoots: this.verifier.blockRoots.bind(this.verifier) } }
-          : {}),
+        roots: this.roots,
         finalizedSpender: (o) => this.mempool.finalizedSpender(o),
         finalizedRegistryChange: (p) => this.mempool.finalizedRegistryChange(p),
         signaturesVerified: this.signaturesVerified,
@@ -255,6 +262,41 @@ export class LedgerService {
       });
     });
   }
+
+  /**
+   * `checkSignedBlock` (header rules, producer signature, beacon, body roots) on a block whose
+   * parent is `parent`, on whichever branch: what a received block must pass before the node holds
+   * it for its transactions' finality. The roots it computes are kept for applyBlock.
+   */
+  checkSignedBlock(block: Block, slot: SlotContext, parent: ParentInfo): Promise<Uint8Array> {
+    return checkSignedBlock(block, {
+      ...slot,
+      params: this.params,
+      parent,
+      verifier: this.verifier,
+      roots: this.roots,
+    });
+  }
+
+  /**
+   * Body roots, hashed by the verifier when it can (the crypto pool) and remembered per body while
+   * the body lives: a gossiped block's header check and its validation, or a produced block's
+   * assembly and validation, share one hashing of ~28,000 SHA-256 calls. The roots are a function of
+   * the transactions' bytes, and a block's txs array is never changed once built.
+   */
+  readonly roots: BlockRootHasher = {
+    blockRoots: (txs) => {
+      const known = this.rootsByBody.get(txs);
+      if (known) return known;
+      const roots = this.verifier.blockRoots?.(txs) ?? INLINE_BLOCK_ROOTS.blockRoots(txs);
+      this.rootsByBody.set(txs, roots);
+      // A failure (the pool closing) proves nothing about the body: the next caller hashes again.
+      roots.catch(() => {
+        if (this.rootsByBody.get(txs) === roots) this.rootsByBody.delete(txs);
+      });
+      return roots;
+    },
+  };
 
   /**
    * Starts verifying a fetched block's input signatures before its turn in applyBlock, so that

@@ -144,11 +144,12 @@ export class BlockProducer {
     // A lower-ranked block for this slot in hand (e.g. waiting for its transactions to be final
     // here) takes precedence: do not compete with it. One of our own rank on this parent is ours
     // (same parent, same anchor, same beacon, so the same ranking): a second would be a double
-    // sign, evidence against our own key.
+    // sign, evidence against our own key. Only a block that passed the header check counts: any
+    // peer can claim rank 0 for free.
     if (
       tree
         .childrenOf(toHex(index.tip.hash))
-        .some((b) => b.block.header.slot === slot && b.block.header.rank <= rank)
+        .some((b) => b.headerChecked && b.block.header.slot === slot && b.block.header.rank <= rank)
     )
       return;
     const setAside = await chain.revertLateTip();

@@ -14,6 +14,12 @@ export interface TreeBlock {
   readonly arrivalMs: number;
   /** Who sent it (to ask them for its ancestors when the parent is unknown). */
   readonly peerId: string | undefined;
+  /**
+   * Passed `checkSignedBlock` on its own branch (or was made or validated here): it is the block the
+   * slot's leader signed. Only such blocks may hold the producer back (a pending longer branch, a
+   * lower rank in hand); anyone can make the others at no cost.
+   */
+  headerChecked: boolean;
 }
 
 export interface TreeLimits {
@@ -57,8 +63,14 @@ export class BlockTree {
     return this.blocks.get(id);
   }
 
-  /** Adds a block; false when it is already here or larger than the whole budget. */
-  add(block: Block, timely: boolean, arrivalMs: number, peerId: string | undefined): TreeBlock | undefined {
+  /** Adds a block; undefined when it is already here or larger than the whole budget. */
+  add(
+    block: Block,
+    timely: boolean,
+    arrivalMs: number,
+    peerId: string | undefined,
+    headerChecked: boolean,
+  ): TreeBlock | undefined {
     const hash = headerHash(block.header);
     const id = toHex(hash);
     const size = blockSize(block);
@@ -73,6 +85,7 @@ export class BlockTree {
       timely,
       arrivalMs,
       peerId,
+      headerChecked,
     };
     this.blocks.set(id, tb);
     this.bytes += size;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { BeaconVerifier } from '../beacon/verified-beacons.js';
 import { BlockError } from '../chain/block-errors.js';
-import type { SlotContext } from '../chain/block-validation.js';
+import type { ParentInfo, SlotContext } from '../chain/block-validation.js';
 import { compareBranches, type ForkBlock } from '../chain/fork-choice.js';
 import { arrivedInTime, isFromTheFuture } from '../chain/relay-policy.js';
 import { slotAt } from '../chain/slot-time.js';
@@ -92,6 +92,8 @@ export const MAX_INVALID = 4_096;
  */
 export class ChainController {
   private readonly invalid = new Set<string>();
+  /** Header checks under way, by block id. */
+  private readonly headerChecks = new Map<string, Promise<boolean>>();
 
   constructor(private readonly d: ChainControllerDeps) {}
 
@@ -148,13 +150,21 @@ export class ChainController {
    * True when we hold a branch longer than our main chain that connects to it and whose newest
    * block arrived at `arrivedSinceMs` or later: the network has moved past our tip and we have
    * not followed yet (its transactions are not all final here, or it waits its turn in the serial
-   * queue). A block we produced now would extend the shorter branch.
+   * queue). A block we produced now would extend the shorter branch. Only the branch's blocks that
+   * passed the header check count, from the fork point up: a forged block costs nothing to send.
    */
   longerBranchPending(arrivedSinceMs: number): boolean {
     const tip = this.tipHeight;
     for (const leaf of this.d.tree.leaves()) {
-      if (leaf.height <= tip || leaf.arrivalMs < arrivedSinceMs) continue;
-      if (this.branchTo(leaf.id).kind === 'branch') return true;
+      if (leaf.height <= tip) continue;
+      const branch = this.branchTo(leaf.id);
+      if (branch.kind !== 'branch') continue;
+      let newest: TreeBlock | undefined;
+      for (const b of branch.blocks) {
+        if (!b.headerChecked) break;
+        newest = b;
+      }
+      if (newest !== undefined && newest.height > tip && newest.arrivalMs >= arrivedSinceMs) return true;
     }
     return false;
   }
@@ -171,7 +181,8 @@ export class ChainController {
     // Timeliness is local knowledge: blocks produced here are timely, fetched ones are taken as
     // timely (we were not there to see them arrive), gossip is judged by its arrival.
     const timely = source !== 'gossip' || arrivedInTime(block.header, now(), params);
-    const tb = tree.add(block, timely, now(), peerId);
+    // Ours is checked by construction (and validated in full before it is applied).
+    const tb = tree.add(block, timely, now(), peerId, source === 'self');
     if (!tb) return 'known';
     const outcome = await this.consider(tb, source);
     return outcome;
@@ -190,11 +201,22 @@ export class ChainController {
       tree.delete(tb.id);
       return 'side';
     }
-    const candidate = this.bestExtension(branch.blocks);
+    let candidate = this.bestExtension(branch.blocks);
     if (compareBranches(candidate, main) >= 0) return 'side';
     // Gate outside the serial queue: finality needs the finalizer, which runs through it.
     const chainRule = source === 'sync' && this.isOld(candidate[candidate.length - 1]!);
     if (!chainRule) {
+      // Nothing is held for its transactions' finality before it proves to be the slot leader's
+      // signed block: a forged block whose transactions never become final here was held for
+      // finalityWaitMs, and producers skipped their slots for it meanwhile.
+      for (;;) {
+        const failed = await this.checkHeaders(branch.forkHeight, candidate);
+        if (failed === undefined) break;
+        if (branch.blocks.includes(failed)) return 'invalid';
+        // A block built on ours failed: ours may still win with the rest of what is held.
+        candidate = this.bestExtension(branch.blocks);
+        if (compareBranches(candidate, main) >= 0) return 'side';
+      }
       const gate = await this.awaitFinality(candidate);
       if (gate !== 'final') {
         if (gate === 'conflict') {
@@ -210,6 +232,79 @@ export class ChainController {
       candidate.map((c) => c.tb),
       source,
     );
+  }
+
+  /**
+   * Runs the header check on every block of `branch` (oldest first, forking at `forkHeight`) not
+   * checked yet; the first that fails is marked invalid (its sender scored) and returned. A block
+   * whose slot context cannot be read before it is applied stays unchecked, and so do those above
+   * it: it is still held, but does not hold the producer back.
+   */
+  private async checkHeaders(
+    forkHeight: number,
+    branch: readonly { tb: TreeBlock }[],
+  ): Promise<TreeBlock | undefined> {
+    const blocks = branch.map((b) => b.tb);
+    for (let i = 0; i < blocks.length; i++) {
+      const tb = blocks[i]!;
+      if (tb.headerChecked) continue;
+      const ctx = this.branchSlotContext(forkHeight, blocks, i);
+      if (ctx === undefined) return undefined;
+      let check = this.headerChecks.get(tb.id);
+      if (check === undefined) {
+        check = this.checkHeader(tb, ctx.slot, ctx.parent);
+        this.headerChecks.set(tb.id, check);
+        void check.finally(() => this.headerChecks.delete(tb.id));
+      }
+      if (!(await check)) return tb;
+    }
+    return undefined;
+  }
+
+  /** One block's check; a concurrent look at the same block shares it, so the sender is scored once. */
+  private async checkHeader(tb: TreeBlock, slot: SlotContext, parent: ParentInfo): Promise<boolean> {
+    try {
+      await this.d.ledger.checkSignedBlock(tb.block, slot, parent);
+    } catch (err) {
+      if (!(err instanceof BlockError)) throw err;
+      this.markInvalid(tb, err.code, err.message, err.scope);
+      return false;
+    }
+    tb.headerChecked = true;
+    return true;
+  }
+
+  /**
+   * The parent and slot context of `blocks[i]` read from its own branch: the main chain up to
+   * `forkHeight`, then `blocks[0 … i−1]`. Undefined when the anchor lies below the index's range,
+   * or is a branch block and the branch up to it changes the registry: the active set as of that
+   * anchor is then in no store (validation reads it once the branch is applied). Otherwise it is
+   * the set as of the fork point, since registrations count from the height of their block.
+   */
+  private branchSlotContext(
+    forkHeight: number,
+    blocks: readonly TreeBlock[],
+    i: number,
+  ): { slot: SlotContext; parent: ParentInfo } | undefined {
+    const { index, store, beacons } = this.d;
+    const slot = blocks[i]!.block.header.slot;
+    const prev = blocks[i - 1];
+    const parent: ParentInfo = prev
+      ? { hash: prev.hash, height: prev.height, slot: prev.block.header.slot }
+      : index.at(forkHeight)!;
+    for (let j = i - 1; j >= 0; j--) {
+      if (!(blocks[j]!.block.header.slot < slot - 1)) continue;
+      if (blocks.slice(0, j + 1).some((b) => b.block.txs.some((etx) => etx.tx.payload !== null)))
+        return undefined;
+      const activeMasternodes = store.activeMasternodes(forkHeight);
+      return { slot: { anchorHash: blocks[j]!.hash, activeMasternodes, beacons }, parent };
+    }
+    const anchor = index.anchorAtOrBelow(slot, forkHeight);
+    if (anchor === undefined) return undefined;
+    return {
+      slot: { anchorHash: anchor.hash, activeMasternodes: store.activeMasternodes(anchor.height), beacons },
+      parent,
+    };
   }
 
   /** The branch plus the best chain of tree blocks already built on its last block. */
@@ -364,7 +459,7 @@ export class ChainController {
       // and dropping them would leave this node shorter with nothing to return to.
       for (const r of reverted)
         if (!bytesEqual(index.at(r.block.header.height)?.hash ?? EMPTY, r.hash))
-          tree.add(r.block, r.timely, this.d.now(), undefined);
+          tree.add(r.block, r.timely, this.d.now(), undefined, true);
     }
     if (outcome === 'applied') tree.pruneAtOrBelow(store.tip().height - params.maxReorgDepth);
     return outcome;
@@ -399,7 +494,7 @@ export class ChainController {
           this.d.onReverted(block);
           this.d.onRejected(rejected);
           const tb = blocks[i]!;
-          tree.add(block, tb.timely, tb.arrivalMs, tb.peerId);
+          tree.add(block, tb.timely, tb.arrivalMs, tb.peerId, true);
         }
         for (const r of reverted) {
           this.d.onRejected((await ledger.applyBlock(r.block, this.slotContext(r.block))).rejected);
@@ -455,7 +550,7 @@ export class ChainController {
       index.popped(store);
       this.d.onReverted(block);
       this.d.onRejected(rejected);
-      tree.add(block, false, now(), undefined);
+      tree.add(block, false, now(), undefined, true);
       this.d.log.info(
         { height: tip.height, hash: toHex(tip.hash).slice(0, 16) },
         'late tip set aside: building on the timely block below it',

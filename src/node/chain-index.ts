@@ -68,6 +68,20 @@ export class ChainIndex {
     return selectAnchor(newestFirst, slot);
   }
 
+  /**
+   * The anchor of `slot` on a chain that shares this one up to height `top` (a branch forking
+   * there): the newest of these blocks with slot < slot − 1, genesis for the first slots, and
+   * undefined when it lies below the kept range, where this index cannot tell.
+   */
+  anchorAtOrBelow(slot: number, top: number): IndexedBlock | undefined {
+    const first = this.blocks[0]!.height;
+    for (let h = Math.min(top, this.tip.height); h >= first; h--) {
+      const b = this.blocks[h - first]!;
+      if (b.slot < slot - 1) return b;
+    }
+    return first === 0 ? this.blocks[0] : undefined;
+  }
+
   pushed(header: BlockHeader, timely: boolean): void {
     if (header.height !== this.tip.height + 1)
       throw new Error(`index: ${header.height} after ${this.tip.height}`);

@@ -500,7 +500,8 @@ export class TimeNode {
       index: this.index,
       tree: this.tree,
       ledger,
-      roots: this.pool,
+      // The pool, through the ledger's memo: validating our own block then hashes no roots again.
+      roots: ledger.roots,
       key: this.key,
       beacons: this.beacons,
       validators: this.validators,

@@ -9,6 +9,8 @@ import { MempoolError } from '../../../src/ledger/mempool-errors.js';
 import { TxError } from '../../../src/ledger/tx-errors.js';
 import { parseTx } from '../../../src/ledger/tx-validation.js';
 import { time } from '../../../src/params/units.js';
+import { headerHash } from '../../../src/protocol/block.js';
+import { inlineBlockRoots, type RootedTx } from '../../../src/protocol/block-roots.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { signTx } from '../../../src/wallet/tx-builder.js';
 import { CryptoPool } from '../../../src/workers/crypto-pool.js';
@@ -622,5 +624,69 @@ describe('LedgerService.prepareBlock: a fetched block verified ahead of its turn
       toHex(block.signature),
     ]);
     expect(sigs(lanes.now.slice(3))).toEqual(sigs(inputs));
+  });
+});
+
+describe('LedgerService.checkSignedBlock and roots: a body is hashed once', () => {
+  /** A verifier whose roots come from the JavaScript reference, counted, failing while `fail` is set. */
+  function countingRoots() {
+    const wasm = new WasmVerifier();
+    const state = { calls: 0, fail: false };
+    const verifier = {
+      verifyBatch: (items: readonly SignatureItem[]) => wasm.verifyBatch(items),
+      blockRoots: async (txs: readonly RootedTx[]) => {
+        state.calls++;
+        if (state.fail) throw new Error('pool closed');
+        return inlineBlockRoots(txs);
+      },
+    };
+    return { verifier, state };
+  }
+
+  it('checks a block before it is applied, and applyBlock hashes its body no second time', async () => {
+    const store = await freshStore('ledger-roots');
+    const { verifier, state } = countingRoots();
+    const ledger = LedgerService.open(params, store, verifier);
+    const { block, slot } = nextBlockOn(store, [
+      { etx: spendFunded(2, [pay(key(1), time(3))]), fee: 10_000n },
+    ]);
+    expect(toHex(await ledger.checkSignedBlock(block, slot, store.tip()))).toBe(
+      toHex(headerHash(block.header)),
+    );
+    expect(state.calls).toBe(1);
+    await ledger.applyBlock(block, slot);
+    expect(store.tip().height).toBe(1);
+    expect(state.calls).toBe(1);
+    // Another body (a copy of the array) is hashed on its own.
+    await ledger.roots.blockRoots([...block.txs]);
+    expect(state.calls).toBe(2);
+  });
+
+  it('a hashing failure is not remembered: the next caller hashes again', async () => {
+    const store = await freshStore('ledger-roots');
+    const { verifier, state } = countingRoots();
+    const ledger = LedgerService.open(params, store, verifier);
+    const { block, slot } = nextBlockOn(store, []);
+    state.fail = true;
+    await expect(ledger.checkSignedBlock(block, slot, store.tip())).rejects.toThrow('pool closed');
+    state.fail = false;
+    const roots = await ledger.roots.blockRoots(block.txs);
+    expect(toHex(roots.merkleRoot)).toBe(toHex(block.header.merkleRoot));
+    expect(state.calls).toBe(2);
+  });
+
+  it('refuses what validateBlock refuses first: a header the slot’s leader did not sign', async () => {
+    const store = await freshStore('ledger-roots');
+    const ledger = LedgerService.open(params, store, new WasmVerifier());
+    const { block, slot } = nextBlockOn(store, []);
+    const forged = { ...block, signature: new Uint8Array(64).fill(1) };
+    await expect(ledger.checkSignedBlock(forged, slot, store.tip())).rejects.toMatchObject({
+      code: 'BAD_SIGNATURE',
+    });
+    // Its parent is the one named, not the store's tip: a block on another parent breaks the rules.
+    const elsewhere = { hash: new Uint8Array(32).fill(9), height: 0, slot: 0 };
+    await expect(ledger.checkSignedBlock(block, slot, elsewhere)).rejects.toMatchObject({
+      code: 'BAD_PREV_HASH',
+    });
   });
 });

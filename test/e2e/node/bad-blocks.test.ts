@@ -161,6 +161,28 @@ makers['BAD_SIGNATURE'] = {
     return { ...block, signature: sign(headerSigMessage(headerHash(block.header)), other.nodeKey.secretKey) };
   },
 };
+makers['BAD_SIGNATURE, holding a transaction never final'] = {
+  slot: nextSlot,
+  // The forged block that once bought a finality wait: our tip as parent, any signature (no key
+  // needed), a payment spending an output that does not exist (it can never become final, so the
+  // block was held for the whole wait while producers stood back for it, its sender unscored).
+  // Now refused before it is held.
+  refused: {
+    series: 'timecoin_blocks_refused_total',
+    code: 'BAD_SIGNATURE',
+    reason: 'INVALID_BLOCK: BAD_SIGNATURE',
+  },
+  make: (c, v) => {
+    const ghost = {
+      outpoint: { txid: randomBytes(32), vout: 0 },
+      value: 50_000_000n,
+      key: fundedCoin(0).key,
+    };
+    const candidates = [{ etx: pay(ghost, recipient(70_000 + v), 10_000_000n), fee: FEE }];
+    const { block } = validBlock(c, { offsetMs: v, candidates });
+    return { ...block, signature: new Uint8Array(64).fill(1) };
+  },
+};
 makers['BAD_COINBASE'] = {
   slot: nextSlot,
   // One satoshi moved from the producer's output to the treasury's.

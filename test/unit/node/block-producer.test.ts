@@ -63,6 +63,8 @@ interface Options {
   readonly vdfGate?: Promise<void>;
   /** How long a pending longer branch holds production back (default 1,000 ms). */
   readonly pendingBranchWaitMs?: number;
+  /** Record blocks refused with a sender to blame (`bad`); by default none may be. */
+  readonly expectBadBlocks?: boolean;
 }
 
 async function producerNode(o: Options = {}) {
@@ -97,6 +99,7 @@ async function producerNode(o: Options = {}) {
     cancelAboveSquarings: 0,
   });
   const applied: { block: Block; atMs: number; source: string }[] = [];
+  const bad: [string, string][] = [];
   const serial = new SerialQueue();
   /** Runs whenever the block pipeline reads the clock (a test moves time along meanwhile). */
   const hooks: { controllerNow?: () => void } = {};
@@ -124,7 +127,7 @@ async function producerNode(o: Options = {}) {
     onApplied: (block, _hash, source) => applied.push({ block, atMs: clock.now(), source }),
     onReverted: () => undefined,
     onRejected: () => undefined,
-    onBadBlock: untouched('onBadBlock'),
+    onBadBlock: o.expectBadBlocks ? (peer, code) => bad.push([peer, code]) : untouched('onBadBlock'),
     onOrphan: untouched('onOrphan'),
   });
   const key = keyFor(store, o.who ?? { slot: 1, rank: 0 });
@@ -193,6 +196,7 @@ async function producerNode(o: Options = {}) {
     serial,
     validators,
     applied,
+    bad,
     rivals,
     slots,
     evaluated,
@@ -358,16 +362,43 @@ describe('BlockProducer: when a leader stays silent', () => {
     // finality wait, so it no longer holds production back as a pending longer branch).
     const longAgo = lower.clock.now() - 2_000;
     const rank0 = nextBlockOn(lower.store, [], { slot: 1, rank: 0 }).block;
-    lower.tree.add(rank0, true, longAgo, 'peer-a');
+    lower.tree.add(rank0, true, longAgo, 'peer-a', true);
     await lower.runSlot(1);
     expect(lower.applied).toEqual([]);
     expect(lower.logs.some((l) => l.msg.startsWith('slot passed'))).toBe(false);
 
     const higher = await producerNode({ who: { slot: 1, rank: 1 } });
     const rank2 = nextBlockOn(higher.store, [], { slot: 1, rank: 2 }).block;
-    higher.tree.add(rank2, true, longAgo, 'peer-a');
+    higher.tree.add(rank2, true, longAgo, 'peer-a', true);
     await higher.runSlot(1);
     expect(higher.applied.map((a) => a.block.header.rank)).toEqual([1]);
+
+    // A rank-0 block whose header check has not passed (it runs, or it failed) is no reason.
+    const unchecked = await producerNode({ who: { slot: 1, rank: 1 } });
+    unchecked.tree.add(
+      nextBlockOn(unchecked.store, [], { slot: 1, rank: 0 }).block,
+      true,
+      longAgo,
+      'peer-a',
+      false,
+    );
+    await unchecked.runSlot(1);
+    expect(unchecked.applied.map((a) => a.block.header.rank)).toEqual([1]);
+  });
+
+  it('not held back by a forged block of the slot: it is refused before it is held, its sender scored', async () => {
+    // What anyone could once do with one frame per finality wait: a block claiming rank 0 on our
+    // tip, signed by no one, carrying a payment never final here, sent just before our window.
+    const n = await producerNode({ who: { slot: 1, rank: 1 }, expectBadBlocks: true });
+    const payment = { etx: pay(fundedCoin(0), recipient(1), 10_000_000n), fee: 100_000n };
+    const real = nextBlockOn(n.store, [payment], { slot: 1, rank: 0 }).block;
+    const forged: Block = { ...real, signature: new Uint8Array(64).fill(1) };
+    n.clock.advance(rankWindow(n.params, 1, 1).startMs - 50 - n.clock.now());
+    expect(await n.chain.receive(forged, 'gossip', 'mallory')).toBe('invalid');
+    await n.runSlot(1);
+    expect(n.applied.map((a) => a.block.header.rank)).toEqual([1]);
+    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
+    expect(n.logs.some((l) => l.msg.startsWith('slot passed'))).toBe(false);
   });
 
   it('not while a longer branch that arrived within the finality wait is pending; after it, yes', async () => {
@@ -380,7 +411,7 @@ describe('BlockProducer: when a leader stays silent', () => {
       // Blocks 1 and 2 of a branch on genesis (slots 0.. are taken: 1 then 2), held but not followed.
       const side = await sideBranch(n.params, [1, 2]);
       const windowStart = rankWindow(n.params, 2, 0).startMs;
-      for (const b of side) n.tree.add(b, true, windowStart - arrivedAgoMs, 'peer-a');
+      for (const b of side) n.tree.add(b, true, windowStart - arrivedAgoMs, 'peer-a', true);
       await n.runSlot(2);
       expect(n.applied.length).toBe(produces ? 1 : 0);
       if (!produces)
@@ -646,7 +677,7 @@ describe('BlockProducer: more reasons to stay silent', () => {
   it('a block of its own rank for this slot in hand (its own, from before a restart): no second one', async () => {
     const n = await producerNode({ who: { slot: 1, rank: 1 } });
     const own = nextBlockOn(n.store, [], { slot: 1, rank: 1 }).block;
-    n.tree.add(own, true, n.clock.now() - 2_000, undefined);
+    n.tree.add(own, true, n.clock.now() - 2_000, undefined, true);
     // Finalized since: a block built now would differ from the one in hand.
     await finalizedPayment(n.ledger);
     await n.runSlot(1);
@@ -657,7 +688,7 @@ describe('BlockProducer: more reasons to stay silent', () => {
   it('a lower-ranked block of another slot in hand does not stop it', async () => {
     const n = await producerNode({ who: { slot: 2, rank: 1 } });
     const older = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
-    n.tree.add(older, true, n.clock.now() - 2_000, 'peer-a');
+    n.tree.add(older, true, n.clock.now() - 2_000, 'peer-a', true);
     await n.runSlot(2);
     expect(n.applied.map((a) => a.block.header.slot)).toEqual([2]);
   });

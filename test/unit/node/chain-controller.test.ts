@@ -69,7 +69,7 @@ describe('ChainController.receive: what sync hears for blocks it already holds',
   it('a held block whose branch reaches the main chain, and a main-chain block, are known', async () => {
     const { chain, tree, block } = await setup();
     // Held beside the main chain (its parent is genesis), as a side branch that did not win.
-    expect(tree.add(block, true, 0, 'peer-a')).toBeDefined();
+    expect(tree.add(block, true, 0, 'peer-a', true)).toBeDefined();
     expect(await chain.receive(block, 'sync', 'peer-b')).toBe('known');
     expect(await chain.receive(genesisBlock(DEVNET), 'sync', 'peer-b')).toBe('known');
   });
@@ -90,7 +90,7 @@ describe('ChainController.heldHeight and seenOutcome: what sync need not fetch a
     expect(chain.heldHeight()).toBe(0);
     expect(chain.seenOutcome(toHex(headerHash(orphan.header)))).toBe('orphan');
     // Block 1 on genesis, held beside the tip (as while its transactions await finality here).
-    tree.add(block, true, 0, 'peer-a');
+    tree.add(block, true, 0, 'peer-a', true);
     expect(chain.heldHeight()).toBe(1);
     expect(chain.seenOutcome(id)).toBe('known');
     expect(chain.seenOutcome(toHex(headerHash(genesisBlock(DEVNET).header)))).toBe('known');
@@ -105,20 +105,40 @@ describe('ChainController.longerBranchPending: a branch ahead of our tip we have
       ...block,
       header: { ...block.header, height: 9, prevHash: new Uint8Array(32).fill(7) },
     };
-    tree.add(orphan, true, 5_000, 'peer-a');
+    tree.add(orphan, true, 5_000, 'peer-a', true);
     expect(chain.longerBranchPending(0)).toBe(false);
     // Block 1 on genesis arrived at 1,000 ms and waits (as for its transactions' finality here).
-    tree.add(block, true, 1_000, 'peer-a');
+    tree.add(block, true, 1_000, 'peer-a', true);
     expect(chain.longerBranchPending(1_000)).toBe(true);
     // Arrived before the time asked about: it timed out undecided, production goes on.
     expect(chain.longerBranchPending(1_001)).toBe(false);
+  });
+
+  it('counts only blocks that passed the header check, from the fork point up', async () => {
+    const { chain, tree } = await setup();
+    const { dir, cleanup } = tempDir('chain-controller-side-');
+    const side = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
+    cleanups.push(cleanup, () => side.close());
+    const [b1, b2] = await extendStore(side, [1, 2]);
+    // Not checked yet (its check runs, or it is a forgery): it holds nothing back.
+    const t1 = tree.add(b1!, true, 1_000, 'peer-a', false)!;
+    expect(chain.longerBranchPending(0)).toBe(false);
+    t1.headerChecked = true;
+    expect(chain.longerBranchPending(0)).toBe(true);
+    // An unchecked block above it: the branch is pending by its checked part's newest arrival.
+    const t2 = tree.add(b2!, true, 5_000, 'peer-a', false)!;
+    expect(chain.longerBranchPending(1_000)).toBe(true);
+    expect(chain.longerBranchPending(2_000)).toBe(false);
+    t2.headerChecked = true;
+    expect(chain.longerBranchPending(2_000)).toBe(true);
+    expect(chain.longerBranchPending(5_001)).toBe(false);
   });
 
   it('a side branch no longer than our chain is neither pending nor held above the tip', async () => {
     const { chain, tree, block, store } = await setup();
     // Our chain: block 1 of slot 2. Beside it, just arrived: block 1 of slot 1 (lost fork choice).
     await extendStore(store, [2]);
-    tree.add(block, true, 1_000, 'peer-a');
+    tree.add(block, true, 1_000, 'peer-a', true);
     expect(chain.longerBranchPending(0)).toBe(false);
     expect(chain.heldHeight()).toBe(1);
     // Our chain grows past it: the side block stays below the tip and never lowers what we hold.

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { genesisBlock } from '../../../src/chain/genesis.js';
+import { DEVNET_SEED, devnetFundedKey, genesisBlock } from '../../../src/chain/genesis.js';
 import { slotStartMs } from '../../../src/chain/slot-time.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
 import { fundedCoin, pay, recipient } from '../../../src/devnet/coins.js';
@@ -15,8 +15,13 @@ import type { TxIntake, TxStanding } from '../../../src/node/tx-intake.js';
 import type { ChainParams } from '../../../src/params/chain-params.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
+import { headerSigMessage } from '../../../src/protocol/signing.js';
+import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
+import { devnetKeyPair, sign } from '../../../src/wallet/keys.js';
+import { registrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
 import { extendStore, inlineBeacons, nextBlockOn } from '../../support/block-builder.js';
+import { pay as devnetPay, FUNDED, fundedOutpoint } from '../../support/devnet-ledger.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 /**
@@ -339,10 +344,9 @@ describe('ChainController: a live block waits for its transactions to be final h
     const n = await node();
     const { tx, block } = blockWithPayment(n);
     n.gate.outcome = 'finalized';
-    const pending = n.chain.receive(block, 'gossip', 'peer-a');
     // The wait resolves 'finalized'; the second look must see it final too.
-    n.gate.standings.set(toHex(tx.txid), 'finalized');
-    expect(await pending).toBe('applied');
+    n.gate.onWaitEnd = () => n.gate.standings.set(toHex(tx.txid), 'finalized');
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('applied');
     expect(n.gate.submitted).toEqual([toHex(tx.bytes)]);
   });
 
@@ -715,6 +719,150 @@ describe('ChainController: the chain moved while a branch waited', () => {
     expect(await pending).toBe('side');
     expect(toHex(n.store.tip().hash)).toBe(id(c2));
     expect(n.events).toEqual([]);
+    expect(n.bad).toEqual([]);
+  });
+});
+
+/** `block` with its producer signature replaced: anyone can send this, no key needed. */
+const forged = (block: Block): Block => ({ ...block, signature: new Uint8Array(64).fill(1) });
+
+/** A Free-tier registration of a fresh node key, spending devnet coin `funded`. */
+function registration(funded: number) {
+  const nodeKey = devnetKeyPair(DEVNET_SEED, 9_400 + funded);
+  return signTx(
+    DEVNET,
+    {
+      inputs: [fundedOutpoint(funded)],
+      outputs: [
+        devnetPay(devnetFundedKey(funded), FUNDED - DEVNET.freeRegistrationFee - 100_000n),
+        { value: DEVNET.freeRegistrationFee, address: DEVNET.treasuryAddress },
+      ],
+      payload: registrationPayload(
+        DEVNET,
+        fundedOutpoint(funded),
+        nodeKey,
+        NO_COLLATERAL,
+        devnetFundedKey(funded).addressPayload,
+      ),
+    },
+    [devnetFundedKey(funded)],
+  );
+}
+
+describe('ChainController: a received block proves it is the slot leader’s before it is held', () => {
+  it('a forged signature is refused at once: no finality wait, nothing submitted, the sender scored', async () => {
+    const n = await node();
+    // A payment that never becomes final here (the wait would time out): the hold it used to buy.
+    const { block } = blockWithPayment(n);
+    expect(await n.chain.receive(forged(block), 'gossip', 'mallory')).toBe('invalid');
+    expect(n.gate.waits).toBe(0);
+    expect(n.gate.submitted).toEqual([]);
+    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
+    expect(n.tree.size).toBe(0);
+    expect(n.chain.longerBranchPending(0)).toBe(false);
+    // The signature is not covered by the header hash: the real block under it is still taken in.
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('undecided');
+    expect(n.gate.waits).toBe(1);
+    expect(n.chain.longerBranchPending(0)).toBe(true);
+  });
+
+  it('a header no masternode may sign is remembered as invalid; a body swapped under a real header is not', async () => {
+    const n = await node();
+    const { block } = blockWithPayment(n);
+    const outsider = devnetKeyPair(DEVNET_SEED, 9_399);
+    const header = { ...block.header, producerPubkey: outsider.publicKey };
+    const own: Block = {
+      ...block,
+      header,
+      signature: sign(headerSigMessage(headerHash(header)), outsider.secretKey),
+    };
+    expect(await n.chain.receive(own, 'gossip', 'mallory')).toBe('invalid');
+    expect(await n.chain.receive(own, 'gossip', 'peer-b')).toBe('known');
+
+    // The real header and signature over another body: only these bytes are wrong.
+    const other = pay(fundedCoin(1), recipient(2), 10_000_000n);
+    const swapped: Block = { ...block, txs: [block.txs[0]!, other] };
+    expect(await n.chain.receive(swapped, 'gossip', 'mallory')).toBe('invalid');
+    expect(n.bad).toEqual([
+      ['mallory', 'UNKNOWN_PRODUCER'],
+      ['mallory', 'BAD_MERKLE_ROOT'],
+    ]);
+    expect(n.gate.waits).toBe(0);
+    holdUntilFinal(n, block.txs[1]!.txid)();
+    expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('applied');
+  });
+
+  it('a block and its child looked at together: one check of the block, its sender scored once', async () => {
+    const n = await node();
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const [b1, b2] = await extendStore(side, [1, 2]);
+    n.clock.now = b2!.header.timestampMs + 10;
+    const outcomes = await Promise.all([
+      n.chain.receive(forged(b1!), 'gossip', 'mallory'),
+      n.chain.receive(b2!, 'gossip', 'peer-a'),
+    ]);
+    expect(outcomes).toEqual(['invalid', 'invalid']);
+    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
+  });
+
+  it('a forged block on top of a real one is dropped, and the real one still goes ahead', async () => {
+    const n = await node();
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const [b1, b2] = await extendStore(side, [1, 2]);
+    n.clock.now = b2!.header.timestampMs + 10;
+    // The forged child arrives first and waits as an orphan; its parent then brings both in.
+    expect(await n.chain.receive(forged(b2!), 'gossip', 'mallory')).toBe('orphan');
+    expect(await n.chain.receive(b1!, 'gossip', 'peer-a')).toBe('applied');
+    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
+    expect(toHex(n.store.tip().hash)).toBe(id(b1!));
+  });
+
+  it('checks each block of a side branch against the branch’s own anchor, beacon and parent', async () => {
+    // Ours: blocks at slots 2 and 4. Theirs: slots 1 (a payment), 2, 3 on genesis, arriving late
+    // (so they lose ties): slot 3's anchor is their block 1, read from the branch, not our chain.
+    const n = await node();
+    for (const b of await extendStore(n.store, [2, 4])) n.index.pushed(b.header, true);
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const s1 = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot: 1 }).block;
+    await side.applyBlock(s1);
+    const [s2, s3] = await extendStore(side, [2, 3]);
+    n.clock.now = s3!.header.timestampMs + 10;
+    expect(await n.chain.receive(s1, 'gossip', 'peer-a')).toBe('side');
+    expect(await n.chain.receive(s2!, 'gossip', 'peer-a')).toBe('side');
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    expect(await n.chain.receive(forged(s3!), 'gossip', 'mallory')).toBe('invalid');
+    expect(n.gate.waits).toBe(0);
+    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
+    // The real block passes on the same branch and waits for the payment.
+    expect(await n.chain.receive(s3!, 'gossip', 'peer-a')).toBe('undecided');
+    expect([s1, s2!, s3!].map((b) => n.tree.get(id(b))?.headerChecked)).toEqual([true, true, true]);
+    expect(n.chain.longerBranchPending(0)).toBe(true);
+    n.gate.standings.set(toHex(tx.txid), 'finalized');
+    await n.chain.reconsiderLeaves();
+    expect(toHex(n.store.tip().hash)).toBe(id(s3!));
+  });
+
+  it('a block whose anchor follows a registry change on its branch is held unchecked, and holds nothing back', async () => {
+    // Ours: blocks at slots 2 and 4. Theirs: slots 1 (a registration), 2, 3 on genesis: slot 3's
+    // anchor is their block 1, whose active set no store holds before the branch is applied.
+    const n = await node();
+    for (const b of await extendStore(n.store, [2, 4])) n.index.pushed(b.header, true);
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const reg = registration(3);
+    const s1 = nextBlockOn(side, [{ etx: reg, fee: 100_000n }], { slot: 1 }).block;
+    await side.applyBlock(s1);
+    const [s2, s3] = await extendStore(side, [2, 3]);
+    n.clock.now = s3!.header.timestampMs + 10;
+    expect(await n.chain.receive(s1, 'gossip', 'peer-a')).toBe('side');
+    expect(await n.chain.receive(s2!, 'gossip', 'peer-a')).toBe('side');
+    n.gate.standings.set(toHex(reg.txid), 'processing');
+    expect(await n.chain.receive(forged(s3!), 'gossip', 'mallory')).toBe('undecided');
+    expect(n.gate.waits).toBe(1);
+    // Its checked part (blocks 1 and 2) is no longer than our chain: nothing longer is pending.
+    expect(n.tree.get(id(s2!))?.headerChecked).toBe(true);
+    expect(n.tree.get(id(forged(s3!)))?.headerChecked).toBe(false);
+    expect(n.chain.longerBranchPending(0)).toBe(false);
     expect(n.bad).toEqual([]);
   });
 });
