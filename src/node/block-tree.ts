@@ -37,8 +37,9 @@ export type BranchResult =
 /**
  * Blocks kept beside the main chain (which lives in LMDB): side branches fork choice may switch
  * to, and orphans whose parent has not arrived. Bounded by count and bytes; what can never win
- * (at or below the deepest allowed reorg) is dropped first, then the oldest arrivals, so an
- * attacker cannot make the node hoard blocks.
+ * (at or below the deepest allowed reorg) is dropped as the chain grows, and over the bounds the
+ * oldest unchecked arrivals go first, then the oldest checked ones, so an attacker can neither
+ * make the node hoard blocks nor push out the real ones with forgeries.
  */
 export class BlockTree {
   private readonly blocks = new Map<string, TreeBlock>();
@@ -143,11 +144,19 @@ export class BlockTree {
   }
 
   private enforce(keepId: string): void {
-    if (this.blocks.size <= this.limits.maxBlocks && this.bytes <= this.limits.maxBytes) return;
-    // Oldest arrival first (Map order is insertion order), never the block just added.
-    for (const id of [...this.blocks.keys()]) {
-      if (this.blocks.size <= this.limits.maxBlocks && this.bytes <= this.limits.maxBytes) return;
-      if (id !== keepId) this.delete(id);
+    // Blocks nobody has shown to be a leader's go first (orphans, forgeries, those whose check still
+    // runs): anyone can send them at no cost, so a flood of them must never push out a block a
+    // masternode signed. Within each kind, oldest arrival first (Map order is insertion order);
+    // never the block just added.
+    for (const checked of [false, true]) {
+      for (const [id, tb] of [...this.blocks]) {
+        if (this.withinLimits()) return;
+        if (tb.headerChecked === checked && id !== keepId) this.delete(id);
+      }
     }
+  }
+
+  private withinLimits(): boolean {
+    return this.blocks.size <= this.limits.maxBlocks && this.bytes <= this.limits.maxBytes;
   }
 }
