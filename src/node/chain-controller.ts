@@ -254,7 +254,9 @@ export class ChainController {
       if (check === undefined) {
         check = this.checkHeader(tb, ctx.slot, ctx.parent);
         this.headerChecks.set(tb.id, check);
-        void check.finally(() => this.headerChecks.delete(tb.id));
+        // Both ways (a closed pool rejects): a bare finally() would leave a rejection unhandled.
+        const done = () => this.headerChecks.delete(tb.id);
+        check.then(done, done);
       }
       if (!(await check)) return tb;
     }

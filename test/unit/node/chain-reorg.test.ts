@@ -792,6 +792,22 @@ describe('ChainController: a received block proves it is the slot leader’s bef
     expect(await n.chain.receive(block, 'gossip', 'peer-a')).toBe('applied');
   });
 
+  it('a check that cannot run (the pool closed) blames no one and is tried again later', async () => {
+    const n = await node();
+    const { block } = nextBlockOn(n.store, []);
+    n.clock.now = block.header.timestampMs + 10;
+    const real = n.ledger.checkSignedBlock.bind(n.ledger);
+    n.ledger.checkSignedBlock = async () => {
+      throw new Error('pool closed');
+    };
+    await expect(n.chain.receive(block, 'gossip', 'peer-a')).rejects.toThrow('pool closed');
+    expect(n.bad).toEqual([]);
+    expect(n.tree.get(id(block))?.headerChecked).toBe(false);
+    n.ledger.checkSignedBlock = real;
+    await n.chain.reconsiderLeaves();
+    expect(toHex(n.store.tip().hash)).toBe(id(block));
+  });
+
   it('a block and its child looked at together: one check of the block, its sender scored once', async () => {
     const n = await node();
     const side = await openStore(DEVNET, 'chain-reorg-b-');
