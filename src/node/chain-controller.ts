@@ -156,7 +156,6 @@ export class ChainController {
   longerBranchPending(arrivedSinceMs: number): boolean {
     const tip = this.tipHeight;
     for (const leaf of this.d.tree.leaves()) {
-      if (leaf.height <= tip) continue;
       const branch = this.branchTo(leaf.id);
       if (branch.kind !== 'branch') continue;
       let newest: TreeBlock | undefined;

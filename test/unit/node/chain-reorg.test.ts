@@ -62,10 +62,17 @@ interface Gate {
  * A node's chain side: `main` is its store. The finality gate's two collaborators are tiny
  * stand-ins that report the standing the test sets (the real TxIntake needs a whole engine).
  */
-async function node(params: ChainParams = DEVNET, tree = new BlockTree()) {
+async function node(params: ChainParams = DEVNET, tree = new BlockTree(), keep = params.maxReorgDepth + 8) {
   const store = await openStore(params, 'chain-reorg-main-');
   const ledger = LedgerService.open(params, store, new WasmVerifier());
-  const index = new ChainIndex(store, params.maxReorgDepth + 8);
+  // Every header check the pipeline runs, by block id (the ledger's own check, counted).
+  const checked: string[] = [];
+  const check = ledger.checkSignedBlock.bind(ledger);
+  ledger.checkSignedBlock = (block, slot, parent) => {
+    checked.push(id(block));
+    return check(block, slot, parent);
+  };
+  const index = new ChainIndex(store, keep);
   const events: string[] = [];
   const bad: [string, string][] = [];
   const orphans: number[] = [];
@@ -116,7 +123,7 @@ async function node(params: ChainParams = DEVNET, tree = new BlockTree()) {
     onBadBlock: (peer, code) => bad.push([peer, code]),
     onOrphan: (_peer, height) => orphans.push(height),
   });
-  return { store, ledger, tree, index, chain, events, bad, orphans, gate, clock, params, logs };
+  return { store, ledger, tree, index, chain, events, bad, orphans, gate, clock, params, logs, checked };
 }
 
 type TestNode = Awaited<ReturnType<typeof node>>;
@@ -214,6 +221,8 @@ describe('ChainController: switching to a better branch', () => {
     expect(n.chain.tipHeight).toBe(3);
     expect(n.index.at(1)!.hash).toEqual(headerHash(b1!.header));
     expect(n.tree.has(id(a1!)) && n.tree.has(id(a2!))).toBe(true);
+    // They were our chain (validated): held as checked, so they count for the producer's rules.
+    expect([a1!, a2!].map((b) => n.tree.get(id(b))?.headerChecked)).toEqual([true, true]);
     expect(n.tree.has(id(b1!)) || n.tree.has(id(b3!))).toBe(false);
     // The old branch is known (held), so sync does not fetch it again.
     expect(await n.chain.receive(a2!, 'sync', 'peer-a')).toBe('known');
@@ -301,6 +310,8 @@ describe('ChainController: a bad block in a winning branch', () => {
     // a1 is on the main chain again, so not also held beside it; b1 is held (valid, not preferred).
     expect(n.tree.has(id(a1!))).toBe(false);
     expect(n.tree.has(id(b1!))).toBe(true);
+    expect(n.tree.get(id(b1!))?.headerChecked).toBe(true); // validated on the way
+
     // The header is remembered as invalid: offered again, it costs no validation and no blame.
     expect(await n.chain.receive(evil, 'sync', 'mallory')).toBe('known');
     expect(n.bad).toHaveLength(1);
@@ -439,6 +450,7 @@ describe('ChainController.revertLateTip', () => {
     ]);
     // Held as late: it must not beat a timely block of its height when fork choice looks again.
     expect(n.tree.get(id(a2!))?.timely).toBe(false);
+    expect(n.tree.get(id(a2!))?.headerChecked).toBe(true);
     // Now the tip (a1) is timely: nothing more to set aside.
     expect(await n.chain.revertLateTip()).toBe(false);
   });
@@ -857,11 +869,79 @@ describe('ChainController: a received block proves it is the slot leader’s bef
     n.gate.standings.set(toHex(tx.txid), 'finalized');
     await n.chain.reconsiderLeaves();
     expect(toHex(n.store.tip().hash)).toBe(id(s3!));
+    // Each block was checked once (s3 twice: the forgery shares its header hash), never again.
+    expect(n.checked).toEqual([id(s1), id(s2!), id(s3!), id(s3!)]);
   });
 
-  it('a block whose anchor follows a registry change on its branch is held unchecked, and holds nothing back', async () => {
-    // Ours: blocks at slots 2 and 4. Theirs: slots 1 (a registration), 2, 3 on genesis: slot 3's
-    // anchor is their block 1, whose active set no store holds before the branch is applied.
+  it('our own block is not checked again before it is applied (validation checks it in full)', async () => {
+    const n = await node();
+    const { block } = nextBlockOn(n.store, []);
+    n.clock.now = block.header.timestampMs + 10;
+    expect(await n.chain.receive(block, 'self')).toBe('applied');
+    expect(n.checked).toEqual([]);
+  });
+
+  it('a forged child dropped, the rest of the branch no longer wins: kept aside, nothing waited for', async () => {
+    // Ours: block 1 at slot 2, timely. Theirs: slot 1 (a payment), late, and a forged child on it.
+    const n = await node();
+    for (const b of await extendStore(n.store, [2])) n.index.pushed(b.header, true);
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const s1 = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot: 1 }).block;
+    await side.applyBlock(s1);
+    const [s2] = await extendStore(side, [3]);
+    n.clock.now = s2!.header.timestampMs + 10;
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    expect(await n.chain.receive(forged(s2!), 'gossip', 'mallory')).toBe('orphan');
+    // s1 with its child is longer than our chain; without the child it only ties, and loses.
+    expect(await n.chain.receive(s1, 'gossip', 'peer-a')).toBe('side');
+    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
+    expect(n.gate.waits).toBe(0);
+    expect(n.tree.has(id(s1))).toBe(true);
+  });
+
+  it('a block whose anchor the index no longer reaches is held unchecked, not refused', async () => {
+    // An index of one block: block 3's anchor (block 1, slot < 2) lies below what it holds.
+    const n = await node(DEVNET, new BlockTree(), 1);
+    for (const b of await extendStore(n.store, [1, 2])) n.index.pushed(b.header, true);
+    const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
+    const { block } = nextBlockOn(n.store, [{ etx: tx, fee: 100_000n }], { slot: 3 });
+    n.clock.now = block.header.timestampMs + 10;
+    n.gate.standings.set(toHex(tx.txid), 'processing');
+    expect(await n.chain.receive(forged(block), 'gossip', 'mallory')).toBe('undecided');
+    expect(n.checked).toEqual([]);
+    expect(n.tree.get(id(block))?.headerChecked).toBe(false);
+    expect(n.chain.longerBranchPending(0)).toBe(false);
+  });
+
+  it('a registry change at or below a branch anchor defers the check; one above it does not', async () => {
+    // Ours: block 1 at slot 2. Theirs on genesis, arriving late: slots 1, 2 (a registration), 3, 4.
+    // Slot 3's anchor is their block 1 (before the registration): checked against the active set
+    // as of the fork. Slot 4's anchor is their block 2, which registers a node: deferred.
+    const n = await node();
+    for (const b of await extendStore(n.store, [2])) n.index.pushed(b.header, true);
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const [s1] = await extendStore(side, [1]);
+    const reg = registration(3);
+    const s2 = nextBlockOn(side, [{ etx: reg, fee: 100_000n }], { slot: 2 }).block;
+    await side.applyBlock(s2);
+    const [s3, s4] = await extendStore(side, [3, 4]);
+    n.clock.now = s4!.header.timestampMs + 10;
+    n.gate.standings.set(toHex(reg.txid), 'processing');
+    expect(await n.chain.receive(s1!, 'gossip', 'peer-a')).toBe('side');
+    expect(await n.chain.receive(s2, 'gossip', 'peer-a')).toBe('undecided');
+    expect(await n.chain.receive(forged(s3!), 'gossip', 'mallory')).toBe('invalid');
+    expect(await n.chain.receive(s3!, 'gossip', 'peer-a')).toBe('undecided');
+    expect(await n.chain.receive(forged(s4!), 'gossip', 'mallory')).toBe('undecided');
+    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
+    expect([s1!, s2, s3!].map((b) => n.tree.get(id(b))?.headerChecked)).toEqual([true, true, true]);
+    expect(n.tree.get(id(s4!))?.headerChecked).toBe(false);
+    // Pending by its checked part (blocks 1-3), which is longer than our chain.
+    expect(n.chain.longerBranchPending(0)).toBe(true);
+  });
+
+  it('an unchecked block on top of a branch no longer than ours holds nothing back', async () => {
+    // Ours: slots 2 and 4. Theirs: slot 1 (a registration, the anchor of slot 3), 2, 3 (unchecked).
     const n = await node();
     for (const b of await extendStore(n.store, [2, 4])) n.index.pushed(b.header, true);
     const side = await openStore(DEVNET, 'chain-reorg-b-');
@@ -874,10 +954,7 @@ describe('ChainController: a received block proves it is the slot leader’s bef
     expect(await n.chain.receive(s2!, 'gossip', 'peer-a')).toBe('side');
     n.gate.standings.set(toHex(reg.txid), 'processing');
     expect(await n.chain.receive(forged(s3!), 'gossip', 'mallory')).toBe('undecided');
-    expect(n.gate.waits).toBe(1);
-    // Its checked part (blocks 1 and 2) is no longer than our chain: nothing longer is pending.
-    expect(n.tree.get(id(s2!))?.headerChecked).toBe(true);
-    expect(n.tree.get(id(forged(s3!)))?.headerChecked).toBe(false);
+    expect(n.tree.get(id(s3!))?.headerChecked).toBe(false);
     expect(n.chain.longerBranchPending(0)).toBe(false);
     expect(n.bad).toEqual([]);
   });
