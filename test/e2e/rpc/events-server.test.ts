@@ -209,6 +209,32 @@ describe('/events: subscriptions and what each one receives', () => {
     });
   });
 
+  it('closes a subscriber that stops reading once 1 MiB waits for it; the others miss nothing', async () => {
+    const { hub, port } = await hubServer();
+    const slow = await client(port);
+    const fast = await client(port);
+    for (const c of [slow, fast]) await c.subscribe({ subscribe: 'beacon' });
+    // The slow reader stops reading: the kernel's buffers fill first, then uWS's backpressure.
+    const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const y = 'ab'.repeat(16 * 1024); // 32 KiB a message
+    const published = 1_500; // 48 MiB: far beyond the kernel's buffers plus 1 MiB
+    for (let slot = 0; slot < published; slot++) {
+      hub.publishBeacon(slot, y);
+      expect((await fast.next())['slot']).toBe(slot);
+    }
+    const closed = new Promise<number>((resolve) => slow.ws.once('close', (code) => resolve(code)));
+    socket.resume();
+    expect(await closed).toBe(1006);
+    // It got what was buffered before the limit, in order, and nothing after its close.
+    const got = slow.inbox.map((m) => (m as { slot: number }).slot);
+    expect(got.length).toBeLessThan(published);
+    expect(got).toEqual(Array.from({ length: got.length }, (_, i) => i));
+    // The server goes on serving the reader that keeps up.
+    hub.publishBeacon(published, 'cd');
+    expect(await fast.next()).toEqual({ type: 'beacon', slot: published, y: 'cd' });
+  });
+
   it('closes a client that sends a message over 1 KiB', async () => {
     const { port } = await hubServer();
     const c = await client(port);
