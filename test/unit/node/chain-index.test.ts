@@ -57,3 +57,65 @@ describe('ChainIndex.anchorAtOrBelow: the anchor of a slot on a branch forking a
     expect(index.anchorAtOrBelow(6, 3)!.height).toBe(3);
   });
 });
+
+describe('ChainIndex: kept in step with the store', () => {
+  it('loads the last `keep` blocks at start; above() is what a branch forking at a height competes with', async () => {
+    const { index, hashes } = await indexed([1, 2, 3, 4], 3);
+    expect(index.at(1)).toBeUndefined();
+    expect(toHex(index.at(2)!.hash)).toBe(hashes[2]);
+    expect(index.tip.height).toBe(4);
+    expect(index.above(2).map((b) => b.height)).toEqual([3, 4]);
+    expect(index.above(0).map((b) => b.height)).toEqual([2, 3, 4]);
+    expect(index.above(4)).toEqual([]);
+    expect(index.heightOf(headerHash(genesisBlock(DEVNET).header))).toBeUndefined();
+    expect(index.heightOf(fromHexBytes(hashes[3]!))).toBe(3);
+  });
+
+  it('refuses a block that is not the next height, and one missing from the store at start', async () => {
+    const { index, store } = await indexedWithStore([1, 2], 4);
+    const [b3] = await extendStore(store, [3]);
+    expect(() => index.pushed({ ...b3!.header, height: 4 }, true)).toThrow('index: 4 after 2');
+    index.pushed(b3!.header, false);
+    expect(index.tip).toMatchObject({ height: 3, timely: false });
+    const gap = {
+      tip: () => ({ height: 2 }),
+      getBlockBytes: (h: number) => store.getBlockBytes(h === 1 ? 9 : h),
+    };
+    expect(() => new ChainIndex(gap, 4)).toThrow('block 1 missing below the tip 2');
+  });
+
+  it('after a revert it refills from the store to `keep` blocks, and refuses to drift from it', async () => {
+    const { index, store } = await indexedWithStore([1, 2, 3, 4], 2);
+    expect([index.at(3)?.height, index.at(2)]).toEqual([3, undefined]);
+    await store.revertTip();
+    index.popped(store);
+    // Heights 2 and 3 now: the one below came back from the store, as timely (loaded from disk).
+    expect(index.tip.height).toBe(3);
+    expect(index.at(2)).toMatchObject({ height: 2, timely: true });
+    expect(index.at(1)).toBeUndefined();
+    // A pop the store did not make.
+    expect(() => index.popped(store)).toThrow('index out of step with the store');
+  });
+
+  it('never refills below genesis, and a pop of its last block is refused', async () => {
+    const { index, store } = await indexedWithStore([1], 8);
+    await store.revertTip();
+    index.popped(store);
+    expect(index.tip.height).toBe(0);
+    expect(index.above(-1).map((b) => b.height)).toEqual([0]);
+    expect(() => index.popped(store)).toThrow('index out of step with the store');
+  });
+});
+
+function fromHexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+/** As `indexed`, with the store (to move the chain under the index). */
+async function indexedWithStore(slots: readonly number[], keep: number) {
+  const { dir, cleanup } = tempDir('chain-index-');
+  const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
+  cleanups.push(cleanup, () => store.close());
+  await extendStore(store, slots);
+  return { index: new ChainIndex(store, keep), store };
+}
