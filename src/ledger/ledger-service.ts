@@ -291,9 +291,8 @@ export class LedgerService {
       const roots = this.verifier.blockRoots?.(txs) ?? INLINE_BLOCK_ROOTS.blockRoots(txs);
       this.rootsByBody.set(txs, roots);
       // A failure (the pool closing) proves nothing about the body: the next caller hashes again.
-      roots.catch(() => {
-        if (this.rootsByBody.get(txs) === roots) this.rootsByBody.delete(txs);
-      });
+      // (Until this runs the entry is this promise: an entry is set only where there is none.)
+      roots.catch(() => this.rootsByBody.delete(txs));
       return roots;
     },
   };
