@@ -91,6 +91,18 @@ describe('BlockTree: adding, finding, walking to the main chain', () => {
     expect([...[b1!, b2!].map((b) => tree.has(id(b)))]).toEqual([false, true]);
   });
 
+  it('deleting one of two siblings leaves the other a child of their parent', async () => {
+    const [b1] = await chainOf([1]);
+    const [c1] = await chainOf([2]); // another block on genesis
+    const tree = new BlockTree();
+    for (const b of [b1!, c1!]) tree.add(b, true, 0, 'peer-a', true);
+    const parent = toHex(b1!.header.prevHash);
+    expect(tree.childrenOf(parent)).toHaveLength(2);
+    tree.delete(id(b1!));
+    expect(tree.childrenOf(parent).map((b) => b.id)).toEqual([id(c1!)]);
+    expect(tree.leaves().map((b) => b.id)).toEqual([id(c1!)]);
+  });
+
   it('refuses a block larger than the whole byte budget', async () => {
     const [b1] = await chainOf([1]);
     const tree = new BlockTree({ maxBlocks: 8, maxBytes: blockSize(b1!) - 1 });
