@@ -7,10 +7,10 @@ import {
 import { EMPTY_LEDGER, LedgerOverlay } from '../../src/ledger/ledger-overlay.js';
 import type { MasternodeRecord } from '../../src/ledger/ledger-state.js';
 import { DEVNET } from '../../src/params/networks.js';
-import type { OutPoint, TxOutput } from '../../src/protocol/transaction.js';
+import { NO_COLLATERAL, type OutPoint, type TxOutput } from '../../src/protocol/transaction.js';
 import type { EncodedTx } from '../../src/protocol/tx-codec.js';
 import type { KeyPair } from '../../src/wallet/keys.js';
-import { signTx, type UnsignedTx } from '../../src/wallet/tx-builder.js';
+import { registrationPayload, signTx, type UnsignedTx } from '../../src/wallet/tx-builder.js';
 
 export const params = DEVNET;
 
@@ -47,6 +47,25 @@ export function spendFunded(
       ...extra,
     },
     [k],
+  );
+}
+
+/**
+ * A Free-tier registration of `node` spending funded key i's allocation: the registration fee to
+ * the treasury, 100,000 sat of fee, the rest back to key i, rewards to key i's address.
+ */
+export function freeRegistration(i: number, node: KeyPair): EncodedTx {
+  return signTx(
+    params,
+    {
+      inputs: [fundedOutpoint(i)],
+      outputs: [
+        pay(key(i), FUNDED - params.freeRegistrationFee - 100_000n),
+        { value: params.freeRegistrationFee, address: params.treasuryAddress },
+      ],
+      payload: registrationPayload(params, fundedOutpoint(i), node, NO_COLLATERAL, key(i).addressPayload),
+    },
+    [key(i)],
   );
 }
 

@@ -3,10 +3,9 @@ import { BlockError } from '../../../src/chain/block-errors.js';
 import { DEVNET_SEED } from '../../../src/chain/genesis.js';
 import { compareBytes } from '../../../src/encoding/bytes.js';
 import { MempoolError } from '../../../src/ledger/mempool-errors.js';
-import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
-import { deregistrationPayload, registrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
-import { FUNDED, fundedOutpoint, key, params, pay } from '../../support/devnet-ledger.js';
+import { deregistrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
+import { FUNDED, freeRegistration, fundedOutpoint, key, params, pay } from '../../support/devnet-ledger.js';
 import { LedgerHarness } from './harness.js';
 
 /*
@@ -26,26 +25,7 @@ async function open(options: Parameters<typeof LedgerHarness.open>[0] = {}) {
   return h;
 }
 
-const register = (funded: number) =>
-  signTx(
-    params,
-    {
-      inputs: [fundedOutpoint(funded)],
-      // Free tier: the registration fee goes to the treasury.
-      outputs: [
-        pay(key(funded), FUNDED - params.freeRegistrationFee - 100_000n),
-        { value: params.freeRegistrationFee, address: params.treasuryAddress },
-      ],
-      payload: registrationPayload(
-        params,
-        fundedOutpoint(funded),
-        node,
-        NO_COLLATERAL,
-        key(funded).addressPayload,
-      ),
-    },
-    [key(funded)],
-  );
+const register = (funded: number) => freeRegistration(funded, node);
 const deregister = (funded: number) =>
   signTx(
     params,

@@ -8,14 +8,22 @@ import { compareBytes } from '../../../src/encoding/bytes.js';
 import type { LedgerView } from '../../../src/ledger/ledger-state.js';
 import { time } from '../../../src/params/units.js';
 import type { Block } from '../../../src/protocol/block.js';
-import { NO_COLLATERAL, type OutPoint } from '../../../src/protocol/transaction.js';
+import type { OutPoint } from '../../../src/protocol/transaction.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
-import { deregistrationPayload, registrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
+import { deregistrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
 import { nextBlockOn } from '../../support/block-builder.js';
 import { chainedSpends } from '../../support/chained-spends.js';
-import { FUNDED, fundedOutpoint, key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
+import {
+  FUNDED,
+  freeRegistration,
+  fundedOutpoint,
+  key,
+  params,
+  pay,
+  spendFunded,
+} from '../../support/devnet-ledger.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 const candidates = (txs: readonly EncodedTx[], fee = 10_000n): BlockCandidate[] =>
@@ -85,26 +93,7 @@ describe('assembleBlock checks every candidate against the parent state plus wha
 
   const body = (block: Block) => block.txs.slice(1).map((t) => t.txid);
 
-  const registration = (funded: number) =>
-    signTx(
-      params,
-      {
-        inputs: [fundedOutpoint(funded)],
-        // Free tier: the registration fee goes to the treasury.
-        outputs: [
-          pay(key(funded), FUNDED - params.freeRegistrationFee - 100_000n),
-          { value: params.freeRegistrationFee, address: params.treasuryAddress },
-        ],
-        payload: registrationPayload(
-          params,
-          fundedOutpoint(funded),
-          newNode,
-          NO_COLLATERAL,
-          key(funded).addressPayload,
-        ),
-      },
-      [key(funded)],
-    );
+  const registration = (funded: number) => freeRegistration(funded, newNode);
   const deregistration = (funded: number, node = bronze!.nodeKey) =>
     signTx(
       params,

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEVNET_SEED, devnetFundedKey, genesisBlock } from '../../../src/chain/genesis.js';
+import { DEVNET_SEED, genesisBlock } from '../../../src/chain/genesis.js';
 import { slotStartMs } from '../../../src/chain/slot-time.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
 import { fundedCoin, pay, recipient } from '../../../src/devnet/coins.js';
@@ -16,12 +16,10 @@ import type { ChainParams } from '../../../src/params/chain-params.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
 import { headerSigMessage } from '../../../src/protocol/signing.js';
-import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { devnetKeyPair, sign } from '../../../src/wallet/keys.js';
-import { registrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
 import { extendStore, inlineBeacons, nextBlockOn } from '../../support/block-builder.js';
-import { pay as devnetPay, FUNDED, fundedOutpoint } from '../../support/devnet-ledger.js';
+import { freeRegistration } from '../../support/devnet-ledger.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 /**
@@ -739,27 +737,7 @@ describe('ChainController: the chain moved while a branch waited', () => {
 const forged = (block: Block): Block => ({ ...block, signature: new Uint8Array(64).fill(1) });
 
 /** A Free-tier registration of a fresh node key, spending devnet coin `funded`. */
-function registration(funded: number) {
-  const nodeKey = devnetKeyPair(DEVNET_SEED, 9_400 + funded);
-  return signTx(
-    DEVNET,
-    {
-      inputs: [fundedOutpoint(funded)],
-      outputs: [
-        devnetPay(devnetFundedKey(funded), FUNDED - DEVNET.freeRegistrationFee - 100_000n),
-        { value: DEVNET.freeRegistrationFee, address: DEVNET.treasuryAddress },
-      ],
-      payload: registrationPayload(
-        DEVNET,
-        fundedOutpoint(funded),
-        nodeKey,
-        NO_COLLATERAL,
-        devnetFundedKey(funded).addressPayload,
-      ),
-    },
-    [devnetFundedKey(funded)],
-  );
-}
+const registration = (funded: number) => freeRegistration(funded, devnetKeyPair(DEVNET_SEED, 9_400 + funded));
 
 describe('ChainController: a received block proves it is the slot leader’s before it is held', () => {
   it('a forged signature is refused at once: no finality wait, nothing submitted, the sender scored', async () => {
