@@ -88,7 +88,7 @@ describe('BlockTree: adding, finding, walking to the main chain', () => {
     tree.delete(id(b3!)); // twice is harmless
     expect(tree.size).toBe(2);
     tree.pruneAtOrBelow(1);
-    expect([...[b1!, b2!].map((b) => tree.has(id(b)))]).toEqual([false, true]);
+    expect([b1!, b2!].map((b) => tree.has(id(b)))).toEqual([false, true]);
   });
 
   it('deleting one of two siblings leaves the other a child of their parent', async () => {
