@@ -63,9 +63,7 @@ export class ChainIndex {
 
   /** DESIGN §6: the anchor of `slot` is the newest block of this chain with slot < slot − 1. */
   anchorFor(slot: number): IndexedBlock {
-    const newestFirst: IndexedBlock[] = [];
-    for (let i = this.blocks.length - 1; i >= 0; i--) newestFirst.push(this.blocks[i]!);
-    return selectAnchor(newestFirst, slot);
+    return selectAnchor(this.newestFirst(this.tip.height), slot);
   }
 
   /**
@@ -74,12 +72,19 @@ export class ChainIndex {
    * undefined when it lies below the kept range, where this index cannot tell.
    */
   anchorAtOrBelow(slot: number, top: number): IndexedBlock | undefined {
+    const chain = this.newestFirst(top);
+    if (chain.length === 0) return undefined;
+    const anchor = selectAnchor(chain, slot);
+    // selectAnchor falls back to the oldest entry, which is right only when that is genesis.
+    return anchor.slot < slot - 1 || anchor.height === 0 ? anchor : undefined;
+  }
+
+  /** The kept blocks at or below height `top`, newest first. */
+  private newestFirst(top: number): IndexedBlock[] {
     const first = this.blocks[0]!.height;
-    for (let h = Math.min(top, this.tip.height); h >= first; h--) {
-      const b = this.blocks[h - first]!;
-      if (b.slot < slot - 1) return b;
-    }
-    return first === 0 ? this.blocks[0] : undefined;
+    const out: IndexedBlock[] = [];
+    for (let h = Math.min(top, this.tip.height); h >= first; h--) out.push(this.blocks[h - first]!);
+    return out;
   }
 
   pushed(header: BlockHeader, timely: boolean): void {
