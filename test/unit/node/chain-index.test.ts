@@ -55,6 +55,8 @@ describe('ChainIndex.anchorAtOrBelow: the anchor of a slot on a branch forking a
     expect(toHex(index.anchorAtOrBelow(5, 4)!.hash)).toBe(hashes[3]);
     expect(index.anchorAtOrBelow(4, 4)).toBeUndefined();
     expect(index.anchorAtOrBelow(6, 3)!.height).toBe(3);
+    // A fork point below the kept range: nothing to read.
+    expect(index.anchorAtOrBelow(6, 1)).toBeUndefined();
   });
 });
 
