@@ -16,6 +16,7 @@ import type { ChainParams } from '../../../src/params/chain-params.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
 import { headerSigMessage } from '../../../src/protocol/signing.js';
+import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { devnetKeyPair, sign } from '../../../src/wallet/keys.js';
 import { extendStore, inlineBeacons, nextBlockOn } from '../../support/block-builder.js';
@@ -739,6 +740,25 @@ const forged = (block: Block): Block => ({ ...block, signature: new Uint8Array(6
 /** A Free-tier registration of a fresh node key, spending devnet coin `funded`. */
 const registration = (funded: number) => freeRegistration(funded, devnetKeyPair(DEVNET_SEED, 9_400 + funded));
 
+/**
+ * Ours: blocks at slots 2 and 4. Theirs on genesis: slot 1 carrying `etx` (processing here), then
+ * slots 2 and 3, arriving late (they lose ties): blocks 1 and 2 are received and held as a side
+ * branch; block 3, whose anchor is their block 1, is left to the test.
+ */
+async function lateSideBranch(etx: EncodedTx) {
+  const n = await node();
+  for (const b of await extendStore(n.store, [2, 4])) n.index.pushed(b.header, true);
+  const side = await openStore(DEVNET, 'chain-reorg-b-');
+  const s1 = nextBlockOn(side, [{ etx, fee: 100_000n }], { slot: 1 }).block;
+  await side.applyBlock(s1);
+  const [s2, s3] = await extendStore(side, [2, 3]);
+  n.clock.now = s3!.header.timestampMs + 10;
+  expect(await n.chain.receive(s1, 'gossip', 'peer-a')).toBe('side');
+  expect(await n.chain.receive(s2!, 'gossip', 'peer-a')).toBe('side');
+  n.gate.standings.set(toHex(etx.txid), 'processing');
+  return { n, s1, s2: s2!, s3: s3! };
+}
+
 describe('ChainController: a received block proves it is the slot leader’s before it is held', () => {
   it('a forged signature is refused at once: no finality wait, nothing submitted, the sender scored', async () => {
     const n = await node();
@@ -826,17 +846,8 @@ describe('ChainController: a received block proves it is the slot leader’s bef
   it('checks each block of a side branch against the branch’s own anchor, beacon and parent', async () => {
     // Ours: blocks at slots 2 and 4. Theirs: slots 1 (a payment), 2, 3 on genesis, arriving late
     // (so they lose ties): slot 3's anchor is their block 1, read from the branch, not our chain.
-    const n = await node();
-    for (const b of await extendStore(n.store, [2, 4])) n.index.pushed(b.header, true);
-    const side = await openStore(DEVNET, 'chain-reorg-b-');
     const tx = pay(fundedCoin(0), recipient(1), 10_000_000n);
-    const s1 = nextBlockOn(side, [{ etx: tx, fee: 100_000n }], { slot: 1 }).block;
-    await side.applyBlock(s1);
-    const [s2, s3] = await extendStore(side, [2, 3]);
-    n.clock.now = s3!.header.timestampMs + 10;
-    expect(await n.chain.receive(s1, 'gossip', 'peer-a')).toBe('side');
-    expect(await n.chain.receive(s2!, 'gossip', 'peer-a')).toBe('side');
-    n.gate.standings.set(toHex(tx.txid), 'processing');
+    const { n, s1, s2, s3 } = await lateSideBranch(tx);
     expect(await n.chain.receive(forged(s3!), 'gossip', 'mallory')).toBe('invalid');
     expect(n.gate.waits).toBe(0);
     expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
@@ -920,17 +931,7 @@ describe('ChainController: a received block proves it is the slot leader’s bef
 
   it('an unchecked block on top of a branch no longer than ours holds nothing back', async () => {
     // Ours: slots 2 and 4. Theirs: slot 1 (a registration, the anchor of slot 3), 2, 3 (unchecked).
-    const n = await node();
-    for (const b of await extendStore(n.store, [2, 4])) n.index.pushed(b.header, true);
-    const side = await openStore(DEVNET, 'chain-reorg-b-');
-    const reg = registration(3);
-    const s1 = nextBlockOn(side, [{ etx: reg, fee: 100_000n }], { slot: 1 }).block;
-    await side.applyBlock(s1);
-    const [s2, s3] = await extendStore(side, [2, 3]);
-    n.clock.now = s3!.header.timestampMs + 10;
-    expect(await n.chain.receive(s1, 'gossip', 'peer-a')).toBe('side');
-    expect(await n.chain.receive(s2!, 'gossip', 'peer-a')).toBe('side');
-    n.gate.standings.set(toHex(reg.txid), 'processing');
+    const { n, s3 } = await lateSideBranch(registration(3));
     expect(await n.chain.receive(forged(s3!), 'gossip', 'mallory')).toBe('undecided');
     expect(n.tree.get(id(s3!))?.headerChecked).toBe(false);
     expect(n.chain.longerBranchPending(0)).toBe(false);
