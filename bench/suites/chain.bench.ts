@@ -338,10 +338,13 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
       const loop = loopGaps();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const candidates = ledger.mempool
-        .finalized()
-        .map((etx) => ({ etx, fee: ledger.mempool.get(etx.txid)?.fee ?? 0n }));
-      const { block, slot } = await nextBlockInPool(store, candidates, inputs, ledger.roots);
+      // As the node's producer: between the ledger's writes, the candidates checked in turns.
+      const { block, slot } = await ledger.betweenWrites(() => {
+        const candidates = ledger.mempool
+          .finalized()
+          .map((etx) => ({ etx, fee: ledger.mempool.get(etx.txid)?.fee ?? 0n }));
+        return nextBlockInPool(store, candidates, inputs, ledger.roots);
+      });
       const t1 = performance.now();
       await ledger.applyBlock(block, slot);
       const t2 = performance.now();

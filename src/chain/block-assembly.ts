@@ -19,8 +19,10 @@ import {
 import { type BlockRootHasher, type BlockRoots, inlineBlockRoots } from '../protocol/block-roots.js';
 import { headerSigMessage } from '../protocol/signing.js';
 import { type EncodedTx, encodeTx } from '../protocol/tx-codec.js';
+import { finishInTurns, finishNow, type Turns } from '../util/yield-to-loop.js';
 import { type KeyPair, sign } from '../wallet/keys.js';
 import { BlockError } from './block-errors.js';
+import { TXS_PER_TURN } from './block-validation.js';
 import { checkHeaderRules, type ParentInfo, rankingWeights } from './header-rules.js';
 import { coinbaseTx } from './reward.js';
 import { rankWindow, rankWindowCount } from './slot-time.js';
@@ -52,7 +54,7 @@ export interface AssemblyInputs {
   readonly producerKey: KeyPair;
   /**
    * Ledger state at the parent block (the chain store when building on its tip): every candidate
-   * is checked against it (chooseBlockTransactions). `null` checks nothing and trusts the
+   * is checked against it (choosingBlockTransactions). `null` checks nothing and trusts the
    * candidates' fees: only for tests that build invalid blocks on purpose.
    */
   readonly view: LedgerView | null;
@@ -72,13 +74,30 @@ export function selectTransactions(
   budgetBytes: number,
   accept: (etx: EncodedTx) => boolean = () => true,
 ): BlockCandidate[] {
+  return finishNow(selecting(candidates, budgetBytes, accept));
+}
+
+/**
+ * selectTransactions in turns: a yield after the sort, after the dependency order (each ~10-40 ms
+ * for a full block's candidates) and after every TXS_PER_TURN candidates decided.
+ */
+function* selecting(
+  candidates: readonly BlockCandidate[],
+  budgetBytes: number,
+  accept: (etx: EncodedTx) => boolean,
+): Turns<BlockCandidate[]> {
   const sorted = sortByBytes(candidates, (c) => c.etx.txid);
   const candidateOf = new Map(sorted.map((c) => [c.etx, c]));
   const candidateIds = new Set(sorted.map((c) => bytesKey(c.etx.txid)));
   const taken = new Set<string>();
   const chosen: BlockCandidate[] = [];
   let used = 0;
-  for (const etx of dependencyOrder(sorted.map((c) => c.etx))) {
+  yield;
+  const order = dependencyOrder(sorted.map((c) => c.etx));
+  yield;
+  let decided = 0;
+  for (const etx of order) {
+    if (++decided % TXS_PER_TURN === 0) yield;
     const parentMissing = etx.tx.inputs.some((input) => {
       const parent = bytesKey(input.txid);
       return candidateIds.has(parent) && !taken.has(parent);
@@ -101,16 +120,16 @@ export function selectTransactions(
  * block. The ledger rules do not depend on the order of a block's transactions beyond parents
  * first, so a set valid in this order is valid in the order validators check it in.
  */
-export function chooseBlockTransactions(
+function* choosingBlockTransactions(
   params: ChainParams,
   view: LedgerView,
   height: number,
   candidates: readonly BlockCandidate[],
   budgetBytes: number,
-): { chosen: BlockCandidate[]; fees: bigint } {
+): Turns<{ chosen: BlockCandidate[]; fees: bigint }> {
   const overlay = new LedgerOverlay(view, params, height);
   let fees = 0n;
-  const chosen = selectTransactions(candidates, budgetBytes, (etx) => {
+  const chosen = yield* selecting(candidates, budgetBytes, (etx) => {
     try {
       checkTxStructure(etx, params);
       fees += checkTxAgainstLedger(etx, overlay, params, height).fee;
@@ -124,11 +143,11 @@ export function chooseBlockTransactions(
   return { chosen, fees };
 }
 
-function uncheckedSelection(
+function* uncheckedSelection(
   candidates: readonly BlockCandidate[],
   budgetBytes: number,
-): { chosen: BlockCandidate[]; fees: bigint } {
-  const chosen = selectTransactions(candidates, budgetBytes);
+): Turns<{ chosen: BlockCandidate[]; fees: bigint }> {
+  const chosen = yield* selecting(candidates, budgetBytes, () => true);
   return { chosen, fees: chosen.reduce((sum, c) => sum + c.fee, 0n) };
 }
 
@@ -136,19 +155,25 @@ function uncheckedSelection(
  * Builds and signs a block exactly as validateBlock demands: the producer's rank is drawn from the
  * beacon over the anchor's active set (the same ranking validators run), the timestamp lies in that
  * rank's window, the coinbase is the same coinbaseTx() validators recompute, then the transactions
- * chosen against `inputs.view` (chooseBlockTransactions) in txid order, and both roots. The
+ * chosen against `inputs.view` (choosingBlockTransactions) in txid order, and both roots. The
  * assembled header is run through checkHeaderRules before it is signed. Throws a BlockError when
  * this producer may not produce in this slot (not active, or its rank has no window) or the beacon
  * has the wrong length. The roots are hashed on this thread; the node uses assembleBlockWith.
  */
 export function assembleBlock(inputs: AssemblyInputs): Block {
-  const draft = draftBlock(inputs);
+  const draft = finishNow(drafting(inputs));
   return sealBlock(inputs, draft, inlineBlockRoots(draft.txs));
 }
 
-/** assembleBlock with the roots hashed by `roots` (the node: the crypto pool, off the event loop). */
+/**
+ * assembleBlock for the node's coordinator: the candidates are decided in turns that each give the
+ * event loop its turn (a full block's ~9,400 ledger checks held it ~200 ms in one stretch), and
+ * the roots are hashed by `roots` (the crypto pool, off the event loop). `inputs.view` must not
+ * change until it resolves: the node assembles between the ledger's writes
+ * (LedgerService.betweenWrites).
+ */
 export async function assembleBlockWith(inputs: AssemblyInputs, roots: BlockRootHasher): Promise<Block> {
-  const draft = draftBlock(inputs);
+  const draft = await finishInTurns(drafting(inputs));
   return sealBlock(inputs, draft, await roots.blockRoots(draft.txs));
 }
 
@@ -158,7 +183,7 @@ interface BlockDraft {
 }
 
 /** Everything but the roots and the signature: header fields, coinbase and chosen transactions. */
-function draftBlock(inputs: AssemblyInputs): BlockDraft {
+function* drafting(inputs: AssemblyInputs): Turns<BlockDraft> {
   const { params, parent, activeMasternodes } = inputs;
   const producerPubkey = inputs.producerKey.publicKey;
   const producer = activeMasternodes.find((m) => bytesEqual(m.nodePubkey, producerPubkey));
@@ -202,8 +227,8 @@ function draftBlock(inputs: AssemblyInputs): BlockDraft {
   const budget = params.maxBlockBytes - blockOverheadBytes(header) - coinbaseFor(0n).bytes.length;
   const { chosen, fees } =
     inputs.view === null
-      ? uncheckedSelection(inputs.candidates, budget)
-      : chooseBlockTransactions(params, inputs.view, height, inputs.candidates, budget);
+      ? yield* uncheckedSelection(inputs.candidates, budget)
+      : yield* choosingBlockTransactions(params, inputs.view, height, inputs.candidates, budget);
   return { header, txs: [coinbaseFor(fees), ...chosen.map((c) => c.etx)] };
 }
 

@@ -238,6 +238,8 @@ export async function validateBlock(block: Block, ctx: BlockValidationContext): 
   let fees = 0n;
   let checked = 0;
   const order = [txs[0]!, ...dependencyOrder(txs.slice(1))];
+  // Everything above over a full body (its shape, its signature lookups, the order) is ~50-100 ms.
+  await yieldToLoop();
   for (let o = 1; o < order.length; o++) {
     const etx = order[o]!;
     if (++checked % TXS_PER_TURN === 0) await yieldToLoop();

@@ -264,6 +264,16 @@ export class LedgerService {
   }
 
   /**
+   * Runs `read` between the ledger's writes: no finalization, block or revert is written from when
+   * it starts until it settles, across all of its awaits. The producer assembles a block in it, in
+   * turns that give the event loop back (assembleBlockWith), against a committed state and
+   * finalized pool that cannot move between those turns.
+   */
+  betweenWrites<T>(read: () => Promise<T>): Promise<T> {
+    return this.writes.run(read);
+  }
+
+  /**
    * `checkSignedBlock` (header rules, producer signature, beacon, body roots) on a block whose
    * parent is `parent`, on whichever branch: what a received block must pass before the node holds
    * it for its transactions' finality. The roots it computes are kept for applyBlock.

@@ -3,7 +3,7 @@ import { rankOf } from '../beacon/leader-ranking.js';
 import { assembleBlock, assembleBlockWith, type BlockCandidate } from '../chain/block-assembly.js';
 import { rankingWeights } from '../chain/header-rules.js';
 import { rankWindow, rankWindowCount, slotAt, slotStartMs } from '../chain/slot-time.js';
-import { toHex } from '../encoding/bytes.js';
+import { bytesEqual, toHex } from '../encoding/bytes.js';
 import type { LedgerService } from '../ledger/ledger-service.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, headerHash } from '../protocol/block.js';
@@ -160,10 +160,6 @@ export class BlockProducer {
       const active = store.activeMasternodes(anchor.height);
       const beacon = await beacons.ensure(slot, anchor.hash);
       if (!beacon || this.d.clock.now() >= windowEndMs) return;
-      const candidates: BlockCandidate[] = ledger.mempool.finalized().map((etx) => ({
-        etx,
-        fee: ledger.mempool.get(etx.txid)?.fee ?? 0n,
-      }));
       const inputs = {
         params,
         parent,
@@ -173,11 +169,28 @@ export class BlockProducer {
         beaconY: beacon.y,
         beaconProof: beacon.proof,
         producerKey: key,
-        candidates,
         // Assembly re-checks every candidate against the parent state (our tip: the store).
         view: store,
       };
-      const block = await assembleBlockWith(inputs, this.d.roots);
+      // Between the ledger's writes: the store and the finalized pool stay as they are while the
+      // candidates are checked in turns. A block applied since the parent was read (while the
+      // beacon was computed, or the write queue was busy) moved the tip off the parent these
+      // inputs were derived from: ours would only compete with it from a stale parent.
+      const block = await ledger.betweenWrites(async () => {
+        if (!bytesEqual(store.tip().hash, parent.hash)) return undefined;
+        const candidates: BlockCandidate[] = ledger.mempool.finalized().map((etx) => ({
+          etx,
+          fee: ledger.mempool.get(etx.txid)?.fee ?? 0n,
+        }));
+        return assembleBlockWith({ ...inputs, candidates }, this.d.roots);
+      });
+      if (!block) {
+        log.info(
+          { slot, rank, tip: store.tip().height },
+          'slot passed: a block landed on our parent before ours was assembled',
+        );
+        return;
+      }
       if (this.d.misbehave.withhold()) {
         log.warn({ slot, rank, height: block.header.height }, 'test switch withhold: block not published');
         return;

@@ -63,8 +63,9 @@ export type { StoreCounts } from './databases.js';
  * p50 255/277 ms (thread) vs 247/342 ms (here), p99 1,454/2,184 vs 1,086/1,135 ms, event-loop p99
  * 93/132 vs 127/141 ms; chain.produce 904/748 vs 722/704 ms, its longest event-loop stall 342/226
  * vs 249/311 ms. The thread decodes the block a second time and, with every core busy, waits for
- * one like everything else; the stall that remains is validation and assembly, not the write. A
- * second attempt (on a host with idle cores) must reset this thread's lmdb-js read snapshot
+ * one like everything else; the stall that remained was validation and assembly, not the write
+ * (since then both yield every TXS_PER_TURN transactions, and a full block's write, 190-240 ms, is
+ * the longest stretch left). A second attempt (on a host with idle cores) must reset this thread's lmdb-js read snapshot
  * (`env.resetReadTxn()`) when a commit is reported, or `tip()` names a block reads cannot see yet,
  * and must keep every other write here out of a block's window (LMDB's write lock would block this
  * thread until the block commits).

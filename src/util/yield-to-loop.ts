@@ -7,3 +7,25 @@
 export function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * A computation written as a generator that yields between turns of bounded work, so one body of
+ * code can run to its end at once (`finishNow`: tests, tools) or give the event loop a turn at each
+ * yield (`finishInTurns`: the node's coordinator).
+ */
+export type Turns<T> = Generator<void, T, void>;
+
+export function finishNow<T>(turns: Turns<T>): T {
+  for (;;) {
+    const step = turns.next();
+    if (step.done) return step.value;
+  }
+}
+
+export async function finishInTurns<T>(turns: Turns<T>): Promise<T> {
+  for (;;) {
+    const step = turns.next();
+    if (step.done) return step.value;
+    await yieldToLoop();
+  }
+}

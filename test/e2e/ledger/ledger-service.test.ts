@@ -16,6 +16,7 @@ import { signTx } from '../../../src/wallet/tx-builder.js';
 import { CryptoPool } from '../../../src/workers/crypto-pool.js';
 import { nextBlockOn } from '../../support/block-builder.js';
 import { fundedOutpoint, key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
+import { gate } from '../../support/gate.js';
 import { tempDir } from '../../unit/storage/temp-dir.js';
 
 const genesis = genesisBlock(params);
@@ -484,6 +485,33 @@ describe('LedgerService: decisions that race the write queue, and unknown txids 
     expect(ledger.mempool.get(b.txid)).toBeUndefined();
     expect(ledger.mempool.wasRejected(b.txid)).toBe(true);
     expect(store.listFinalized(10)).toEqual([]);
+  });
+
+  it('betweenWrites: writes queued before it land first, writes asked for during it wait until it settles', async () => {
+    const { store, ledger } = await open();
+    const a = spendFunded(0, [pay(key(1), time(5))]);
+    const b = spendFunded(1, [pay(key(1), time(5))]);
+    await ledger.submitTx(a.bytes);
+    await ledger.submitTx(b.bytes);
+    const before = ledger.finalizeTxs([a.txid]);
+    const { wait, release } = gate();
+    const seen: string[][] = [];
+    const finalizedIds = () => store.listFinalized(10).map((t) => toHex(t.txid));
+    const read = ledger.betweenWrites(async () => {
+      seen.push(finalizedIds());
+      await wait;
+      seen.push(finalizedIds());
+      return 'read';
+    });
+    const during = ledger.finalizeTxs([b.txid]);
+    // The write asked for while the read holds the queue has not started: b is still processing.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(ledger.mempool.get(b.txid)?.status).toBe('processing');
+    release();
+    expect(await read).toBe('read');
+    await Promise.all([before, during]);
+    expect(seen).toEqual([[toHex(a.txid)], [toHex(a.txid)]]);
+    expect(finalizedIds().sort()).toEqual([toHex(a.txid), toHex(b.txid)].sort());
   });
 
   it('unknown or already decided txids: finalizeTx rejects by name, finalizeTxs skips them', async () => {

@@ -740,21 +740,43 @@ describe('assembleBlockWith: the same block, its roots hashed by the given hashe
   });
 });
 
-describe('a full block does not hold the event loop for its whole validation', () => {
+describe('a full block does not hold the event loop for its whole validation or assembly', () => {
+  // One transaction splitting a funded coin, and a child spending each of its outputs: a valid
+  // block of more than TXS_PER_TURN transactions.
+  const n = TXS_PER_TURN + 50;
+  const value = time(1) / 10n;
+  const split = spendFunded(
+    0,
+    Array.from({ length: n }, () => pay(key(1), value)),
+    100_000n,
+  );
+  const signer = new OpenSslSigner(key(1));
+  const kids = Array.from({ length: n }, (_, vout) =>
+    signer.sign(params, selfSpend(params, key(1), { txid: split.txid, vout }, value - 10_000n)),
+  );
+
+  it(`assembleBlockWith lets the loop turn after the sort and every ${TXS_PER_TURN} candidates, and builds assembleBlock's block`, async () => {
+    const inputs = checkedInputs([split, ...kids]);
+    // Counts the turns of the loop while the block is assembled: none if it ran in one stretch.
+    let turns = 0;
+    let assembling = true;
+    const tick = () => {
+      if (!assembling) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const block = await assembleBlockWith(inputs, INLINE_BLOCK_ROOTS);
+    assembling = false;
+    expect(Buffer.from(encodeBlock(block))).toEqual(Buffer.from(encodeBlock(assembleBlock(inputs))));
+    expect(block.txs).toHaveLength(n + 2);
+    // A tick runs once per turn the assembly gives the loop (ticks queue before its resumptions):
+    // three for n + 1 candidates — after the sort, after the dependency order, after TXS_PER_TURN
+    // candidates — not one per candidate, and not none.
+    expect(turns).toBe(3);
+  });
+
   it(`the ledger rules let the loop turn after every ${TXS_PER_TURN} transactions`, async () => {
-    // One transaction splitting a funded coin, and a child spending each of its outputs: a valid
-    // block of more than TXS_PER_TURN transactions.
-    const n = TXS_PER_TURN + 50;
-    const value = time(1) / 10n;
-    const split = spendFunded(
-      0,
-      Array.from({ length: n }, () => pay(key(1), value)),
-      100_000n,
-    );
-    const signer = new OpenSslSigner(key(1));
-    const kids = Array.from({ length: n }, (_, vout) =>
-      signer.sign(params, selfSpend(params, key(1), { txid: split.txid, vout }, value - 10_000n)),
-    );
     // Assembled against the ledger, so the coinbase collects the fees each transaction really pays.
     const block = assembleBlock(checkedInputs([split, ...kids]));
     expect(block.txs).toHaveLength(n + 2);
@@ -769,10 +791,22 @@ describe('a full block does not hold the event loop for its whole validation', (
         return undefined;
       },
     });
+    let turns = 0;
+    let validating = true;
+    const tick = () => {
+      if (!validating) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
     expect(await failure(block, ctx)).toBe('OK');
+    validating = false;
     expect(looked).toBe(n + 1);
     expect(ranAfter).toBeGreaterThan(0);
     expect(ranAfter).toBeLessThan(looked);
+    // Two turns (the verifier and beacons here answer within the turn): after the body's shape and
+    // dependency order, and after TXS_PER_TURN transactions.
+    expect(turns).toBe(2);
   });
 });
 

@@ -786,7 +786,7 @@ describe('BlockProducer: blocks that land while it waits for the write queue', (
     expect(n.logs.filter((l) => l.msg.startsWith('block produced'))).toEqual([]);
   });
 
-  it('a lower-ranked block of the slot applied meanwhile: ours is produced, kept aside, and says so', async () => {
+  it('a lower-ranked block of the slot applied after our parent was read: ours is not assembled on the stale parent', async () => {
     const n = await producerNode({ who: { slot: 1, rank: 1 } });
     let open!: () => void;
     void n.serial.run(() => new Promise<void>((r) => (open = r)));
@@ -800,8 +800,14 @@ describe('BlockProducer: blocks that land while it waits for the write queue', (
     await work;
     expect(await received).toBe('applied');
     expect(n.applied.map((a) => id(a.block))).toEqual([id(rank0)]);
+    expect(n.logs.filter((l) => l.msg.startsWith('block produced'))).toEqual([]);
     expect(n.logs).toContainEqual(
-      expect.objectContaining({ msg: 'block produced but not applied', slot: 1, rank: 1, outcome: 'side' }),
+      expect.objectContaining({
+        msg: 'slot passed: a block landed on our parent before ours was assembled',
+        slot: 1,
+        rank: 1,
+        tip: 1,
+      }),
     );
   });
 });
