@@ -159,7 +159,9 @@ export class OutboundPacer {
       const msgWait = b ? b.msUntil(now) : 0;
       const byteWait = this.bytes.msUntil(now, frame.length);
       if (msgWait > 0 || byteWait > 0 || !this.sendBuffersFree()) {
-        wait = Math.max(wait, msgWait, byteWait === Number.POSITIVE_INFINITY ? 0 : byteWait, 1);
+        // A frame bigger than the whole allowance waits for the bucket to be full, not in 1 ms steps.
+        const bytesWait = byteWait === Number.POSITIVE_INFINITY ? this.bytes.msUntilFull(now) : byteWait;
+        wait = Math.max(wait, msgWait, bytesWait, 1);
         if (byteWait === Number.POSITIVE_INFINITY) {
           // bigger than the whole allowance: send it alone when the bucket is full
           if (this.bytes.available(now) >= this.bytes.burst && msgWait === 0) {

@@ -41,6 +41,11 @@ export class TokenBucket {
     this.tokens -= n;
   }
 
+  /** Milliseconds from `nowMs` until the bucket holds its whole burst again (0 if it does). */
+  msUntilFull(nowMs: number): number {
+    return Math.ceil(((this.burst - this.available(nowMs)) * 1000) / this.ratePerSec);
+  }
+
   /** Milliseconds from `nowMs` until `n` tokens are available (0 if they are; Infinity beyond burst). */
   msUntil(nowMs: number, n = 1): number {
     const missing = n - this.available(nowMs);

@@ -37,6 +37,17 @@ describe('token bucket', () => {
     expect(b.take(500, 5)).toBe(true);
   });
 
+  it('msUntilFull: 0 while full, else the time the refill takes to reach the burst', () => {
+    const b = new TokenBucket(10, 5, 0);
+    expect(b.msUntilFull(0)).toBe(0);
+    expect(b.take(0, 4)).toBe(true);
+    expect(b.msUntilFull(0)).toBe(400);
+    expect(b.msUntilFull(150)).toBe(250);
+    expect(b.take(150, 2.5)).toBe(true); // 0 left
+    expect(b.msUntilFull(150)).toBe(500);
+    expect(b.msUntilFull(10_000)).toBe(0);
+  });
+
   it('with no refill it is a fixed allowance: no wait while a token is left, forever after', () => {
     const b = new TokenBucket(0, 3, 0);
     expect(b.take(0, 2)).toBe(true);
