@@ -32,8 +32,9 @@ import { VerifiedBeacons } from '../../src/beacon/verified-beacons.js';
 import {
   type AssemblyInputs,
   assembleBlock,
-  assembleBlockWith,
   type BlockCandidate,
+  draftBlockInTurns,
+  sealBlockWith,
 } from '../../src/chain/block-assembly.js';
 import type { SlotContext } from '../../src/chain/block-validation.js';
 import { devnetMasternodes, genesisBlock } from '../../src/chain/genesis.js';
@@ -46,7 +47,6 @@ import { bytesEqual, fromHex, toHex } from '../../src/encoding/bytes.js';
 import { LedgerService } from '../../src/ledger/ledger-service.js';
 import { DEVNET } from '../../src/params/networks.js';
 import { type Block, decodeBlockHeader, headerHash } from '../../src/protocol/block.js';
-import type { BlockRootHasher } from '../../src/protocol/block-roots.js';
 import type { EncodedTx } from '../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../src/storage/chain-store.js';
 import { vdfEvaluate, vdfProve, vdfVerify } from '../../src/vdf/vdf.js';
@@ -118,16 +118,23 @@ function nextBlock(
 }
 
 /**
- * nextBlock as the node's producer builds it: the roots hashed in the crypto pool through the
- * ledger's memo (`LedgerService.roots`), so validating the block hashes no roots again.
+ * nextBlock as the node's producer builds it: drafted from the finalized pool between the ledger's
+ * writes, in turns; the roots hashed in the crypto pool through the ledger's memo
+ * (`LedgerService.roots`), so validating the block hashes no roots again.
  */
 async function nextBlockInPool(
   store: ChainStore,
-  candidates: readonly BlockCandidate[],
+  ledger: LedgerService,
   inputs: ReturnType<typeof slotInputs>,
-  roots: BlockRootHasher,
 ): Promise<{ block: Block; slot: SlotContext }> {
-  const block = await assembleBlockWith(assemblyInputs(store, candidates, inputs), roots);
+  const { all, draft } = await ledger.betweenWrites(async () => {
+    const candidates = ledger.mempool
+      .finalized()
+      .map((etx) => ({ etx, fee: ledger.mempool.get(etx.txid)?.fee ?? 0n }));
+    const all = assemblyInputs(store, candidates, inputs);
+    return { all, draft: await draftBlockInTurns(all) };
+  });
+  const block = await sealBlockWith(all, draft, ledger.roots);
   return { block, slot: inputs.slot };
 }
 
@@ -338,13 +345,7 @@ async function chainProduce(suite: BenchSuite, chain: { dir: string; coins: Coin
       const loop = loopGaps();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      // As the node's producer: between the ledger's writes, the candidates checked in turns.
-      const { block, slot } = await ledger.betweenWrites(() => {
-        const candidates = ledger.mempool
-          .finalized()
-          .map((etx) => ({ etx, fee: ledger.mempool.get(etx.txid)?.fee ?? 0n }));
-        return nextBlockInPool(store, candidates, inputs, ledger.roots);
-      });
+      const { block, slot } = await nextBlockInPool(store, ledger, inputs);
       const t1 = performance.now();
       await ledger.applyBlock(block, slot);
       const t2 = performance.now();

@@ -166,18 +166,37 @@ export function assembleBlock(inputs: AssemblyInputs): Block {
 }
 
 /**
- * assembleBlock for the node's coordinator: the candidates are decided in turns that each give the
- * event loop its turn (a full block's ~9,400 ledger checks held it ~200 ms in one stretch), and
- * the roots are hashed by `roots` (the crypto pool, off the event loop). `inputs.view` must not
- * change until it resolves: the node assembles between the ledger's writes
- * (LedgerService.betweenWrites).
+ * assembleBlock for the node's coordinator: draftBlockInTurns, then sealBlockWith. The node runs the
+ * two apart, so that only the draft holds the ledger's writes back.
  */
 export async function assembleBlockWith(inputs: AssemblyInputs, roots: BlockRootHasher): Promise<Block> {
-  const draft = await finishInTurns(drafting(inputs));
+  return sealBlockWith(inputs, await draftBlockInTurns(inputs), roots);
+}
+
+/**
+ * The block without its roots and signature, its candidates decided in turns that each give the
+ * event loop its turn (a full block's ~9,400 ledger checks held it ~200 ms in one stretch).
+ * `inputs.view` must not change until it resolves: the node drafts between the ledger's writes
+ * (LedgerService.betweenWrites).
+ */
+export function draftBlockInTurns(inputs: AssemblyInputs): Promise<BlockDraft> {
+  return finishInTurns(drafting(inputs));
+}
+
+/**
+ * The draft sealed: its roots hashed by `roots` (the node: the crypto pool, off the event loop,
+ * where the task may queue behind signature batches), then checked and signed as assembleBlock does.
+ */
+export async function sealBlockWith(
+  inputs: AssemblyInputs,
+  draft: BlockDraft,
+  roots: BlockRootHasher,
+): Promise<Block> {
   return sealBlock(inputs, draft, await roots.blockRoots(draft.txs));
 }
 
-interface BlockDraft {
+/** Header fields, coinbase and chosen transactions of a block being assembled: all but roots and signature. */
+export interface BlockDraft {
   readonly header: BlockHeader;
   readonly txs: EncodedTx[];
 }

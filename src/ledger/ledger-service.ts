@@ -265,8 +265,8 @@ export class LedgerService {
 
   /**
    * Runs `read` between the ledger's writes: no finalization, block or revert is written from when
-   * it starts until it settles, across all of its awaits. The producer assembles a block in it, in
-   * turns that give the event loop back (assembleBlockWith), against a committed state and
+   * it starts until it settles, across all of its awaits. The producer drafts a block in it, in
+   * turns that give the event loop back (draftBlockInTurns), against a committed state and
    * finalized pool that cannot move between those turns.
    */
   betweenWrites<T>(read: () => Promise<T>): Promise<T> {

@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import { rankOf } from '../beacon/leader-ranking.js';
-import { assembleBlock, assembleBlockWith, type BlockCandidate } from '../chain/block-assembly.js';
+import {
+  assembleBlock,
+  type BlockCandidate,
+  draftBlockInTurns,
+  sealBlockWith,
+} from '../chain/block-assembly.js';
 import { rankingWeights } from '../chain/header-rules.js';
 import { rankWindow, rankWindowCount, slotAt, slotStartMs } from '../chain/slot-time.js';
 import { bytesEqual, toHex } from '../encoding/bytes.js';
@@ -172,25 +177,29 @@ export class BlockProducer {
         // Assembly re-checks every candidate against the parent state (our tip: the store).
         view: store,
       };
-      // Between the ledger's writes: the store and the finalized pool stay as they are while the
-      // candidates are checked in turns. A block applied since the parent was read (while the
-      // beacon was computed, or the write queue was busy) moved the tip off the parent these
-      // inputs were derived from: ours would only compete with it from a stale parent.
-      const block = await ledger.betweenWrites(async () => {
+      // The draft between the ledger's writes: the store and the finalized pool stay as they are
+      // while the candidates are checked in turns. A block applied since the parent was read (while
+      // the beacon was computed, or the write queue was busy) moved the tip off the parent these
+      // inputs were derived from: ours would only compete with it from a stale parent. The roots
+      // are hashed after, in the pool, where the task may wait behind signature batches: the
+      // ledger's writes need not wait for it.
+      const drafted = await ledger.betweenWrites(async () => {
         if (!bytesEqual(store.tip().hash, parent.hash)) return undefined;
         const candidates: BlockCandidate[] = ledger.mempool.finalized().map((etx) => ({
           etx,
           fee: ledger.mempool.get(etx.txid)?.fee ?? 0n,
         }));
-        return assembleBlockWith({ ...inputs, candidates }, this.d.roots);
+        const all = { ...inputs, candidates };
+        return { all, draft: await draftBlockInTurns(all) };
       });
-      if (!block) {
+      if (!drafted) {
         log.info(
           { slot, rank, tip: store.tip().height },
           'slot passed: a block landed on our parent before ours was assembled',
         );
         return;
       }
+      const block = await sealBlockWith(drafted.all, drafted.draft, this.d.roots);
       if (this.d.misbehave.withhold()) {
         log.warn({ slot, rank, height: block.header.height }, 'test switch withhold: block not published');
         return;

@@ -20,7 +20,7 @@ import { ValidatorSet } from '../../../src/node/validator-set.js';
 import type { ChainParams } from '../../../src/params/chain-params.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
-import { INLINE_BLOCK_ROOTS } from '../../../src/protocol/block-roots.js';
+import { type BlockRootHasher, INLINE_BLOCK_ROOTS } from '../../../src/protocol/block-roots.js';
 import { headerSigMessage } from '../../../src/protocol/signing.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { vdfEvaluate, vdfProve } from '../../../src/vdf/vdf.js';
@@ -65,6 +65,8 @@ interface Options {
   readonly pendingBranchWaitMs?: number;
   /** Record blocks refused with a sender to blame (`bad`); by default none may be. */
   readonly expectBadBlocks?: boolean;
+  /** Who hashes the produced block's roots (default: the JavaScript reference, inline). */
+  readonly roots?: BlockRootHasher;
 }
 
 async function producerNode(o: Options = {}) {
@@ -145,7 +147,7 @@ async function producerNode(o: Options = {}) {
     index,
     tree,
     ledger,
-    roots: INLINE_BLOCK_ROOTS,
+    roots: o.roots ?? INLINE_BLOCK_ROOTS,
     key,
     beacons,
     validators,
@@ -256,6 +258,35 @@ describe('BlockProducer: the leader of a slot publishes in its window', () => {
         outcome: 'applied',
       }),
     );
+  });
+
+  it('hashes the roots after the draft: the ledger’s writes do not wait for the pool meanwhile', async () => {
+    const { wait, release } = gate();
+    let hashing!: () => void;
+    const hashingStarted = new Promise<void>((r) => (hashing = r));
+    const roots: BlockRootHasher = {
+      blockRoots: async (txs) => {
+        hashing();
+        await wait; // a pool busy with signature batches
+        return INLINE_BLOCK_ROOTS.blockRoots(txs);
+      },
+    };
+    const n = await producerNode({ who: { slot: 1, rank: 0 }, roots });
+    const first = await finalizedPayment(n.ledger);
+    const work = n.runSlot(1);
+    await hashingStarted;
+    const second = pay(fundedCoin(1), recipient(2), 10_000_000n);
+    await n.ledger.submitEncoded(second);
+    let persisted = false;
+    const finalizing = n.ledger.finalizeTxs([second.txid]).then(() => (persisted = true));
+    await turns(20);
+    expect(persisted).toBe(true);
+    release();
+    await Promise.all([work, finalizing]);
+    // The block holds what was final when it was drafted.
+    expect(n.applied.map((a) => a.block.txs.slice(1).map((t) => toHex(t.txid)))).toEqual([
+      [toHex(first.txid)],
+    ]);
   });
 
   it('rank r waits for its own window, r fallback steps into the slot, and publishes with rank r', async () => {
