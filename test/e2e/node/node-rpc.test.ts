@@ -10,6 +10,7 @@ import { toHex } from '../../../src/encoding/bytes.js';
 import { TimeNode } from '../../../src/node/node.js';
 import { devnetNodeKey } from '../../../src/node/node-key.js';
 import { NODE_VERSION } from '../../../src/node/node-rpc.js';
+import type { ChainParams } from '../../../src/params/chain-params.js';
 import { DEVNET, devnetParams, TESTNET } from '../../../src/params/networks.js';
 import { formatTime } from '../../../src/params/units.js';
 import { encodeAddress } from '../../../src/protocol/address.js';
@@ -17,8 +18,11 @@ import { type Block, encodeBlock, headerHash } from '../../../src/protocol/block
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
 import { basicAuthHeader } from '../../../src/rpc/rpc-auth.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
+import { devnetKeyPair } from '../../../src/wallet/keys.js';
+import { deregistrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
 import { PROTOCOL_VERSION } from '../../../src/wire/limits.js';
 import { extendStore, nextBlockOn } from '../../support/block-builder.js';
+import { freeRegistration } from '../../support/devnet-ledger.js';
 
 /*
  * The node's JSON-RPC methods with exact answers, on a real node started in this process (store,
@@ -56,17 +60,26 @@ async function startNode(
   datadir: string,
   keyIndex: number,
   seeds: string[] = [],
+  more: { params?: ChainParams; overrides?: Record<string, unknown>; testSwitches?: boolean } = {},
 ): Promise<{ node: TimeNode; authorization: string }> {
   const config = loadNodeConfig({
     network: 'devnet',
     env: {},
-    overrides: { datadir, 'p2p.port': 0, 'rpc.port': 0, 'node.workers': 1, 'p2p.seeds': seeds },
+    overrides: {
+      datadir,
+      'p2p.port': 0,
+      'rpc.port': 0,
+      'node.workers': 1,
+      'p2p.seeds': seeds,
+      ...more.overrides,
+    },
   });
   const started = await TimeNode.start({
-    params: devnetParams(),
+    params: more.params ?? devnetParams(),
     config,
     key: devnetNodeKey(keyIndex),
     log: pino({ level: 'silent' }),
+    ...(more.testSwitches ? { testSwitches: true } : {}),
   });
   const [user, password] = readFileSync(join(datadir, '.cookie'), 'utf8').split(':');
   return { node: started, authorization: basicAuthHeader(user!, password!) };
@@ -127,6 +140,8 @@ describe('node RPC methods, answered by a node in this process', () => {
     expect(list).toContain('getblock blockhash [verbosity]');
     expect(list).toContain('listunspent address [minconf] [maxcount]');
     expect(list).toContain('uptime');
+    // Test switches are off: their method does not exist.
+    expect(list).not.toContain('test_setbehaviour changes');
     expect(list).toEqual([...list].sort());
     expect(await result('help', ['getblock'])).toEqual({
       name: 'getblock',
@@ -678,5 +693,146 @@ describe('node RPC methods, answered by a node in this process', () => {
     });
     expect(await result('stop')).toBe('timecoin node stopping');
     await stopped;
+  });
+});
+
+describe('node RPC methods at their edges: coinbase maturity, maxcount over both pools, the registry, backpressure', () => {
+  /** Block 1 registers A and B (free tier), block 2 deregisters B, block 3 is empty. */
+  const nodeA = devnetKeyPair('node-rpc edges', 1);
+  const nodeB = devnetKeyPair('node-rpc edges', 2);
+  const regA = freeRegistration(2, nodeA);
+  const regB = freeRegistration(3, nodeB);
+  const backToThree = { txid: regB.txid, vout: 0 };
+  const deregB = signTx(
+    DEVNET,
+    {
+      inputs: [backToThree],
+      outputs: [{ value: regB.tx.outputs[0]!.value - FEE, address: devnetFundedKey(3).addressPayload }],
+      payload: deregistrationPayload(DEVNET, backToThree, nodeB),
+    },
+    [devnetFundedKey(3)],
+  );
+  /** Block 1: key 1's allocation split in two (vout 0, 1) and its change (vout 2). */
+  const keyOne = split(fundedCoin(1), 2, 1_000_000n);
+  /** Final, in no block: key 1's change split again, 3 outputs and change: 4 rows at minconf 0. */
+  const changeOne = keyOne.tx.tx.outputs[2]!;
+  const again = split(
+    { outpoint: { txid: keyOne.tx.txid, vout: 2 }, value: changeOne.value, key: devnetFundedKey(1) },
+    3,
+    100_000n,
+  ).tx;
+  let edge: { node: TimeNode; authorization: string };
+  let edgeDir: string;
+
+  beforeAll(async () => {
+    edgeDir = mkdtempSync(join(tmpdir(), 'timecoin-node-rpc-edges-'));
+    const store = await ChainStore.open(edgeDir, DEVNET, genesis);
+    const cands = (txs: EncodedTx[]) => txs.map((etx) => ({ etx, fee: FEE }));
+    await store.applyBlock(nextBlockOn(store, cands([keyOne.tx, regA, regB])).block);
+    await store.applyBlock(nextBlockOn(store, cands([deregB])).block);
+    await extendStore(store, [3]);
+    await store.putFinalized(again);
+    await store.close();
+    edge = await startNode(edgeDir, 0, [], {
+      // Coinbase outputs mature after 2 blocks; no free masternode is active (A waits).
+      params: { ...devnetParams(), coinbaseMaturity: 2, maxActiveFreeMasternodes: 0 },
+      overrides: { 'consensus.maxSubmitBacklog': 1 },
+      testSwitches: true,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await edge?.node.stop();
+    rmSync(edgeDir, { recursive: true, force: true });
+  });
+
+  const ask = async <T = unknown>(method: string, params: unknown[] = []): Promise<T> => {
+    const r = await call(method, params, edge);
+    expect(r.error, `${method} ${JSON.stringify(params)}`).toBeUndefined();
+    return r.result as T;
+  };
+
+  it('a coinbase output is spendable once the next block would be `coinbaseMaturity` above it', async () => {
+    const owner = addressOf(devnetMasternodes()[0]!.ownerKey.addressPayload);
+    const coinbase = (await ask<Record<string, unknown>[]>('listunspent', [owner])).filter(
+      (r) => r['coinbase'] === true,
+    );
+    // Tip 3, maturity 2: the next block (4) may spend heights ≤ 2; height 2 is the boundary.
+    // (Block 3's producer is this owner's node too: two coinbase outputs at height 3.)
+    expect([...new Set(coinbase.map((r) => `${r['height']}:${r['spendable']}`))]).toEqual([
+      '1:true',
+      '2:true',
+      '3:false',
+    ]);
+  });
+
+  it('maxcount counts final outputs not yet in a block first, then confirmed ones, oldest first', async () => {
+    const one = addressOf(devnetFundedKey(1).addressPayload);
+    const all = await ask<Record<string, unknown>[]>('listunspent', [one]);
+    // Confirmed: vout 0 and 1 of the block-1 split (its change is spent by the final split).
+    const confirmed = all.filter((r) => r['confirmations'] !== 0);
+    const pending = all.filter((r) => r['confirmations'] === 0);
+    expect(confirmed.map((r) => [r['txid'], r['vout']])).toEqual([
+      [toHex(keyOne.tx.txid), 0],
+      [toHex(keyOne.tx.txid), 1],
+    ]);
+    expect(pending.map((r) => [r['txid'], r['vout']])).toEqual(
+      [0, 1, 2, 3].map((vout) => [toHex(again.txid), vout]),
+    );
+    expect(all).toEqual([...confirmed, ...pending]);
+    for (const maxcount of [1, 2, 3, 4])
+      expect(await ask('listunspent', [one, 0, maxcount]), String(maxcount)).toEqual(
+        pending.slice(0, maxcount),
+      );
+    expect(await ask('listunspent', [one, 0, 5])).toEqual([confirmed[0], ...pending]);
+    expect(await ask('listunspent', [one, 0, 6])).toEqual(all);
+    expect(await ask('listunspent', [one, 1, 1])).toEqual([confirmed[0]]);
+  });
+
+  it('masternodelist: active ones by default; with true also the waiting and the deregistered', async () => {
+    const active = await ask<Record<string, unknown>[]>('masternodelist');
+    const genesisIds = devnetMasternodes().map((m) => toHex(m.nodeKey.publicKey));
+    expect(active.map((m) => m['pubkey'])).toEqual([...genesisIds].sort());
+    const all = await ask<Record<string, unknown>[]>('masternodelist', [true]);
+    expect(all.map((m) => m['pubkey'])).toEqual(
+      [...genesisIds, toHex(nodeA.publicKey), toHex(nodeB.publicKey)].sort(),
+    );
+    const byId = new Map(all.map((m) => [m['pubkey'], m]));
+    expect(byId.get(toHex(nodeA.publicKey))).toMatchObject({
+      tier: 'free',
+      status: 'waiting',
+      registeredheight: 1,
+      deregisteredheight: null,
+      collateral: null,
+      self: false,
+    });
+    expect(byId.get(toHex(nodeB.publicKey))).toMatchObject({
+      status: 'deregistered',
+      registeredheight: 1,
+      deregisteredheight: 2,
+    });
+    expect(all.filter((m) => m['status'] === 'active').map((m) => m['pubkey'])).toEqual(
+      active.map((m) => m['pubkey']),
+    );
+    expect(await ask('masternodelist', [false])).toEqual(active);
+  });
+
+  it('sendrawtransaction beyond consensus.maxSubmitBacklog is -1 with data.code INTAKE_BUSY, and the first stays', async () => {
+    const first = pay(fundedCoin(4), recipient(4), 1_000_000n);
+    const second = pay(fundedCoin(5), recipient(5), 1_000_000n);
+    expect(await ask('sendrawtransaction', [toHex(first.bytes)])).toBe(toHex(first.txid));
+    const r = await call('sendrawtransaction', [toHex(second.bytes)], edge);
+    expect(r.error).toMatchObject({
+      code: -1,
+      message: expect.stringContaining('await finality here; retry shortly'),
+      data: { code: 'INTAKE_BUSY' },
+    });
+    expect(await ask('gettransactionfinality', [toHex(first.txid)])).toMatchObject({ status: 'processing' });
+    expect(await ask('gettransactionfinality', [toHex(second.txid)])).toMatchObject({ status: 'unknown' });
+  });
+
+  it('a node started with test switches (devnet) offers test_setbehaviour', async () => {
+    expect(await ask<string[]>('help')).toContain('test_setbehaviour changes');
+    expect(await ask('test_setbehaviour', [{ silent: false }])).toBeDefined();
   });
 });
