@@ -955,6 +955,22 @@ describe('what a refusal names, and what it must not become (mutation run of src
     await expect(validateBlock(block, context({ view: failing }))).rejects.toBe(diskFault);
   });
 
+  it('a storage fault while assembly checks a candidate propagates too, instead of dropping the candidate', () => {
+    const base = devnetLedger();
+    const diskFault = new Error('disk read failed');
+    const failing: LedgerView = {
+      tipHeight: () => base.tipHeight(),
+      getUtxo: () => {
+        throw diskFault;
+      },
+      collateralOwner: (o) => base.collateralOwner(o),
+      getMasternode: (k) => base.getMasternode(k),
+    };
+    expect(assembleBlock(checkedInputs([lo, hi])).txs).toHaveLength(3);
+    // Skipping it as invalid would hide our fault behind a smaller block.
+    expect(() => assembleBlock({ ...checkedInputs([lo, hi]), view: failing })).toThrow(diskFault);
+  });
+
   it('each transaction is judged by its own input signatures, whichever of two is bad', async () => {
     expect(await codeOf(build([lo, hi]))).toBe('OK');
     for (const [txs, index] of [
