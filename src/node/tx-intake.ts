@@ -101,7 +101,10 @@ export const DEFAULT_PARENT_WAIT: ParentWaitLimits = Object.freeze({ timeoutMs: 
 
 export interface SubmitOutcome {
   readonly txid: Uint8Array;
-  /** 'processing' for a newly admitted transaction; otherwise where the known one stands. */
+  /**
+   * 'processing' for a newly admitted transaction, 'rejected' for a new one Snowball refused (a
+   * rival was accepted here); otherwise where the known one stands.
+   */
   readonly standing: TxStanding;
   readonly duplicate: boolean;
 }
@@ -209,8 +212,9 @@ export class TxIntake {
     const backlog = this.deps.engine.processingCount + this.inFlight.size;
     if (backlog >= (this.deps.maxSubmitBacklog ?? Number.POSITIVE_INFINITY))
       throw this.busy(`${backlog} transactions await finality here; retry shortly`);
-    await this.admit(etx);
-    return { txid: etx.txid, standing: 'processing', duplicate: false };
+    // The engine may refuse it: a rival of it was accepted and its finality is still being persisted.
+    const standing = (await this.admit(etx)) ? 'processing' : 'rejected';
+    return { txid: etx.txid, standing, duplicate: false };
   }
 
   /** Backpressure on a local submission, counted so an operator sees a saturated node. */
@@ -270,7 +274,8 @@ export class TxIntake {
     }
   }
 
-  private async admit(etx: EncodedTx): Promise<void> {
+  /** Admits `etx` to the mempool and Snowball; false when Snowball refused it (it is rejected here). */
+  private async admit(etx: EncodedTx): Promise<boolean> {
     const key = bytesKey(etx.txid);
     this.inFlight.add(key);
     const seen = this.deps.now();
@@ -282,11 +287,12 @@ export class TxIntake {
       if (status !== 'processing') {
         // The engine already accepted a rival whose finality is still being persisted.
         this.deps.ledger.rejectTx(result.txid);
-        return;
+        return false;
       }
       this.firstSeen.set(key, seen);
       this.deps.gossip.add(etx.bytes);
       this.deps.onAdmitted(etx);
+      return true;
     } finally {
       this.inFlight.delete(key);
     }

@@ -831,6 +831,24 @@ describe('node RPC methods at their edges: coinbase maturity, maxcount over both
     expect(await ask('gettransactionfinality', [toHex(second.txid)])).toMatchObject({ status: 'unknown' });
   });
 
+  it('a submission Snowball refused at admission (a rival was accepted) is -26 ALREADY_REJECTED', async () => {
+    // The race itself (a rival accepted, its finality still being written) is TxIntake's test; here
+    // only what the RPC answers for that outcome.
+    const tx = pay(fundedCoin(6), recipient(6), 1_000_000n);
+    const real = edge.node.submitTx.bind(edge.node);
+    edge.node.submitTx = async () => ({ txid: tx.txid, standing: 'rejected', duplicate: false });
+    try {
+      const r = await call('sendrawtransaction', [toHex(tx.bytes)], edge);
+      expect(r.error).toEqual({
+        code: -26,
+        message: 'transaction was rejected (a conflicting one is final)',
+        data: { code: 'ALREADY_REJECTED', txid: toHex(tx.txid) },
+      });
+    } finally {
+      edge.node.submitTx = real;
+    }
+  });
+
   it('a node started with test switches (devnet) offers test_setbehaviour', async () => {
     expect(await ask<string[]>('help')).toContain('test_setbehaviour changes');
     expect(await ask('test_setbehaviour', [{ silent: false }])).toBeDefined();

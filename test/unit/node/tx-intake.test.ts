@@ -96,6 +96,27 @@ function family(): { parent: EncodedTx; child: EncodedTx; coins: Coin[] } {
   return { parent: s.tx, child: pay(s.coins[0]!, recipient(1), 10_000_000n), coins: s.coins };
 }
 
+describe('TxIntake.submitLocal: what Snowball decides at admission', () => {
+  it('a rival of a transaction Snowball accepted (its finality still being written) comes back rejected', async () => {
+    // k = 1, α = 1, β = 1: one yes vote decides.
+    const engine = new SnowballEngine({ k: 1, alphaPreference: 1, alphaConfidence: 1, beta: 1 } as never);
+    const { intake, ledger } = await setup({ timeoutMs: 1_000, maxWaiting: 4 }, 0, undefined, { engine });
+    const first = pay(fundedCoin(3), recipient(1), 10_000_000n);
+    const rival = pay(fundedCoin(3), recipient(2), 10_000_000n);
+    expect(await intake.submitLocal(first.bytes)).toMatchObject({ standing: 'processing', duplicate: false });
+    const req = engine.startPoll(['v'])!;
+    expect(engine.recordResponse(req.requestId, 'v', [1])).toBe(true);
+    expect(engine.statusOf(first.txid)).toBe('accepted');
+    // The ledger still holds `first` as processing (the finalizer has not written it yet).
+    expect(ledger.mempool.get(first.txid)?.status).toBe('processing');
+    const out = await intake.submitLocal(rival.bytes);
+    expect(out).toMatchObject({ standing: 'rejected', duplicate: false });
+    expect(out.txid).toEqual(rival.txid);
+    expect(ledger.mempool.wasRejected(rival.txid)).toBe(true);
+    expect(intake.standing(rival.txid)).toBe('rejected');
+  });
+});
+
 describe('TxIntake.submitLocal: a child of a transaction not yet final here', () => {
   it('waits for a processing parent to become final, then admits the child', async () => {
     const { intake, ledger, finalize } = await setup({ timeoutMs: 10_000, maxWaiting: 4 });
