@@ -289,6 +289,31 @@ describe('BlockProducer: the leader of a slot publishes in its window', () => {
     ]);
   });
 
+  it('a lower-ranked block applied while our roots were hashed: ours is produced, kept aside, and says so', async () => {
+    const { wait, release } = gate();
+    let hashing!: () => void;
+    const hashingStarted = new Promise<void>((r) => (hashing = r));
+    const roots: BlockRootHasher = {
+      blockRoots: async (txs) => {
+        hashing();
+        await wait;
+        return INLINE_BLOCK_ROOTS.blockRoots(txs);
+      },
+    };
+    const n = await producerNode({ who: { slot: 1, rank: 1 }, roots });
+    const rank0 = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
+    const work = n.runSlot(1);
+    await hashingStarted;
+    expect(await n.chain.receive(rank0, 'gossip', 'peer-a')).toBe('applied');
+    release();
+    await work;
+    expect(n.applied.map((a) => id(a.block))).toEqual([id(rank0)]);
+    expect(n.logs.filter((l) => l.msg === 'block produced')).toEqual([]);
+    expect(n.logs).toContainEqual(
+      expect.objectContaining({ msg: 'block produced but not applied', slot: 1, rank: 1, outcome: 'side' }),
+    );
+  });
+
   it('rank r waits for its own window, r fallback steps into the slot, and publishes with rank r', async () => {
     for (const rank of [1, 3]) {
       const n = await producerNode({ who: { slot: 1, rank } });
