@@ -9,7 +9,6 @@ import { CodedError } from '../util/coded-error.js';
 import { PROTOCOL_VERSION } from '../wire/limits.js';
 import { amount, registerAddressRpc } from './address-rpc.js';
 import type { TimeNode } from './node.js';
-import { IntakeError } from './tx-intake.js';
 
 /** Node software version reported over RPC and in logs. */
 export const NODE_VERSION = '0.1.0';
@@ -27,7 +26,7 @@ function submitError(err: unknown): never {
   }
   if (err instanceof MempoolError)
     throw new RpcError(RPC_ERROR.VERIFY_REJECTED, err.message, { code: err.code, ...err.details });
-  if (err instanceof IntakeError) throw new RpcError(RPC_ERROR.MISC_ERROR, err.message, { code: err.code });
+  // IntakeError (INTAKE_BUSY, SHUTTING_DOWN) and any other typed refusal: the node cannot do it now.
   if (err instanceof CodedError) throw new RpcError(RPC_ERROR.MISC_ERROR, err.message, { code: err.code });
   throw err;
 }

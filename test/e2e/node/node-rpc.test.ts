@@ -849,6 +849,39 @@ describe('node RPC methods at their edges: coinbase maturity, maxcount over both
     }
   });
 
+  it('a fault that is not a refusal (no typed code) is -32603 internal error, not a refusal to retry', async () => {
+    const tx = pay(fundedCoin(6), recipient(6), 1_000_000n);
+    const real = edge.node.submitTx.bind(edge.node);
+    edge.node.submitTx = async () => {
+      throw new Error('disk read failed');
+    };
+    try {
+      const r = await call('sendrawtransaction', [toHex(tx.bytes)], edge);
+      expect(r.error).toMatchObject({ code: -32603 });
+      expect(r.error?.data?.['code']).toBeUndefined();
+    } finally {
+      edge.node.submitTx = real;
+    }
+  });
+
+  it('getdoublesignevidence lists every record, or one producer’s only', async () => {
+    const evidence = (producer: Uint8Array, slot: number) => ({
+      producer: toHex(producer),
+      slot,
+      height: slot,
+      hashes: ['aa'.repeat(32), 'bb'.repeat(32)] as [string, string],
+      headers: ['01', '02'] as [string, string],
+      detectedAtMs: 1_000 + slot,
+    });
+    const [x, y] = [devnetNodeKey(3).publicKey, devnetNodeKey(4).publicKey];
+    expect(edge.node.doubleSigns.record(x, evidence(x, 7))).toBe(true);
+    expect(edge.node.doubleSigns.record(y, evidence(y, 8))).toBe(true);
+    const all = await ask<{ producer: string }[]>('getdoublesignevidence');
+    expect(all.map((e) => e.producer).sort()).toEqual([toHex(x), toHex(y)].sort());
+    expect(await ask('getdoublesignevidence', [toHex(x)])).toEqual([evidence(x, 7)]);
+    expect(await ask('getdoublesignevidence', [toHex(devnetNodeKey(2).publicKey)])).toEqual([]);
+  });
+
   it('a node started with test switches (devnet) offers test_setbehaviour', async () => {
     expect(await ask<string[]>('help')).toContain('test_setbehaviour changes');
     expect(await ask('test_setbehaviour', [{ silent: false }])).toBeDefined();
