@@ -1,10 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../../src/p2p/backoff.js';
 import { type BanRecord, MemoryBanList } from '../../../src/p2p/ban-list.js';
 import { OUTBOUND_SHARE, OutboundPacer } from '../../../src/p2p/outbound-pacer.js';
 import { ScoreBook } from '../../../src/p2p/peer-scores.js';
-import { DEFAULT_RATE_LIMITS } from '../../../src/p2p/rate-limits.js';
+import { DEFAULT_RATE_LIMITS, PeerRateLimiter } from '../../../src/p2p/rate-limits.js';
 import { TokenBucket } from '../../../src/p2p/token-bucket.js';
+import { packageRoot } from '../../../src/util/package-root.js';
+import { type MessageType, MSG } from '../../../src/wire/message-types.js';
 
 describe('default reconnect backoff', () => {
   const at = (attempt: number, random: number) =>
@@ -245,5 +249,40 @@ describe('memory ban list', () => {
       'until 900',
       'until 800',
     ]);
+  });
+});
+
+describe('default per-type rate limits (docs/protocol.md, the message table)', () => {
+  const doc = readFileSync(join(packageRoot(), 'docs', 'protocol.md'), 'utf8');
+  const header = '| t | message | fields (after `t`) | frame limit | rate / burst per peer |';
+  const table = doc.slice(doc.indexOf(header)).split('\n\n')[0]!.split('\n').slice(2);
+  /** t → the documented rate: "once per connection" is one message, no refill to speak of. */
+  const documented = new Map(
+    table.map((row) => {
+      const cells = row.split('|').map((c) => c.trim());
+      const rate = cells[cells.length - 2]!;
+      const m = /^([\d,]+)\/s, ([\d,]+)$/.exec(rate);
+      const n = (s: string) => Number(s.replaceAll(',', ''));
+      return [Number(cells[1]), m ? { perSec: n(m[1]!), burst: n(m[2]!) } : rate] as const;
+    }),
+  );
+
+  it('are the ones the message table documents, for every message type', () => {
+    expect([...documented.keys()]).toEqual(Object.values(MSG).sort((a, b) => a - b));
+    for (const [t, rate] of documented)
+      expect(DEFAULT_RATE_LIMITS[t as MessageType], `type ${t}`).toEqual(
+        rate === 'once per connection' ? { perSec: 1, burst: 1 } : rate,
+      );
+  });
+
+  it('a peer may send its burst at once, then one more per 1/rate; a type with no limit never', () => {
+    for (const [t, { perSec, burst }] of Object.entries(DEFAULT_RATE_LIMITS)) {
+      const limiter = new PeerRateLimiter(DEFAULT_RATE_LIMITS);
+      for (let i = 0; i < burst; i++) expect(limiter.allow(Number(t), 0), `type ${t} #${i}`).toBe(true);
+      expect(limiter.allow(Number(t), 0), `type ${t} over its burst`).toBe(false);
+      expect(limiter.allow(Number(t), Math.ceil(1_000 / perSec)), `type ${t} refilled`).toBe(true);
+      expect(limiter.allow(Number(t), Math.ceil(1_000 / perSec)), `type ${t} again`).toBe(false);
+    }
+    expect(new PeerRateLimiter(DEFAULT_RATE_LIMITS).allow(99, 0)).toBe(false);
   });
 });
