@@ -740,6 +740,24 @@ describe('assembleBlockWith: the same block, its roots hashed by the given hashe
   });
 });
 
+/**
+ * `work()` awaited, and how many turns the event loop took meanwhile: a tick queued before the work
+ * starts runs once per turn the work gives back (ticks queue before its resumptions).
+ */
+async function loopTurnsDuring<T>(work: () => Promise<T>): Promise<{ result: T; turns: number }> {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  const result = await work();
+  running = false;
+  return { result, turns };
+}
+
 describe('a full block does not hold the event loop for its whole validation or assembly', () => {
   // One transaction splitting a funded coin, and a child spending each of its outputs: a valid
   // block of more than TXS_PER_TURN transactions.
@@ -758,16 +776,9 @@ describe('a full block does not hold the event loop for its whole validation or 
   it(`assembleBlockWith lets the loop turn after the sort and every ${TXS_PER_TURN} candidates, and builds assembleBlock's block`, async () => {
     const inputs = checkedInputs([split, ...kids]);
     // Counts the turns of the loop while the block is assembled: none if it ran in one stretch.
-    let turns = 0;
-    let assembling = true;
-    const tick = () => {
-      if (!assembling) return;
-      turns++;
-      setImmediate(tick);
-    };
-    setImmediate(tick);
-    const block = await assembleBlockWith(inputs, INLINE_BLOCK_ROOTS);
-    assembling = false;
+    const { result: block, turns } = await loopTurnsDuring(() =>
+      assembleBlockWith(inputs, INLINE_BLOCK_ROOTS),
+    );
     expect(Buffer.from(encodeBlock(block))).toEqual(Buffer.from(encodeBlock(assembleBlock(inputs))));
     expect(block.txs).toHaveLength(n + 2);
     // A tick runs once per turn the assembly gives the loop (ticks queue before its resumptions):
@@ -791,16 +802,8 @@ describe('a full block does not hold the event loop for its whole validation or 
         return undefined;
       },
     });
-    let turns = 0;
-    let validating = true;
-    const tick = () => {
-      if (!validating) return;
-      turns++;
-      setImmediate(tick);
-    };
-    setImmediate(tick);
-    expect(await failure(block, ctx)).toBe('OK');
-    validating = false;
+    const { result, turns } = await loopTurnsDuring(() => failure(block, ctx));
+    expect(result).toBe('OK');
     expect(looked).toBe(n + 1);
     expect(ranAfter).toBeGreaterThan(0);
     expect(ranAfter).toBeLessThan(looked);

@@ -217,6 +217,24 @@ function keyFor(store: ChainStore, who: { slot: number; rank: number } | 'outsid
   return leaderKey(store.params, ctx.activeMasternodes, beacon.y, who.rank)!;
 }
 
+/**
+ * A root hasher that holds every body until `release()` (a pool busy with signature batches);
+ * `hashingStarted` resolves when the first body reaches it.
+ */
+function heldRoots(): { roots: BlockRootHasher; hashingStarted: Promise<void>; release: () => void } {
+  const { wait, release } = gate();
+  let hashing!: () => void;
+  const hashingStarted = new Promise<void>((r) => (hashing = r));
+  const roots: BlockRootHasher = {
+    blockRoots: async (txs) => {
+      hashing();
+      await wait;
+      return INLINE_BLOCK_ROOTS.blockRoots(txs);
+    },
+  };
+  return { roots, hashingStarted, release };
+}
+
 /** A devnet payment, admitted and finalized by the node's ledger (as Snowball would). */
 async function finalizedPayment(ledger: LedgerService) {
   const etx = pay(fundedCoin(0), recipient(1), 10_000_000n);
@@ -261,16 +279,7 @@ describe('BlockProducer: the leader of a slot publishes in its window', () => {
   });
 
   it('hashes the roots after the draft: the ledger’s writes do not wait for the pool meanwhile', async () => {
-    const { wait, release } = gate();
-    let hashing!: () => void;
-    const hashingStarted = new Promise<void>((r) => (hashing = r));
-    const roots: BlockRootHasher = {
-      blockRoots: async (txs) => {
-        hashing();
-        await wait; // a pool busy with signature batches
-        return INLINE_BLOCK_ROOTS.blockRoots(txs);
-      },
-    };
+    const { roots, hashingStarted, release } = heldRoots();
     const n = await producerNode({ who: { slot: 1, rank: 0 }, roots });
     const first = await finalizedPayment(n.ledger);
     const work = n.runSlot(1);
@@ -290,16 +299,7 @@ describe('BlockProducer: the leader of a slot publishes in its window', () => {
   });
 
   it('a lower-ranked block applied while our roots were hashed: ours is produced, kept aside, and says so', async () => {
-    const { wait, release } = gate();
-    let hashing!: () => void;
-    const hashingStarted = new Promise<void>((r) => (hashing = r));
-    const roots: BlockRootHasher = {
-      blockRoots: async (txs) => {
-        hashing();
-        await wait;
-        return INLINE_BLOCK_ROOTS.blockRoots(txs);
-      },
-    };
+    const { roots, hashingStarted, release } = heldRoots();
     const n = await producerNode({ who: { slot: 1, rank: 1 }, roots });
     const rank0 = nextBlockOn(n.store, [], { slot: 1, rank: 0 }).block;
     const work = n.runSlot(1);
