@@ -29,13 +29,7 @@ import { join } from 'node:path';
 import { beaconInput, selectAnchor } from '../../src/beacon/beacon-input.js';
 import { leaderAtRank } from '../../src/beacon/leader-ranking.js';
 import { VerifiedBeacons } from '../../src/beacon/verified-beacons.js';
-import {
-  type AssemblyInputs,
-  assembleBlock,
-  type BlockCandidate,
-  draftBlockInTurns,
-  sealBlockWith,
-} from '../../src/chain/block-assembly.js';
+import { type AssemblyInputs, assembleBlock, type BlockCandidate } from '../../src/chain/block-assembly.js';
 import type { SlotContext } from '../../src/chain/block-validation.js';
 import { devnetMasternodes, genesisBlock } from '../../src/chain/genesis.js';
 import { rankingWeights } from '../../src/chain/header-rules.js';
@@ -118,23 +112,17 @@ function nextBlock(
 }
 
 /**
- * nextBlock as the node's producer builds it: drafted from the finalized pool between the ledger's
- * writes, in turns; the roots hashed in the crypto pool through the ledger's memo
- * (`LedgerService.roots`), so validating the block hashes no roots again.
+ * nextBlock as the node's producer builds it (LedgerService.assembleOnTip): drafted from the
+ * finalized pool between the ledger's writes, in turns; the roots hashed in the crypto pool through
+ * the ledger's memo, so validating the block hashes no roots again.
  */
 async function nextBlockInPool(
   store: ChainStore,
   ledger: LedgerService,
   inputs: ReturnType<typeof slotInputs>,
 ): Promise<{ block: Block; slot: SlotContext }> {
-  const { all, draft } = await ledger.betweenWrites(async () => {
-    const candidates = ledger.mempool
-      .finalized()
-      .map((etx) => ({ etx, fee: ledger.mempool.get(etx.txid)?.fee ?? 0n }));
-    const all = assemblyInputs(store, candidates, inputs);
-    return { all, draft: await draftBlockInTurns(all) };
-  });
-  const block = await sealBlockWith(all, draft, ledger.roots);
+  const block = await ledger.assembleOnTip(assemblyInputs(store, [], inputs));
+  if (!block) throw new Error('the tip moved while a block was assembled on it');
   return { block, slot: inputs.slot };
 }
 

@@ -1,3 +1,4 @@
+import { type AssemblyInputs, draftBlockInTurns, sealBlockWith } from '../chain/block-assembly.js';
 import {
   type BlockValidationContext,
   checkSignedBlock,
@@ -265,12 +266,32 @@ export class LedgerService {
 
   /**
    * Runs `read` between the ledger's writes: no finalization, block or revert is written from when
-   * it starts until it settles, across all of its awaits. The producer drafts a block in it, in
-   * turns that give the event loop back (draftBlockInTurns), against a committed state and
-   * finalized pool that cannot move between those turns.
+   * it starts until it settles, across all of its awaits.
    */
   betweenWrites<T>(read: () => Promise<T>): Promise<T> {
     return this.writes.run(read);
+  }
+
+  /**
+   * The producer's block on the chain's tip from the finalized pool: drafted between the ledger's
+   * writes, in turns that give the event loop back (draftBlockInTurns), against a committed state
+   * and finalized pool that cannot move between those turns; then sealed with the roots hashed
+   * through `roots` once the writes may go on (in the pool that task may wait behind signature
+   * batches). Undefined when the tip is no longer `inputs.parent` (a block landed since the slot's
+   * inputs were derived from it): the block would only compete with it from a stale parent.
+   */
+  async assembleOnTip(inputs: Omit<AssemblyInputs, 'candidates' | 'view'>): Promise<Block | undefined> {
+    const drafted = await this.betweenWrites(async () => {
+      if (!bytesEqual(this.chain.tip().hash, inputs.parent.hash)) return undefined;
+      const candidates = this.mempool.finalized().map((etx) => ({
+        etx,
+        fee: this.mempool.get(etx.txid)?.fee ?? 0n,
+      }));
+      // Assembly re-checks every candidate against the parent state: the committed chain.
+      const all: AssemblyInputs = { ...inputs, candidates, view: this.chain };
+      return { all, draft: await draftBlockInTurns(all) };
+    });
+    return drafted && sealBlockWith(drafted.all, drafted.draft, this.roots);
   }
 
   /**

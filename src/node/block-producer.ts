@@ -1,18 +1,12 @@
 import type { Logger } from 'pino';
 import { rankOf } from '../beacon/leader-ranking.js';
-import {
-  assembleBlock,
-  type BlockCandidate,
-  draftBlockInTurns,
-  sealBlockWith,
-} from '../chain/block-assembly.js';
+import { assembleBlock } from '../chain/block-assembly.js';
 import { rankingWeights } from '../chain/header-rules.js';
 import { rankWindow, rankWindowCount, slotAt, slotStartMs } from '../chain/slot-time.js';
-import { bytesEqual, toHex } from '../encoding/bytes.js';
+import { toHex } from '../encoding/bytes.js';
 import type { LedgerService } from '../ledger/ledger-service.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, headerHash } from '../protocol/block.js';
-import type { BlockRootHasher } from '../protocol/block-roots.js';
 import type { ChainStore } from '../storage/chain-store.js';
 import type { KeyPair } from '../wallet/keys.js';
 import type { BeaconService } from './beacon-service.js';
@@ -29,8 +23,6 @@ export interface BlockProducerDeps {
   readonly index: ChainIndex;
   readonly tree: BlockTree;
   readonly ledger: LedgerService;
-  /** Hashes the new block's two roots (the crypto pool: ~28,000 SHA-256 calls for a full block). */
-  readonly roots: BlockRootHasher;
   readonly key: KeyPair;
   readonly beacons: BeaconService;
   readonly validators: ValidatorSet;
@@ -174,32 +166,15 @@ export class BlockProducer {
         beaconY: beacon.y,
         beaconProof: beacon.proof,
         producerKey: key,
-        // Assembly re-checks every candidate against the parent state (our tip: the store).
-        view: store,
       };
-      // The draft between the ledger's writes: the store and the finalized pool stay as they are
-      // while the candidates are checked in turns. A block applied since the parent was read (while
-      // the beacon was computed, or the write queue was busy) moved the tip off the parent these
-      // inputs were derived from: ours would only compete with it from a stale parent. The roots
-      // are hashed after, in the pool, where the task may wait behind signature batches: the
-      // ledger's writes need not wait for it.
-      const drafted = await ledger.betweenWrites(async () => {
-        if (!bytesEqual(store.tip().hash, parent.hash)) return undefined;
-        const candidates: BlockCandidate[] = ledger.mempool.finalized().map((etx) => ({
-          etx,
-          fee: ledger.mempool.get(etx.txid)?.fee ?? 0n,
-        }));
-        const all = { ...inputs, candidates };
-        return { all, draft: await draftBlockInTurns(all) };
-      });
-      if (!drafted) {
+      const block = await ledger.assembleOnTip(inputs);
+      if (!block) {
         log.info(
           { slot, rank, tip: store.tip().height },
           'slot passed: a block landed on our parent before ours was assembled',
         );
         return;
       }
-      const block = await sealBlockWith(drafted.all, drafted.draft, this.d.roots);
       if (this.d.misbehave.withhold()) {
         log.warn({ slot, rank, height: block.header.height }, 'test switch withhold: block not published');
         return;
@@ -208,7 +183,7 @@ export class BlockProducer {
         // A rival for the same slot and parent: no transactions and another timestamp, same key.
         const id = toHex(headerHash(block.header));
         for (const nowMs of [inputs.nowMs + 1, inputs.nowMs - 1]) {
-          const rival = assembleBlock({ ...inputs, nowMs, candidates: [] });
+          const rival = assembleBlock({ ...inputs, nowMs, candidates: [], view: store });
           if (toHex(headerHash(rival.header)) === id) continue;
           this.d.misbehave.publishRival(rival);
           log.warn(

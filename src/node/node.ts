@@ -500,8 +500,6 @@ export class TimeNode {
       index: this.index,
       tree: this.tree,
       ledger,
-      // The pool, through the ledger's memo: validating our own block then hashes no roots again.
-      roots: ledger.roots,
       key: this.key,
       beacons: this.beacons,
       validators: this.validators,

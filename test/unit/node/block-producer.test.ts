@@ -65,7 +65,7 @@ interface Options {
   readonly pendingBranchWaitMs?: number;
   /** Record blocks refused with a sender to blame (`bad`); by default none may be. */
   readonly expectBadBlocks?: boolean;
-  /** Who hashes the produced block's roots (default: the JavaScript reference, inline). */
+  /** Who hashes block roots for the ledger (default: the JavaScript reference, inline). */
   readonly roots?: BlockRootHasher;
 }
 
@@ -74,7 +74,11 @@ async function producerNode(o: Options = {}) {
   const { dir, cleanup } = tempDir('block-producer-');
   const store = await ChainStore.open(dir, params, genesisBlock(params));
   cleanups.push(cleanup, () => store.close());
-  const ledger = LedgerService.open(params, store, new WasmVerifier());
+  const wasm = new WasmVerifier();
+  const ledger = LedgerService.open(params, store, {
+    verifyBatch: (items) => wasm.verifyBatch(items),
+    ...(o.roots ? { blockRoots: o.roots.blockRoots } : {}),
+  });
   const index = new ChainIndex(store, params.maxReorgDepth + 8);
   const tree = new BlockTree();
   const clock = o.clock ?? new ManualClock(slotStartMs(params, 1) - 100);
@@ -147,7 +151,6 @@ async function producerNode(o: Options = {}) {
     index,
     tree,
     ledger,
-    roots: o.roots ?? INLINE_BLOCK_ROOTS,
     key,
     beacons,
     validators,
@@ -218,17 +221,21 @@ function keyFor(store: ChainStore, who: { slot: number; rank: number } | 'outsid
 }
 
 /**
- * A root hasher that holds every body until `release()` (a pool busy with signature batches);
- * `hashingStarted` resolves when the first body reaches it.
+ * A root hasher that holds the first body it gets (the produced block's) until `release()`, as a
+ * pool busy with signature batches would; `hashingStarted` resolves when that body arrives. Later
+ * bodies (blocks received meanwhile) are hashed at once.
  */
 function heldRoots(): { roots: BlockRootHasher; hashingStarted: Promise<void>; release: () => void } {
   const { wait, release } = gate();
-  let hashing!: () => void;
+  let hashing: (() => void) | undefined;
   const hashingStarted = new Promise<void>((r) => (hashing = r));
   const roots: BlockRootHasher = {
     blockRoots: async (txs) => {
-      hashing();
-      await wait;
+      if (hashing) {
+        hashing();
+        hashing = undefined;
+        await wait;
+      }
       return INLINE_BLOCK_ROOTS.blockRoots(txs);
     },
   };
