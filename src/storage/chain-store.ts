@@ -65,10 +65,10 @@ export type { StoreCounts } from './databases.js';
  * vs 249/311 ms. The thread decodes the block a second time and, with every core busy, waits for
  * one like everything else; the stall that remained was validation and assembly, not the write
  * (since then both yield every TXS_PER_TURN transactions, and a full block's write, 190-240 ms, is
- * the longest stretch left). A second attempt (on a host with idle cores) must reset this thread's lmdb-js read snapshot
- * (`env.resetReadTxn()`) when a commit is reported, or `tip()` names a block reads cannot see yet,
- * and must keep every other write here out of a block's window (LMDB's write lock would block this
- * thread until the block commits).
+ * the longest stretch left). A second attempt (on a host with idle cores) must reset this
+ * thread's lmdb-js read snapshot (`env.resetReadTxn()`) when a commit is reported, or `tip()` names
+ * a block reads cannot see yet, and must keep every other write here out of a block's window
+ * (LMDB's write lock would block this thread until the block commits).
  */
 export class ChainStore implements LedgerView {
   private closed = false;

@@ -104,8 +104,12 @@ async function call(
   return (await res.json()) as Answer;
 }
 
-async function result<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
-  const r = await call(method, params);
+async function result<T = unknown>(
+  method: string,
+  params: unknown[] = [],
+  to: { node: TimeNode; authorization: string } = { node, authorization },
+): Promise<T> {
+  const r = await call(method, params, to);
   expect(r.error, `${method} ${JSON.stringify(params)}`).toBeUndefined();
   return r.result as T;
 }
@@ -746,11 +750,7 @@ describe('node RPC methods at their edges: coinbase maturity, maxcount over both
     rmSync(edgeDir, { recursive: true, force: true });
   });
 
-  const ask = async <T = unknown>(method: string, params: unknown[] = []): Promise<T> => {
-    const r = await call(method, params, edge);
-    expect(r.error, `${method} ${JSON.stringify(params)}`).toBeUndefined();
-    return r.result as T;
-  };
+  const ask = <T = unknown>(method: string, params: unknown[] = []) => result<T>(method, params, edge);
 
   it('a coinbase output is spendable once the next block would be `coinbaseMaturity` above it', async () => {
     const owner = addressOf(devnetMasternodes()[0]!.ownerKey.addressPayload);
