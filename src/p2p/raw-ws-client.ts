@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { decodeFrame, encodeMessage } from '../wire/codec.js';
-import { type Hello, MSG, type WireMessage } from '../wire/message-types.js';
+import { type Auth, type Hello, MSG, type WireMessage } from '../wire/message-types.js';
 import { peekType } from '../wire/peek-type.js';
-import { type LocalIdentity, makeAuth, makeHello } from './handshake.js';
+import { type LocalIdentity, makeAuth, makeHello, verifyAuth } from './handshake.js';
 import { dialerSecureContext, endpointHashOf } from './tls-certificate.js';
 
 /** A received WebSocket frame. */
@@ -228,7 +228,8 @@ export function messageOf(f: RawFrame): WireMessage | undefined {
 /**
  * Completes the handshake as a dialer with `identity`: Hello, the listener's Hello, our Auth over
  * the TLS-bound transcript, then the listener's Auth — which it sends only after verifying ours and
- * giving us a slot, so it is the proof we are authenticated. Returns the listener's Hello.
+ * giving us a slot, so it is the proof we are authenticated — verified as a node dialer does
+ * (throws if it does not verify). Returns the listener's Hello.
  * `binding` overrides the channel binding we sign (a relay attacker signs the one it was given).
  */
 export async function authenticateRaw(
@@ -246,7 +247,16 @@ export async function authenticateRaw(
   if (client.closeCode) throw new Error(`refused: ${client.closeCode} ${client.closeReason}`);
   const theirHello = messageOf(helloFrame) as Hello;
   await client.send(makeAuth(identity, 'dialer', { dialer: ours, listener: theirHello, binding }));
-  await client.waitFor((f) => messageOf(f)?.t === MSG.auth || f.opcode === OP.close, timeoutMs);
+  const authFrame = await client.waitFor(
+    (f) => messageOf(f)?.t === MSG.auth || f.opcode === OP.close,
+    timeoutMs,
+  );
   if (client.closeCode) throw new Error(`refused: ${client.closeCode} ${client.closeReason}`);
+  // The listener signed the channel as it sees it; a dialer that did not check this would accept
+  // anyone who answers with that Hello.
+  const theirs = { dialer: ours, listener: theirHello, binding: client.channelBinding };
+  if (!verifyAuth(identity, 'listener', theirs, messageOf(authFrame) as Auth)) {
+    throw new Error("the listener's Auth does not verify");
+  }
   return theirHello;
 }

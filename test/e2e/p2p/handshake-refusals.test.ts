@@ -64,6 +64,27 @@ describe('handshake refusals and identity rules (uWS server, raw clients)', () =
     }
   });
 
+  it('refuses a small-order key at Hello (BAD_KEY) and a key off the curve at Auth, never signing', async () => {
+    for (const [hex, code, reason] of [
+      ['01'.padEnd(64, '0'), 4012, /^BAD_KEY: node key refused: SMALL_ORDER/],
+      [`02${'00'.repeat(31)}`, 4004, /^BAD_SIGNATURE/],
+    ] as const) {
+      const c = await connect();
+      const me = identity(3);
+      const hello = { ...makeHello(me), pubkey: Uint8Array.from(Buffer.from(hex, 'hex')) };
+      await c.send(hello);
+      const theirs = messageOf(await c.waitFor((f) => messageOf(f)?.t === MSG.hello || f.opcode === 8)) as
+        | Hello
+        | undefined;
+      if (theirs)
+        await c.send(makeAuth(me, 'dialer', { dialer: hello, listener: theirs, binding: c.channelBinding }));
+      await c.closed;
+      expect(c.closeCode).toBe(code);
+      expect(c.closeReason).toMatch(reason);
+      expect(c.frames.map(messageOf).some((m) => m?.t === MSG.auth)).toBe(false);
+    }
+  });
+
   it('closes a silent connection at the handshake timeout', async () => {
     const c = await connect();
     await c.closed;

@@ -11,6 +11,7 @@ import {
 } from '../../../src/p2p/handshake.js';
 import { handshakeSigningMessage } from '../../../src/protocol/signing.js';
 import { PROTOCOL_VERSION } from '../../../src/wire/limits.js';
+import { MSG } from '../../../src/wire/message-types.js';
 import { docVectors } from '../../support/doc-vectors.js';
 import { testIdentity } from '../../support/p2p-identity.js';
 
@@ -192,15 +193,42 @@ describe('handshake: node keys sign a transcript bound to the TLS channel', () =
       ...makeHello(id(2)),
       pubkey: Uint8Array.from(Buffer.from(hex, 'hex')),
     });
-    // the identity (small order: "signs" anything under ZIP-215), a non-canonical y, a y off the curve
+    // the identity (small order: "signs" anything under ZIP-215), a non-canonical y
     for (const [hex, reason] of [
       ['01'.padEnd(64, '0'), /SMALL_ORDER/],
       [`${'ff'.repeat(31)}7f`, /NON_CANONICAL/],
-      [`02${'00'.repeat(31)}`, /NOT_ON_CURVE/],
     ] as const) {
       const r = checkHello(me, withKey(hex));
       expect(r?.close).toBe('badKey');
       expect(r?.reason).toMatch(reason);
     }
+  });
+
+  it('leaves a key off the curve to the Auth check, where no signature verifies for it', () => {
+    const me = id(1);
+    const offCurve = Uint8Array.from(Buffer.from(`02${'00'.repeat(31)}`, 'hex'));
+    expect(() => ed25519.Point.fromBytes(offCurve)).toThrow();
+    const hello = { ...makeHello(id(2)), pubkey: offCurve };
+    expect(checkHello(me, hello)).toBeNull();
+    const t: Transcript = { dialer: hello, listener: makeHello(me), binding: BINDING };
+    // A real signature of the transcript by another key, the small-order trick (R = identity,
+    // S = 0) and a zero signature: none verifies, so the listener refuses before it signs.
+    const preimage = handshakeSigningMessage(
+      'dialer',
+      me.chainId,
+      GENESIS,
+      PROTOCOL_VERSION,
+      BINDING,
+      hello,
+      t.listener,
+    );
+    const identityR = new Uint8Array(64);
+    identityR[0] = 1;
+    for (const sig of [ed25519.sign(preimage, id(2).secretKey), identityR, new Uint8Array(64)]) {
+      expect(verifyAuth(me, 'dialer', t, { t: MSG.auth, sig })).toBe(false);
+    }
+    // The same transcript with the signer's real key verifies: the refusal is the key's.
+    const real = { ...t, dialer: makeHello(id(2)) };
+    expect(verifyAuth(me, 'dialer', real, makeAuth(id(2), 'dialer', real))).toBe(true);
   });
 });
