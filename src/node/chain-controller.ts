@@ -177,9 +177,11 @@ export class ChainController {
     if (seen !== undefined) return seen;
     this.d.onHeader?.(block, hash);
     if (isFromTheFuture(block.header, now(), params)) return 'future';
-    // Timeliness is local knowledge: blocks produced here are timely, fetched ones are taken as
-    // timely (we were not there to see them arrive), gossip is judged by its arrival.
-    const timely = source !== 'gossip' || arrivedInTime(block.header, now(), params);
+    // Timeliness is local knowledge: blocks produced here are timely, every other block is judged
+    // by when it reached us, however it came. A fetched block got no benefit of the doubt once:
+    // a producer that withheld its block past its window (grinding the next anchor) then served it
+    // to GetBlocks, and every node that fetched it let it displace the timely block of its height.
+    const timely = source === 'self' || arrivedInTime(block.header, now(), params);
     // Ours is checked by construction (and validated in full before it is applied).
     const tb = tree.add(block, timely, now(), peerId, source === 'self');
     if (!tb) return 'known';

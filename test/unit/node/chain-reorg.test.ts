@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEVNET_SEED, genesisBlock } from '../../../src/chain/genesis.js';
-import { slotStartMs } from '../../../src/chain/slot-time.js';
+import { rankWindow, slotStartMs } from '../../../src/chain/slot-time.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
 import { fundedCoin, pay, recipient } from '../../../src/devnet/coins.js';
 import { toHex } from '../../../src/encoding/bytes.js';
@@ -181,6 +181,32 @@ describe('ChainController: extending the main chain', () => {
     expect(n.index.tip.timely).toBe(false);
   });
 
+  it('judges a fetched block by its arrival too: a withheld rank-0 block served to GetBlocks stays late', async () => {
+    // A producer that withholds its rank-0 block past its window (grinding the next anchor) and
+    // serves it only to GetBlocks must lose to the timely rank-1 block, as it does when gossiped.
+    const builder = await openStore(DEVNET, 'chain-reorg-late-');
+    const late0 = nextBlockOn(builder, [], { slot: 1, rank: 0 }).block;
+    const timely1 = nextBlockOn(builder, [], { slot: 1, rank: 1 }).block;
+    // Past rank 0's window plus the tolerance, still inside slot 1 (not history).
+    const lateMs = rankWindow(DEVNET, 1, 0).endMs + DEVNET.futureBlockToleranceMs + 1;
+    expect(lateMs).toBeLessThan(slotStartMs(DEVNET, 2));
+    for (const source of ['gossip', 'sync'] as const) {
+      const n = await node();
+      n.clock.now = timely1.header.timestampMs + 10;
+      expect(await n.chain.receive(timely1, 'gossip', 'honest')).toBe('applied');
+      n.clock.now = lateMs;
+      expect(await n.chain.receive(late0, source, 'withholder')).toBe('side');
+      expect(toHex(n.store.tip().hash)).toBe(id(timely1));
+      expect(n.tree.get(id(late0))?.timely).toBe(false);
+    }
+    // Fetched inside its window, the same block is timely and wins on rank.
+    const n = await node();
+    n.clock.now = timely1.header.timestampMs + 10;
+    await n.chain.receive(timely1, 'gossip', 'honest');
+    expect(await n.chain.receive(late0, 'sync', 'producer')).toBe('applied');
+    expect(toHex(n.store.tip().hash)).toBe(id(late0));
+  });
+
   it('drops a block from the future unseen: not applied, not kept, not known', async () => {
     const n = await node();
     const { block } = nextBlockOn(n.store, [], { slot: 3 });
@@ -215,8 +241,8 @@ describe('ChainController: switching to a better branch', () => {
     expect(n.logs.filter((l) => l.msg === 'reorg: reverted to the fork point')).toMatchObject([
       { level: 40, from: 2, to: 0, depth: 2 },
     ]);
-    // Fetched long after their slots, yet timely: we were not there to see them arrive.
-    expect(n.index.tip.timely).toBe(true);
+    // Fetched long after their slots: late, as gossip would be (timeliness is by arrival).
+    expect(n.index.tip.timely).toBe(false);
     expect(n.chain.tipHeight).toBe(3);
     expect(n.index.at(1)!.hash).toEqual(headerHash(b1!.header));
     expect(n.tree.has(id(a1!)) && n.tree.has(id(a2!))).toBe(true);
