@@ -94,6 +94,13 @@ export class ChainController {
   private readonly invalid = new Set<string>();
   /** Header checks under way, by block id. */
   private readonly headerChecks = new Map<string, Promise<boolean>>();
+  /**
+   * A second copy of a block whose header check is under way, from another peer: the copy being
+   * checked may be a corruption of it (a bit flipped by a relay), which proves only those bytes
+   * wrong. If the check fails for the copy, this one is received in its place; it was answered
+   * 'known' and dropped before, and the node missed the slot's real block. At most one per check.
+   */
+  private readonly alternates = new Map<string, { block: Block; source: BlockSource; peerId: string }>();
 
   constructor(private readonly d: ChainControllerDeps) {}
 
@@ -174,7 +181,12 @@ export class ChainController {
     const hash = headerHash(block.header);
     const id = toHex(hash);
     const seen = this.seenOutcome(id);
-    if (seen !== undefined) return seen;
+    if (seen !== undefined) {
+      if (peerId !== undefined && this.headerChecks.has(id) && !this.alternates.has(id)) {
+        if (this.d.tree.get(id)?.peerId !== peerId) this.alternates.set(id, { block, source, peerId });
+      }
+      return seen;
+    }
     this.d.onHeader?.(block, hash);
     if (isFromTheFuture(block.header, now(), params)) return 'future';
     // Timeliness is local knowledge: blocks produced here are timely, every other block is judged
@@ -256,7 +268,10 @@ export class ChainController {
         check = this.checkHeader(tb, ctx.slot, ctx.parent);
         this.headerChecks.set(tb.id, check);
         // Both ways (a closed pool rejects): a bare finally() would leave a rejection unhandled.
-        const done = () => this.headerChecks.delete(tb.id);
+        const done = () => {
+          this.headerChecks.delete(tb.id);
+          this.alternates.delete(tb.id);
+        };
         check.then(done, done);
       }
       if (!(await check)) return tb;
@@ -531,6 +546,16 @@ export class ChainController {
     if (scope === 'header') {
       this.invalid.add(tb.id);
       if (this.invalid.size > MAX_INVALID) this.invalid.delete(this.invalid.values().next().value!);
+    } else {
+      const alternate = this.alternates.get(tb.id);
+      this.alternates.delete(tb.id);
+      // After this check's bookkeeping is done (its promise settles first), so the copy is new here.
+      if (alternate)
+        setImmediate(() => {
+          this.receive(alternate.block, alternate.source, alternate.peerId).catch((err: Error) =>
+            this.d.log.warn({ err: err.message }, 'second copy of a refused block failed'),
+          );
+        });
     }
     this.d.log.warn({ height: tb.height, hash: tb.id.slice(0, 16), code, detail }, 'block refused');
     if (tb.peerId !== undefined && scope !== 'context') this.d.onBadBlock(tb.peerId, code, detail);

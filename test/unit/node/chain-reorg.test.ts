@@ -373,6 +373,35 @@ describe('ChainController: a bad block in a winning branch', () => {
     expect(await n.chain.receive(b2!, 'sync', 'peer-b')).toBe('applied');
     expect(n.store.tip().height).toBe(2);
   });
+
+  it('a bad copy checked while the real block arrives from another peer: the real one is taken after', async () => {
+    const n = await node();
+    const honest = nextBlockOn(await openStore(DEVNET, 'chain-reorg-copy-'), [], { slot: 1 }).block;
+    n.clock.now = honest.header.timestampMs + 10;
+    const first = n.chain.receive(badCopy(honest), 'gossip', 'mallory');
+    // Same header hash while the copy's check runs: known here, but kept in case the copy fails.
+    expect(await n.chain.receive(honest, 'gossip', 'producer')).toBe('known');
+    // A third copy, or the same peer again, is not kept: one alternate per check.
+    expect(await n.chain.receive(honest, 'gossip', 'mallory')).toBe('known');
+    expect(await first).toBe('invalid');
+    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
+    for (let i = 0; i < 1_000 && n.events.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(n.events).toEqual([`+${id(honest)}:gossip`]);
+    expect(n.store.tip().height).toBe(1);
+    expect(n.bad).toHaveLength(1);
+  });
+
+  it('a copy that passes its check drops the alternate: nothing is received twice', async () => {
+    const n = await node();
+    const honest = nextBlockOn(await openStore(DEVNET, 'chain-reorg-copy-'), [], { slot: 1 }).block;
+    n.clock.now = honest.header.timestampMs + 10;
+    const first = n.chain.receive(honest, 'gossip', 'producer');
+    expect(await n.chain.receive(honest, 'gossip', 'relay')).toBe('known');
+    expect(await first).toBe('applied');
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(n.events).toEqual([`+${id(honest)}:gossip`]);
+    expect(n.checked).toEqual([id(honest)]);
+  });
 });
 
 describe('ChainController: a live block waits for its transactions to be final here', () => {
