@@ -16,6 +16,13 @@ import type { TxGossip } from './tx-gossip.js';
  * output every honest node holds identically), so an honest relayer never sends such a
  * transaction. Codes that depend on this node's view of the chain at this moment (an input not
  * final here yet, a coinbase not yet mature, the registry) are not the sender's fault.
+ *
+ * The amount rules (INSUFFICIENT_INPUTS, FEE_TOO_LOW) read the inputs' values, which are the same
+ * wherever the input exists: an outpoint names its transaction by txid, and the txid commits to
+ * that output's value. A node that does not hold an input yet (its transaction final at the
+ * relayer, not yet here) refuses with INPUT_NOT_FOUND before the amounts are summed: not scored,
+ * the transaction waits as an orphan, and a refusal when it is retried scores nobody.
+ * REGISTRATION_FEE reads the transaction's own outputs and the chain parameters only.
  */
 const PEER_FAULT_CODES: ReadonlySet<string> = new Set<TxErrorCode | 'BAD_PUBKEY'>([
   'MALFORMED',
@@ -28,7 +35,9 @@ const PEER_FAULT_CODES: ReadonlySet<string> = new Set<TxErrorCode | 'BAD_PUBKEY'
   'DUPLICATE_INPUT',
   'DUST_OUTPUT',
   'VALUE_OVERFLOW',
+  'INSUFFICIENT_INPUTS',
   'FEE_TOO_LOW',
+  'REGISTRATION_FEE',
   'WITNESS_KEY_MISMATCH',
   'BAD_SIGNATURE',
   'BAD_NODE_SIGNATURE',

@@ -11,10 +11,12 @@ import { OrphanPool } from '../../../src/node/orphan-pool.js';
 import { TxGossip } from '../../../src/node/tx-gossip.js';
 import { type ParentWaitLimits, TxIntake, type TxIntakeDeps } from '../../../src/node/tx-intake.js';
 import { VerifyBudget } from '../../../src/node/verify-budget.js';
+import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
-import { signTx } from '../../../src/wallet/tx-builder.js';
-import { params } from '../../support/devnet-ledger.js';
+import { devnetKeyPair } from '../../../src/wallet/keys.js';
+import { registrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
+import { FUNDED, fundedOutpoint, key, params } from '../../support/devnet-ledger.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -349,5 +351,90 @@ describe("TxIntake: an orphan waits on its sender's share of the orphan pool", (
     await finalize(b.tx);
     await until(() => ledger.mempool.get(child.txid)?.status === 'processing');
     expect([orphans.size, orphans.senderCount]).toEqual([0, 0]);
+  });
+});
+
+describe('TxIntake.fromPeer: whom a refusal scores', () => {
+  /** setup() with a scorer that records `peer:code` for each score. */
+  async function scoring() {
+    const scored: string[] = [];
+    const parts = await setup({ timeoutMs: 1_000, maxWaiting: 4 }, 0, undefined, {
+      scorer: { invalidTransaction: (peer, code) => scored.push(`${peer}:${code}`) },
+    });
+    return { ...parts, scored };
+  }
+  const settled = (intake: TxIntake) => until(() => intake.inFlightCount === 0);
+
+  it('scores the sender for the amount rules (FEE_TOO_LOW, INSUFFICIENT_INPUTS) and REGISTRATION_FEE', async () => {
+    const { intake, ledger, scored, metrics } = await scoring();
+    const spend = (i: number, value: bigint) =>
+      signTx(params, { inputs: [fundedCoin(i).outpoint], outputs: [{ value, address: recipient(1) }] }, [
+        fundedCoin(i).key,
+      ]);
+    const feeless = spend(0, FUNDED); // inputs = outputs: fee 0
+    const overspend = spend(1, FUNDED + 1n);
+    const node = devnetKeyPair('intake scoring node', 1);
+    const unpaidRegistration = signTx(
+      params,
+      {
+        inputs: [fundedOutpoint(2)],
+        outputs: [{ value: FUNDED - 100_000n, address: key(2).addressPayload }],
+        payload: registrationPayload(params, fundedOutpoint(2), node, NO_COLLATERAL, key(2).addressPayload),
+      },
+      [key(2)],
+    );
+    intake.fromPeer('peerA', [feeless.bytes]);
+    intake.fromPeer('peerB', [overspend.bytes]);
+    intake.fromPeer('peerC', [unpaidRegistration.bytes]);
+    await settled(intake);
+    expect(ledger.mempool.count).toBe(0);
+    expect(scored.sort()).toEqual([
+      'peerA:FEE_TOO_LOW',
+      'peerB:INSUFFICIENT_INPUTS',
+      'peerC:REGISTRATION_FEE',
+    ]);
+    expect((await metrics.txRefused.get()).values.map((v) => v.labels.code).sort()).toEqual([
+      'FEE_TOO_LOW',
+      'INSUFFICIENT_INPUTS',
+      'REGISTRATION_FEE',
+    ]);
+  });
+
+  it('an overspend of an output not final here yet is parked unscored; refused once the parent is final, it scores nobody', async () => {
+    // At the relayer the parent may be final while here it is still processing: here the input is
+    // missing (INPUT_NOT_FOUND, not the sender's fault) and the amounts are never summed.
+    const { intake, ledger, finalize, scored, metrics } = await scoring();
+    const { parent, coins } = family();
+    expect((await intake.submitLocal(parent.bytes)).standing).toBe('processing');
+    const coin = coins[0]!;
+    const overspend = signTx(
+      params,
+      { inputs: [coin.outpoint], outputs: [{ value: coin.value + 1n, address: recipient(2) }] },
+      [coin.key],
+    );
+    intake.fromPeer('relayer', [overspend.bytes]);
+    await until(() => intake.arriving(overspend.txid) && intake.inFlightCount === 0);
+    expect(scored).toEqual([]);
+    await finalize(parent); // the orphan is submitted again, now with its input here
+    await settled(intake);
+    expect(intake.arriving(overspend.txid)).toBe(false);
+    expect(ledger.mempool.get(overspend.txid)).toBeUndefined();
+    expect(scored).toEqual([]);
+    expect((await metrics.txRefused.get()).values).toContainEqual({
+      value: 1,
+      labels: { code: 'INSUFFICIENT_INPUTS' },
+    });
+  });
+
+  it('does not score a refusal that depends on the state here (CONFLICTS_FINALIZED)', async () => {
+    const { intake, finalize, scored } = await scoring();
+    const first = pay(fundedCoin(3), recipient(1), 10_000_000n);
+    const rival = pay(fundedCoin(3), recipient(2), 10_000_000n);
+    expect((await intake.submitLocal(first.bytes)).standing).toBe('processing');
+    await finalize(first);
+    intake.fromPeer('peerD', [rival.bytes]);
+    await settled(intake);
+    expect(intake.standing(rival.txid)).toBe('unknown');
+    expect(scored).toEqual([]);
   });
 });
