@@ -129,6 +129,10 @@ export function registerAddressRpc(d: RpcDispatcher, node: TimeNode): void {
       const maxcount = (p['maxcount'] as number | undefined) ?? MAX_LISTUNSPENT;
       const mp = node.ledger.mempool;
       const tip = node.store.tip().height;
+      // An output's confirmations are tip - height + 1, at most tip + 1 (genesis, height 0): a
+      // larger minconf matches nothing, and walking the address's whole index to find that out
+      // cost ~10 ms per call for 3,000 outputs.
+      if (minconf > tip + 1) return [];
       const maturity = node.params.coinbaseMaturity;
       const spentInMempool = (o: OutPoint) =>
         mp.finalizedSpender(o) !== undefined || mp.conflictSet(o).length > 0;

@@ -64,6 +64,9 @@ export interface RpcMethod {
 /** Most requests one batch may carry; a bigger batch is refused as a whole (-32600). */
 export const MAX_BATCH = 1_000;
 
+/** Longest a batch runs before it lets the event loop turn (ms). */
+export const BATCH_SLICE_MS = 5;
+
 type JsonId = string | number | null;
 
 interface Response {
@@ -111,9 +114,17 @@ export class RpcDispatcher {
         );
       const out: Response[] = [];
       // Sequentially: a batch is one client's work, and running it in order keeps its cost bounded.
+      // Most handlers are synchronous, and awaiting one does not let the event loop turn: a batch
+      // yields (setImmediate, after the I/O phase) whenever it has run BATCH_SLICE_MS since the
+      // last turn, so one request cannot hold consensus polls, P2P and other clients for seconds.
+      let sliceStart = performance.now();
       for (const item of parsed) {
         const r = await this.handleOne(item, ctx);
         if (r) out.push(r);
+        if (performance.now() - sliceStart >= BATCH_SLICE_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          sliceStart = performance.now();
+        }
       }
       return out.length === 0 ? null : stringify(out);
     }

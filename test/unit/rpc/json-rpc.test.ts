@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MAX_BATCH, P, RPC_ERROR, RpcDispatcher, RpcError } from '../../../src/rpc/json-rpc.js';
+import {
+  BATCH_SLICE_MS,
+  MAX_BATCH,
+  P,
+  RPC_ERROR,
+  RpcDispatcher,
+  RpcError,
+} from '../../../src/rpc/json-rpc.js';
 import { CodedError } from '../../../src/util/coded-error.js';
 
 const ctx = { signal: new AbortController().signal };
@@ -112,6 +119,41 @@ describe('JSON-RPC 2.0 dispatch', () => {
     expect(await call(big)).toMatchObject({ error: { code: RPC_ERROR.INVALID_REQUEST } });
     const ok = (await call(big.slice(0, MAX_BATCH))) as unknown[];
     expect(ok).toHaveLength(MAX_BATCH);
+  });
+
+  it('a batch lets the event loop turn once it has run its slice, and not between fast items', async () => {
+    // `turns` counts event loop turns (a setImmediate that re-arms itself); `spin` holds the
+    // thread past the slice, `count` is instant. Each answer is the turn count when it ran.
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const d = new RpcDispatcher();
+    d.register({
+      name: 'spin',
+      summary: '',
+      params: [],
+      handler: () => {
+        const until = performance.now() + BATCH_SLICE_MS + 1;
+        while (performance.now() < until);
+        return turns;
+      },
+    });
+    d.register({ name: 'count', summary: '', params: [], handler: () => turns });
+    try {
+      const batch = (method: string, n: number) =>
+        JSON.stringify(Array.from({ length: n }, (_, id) => ({ jsonrpc: '2.0', id, method })));
+      const slow = JSON.parse((await d.handleBody(batch('spin', 6), ctx))!) as { result: number }[];
+      // Every item ran in a later turn than the one before it.
+      for (let i = 1; i < slow.length; i++) expect(slow[i]!.result).toBeGreaterThan(slow[i - 1]!.result);
+      const fast = JSON.parse((await d.handleBody(batch('count', 20), ctx))!) as { result: number }[];
+      expect(new Set(fast.map((a) => a.result)).size).toBeLessThan(fast.length);
+    } finally {
+      ticking = false;
+    }
   });
 
   it('survives deep nesting and huge numbers with a JSON-RPC error', async () => {
