@@ -138,6 +138,40 @@ export class BlockTree {
     return { kind: 'orphan', missingParent: id, peerId: undefined };
   }
 
+  /**
+   * The blocks here whose branch reaches the main chain (through tree blocks), each walked once:
+   * O(size) however the blocks hang together. Walking each leaf's branch on its own cost
+   * leaves × depth: 512 forged orphans in a comb (a chain of 256 with 256 leaves on top, free to
+   * send) made one such walk 65,000 steps, and it ran on every Tip a peer sent.
+   */
+  connected(mainHeight: (id: string) => number | undefined): TreeBlock[] {
+    const connects = new Map<string, boolean>();
+    const out: TreeBlock[] = [];
+    for (const start of this.blocks.values()) {
+      const path: TreeBlock[] = [];
+      let cur: TreeBlock | undefined = start;
+      let answer = false;
+      while (cur) {
+        const known = connects.get(cur.id);
+        if (known !== undefined) {
+          answer = known;
+          break;
+        }
+        path.push(cur);
+        if (mainHeight(cur.parentId) !== undefined) {
+          answer = true;
+          break;
+        }
+        cur = this.blocks.get(cur.parentId);
+      }
+      for (const b of path) {
+        connects.set(b.id, answer);
+        if (answer) out.push(b);
+      }
+    }
+    return out;
+  }
+
   /** Drops every block at or below `height` (it can never win against a deeper main chain). */
   pruneAtOrBelow(height: number): void {
     for (const b of [...this.blocks.values()]) if (b.height <= height) this.delete(b.id);

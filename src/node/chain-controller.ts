@@ -124,7 +124,7 @@ export class ChainController {
 
   /** Where the tree block `id`'s branch meets the main chain (our index), or that it does not. */
   private branchTo(id: string): BranchResult {
-    return this.d.tree.branchTo(id, (hash) => this.d.index.heightOf(fromHexId(hash)));
+    return this.d.tree.branchTo(id, (hash) => this.d.index.heightOfId(hash));
   }
 
   /**
@@ -146,10 +146,8 @@ export class ChainController {
    */
   heldHeight(): number {
     let held = this.tipHeight;
-    for (const leaf of this.d.tree.leaves()) {
-      if (leaf.height <= held) continue;
-      if (this.branchTo(leaf.id).kind === 'branch') held = leaf.height;
-    }
+    for (const b of this.d.tree.connected((id) => this.d.index.heightOfId(id)))
+      held = Math.max(held, b.height);
     return held;
   }
 
@@ -162,7 +160,10 @@ export class ChainController {
    */
   longerBranchPending(arrivedSinceMs: number): boolean {
     const tip = this.tipHeight;
+    // Only branches that reach the main chain are walked (orphans, free to send, are not).
+    const connected = new Set(this.d.tree.connected((id) => this.d.index.heightOfId(id)));
     for (const leaf of this.d.tree.leaves()) {
+      if (!connected.has(leaf)) continue;
       const branch = this.branchTo(leaf.id);
       if (branch.kind !== 'branch') continue;
       let newest: TreeBlock | undefined;

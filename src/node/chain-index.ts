@@ -1,6 +1,6 @@
 import { selectAnchor } from '../beacon/beacon-input.js';
 import type { ForkBlock } from '../chain/fork-choice.js';
-import { bytesEqual } from '../encoding/bytes.js';
+import { toHex } from '../encoding/bytes.js';
 import { type BlockHeader, decodeBlockHeader, headerHash } from '../protocol/block.js';
 
 /** One block of the main chain as the node's slot logic needs it. */
@@ -25,6 +25,8 @@ export interface BlockSource {
  */
 export class ChainIndex {
   private readonly blocks: IndexedBlock[] = [];
+  /** Height of each kept block by its hash in hex: fork choice asks it once per tree block walked. */
+  private readonly heights = new Map<string, number>();
 
   constructor(
     source: BlockSource,
@@ -34,8 +36,22 @@ export class ChainIndex {
     for (let h = Math.max(0, tip - keep + 1); h <= tip; h++) {
       const bytes = source.getBlockBytes(h);
       if (!bytes) throw new Error(`block ${h} missing below the tip ${tip}`);
-      this.blocks.push(entry(decodeBlockHeader(bytes).header, true));
+      this.push(entry(decodeBlockHeader(bytes).header, true));
     }
+  }
+
+  private push(e: IndexedBlock): void {
+    this.blocks.push(e);
+    this.heights.set(toHex(e.hash), e.height);
+  }
+
+  private unshift(e: IndexedBlock): void {
+    this.blocks.unshift(e);
+    this.heights.set(toHex(e.hash), e.height);
+  }
+
+  private forget(e: IndexedBlock | undefined): void {
+    if (e) this.heights.delete(toHex(e.hash));
   }
 
   get tip(): IndexedBlock {
@@ -50,9 +66,12 @@ export class ChainIndex {
 
   /** True when `hash` is a main-chain block within the kept range. */
   heightOf(hash: Uint8Array): number | undefined {
-    for (let i = this.blocks.length - 1; i >= 0; i--)
-      if (bytesEqual(this.blocks[i]!.hash, hash)) return this.blocks[i]!.height;
-    return undefined;
+    return this.heights.get(toHex(hash));
+  }
+
+  /** heightOf for a hash already in hex (the block tree's ids). */
+  heightOfId(id: string): number | undefined {
+    return this.heights.get(id);
   }
 
   /** Main-chain blocks above `height`, oldest first (the suffix a branch forking there competes with). */
@@ -90,19 +109,19 @@ export class ChainIndex {
   pushed(header: BlockHeader, timely: boolean): void {
     if (header.height !== this.tip.height + 1)
       throw new Error(`index: ${header.height} after ${this.tip.height}`);
-    this.blocks.push(entry(header, timely));
-    while (this.blocks.length > this.keep) this.blocks.shift();
+    this.push(entry(header, timely));
+    while (this.blocks.length > this.keep) this.forget(this.blocks.shift());
   }
 
   popped(source: BlockSource): void {
-    this.blocks.pop();
+    this.forget(this.blocks.pop());
     // Refill from the store so the kept range never shrinks below `keep` after deep reorgs.
     const tip = source.tip().height;
     if (this.blocks.length === 0 || this.tip.height !== tip)
       throw new Error('index out of step with the store');
     while (this.blocks.length < this.keep && this.blocks[0]!.height > 0) {
       const bytes = source.getBlockBytes(this.blocks[0]!.height - 1)!;
-      this.blocks.unshift(entry(decodeBlockHeader(bytes).header, true));
+      this.unshift(entry(decodeBlockHeader(bytes).header, true));
     }
   }
 }

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
 import { toHex } from '../../../src/encoding/bytes.js';
@@ -94,6 +94,39 @@ describe('ChainController.heldHeight and seenOutcome: what sync need not fetch a
     expect(chain.heldHeight()).toBe(1);
     expect(chain.seenOutcome(id)).toBe('known');
     expect(chain.seenOutcome(toHex(headerHash(genesisBlock(DEVNET).header)))).toBe('known');
+  });
+});
+
+describe('ChainController.heldHeight over many held blocks: linear in the tree, not leaves × depth', () => {
+  it('a comb of forged orphans (a chain of 200, 200 leaves on top) costs one lookup per block', async () => {
+    const { chain, tree, block } = await setup(new BlockTree({ maxBlocks: 1_000, maxBytes: 100_000_000 }));
+    const forge = (prevHash: Uint8Array, height: number, tag: number): Block => ({
+      ...block,
+      header: { ...block.header, height, prevHash, timestampMs: block.header.timestampMs + tag },
+      signature: new Uint8Array(64),
+    });
+    let prev: Uint8Array = new Uint8Array(32).fill(0xee);
+    for (let i = 0; i < 200; i++) {
+      const b = forge(prev, 1_000 + i, i);
+      expect(await chain.receive(b, 'gossip', 'attacker')).toBe('orphan');
+      prev = headerHash(b.header);
+    }
+    for (let i = 0; i < 200; i++)
+      expect(await chain.receive(forge(prev, 1_200, 1_000 + i), 'gossip', 'attacker')).toBe('orphan');
+    // And one real block beside the tip, which does connect.
+    tree.add(block, true, 0, 'peer-a', true);
+    expect(tree.size).toBe(401);
+    const lookups = vi.spyOn(ChainIndex.prototype, 'heightOfId');
+    try {
+      expect(chain.heldHeight()).toBe(1);
+      expect(lookups.mock.calls.length).toBeLessThanOrEqual(tree.size);
+      lookups.mockClear();
+      expect(chain.longerBranchPending(0)).toBe(true);
+      // The connectivity pass, then one walk of the one connected branch.
+      expect(lookups.mock.calls.length).toBeLessThanOrEqual(tree.size + 1);
+    } finally {
+      lookups.mockRestore();
+    }
   });
 });
 
