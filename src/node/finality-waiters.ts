@@ -14,7 +14,12 @@ export class FinalityWaiters {
     return this.waiting.size;
   }
 
+  /**
+   * The outcome, or 'timeout' at the timeout or when `signal` aborts. A signal already aborted
+   * answers 'timeout' at once, holding nothing: its 'abort' event has fired and never fires again.
+   */
   wait(txid: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<Outcome | 'timeout'> {
+    if (signal?.aborted) return Promise.resolve('timeout');
     const key = bytesKey(txid);
     return new Promise((resolve) => {
       let set = this.waiting.get(key);

@@ -97,7 +97,10 @@ export class RpcDispatcher {
     return this.methods.get(name);
   }
 
-  /** Handles one HTTP body. Returns the response body, or null when there is nothing to send. */
+  /**
+   * Handles one HTTP body. Returns the response body, or null when there is nothing to send (every
+   * request a notification, or a batch stopped because ctx.signal aborted: its client is gone).
+   */
   async handleBody(body: string, ctx: RpcContext): Promise<string | null> {
     let parsed: unknown;
     try {
@@ -117,8 +120,11 @@ export class RpcDispatcher {
       // Most handlers are synchronous, and awaiting one does not let the event loop turn: a batch
       // yields (setImmediate, after the I/O phase) whenever it has run BATCH_SLICE_MS since the
       // last turn, so one request cannot hold consensus polls, P2P and other clients for seconds.
+      // A batch whose client has gone (ctx.signal aborted) stops: nobody reads the rest, and each
+      // item could be a wait. The signal is read for batches only: a single request makes none.
       let sliceStart = performance.now();
       for (const item of parsed) {
+        if (ctx.signal.aborted) return null;
         const r = await this.handleOne(item, ctx);
         if (r) out.push(r);
         if (performance.now() - sliceStart >= BATCH_SLICE_MS) {

@@ -138,9 +138,14 @@ export class RpcServer {
       res.cork(() => res.writeStatus('503 Service Unavailable').end('too many RPC requests at once', true));
       return;
     }
+    // The slot is held until the request is answered, refused, or aborted before it reached the
+    // dispatcher; once dispatched, until handleBody settles even if the client left (the work goes
+    // on until the handlers see the abort, and it must count against maxConcurrent meanwhile).
     this.active++;
     const abort = new RequestAbort();
     let finished = false;
+    let aborted = false;
+    let dispatched = false;
     const done = () => {
       if (finished) return false;
       finished = true;
@@ -155,12 +160,13 @@ export class RpcServer {
       size = 0;
     };
     res.onAborted(() => {
+      aborted = true;
       abort.abort();
       release();
-      done();
+      if (!dispatched) done();
     });
     res.onData((chunk, isLast) => {
-      if (finished) return;
+      if (finished || aborted) return;
       size += chunk.byteLength;
       this.buffered += chunk.byteLength;
       if (size > max || this.buffered > bufferLimit) {
@@ -180,16 +186,17 @@ export class RpcServer {
       const body = Buffer.concat(chunks).toString('utf8');
       chunks.length = 0;
       release();
+      dispatched = true;
       this.o.dispatcher.handleBody(body, abort).then(
         (out) => {
-          if (!done()) return;
+          if (!done() || aborted) return;
           res.cork(() => {
             if (out === null) res.writeStatus('204 No Content').end();
             else res.writeStatus('200 OK').writeHeader('Content-Type', 'application/json').end(out);
           });
         },
         () => {
-          if (done()) res.cork(() => res.writeStatus('500 Internal Server Error').end());
+          if (done() && !aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end());
         },
       );
     });

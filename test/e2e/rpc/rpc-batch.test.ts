@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -10,6 +11,7 @@ import { TimeNode } from '../../../src/node/node.js';
 import { devnetNodeKey } from '../../../src/node/node-key.js';
 import { DEVNET, devnetParams } from '../../../src/params/networks.js';
 import { encodeAddress } from '../../../src/protocol/address.js';
+import { RpcDispatcher } from '../../../src/rpc/json-rpc.js';
 import { basicAuthHeader } from '../../../src/rpc/rpc-auth.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { nextBlockOn } from '../../support/block-builder.js';
@@ -119,6 +121,57 @@ describe('one JSON-RPC batch and the node event loop', () => {
       expect(one.result).toMatchObject([{ confirmations: 1 }]);
     } finally {
       reads.mockRestore();
+    }
+  });
+});
+
+describe('a batch whose client left', () => {
+  it('stops at the item under way: the wait ends at the disconnect and nothing after it runs', async () => {
+    // 50 waits of 4 s for unknown transactions: 200 s of waiting if the batch went on.
+    const batch = Array.from({ length: 50 }, (_, i) => ({
+      jsonrpc: '2.0',
+      id: i,
+      method: 'waittransactionfinality',
+      params: [i.toString(16).padStart(64, '0'), 4_000],
+    }));
+    const handled = vi.spyOn(RpcDispatcher.prototype, 'handleBody');
+    const wait = node.waiters.wait.bind(node.waiters);
+    let firstWait!: () => void;
+    const waiting = new Promise<void>((r) => {
+      firstWait = r;
+    });
+    const waits = vi.spyOn(node.waiters, 'wait').mockImplementation((...args) => {
+      firstWait();
+      return wait(...args);
+    });
+    try {
+      const req = request({
+        host: '127.0.0.1',
+        port: node.rpcPort,
+        method: 'POST',
+        agent: false,
+        headers: { authorization },
+      });
+      req.on('error', () => {});
+      req.end(JSON.stringify(batch));
+      await waiting;
+      expect(node.waiters.size).toBe(1);
+      req.destroy();
+      // The batch's answer: nothing (nobody to send it to), within a bound far below one 4 s wait.
+      let bound: NodeJS.Timeout | undefined;
+      const answer = await Promise.race([
+        handled.mock.results[0]!.value as Promise<string | null>,
+        new Promise((r) => {
+          bound = setTimeout(() => r('still running after 3 s'), 3_000);
+        }),
+      ]);
+      clearTimeout(bound);
+      expect(answer).toBeNull();
+      expect(waits).toHaveBeenCalledTimes(1);
+      expect(node.waiters.size).toBe(0);
+    } finally {
+      waits.mockRestore();
+      handled.mockRestore();
     }
   });
 });

@@ -156,6 +156,30 @@ describe('JSON-RPC 2.0 dispatch', () => {
     }
   });
 
+  it('a batch stops once its signal aborts: the item under way finishes, none after it runs, nothing is answered', async () => {
+    const ac = new AbortController();
+    const ran: number[] = [];
+    const d = new RpcDispatcher();
+    d.register({
+      name: 'step',
+      summary: '',
+      params: [{ name: 'n', schema: z.number().int(), description: 'n' }],
+      handler: (p) => {
+        ran.push(p['n'] as number);
+        if (p['n'] === 2) ac.abort();
+        return p['n'];
+      },
+    });
+    const batch = JSON.stringify(
+      [1, 2, 3, 4].map((n) => ({ jsonrpc: '2.0', id: n, method: 'step', params: [n] })),
+    );
+    expect(await d.handleBody(batch, { signal: ac.signal })).toBeNull();
+    expect(ran).toEqual([1, 2]);
+    // Aborted before it starts, a batch runs nothing.
+    expect(await d.handleBody(batch, { signal: ac.signal })).toBeNull();
+    expect(ran).toEqual([1, 2]);
+  });
+
   it('survives deep nesting and huge numbers with a JSON-RPC error', async () => {
     expect(await call('['.repeat(200_000))).toMatchObject({ error: { code: RPC_ERROR.PARSE_ERROR } });
     const deep = `{"jsonrpc":"2.0","id":1,"method":"add","params":[${'['.repeat(10_000)}${']'.repeat(10_000)}]}`;
