@@ -8,6 +8,7 @@ import { decodeAddress } from '../protocol/address.js';
 import { readKeyFile } from '../wallet/key-file.js';
 import type { KeyPair } from '../wallet/keys.js';
 import type { SpendableCoin } from '../wallet/payment.js';
+import { UsageError } from './command.js';
 import { CliFailure, EXIT, type RpcClient } from './rpc-client.js';
 
 /** Flags that name the wallet file and its passphrase (env TIMECOIN_WALLET_PASSPHRASE for scripts). */
@@ -31,6 +32,21 @@ export function loadWalletKey(
   f: { wallet?: string | undefined; 'passphrase-file'?: string | undefined },
 ): KeyPair {
   return readKeyFile(walletPath(network, f.wallet), passphrase(f['passphrase-file']));
+}
+
+/** Longest `--timeout` a submitting command takes: waittransactionfinality's own bound (ms). */
+export const MAX_WAIT_MS = 600_000;
+
+/**
+ * The `--timeout MS` of the commands that submit a transaction and wait for its finality (`send`,
+ * `masternode`). Checked before the wallet is read or the node asked: a bad value found after the
+ * submission would fail a command whose transaction was already sent.
+ */
+export function waitTimeout(text: string | undefined): number {
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_WAIT_MS)
+    throw new UsageError(`--timeout is milliseconds, at most ${MAX_WAIT_MS}`);
+  return ms;
 }
 
 export function networkParams(network: string | undefined): ChainParams {

@@ -10,7 +10,13 @@ import { buildPayment, PaymentError } from '../../wallet/payment.js';
 import { deregistrationPayload, registrationPayload, signTx } from '../../wallet/tx-builder.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { CliFailure, CONNECTION_OPTIONS, CONNECTION_USAGE, EXIT, RpcClient } from '../rpc-client.js';
-import { loadWalletKey, networkParams, spendableCoins, WALLET_OPTIONS } from '../wallet-context.js';
+import {
+  loadWalletKey,
+  networkParams,
+  spendableCoins,
+  WALLET_OPTIONS,
+  waitTimeout,
+} from '../wallet-context.js';
 
 /**
  * `timecoin masternode register|deregister`: the collateral transactions, paid and owned by the
@@ -22,7 +28,7 @@ import { loadWalletKey, networkParams, spendableCoins, WALLET_OPTIONS } from '..
 export const masternodeCommand: CliCommand = {
   name: 'masternode',
   summary: 'Register a masternode (collateral from the wallet) or deregister it (collateral back)',
-  usage: `masternode register --tier free|bronze|silver|gold (--node-datadir DIR | --devnet-index N) | deregister NODEPUBKEY  [--wallet FILE] ${CONNECTION_USAGE}`,
+  usage: `masternode register --tier free|bronze|silver|gold (--node-datadir DIR | --devnet-index N) | deregister NODEPUBKEY  [--timeout MS] [--wallet FILE] ${CONNECTION_USAGE}`,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -38,6 +44,7 @@ export const masternodeCommand: CliCommand = {
       strict: true,
     });
     const params = networkParams(values.network);
+    const timeout = waitTimeout(values.timeout);
     const wallet = loadWalletKey(params.network, values);
     const address = encodeAddress(params.addressDigit, wallet.addressPayload);
     const client = RpcClient.fromFlags(values);
@@ -97,7 +104,6 @@ export const masternodeCommand: CliCommand = {
       );
     } else throw new UsageError('masternode register or masternode deregister NODEPUBKEY');
     const started = performance.now();
-    const timeout = Number(values.timeout);
     const txid = await client.sendRawTransaction(txHex, timeout);
     const f = await client.call<{ status: string; final: boolean }>(
       'waittransactionfinality',

@@ -17,6 +17,7 @@ import {
   passphrase,
   spendableCoins,
   WALLET_OPTIONS,
+  waitTimeout,
   walletPath,
 } from '../wallet-context.js';
 
@@ -145,9 +146,7 @@ export const sendCommand: CliCommand = {
     }
     if (value < params.dustLimit)
       throw new UsageError(`the amount is below the dust limit (${formatTime(params.dustLimit)} TIME)`);
-    const timeout = Number(values.timeout);
-    if (!Number.isInteger(timeout) || timeout < 0 || timeout > 600_000)
-      throw new UsageError('--timeout is milliseconds, at most 600000');
+    const timeout = waitTimeout(values.timeout);
     const key = loadWalletKey(params.network, values);
     const from = encodeAddress(params.addressDigit, key.addressPayload);
     const client = RpcClient.fromFlags(values);
