@@ -36,6 +36,18 @@ export interface FinalizerDeps {
 export const FINALITY_GROUP_COMMIT_MS = 10;
 
 /**
+ * Drops the transactions of a block just applied to our chain from the engine: the chain answers
+ * for them now (a yes vote) and the ledger refuses every other spend of their inputs. forget()
+ * takes decided transactions only; one still processing here (we missed its finality, and the block
+ * is authoritative) is withdrawn instead, so it is no longer polled. Returns the withdrawn txids.
+ */
+export function releaseIncluded(engine: SnowballEngine, txs: readonly EncodedTx[]): Uint8Array[] {
+  const withdrawn: Uint8Array[] = [];
+  for (const { txid } of txs) if (!engine.forget(txid) && engine.withdraw(txid)) withdrawn.push(txid);
+  return withdrawn;
+}
+
+/**
  * Turns Snowball's decisions into ledger state, persist-before-acknowledge: after each applied poll
  * the engine's newly accepted transactions are written in ONE durable LMDB transaction and only then
  * marked final in memory (and reported: RPC, events, metrics); the rejected ones leave the mempool.
@@ -73,12 +85,20 @@ export class Finalizer {
     return this.pending.length;
   }
 
-  /** Collects the engine's decisions (call after every applied poll) and writes them. */
+  /**
+   * Collects the engine's decisions (call after every applied poll) and writes them. A rejected
+   * transaction leaves the mempool and then the engine (forget): withdraw() takes only processing
+   * ones, so nothing else would ever drop a loser, and each would keep its handle and its conflict
+   * sets in the engine for good. From then on the ledger answers for it: its remembered rejection
+   * (a NO vote, a refused re-admission), and the winner, which the engine keeps (with the spent
+   * outpoint's set, so a rival arriving now is rejected at once) until it is in a block.
+   */
   collect(): void {
     const { accepted, rejected } = this.deps.engine.takeDecided();
     for (const txid of rejected) {
       const entry = this.deps.ledger.mempool.get(txid);
       if (entry?.status === 'processing') this.deps.onRejected(this.deps.ledger.rejectTx(txid));
+      this.deps.engine.forget(txid);
     }
     for (const txid of accepted) {
       const k = bytesKey(txid);

@@ -37,7 +37,7 @@ import { ChainIndex } from './chain-index.js';
 import { dashboardRoutes } from './dashboard.js';
 import { DoubleSignDetector } from './double-sign-detector.js';
 import { FinalityWaiters } from './finality-waiters.js';
-import { FINALITY_GROUP_COMMIT_MS, Finalizer } from './finalizer.js';
+import { FINALITY_GROUP_COMMIT_MS, Finalizer, releaseIncluded } from './finalizer.js';
 import { InventorySync } from './inventory-sync.js';
 import { NodeMetrics, rssParts } from './node-metrics.js';
 import { registerNodeRpc } from './node-rpc.js';
@@ -579,7 +579,7 @@ export class TimeNode {
     this.refreshActiveSet();
     this.p2p.announceTip();
     // Included transactions no longer need the engine (the chain answers for them now).
-    for (const etx of block.txs.slice(1)) this.engine.forget(etx.txid);
+    for (const txid of releaseIncluded(this.engine, block.txs.slice(1))) this.intake.forgetAge(txid);
     // Blocks of the live slot are relayed; history fetched by sync is not news to anyone.
     if (source !== 'sync') this.p2p.gossipBlock(encodeBlock(block));
     this.events.publishBlock({

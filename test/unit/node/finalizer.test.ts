@@ -1,13 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
 import { SnowballEngine } from '../../../src/consensus/snowball/engine.js';
+import { Vote } from '../../../src/consensus/snowball/poll.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
+import { pay as coinPay, fundedCoin, recipient } from '../../../src/devnet/coins.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { type CommittedChain, LedgerService } from '../../../src/ledger/ledger-service.js';
-import { Finalizer } from '../../../src/node/finalizer.js';
+import { bytesKey } from '../../../src/ledger/map-keys.js';
+import { Finalizer, releaseIncluded } from '../../../src/node/finalizer.js';
+import { ledgerVoteOf, VoteResponder } from '../../../src/node/vote-responder.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { key, params, pay, spendFunded } from '../../support/devnet-ledger.js';
+import { poll } from '../consensus/engine-driver.js';
 import { tempDir } from '../storage/temp-dir.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -401,5 +406,156 @@ describe('Finalizer: group commit', () => {
         vi.useRealTimers();
       }
     }
+  });
+});
+
+describe('Finalizer: the engine lets go of what the ledger decided', () => {
+  /** A ledger, the network's Snowball engine and a Finalizer, wired as node.ts wires them. */
+  async function wired() {
+    const { dir, cleanup } = tempDir('finalizer-release');
+    cleanups.push(cleanup);
+    const store = await ChainStore.open(dir, params, genesisBlock(params));
+    cleanups.push(() => store.close());
+    const ledger = LedgerService.open(params, store, new WasmVerifier());
+    const engine = new SnowballEngine(params.snowball);
+    const rejected: string[] = [];
+    const finalizer = new Finalizer({
+      ledger,
+      engine,
+      onFinal: () => undefined,
+      onRejected: (etx) => {
+        rejected.push(toHex(etx.txid));
+        engine.withdraw(etx.txid); // node.ts onRejected
+      },
+      onHalt: () => undefined,
+    });
+    cleanups.push(() => finalizer.close());
+    // The vote a validator answers: the ledger first (node.ts), then the engine.
+    const inChain = new Set<string>();
+    const unknown: string[] = [];
+    const responder = new VoteResponder({
+      engine,
+      ledgerVote: ledgerVoteOf(ledger.mempool, (t) => inChain.has(bytesKey(t))),
+      unknown: (_peer, t) => unknown.push(toHex(t)),
+    });
+    const voteOf = (t: Uint8Array) => responder.votes(t, 'asker')[0];
+    return { ledger, engine, finalizer, rejected, inChain, unknown, voteOf };
+  }
+
+  /** Admits `etx` to the ledger and the engine, as TxIntake does; the engine's answer. */
+  async function add(ledger: LedgerService, engine: SnowballEngine, etx: EncodedTx) {
+    const res = await ledger.submitEncoded(etx);
+    const status = engine.add(res.txid, ledger.mempool.get(res.txid)!.conflictKeys);
+    if (status !== 'processing') ledger.rejectTx(res.txid);
+    return status;
+  }
+
+  it('forgets the losers of each double spend; the engine is empty once the winners are in a block', async () => {
+    const { ledger, engine, finalizer, rejected } = await wired();
+    const ROUNDS = 8;
+    const VARIANTS = 20;
+    const winners: EncodedTx[] = [];
+    const losers: EncodedTx[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const coin = fundedCoin(r);
+      const variants = Array.from({ length: VARIANTS }, (_, v) => coinPay(coin, recipient(v), 10_000_000n));
+      for (const etx of variants) expect(await add(ledger, engine, etx)).toBe('processing');
+      const win = toHex(variants[0]!.txid);
+      for (let i = 0; i < 25 && engine.processingCount > 0; i++) {
+        poll(engine, (h) => (h === win ? 20 : 0));
+        finalizer.collect();
+      }
+      await finalizer.flush();
+      expect(ledger.mempool.get(variants[0]!.txid)?.status).toBe('finalized');
+      winners.push(variants[0]!);
+      losers.push(...variants.slice(1));
+    }
+    expect(engine.processingCount).toBe(0);
+    expect(rejected).toHaveLength(ROUNDS * (VARIANTS - 1));
+    for (const l of losers) {
+      expect(engine.statusOf(l.txid)).toBe('unknown');
+      expect(ledger.mempool.wasRejected(l.txid)).toBe(true);
+    }
+    // Only the winners are left, each holding its spent outpoint's conflict set.
+    expect(engine.knownCount).toBe(ROUNDS);
+    // The winners are included in a block (node.ts onBlockApplied): nothing is left.
+    expect(releaseIncluded(engine, winners)).toEqual([]);
+    expect(engine.knownCount).toBe(0);
+  });
+
+  it('a loser forgotten by the engine is still voted NO (the ledger remembers it), never fetched again', async () => {
+    const { ledger, engine, finalizer, inChain, unknown, voteOf } = await wired();
+    const coin = fundedCoin(0);
+    const win = coinPay(coin, recipient(1), 10_000_000n);
+    const lose = coinPay(coin, recipient(2), 10_000_000n);
+    await add(ledger, engine, win);
+    await add(ledger, engine, lose);
+    for (let i = 0; i < 25 && engine.processingCount > 0; i++) {
+      poll(engine, (h) => (h === toHex(win.txid) ? 20 : 0));
+      finalizer.collect();
+    }
+    expect(engine.statusOf(lose.txid)).toBe('unknown');
+    // The engine alone would not know it any more: the NO is the ledger's.
+    expect(engine.vote(lose.txid)).toBe(Vote.UNKNOWN);
+    expect(voteOf(lose.txid)).toBe(Vote.NO);
+    expect(voteOf(win.txid)).toBe(Vote.YES); // accepted here, its write may still be pending
+    await finalizer.flush();
+    expect([voteOf(win.txid), voteOf(lose.txid)]).toEqual([Vote.YES, Vote.NO]);
+    // The winner in a block: the chain answers for it, the remembered rejection for the loser.
+    inChain.add(bytesKey(win.txid));
+    releaseIncluded(engine, [win]);
+    expect(engine.knownCount).toBe(0);
+    expect([voteOf(win.txid), voteOf(lose.txid)]).toEqual([Vote.YES, Vote.NO]);
+    expect(unknown).toEqual([]);
+  });
+
+  it('a rival Snowball rejects at admission (the winner accepted, its write pending) is forgotten at the next collect', async () => {
+    const { ledger, engine, finalizer } = await wired();
+    const coin = fundedCoin(0);
+    const win = coinPay(coin, recipient(1), 10_000_000n);
+    const late = coinPay(coin, recipient(2), 10_000_000n);
+    await add(ledger, engine, win);
+    for (let i = 0; i < 25 && engine.statusOf(win.txid) !== 'accepted'; i++)
+      poll(engine, (h) => (h === toHex(win.txid) ? 20 : 0));
+    expect(ledger.mempool.get(win.txid)?.status).toBe('processing'); // not collected yet
+    // The engine keeps the winner's conflict set: a rival is rejected at once, also after a loser
+    // of the same outpoint was forgotten.
+    expect(await add(ledger, engine, late)).toBe('rejected');
+    finalizer.collect();
+    expect(engine.statusOf(late.txid)).toBe('unknown');
+    expect(ledger.mempool.wasRejected(late.txid)).toBe(true);
+    const later = coinPay(coin, recipient(3), 10_000_000n);
+    expect(await add(ledger, engine, later)).toBe('rejected');
+    finalizer.collect();
+    await finalizer.flush();
+    expect(engine.knownCount).toBe(1);
+  });
+
+  it('releaseIncluded forgets decided transactions and withdraws one a block includes while it is still processing here', async () => {
+    const { ledger, engine, finalizer } = await wired();
+    const decided = coinPay(fundedCoin(0), recipient(1), 10_000_000n);
+    const undecided = coinPay(fundedCoin(1), recipient(2), 10_000_000n);
+    const rival = coinPay(fundedCoin(1), recipient(3), 10_000_000n);
+    for (const etx of [decided, undecided, rival]) await add(ledger, engine, etx);
+    for (let i = 0; i < 25 && engine.statusOf(decided.txid) !== 'accepted'; i++)
+      poll(engine, (h) => (h === toHex(decided.txid) ? 20 : 0));
+    finalizer.collect();
+    await finalizer.flush();
+    expect([engine.statusOf(decided.txid), engine.statusOf(undecided.txid)]).toEqual([
+      'accepted',
+      'processing',
+    ]);
+    // The block's rival of `undecided` is rejected by the ledger first (ChainController calls
+    // onRejected before onApplied, and onRejected withdraws it).
+    ledger.rejectTx(rival.txid);
+    expect(engine.withdraw(rival.txid)).toBe(true);
+    const withdrawn = releaseIncluded(engine, [
+      decided,
+      undecided,
+      coinPay(fundedCoin(2), recipient(4), 10_000_000n),
+    ]);
+    expect(withdrawn.map(toHex)).toEqual([toHex(undecided.txid)]);
+    expect([engine.knownCount, engine.processingCount]).toEqual([0, 0]);
+    expect(engine.startPoll(Array.from({ length: 20 }, (_, i) => `v${i}`))).toBeNull();
   });
 });
