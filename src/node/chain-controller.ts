@@ -11,7 +11,7 @@ import type { LedgerService } from '../ledger/ledger-service.js';
 import { MempoolError } from '../ledger/mempool-errors.js';
 import type { SerialQueue } from '../ledger/serial-queue.js';
 import type { ChainParams } from '../params/chain-params.js';
-import { type Block, headerHash } from '../protocol/block.js';
+import { type Block, type BlockHeader, headerHash } from '../protocol/block.js';
 import type { EncodedTx } from '../protocol/tx-codec.js';
 import type { ChainStore } from '../storage/chain-store.js';
 import type { BlockTree, BranchResult, TreeBlock } from './block-tree.js';
@@ -62,7 +62,10 @@ export interface ChainControllerDeps {
   readonly onBadBlock: (peerId: string, code: string, detail: string) => void;
   /** A block whose parent we lack: fetch its ancestors from that peer. */
   readonly onOrphan: (peerId: string | undefined, height: number) => void;
-  /** Every block not seen before, before any check (the double-sign detector watches headers). */
+  /**
+   * Every block not seen before whose slot has begun and whose producer is registered, before any
+   * other check (the double-sign detector watches headers).
+   */
   readonly onHeader?: (block: Block, hash: Uint8Array) => void;
 }
 
@@ -188,8 +191,8 @@ export class ChainController {
       }
       return seen;
     }
-    this.d.onHeader?.(block, hash);
     if (isFromTheFuture(block.header, now(), params)) return 'future';
+    if (this.d.onHeader && this.mayBeEvidence(block.header)) this.d.onHeader(block, hash);
     // Timeliness is local knowledge: blocks produced here are timely, every other block is judged
     // by when it reached us, however it came. A fetched block got no benefit of the doubt once:
     // a producer that withheld its block past its window (grinding the next anchor) then served it
@@ -200,6 +203,21 @@ export class ChainController {
     if (!tb) return 'known';
     const outcome = await this.consider(tb, source);
     return outcome;
+  }
+
+  /**
+   * Whether the double-sign detector should see this header (before any check, since a double
+   * signer's second block usually loses fork choice and is never checked): a slot that has begun
+   * by our clock (with the tolerance) and a producer key in the registry. A forged header with a
+   * slot far ahead used to switch the detector's pruning off for good, and fresh producer keys
+   * filled it without bound.
+   */
+  private mayBeEvidence(h: BlockHeader): boolean {
+    const { params, now, store } = this.d;
+    return (
+      h.slot <= slotAt(params, now() + params.futureBlockToleranceMs) &&
+      store.getMasternode(h.producerPubkey) !== undefined
+    );
   }
 
   /** The branch ending at `tb` against the main chain: switch if it wins; keep it otherwise. */

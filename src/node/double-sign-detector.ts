@@ -20,6 +20,14 @@ export interface DoubleSignDetectorDeps {
 export const MAX_PER_KEY = 4;
 /** Slots behind the newest seen after which headers are forgotten (evidence stays in the store). */
 export const SLOT_HORIZON = 256;
+/**
+ * Most (producer, slot) keys held at once, whatever the slots: headers cost nothing to send, and
+ * within the horizon an attacker could otherwise add keys without end (fresh producer keys, or
+ * real ones with forged signatures, which are checked only when a rival arrives). Beyond it the
+ * lowest slots go first, then the oldest arrivals: a flood can cost us the first header of a real
+ * double-signer (no evidence), never memory. ≤ MAX_PER_KEY headers of ~400 bytes each.
+ */
+export const MAX_KEYS = 4_096;
 
 interface Seen {
   readonly hash: string;
@@ -71,6 +79,7 @@ export class DoubleSignDetector {
       this.newestSlot = h.slot;
       if (this.seen.size > 2 * SLOT_HORIZON) this.prune();
     }
+    if (this.seen.size > MAX_KEYS) this.evictLowestSlot(key);
     if (list.length < 2 || this.d.store.get(h.producerPubkey, h.slot)) return undefined;
     await Promise.all(list.map((s) => this.check(s)));
     // A header whose signature failed proves nothing: drop it, so forgeries of a producer's headers
@@ -106,6 +115,20 @@ export class DoubleSignDetector {
       },
     ]);
     s.valid = ok === true;
+  }
+
+  /** Drops one key of the lowest slot held (the oldest arrival among them), never `keep`. */
+  private evictLowestSlot(keep: string): void {
+    let victim: string | undefined;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const k of this.seen.keys()) {
+      const slot = Number(k.slice(k.indexOf(':') + 1));
+      if (slot < lowest && k !== keep) {
+        lowest = slot;
+        victim = k;
+      }
+    }
+    if (victim !== undefined) this.seen.delete(victim);
   }
 
   private prune(): void {

@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 /** The controller over a real store, index and tree (devnet genesis); the rest must stay unused. */
-async function setup(tree = new BlockTree()) {
+async function setup(tree = new BlockTree(), onHeader?: ChainControllerDeps['onHeader']) {
   const { dir, cleanup } = tempDir('chain-controller-');
   const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
   cleanups.push(cleanup, () => store.close());
@@ -46,6 +46,7 @@ async function setup(tree = new BlockTree()) {
     onReverted: untouched('onReverted'),
     onRejected: untouched('onRejected'),
     onBadBlock: untouched('onBadBlock'),
+    ...(onHeader ? { onHeader } : {}),
   };
   return { chain: new ChainController(deps), tree, block, store, orphansAnnounced };
 }
@@ -72,6 +73,32 @@ describe('ChainController.receive: what sync hears for blocks it already holds',
     expect(tree.add(block, true, 0, 'peer-a', true)).toBeDefined();
     expect(await chain.receive(block, 'sync', 'peer-b')).toBe('known');
     expect(await chain.receive(genesisBlock(DEVNET), 'sync', 'peer-b')).toBe('known');
+  });
+});
+
+describe('ChainController: which headers the double-sign detector sees', () => {
+  it('a registered producer in a slot that has begun; never a future block, a far slot or an unknown key', async () => {
+    const seen: number[] = [];
+    const { chain, block } = await setup(new BlockTree(), (b) => seen.push(b.header.slot));
+    // Orphans (unknown parent), so nothing else runs: the detector sees headers before any check.
+    const orphan = (over: Partial<Block['header']>): Block => ({
+      ...block,
+      header: { ...block.header, prevHash: new Uint8Array(32).fill(7), ...over },
+    });
+    const slot = block.header.slot;
+    expect(await chain.receive(orphan({ slot }), 'gossip', 'p')).toBe('orphan');
+    expect(seen).toEqual([slot]);
+    // A slot far ahead of our clock (the timestamp is not): it would stop the detector's pruning.
+    expect(await chain.receive(orphan({ slot: slot + 1_000 }), 'gossip', 'p')).toBe('orphan');
+    // A producer key nobody registered: free to make, one per header.
+    expect(await chain.receive(orphan({ producerPubkey: new Uint8Array(32).fill(9) }), 'gossip', 'p')).toBe(
+      'orphan',
+    );
+    // From the future: dropped unseen.
+    expect(
+      await chain.receive(orphan({ timestampMs: block.header.timestampMs + 60_000 }), 'gossip', 'p'),
+    ).toBe('future');
+    expect(seen).toEqual([slot]);
   });
 });
 

@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { devnetMasternodes, genesisBlock } from '../../../src/chain/genesis.js';
 import { NobleVerifier } from '../../../src/crypto/noble-verifier.js';
 import { toHex } from '../../../src/encoding/bytes.js';
-import { DoubleSignDetector, MAX_PER_KEY, SLOT_HORIZON } from '../../../src/node/double-sign-detector.js';
+import {
+  DoubleSignDetector,
+  MAX_KEYS,
+  MAX_PER_KEY,
+  SLOT_HORIZON,
+} from '../../../src/node/double-sign-detector.js';
 import { DEVNET } from '../../../src/params/networks.js';
 import {
   type Block,
@@ -189,6 +194,42 @@ describe('DoubleSignDetector (real LMDB, real signatures)', () => {
     const recentRival = at(s0 + 300, 7);
     expect(await detector.observe(recentRival, headerHash(recentRival.header))).toBeDefined();
     expect(found.map((e) => e.slot)).toEqual([s0 + 300]);
+  });
+
+  it(`holds at most MAX_KEYS (${MAX_KEYS}) keys in one slot: the lowest slot goes first, never the newest key`, async () => {
+    const { store, detector, verified } = await setup();
+    const { block } = nextBlockOn(store, []);
+    const s0 = block.header.slot;
+    const forged = (slot: number, i: number): Block => {
+      const producerPubkey = new Uint8Array(32);
+      new DataView(producerPubkey.buffer).setUint32(0, i);
+      return { header: { ...block.header, slot, producerPubkey }, signature: new Uint8Array(64), txs: [] };
+    };
+    // One key of an older slot, then more fresh keys in the newest slot than the cap.
+    const old = forged(s0 - 1, 0);
+    await detector.observe(old, headerHash(old.header));
+    for (let i = 1; i <= MAX_KEYS + 10; i++) {
+      const b = forged(s0, i);
+      await detector.observe(b, headerHash(b.header));
+      expect(detector.remembered).toBeLessThanOrEqual(MAX_KEYS);
+    }
+    expect(detector.remembered).toBe(MAX_KEYS);
+    // The older slot's key went first: a second header for it is a first one again (nothing to
+    // check), while the newest key is still held: its second header makes a pair to check.
+    const { count } = verified;
+    const oldAgain = forged(s0 - 1, 0);
+    await detector.observe(
+      { ...oldAgain, header: { ...oldAgain.header, timestampMs: 1 } },
+      new Uint8Array(32).fill(1),
+    );
+    expect(verified.count).toBe(count);
+    const last = forged(s0, MAX_KEYS + 10);
+    await detector.observe(
+      { ...last, header: { ...last.header, timestampMs: 1 } },
+      new Uint8Array(32).fill(2),
+    );
+    expect(verified.count).toBe(count + 2);
+    expect(detector.remembered).toBeLessThanOrEqual(MAX_KEYS);
   });
 
   it('checks signatures only for a second header of a slot, once each, and not after evidence is stored', async () => {
