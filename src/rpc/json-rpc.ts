@@ -144,11 +144,22 @@ export class RpcDispatcher {
     const r = req as Record<string, unknown>;
     const hasId = 'id' in r;
     const id = r['id'];
-    if (hasId && !(typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) || id === null))
+    if (hasId && !(typeof id === 'string' || typeof id === 'number' || id === null))
       return errorResponse(
         null,
         RPC_ERROR.INVALID_REQUEST,
         'Invalid Request: id must be a string, number or null',
+      );
+    // The answer's id must be the request's (JSON-RPC 2.0 §5). A JSON number parses to a double:
+    // an integer beyond 2^53 comes back as another number (9007199254740993 → …992), and two
+    // requests of one batch could get the same id. So a number id must be a safe integer; the
+    // fractional ids the specification allows (and discourages) are refused with them, as a
+    // fraction can be rounded the same way. Such clients send their ids as strings.
+    if (typeof id === 'number' && !Number.isSafeInteger(id))
+      return errorResponse(
+        null,
+        RPC_ERROR.INVALID_REQUEST,
+        'Invalid Request: a number id must be an integer within ±(2^53 - 1); send larger ids as strings',
       );
     const replyId = (hasId ? id : null) as JsonId;
     // bitcoind accepts "1.0" and a missing version; JSON-RPC 2.0 clients send "2.0".

@@ -214,7 +214,10 @@ describe('JSON-RPC 2.0: the exact codes, messages and shapes clients depend on',
     ['"x"', 'Invalid Request: not an object'],
     ['null', 'Invalid Request: not an object'],
     [`[${'1,'.repeat(MAX_BATCH)}1]`, `Invalid Request: batch of more than ${MAX_BATCH}`],
-    ['{"id":1.5e999,"method":"add","params":[1]}', 'Invalid Request: id must be a string, number or null'],
+    [
+      '{"id":1.5e999,"method":"add","params":[1]}',
+      'Invalid Request: a number id must be an integer within ±(2^53 - 1); send larger ids as strings',
+    ],
     ['{"id":true,"method":"add","params":[1]}', 'Invalid Request: id must be a string, number or null'],
     ['{"jsonrpc":"2.1","id":1,"method":"add","params":[1]}', 'Invalid Request: jsonrpc must be "2.0"'],
     ['{"jsonrpc":"","id":1,"method":"add","params":[1]}', 'Invalid Request: jsonrpc must be "2.0"'],
@@ -236,6 +239,41 @@ describe('JSON-RPC 2.0: the exact codes, messages and shapes clients depend on',
   ])('%s → %s', async (body, message) => {
     const r = (await call(body)) as { error: { message: string }; id: unknown };
     expect(r.error.message).toBe(message);
+  });
+
+  it('refuses a number id that is not a safe integer (-32600, id null): it could not be echoed as sent', async () => {
+    const d = new RpcDispatcher();
+    d.register({ name: 'ping', summary: '', params: [], handler: () => 'pong' });
+    // 2^53 + 1 parses to 2^53: both members would have been answered with id 9007199254740992.
+    const out = await d.handleBody(
+      '[{"jsonrpc":"2.0","id":9007199254740993,"method":"ping"},{"jsonrpc":"2.0","id":9007199254740992,"method":"ping"},' +
+        '{"jsonrpc":"2.0","id":9007199254740991,"method":"ping"},{"jsonrpc":"2.0","id":-9007199254740991,"method":"ping"},' +
+        '{"jsonrpc":"2.0","id":1.5,"method":"ping"},{"jsonrpc":"2.0","id":1e21,"method":"ping"},' +
+        '{"jsonrpc":"2.0","id":"9007199254740993","method":"ping"}]',
+      ctx,
+    );
+    const refused = {
+      jsonrpc: '2.0',
+      id: null,
+      error: {
+        code: RPC_ERROR.INVALID_REQUEST,
+        message:
+          'Invalid Request: a number id must be an integer within ±(2^53 - 1); send larger ids as strings',
+      },
+    };
+    expect(JSON.parse(out!)).toEqual([
+      refused,
+      refused,
+      { jsonrpc: '2.0', id: 9007199254740991, result: 'pong' },
+      { jsonrpc: '2.0', id: -9007199254740991, result: 'pong' },
+      refused,
+      refused,
+      { jsonrpc: '2.0', id: '9007199254740993', result: 'pong' },
+    ]);
+    // The answer's text carries the largest safe ids exactly.
+    expect(out).toContain('"id":9007199254740991,"result":"pong"');
+    // Alone, such a request gets the same refusal.
+    expect(await d.handleBody('{"id":0.5,"method":"ping"}', ctx)).toBe(JSON.stringify(refused));
   });
 
   it('echoes the id on every error a request with a readable id gets, and null when the id itself is bad', async () => {
