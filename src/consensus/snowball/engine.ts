@@ -76,6 +76,12 @@ export class SnowballEngine {
   /** Per poll: the member that reached alphaPreference (-1 none yet, -2 more than one) and its yes count. */
   private readonly setChoice: number[] = [];
   private readonly setChoiceYes: number[] = [];
+  /**
+   * Per poll: 1 when it is decided for the set's preference, 0 when the poll may have been a success
+   * for it: the preference itself was in the poll, or a rival got more yes votes than the preference
+   * could have lost and still reached alphaConfidence in that sample.
+   */
+  private readonly setPollDecides: number[] = [];
   private readonly touched: number[] = [];
   private readonly finalizedNow: number[] = [];
   private epoch = 0;
@@ -188,6 +194,7 @@ export class SnowballEngine {
         this.setStamp[s] = 0;
         this.setChoice[s] = -1;
         this.setChoiceYes[s] = 0;
+        this.setPollDecides[s] = 0;
       } else this.sets[s]!.add(handle);
       this.setRefs[s]!++;
       mine.push(s);
@@ -476,6 +483,8 @@ export class SnowballEngine {
     touched.length = 0;
     const { items, yes } = poll;
     const alphaPreference = this.params.alphaPreference;
+    // A rival with more yes votes than this leaves the preference short of alphaConfidence.
+    const rivalDecides = this.params.k - this.params.alphaConfidence;
     for (let i = 0; i < items.length; i++) {
       const t = items[i]!;
       if (this.status[t] !== PROCESSING) continue;
@@ -486,8 +495,10 @@ export class SnowballEngine {
         if (this.setStamp[s] !== epoch) {
           this.setStamp[s] = epoch;
           this.setChoice[s] = -1;
+          this.setPollDecides[s] = 0;
           touched.push(s);
         }
+        if (this.sets[s]!.preference === t || y > rivalDecides) this.setPollDecides[s] = 1;
         // -1: no member reached alphaPreference yet; -2: more than one did (only equivocating
         // voters can cause it, since k/2 < alphaPreference and an honest voter backs one member).
         if (reached) {
@@ -503,8 +514,14 @@ export class SnowballEngine {
       const set = this.sets[s]!;
       if (set.finalized) continue;
       const c = this.setChoice[s]!;
-      if (c < 0) set.recordUnsuccessful();
-      else {
+      // No member reached alphaPreference: a failed poll for the set only if it asked about the
+      // preference or a rival's votes rule the preference out. A poll that carried only a rival
+      // the network rejects (a poll holds up to maxItemsPerPoll of the processing transactions,
+      // round-robin, so it may carry B and not A) says nothing about A; counting it as a failure
+      // reset A's confidence every few polls, and with more transactions processing than one poll
+      // holds, a double spend never finalized however unanimous the network was.
+      if (c === -2 || (c === -1 && this.setPollDecides[s] === 1)) set.recordUnsuccessful();
+      else if (c >= 0) {
         set.recordPoll(this.setChoiceYes[s]!, c);
         if (set.finalized) finalizedNow.push(s);
       }
