@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { fromHex, toHex } from '../encoding/bytes.js';
 import type { ChainParams } from '../params/chain-params.js';
@@ -8,13 +8,19 @@ import { CodedError } from '../util/coded-error.js';
 import { type KeyPair, keyPairFromSecret } from './keys.js';
 
 /**
- * A wallet key file: one Ed25519 key as JSON, written with mode 0600 and never overwritten. With a
- * passphrase the secret is sealed by AES-256-GCM under a key stretched by scrypt (node:crypto, no
- * extra package): a stolen file costs an attacker scrypt work per guess, and a wrong passphrase
- * fails the GCM tag instead of yielding a wrong key.
+ * A wallet key file: one Ed25519 key as JSON, written with mode 0600 and never overwritten; a key
+ * without a passphrase is read only while the file keeps an owner-only mode. With a passphrase the
+ * secret is sealed by AES-256-GCM under a key stretched by scrypt (node:crypto, no extra package):
+ * a stolen file costs an attacker scrypt work per guess, and a wrong passphrase fails the GCM tag
+ * instead of yielding a wrong key.
  */
 
-export type KeyFileErrorCode = 'WALLET_EXISTS' | 'WALLET_MISSING' | 'WALLET_CORRUPT' | 'WALLET_PASSPHRASE';
+export type KeyFileErrorCode =
+  | 'WALLET_EXISTS'
+  | 'WALLET_MISSING'
+  | 'WALLET_CORRUPT'
+  | 'WALLET_PASSPHRASE'
+  | 'WALLET_UNPROTECTED';
 export class KeyFileError extends CodedError<KeyFileErrorCode> {}
 
 /** scrypt cost: N = 2^15, r = 8 (≈ 32 MiB, ~0.1 s) — interactive-login strength per RFC 7914's advice. */
@@ -72,14 +78,26 @@ export function readKeyFileInfo(path: string): {
   publicKey: string;
   sealed: boolean;
 } {
-  const f = parse(path);
+  const f = parse(path).json;
   return { network: f.network, address: f.address, publicKey: f.publicKey, sealed: f.sealed !== undefined };
 }
 
-/** The key of the file; a sealed one needs its passphrase. */
+/**
+ * The key of the file; a sealed one needs its passphrase. A file whose secret is not sealed must be
+ * readable by its owner only (as node.key, and as OpenSSH asks of a private key): a wallet copied
+ * or restored under umask 022 is refused with the chmod that fixes it, instead of signing with a
+ * key every local user could read. Windows has no POSIX modes (Node reports 0o666 or 0o444), so
+ * the check is skipped there.
+ */
 export function readKeyFile(path: string, passphrase?: string): KeyPair {
-  const f = parse(path);
+  const { json: f, mode } = parse(path);
   let secret: Uint8Array;
+  if (!f.sealed && (mode & 0o077) !== 0 && process.platform !== 'win32')
+    throw new KeyFileError(
+      'WALLET_UNPROTECTED',
+      `${path} has mode ${mode.toString(8).padStart(3, '0')}; a wallet file without a passphrase must be readable by its owner only (chmod 600 ${path})`,
+      { path, mode },
+    );
   if (f.sealed) {
     if (!passphrase)
       throw new KeyFileError('WALLET_PASSPHRASE', `${path} is protected by a passphrase; none was given`);
@@ -91,10 +109,18 @@ export function readKeyFile(path: string, passphrase?: string): KeyPair {
   return key;
 }
 
-function parse(path: string): KeyFileJson {
+/** The file's JSON and its permission bits (of the file read: fstat on the same descriptor). */
+function parse(path: string): { json: KeyFileJson; mode: number } {
   let raw: string;
+  let mode: number;
   try {
-    raw = readFileSync(path, 'utf8');
+    const fd = openSync(path, 'r');
+    try {
+      mode = fstatSync(fd).mode & 0o777;
+      raw = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     throw new KeyFileError(
       'WALLET_MISSING',
@@ -109,7 +135,7 @@ function parse(path: string): KeyFileJson {
   }
   if (!parsed.success || (parsed.data.secretKey === undefined) === (parsed.data.sealed === undefined))
     throw new KeyFileError('WALLET_CORRUPT', `${path} is not a timecoin wallet file`);
-  return parsed.data;
+  return { json: parsed.data, mode };
 }
 
 function seal(secret: Uint8Array, passphrase: string): z.infer<typeof Sealed> {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,6 +86,28 @@ describe('timecoin CLI', () => {
       expect(bad.stderr).toMatch(why);
     }
   });
+
+  it.skipIf(process.platform === 'win32')(
+    'a wallet without a passphrase that others can read is refused (exit 1, the file and the chmod named); 0600 loads',
+    async () => {
+      const { dir, cleanup } = tempDir('cli-wallet-mode');
+      dirs.push(cleanup);
+      const file = join(dir, 'w.json');
+      expect((await timecoin(['wallet', 'import', '--devnet-key', '1', '--wallet', file])).code).toBe(0);
+      chmodSync(file, 0o644);
+      // send reads the wallet's key before it asks the node: port 1 is never reached.
+      const to = 'TIME23rzpNkFDFaF98sBovtFk2sD1CnvXHXq5B';
+      const node = ['--rpc-host', '127.0.0.1', '--rpc-port', '1', '--rpc-user', 'u', '--rpc-password', 'p'];
+      const refused = await timecoin(['send', to, '1', '--wallet', file, ...node]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`timecoin send: WALLET_UNPROTECTED: ${file} has mode 644;`);
+      expect(refused.stderr).toContain(`(chmod 600 ${file})`);
+      chmodSync(file, 0o600);
+      // Now the key loads and send goes on to the node, which is not there (exit 3).
+      const loaded = await timecoin(['send', to, '1', '--wallet', file, ...node]);
+      expect(loaded.code, loaded.stderr).toBe(3);
+    },
+  );
 
   it('usage errors exit 2 with the usage line', async () => {
     expect((await timecoin(['nosuchcommand'])).code).toBe(2);

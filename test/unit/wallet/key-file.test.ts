@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEVNET } from '../../../src/params/networks.js';
@@ -175,5 +175,38 @@ describe('wallet key file: every refusal, with its code and a message naming the
       [2 ** 20, 32],
     ] as const)
       expect(withCost(n, r, 1)).toMatch(/^WALLET_CORRUPT: scrypt parameters refused: /);
+  });
+});
+
+describe.skipIf(process.platform === 'win32')('wallet key file permissions', () => {
+  it('refuses a file without a passphrase that group or others can read, naming the file and the chmod', () => {
+    const path = join(dir(), 'w.json');
+    const key = generateKeyPair();
+    writeKeyFile(path, DEVNET, key);
+    for (const mode of [0o644, 0o640, 0o604, 0o620, 0o602, 0o700 | 0o040]) {
+      chmodSync(path, mode);
+      const octal = mode.toString(8);
+      const err = thrownAs(() => readKeyFile(path), KeyFileError);
+      expect(err.code, octal).toBe('WALLET_UNPROTECTED');
+      expect(err.message).toBe(
+        `WALLET_UNPROTECTED: ${path} has mode ${octal}; a wallet file without a passphrase must be readable by its owner only (chmod 600 ${path})`,
+      );
+      expect(err.details).toEqual({ path, mode });
+      // Its address is still shown: that reads no secret.
+      expect(readKeyFileInfo(path).sealed).toBe(false);
+    }
+    // Owner-only modes load: 0600 as written, 0400 read-only, 0700.
+    for (const mode of [0o600, 0o400, 0o700]) {
+      chmodSync(path, mode);
+      expect(readKeyFile(path).secretKey, mode.toString(8)).toEqual(key.secretKey);
+    }
+  });
+
+  it('loads a sealed file whatever its mode: its secret needs the passphrase', () => {
+    const path = join(dir(), 's.json');
+    const key = generateKeyPair();
+    writeKeyFile(path, DEVNET, key, 'pass');
+    chmodSync(path, 0o644);
+    expect(readKeyFile(path, 'pass').secretKey).toEqual(key.secretKey);
   });
 });
