@@ -156,6 +156,22 @@ export class Mempool {
     return this.rejected.has(key);
   }
 
+  /**
+   * True when the processing transaction with map key `key` shares a conflict set with another
+   * transaction's expired record: it came back from expiry (or was polled) alone in a set whose
+   * other members this node no longer holds. O(1) while nothing is expired (the vote hot path).
+   */
+  hasExpiredRivalByKey(key: string): boolean {
+    if (this.expired.size === 0) return false;
+    const entry = this.entries.get(key);
+    if (entry === undefined) return false;
+    for (const k of entry.conflictKeys) {
+      for (const member of this.conflictSets.get(k) ?? [])
+        if (member !== key && this.expired.has(member)) return true;
+    }
+    return false;
+  }
+
   /** True while `txid` expired here undecided: only it may take its conflict keys (admit it again). */
   isExpired(txid: Uint8Array): boolean {
     return this.expired.has(txKey(txid));

@@ -55,7 +55,7 @@ export class VoteResponder {
  * index. The pool is asked first: a transaction it holds is final here (yes) or processing — and
  * then in no block of our chain, since applying a block removes every transaction it includes from
  * the pool — so the vote is the engine's, without the LMDB lookup (nearly every vote is for a
- * processing transaction). Otherwise: in a block of our chain → yes, before anything else (the
+ * processing transaction), unless a rival of it is an expired record here (no). Otherwise: in a block of our chain → yes, before anything else (the
  * chain is authoritative even over a rejection remembered here); a rival final here → no.
  */
 export function ledgerVoteOf(
@@ -64,7 +64,13 @@ export function ledgerVoteOf(
 ): (txid: Uint8Array, key: string) => Vote | undefined {
   return (txid, key) => {
     const entry = mempool.getByKey(key);
-    if (entry) return entry.status === 'finalized' ? Vote.YES : undefined;
+    if (entry) {
+      if (entry.status === 'finalized') return Vote.YES;
+      // Back from expiry beside a rival that is still only an expired record here: alone in its
+      // sets, the engine would prefer it, a yes this node may not have given before (expiry may
+      // only withdraw yes votes). No until the rival's record goes (a block or a finalization).
+      return mempool.hasExpiredRivalByKey(key) ? Vote.NO : undefined;
+    }
     if (inOurChain(txid)) return Vote.YES;
     if (mempool.wasRejectedByKey(key)) return Vote.NO;
     return undefined;

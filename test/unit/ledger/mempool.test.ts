@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEVNET_SEED, devnetMasternodes } from '../../../src/chain/genesis.js';
 import { compareBytes } from '../../../src/encoding/bytes.js';
 import { conflictKeysOf, registryConflictKeyBytes } from '../../../src/ledger/conflict-keys.js';
-import { DEFAULT_MEMPOOL_LIMITS, Mempool } from '../../../src/ledger/mempool.js';
+import { DEFAULT_MEMPOOL_LIMITS, Mempool, txKey } from '../../../src/ledger/mempool.js';
 import { MempoolError } from '../../../src/ledger/mempool-errors.js';
 import { time } from '../../../src/params/units.js';
 import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
@@ -439,6 +439,44 @@ describe('mempool conflict sets', () => {
       expect(pool.totalBytes).toBe(0);
       expect(codeOfAdmit(pool, a)).toBe('ALREADY_REJECTED');
       expect(codeOfAdmit(pool, spendFunded(1, [pay(key(2), time(1))]))).toBe('OK');
+    });
+
+    it('tells when a processing transaction shares a set with a rival that is only an expired record', () => {
+      const c = clock();
+      const pool = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 1_000 }, c.now);
+      const a = spendFunded(0, [pay(key(1), time(1))]);
+      const b = two(0, 1, 6); // spends coin 0 (a's rival) and coin 1
+      const other = spendFunded(2, [pay(key(1), time(1))]);
+      pool.admit(a, 1n);
+      pool.admit(b, 1n);
+      pool.admit(other, 1n);
+      expect([a, b, other].map((t) => pool.hasExpiredRivalByKey(txKey(t.txid)))).toEqual([
+        false,
+        false,
+        false,
+      ]);
+      c.t = 1_000;
+      expect(pool.expireProcessing()).toHaveLength(3);
+      pool.admit(a, 1n); // back alone: b is a record
+      const later = spendFunded(3, [pay(key(1), time(1))]);
+      pool.admit(later, 1n); // no rival at all
+      expect(pool.hasExpiredRivalByKey(txKey(a.txid))).toBe(true);
+      expect(pool.hasExpiredRivalByKey(txKey(later.txid))).toBe(false);
+      // Not held (a record, or unknown): nothing to say.
+      expect(pool.hasExpiredRivalByKey(txKey(b.txid))).toBe(false);
+      expect(pool.hasExpiredRivalByKey(txKey(new Uint8Array(32)))).toBe(false);
+      // b back too: neither is a record any more.
+      pool.admit(b, 1n);
+      expect([a, b].map((t) => pool.hasExpiredRivalByKey(txKey(t.txid)))).toEqual([false, false]);
+      // A record in the second of its sets counts as well: d spends only coin 1, b's other input.
+      const p2 = new Mempool({ maxCount: 10, maxBytes: 1e6, processingExpiryMs: 1_000 }, c.now);
+      const d = spendFunded(1, [pay(key(2), time(1))]);
+      p2.admit(b, 1n);
+      p2.admit(d, 1n);
+      c.t = 5_000;
+      expect(p2.expireProcessing()).toHaveLength(2);
+      p2.admit(b, 1n);
+      expect(p2.hasExpiredRivalByKey(txKey(b.txid))).toBe(true);
     });
 
     it('a conflicting transaction becoming final drops expired rivals (and frees their other keys)', () => {
