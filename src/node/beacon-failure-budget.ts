@@ -46,6 +46,20 @@ export class BeaconFailureBudget {
     bySlot.set(peerId, (bySlot.get(peerId) ?? 0) + 1);
   }
 
+  /**
+   * A verification for `peerId`'s beacon of `slot` that turned out valid: it was counted as a
+   * failure when it started (`failed` before the verifier runs, so concurrent beacons of one peer
+   * cannot all pass `allows` while the first is still being verified), and is taken back.
+   */
+  forgive(slot: number, peerId: string): void {
+    const bySlot = this.failures.get(slot);
+    const n = bySlot?.get(peerId);
+    if (bySlot === undefined || n === undefined) return;
+    if (n <= 1) bySlot.delete(peerId);
+    else bySlot.set(peerId, n - 1);
+    if (bySlot.size === 0) this.failures.delete(slot);
+  }
+
   /** Slots with failures remembered (for tests and metrics). */
   get slots(): number {
     return this.failures.size;

@@ -20,6 +20,27 @@ describe('BeaconFailureBudget: failed beacon verifications per peer and slot', (
     expect(b.allows(9, 'p')).toBe(true);
   });
 
+  it('forgive takes one failure back, and forgets a pair and a slot left with none', () => {
+    const b = new BeaconFailureBudget();
+    b.failed(10, 'p');
+    b.failed(10, 'p');
+    b.failed(10, 'q');
+    expect(b.allows(10, 'p')).toBe(false);
+    b.forgive(10, 'p');
+    expect(b.allows(10, 'p')).toBe(true);
+    b.forgive(10, 'p');
+    b.forgive(10, 'p'); // nothing left to forgive: no credit
+    b.failed(10, 'p');
+    b.failed(10, 'p');
+    expect(b.allows(10, 'p')).toBe(false);
+    b.forgive(10, 'q');
+    b.forgive(10, 'p');
+    b.forgive(10, 'p');
+    expect(b.slots).toBe(0);
+    b.forgive(11, 'p'); // unknown slot: nothing happens
+    expect(b.slots).toBe(0);
+  });
+
   it('takes its limit from the constructor', () => {
     const b = new BeaconFailureBudget(1);
     b.failed(3, 'p');

@@ -194,6 +194,31 @@ describe('BeaconService.receive: a peer’s beacon', () => {
   });
 });
 
+describe('BeaconService.receive: the failure budget holds for beacons verified at once', () => {
+  it('ten garbage beacons of one peer at once: 2 verified, the rest dropped; a valid one is not counted', async () => {
+    const s = setup();
+    const b = beaconOf(5, anchor(1));
+    let n = 0;
+    const garbage = () => {
+      const y = b.y.slice();
+      y[n % y.length] = y[n++ % y.length]! ^ 1;
+      return y;
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => s.service.receive(5, anchor(1), garbage(), b.proof, 'peer-a')),
+    );
+    expect(answers.every((a) => a === false)).toBe(true);
+    expect(s.counts.verifies).toBe(2);
+    // A valid beacon is counted only while it is being verified: a peer that sends one valid and
+    // one garbage beacon of another slot still has a verification left for that slot.
+    const c = beaconOf(6, anchor(1));
+    expect(await s.service.receive(6, anchor(2), garbage(), c.proof, 'peer-b')).toBe(false);
+    expect(await s.service.receive(6, anchor(1), c.y, c.proof, 'peer-b')).toBe(true);
+    expect(await s.service.receive(6, anchor(3), garbage(), c.proof, 'peer-b')).toBe(false);
+    expect(s.counts.verifies).toBe(5);
+  });
+});
+
 describe('BeaconService: cancelling our evaluation when a peer’s beacon arrives', () => {
   async function peerArrivesWhileEvaluating(cancelAboveSquarings?: number) {
     const g = gate();
