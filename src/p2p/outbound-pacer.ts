@@ -57,7 +57,11 @@ export class OutboundPacer {
     private readonly now: () => number,
     /** Hands a frame to the link; false when the link is gone. */
     private readonly send: (frame: Uint8Array) => boolean,
-    /** False while the node's send buffers are over their total budget: wait. */
+    /**
+     * Called before each send: true when the frame may go. The node makes room in its total
+     * send-buffer budget by closing the peer holding the most (P2pNode.makeSendRoom), so this is
+     * false only when the link itself is gone or no room could be made; then the pacer waits.
+     */
     private readonly sendBuffersFree: () => boolean,
   ) {
     this.bytes = new TokenBucket(

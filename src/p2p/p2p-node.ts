@@ -134,6 +134,11 @@ export class P2pNode extends EventEmitter {
   private readonly cpu: CpuThrottle;
   /** Bytes of inbound frames waiting in every session's queue together. */
   private queuedInbound = 0;
+  /**
+   * All open links' send buffers as last measured plus the frames paced, answered or broadcast
+   * since (drained bytes are not subtracted until the next measurement): makeSendRoom.
+   */
+  private sendBuffered = 0;
   private identity: LocalIdentity;
   private readonly timers: NodeJS.Timeout[] = [];
   private lastExchangeMs = 0;
@@ -415,6 +420,7 @@ export class P2pNode extends EventEmitter {
       this.server!.publish(frame);
       sent += this.server!.broadcastPeers();
     }
+    this.makeSendRoom(frame.length * sent);
     return sent;
   }
 
@@ -612,8 +618,13 @@ export class P2pNode extends EventEmitter {
           maxQueuedMessages: 512,
         },
         this.opts.now,
-        (frame) => s.sendFrame(frame),
-        () => this.sendBuffersFree(),
+        (frame) => {
+          if (!s.sendFrame(frame)) return false;
+          this.sendBuffered += frame.length;
+          return true;
+        },
+        // Room is made by closing whoever holds the most, never by holding this peer's traffic.
+        () => this.makeSendRoom() && s.link.isOpen,
       ),
     );
     if (!entry && this.opts.peerExchange && hello.listenPort > 0) {
@@ -656,10 +667,54 @@ export class P2pNode extends EventEmitter {
     old.retire(this.opts.requestTimeoutMs, RETIRE_MAX_REQUEST_TIMEOUTS * this.opts.requestTimeoutMs);
   }
 
-  private sendBuffersFree(): boolean {
+  /** Bytes in every open link's send buffer, measured now (the running estimate starts again from it). */
+  private measureSendBuffers(): number {
     let total = 0;
-    for (const s of this.byPeer.values()) total += s.link.bufferedAmount();
-    return total < this.opts.maxTotalBackpressure;
+    for (const s of this.sessions) if (s.link.isOpen) total += s.link.bufferedAmount();
+    this.sendBuffered = total;
+    return total;
+  }
+
+  /**
+   * Keeps all peers' send buffers together within maxTotalBackpressure, `sent` being bytes just
+   * handed to a link. One peer that does not read is closed at maxBackpressure of its own, but 32
+   * of them just under it fill 256 MiB; waiting for room (as gossip once did) would then hold every
+   * poll, request, gossip and Tip we send to all the peers that do read. So instead the peer holding
+   * the largest buffer is closed (OVERLOADED; not scored: a slow link is no proof of malice), one
+   * without stake before any active masternode, until the rest fit (counter `sendBufferEvictions`).
+   * Sessions are measured only when the running estimate (last measurement plus what we sent
+   * since) crosses the limit, and once a second by maintain(). False only if no room could be made.
+   */
+  private makeSendRoom(sent = 0): boolean {
+    this.sendBuffered += sent;
+    const limit = this.opts.maxTotalBackpressure;
+    if (this.sendBuffered <= limit) return true;
+    // Each pass closes one open session with bytes buffered; the bound only guards against a link
+    // that would still report them after closing (a bug), which would otherwise spin here.
+    let passes = this.sessions.size;
+    while (this.measureSendBuffers() > limit && passes-- > 0) {
+      let victim: PeerSession | undefined;
+      let victimBytes = 0;
+      let victimStake = true;
+      for (const s of this.sessions) {
+        if (!s.link.isOpen) continue;
+        const bytes = s.link.bufferedAmount();
+        if (bytes <= 0) continue;
+        const stake = this.validators.has(s.peerId);
+        if (victim === undefined || (stake !== victimStake ? !stake : bytes > victimBytes)) {
+          victim = s;
+          victimBytes = bytes;
+          victimStake = stake;
+        }
+      }
+      if (victim === undefined) break;
+      this.count('sendBufferEvictions');
+      victim.shutdown(
+        'overloaded',
+        `the node's send buffers are over ${limit} bytes and this peer's ${victimBytes} go first`,
+      );
+    }
+    return this.sendBuffered <= limit;
   }
 
   // ---- scores and bans ----
@@ -756,6 +811,8 @@ export class P2pNode extends EventEmitter {
    */
   private maintain(): void {
     if (this.stopped) return;
+    this.measureSendBuffers();
+    this.makeSendRoom();
     for (const e of this.book.all()) if (e.persistent) this.dialer.offer(e);
     let unknownValidator = false;
     const me = toHex(this.identity.publicKey);
@@ -944,7 +1001,7 @@ export class P2pNode extends EventEmitter {
     const reply = (r: Omit<WireMessage, 'id'>) => {
       const frame = encodeMessage({ ...r, id: msg.id } as WireMessage);
       pacer?.chargeAnswer(frame.length);
-      s.sendFrame(frame);
+      if (s.sendFrame(frame)) this.makeSendRoom(frame.length);
     };
     const fail = (err: unknown) =>
       s.send({

@@ -79,7 +79,10 @@ export interface P2pNodeOptions {
   readonly pingIntervalMs?: number;
   /** Bytes queued for one peer beyond which the connection is closed (must exceed the 4 MiB frame cap). */
   readonly maxBackpressure?: number;
-  /** Bytes queued for all peers together beyond which gossip waits. */
+  /**
+   * Bytes queued for all peers together; beyond it the peer holding the most (one without stake
+   * before any active masternode) is closed, OVERLOADED, until the rest fit. Nothing waits for room.
+   */
   readonly maxTotalBackpressure?: number;
   readonly backoff?: Partial<Pick<BackoffOptions, 'baseMs' | 'maxMs'>>;
   readonly peerExchangeIntervalMs?: number;
