@@ -58,13 +58,39 @@ interface Prefetch {
 }
 
 interface PeerTip {
+  /** The tip height it claims: raised by its claims, lowered to what it served when a round fails. */
   height: number;
+  /**
+   * The highest claim heard while it cooled down: counted only once the cool-down is over, so a
+   * Hello or Tip (free to send, 2 a second) does not lift back the claim its failed round lowered.
+   */
+  heard: number;
   /** A peer that answered nothing useful is not asked again for a while. */
   coolUntilMs: number;
+  /** Length of its last cool-down. */
+  coolMs: number;
+  /** Failed rounds since its last round that moved our tip (0: none, or never asked). */
+  failures: number;
 }
 
-/** Back-off for a peer that stalled, answered nothing, or sent blocks that did not connect. */
-const COOL_DOWN_MS = 5_000;
+/** What a peer that left keeps of its failures, so that reconnecting does not wipe them. */
+interface Penalty {
+  readonly failures: number;
+  readonly coolUntilMs: number;
+  readonly coolMs: number;
+}
+
+/**
+ * Back-off for a peer that stalled, answered nothing, or sent blocks that did not connect: 5 s
+ * after a failed round, doubled for each further failed round it is asked for soon after its
+ * cool-down (within the length of that cool-down), up to MAX_COOL_DOWN_MS. A GetBlocks that gets
+ * no answer costs us its 10 s timeout; with a fixed 5 s, two peers claiming a far tip and never
+ * answering took turns forever and the peer that held the blocks was never asked.
+ */
+export const COOL_DOWN_MS = 5_000;
+export const MAX_COOL_DOWN_MS = 160_000;
+/** Peers that left whose failures are remembered (the oldest forgotten first). */
+const MAX_PENALTIES = 1_024;
 
 /**
  * How long after a fetched block last joined our chain a peer's claim to be ahead still counts as
@@ -79,10 +105,15 @@ export const SYNC_PROGRESS_WINDOW_MS = 10_000;
  * peer is ahead. A peer on another branch answers blocks that do not connect to our tip: sync then
  * steps back (50 blocks at a time, never past the reorg limit) until the branch meets our chain,
  * and fork choice decides. A peer that stalls or answers nothing is cooled down and another peer is
- * asked, so one slow peer does not hold the node back.
+ * asked, so one slow peer does not hold the node back: a failed round lowers the peer's claim to
+ * what it served, its cool-down grows while it keeps failing, and peers that have not failed since
+ * they last moved our tip are asked before those that have (as Bitcoin Core's block download
+ * drops a stalling peer and fetches from the others), so peers claiming a far tip they do not
+ * serve cannot keep the node from the one that holds the blocks.
  */
 export class BlockSync {
   private readonly tips = new Map<string, PeerTip>();
+  private readonly penalties = new Map<string, Penalty>();
   private running = false;
   private stopped = false;
   private prefetch: Prefetch | undefined;
@@ -91,16 +122,36 @@ export class BlockSync {
 
   constructor(private readonly d: BlockSyncDeps) {}
 
-  /** What we know of a peer's tip height (Hello, Tip messages, gossiped blocks). */
+  /**
+   * What we know of a peer's tip height (Hello, Tip messages, gossiped blocks). A claim only
+   * raises what the peer is known to claim; while it cools down after a failed round, the claim is
+   * kept aside and counts once the cool-down is over.
+   */
   peerTip(peerId: string, height: number): void {
-    const t = this.tips.get(peerId);
-    if (t) t.height = Math.max(t.height, height);
-    else this.tips.set(peerId, { height, coolUntilMs: 0 });
+    let t = this.tips.get(peerId);
+    if (!t) {
+      // A peer that left while failing comes back with its failures (its key, not its connection).
+      const p = this.penalties.get(peerId);
+      this.penalties.delete(peerId);
+      t = { height: 0, heard: 0, coolUntilMs: 0, coolMs: 0, failures: 0, ...p };
+      this.tips.set(peerId, t);
+    }
+    if (t.coolUntilMs > this.d.now()) t.heard = Math.max(t.heard, height);
+    else t.height = Math.max(t.height, t.heard, height);
     if (height > this.d.chain.heldHeight()) void this.run();
   }
 
   peerGone(peerId: string): void {
+    const t = this.tips.get(peerId);
     this.tips.delete(peerId);
+    if (t === undefined || t.failures === 0) return;
+    if (this.penalties.size >= MAX_PENALTIES) this.penalties.delete(this.penalties.keys().next().value!);
+    this.penalties.set(peerId, { failures: t.failures, coolUntilMs: t.coolUntilMs, coolMs: t.coolMs });
+  }
+
+  /** The tip the peer claims as of `now`: claims heard while it cooled down count once it is over. */
+  private claimOf(t: PeerTip, now: number): number {
+    return t.coolUntilMs > now ? t.height : Math.max(t.height, t.heard);
   }
 
   /** A block arrived whose parent we lack: fetch around it from the peer that sent it. */
@@ -119,7 +170,8 @@ export class BlockSync {
     const now = this.d.now();
     if (now - this.progressAtMs > SYNC_PROGRESS_WINDOW_MS) return false;
     const ours = this.d.store.tip().height;
-    for (const t of this.tips.values()) if (t.height > ours + 1 && t.coolUntilMs <= now) return true;
+    for (const t of this.tips.values())
+      if (t.coolUntilMs <= now && this.claimOf(t, now) > ours + 1) return true;
     return false;
   }
 
@@ -127,16 +179,46 @@ export class BlockSync {
     this.stopped = true;
   }
 
-  /** The peer claiming the highest tip above every block we hold, unless it is cooling down. */
+  /**
+   * Among peers not cooling down that claim a tip above every block we hold: those with the fewest
+   * failed rounds since they last moved our tip (a peer that serves what it claims has none), then
+   * the highest claim, the first of equals.
+   */
   private pickPeer(): [string, PeerTip] | undefined {
     const ours = this.d.chain.heldHeight();
     const now = this.d.now();
     let best: [string, PeerTip] | undefined;
+    let bestClaim = 0;
     for (const e of this.tips) {
-      if (e[1].height <= ours || e[1].coolUntilMs > now) continue;
-      if (!best || e[1].height > best[1].height) best = e;
+      const t = e[1];
+      if (t.coolUntilMs > now) continue;
+      const claim = this.claimOf(t, now);
+      if (claim <= ours) continue;
+      if (!best || t.failures < best[1].failures || (t.failures === best[1].failures && claim > bestClaim)) {
+        best = e;
+        bestClaim = claim;
+      }
+    }
+    if (best) {
+      best[1].height = bestClaim;
+      best[1].heard = 0;
     }
     return best;
+  }
+
+  /**
+   * A round of `tip`'s that started at `startedMs` ended without moving our tip: its claim drops to
+   * the highest block it served (never below what we hold: it may be right that it has nothing
+   * more), and it cools down, longer each time it fails again as soon as it is asked again.
+   */
+  private failed(tip: PeerTip, startedMs: number, served: number): void {
+    const now = this.d.now();
+    tip.height = Math.min(tip.height, Math.max(served, this.d.chain.heldHeight()));
+    tip.heard = 0;
+    const again = tip.failures > 0 && startedMs - tip.coolUntilMs <= tip.coolMs;
+    tip.failures = again ? tip.failures + 1 : 1;
+    tip.coolMs = Math.min(MAX_COOL_DOWN_MS, COOL_DOWN_MS * 2 ** Math.min(tip.failures - 1, 30));
+    tip.coolUntilMs = now + tip.coolMs;
   }
 
   private async run(): Promise<void> {
@@ -145,16 +227,19 @@ export class BlockSync {
     try {
       for (let picked = this.pickPeer(); picked && !this.stopped; picked = this.pickPeer()) {
         const [peerId, tip] = picked;
+        const startedMs = this.d.now();
+        const round = { served: 0 };
         let progressed = false;
         try {
-          progressed = await this.fetchFrom(peerId, tip);
+          progressed = await this.fetchFrom(peerId, tip, round);
         } catch (err) {
           // Not a fault of the peer's that we can name (those are scored in fetchFrom): a failed
           // store write, or a bug. Nothing awaits this loop, so a throw here would be an unhandled
           // rejection, which ends the process.
           this.d.log.error({ peer: peerId.slice(0, 16), err: (err as Error).message }, 'sync: round failed');
         }
-        if (!progressed) tip.coolUntilMs = this.d.now() + COOL_DOWN_MS;
+        if (progressed) tip.failures = 0;
+        else this.failed(tip, startedMs, round.served);
       }
     } finally {
       this.running = false;
@@ -171,7 +256,7 @@ export class BlockSync {
    * blocks are parsed and prepared as they arrive, so fetching and signature verification overlap
    * the ledger checks and writes.
    */
-  private async fetchFrom(peerId: string, tip: PeerTip): Promise<boolean> {
+  private async fetchFrom(peerId: string, tip: PeerTip, round: { served: number }): Promise<boolean> {
     const { store, log } = this.d;
     const start = store.tip().height;
     let from = start + 1;
@@ -186,10 +271,7 @@ export class BlockSync {
         log.debug({ peer: peerId.slice(0, 16), from, err: (err as Error).message }, 'sync: GetBlocks failed');
         return false;
       }
-      if (batch.length === 0) {
-        tip.height = Math.min(tip.height, from - 1);
-        return false;
-      }
+      if (batch.length === 0) return false;
       const next = from + batch.length;
       if (batch.length === MAX_BLOCKS_PER_RESPONSE || next <= tip.height) this.startPrefetch(peerId, next);
       let connected = false;
@@ -198,6 +280,7 @@ export class BlockSync {
           this.d.onBadBlock(peerId, block.code, block.message);
           return false;
         }
+        round.served = Math.max(round.served, block.header.height);
         let outcome: string;
         try {
           outcome = 'outcome' in block ? block.outcome : await this.d.chain.receive(block, 'sync', peerId);
