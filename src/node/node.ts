@@ -325,8 +325,10 @@ export class TimeNode {
           return { txids: r.txids, next: r.next };
         },
       },
-      want: (peerId, txid) => this.fetcher.want(peerId, txid),
+      fetch: (peerId, txids) => this.fetcher.fetchListed(peerId, txids),
+      onBadPage: (peerId, detail) => this.p2p.misbehaved(peerId, 'INVALID_RESPONSE', detail),
       log,
+      now: this.now,
     });
     this.p2p.on('peer:connected', (peer: PeerInfo) => {
       this.validators.peerConnected(peer.peerId);

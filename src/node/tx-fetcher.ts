@@ -85,11 +85,63 @@ export class TxFetcher {
     this.fetch(peerId, txid, bytesKey(txid));
   }
 
+  /**
+   * `peerId` listed `txids` (a page of its inventory, catch-up): asks it at once, in GetTx of up to
+   * 1,024, for those we neither know, nor asked for within the retry window, nor have arriving, and
+   * resolves when every answer is in (or failed) with how many txids were asked for and how many
+   * transactions came back (at most one per txid asked: what the caller judges the peer's pages by).
+   * Not coalesced with other fetches: a page is a full GetTx already. The caller budgets the pages.
+   */
+  async fetchListed(
+    peerId: string,
+    txids: readonly Uint8Array[],
+  ): Promise<{ readonly requested: number; readonly delivered: number }> {
+    const ids: Uint8Array[] = [];
+    for (const txid of txids) {
+      if (this.stopped) break;
+      const key = bytesKey(txid);
+      if (this.askedRecently(key) || this.o.arriving?.(txid) === true || this.o.known(txid)) continue;
+      this.remember(key);
+      ids.push(txid);
+    }
+    let delivered = 0;
+    const requests: Promise<void>[] = [];
+    for (let i = 0; i < ids.length; i += MAX_TXIDS_PER_REQUEST) {
+      const chunk = ids.slice(i, i + MAX_TXIDS_PER_REQUEST);
+      const packed = new Uint8Array(chunk.length * 32);
+      for (let j = 0; j < chunk.length; j++) packed.set(chunk[j]!, j * 32);
+      requests.push(
+        this.o.request(peerId, packed).then(
+          (txs) => {
+            delivered += Math.min(txs.length, chunk.length);
+            if (!this.stopped && txs.length > 0) this.o.deliver(peerId, txs);
+          },
+          () => undefined, // the peer left or did not answer: nothing delivered
+        ),
+      );
+    }
+    await Promise.all(requests);
+    return { requested: ids.length, delivered };
+  }
+
   private fetch(peerId: string, txid: Uint8Array, key: string): void {
     if (this.stopped) return;
     // Asked recently (a map read) before known (ledger and chain reads): polls repeat a txid.
     if (this.askedRecently(key)) return;
     if (this.o.known(txid)) return;
+    this.remember(key);
+    let q = this.queued.get(peerId);
+    if (!q) {
+      q = new Map();
+      this.queued.set(peerId, q);
+    }
+    q.set(key, txid.slice());
+    if (q.size >= MAX_TXIDS_PER_REQUEST) this.flushPeer(peerId);
+    else this.timer ??= setTimeout(() => this.flush(), this.o.batchMs);
+  }
+
+  /** Notes that `key` is asked for now (no one asks for it again within the retry window). */
+  private remember(key: string): void {
     const now = this.o.now();
     this.requestedAt.delete(key); // re-insert: Map order stays oldest-first
     this.requestedAt.set(key, now);
@@ -99,14 +151,6 @@ export class TxFetcher {
       if (now - at < this.o.retryAfterMs && this.requestedAt.size <= this.o.maxTracked) break;
       this.requestedAt.delete(k);
     }
-    let q = this.queued.get(peerId);
-    if (!q) {
-      q = new Map();
-      this.queued.set(peerId, q);
-    }
-    q.set(key, txid.slice());
-    if (q.size >= MAX_TXIDS_PER_REQUEST) this.flushPeer(peerId);
-    else this.timer ??= setTimeout(() => this.flush(), this.o.batchMs);
   }
 
   private askedRecently(key: string): boolean {
