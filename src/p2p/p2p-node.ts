@@ -142,6 +142,11 @@ export class P2pNode extends EventEmitter {
   private identity: LocalIdentity;
   private readonly timers: NodeJS.Timeout[] = [];
   private lastExchangeMs = 0;
+  /**
+   * Entries whose latest dial was a masternode's target address (isValidatorTarget), which does not
+   * take an ordinary outbound slot; every other learned entry's dial does.
+   */
+  private readonly validatorDials = new WeakSet<BookEntry>();
   private stopped = false;
   /** Frames received, offences and drops by kind since start (for metrics and tests). */
   readonly counters: Record<string, number> = {};
@@ -790,19 +795,37 @@ export class P2pNode extends EventEmitter {
     // Bitcoin Core): only proven addresses are handed to others.
     const feeler = e.verifiedKey === undefined && !e.persistent && e.attempts === 0 && this.opts.peerExchange;
     if (key !== undefined && this.byPeer.has(key) && !feeler) return 'skip';
-    const validator = key !== undefined && this.validators.has(key);
+    const validator = this.isValidatorTarget(e);
     const ip = normalizeIp(e.host);
     if (ip !== undefined && !validator && this.banList.get(ipKeyBytes(ip), this.opts.now())) return 'wait';
     if (key !== undefined && !validator && this.banList.get(fromHex(key, 32), this.opts.now())) return 'wait';
-    if (e.persistent || validator) return 'dial';
-    return this.ordinaryOutbound() < this.opts.maxOutbound ? 'dial' : 'skip';
+    if (e.persistent) return 'dial';
+    if (validator) {
+      this.validatorDials.add(e);
+      return 'dial';
+    }
+    if (this.ordinaryOutbound() >= this.opts.maxOutbound) return 'skip';
+    this.validatorDials.delete(e);
+    return 'dial';
   }
 
-  /** Ordinary outbound connections plus dials under way for learned addresses. */
+  /**
+   * The one address dialed for an active masternode beyond the ordinary outbound slots: the entry
+   * the book names for its key (addressOf: one our dial proved, else the claimed one with the
+   * fewest failed dials), as maintain() offers it. A peer list is cheap to forge, so any number of
+   * other entries may claim the same key: they are ordinary candidates and count against
+   * maxOutbound, or one peer's answer could make us dial 64 addresses at once.
+   */
+  private isValidatorTarget(e: BookEntry): boolean {
+    const key = this.keyOf(e);
+    return key !== undefined && this.validators.has(key) && this.book.addressOf(key) === e;
+  }
+
+  /** Ordinary outbound connections plus dials under way for learned addresses (not masternode targets). */
   private ordinaryOutbound(): number {
     let n = 0;
     for (const s of this.byPeer.values()) if (this.classOfSession(s) === 'outbound') n++;
-    return n + this.dialer.dialingCount((e) => !e.persistent && !this.validators.has(this.keyOf(e) ?? ''));
+    return n + this.dialer.dialingCount((e) => !e.persistent && !this.validatorDials.has(e));
   }
 
   /**
