@@ -26,6 +26,11 @@ export interface AddressBookOptions {
   readonly newBuckets?: number;
   readonly bucketSize?: number;
   readonly maxVerified?: number;
+  /**
+   * Called with each entry the book drops (evicted from a bucket or past maxVerified, or replaced
+   * by a configured entry for the same address): whoever keeps state per entry forgets it.
+   */
+  readonly onRemove?: (e: BookEntry) => void;
 }
 
 /** Buckets one source netgroup can write into: a single peer (or /24) fills at most 8 × 16 slots. */
@@ -171,6 +176,7 @@ export class AddressBook {
     const id = `${e.host}|${e.port}`;
     this.entries.delete(id);
     if (e.bucket >= 0) this.buckets[e.bucket]!.delete(id);
+    this.opts.onRemove?.(e);
   }
 
   private bucketOf(sourceGroup: string, addrGroup: string): number {

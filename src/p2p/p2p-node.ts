@@ -210,7 +210,12 @@ export class P2pNode extends EventEmitter {
     this.handshakeBuckets = new PeerBuckets(opts.handshakeRatePerIp, opts.now, MAX_HANDSHAKE_BUCKETS);
     this.ipScores = new ScoreBook(opts.scoreDecayPerSec, MAX_SCORED);
     this.gossipRelay = new GossipRelay(opts.dedupMaxBytes, opts.dedupMaxAgeMs, opts.now);
-    this.book = new AddressBook({ secret: this.secret, acceptLocalAddresses: opts.acceptLocalAddresses });
+    this.book = new AddressBook({
+      secret: this.secret,
+      acceptLocalAddresses: opts.acceptLocalAddresses,
+      // An address the book dropped is not redialed: its backoff and dial state go with it.
+      onRemove: (e) => this.dialer.forget(e),
+    });
     this.peerRates = { ...DEFAULT_RATE_LIMITS, ...(o.peerRateLimits ?? {}) };
     const rateLimits: Record<number, RateLimit> = { ...DEFAULT_RATE_LIMITS, ...(o.rateLimits ?? {}) };
     const node = this;

@@ -44,6 +44,8 @@ interface DialState {
 export class PeerDialer {
   private readonly states = new Map<BookEntry, DialState>();
   private readonly sessionEntry = new WeakMap<PeerSession, BookEntry>();
+  /** Entries the address book dropped: never scheduled or dialed again (the book makes new ones). */
+  private readonly forgotten = new WeakSet<BookEntry>();
   private stopped = false;
 
   constructor(private readonly opts: PeerDialerOptions) {}
@@ -81,9 +83,17 @@ export class PeerDialer {
     this.tryDial(e);
   }
 
-  /** A handshake with the entry's node completed: reset its backoff. */
+  /**
+   * A handshake with the entry's node completed: reset its backoff. The dial is over (the session
+   * now counts as a connection, not also as a dial under way).
+   */
   connected(e: BookEntry): void {
+    if (this.forgotten.has(e)) {
+      this.states.delete(e);
+      return;
+    }
     const s = this.stateOf(e);
+    s.dialing = false;
     e.attempts = 0;
     s.dropped = false;
     if (s.timer) clearTimeout(s.timer);
@@ -94,6 +104,10 @@ export class PeerDialer {
   closed(session: PeerSession, code: number, wasCurrent: boolean): void {
     const e = this.sessionEntry.get(session);
     if (!e || this.stopped) return;
+    if (this.forgotten.has(e)) {
+      this.states.delete(e);
+      return;
+    }
     const s = this.stateOf(e);
     s.dialing = false;
     if (PERMANENT.has(code) && !wasCurrent) {
@@ -105,11 +119,17 @@ export class PeerDialer {
     this.schedule(e);
   }
 
-  /** Forgets an entry the address book dropped. */
+  /**
+   * Forgets an entry the address book dropped: its backoff timer is cleared and it is never dialed
+   * again, even when a dial or connection to it that is under way ends later.
+   */
   forget(e: BookEntry): void {
+    this.forgotten.add(e);
     const s = this.states.get(e);
     if (s?.timer) clearTimeout(s.timer);
-    this.states.delete(e);
+    if (s) s.timer = undefined;
+    // A dial under way still counts (dialingCount) until it ends; then its state goes too.
+    if (!s?.dialing) this.states.delete(e);
   }
 
   stop(): void {
@@ -121,6 +141,10 @@ export class PeerDialer {
   }
 
   private schedule(e: BookEntry): void {
+    if (this.forgotten.has(e)) {
+      this.states.delete(e);
+      return;
+    }
     const s = this.stateOf(e);
     if (this.stopped || s.timer || s.dialing || s.dropped) return;
     const attempt = e.attempts + 1;
@@ -134,6 +158,7 @@ export class PeerDialer {
   }
 
   private tryDial(e: BookEntry): void {
+    if (this.forgotten.has(e)) return;
     const s = this.stateOf(e);
     if (this.stopped || s.dialing || s.dropped || s.timer) return;
     const want = this.opts.wanted(e);

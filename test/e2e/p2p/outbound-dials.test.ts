@@ -75,3 +75,34 @@ describe('learned addresses claiming a validator key', () => {
     }
   }, 15_000);
 });
+
+describe('ordinary outbound slots', () => {
+  it('are refilled when an outbound peer leaves (a connection is not also counted as a dial)', async () => {
+    const { node, port } = await target(4);
+    const others: { node: P2pNode; port: number; key: Uint8Array }[] = [];
+    for (let i = 1; i <= 6; i++) {
+      const n = new P2pNode({
+        identity: { ...id(i), tls: await testTls() },
+        host: '0.0.0.0', // reached as 127.0.i.1: one /24 each
+        acceptLocalAddresses: true,
+        peerExchange: false,
+      });
+      nodes.push(n);
+      others.push({ node: n, port: await n.start(), key: id(i).publicKey });
+    }
+    await tellPeers(
+      port,
+      others.map((o, i) => ({ host: `127.0.${i + 1}.1`, port: o.port, pubkey: o.key })),
+    );
+    const outbound = () => node.peers().filter((p) => p.direction === 'outbound');
+    for (let t = 0; t < 300 && outbound().length < 4; t++) await sleep(10);
+    expect(outbound().length).toBe(4);
+    const gone = outbound()[0]!.peerId;
+    await others.find((o) => toHex(o.key) === gone)!.node.stop();
+    for (let t = 0; t < 300 && outbound().some((p) => p.peerId === gone); t++) await sleep(10);
+    // maintain() runs once a second: one of the two spare addresses takes the free slot.
+    for (let t = 0; t < 300 && outbound().length < 4; t++) await sleep(10);
+    expect(outbound().map((p) => p.peerId)).not.toContain(gone);
+    expect(outbound().length).toBe(4);
+  }, 20_000);
+});

@@ -380,3 +380,24 @@ describe('address book: dial candidates', () => {
     expect(a.attempts).toBe(2);
   });
 });
+
+describe('address book: entries it drops are reported (onRemove), so dial state goes with them', () => {
+  it('a bucket eviction, the maxVerified limit and a configured address replacing a learned one', () => {
+    const removed: BookEntry[] = [];
+    const b = oneBucket(2, { maxVerified: 1, onRemove: (e) => removed.push(e) });
+    const first = learn(b, '1.0.0.1');
+    const second = learn(b, '1.0.0.2');
+    b.markFailed(first);
+    learn(b, '1.0.0.3'); // the bucket is full: the unproven address with the most failures goes
+    expect(removed).toEqual([first]);
+    const third = b.get('1.0.0.3', PORT)!;
+    b.markConnected(second, 'k2', 1);
+    b.markConnected(third, 'k3', 2); // past maxVerified: the least recently proven goes
+    expect(removed).toEqual([first, second]);
+    b.addConfigured('1.0.0.3', PORT); // the learned entry is replaced by a configured one
+    expect(removed).toEqual([first, second, third]);
+    expect(b.get('1.0.0.3', PORT)?.persistent).toBe(true);
+    learn(b, '1.0.0.4');
+    expect(removed).toHaveLength(3); // an add that evicts nobody reports nobody
+  });
+});
