@@ -87,13 +87,10 @@ export class RpcClient {
 
   /** From flags: host/port default to the network's config, credentials to the data dir's cookie. */
   static fromFlags(f: ConnectionFlags): RpcClient {
-    // The wallet's own variables (TIMECOIN_WALLET, TIMECOIN_WALLET_PASSPHRASE) are not node config.
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !k.startsWith('TIMECOIN_WALLET')),
-    );
+    // The environment as the node reads it: loadNodeConfig passes over the wallet's own variables
+    // (NON_CONFIG_ENV), so the node and its clients agree on what a TIMECOIN_* variable means.
     const config = loadNodeConfig({
       network: (f.network ?? 'devnet') as 'devnet',
-      env,
       overrides: { datadir: f.datadir },
     });
     const host = f['rpc-host'] ?? (config.rpc.bind === '0.0.0.0' ? '127.0.0.1' : config.rpc.bind);

@@ -141,16 +141,62 @@ function setPath(tree: Tree, path: string[], value: unknown): void {
   node[path[path.length - 1]!] = value;
 }
 
-/** Applies TIMECOIN_* variables: TIMECOIN_DATADIR → datadir, TIMECOIN_RPC_PORT → rpc.port. */
-export function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): void {
+/**
+ * TIMECOIN_* variables that are not node configuration, so applyEnv passes over them: the wallet
+ * commands' own (TIMECOIN_WALLET, TIMECOIN_WALLET_PASSPHRASE; docs/operations.md) and
+ * TIMECOIN_CONFIG (reserved). Every other TIMECOIN_* variable must name a config key: a typo stops
+ * start-up naming the variable instead of being ignored. The one list every command reads config
+ * through (node, devnet, and the RPC client of the wallet and operator commands).
+ */
+export const NON_CONFIG_ENV: ReadonlySet<string> = new Set([
+  'TIMECOIN_CONFIG',
+  'TIMECOIN_WALLET',
+  'TIMECOIN_WALLET_PASSPHRASE',
+]);
+
+/** The schema of a config key, through its .optional()/.default(); undefined when there is no such key. */
+function keySchema(path: readonly string[]): z.ZodType | undefined {
+  let schema: z.ZodType = NodeConfigSchema;
+  for (const key of path) {
+    schema = unwrap(schema);
+    if (!(schema instanceof z.ZodObject) || !Object.hasOwn(schema.shape, key)) return undefined;
+    schema = schema.shape[key] as z.ZodType;
+  }
+  return unwrap(schema);
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
+  return s;
+}
+
+/** Where each key set after the file came from ("rpc.port" → "environment variable TIMECOIN_RPC_PORT"). */
+type Origins = Map<string, string>;
+
+/**
+ * Applies TIMECOIN_* variables: TIMECOIN_DATADIR → datadir, TIMECOIN_RPC_PORT → rpc.port. A
+ * variable that names no config key (or a whole section) is refused by its name.
+ */
+export function applyEnv(tree: Tree, env: NodeJS.ProcessEnv, origins: Origins = new Map()): void {
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('TIMECOIN_') || raw === undefined || name === 'TIMECOIN_CONFIG') continue;
+    if (!name.startsWith('TIMECOIN_') || raw === undefined || NON_CONFIG_ENV.has(name)) continue;
     const parts = name.slice('TIMECOIN_'.length).toLowerCase().split('_');
     const path =
       parts.length > 1 && CONFIG_SECTIONS.includes(parts[0]!)
         ? [parts[0]!, camel(parts.slice(1).join('_'))]
         : [camel(parts.join('_'))];
+    const key = path.join('.');
+    const schema = keySchema(path);
+    if (schema === undefined || schema instanceof z.ZodObject) {
+      const why =
+        schema === undefined
+          ? `no config key ${key} (TIMECOIN_<SECTION>_<KEY> names one; docs/operations.md "Configuration")`
+          : `${key} is a section: set its keys, TIMECOIN_${parts[0]!.toUpperCase()}_<KEY>`;
+      throw new ConfigError('CONFIG_INVALID', `environment variable ${name}: ${why}`, { env: name, key });
+    }
     setPath(tree, path, envValue(raw));
+    origins.set(key, `environment variable ${name}`);
   }
 }
 
@@ -172,30 +218,45 @@ export function loadNodeConfig(opts: LoadConfigOptions = {}): NodeConfig {
   } catch (err) {
     throw new ConfigError('CONFIG_UNREADABLE', `${file}: ${(err as Error).message.split('\n')[0]}`, { file });
   }
-  applyEnv(tree, opts.env ?? process.env);
+  const origins: Origins = new Map();
+  applyEnv(tree, opts.env ?? process.env, origins);
   for (const [key, value] of Object.entries(opts.overrides ?? {}))
-    if (value !== undefined) setPath(tree, key.split('.'), value);
+    if (value !== undefined) {
+      setPath(tree, key.split('.'), value);
+      origins.set(key, 'command line');
+    }
+  /** A bad key is blamed on what set it: the variable, the command line, else the file. */
+  const fail = (key: string, message: string): never => {
+    const parts = key.split('.');
+    let origin: string | undefined;
+    for (let n = parts.length; n > 0 && origin === undefined; n--)
+      origin = origins.get(parts.slice(0, n).join('.'));
+    const env = origin?.startsWith('environment variable ')
+      ? origin.slice('environment variable '.length)
+      : undefined;
+    throw new ConfigError('CONFIG_INVALID', `${origin ?? file}: ${key}: ${message}`, {
+      file,
+      key,
+      ...(env !== undefined ? { env } : {}),
+    });
+  };
   const result = NodeConfigSchema.safeParse(tree);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-    const key = path.join('.') || '(root)';
-    throw new ConfigError('CONFIG_INVALID', `${file}: ${key}: ${issue.message}`, { file, key });
+    fail(path.join('.') || '(root)', issue.message);
   }
-  const config = result.data;
-  if (config.network !== 'devnet' && Object.values(config.chain).some((v) => v !== undefined)) {
-    throw new ConfigError('CONFIG_INVALID', `${file}: chain: slot timing is fixed on ${config.network}`, {
-      file,
-      key: 'chain',
-    });
+  const config = result.data!;
+  if (config.network !== 'devnet') {
+    const set = Object.entries(config.chain).find(([, v]) => v !== undefined);
+    if (set !== undefined) {
+      const key = `chain.${set[0]}`;
+      // Named at the section when the file set it (the file's [chain] goes), else at the variable's key.
+      fail(origins.has(key) ? key : 'chain', `slot timing is fixed on ${config.network}`);
+    }
   }
-  if (opts.network !== undefined && config.network !== opts.network) {
-    throw new ConfigError(
-      'CONFIG_INVALID',
-      `${file}: network: file is for ${config.network}, asked for ${opts.network}`,
-      { file, key: 'network' },
-    );
-  }
+  if (opts.network !== undefined && config.network !== opts.network)
+    fail('network', `file is for ${config.network}, asked for ${opts.network}`);
   return {
     ...config,
     datadir: isAbsolute(config.datadir) ? config.datadir : join(process.cwd(), config.datadir),

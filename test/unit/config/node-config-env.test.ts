@@ -1,0 +1,108 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nodeCommand } from '../../../src/cli/commands/node.js';
+import { RpcClient } from '../../../src/cli/rpc-client.js';
+import { ConfigError, loadNodeConfig, NON_CONFIG_ENV } from '../../../src/config/node-config.js';
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const devnetFile = join(process.cwd(), 'config', 'devnet.toml');
+
+/**
+ * Every TIMECOIN_* variable of the environment is node config, except the few that belong to
+ * something else (the wallet commands' own, documented in docs/operations.md): one list,
+ * NON_CONFIG_ENV, read by the node and by the RPC client alike. A variable that is neither is
+ * refused by its name, and a bad value from a variable is blamed on the variable, not the file.
+ */
+describe('node config from the environment: which variables are config', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  });
+
+  it('`timecoin node` starts with the wallet’s TIMECOIN_WALLET and TIMECOIN_WALLET_PASSPHRASE exported', async () => {
+    const datadir = mkdtempSync(join(tmpdir(), 'rev-env-'));
+    process.env['TIMECOIN_WALLET_PASSPHRASE'] = 'correct horse battery staple';
+    process.env['TIMECOIN_WALLET'] = join(datadir, 'wallet.json');
+    // Without a node key the command stops at loadNodeKey: that is the expected refusal here,
+    // i.e. the configuration itself was accepted.
+    const err = (await nodeCommand.run(['--datadir', datadir]).catch((e: unknown) => e)) as {
+      code?: string;
+      message: string;
+    };
+    expect(err.code, err.message).toBe('NODE_KEY_MISSING');
+  });
+
+  it('passes over exactly the names of NON_CONFIG_ENV', () => {
+    expect([...NON_CONFIG_ENV].sort()).toEqual([
+      'TIMECOIN_CONFIG',
+      'TIMECOIN_WALLET',
+      'TIMECOIN_WALLET_PASSPHRASE',
+    ]);
+    const env = Object.fromEntries([...NON_CONFIG_ENV].map((n) => [n, 'x']));
+    expect(loadNodeConfig({ network: 'devnet', env }).rpc.port).toBe(24201);
+  });
+
+  it('the RPC client reads the same environment as the node (wallet variables passed over)', () => {
+    process.env['TIMECOIN_WALLET_PASSPHRASE'] = 'p';
+    process.env['TIMECOIN_RPC_PORT'] = '25001';
+    const client = RpcClient.fromFlags({ 'rpc-user': 'u', 'rpc-password': 'p' });
+    expect(client.url).toBe('http://127.0.0.1:25001/');
+    // And a variable that is not config stops the client as it stops the node, by its name.
+    process.env['TIMECOIN_WALLET_FILE'] = 'x';
+    expect(() => RpcClient.fromFlags({ 'rpc-user': 'u', 'rpc-password': 'p' })).toThrow(
+      /environment variable TIMECOIN_WALLET_FILE: no config key walletFile/,
+    );
+  });
+
+  it('refuses an unknown TIMECOIN_* variable by its name, not the config file', () => {
+    const err = errorOf(() => loadNodeConfig({ network: 'devnet', env: { TIMECOIN_RPC_PROT: '1' } }));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toMatch(
+      /^CONFIG_INVALID: environment variable TIMECOIN_RPC_PROT: no config key rpc\.prot /,
+    );
+    expect(err.message).not.toContain(devnetFile);
+    expect(err.details).toEqual({ env: 'TIMECOIN_RPC_PROT', key: 'rpc.prot' });
+    // A whole section is not a value.
+    const section = errorOf(() => loadNodeConfig({ network: 'devnet', env: { TIMECOIN_MEMPOOL: '1' } }));
+    expect(section.message).toBe(
+      'CONFIG_INVALID: environment variable TIMECOIN_MEMPOOL: mempool is a section: set its keys, TIMECOIN_MEMPOOL_<KEY>',
+    );
+  });
+
+  it('blames a bad value on what set it: the variable, the command line, else the file', () => {
+    const env = errorOf(() => loadNodeConfig({ network: 'devnet', env: { TIMECOIN_RPC_PORT: '70000' } }));
+    expect(env.message).toMatch(
+      /^CONFIG_INVALID: environment variable TIMECOIN_RPC_PORT: rpc\.port: Too big/,
+    );
+    expect(env.details).toEqual({ file: devnetFile, key: 'rpc.port', env: 'TIMECOIN_RPC_PORT' });
+    const seed = errorOf(() =>
+      loadNodeConfig({ network: 'devnet', env: { TIMECOIN_P2P_SEEDS: '["bad seed"]' } }),
+    );
+    expect(seed.message).toMatch(/^CONFIG_INVALID: environment variable TIMECOIN_P2P_SEEDS: p2p\.seeds\.0: /);
+    const flag = errorOf(() => loadNodeConfig({ network: 'devnet', env: {}, overrides: { 'rpc.port': -1 } }));
+    expect(flag.message).toMatch(/^CONFIG_INVALID: command line: rpc\.port: /);
+    expect(flag.details).toEqual({ file: devnetFile, key: 'rpc.port' });
+    // Slot timing outside devnet set by a variable names the variable and its key.
+    const timing = errorOf(() =>
+      loadNodeConfig({ network: 'testnet', env: { TIMECOIN_CHAIN_SLOT_MS: '1000' } }),
+    );
+    expect(timing.message).toBe(
+      'CONFIG_INVALID: environment variable TIMECOIN_CHAIN_SLOT_MS: chain.slotMs: slot timing is fixed on testnet',
+    );
+    const network = errorOf(() =>
+      loadNodeConfig({ network: 'devnet', env: { TIMECOIN_NETWORK: 'testnet' } }),
+    );
+    expect(network.details['env']).toBe('TIMECOIN_NETWORK');
+  });
+});
