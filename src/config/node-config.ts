@@ -118,11 +118,17 @@ function camel(snake: string): string {
   return snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** Parses an env string the way TOML would have typed it: integers, booleans, arrays, else a string. */
-function envValue(raw: string): unknown {
-  if (/^-?\d+$/.test(raw)) return Number(raw);
-  if (raw === 'true' || raw === 'false') return raw === 'true';
-  if (raw.startsWith('[')) {
+/**
+ * Types an env string by the schema of the key it sets, as TOML would have typed the value there:
+ * an integer only where a number is expected, true/false where a boolean is, a JSON array where an
+ * array is; everything else stays the exact string (an all-digit password is a password, not a
+ * number that lost digits). A string that does not fit its key stays a string for the schema to
+ * refuse by name ("expected number, received string").
+ */
+function envValue(raw: string, schema: z.ZodType): unknown {
+  if (schema instanceof z.ZodNumber) return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  if (schema instanceof z.ZodBoolean) return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (schema instanceof z.ZodArray && raw.startsWith('[')) {
     try {
       return JSON.parse(raw);
     } catch {
@@ -195,7 +201,7 @@ export function applyEnv(tree: Tree, env: NodeJS.ProcessEnv, origins: Origins = 
           : `${key} is a section: set its keys, TIMECOIN_${parts[0]!.toUpperCase()}_<KEY>`;
       throw new ConfigError('CONFIG_INVALID', `environment variable ${name}: ${why}`, { env: name, key });
     }
-    setPath(tree, path, envValue(raw));
+    setPath(tree, path, envValue(raw, schema));
     origins.set(key, `environment variable ${name}`);
   }
 }

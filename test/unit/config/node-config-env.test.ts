@@ -106,3 +106,44 @@ describe('node config from the environment: which variables are config', () => {
     expect(network.details['env']).toBe('TIMECOIN_NETWORK');
   });
 });
+
+/**
+ * An env value is typed by the key it sets: all-digit, "true"/"false" or bracketed strings stay
+ * strings where the schema expects a string (they used to become numbers, booleans and arrays, so
+ * an all-digit password was refused as "not a string" after Number() had lost its digits).
+ */
+describe('node config from the environment: values typed by their key', () => {
+  const devnet = (env: Record<string, string>) => loadNodeConfig({ network: 'devnet', env });
+
+  it('an all-digit RPC password from TIMECOIN_RPC_PASSWORD is a password, digit for digit', () => {
+    const c = devnet({ TIMECOIN_RPC_USER: 'alice', TIMECOIN_RPC_PASSWORD: '12345678901234567890' });
+    expect(c.rpc.password).toBe('12345678901234567890');
+  });
+
+  it('keeps strings exact where the schema expects a string', () => {
+    const c = devnet({ TIMECOIN_RPC_USER: '007', TIMECOIN_RPC_PASSWORD: '[1234567890123456]' });
+    expect([c.rpc.user, c.rpc.password]).toEqual(['007', '[1234567890123456]']);
+    expect(devnet({ TIMECOIN_RPC_USER: 'true', TIMECOIN_RPC_PASSWORD: 'false-false-false' }).rpc.user).toBe(
+      'true',
+    );
+    expect(devnet({ TIMECOIN_DATADIR: '/srv/2024' }).datadir).toBe('/srv/2024');
+    expect(devnet({ TIMECOIN_DATADIR: '0012' }).datadir).toBe(join(process.cwd(), '0012'));
+    expect(devnet({ TIMECOIN_P2P_LISTEN: '0' }).p2p.listen).toBe('0');
+  });
+
+  it('numbers, booleans and arrays only where the key takes one; a misfit is refused by its key', () => {
+    expect(devnet({ TIMECOIN_RPC_PORT: '25001' }).rpc.port).toBe(25001);
+    expect(devnet({ TIMECOIN_P2P_PEER_EXCHANGE: 'false' }).p2p.peerExchange).toBe(false);
+    expect(devnet({ TIMECOIN_P2P_SEEDS: '["a:1"]' }).p2p.seeds).toEqual(['a:1']);
+    const bool = errorOf(() => devnet({ TIMECOIN_P2P_PEER_EXCHANGE: '1' }));
+    expect(bool.message).toMatch(
+      /TIMECOIN_P2P_PEER_EXCHANGE: p2p\.peerExchange: .*expected boolean, received string/,
+    );
+    const num = errorOf(() => devnet({ TIMECOIN_RPC_PORT: 'true' }));
+    expect(num.message).toMatch(/rpc\.port: .*expected number, received string/);
+    // An integer past 2^53 is refused as too big, not rounded into a different value.
+    expect(errorOf(() => devnet({ TIMECOIN_MEMPOOL_MAX_BYTES: '12345678901234567890' })).details['key']).toBe(
+      'mempool.maxBytes',
+    );
+  });
+});
