@@ -94,7 +94,13 @@ export class RpcClient {
       overrides: { datadir: f.datadir },
     });
     const host = f['rpc-host'] ?? (config.rpc.bind === '0.0.0.0' ? '127.0.0.1' : config.rpc.bind);
-    const port = f['rpc-port'] !== undefined ? Number(f['rpc-port']) : config.rpc.port;
+    // Digits only: Number() would also take '0x50', '1e3' or ' 80' as some port.
+    const port =
+      f['rpc-port'] === undefined
+        ? config.rpc.port
+        : /^\d{1,5}$/.test(f['rpc-port'])
+          ? Number(f['rpc-port'])
+          : Number.NaN;
     if (!Number.isInteger(port) || port <= 0 || port > 65_535)
       throw new CliFailure(EXIT.USAGE, `--rpc-port must be a port number, got ${f['rpc-port']}`);
     let credentials: string;

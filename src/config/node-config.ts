@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
@@ -14,7 +15,32 @@ import { packageRoot } from '../util/package-root.js';
 
 /** 0 = an ephemeral port chosen by the OS (tests and local networks; the node logs the real one). */
 const port = z.number().int().min(0).max(65_535);
-const host = z.string().min(1);
+/**
+ * An address to listen on: a host name or an IP address, without a port (that is the port key) and
+ * an IPv6 address without brackets. "127.0.0.1:24200" would otherwise reach listen() and fail there
+ * (the p2p listener retrying it for 90 s) with a message that names no key.
+ */
+const host = z
+  .string()
+  .min(1)
+  .superRefine((h, ctx) => {
+    if (/\s/.test(h) || (h.includes(':') && !isIPv6(h)))
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(h)}: expected a host name or IP address without a port (IPv6 without brackets)`,
+      });
+  });
+/**
+ * A peer to dial, host:port with a port a peer can listen on (1–65535; 0 is "any port" only for
+ * our own listener). The message quotes the entry, so the bad one of a list is found at once.
+ */
+const seed = z.string().superRefine((s, ctx) => {
+  const m = /^[^:\s]+:(\d{1,5})$/.exec(s);
+  const p = m ? Number(m[1]) : 0;
+  if (!m) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)}: expected host:port` });
+  else if (p < 1 || p > 65_535)
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)}: port ${m[1]} is outside 1–65535` });
+});
 const positiveInt = z.number().int().min(1);
 
 /** consensus.maxSubmitBacklog's default: two polls' worth of txids (2 × maxTxidsPerPoll). */
@@ -28,7 +54,7 @@ export const NodeConfigSchema = z
       .object({
         listen: host,
         port,
-        seeds: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'host:port')),
+        seeds: z.array(seed),
         /** false: dial only the seeds (fault-injection harnesses route every link through a proxy). */
         peerExchange: z.boolean().default(true),
       })

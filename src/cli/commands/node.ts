@@ -79,8 +79,10 @@ export const nodeCommand: CliCommand = {
       throw new UsageError('--test-switches exists for devnet tests only');
     // A skewed clock for the clock-skew tests: the node's every notion of now (slots, rank windows,
     // timeliness, block timestamps) runs this far ahead (or behind, negative) of the host's.
+    // Digits only: Number() would also read '' as 0 and '1e3' or '0x10' as some other offset.
+    const offsetFlag = values['test-clock-offset-ms'];
     const clockOffsetMs =
-      values['test-clock-offset-ms'] === undefined ? 0 : Number(values['test-clock-offset-ms']);
+      offsetFlag === undefined ? 0 : /^-?\d{1,6}$/.test(offsetFlag) ? Number(offsetFlag) : Number.NaN;
     if (!Number.isSafeInteger(clockOffsetMs) || Math.abs(clockOffsetMs) > 600_000)
       throw new UsageError('--test-clock-offset-ms takes an integer within ±600,000');
     if (clockOffsetMs !== 0 && params.network !== 'devnet')

@@ -157,7 +157,7 @@ describe('node configuration: each rule names its key', () => {
     expect(keyOf({ TIMECOIN_P2P_SEEDS: '[a:1' })).toBe('p2p.seeds');
     expect(keyOf({ TIMECOIN_P2P_SEEDS: 'a:1' })).toBe('p2p.seeds');
     expect(devnet({ TIMECOIN_LOG_LEVEL: 'debug' }).log.level).toBe('debug');
-    expect(devnet({ TIMECOIN_RPC_BIND: '[::1]' }).rpc.bind).toBe('[::1]');
+    expect(devnet({ TIMECOIN_RPC_BIND: '::1' }).rpc.bind).toBe('::1');
   });
 
   it('reads only TIMECOIN_ variables, never TIMECOIN_CONFIG, and maps top-level keys', () => {
@@ -181,7 +181,7 @@ describe('node configuration: each rule names its key', () => {
       /p2p\.seeds: .*received string/,
     );
     expect(errorOf(() => devnet({ TIMECOIN_P2P_SEEDS: '["bad seed"]' })).message).toMatch(
-      /p2p\.seeds\.0: host:port$/,
+      /p2p\.seeds\.0: "bad seed": expected host:port$/,
     );
   });
 
