@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { CodedError } from '../util/coded-error.js';
-import { type CliCommand, UsageError } from './command.js';
+import type { CliCommand } from './command.js';
 import { addressCommand } from './commands/address.js';
 import { peersCommand, rpcCommand, statusCommand, txCommand } from './commands/client.js';
 import { devnetCommand } from './commands/devnet.js';
@@ -12,7 +11,7 @@ import { p2pProbeCommand } from './commands/p2p-probe.js';
 import { simCommand } from './commands/sim.js';
 import { vdfCommand } from './commands/vdf.js';
 import { balanceCommand, sendCommand, walletCommand } from './commands/wallet.js';
-import { CliFailure } from './rpc-client.js';
+import { reportError } from './report-error.js';
 
 /** Every subcommand, in the order `timecoin help` lists them. */
 const COMMANDS: readonly CliCommand[] = [
@@ -59,22 +58,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
-    if (
-      err instanceof UsageError ||
-      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
-    ) {
-      console.error(`timecoin ${name}: ${err.message}\nusage: timecoin ${command.usage}`);
-      return 2;
-    }
-    if (err instanceof CliFailure) {
-      console.error(`timecoin ${name}: ${err.message}`);
-      return err.exitCode;
-    }
-    if (err instanceof CodedError) {
-      console.error(`timecoin ${name}: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    // One line for what an operator can act on; a programming error keeps its stack (report-error.ts).
+    const code = reportError(command, err);
+    if (code === undefined) throw err;
+    return code;
   }
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -132,7 +132,43 @@ export const NodeConfigSchema = z
 
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;
 
-export class ConfigError extends CodedError<'CONFIG_INVALID' | 'CONFIG_UNREADABLE'> {}
+export class ConfigError extends CodedError<'CONFIG_INVALID' | 'CONFIG_UNREADABLE' | 'DATADIR_UNUSABLE'> {}
+
+/** What a failed mkdir or access of the data directory means, by errno (mkdir -p semantics). */
+const DATADIR_FAULTS: Readonly<Record<string, string>> = {
+  // recursive mkdir: an existing directory is no error, so EEXIST is something else at the path.
+  EEXIST: 'not a directory',
+  ENOTDIR: 'not a directory (a part of the path is a file)',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'name too long',
+};
+
+/**
+ * Creates the data directory (and its parents) when missing and checks the node can write there.
+ * `timecoin node init` and TimeNode.start both come here, so an unusable path is one typed error,
+ * DATADIR_UNUSABLE naming the key, the path and the errno ("datadir /x: not a directory
+ * (ENOTDIR)"), instead of a raw fs error and its stack.
+ */
+export function ensureDatadir(dir: string, mode?: number): void {
+  try {
+    mkdirSync(dir, { recursive: true, ...(mode !== undefined ? { mode } : {}) });
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const errno = (err as NodeJS.ErrnoException).code;
+    if (typeof errno !== 'string') throw err;
+    const why = DATADIR_FAULTS[errno] ?? (err as Error).message.replace(/^E[A-Z0-9]+: /, '').split(',')[0];
+    throw new ConfigError('DATADIR_UNUSABLE', `datadir ${dir}: ${why} (${errno})`, {
+      key: 'datadir',
+      path: dir,
+      errno,
+    });
+  }
+}
 
 type Tree = Record<string, unknown>;
 

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { VerifiedBeacons } from '../beacon/verified-beacons.js';
 import { parseBlock } from '../chain/block-validation.js';
 import { genesisBlock } from '../chain/genesis.js';
 import { beaconSlotWanted, isFarFromTheFuture } from '../chain/relay-policy.js';
-import type { NodeConfig } from '../config/node-config.js';
+import { ensureDatadir, type NodeConfig } from '../config/node-config.js';
 import { Benchlist } from '../consensus/snowball/benchlist.js';
 import { SnowballEngine } from '../consensus/snowball/engine.js';
 import { Xoshiro128 } from '../consensus/snowball/prng.js';
@@ -139,7 +139,7 @@ export class TimeNode {
   static async start(o: NodeStartOptions): Promise<TimeNode> {
     const { params, config, log } = o;
     const now = o.now ?? Date.now;
-    mkdirSync(config.datadir, { recursive: true });
+    ensureDatadir(config.datadir);
     const genesis = genesisBlock(params);
     const store = await ChainStore.open(config.datadir, params, genesis);
     const pool = new CryptoPool(config.node.workers ? { threads: config.node.workers } : {});

@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { loadNodeConfig } from '../../config/node-config.js';
+import { ensureDatadir, loadNodeConfig } from '../../config/node-config.js';
 import { toHex } from '../../encoding/bytes.js';
 import { TimeNode } from '../../node/node.js';
 import { createNodeKey, devnetNodeKey, loadNodeKey, nodeKeyPath } from '../../node/node-key.js';
@@ -89,7 +88,7 @@ export const nodeCommand: CliCommand = {
       throw new UsageError('--test-clock-offset-ms exists for devnet tests only');
 
     if (sub === 'init') {
-      mkdirSync(config.datadir, { recursive: true, mode: 0o700 });
+      ensureDatadir(config.datadir, 0o700);
       if (devnetIndex !== undefined) {
         console.log(
           JSON.stringify({
