@@ -53,8 +53,9 @@ export class BeaconFailureBudget {
    */
   forgive(slot: number, peerId: string): void {
     const bySlot = this.failures.get(slot);
-    const n = bySlot?.get(peerId);
-    if (bySlot === undefined || n === undefined) return;
+    if (bySlot === undefined) return;
+    const n = bySlot.get(peerId);
+    if (n === undefined) return;
     if (n <= 1) bySlot.delete(peerId);
     else bySlot.set(peerId, n - 1);
     if (bySlot.size === 0) this.failures.delete(slot);

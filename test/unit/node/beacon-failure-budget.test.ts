@@ -25,17 +25,27 @@ describe('BeaconFailureBudget: failed beacon verifications per peer and slot', (
     b.failed(10, 'p');
     b.failed(10, 'p');
     b.failed(10, 'q');
+    b.failed(10, 'q');
     expect(b.allows(10, 'p')).toBe(false);
+    // One back of two: one more failure refuses again.
     b.forgive(10, 'p');
     expect(b.allows(10, 'p')).toBe(true);
-    b.forgive(10, 'p');
-    b.forgive(10, 'p'); // nothing left to forgive: no credit
-    b.failed(10, 'p');
     b.failed(10, 'p');
     expect(b.allows(10, 'p')).toBe(false);
+    b.forgive(10, 'p');
+    b.forgive(10, 'p');
+    b.forgive(10, 'p'); // nothing left to forgive: no credit, and no broken count
+    b.failed(10, 'p');
+    expect(b.allows(10, 'p')).toBe(true);
+    b.failed(10, 'p');
+    expect(b.allows(10, 'p')).toBe(false);
+    // Forgiving p entirely keeps q's failures of the same slot.
+    b.forgive(10, 'p');
+    b.forgive(10, 'p');
+    expect(b.allows(10, 'q')).toBe(false);
+    expect(b.slots).toBe(1);
     b.forgive(10, 'q');
-    b.forgive(10, 'p');
-    b.forgive(10, 'p');
+    b.forgive(10, 'q');
     expect(b.slots).toBe(0);
     b.forgive(11, 'p'); // unknown slot: nothing happens
     expect(b.slots).toBe(0);
