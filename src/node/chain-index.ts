@@ -50,8 +50,8 @@ export class ChainIndex {
     this.heights.set(toHex(e.hash), e.height);
   }
 
-  private forget(e: IndexedBlock | undefined): void {
-    if (e) this.heights.delete(toHex(e.hash));
+  private forget(e: IndexedBlock): void {
+    this.heights.delete(toHex(e.hash));
   }
 
   get tip(): IndexedBlock {
@@ -110,11 +110,11 @@ export class ChainIndex {
     if (header.height !== this.tip.height + 1)
       throw new Error(`index: ${header.height} after ${this.tip.height}`);
     this.push(entry(header, timely));
-    while (this.blocks.length > this.keep) this.forget(this.blocks.shift());
+    while (this.blocks.length > this.keep) this.forget(this.blocks.shift()!);
   }
 
   popped(source: BlockSource): void {
-    this.forget(this.blocks.pop());
+    this.forget(this.blocks.pop()!);
     // Refill from the store so the kept range never shrinks below `keep` after deep reorgs.
     const tip = source.tip().height;
     if (this.blocks.length === 0 || this.tip.height !== tip)
