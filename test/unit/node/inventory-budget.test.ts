@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
+  INVENTORY_FETCH_BUDGET,
   INVENTORY_SHUN_MS,
   INVENTORY_YIELD_SAMPLE,
   type InventorySource,
@@ -102,7 +103,94 @@ describe('catch-up (GetInventory) against a lying peer', () => {
       return { seen, pages: asked.length, again: await inv.catchUp(PEER) };
     };
     expect(await run(0.3)).toEqual({ seen: 20 * 1_024, pages: 20, again: 20 * 1_024 });
+    // Exactly a quarter is enough (cut off only below it).
+    expect(await run(0.25)).toEqual({ seen: 20 * 1_024, pages: 20, again: 20 * 1_024 });
     expect(await run(0.1)).toEqual({ seen: INVENTORY_YIELD_SAMPLE, pages: 2, again: 0 });
+  });
+
+  it('logs a peer cut off for its yield at debug, with what it was asked for and what it delivered', async () => {
+    const logs: { msg: string; [field: string]: unknown }[] = [];
+    const { source } = inventoryOf(4 * 1_024);
+    const inv = new InventorySync({
+      source,
+      fetch: async (_peer, txids) => ({ requested: txids.length, delivered: txids.length / 8 }),
+      log: pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) }),
+      budget: { perSec: 1e9, burst: 1e9 },
+    });
+    expect(await inv.catchUp(PEER)).toBe(2_048);
+    expect(logs).toEqual([
+      expect.objectContaining({
+        msg: 'catch-up: peer does not hold what it lists, not walked for a while',
+        peer: PEER.slice(0, 16),
+        requested: 2_048,
+        delivered: 256,
+        level: 20,
+      }),
+      expect.objectContaining({ msg: 'catch-up: inventory walked', txids: 2_048 }),
+    ]);
+  });
+
+  it('remembers the yields of the last 4,096 keys walked: a cut-off key is forgotten once 4,096 others came after it', async () => {
+    const LIAR = 'liar';
+    const { source: liarPages } = inventoryOf(4 * 1_024);
+    const setUp = async () => {
+      const inv = new InventorySync({
+        source: {
+          // The liar lists txids; every other key holds nothing.
+          page: async (peer, after) =>
+            peer === LIAR ? liarPages.page(peer, after) : { txids: EMPTY, next: EMPTY },
+        },
+        fetch: async (_peer, txids) => ({ requested: txids.length, delivered: 0 }),
+        log: pino({ level: 'silent' }),
+        now: () => 0,
+        budget: { perSec: 1e9, burst: 1e9 },
+      });
+      expect(await inv.catchUp(LIAR)).toBe(2_048);
+      return inv;
+    };
+    const walkOthers = async (inv: InventorySync, count: number) => {
+      for (let i = 0; i < count; i++) expect(await inv.catchUp(`key-${i}`)).toBe(0);
+    };
+    // 4,095 other keys: the liar's record is still among the 4,096 kept, so it is still cut off.
+    const kept = await setUp();
+    await walkOthers(kept, 4_095);
+    expect(await kept.catchUp(LIAR)).toBe(0);
+    // A 4,096th other key: the liar's, the least recently walked, is forgotten and it is walked again.
+    const forgotten = await setUp();
+    await walkOthers(forgotten, 4_096);
+    expect(await forgotten.catchUp(LIAR)).toBe(2_048);
+  });
+
+  it('by default takes INVENTORY_FETCH_BUDGET: 8,192 txids at once, then 2,048 a second, one wait per page as long as it needs', async () => {
+    expect(INVENTORY_FETCH_BUDGET).toEqual({ perSec: 2_048, burst: 8_192 });
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const { source } = inventoryOf(10 * 1_024);
+      const fetched: number[] = [];
+      const inv = new InventorySync({
+        source,
+        fetch: async (_peer, txids) => {
+          fetched.push(txids.length);
+          return { requested: txids.length, delivered: txids.length };
+        },
+        log: pino({ level: 'silent' }),
+        now: () => Date.now(),
+      });
+      const walking = inv.catchUp(PEER);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(fetched).toEqual(Array(8).fill(1_024)); // the burst
+      expect(vi.getTimerCount()).toBe(1); // waiting for the ninth page's budget
+      // 1,024 txids at 2,048 a second: the one timer fires after 500 ms, and the page goes out.
+      await vi.advanceTimersToNextTimerAsync();
+      expect(Date.now()).toBe(500);
+      expect(fetched).toHaveLength(9);
+      await vi.advanceTimersToNextTimerAsync();
+      expect(Date.now()).toBe(1_000);
+      expect(await walking).toBe(10 * 1_024);
+      expect(fetched).toHaveLength(10);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('walks a peer that was cut off again after INVENTORY_SHUN_MS', async () => {
@@ -149,9 +237,13 @@ describe('catch-up (GetInventory) against a lying peer', () => {
 
   it('stop() ends a walk that waits for its budget', async () => {
     const { source } = inventoryOf(10 * 1_024);
+    const fetched: number[] = [];
     const inv = new InventorySync({
       source,
-      fetch: async (_peer, txids) => ({ requested: txids.length, delivered: txids.length }),
+      fetch: async (_peer, txids) => {
+        fetched.push(txids.length);
+        return { requested: txids.length, delivered: txids.length };
+      },
       log: pino({ level: 'silent' }),
       budget: { perSec: 1, burst: 1_024 },
     });
@@ -160,6 +252,7 @@ describe('catch-up (GetInventory) against a lying peer', () => {
     const t = performance.now();
     inv.stop();
     expect(await walking).toBe(2_048); // the second page was handed over but never fetched
+    expect(fetched).toEqual([1_024]);
     expect(performance.now() - t).toBeLessThan(100);
   });
 });

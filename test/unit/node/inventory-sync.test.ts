@@ -148,11 +148,13 @@ describe('InventorySync.catchUp', () => {
 
   it('after stop(), walks nothing; a walk under way ends after its current page', async () => {
     const { source, asked } = endlessPeer();
-    const { inv } = sync(source);
+    const { inv, wanted } = sync(source);
     const walking = inv.catchUp('peer-a');
     inv.stop();
     expect(await walking).toBe(1);
     expect(asked).toHaveLength(1);
+    // The page that was answered after stop() is counted but not fetched.
+    expect(wanted).toEqual([]);
     expect(await inv.catchUp('peer-b')).toBe(0);
   });
 
@@ -161,6 +163,45 @@ describe('InventorySync.catchUp', () => {
     const { inv, logs } = sync(source);
     expect(await inv.catchUp(PEER)).toBe(0);
     expect(logs).toEqual([]);
+  });
+
+  it('an empty first page with a next cursor ends the walk: no further page is asked for, nothing fails', async () => {
+    const { source, asked } = peerServing([{ txids: new Uint8Array(0), next: txid(9) }]);
+    const { inv, wanted, logs } = sync(source);
+    expect(await inv.catchUp(PEER)).toBe(0);
+    expect(asked).toEqual(['']);
+    expect(wanted).toEqual([]);
+    expect(logs).toEqual([]);
+  });
+
+  it('a bad page without an onBadPage hook ends the walk, logged at debug with the peer and the fault', async () => {
+    const { source, asked } = peerServing([
+      { txids: concat([txid(1), txid(2)]), next: txid(2) },
+      { txids: concat([txid(4), txid(3)]), next: txid(4) },
+    ]);
+    const { inv, wanted, logs } = sync(source);
+    expect(await inv.catchUp(PEER)).toBe(2);
+    expect(asked).toEqual(['', toHex(txid(2))]);
+    expect(wanted.map(([, t]) => t)).toEqual([toHex(txid(1)), toHex(txid(2))]);
+    expect(logs).toEqual([
+      expect.objectContaining({
+        msg: 'catch-up: bad inventory page',
+        peer: PEER.slice(0, 16),
+        detail: 'Inventory: txids not in ascending order',
+        level: 20,
+      }),
+      expect.objectContaining({ msg: 'catch-up: inventory walked', peer: PEER.slice(0, 16), txids: 2 }),
+    ]);
+  });
+
+  it('a page whose cursor is neither 32 bytes nor empty is taken as the last page as it is, its order not judged', async () => {
+    // badPage returns early for such a cursor (the walk ends on it anyway); the txids are handed over.
+    const { source, asked } = peerServing([{ txids: concat([txid(2), txid(1)]), next: new Uint8Array(31) }]);
+    const { inv, wanted, logs } = sync(source);
+    expect(await inv.catchUp(PEER)).toBe(2);
+    expect(asked).toEqual(['']);
+    expect(wanted.map(([, t]) => t)).toEqual([toHex(txid(2)), toHex(txid(1))]);
+    expect(logs.map((l) => l.msg)).toEqual(['catch-up: inventory walked']);
   });
 
   it('a failed walk is logged at debug with the peer and the reason', async () => {
