@@ -80,6 +80,21 @@ describe('node config from the environment: which variables are config', () => {
     );
   });
 
+  it("refuses a variable named after an Object.prototype member: the schema's shape has no such own key", () => {
+    for (const [name, key] of [
+      ['TIMECOIN_CONSTRUCTOR', 'constructor'],
+      ['TIMECOIN_TO_STRING', 'toString'],
+      ['TIMECOIN_P2P_CONSTRUCTOR', 'p2p.constructor'],
+      ['TIMECOIN_RPC_HAS_OWN_PROPERTY', 'rpc.hasOwnProperty'],
+    ] as const) {
+      const err = errorOf(() => loadNodeConfig({ network: 'devnet', env: { [name]: '1' } }));
+      expect(err.message).toBe(
+        `CONFIG_INVALID: environment variable ${name}: no config key ${key} (TIMECOIN_<SECTION>_<KEY> names one; docs/operations.md "Configuration")`,
+      );
+      expect(err.details).toStrictEqual({ env: name, key });
+    }
+  });
+
   it('blames a bad value on what set it: the variable, the command line, else the file', () => {
     const env = errorOf(() => loadNodeConfig({ network: 'devnet', env: { TIMECOIN_RPC_PORT: '70000' } }));
     expect(env.message).toMatch(
@@ -92,7 +107,8 @@ describe('node config from the environment: which variables are config', () => {
     expect(seed.message).toMatch(/^CONFIG_INVALID: environment variable TIMECOIN_P2P_SEEDS: p2p\.seeds\.0: /);
     const flag = errorOf(() => loadNodeConfig({ network: 'devnet', env: {}, overrides: { 'rpc.port': -1 } }));
     expect(flag.message).toMatch(/^CONFIG_INVALID: command line: rpc\.port: /);
-    expect(flag.details).toEqual({ file: devnetFile, key: 'rpc.port' });
+    // Not set by a variable: no env detail at all (not one that is undefined).
+    expect(flag.details).toStrictEqual({ file: devnetFile, key: 'rpc.port' });
     // Slot timing outside devnet set by a variable names the variable and its key.
     const timing = errorOf(() =>
       loadNodeConfig({ network: 'testnet', env: { TIMECOIN_CHAIN_SLOT_MS: '1000' } }),
@@ -141,9 +157,41 @@ describe('node config from the environment: values typed by their key', () => {
     );
     const num = errorOf(() => devnet({ TIMECOIN_RPC_PORT: 'true' }));
     expect(num.message).toMatch(/rpc\.port: .*expected number, received string/);
+    // Only a value that starts with '[' is read as JSON for an array key: 5 stays the string "5".
+    expect(errorOf(() => devnet({ TIMECOIN_P2P_SEEDS: '5' })).message).toBe(
+      'CONFIG_INVALID: environment variable TIMECOIN_P2P_SEEDS: p2p.seeds: Invalid input: expected array, received string',
+    );
     // An integer past 2^53 is refused as too big, not rounded into a different value.
     expect(errorOf(() => devnet({ TIMECOIN_MEMPOOL_MAX_BYTES: '12345678901234567890' })).details['key']).toBe(
       'mempool.maxBytes',
     );
+  });
+});
+
+/** What loadNodeConfig's overrides may hold besides the CLI's dotted keys: whole sections. */
+describe('node config overrides that set whole sections', () => {
+  it('a section cleared to null and then given one key holds that key only, refused by the key it misses', () => {
+    const err = errorOf(() =>
+      loadNodeConfig({ network: 'devnet', env: {}, overrides: { rpc: null, 'rpc.port': 5 } }),
+    );
+    expect(err.details).toStrictEqual({ file: devnetFile, key: 'rpc.bind' });
+    expect(err.message).toBe(
+      'CONFIG_INVALID: command line: rpc.bind: Invalid input: expected string, received undefined',
+    );
+  });
+
+  it('a chain section whose keys are undefined sets no slot timing, so testnet takes it', () => {
+    const c = loadNodeConfig({ network: 'testnet', env: {}, overrides: { chain: { slotMs: undefined } } });
+    expect(c.network).toBe('testnet');
+    expect(c.chain.slotMs).toBeUndefined();
+    // A defined key in the same shape is refused, naming it.
+    const err = errorOf(() =>
+      loadNodeConfig({
+        network: 'testnet',
+        env: {},
+        overrides: { chain: { slotMs: undefined, leaderFallbackStepMs: 5 } },
+      }),
+    );
+    expect(err.message).toBe('CONFIG_INVALID: command line: chain: slot timing is fixed on testnet');
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadNodeConfig } from '../../../src/config/node-config.js';
+import { ConfigError, loadNodeConfig, NodeConfigSchema } from '../../../src/config/node-config.js';
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -31,6 +31,29 @@ describe('config values the node cannot use', () => {
         `p2p.seeds.0: "${bad}": port`,
       );
     expect(devnet({ TIMECOIN_P2P_SEEDS: '["h:1","h:65535"]' }).p2p.seeds).toEqual(['h:1', 'h:65535']);
+  });
+
+  it("the schema's own issues for a bad seed or host: custom issues at the entry, with the exact message", () => {
+    const base = loadNodeConfig({ network: 'devnet', env: {} });
+    const issues = (p2p: Record<string, unknown>) =>
+      NodeConfigSchema.safeParse({ ...base, p2p: { ...base.p2p, ...p2p } }).error?.issues;
+    expect(issues({ seeds: ['h:1', 'nohost'] })).toEqual([
+      { code: 'custom', path: ['p2p', 'seeds', 1], message: '"nohost": expected host:port' },
+    ]);
+    expect(issues({ seeds: ['h:70000'] })).toEqual([
+      { code: 'custom', path: ['p2p', 'seeds', 0], message: '"h:70000": port 70000 is outside 1–65535' },
+    ]);
+    expect(issues({ listen: 'h:1' })).toEqual([
+      {
+        code: 'custom',
+        path: ['p2p', 'listen'],
+        message: '"h:1": expected a host name or IP address without a port (IPv6 without brackets)',
+      },
+    ]);
+    // Through loadNodeConfig, the same texts after the key.
+    expect(errorOf(() => devnet({ TIMECOIN_P2P_SEEDS: '["nohost"]' })).message).toBe(
+      'CONFIG_INVALID: environment variable TIMECOIN_P2P_SEEDS: p2p.seeds.0: "nohost": expected host:port',
+    );
   });
 
   it('refuses the same seed from the config file and from --seeds', () => {
