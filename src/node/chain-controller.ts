@@ -107,6 +107,11 @@ export class ChainController {
 
   constructor(private readonly d: ChainControllerDeps) {}
 
+  /** Second copies kept beside header checks under way (bounded by those checks; for tests). */
+  get alternatesHeld(): number {
+    return this.alternates.size;
+  }
+
   get tipHeight(): number {
     return this.d.store.tip().height;
   }

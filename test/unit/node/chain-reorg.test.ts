@@ -391,6 +391,32 @@ describe('ChainController: a bad block in a winning branch', () => {
     expect(n.bad).toHaveLength(1);
   });
 
+  it('keeps no second copy from the peer whose copy is checked, nor once no check runs', async () => {
+    const n = await node();
+    const honest = nextBlockOn(await openStore(DEVNET, 'chain-reorg-copy-'), [], { slot: 1 }).block;
+    n.clock.now = honest.header.timestampMs + 10;
+    // The corrupter sends the real bytes too: proof of nothing, not kept.
+    const first = n.chain.receive(badCopy(honest), 'gossip', 'mallory');
+    expect(await n.chain.receive(honest, 'gossip', 'mallory')).toBe('known');
+    expect(await n.chain.receive(honest, 'sync')).toBe('known'); // no sender: nothing to blame or keep
+    expect(n.chain.alternatesHeld).toBe(0);
+    expect(await first).toBe('invalid');
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(n.events).toEqual([]);
+    // Applied later from another peer; a copy arriving after that (no check runs) is not kept.
+    expect(await n.chain.receive(honest, 'gossip', 'producer')).toBe('applied');
+    expect(await n.chain.receive(honest, 'gossip', 'relay')).toBe('known');
+    expect(n.chain.alternatesHeld).toBe(0);
+  });
+
+  it('our own block is timely whenever it is handed in (it was made in its window)', async () => {
+    const n = await node();
+    const { block } = nextBlockOn(n.store, [], { slot: 1 });
+    n.clock.now = slotStartMs(DEVNET, 5);
+    expect(await n.chain.receive(block, 'self')).toBe('applied');
+    expect(n.index.tip.timely).toBe(true);
+  });
+
   it('a copy that passes its check drops the alternate: nothing is received twice', async () => {
     const n = await node();
     const honest = nextBlockOn(await openStore(DEVNET, 'chain-reorg-copy-'), [], { slot: 1 }).block;
@@ -401,6 +427,7 @@ describe('ChainController: a bad block in a winning branch', () => {
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     expect(n.events).toEqual([`+${id(honest)}:gossip`]);
     expect(n.checked).toEqual([id(honest)]);
+    expect(n.chain.alternatesHeld).toBe(0);
   });
 });
 
