@@ -55,8 +55,9 @@ export class VoteResponder {
  * index. The pool is asked first: a transaction it holds is final here (yes) or processing — and
  * then in no block of our chain, since applying a block removes every transaction it includes from
  * the pool — so the vote is the engine's, without the LMDB lookup (nearly every vote is for a
- * processing transaction), unless a rival of it is an expired record here (no). Otherwise: in a block of our chain → yes, before anything else (the
- * chain is authoritative even over a rejection remembered here); a rival final here → no.
+ * processing transaction), unless a rival of it is an expired record here (no). Otherwise: in a
+ * block of our chain → yes, before anything else (the chain is authoritative even over a rejection
+ * remembered here); rejected here (its rival is final, and the engine forgot it) → no.
  */
 export function ledgerVoteOf(
   mempool: Mempool,
