@@ -88,6 +88,8 @@ export class PeerSession implements LinkHandler {
   private readonly ourHello: Hello;
   private theirHello: Hello | undefined;
   private authSent = false;
+  /** They sent a Reject before the handshake completed: their last frame (see onFrame). */
+  private refusedByThem = false;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly limiter: PeerRateLimiter;
   private readonly budget: TokenBucket;
@@ -204,6 +206,14 @@ export class PeerSession implements LinkHandler {
     if (this.state === 'closed' || !this.link.isOpen) return;
     this.host.count('framesIn');
     if (this.state === 'handshake') {
+      // An honest peer's Reject before the handshake is the last frame it sends (shutdown sends it,
+      // then closes), and we wait for that close to learn its code. Anything after the Reject is
+      // refused unread: pre-auth frames are charged to no byte budget, CPU meter or key, so
+      // without this one connection could make us decode Rejects for the whole handshake timeout.
+      if (this.refusedByThem) {
+        this.offend('WIRE_UNEXPECTED_TYPE', 'a frame after their Reject before the handshake completed');
+        return;
+      }
       this.process(frame);
       return;
     }
@@ -358,7 +368,11 @@ export class PeerSession implements LinkHandler {
       this.onAuth(msg);
       return;
     }
-    if (msg.t === MSG.reject) return; // the other side is refusing us; its close follows
+    if (msg.t === MSG.reject) {
+      // The other side is refusing us; its close (code and reason, reported by the host) follows.
+      this.refusedByThem = true;
+      return;
+    }
     this.offend('WIRE_UNEXPECTED_TYPE', `message type ${msg.t} out of handshake order`);
   }
 

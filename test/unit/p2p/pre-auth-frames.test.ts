@@ -1,0 +1,149 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLOSE } from '../../../src/p2p/close-codes.js';
+import { makeHello } from '../../../src/p2p/handshake.js';
+import type { Link } from '../../../src/p2p/link.js';
+import { P2pNode } from '../../../src/p2p/p2p-node.js';
+import type { PeerSession } from '../../../src/p2p/peer-session.js';
+import { encodeMessage } from '../../../src/wire/codec.js';
+import { MSG } from '../../../src/wire/message-types.js';
+import { testIdentity } from '../../support/p2p-identity.js';
+
+// Frames before the handshake completes are charged to no byte budget, CPU meter or key. The only
+// one an honest peer sends besides Hello and Auth is a Reject, right before it closes: these tests
+// run sessions on in-memory links attached to a real P2pNode, so its own admission and scoring
+// code is what is exercised.
+
+const ZERO_BINDING = new Uint8Array(32);
+
+/** An in-memory link: records what we send, and reports a close later, as uWS and ws do. */
+class MemoryLink implements Link {
+  readonly channelBinding = ZERO_BINDING;
+  readonly sent: Uint8Array[] = [];
+  open = true;
+  closedWith: { code: number; reason: string } | undefined;
+  session: PeerSession | undefined;
+
+  constructor(
+    readonly remoteHost: string,
+    readonly direction: 'inbound' | 'outbound' = 'inbound',
+  ) {}
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (!this.open) return false;
+    this.sent.push(frame);
+    return true;
+  }
+
+  /** We close the link (our code). */
+  close(code: number, reason: string): void {
+    if (!this.open) return;
+    this.open = false;
+    this.closedWith = { code, reason };
+    queueMicrotask(() => this.session?.onClose(code, reason));
+  }
+
+  /** The other side closes the link (its code). */
+  closedByPeer(code: number, reason: string): void {
+    this.open = false;
+    this.session?.onClose(code, reason);
+  }
+
+  bufferedAmount(): number {
+    return 0;
+  }
+}
+
+const nodes: P2pNode[] = [];
+afterEach(async () => {
+  for (const n of nodes.splice(0)) await n.stop();
+});
+
+function makeNode(): P2pNode {
+  const node = new P2pNode({
+    identity: testIdentity('pre-auth-frames', 0),
+    listen: false,
+    peerExchange: false,
+  });
+  nodes.push(node);
+  return node;
+}
+
+function attach(node: P2pNode, link: MemoryLink): PeerSession {
+  const s = (node as unknown as { attach(l: Link): PeerSession }).attach(link);
+  link.session = s;
+  return s;
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+/** Delivers `frame` up to `times` times while the link is open; returns how many were delivered. */
+function flood(s: PeerSession, link: MemoryLink, frame: Uint8Array, times: number): number {
+  let delivered = 0;
+  for (let i = 0; i < times && link.isOpen && !s.isClosed; i++) {
+    s.onFrame(frame);
+    delivered++;
+  }
+  return delivered;
+}
+
+describe('a Reject before the handshake is the last frame read', () => {
+  it('an unauthenticated connection is closed at its second Reject, not after 10,000', async () => {
+    const node = makeNode();
+    const link = new MemoryLink('198.51.7.9');
+    const s = attach(node, link);
+    const reject = encodeMessage({ t: MSG.reject, id: 0, code: 'X'.repeat(32), reason: 'y'.repeat(256) });
+    expect(flood(s, link, reject, 10_000)).toBe(2);
+    await flush();
+    expect(link.closedWith?.code).toBe(CLOSE.protocolViolation);
+    expect(s.isClosed).toBe(true);
+  });
+
+  it('the same holds after their Hello, while the listener waits for Auth', async () => {
+    const node = makeNode();
+    const link = new MemoryLink('198.51.7.10');
+    const s = attach(node, link);
+    s.onFrame(encodeMessage(makeHello(testIdentity('pre-auth-attacker', 1))));
+    expect(link.isOpen).toBe(true);
+    const reject = encodeMessage({ t: MSG.reject, id: 0, code: 'X', reason: '' });
+    expect(flood(s, link, reject, 10_000)).toBe(2);
+    expect(link.closedWith?.code).toBe(CLOSE.protocolViolation);
+  });
+
+  it('the frame after a Reject is refused unread: garbage there is an unexpected frame, not bad CBOR', async () => {
+    const node = makeNode();
+    const link = new MemoryLink('198.51.7.11');
+    const s = attach(node, link);
+    s.onFrame(encodeMessage({ t: MSG.reject, id: 0, code: 'X', reason: '' }));
+    expect(link.isOpen).toBe(true);
+    s.onFrame(new Uint8Array([0xff, 0xff, 0xff]));
+    expect(link.closedWith?.reason).toMatch(/^PROTOCOL_VIOLATION: WIRE_UNEXPECTED_TYPE/);
+    expect(node.counters['WIRE_UNEXPECTED_TYPE']).toBe(1);
+    expect(node.counters['WIRE_NOT_A_MESSAGE'] ?? 0).toBe(0);
+  });
+
+  it('a peer refusing our dial (Hello, Reject, its close) is reported with its own close code and reason', async () => {
+    const node = makeNode();
+    const refused: { code: number; reason: string; direction: string }[] = [];
+    node.on('peer:refused', (e: { code: number; reason: string; direction: string }) => refused.push(e));
+    const link = new MemoryLink('198.51.7.12', 'outbound');
+    const s = attach(node, link);
+    s.onFrame(encodeMessage(makeHello(testIdentity('pre-auth-listener', 2))));
+    await flush();
+    const reason = 'WRONG_CHAIN: wrong chain id 3, expected 1';
+    s.onFrame(
+      encodeMessage({ t: MSG.reject, id: 0, code: 'WRONG_CHAIN', reason: 'wrong chain id 3, expected 1' }),
+    );
+    // the Reject alone does not close our side: the peer's close carries the code
+    expect(link.isOpen).toBe(true);
+    link.closedByPeer(CLOSE.wrongChain, reason);
+    await flush();
+    expect(refused).toEqual([
+      expect.objectContaining({ code: CLOSE.wrongChain, reason, direction: 'outbound' }),
+    ]);
+    expect(node.counters['WIRE_UNEXPECTED_TYPE'] ?? 0).toBe(0);
+  });
+});
