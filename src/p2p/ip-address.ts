@@ -23,7 +23,7 @@ export function normalizeIp(text: string): string | undefined {
   if (words === undefined) return undefined;
   // ::ffff:a.b.c.d (IPv4-mapped) is the IPv4 peer a dual-stack socket reports.
   if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
-    return `${words[6]! >> 8}.${words[6]! & 0xff}.${words[7]! >> 8}.${words[7]! & 0xff}`;
+    return ipv4Of(words[6]!, words[7]!);
   }
   return compressIpv6(words);
 }
@@ -83,7 +83,9 @@ export function netgroupOf(ip: string): string {
 /**
  * False for addresses that are not reachable across the internet: unspecified, loopback, private
  * (RFC 1918, RFC 4193), link-local, CGNAT, multicast, documentation and reserved ranges. Any
- * literal form is judged by what it names: an IPv4-mapped IPv6 address as its IPv4 address.
+ * literal form is judged by what it names: an IPv4-mapped IPv6 address as its IPv4 address, a
+ * NAT64 (64:ff9b::/96), 6to4 (2002::/16) or Teredo (2001::/32) address by the IPv4 addresses
+ * it embeds.
  */
 export function isPublicIp(text: string): boolean {
   const ip = normalizeIp(text);
@@ -116,7 +118,30 @@ export function isPublicIp(text: string): boolean {
   if ((w0 & 0xffc0) === 0xfe80) return false; // fe80::/10 link local
   if ((w0 & 0xff00) === 0xff00) return false; // multicast
   if (w0 === 0x2001 && words[1] === 0x0db8) return false; // documentation
+  // Addresses that name an IPv4 address are judged by it, or a peer list could steer us to
+  // 10.0.0.1 or 127.0.0.1 through the translator or relay that would carry our dial:
+  if (w0 === 0x0064 && words[1] === 0xff9b) {
+    // 64:ff9b::/96, the well-known NAT64 prefix (RFC 6052): the IPv4 address in the last 32 bits.
+    if (words.slice(2, 6).every((w) => w === 0)) return isPublicIp(ipv4Of(words[6]!, words[7]!));
+    // 64:ff9b:1::/48 is for local NAT64 only (RFC 8215: not globally reachable), where the
+    // operator picks where the IPv4 address sits; the rest of 64:ff9b::/32 is unassigned.
+    return false;
+  }
+  // 6to4 (RFC 3056), 2002:AABB:CCDD::/48: the IPv4 address in bits 16..48.
+  if (w0 === 0x2002) return isPublicIp(ipv4Of(words[1]!, words[2]!));
+  // Teredo (RFC 4380), 2001:0:SSSS:SSSS:flags:port:CCCC:CCCC: the server's IPv4 address and the
+  // client's (its NAT's, stored inverted); both must be public for the address to be reachable.
+  if (w0 === 0x2001 && words[1] === 0) {
+    return (
+      isPublicIp(ipv4Of(words[2]!, words[3]!)) && isPublicIp(ipv4Of(words[6]! ^ 0xffff, words[7]! ^ 0xffff))
+    );
+  }
   return true;
+}
+
+/** Dotted-quad text of the IPv4 address held in two IPv6 words. */
+function ipv4Of(hi: number, lo: number): string {
+  return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
 }
 
 /** 16 bytes per address (IPv4 as IPv4-mapped IPv6): the ban store's key for an IP. */

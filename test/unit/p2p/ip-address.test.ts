@@ -237,7 +237,30 @@ const V6_RANGES: [string, number][] = [
 const notPublic = new BlockList();
 for (const [net, len] of V4_RANGES) notPublic.addSubnet(net, len, 'ipv4');
 for (const [net, len] of V6_RANGES) notPublic.addSubnet(net, len, 'ipv6');
-const oraclePublic = (ip: string) => !notPublic.check(ip, isIP(ip) === 4 ? 'ipv4' : 'ipv6');
+/**
+ * Addresses that embed an IPv4 address (RFC 6052 NAT64, RFC 3056 6to4, RFC 4380 Teredo) are
+ * judged by it; 64:ff9b:1::/48 (RFC 8215, local-use NAT64) and the rest of 64:ff9b::/32 never
+ * public.
+ */
+const subnet = (net: string, len: number) => {
+  const b = new BlockList();
+  b.addSubnet(net, len, 'ipv6');
+  return (ip: string) => b.check(ip, 'ipv6');
+};
+const inNat64 = subnet('64:ff9b::', 96);
+const in64ff9b = subnet('64:ff9b::', 32);
+const in6to4 = subnet('2002::', 16);
+const inTeredo = subnet('2001::', 32);
+const oraclePublic = (ip: string): boolean => {
+  if (isIP(ip) === 4) return !notPublic.check(ip, 'ipv4');
+  const n: bigint = v6ToBig(ip);
+  const v4 = (x: bigint) => intToV4(Number(x & 0xffffffffn));
+  if (inNat64(ip)) return oraclePublic(v4(n));
+  if (in64ff9b(ip)) return false;
+  if (in6to4(ip)) return oraclePublic(v4(n >> 80n));
+  if (inTeredo(ip)) return oraclePublic(v4(n >> 64n)) && oraclePublic(v4(~n));
+  return !notPublic.check(ip, 'ipv6');
+};
 
 const v4ToInt = (ip: string) => ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
 const intToV4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
@@ -445,5 +468,55 @@ describe('isPublicIp judges what a literal names, in any form', () => {
     ['not an ip', false],
   ])('%s → %s', (ip, expected) => {
     expect(isPublicIp(ip)).toBe(expected);
+  });
+});
+
+describe('isPublicIp judges NAT64, 6to4 and Teredo addresses by the IPv4 addresses they embed', () => {
+  it.each([
+    ['64:ff9b::a00:1', false], // NAT64 of 10.0.0.1
+    ['64:ff9b::7f00:1', false], // 127.0.0.1
+    ['64:ff9b::c0a8:101', false], // 192.168.1.1
+    ['64:ff9b::10.0.0.1', false], // the same, dotted
+    ['64:ff9b::808:808', true], // 8.8.8.8 stays public
+    ['64:ff9b:1::808:808', false], // local-use NAT64 (RFC 8215): never globally reachable
+    ['64:ff9b:1:ffff::1', false],
+    ['64:ff9b:0:1::808:808', false], // 64:ff9b::/32 outside the two assigned prefixes
+    ['2002:a00:1::1', false], // 6to4 of 10.0.0.1
+    ['2002:7f00:1::1', false], // 127.0.0.1
+    ['2002:c0a8:101:5::9', false], // 192.168.1.1
+    ['2002:808:808::1', true], // 8.8.8.8
+    ['2001:0:4136:e378:8000:63bf:f5ff:fffe', false], // Teredo: client 10.0.0.1 (inverted)
+    ['2001:0:a00:1:8000:63bf:f7f7:f7f7', false], // Teredo server 10.0.0.1, client 8.8.8.8
+    ['2001:0:4136:e378:8000:63bf:f7f7:f7f7', true], // server 65.54.227.120, client 8.8.8.8
+    ['2001:1::1', true], // 2001:1::/32 is not Teredo
+  ])('%s → %s', (ip, expected) => {
+    expect(isPublicIp(ip)).toBe(expected);
+  });
+
+  it('agrees with the IPv4 registry at every edge of every IPv4 range, in each embedding', () => {
+    const r = rng(8);
+    const quads: string[] = [];
+    for (const [net, len] of V4_RANGES) {
+      const first = v4ToInt(net);
+      const last = first + 2 ** (32 - len) - 1;
+      for (const n of [first - 1, first, last, last + 1]) if (n >= 0 && n < 2 ** 32) quads.push(intToV4(n));
+    }
+    for (let n = 0; n < 300; n++) quads.push(intToV4(Math.floor(r() * 2 ** 32)));
+    const w = (quad: string, invert = false) => {
+      const n = (v4ToInt(quad) ^ (invert ? 0xffffffff : 0)) >>> 0;
+      return `${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+    };
+    const publicQuad = '65.54.227.120';
+    for (const quad of quads) {
+      const want = oraclePublic(quad);
+      expect(isPublicIp(`64:ff9b::${w(quad)}`), `NAT64 ${quad}`).toBe(want);
+      expect(isPublicIp(`64:ff9b::${quad}`), `NAT64 ${quad}`).toBe(want);
+      expect(isPublicIp(`2002:${w(quad)}:${Math.floor(r() * 65536).toString(16)}::1`), `6to4 ${quad}`).toBe(
+        want,
+      );
+      expect(isPublicIp(`2001:0:${w(publicQuad)}:0:1:${w(quad, true)}`), `Teredo client ${quad}`).toBe(want);
+      expect(isPublicIp(`2001:0:${w(quad)}:0:1:${w(publicQuad, true)}`), `Teredo server ${quad}`).toBe(want);
+      expect(isPublicIp(`64:ff9b:1::${w(quad)}`), `local NAT64 ${quad}`).toBe(false);
+    }
   });
 });
