@@ -1,6 +1,8 @@
-import { compareBytes } from '../encoding/bytes.js';
+import { compareBytes, toHex } from '../encoding/bytes.js';
 import type { MasternodeRecord } from '../ledger/ledger-state.js';
 import type { ChainParams } from '../params/chain-params.js';
+import { tierIndexOfCollateral } from '../params/networks.js';
+import { NO_COLLATERAL, type Transaction } from '../protocol/transaction.js';
 
 /**
  * The active masternode set as of a height: who is sampled by Snowball, ranked as a leader and paid
@@ -41,4 +43,65 @@ export function activeSetAt(
   return [...paid, ...free.slice(0, params.maxActiveFreeMasternodes)].sort((a, b) =>
     compareBytes(a.nodePubkey, b.nodePubkey),
   );
+}
+
+/** A block of a branch not applied yet, as far as the registry is concerned. */
+export interface BranchBlock {
+  readonly height: number;
+  readonly txs: readonly { readonly tx: Transaction; readonly txid: Uint8Array }[];
+}
+
+/**
+ * The active set as of `height` on a branch that is not applied yet: what a block of the branch
+ * whose anchor is a branch block must be checked against before the branch can win fork choice.
+ * `forkSet(freeCap)` reads the set as of the fork point with the Free cap widened to `freeCap`:
+ * each deregistration on the branch can let one more Free node move up. The branch's `blocks` up
+ * to the anchor, oldest first, then apply their registrations and deregistrations in order as the
+ * chain store applies them (src/storage/block-effects.ts): a registration is a new record at its
+ * block's height, tier from its collateral output's value; a deregistration ends a record at its
+ * block's height. A deregistration that the main chain made after the fork point does not exist on
+ * the branch. Undefined when a registration names a collateral output its transaction lacks: no
+ * valid block holds one, and the branch cannot be checked.
+ */
+export function activeSetOnBranch(
+  forkSet: (freeCap: number) => readonly MasternodeRecord[],
+  blocks: readonly BranchBlock[],
+  height: number,
+  params: ChainParams,
+): MasternodeRecord[] | undefined {
+  let deregistrations = 0;
+  for (const b of blocks)
+    for (const { tx } of b.txs) if (tx.payload?.kind === 'deregister') deregistrations++;
+  const registry = new Map<string, MasternodeRecord>();
+  for (const m of forkSet(params.maxActiveFreeMasternodes + deregistrations))
+    registry.set(toHex(m.nodePubkey), { ...m, deregisteredHeight: null });
+  for (const b of blocks) {
+    for (const { tx, txid } of b.txs) {
+      const p = tx.payload;
+      if (p === null) continue;
+      const key = toHex(p.nodePubkey);
+      if (p.kind === 'register') {
+        let tier = 0;
+        let collateral: MasternodeRecord['collateral'] = null;
+        if (p.collateralVout !== NO_COLLATERAL) {
+          const out = tx.outputs[p.collateralVout];
+          if (out === undefined) return undefined;
+          tier = tierIndexOfCollateral(params, out.value);
+          collateral = { txid, vout: p.collateralVout };
+        }
+        registry.set(key, {
+          nodePubkey: p.nodePubkey,
+          tier,
+          collateral,
+          rewardAddress: p.rewardAddress,
+          registeredHeight: b.height,
+          deregisteredHeight: null,
+        });
+      } else {
+        const record = registry.get(key);
+        if (record !== undefined) registry.set(key, { ...record, deregisteredHeight: b.height });
+      }
+    }
+  }
+  return activeSetAt(registry.values(), height, params);
 }

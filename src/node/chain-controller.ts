@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BeaconVerifier } from '../beacon/verified-beacons.js';
+import { activeSetOnBranch } from '../chain/active-set.js';
 import { BlockError } from '../chain/block-errors.js';
 import type { ParentInfo, SlotContext } from '../chain/block-validation.js';
 import { compareBranches, type ForkBlock } from '../chain/fork-choice.js';
@@ -247,9 +248,16 @@ export class ChainController {
       // signed block: a forged block whose transactions never become final here was held for
       // finalityWaitMs, and producers skipped their slots for it meanwhile.
       for (;;) {
-        const failed = await this.checkHeaders(branch.forkHeight, candidate);
-        if (failed === undefined) break;
-        if (branch.blocks.includes(failed)) return 'invalid';
+        const result = await this.checkHeaders(branch.forkHeight, candidate);
+        if (result === 'checked') break;
+        if (typeof result === 'number') {
+          // Blocks whose header cannot be checked yet are held but never win: a forged block costs
+          // nothing to send, and counting one made the node revert its chain to try the branch.
+          candidate = candidate.slice(0, result);
+          if (candidate.length === 0 || compareBranches(candidate, main) >= 0) return 'side';
+          break;
+        }
+        if (branch.blocks.includes(result)) return 'invalid';
         // A block built on ours failed: ours may still win with the rest of what is held.
         candidate = this.bestExtension(branch.blocks);
         if (compareBranches(candidate, main) >= 0) return 'side';
@@ -273,20 +281,20 @@ export class ChainController {
 
   /**
    * Runs the header check on every block of `branch` (oldest first, forking at `forkHeight`) not
-   * checked yet; the first that fails is marked invalid (its sender scored) and returned. A block
-   * whose slot context cannot be read before it is applied stays unchecked, and so do those above
-   * it: it is still held, but does not hold the producer back.
+   * checked yet; the first that fails is marked invalid (its sender scored) and returned. 'checked'
+   * when all pass. A block whose slot context cannot be read before it is applied stays unchecked,
+   * and so do those above it: its index is returned, and only the blocks below it may win.
    */
   private async checkHeaders(
     forkHeight: number,
     branch: readonly { tb: TreeBlock }[],
-  ): Promise<TreeBlock | undefined> {
+  ): Promise<TreeBlock | number | 'checked'> {
     const blocks = branch.map((b) => b.tb);
     for (let i = 0; i < blocks.length; i++) {
       const tb = blocks[i]!;
       if (tb.headerChecked) continue;
       const ctx = this.branchSlotContext(forkHeight, blocks, i);
-      if (ctx === undefined) return undefined;
+      if (ctx === undefined) return i;
       let check = this.headerChecks.get(tb.id);
       if (check === undefined) {
         check = this.checkHeader(tb, ctx.slot, ctx.parent);
@@ -300,7 +308,7 @@ export class ChainController {
       }
       if (!(await check)) return tb;
     }
-    return undefined;
+    return 'checked';
   }
 
   /** One block's check; a concurrent look at the same block shares it, so the sender is scored once. */
@@ -318,10 +326,10 @@ export class ChainController {
 
   /**
    * The parent and slot context of `blocks[i]` read from its own branch: the main chain up to
-   * `forkHeight`, then `blocks[0 … i−1]`. Undefined when the anchor lies below the index's range,
-   * or is a branch block and the branch up to it changes the registry: the active set as of that
-   * anchor is then in no store (validation reads it once the branch is applied). Otherwise it is
-   * the set as of the fork point, since registrations count from the height of their block.
+   * `forkHeight`, then `blocks[0 … i−1]`. When the anchor is a branch block, the active set as of
+   * it is the fork point's with the branch's registry changes up to it applied (activeSetOnBranch;
+   * the fork point's own set when there are none). Undefined when the anchor lies below the
+   * index's range, or a registration up to it cannot be read (no valid block holds one).
    */
   private branchSlotContext(
     forkHeight: number,
@@ -336,9 +344,13 @@ export class ChainController {
       : index.at(forkHeight)!;
     for (let j = i - 1; j >= 0; j--) {
       if (!(blocks[j]!.block.header.slot < slot - 1)) continue;
-      if (blocks.slice(0, j + 1).some((b) => b.block.txs.some((etx) => etx.tx.payload !== null)))
-        return undefined;
-      const activeMasternodes = store.activeMasternodes(forkHeight);
+      const activeMasternodes = activeSetOnBranch(
+        (freeCap) => store.activeMasternodes(forkHeight, freeCap),
+        blocks.slice(0, j + 1).map((b) => ({ height: b.height, txs: b.block.txs })),
+        blocks[j]!.height,
+        this.d.params,
+      );
+      if (activeMasternodes === undefined) return undefined;
       return { slot: { anchorHash: blocks[j]!.hash, activeMasternodes, beacons }, parent };
     }
     const anchor = index.anchorAtOrBelow(slot, forkHeight);

@@ -269,11 +269,12 @@ export class ChainStore implements LedgerView {
    * The active set as of `asOfHeight` (0 … tip), sorted by node pubkey: every collateral-tier
    * masternode active then plus the senior `maxActiveFreeMasternodes` Free ones (the rule of
    * src/chain/active-set.ts), read from the active-set indexes without scanning the registry.
+   * `freeCap` widens the Free cap (activeSetOnBranch: the fork point's set under a branch).
    */
-  activeMasternodes(asOfHeight: number): MasternodeRecord[] {
+  activeMasternodes(asOfHeight: number, freeCap = this.params.maxActiveFreeMasternodes): MasternodeRecord[] {
     if (asOfHeight > this.currentTip.height)
       throw new RangeError(`height ${asOfHeight} is above the tip ${this.currentTip.height}`);
-    return readActiveSet(this.dbs, asOfHeight, this.params);
+    return readActiveSet(this.dbs, asOfHeight, { maxActiveFreeMasternodes: freeCap });
   }
 
   /** Up to `limit` UTXOs in outpoint-key order, after `afterKey` (a 36-byte outpoint key) when given. */

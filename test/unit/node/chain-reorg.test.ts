@@ -66,9 +66,15 @@ async function node(params: ChainParams = DEVNET, tree = new BlockTree(), keep =
   const ledger = LedgerService.open(params, store, new WasmVerifier());
   // Every header check the pipeline runs, by block id (the ledger's own check, counted).
   const checked: string[] = [];
+  // The active set each check read, by block id (node pubkeys, hex, in the order given).
+  const checkedSets = new Map<string, string[]>();
   const check = ledger.checkSignedBlock.bind(ledger);
   ledger.checkSignedBlock = (block, slot, parent) => {
     checked.push(id(block));
+    checkedSets.set(
+      id(block),
+      slot.activeMasternodes.map((m) => toHex(m.nodePubkey)),
+    );
     return check(block, slot, parent);
   };
   const index = new ChainIndex(store, keep);
@@ -122,7 +128,22 @@ async function node(params: ChainParams = DEVNET, tree = new BlockTree(), keep =
     onBadBlock: (peer, code) => bad.push([peer, code]),
     onOrphan: (_peer, height) => orphans.push(height),
   });
-  return { store, ledger, tree, index, chain, events, bad, orphans, gate, clock, params, logs, checked };
+  return {
+    store,
+    ledger,
+    tree,
+    index,
+    chain,
+    events,
+    bad,
+    orphans,
+    gate,
+    clock,
+    params,
+    logs,
+    checked,
+    checkedSets,
+  };
 }
 
 type TestNode = Awaited<ReturnType<typeof node>>;
@@ -971,7 +992,7 @@ describe('ChainController: a received block proves it is the slot leader’s bef
     expect(n.tree.has(id(s1))).toBe(true);
   });
 
-  it('a block whose anchor the index no longer reaches is held unchecked, not refused', async () => {
+  it('a block whose anchor the index no longer reaches is held unchecked, and cannot win', async () => {
     // An index of one block: block 3's anchor (block 1, slot < 2) lies below what it holds.
     const n = await node(DEVNET, new BlockTree(), 1);
     for (const b of await extendStore(n.store, [1, 2])) n.index.pushed(b.header, true);
@@ -979,16 +1000,17 @@ describe('ChainController: a received block proves it is the slot leader’s bef
     const { block } = nextBlockOn(n.store, [{ etx: tx, fee: 100_000n }], { slot: 3 });
     n.clock.now = block.header.timestampMs + 10;
     n.gate.standings.set(toHex(tx.txid), 'processing');
-    expect(await n.chain.receive(forged(block), 'gossip', 'mallory')).toBe('undecided');
+    expect(await n.chain.receive(forged(block), 'gossip', 'mallory')).toBe('side');
     expect(n.checked).toEqual([]);
+    expect(n.gate.waits).toBe(0);
     expect(n.tree.get(id(block))?.headerChecked).toBe(false);
     expect(n.chain.longerBranchPending(0)).toBe(false);
   });
 
-  it('a registry change at or below a branch anchor defers the check; one above it does not', async () => {
+  it('a block anchored after a registry change on its branch is checked against that branch’s active set', async () => {
     // Ours: block 1 at slot 2. Theirs on genesis, arriving late: slots 1, 2 (a registration), 3, 4.
-    // Slot 3's anchor is their block 1 (before the registration): checked against the active set
-    // as of the fork. Slot 4's anchor is their block 2, which registers a node: deferred.
+    // Slot 3's anchor is their block 1 (before the registration): the set as of the fork. Slot 4's
+    // anchor is their block 2, which registers a node: the set a store holding their branch reads.
     const n = await node();
     for (const b of await extendStore(n.store, [2])) n.index.pushed(b.header, true);
     const side = await openStore(DEVNET, 'chain-reorg-b-');
@@ -1003,20 +1025,49 @@ describe('ChainController: a received block proves it is the slot leader’s bef
     expect(await n.chain.receive(s2, 'gossip', 'peer-a')).toBe('undecided');
     expect(await n.chain.receive(forged(s3!), 'gossip', 'mallory')).toBe('invalid');
     expect(await n.chain.receive(s3!, 'gossip', 'peer-a')).toBe('undecided');
-    expect(await n.chain.receive(forged(s4!), 'gossip', 'mallory')).toBe('undecided');
-    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
-    expect([s1!, s2, s3!].map((b) => n.tree.get(id(b))?.headerChecked)).toEqual([true, true, true]);
-    expect(n.tree.get(id(s4!))?.headerChecked).toBe(false);
-    // Pending by its checked part (blocks 1-3), which is longer than our chain.
+    expect(await n.chain.receive(forged(s4!), 'gossip', 'mallory')).toBe('invalid');
+    expect(await n.chain.receive(s4!, 'gossip', 'peer-a')).toBe('undecided');
+    expect(n.bad).toEqual([
+      ['mallory', 'BAD_SIGNATURE'],
+      ['mallory', 'BAD_SIGNATURE'],
+    ]);
+    expect([s1!, s2, s3!, s4!].map((b) => n.tree.get(id(b))?.headerChecked)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    const setOf = (height: number) => side.activeMasternodes(height).map((m) => toHex(m.nodePubkey));
+    expect(setOf(2)).toHaveLength(setOf(1).length + 1);
+    expect(n.checkedSets.get(id(s3!))).toEqual(setOf(1));
+    expect(n.checkedSets.get(id(s4!))).toEqual(setOf(2));
     expect(n.chain.longerBranchPending(0)).toBe(true);
+    // Final here: the whole branch is applied, and validation agrees with the set it was checked by.
+    n.gate.standings.set(toHex(reg.txid), 'finalized');
+    await n.chain.reconsiderLeaves();
+    expect(toHex(n.store.tip().hash)).toBe(id(s4!));
   });
 
-  it('an unchecked block on top of a branch no longer than ours holds nothing back', async () => {
-    // Ours: slots 2 and 4. Theirs: slot 1 (a registration, the anchor of slot 3), 2, 3 (unchecked).
-    const { n, s3 } = await lateSideBranch(registration(3));
-    expect(await n.chain.receive(forged(s3!), 'gossip', 'mallory')).toBe('undecided');
-    expect(n.tree.get(id(s3!))?.headerChecked).toBe(false);
-    expect(n.chain.longerBranchPending(0)).toBe(false);
-    expect(n.bad).toEqual([]);
+  it('forged blocks on a branch anchored after a final registry change never make the node revert', async () => {
+    // Ours: one timely block at slot 2. Theirs on genesis: a real block at slot 1 carrying a Free
+    // registration final here, then blocks at slots 3 and 4 whose producer signatures are garbage.
+    // Slot 3's anchor is their block 1: a branch that could not be checked used to win on length
+    // and was tried by reverting our chain (up to maxReorgDepth blocks, for anyone, at will).
+    const n = await node();
+    const [ours] = await extendStore(n.store, [2]);
+    n.index.pushed(ours!.header, true);
+    const side = await openStore(DEVNET, 'chain-reorg-b-');
+    const reg = registration(3);
+    const s1 = nextBlockOn(side, [{ etx: reg, fee: 100_000n }], { slot: 1 }).block;
+    await side.applyBlock(s1);
+    const [s2, s3] = await extendStore(side, [3, 4]);
+    n.clock.now = s3!.header.timestampMs + 10;
+    n.gate.standings.set(toHex(reg.txid), 'finalized');
+    expect(await n.chain.receive(s1, 'gossip', 'peer-a')).toBe('side');
+    expect(await n.chain.receive(forged(s2!), 'gossip', 'mallory')).toBe('invalid');
+    expect(await n.chain.receive(forged(s3!), 'gossip', 'mallory')).toBe('orphan');
+    expect(toHex(n.store.tip().hash)).toBe(id(ours!));
+    expect(n.events.filter((e) => e.startsWith('-'))).toEqual([]);
+    expect(n.bad).toEqual([['mallory', 'BAD_SIGNATURE']]);
   });
 });
