@@ -28,6 +28,13 @@ export const MAX_REJECT_CODE_LENGTH = 32;
 export const MAX_REJECT_REASON_LENGTH = 256;
 /** Txids in one Inventory page. */
 export const MAX_TXIDS_PER_INVENTORY = 1_024;
+/**
+ * Array items in one frame, all arrays together: the longest array of the catalogue (Tx.txs;
+ * Blocks.blocks and Peers.peers are shorter), and no message has two arrays. Txids travel packed
+ * in byte strings, not as arrays. The strict CBOR scan refuses more at the array head, before it
+ * or cbor-x walks the items (see strict-cbor.ts).
+ */
+export const MAX_ARRAY_ITEMS = Math.max(MAX_TXS_PER_BATCH, MAX_BLOCKS_PER_RESPONSE, MAX_PEERS_PER_MESSAGE);
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
