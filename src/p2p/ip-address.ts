@@ -2,8 +2,9 @@ import { isIP } from 'node:net';
 
 /**
  * IP literals as the transport compares them: one canonical text per address (IPv4 dotted quad,
- * IPv6 compressed lower case, IPv4-mapped IPv6 as IPv4), the /24 (IPv4) or /64 (IPv6) "netgroup"
- * used to spread connection slots and address-book buckets, and which addresses are public.
+ * IPv6 compressed lower case, IPv4-mapped IPv6 as IPv4), the "IP subject" every per-IP rule keys
+ * on (an IPv4 address, an IPv6 /64), the /24 (IPv4) or /64 (IPv6) "netgroup" used to spread
+ * connection slots and address-book buckets, and which addresses are public.
  * Host names are never accepted from peers: resolving them would let a peer make us query DNS and
  * dial whatever it returns.
  */
@@ -144,21 +145,76 @@ function ipv4Of(hi: number, lo: number): string {
   return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
 }
 
-/** 16 bytes per address (IPv4 as IPv4-mapped IPv6): the ban store's key for an IP. */
-export function ipKeyBytes(ip: string): Uint8Array {
+/**
+ * The IP subject of an address: what every per-IP rule (misbehaviour scores, IP bans, the handshake
+ * signature budget, pending and inbound connections per IP) counts as one peer. An IPv4 address
+ * is itself ("198.51.100.7"); an IPv6 address is its /64 ("2a01:4f8:10:20::/64"): one host is
+ * routinely given a whole /64 (SLAAC, every VPS plan) and may take a fresh address of it for each
+ * connection, so per /128 no per-IP rule would hold for it at all. An IPv6 address that names one
+ * IPv4 host is that host: IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::/96: a SIIT or NAT46
+ * translator in front of us shows every IPv4 peer so, and they must not share one subject), 6to4
+ * (2002::/16: one IPv4 address owns a /48, 65,536 /64s) and Teredo (2001::/32: the client's
+ * address; its port and server fields are the client's to pick). Text that is no IP literal is its
+ * own subject.
+ */
+export function ipSubject(text: string): string {
+  const ip = normalizeIp(text);
+  if (ip === undefined) return text;
+  if (isIP(ip) === 4) return ip;
+  const words = ipv6Words(ip)!;
+  return namedIpv4(words) ?? `${compressIpv6([...words.slice(0, 4), 0, 0, 0, 0])}/64`;
+}
+
+/** The one IPv4 host a NAT64, 6to4 or Teredo address stands for (as a peer's source). */
+function namedIpv4(words: readonly number[]): string | undefined {
+  const w0 = words[0]!;
+  if (w0 === 0x0064 && words[1] === 0xff9b && words.slice(2, 6).every((w) => w === 0))
+    return ipv4Of(words[6]!, words[7]!);
+  if (w0 === 0x2002) return ipv4Of(words[1]!, words[2]!);
+  if (w0 === 0x2001 && words[1] === 0) return ipv4Of(words[6]! ^ 0xffff, words[7]! ^ 0xffff);
+  return undefined;
+}
+
+/**
+ * 16 bytes per IP subject (ipSubject): the ban store's key for an IP. An IPv4 subject as
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d), an IPv6 /64 as its prefix with the low 64 bits zero.
+ */
+export function ipKeyBytes(text: string): Uint8Array {
+  const ip = normalizeIp(text);
+  const v4 = ip === undefined ? undefined : isIP(ip) === 4 ? ip : namedIpv4(ipv6Words(ip)!);
+  if (v4 !== undefined) return mappedKey(v4);
   const out = new Uint8Array(16);
-  if (isIP(ip) === 4) {
-    out[10] = 0xff;
-    out[11] = 0xff;
-    ip.split('.').forEach((p, i) => {
-      out[12 + i] = Number(p);
-    });
-    return out;
-  }
-  const words = ipv6Words(ip) ?? [];
-  words.forEach((w, i) => {
+  (ip === undefined ? [] : ipv6Words(ip)!.slice(0, 4)).forEach((w, i) => {
     out[2 * i] = w >> 8;
     out[2 * i + 1] = w & 0xff;
+  });
+  return out;
+}
+
+/**
+ * The keys a ban of this address may be stored under: its subject's (ipKeyBytes) and, when that
+ * differs, the whole 128-bit address, under which bans were written before IPv6 was keyed per /64.
+ * Such a ban still holds, for that one address, until it expires (default 1 hour); no new ban is
+ * written under it.
+ */
+export function ipBanKeys(text: string): Uint8Array[] {
+  const key = ipKeyBytes(text);
+  const ip = normalizeIp(text);
+  if (ip === undefined || isIP(ip) === 4) return [key];
+  const exact = new Uint8Array(16);
+  ipv6Words(ip)!.forEach((w, i) => {
+    exact[2 * i] = w >> 8;
+    exact[2 * i + 1] = w & 0xff;
+  });
+  return Buffer.from(exact).equals(key) ? [key] : [key, exact];
+}
+
+function mappedKey(quad: string): Uint8Array {
+  const out = new Uint8Array(16);
+  out[10] = 0xff;
+  out[11] = 0xff;
+  quad.split('.').forEach((p, i) => {
+    out[12 + i] = Number(p);
   });
   return out;
 }

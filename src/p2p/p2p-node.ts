@@ -14,13 +14,13 @@ import {
 } from '../wire/message-types.js';
 import { AddressBook, type BookEntry } from './address-book.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
-import { type BanList, MemoryBanList } from './ban-list.js';
+import { type BanList, type BanRecord, MemoryBanList } from './ban-list.js';
 import type { CloseName } from './close-codes.js';
 import { admit, classOf, type SlotClass, type SlotPeer } from './connection-slots.js';
 import { CPU_ALLOCATION_DEFAULTS, type CpuAllocation, CpuThrottle } from './cpu-throttle.js';
 import { type GossipKind, GossipRelay } from './gossip-relay.js';
 import type { ChainTip, HelloRefusal, LocalIdentity } from './handshake.js';
-import { ipKeyBytes, netgroupOf, normalizeIp } from './ip-address.js';
+import { ipBanKeys, ipKeyBytes, ipSubject, netgroupOf, normalizeIp } from './ip-address.js';
 import type { Link } from './link.js';
 import {
   APPLICATION_OFFENCES,
@@ -81,7 +81,7 @@ type Resolved = Required<
   Omit<P2pNodeOptions, 'identity' | 'seeds' | 'banList' | 'rateLimits' | 'peerRateLimits' | 'backoff' | 'cpu'>
 > & { readonly cpu: CpuAllocation };
 
-/** Remembered handshake buckets (one per source IP), least recently used forgotten first. */
+/** Remembered handshake buckets (one per IP subject), least recently used forgotten first. */
 const MAX_HANDSHAKE_BUCKETS = 4_096;
 /** Subjects in each score book (keys, IPs). */
 const MAX_SCORED = 4_096;
@@ -104,7 +104,8 @@ const RETIRE_MAX_REQUEST_TIMEOUTS = 4;
  * Events (listeners that throw are counted as `handlerErrors` and reported as `handler:error`):
  * peer:connected(PeerInfo), peer:disconnected({peerId, code, reason}), peer:tip(PeerInfo, ChainTip),
  * peer:refused({host, direction, code, reason}), peer:banned({peerId, offence, detail, untilMs}),
- * ip:banned({ip, offence, detail, untilMs}), peer:reject({peerId, code, reason}),
+ * ip:banned({ip, offence, detail, untilMs}) (`ip` the IP subject: "198.51.100.7", "2a01:4f8:1:2::/64"),
+ * peer:reject({peerId, code, reason}),
  * dial:scheduled({host, port, attempt, delayMs}), listen:retry({port, attempt}),
  * gossip:tx(PeerInfo, txs), gossip:block(PeerInfo, Block), gossip:beacon(PeerInfo, Beacon),
  * handler:error({peerId, type, error}).
@@ -124,8 +125,16 @@ export class P2pNode extends EventEmitter {
   private readonly banList: BanList;
   private readonly keyScores: ScoreBook;
   private readonly ipScores: ScoreBook;
-  /** The only signature check an unauthenticated connection can make us do: a budget per source IP. */
+  /**
+   * The only signature check an unauthenticated connection can make us do: a budget per IP subject
+   * (ip-address.ts ipSubject: an IPv4 address, an IPv6 /64).
+   */
   private readonly handshakeBuckets: PeerBuckets;
+  /** Each session's IP subject and netgroup, worked out once from its remote address. */
+  private readonly origins = new WeakMap<
+    PeerSession,
+    { readonly subject: string; readonly netgroup: string }
+  >();
   private readonly host: SessionHost;
   private readonly handlers = new Map<number, RequestHandler<RequestType>>();
   private readonly peerRates: Record<number, RateLimit>;
@@ -492,23 +501,27 @@ export class P2pNode extends EventEmitter {
 
   // ---- admission ----
 
-  /** At the HTTP upgrade: IP bans and pending-handshake limits, before a session exists. */
+  /**
+   * At the HTTP upgrade: IP bans and pending-handshake limits, before a session exists. Per-IP
+   * limits count the IP subject (an IPv6 /64), not the exact address.
+   */
   private admitUpgrade(ip: string): string | null {
     if (this.stopped) return 'stopping';
     if (ip === '') return 'no remote address';
-    if (this.banList.get(ipKeyBytes(ip), this.opts.now())) {
+    if (this.ipBan(ip)) {
       this.count('refusedBannedIp');
       return 'banned';
     }
     const pending = [...this.sessions].filter((s) => !s.isReady && s.link.direction === 'inbound');
+    const subject = ipSubject(ip);
     const group = netgroupOf(ip);
-    if (pending.filter((s) => s.link.remoteHost === ip).length >= this.opts.maxPendingPerIp) {
+    if (pending.filter((s) => this.originOf(s).subject === subject).length >= this.opts.maxPendingPerIp) {
       this.count('refusedPendingPerIp');
       return 'too many pending connections from this address';
     }
     const byGroup = new Map<string, PeerSession[]>();
     for (const s of pending) {
-      const g = netgroupOf(s.link.remoteHost);
+      const g = this.originOf(s).netgroup;
       byGroup.set(g, [...(byGroup.get(g) ?? []), s]);
     }
     if ((byGroup.get(group)?.length ?? 0) >= this.opts.maxPendingPerNetgroup) {
@@ -537,6 +550,28 @@ export class P2pNode extends EventEmitter {
     return session;
   }
 
+  private originOf(s: PeerSession): { readonly subject: string; readonly netgroup: string } {
+    let o = this.origins.get(s);
+    if (o === undefined) {
+      o = { subject: ipSubject(s.link.remoteHost), netgroup: netgroupOf(s.link.remoteHost) };
+      this.origins.set(s, o);
+    }
+    return o;
+  }
+
+  /**
+   * The ban in force on an address: on its IP subject, or (written before IPv6 was keyed per /64)
+   * on the exact address.
+   */
+  private ipBan(ip: string): BanRecord | undefined {
+    const now = this.opts.now();
+    for (const key of ipBanKeys(ip)) {
+      const ban = this.banList.get(key, now);
+      if (ban) return ban;
+    }
+    return undefined;
+  }
+
   private onHello(s: PeerSession): HelloRefusal | null {
     const hello = s.hello!;
     const now = this.opts.now();
@@ -547,7 +582,7 @@ export class P2pNode extends EventEmitter {
         reason: `banned until ${new Date(ban.untilMs).toISOString()}: ${ban.reason}`,
       };
     if (s.role === 'listener') {
-      const ip = s.link.remoteHost;
+      const ip = this.originOf(s).subject;
       if (!this.handshakeBuckets.take(ip)) {
         this.count('handshakeRateLimited');
         return {
@@ -563,8 +598,8 @@ export class P2pNode extends EventEmitter {
     return {
       peerId: s.peerId,
       direction: s.link.direction,
-      ip: s.link.remoteHost,
-      netgroup: netgroupOf(s.link.remoteHost),
+      ip: this.originOf(s).subject,
+      netgroup: this.originOf(s).netgroup,
       connectedAtMs: s.readyAtMs || s.openedAtMs,
       lastUsefulMs: s.lastUsefulMs,
     };
@@ -732,8 +767,9 @@ export class P2pNode extends EventEmitter {
   private offend(s: PeerSession, offence: Offence, detail: string): void {
     const now = this.opts.now();
     const points = OFFENCE_POINTS[offence];
-    const ip = s.link.remoteHost;
-    if (this.ipScores.add(ip, points, now) >= this.opts.ipBanThreshold) this.banIp(ip, offence, detail);
+    const ip = this.originOf(s).subject;
+    if (this.ipScores.add(ip, points, now) >= this.opts.ipBanThreshold)
+      this.banIp(s.link.remoteHost, offence, detail);
     if (s.peerId === '') return; // no key proven yet: the session closes itself
     if (this.keyScores.add(s.peerId, points, now) >= this.opts.banThreshold) {
       this.banKey(s.peerId, offence, detail);
@@ -754,11 +790,13 @@ export class P2pNode extends EventEmitter {
     this.retiring.get(peerId)?.shutdown('banned', `${offence}: ${detail}`);
   }
 
-  private banIp(ip: string, offence: Offence, detail: string): void {
+  /** Bans the IP subject of `address` (the IPv4 address, the IPv6 /64), by its ipKeyBytes. */
+  private banIp(address: string, offence: Offence, detail: string): void {
     const now = this.opts.now();
     const untilMs = now + this.opts.banDurationMs;
+    const ip = ipSubject(address);
     this.ipScores.clear(ip);
-    this.banList.ban(ipKeyBytes(ip), {
+    this.banList.ban(ipKeyBytes(address), {
       untilMs,
       reason: `${offence}: ${detail}`.slice(0, 200),
       bannedAtMs: now,
@@ -766,7 +804,7 @@ export class P2pNode extends EventEmitter {
     this.safeEmit('ip:banned', { ip, offence, detail, untilMs });
     // Active masternodes behind the address keep their connections (their keys answer for them).
     for (const s of [...this.sessions]) {
-      if (s.link.remoteHost === ip && !this.validators.has(s.peerId))
+      if (this.originOf(s).subject === ip && !this.validators.has(s.peerId))
         s.shutdown('banned', `address banned: ${offence}`);
     }
   }
@@ -802,7 +840,7 @@ export class P2pNode extends EventEmitter {
     if (key !== undefined && this.byPeer.has(key) && !feeler) return 'skip';
     const validator = this.isValidatorTarget(e);
     const ip = normalizeIp(e.host);
-    if (ip !== undefined && !validator && this.banList.get(ipKeyBytes(ip), this.opts.now())) return 'wait';
+    if (ip !== undefined && !validator && this.ipBan(ip)) return 'wait';
     if (key !== undefined && !validator && this.banList.get(fromHex(key, 32), this.opts.now())) return 'wait';
     if (e.persistent) return 'dial';
     if (validator) {

@@ -1,6 +1,13 @@
 import { BlockList, isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ipKeyBytes, isPublicIp, netgroupOf, normalizeIp } from '../../../src/p2p/ip-address.js';
+import {
+  ipBanKeys,
+  ipKeyBytes,
+  ipSubject,
+  isPublicIp,
+  netgroupOf,
+  normalizeIp,
+} from '../../../src/p2p/ip-address.js';
 
 /** Deterministic PRNG (mulberry32) so a failing case reproduces. */
 function rng(seed: number): () => number {
@@ -411,17 +418,68 @@ describe('isPublicIp: peer lists must not steer us to local, private or reserved
   });
 });
 
-describe('ipKeyBytes: the 16-byte ban key of an address', () => {
+/** IPv6 words that name one IPv4 host (mapped, NAT64, 6to4, Teredo): their subject is that host. */
+const namesIpv4 = (w: readonly number[]) =>
+  (w.slice(0, 5).every((x) => x === 0) && w[5] === 0xffff) ||
+  (w[0] === 0x64 && w[1] === 0xff9b && w.slice(2, 6).every((x) => x === 0)) ||
+  w[0] === 0x2002 ||
+  (w[0] === 0x2001 && w[1] === 0);
+
+describe('ipSubject: what per-IP rules count as one peer (an IPv4 address, an IPv6 /64)', () => {
+  it.each([
+    ['198.51.100.7', '198.51.100.7'],
+    ['::ffff:198.51.100.7', '198.51.100.7'], // IPv4-mapped: the IPv4 peer
+    ['[::FFFF:c633:6407]', '198.51.100.7'],
+    ['2a01:4f8:10:20::1', '2a01:4f8:10:20::/64'],
+    ['2a01:4f8:10:20:ffff:ffff:ffff:ffff', '2a01:4f8:10:20::/64'],
+    ['2A01:04F8:0010:0020:0:0:0:1%eth0', '2a01:4f8:10:20::/64'],
+    ['2a01:4f8::1', '2a01:4f8::/64'],
+    ['2a01:0:0:1::1', '2a01:0:0:1::/64'],
+    ['::1', '::/64'],
+    ['64:ff9b::c633:6407', '198.51.100.7'], // NAT64: the IPv4 host behind the translator
+    ['64:ff9b:1::c633:6407', '64:ff9b:1::/64'], // local-use NAT64: where the IPv4 sits is unknown
+    ['2002:c633:6407::1', '198.51.100.7'], // 6to4: its 65,536 /64s are one IPv4 host's
+    ['2002:c633:6407:ffff::1', '198.51.100.7'],
+    ['2001:0:4136:e378:8000:63bf:39cc:9bf8', '198.51.100.7'], // Teredo: the client, any server/port
+    ['2001:0:102:304:0:1:39cc:9bf8', '198.51.100.7'],
+    ['seed.example.org', 'seed.example.org'],
+    ['', ''],
+  ])('%s → %s', (ip, subject) => {
+    expect(ipSubject(ip)).toBe(subject);
+  });
+
+  it('two IPv6 addresses are one subject exactly when node:net puts them in the same /64', () => {
+    const r = rng(9);
+    for (let n = 0; n < 500; n++) {
+      const a = randomWords(r).map((w) => w || 1);
+      const b =
+        r() < 0.5 ? [...a.slice(0, 4), ...randomWords(r).slice(4)] : randomWords(r).map((w) => w || 2);
+      if (r() < 0.3) b[3] = a[3]! ^ (1 << Math.floor(r() * 16)); // neighbour /64
+      if (namesIpv4(a) || namesIpv4(b)) continue;
+      const [ta, tb] = [a, b].map((w) => w.map((x) => x.toString(16)).join(':')) as [string, string];
+      const bl = new BlockList();
+      bl.addSubnet(ta, 64, 'ipv6');
+      expect(ipSubject(ta) === ipSubject(tb), `${ta} ${tb}`).toBe(bl.check(tb, 'ipv6'));
+      expect(ipSubject(spell(b, r)), tb).toBe(ipSubject(tb));
+    }
+  });
+});
+
+describe('ipKeyBytes: the 16-byte ban key of an IP subject', () => {
   it.each([
     ['1.2.3.4', '00000000000000000000ffff01020304'],
     ['255.255.255.255', '00000000000000000000ffffffffffff'],
     ['0.0.0.0', '00000000000000000000ffff00000000'],
-    ['2001:db8::1', '20010db8000000000000000000000001'],
-    ['1234:5678:9abc:def0:1:2:3:4', '123456789abcdef00001000200030004'],
+    ['2001:db8::1', '20010db8000000000000000000000000'],
+    ['1234:5678:9abc:def0:1:2:3:4', '123456789abcdef00000000000000000'],
     ['::', '00000000000000000000000000000000'],
-    ['::1', '00000000000000000000000000000001'],
-    ['fe80::1%eth0', 'fe800000000000000000000000000001'],
-    ['ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'ffffffffffffffffffffffffffffffff'],
+    ['::1', '00000000000000000000000000000000'],
+    ['fe80::1%eth0', 'fe800000000000000000000000000000'],
+    ['ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'ffffffffffffffff0000000000000000'],
+    ['2002:102:304:5::6', '00000000000000000000ffff01020304'], // 6to4 of 1.2.3.4
+    ['64:ff9b::102:304', '00000000000000000000ffff01020304'], // NAT64 of 1.2.3.4
+    ['2001:0:4136:e378:8000:63bf:fefd:fcfb', '00000000000000000000ffff01020304'], // Teredo client 1.2.3.4
+    ['seed.example.org', '00000000000000000000000000000000'],
   ])('%s -> %s', (ip, key) => {
     expect(hex(ipKeyBytes(ip))).toBe(key);
   });
@@ -433,23 +491,39 @@ describe('ipKeyBytes: the 16-byte ban key of an address', () => {
       expect(hex(ipKeyBytes(`::ffff:${quad}`))).toBe(hex(ipKeyBytes(quad)));
       expect(hex(ipKeyBytes(normalizeIp(`[::FFFF:${quad}]`)!))).toBe(hex(ipKeyBytes(quad)));
     }
-    // the IPv4-compatible form is a different address
+    // the IPv4-compatible form is a different address (in ::/64)
     expect(hex(ipKeyBytes('::1.2.3.4'))).not.toBe(hex(ipKeyBytes('1.2.3.4')));
   });
 
-  it('every spelling of an IPv6 address gives the same key, and different addresses different keys', () => {
+  it('every spelling of an IPv6 address gives its /64 as key; two addresses share a key exactly when they share a subject', () => {
     const r = rng(6);
     const seen = new Map<string, string>();
     for (let n = 0; n < 500; n++) {
       const words = randomWords(r);
+      if (namesIpv4(words)) continue;
       const full = words.map((w) => w.toString(16)).join(':');
-      const expected = words.map((w) => w.toString(16).padStart(4, '0')).join('');
+      const expected = `${words
+        .slice(0, 4)
+        .map((w) => w.toString(16).padStart(4, '0'))
+        .join('')}${'0'.repeat(16)}`;
       expect(hex(ipKeyBytes(full)), full).toBe(expected);
-      expect(hex(ipKeyBytes(normalizeIp(spell(words, r))!)), full).toBe(expected);
+      expect(hex(ipKeyBytes(spell(words, r))), full).toBe(expected);
       const other = seen.get(expected);
-      if (other !== undefined) expect(normalizeIp(other)).toBe(normalizeIp(full));
+      if (other !== undefined) expect(ipSubject(other)).toBe(ipSubject(full));
       seen.set(expected, full);
     }
+  });
+});
+
+describe('ipBanKeys: the subject key, and the exact address bans were once written under', () => {
+  it.each([
+    ['1.2.3.4', ['00000000000000000000ffff01020304']],
+    ['::ffff:1.2.3.4', ['00000000000000000000ffff01020304']],
+    ['2a01:4f8:10:20::7', ['2a0104f8001000200000000000000000', '2a0104f8001000200000000000000007']],
+    ['2a01:4f8:10:20::', ['2a0104f8001000200000000000000000']], // the /64's own key: no second one
+    ['2002:102:304::1', ['00000000000000000000ffff01020304', '20020102030400000000000000000001']],
+  ])('%s -> %j', (ip, keys) => {
+    expect(ipBanKeys(ip).map(hex)).toEqual(keys);
   });
 });
 
