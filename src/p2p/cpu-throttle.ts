@@ -141,7 +141,11 @@ export class CpuThrottle {
    */
   waitMs(peerId: string, nowMs: number): number {
     const meter = this.meters.get(peerId);
-    if (!meter) return 0;
+    // A key with no meter (new, or forgotten) has used nothing, but its target is 0 all the same
+    // while the at-large pool is used up: it waits like any other, or every fresh identity (free to
+    // make) would get one frame processed, however costly, whatever the pool. A masternode's
+    // target is at least its stake share, so it never waits here.
+    if (!meter) return this.target(peerId, nowMs) > 0 ? 0 : this.alloc.maxRecheckMs;
     const wait = meter.msUntil(nowMs, this.target(peerId, nowMs));
     if (wait === 0) return 0;
     return Math.min(this.alloc.maxRecheckMs, Math.max(1, Math.ceil(wait)));

@@ -117,6 +117,26 @@ describe('CpuThrottle targets', () => {
     expect(t.waitMs('n', wait)).toBe(250);
   });
 
+  it('with the at-large pool used up, a key never seen before waits like every other non-validator', () => {
+    const t = new CpuThrottle(alloc({ maxRecheckMs: 250 }));
+    t.setValidators(new Map([['v', 1]]), 'self');
+    // a fresh key goes on at once while the pool has room…
+    expect(t.waitMs('fresh', 0)).toBe(0);
+    // …but five non-validator keys just used 1 s of CPU each: far over the 0.25-core pool
+    for (let i = 0; i < 5; i++) t.charge(`sybil${i}`, 1_000, 1_000);
+    expect(t.atLargeUsage(1_000)).toBeGreaterThan(CPU_ALLOCATION_DEFAULTS.atLarge);
+    expect(t.waitMs('sybil0', 1_000)).toBe(250);
+    // a key one handshake old has a target of 0 too, and its first frame (of any cost) waits
+    expect(t.target('sybil-new', 1_000)).toBe(0);
+    expect(t.waitMs('sybil-new', 1_000)).toBe(250);
+    // a masternode the throttle has not metered yet has its stake share: never delayed by the pool
+    expect(t.waitMs('v', 1_000)).toBe(0);
+    // once the pool has decayed below its size the fresh key goes on again
+    const later = 1_000 + 4 * HALF_LIFE;
+    expect(t.atLargeUsage(later)).toBeLessThan(CPU_ALLOCATION_DEFAULTS.atLarge);
+    expect(t.waitMs('sybil-new', later)).toBe(0);
+  });
+
   it('remembers at most maxMeters peers, forgetting the oldest', () => {
     const t = new CpuThrottle(alloc(), 3);
     for (const id of ['a', 'b', 'c', 'd']) t.charge(id, 0, 100);
