@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
  * - **manual**: connections we dialed to an address the operator configured (seeds, addPeer), as
  *   many as were configured.
  * - **outbound** slots (default 8): peers WE chose from the address book; nobody else can fill them.
- * - **inbound** slots (default 64): everyone else who dials us, at most `maxInboundPerIp` per IP and
- *   `maxInboundPerNetgroup` per /24 (/64); when full, a newcomer may evict the least valuable
- *   inbound peer (selectEviction), otherwise it is refused.
+ * - **inbound** slots (default 64): everyone else who dials us, at most `maxInboundPerIp` per IP
+ *   (`SlotPeer.ip`: ip-address.ts ipSubject, an IPv6 /64) and `maxInboundPerNetgroup` per network
+ *   (`SlotPeer.netgroup`: connectionGroupOf, a /24 or an IPv6 /48); when full, a newcomer may evict
+ *   the least valuable inbound peer (selectEviction), otherwise it is refused.
  */
 export type SlotClass = 'validator' | 'manual' | 'outbound' | 'inbound';
 
@@ -26,7 +27,9 @@ export interface SlotLimits {
 export interface SlotPeer {
   readonly peerId: string;
   readonly direction: 'inbound' | 'outbound';
+  /** Its IP subject (ipSubject: an IPv4 address, an IPv6 /64). */
   readonly ip: string;
+  /** Its network (connectionGroupOf: a /24, an IPv6 /48). */
   readonly netgroup: string;
   readonly connectedAtMs: number;
   readonly lastUsefulMs: number;

@@ -82,6 +82,26 @@ export function netgroupOf(ip: string): string {
 }
 
 /**
+ * The network a connection counts against for the per-netgroup limits on pending handshakes and
+ * inbound peers, and for choosing whom to evict (connection slots): an IPv4 address's /24, an
+ * IPv6 address's /48 ("10.1.2.0/24", "2a01:4f8:77::/48"); an address that stands for one IPv4
+ * host (ipSubject) is in that host's /24. Both are the smallest block routed across the internet
+ * (longer prefixes are filtered), and the usual assignment to one customer site (RFC 6177 for
+ * IPv6), so each such group is one allocation an attacker has to obtain, where a /64 (an IPv6
+ * subject) comes 256 to a /56 and 65,536 to a /48 for nothing. Coarser groups (/16, /32: a whole
+ * provider) would make an attacker's connections share one group more often, but would also put
+ * every honest peer of a big hosting provider in the group the attacker fills, which the inbound
+ * per-netgroup limit then shuts out.
+ */
+export function connectionGroupOf(text: string): string {
+  const subject = ipSubject(text);
+  if (isIP(subject) === 4) return `${subject.slice(0, subject.lastIndexOf('.'))}.0/24`;
+  const ip = normalizeIp(text);
+  if (ip === undefined) return text;
+  return `${compressIpv6([...ipv6Words(ip)!.slice(0, 3), 0, 0, 0, 0, 0])}/48`;
+}
+
+/**
  * False for addresses that are not reachable across the internet: unspecified, loopback, private
  * (RFC 1918, RFC 4193), link-local, CGNAT, multicast, documentation and reserved ranges. Any
  * literal form is judged by what it names: an IPv4-mapped IPv6 address as its IPv4 address, a

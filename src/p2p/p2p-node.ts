@@ -20,7 +20,7 @@ import { admit, classOf, type SlotClass, type SlotPeer } from './connection-slot
 import { CPU_ALLOCATION_DEFAULTS, type CpuAllocation, CpuThrottle } from './cpu-throttle.js';
 import { type GossipKind, GossipRelay } from './gossip-relay.js';
 import type { ChainTip, HelloRefusal, LocalIdentity } from './handshake.js';
-import { ipBanKeys, ipKeyBytes, ipSubject, netgroupOf, normalizeIp } from './ip-address.js';
+import { connectionGroupOf, ipBanKeys, ipKeyBytes, ipSubject, normalizeIp } from './ip-address.js';
 import type { Link } from './link.js';
 import {
   APPLICATION_OFFENCES,
@@ -503,7 +503,16 @@ export class P2pNode extends EventEmitter {
 
   /**
    * At the HTTP upgrade: IP bans and pending-handshake limits, before a session exists. Per-IP
-   * limits count the IP subject (an IPv6 /64), not the exact address.
+   * limits count the IP subject (an IPv6 /64), per-netgroup ones its connectionGroupOf (a /24, an
+   * IPv6 /48).
+   *
+   * A pending handshake costs its opener nothing but a TCP and TLS handshake, and an honest one
+   * completes in milliseconds, while a silent one holds its slot for handshakeTimeoutMs and can be
+   * reopened at once: so when a limit is reached, the oldest pending connection of the network
+   * (per-netgroup limit) or of the biggest network (all pending slots taken; between networks of
+   * one size, the oldest of theirs) gives way, and that is almost always a staller. Only another
+   * IP's connection gives way: one IP over its own share (the per-IP limit, or a table it fills
+   * alone) is refused, with 503.
    */
   private admitUpgrade(ip: string): string | null {
     if (this.stopped) return 'stopping';
@@ -512,36 +521,53 @@ export class P2pNode extends EventEmitter {
       this.count('refusedBannedIp');
       return 'banned';
     }
-    const pending = [...this.sessions].filter((s) => !s.isReady && s.link.direction === 'inbound');
+    // A connection we have closed holds no slot, though its close event may still be on its way.
+    const pending = [...this.sessions].filter(
+      (s) => !s.isReady && s.link.direction === 'inbound' && s.link.isOpen,
+    );
     const subject = ipSubject(ip);
-    const group = netgroupOf(ip);
+    const group = connectionGroupOf(ip);
     if (pending.filter((s) => this.originOf(s).subject === subject).length >= this.opts.maxPendingPerIp) {
       this.count('refusedPendingPerIp');
       return 'too many pending connections from this address';
     }
-    const byGroup = new Map<string, PeerSession[]>();
-    for (const s of pending) {
-      const g = this.originOf(s).netgroup;
-      byGroup.set(g, [...(byGroup.get(g) ?? []), s]);
-    }
-    if ((byGroup.get(group)?.length ?? 0) >= this.opts.maxPendingPerNetgroup) {
-      this.count('refusedPendingPerNetgroup');
-      return 'too many pending connections from this network';
+    // Candidates to give way, oldest first (sessions are kept in the order they were opened).
+    const others = pending
+      .filter((s) => this.originOf(s).subject !== subject)
+      .sort((a, b) => a.openedAtMs - b.openedAtMs);
+    if (
+      pending.filter((s) => this.originOf(s).netgroup === group).length >= this.opts.maxPendingPerNetgroup
+    ) {
+      const victim = others.find((s) => this.originOf(s).netgroup === group);
+      if (victim === undefined) {
+        this.count('refusedPendingPerNetgroup');
+        return 'too many pending connections from this network';
+      }
+      this.evictPending(victim);
+      return null;
     }
     if (pending.length >= this.opts.maxPendingHandshakes) {
-      // Full: the netgroup holding the most pending slots gives up its oldest, unless it is the
-      // newcomer's own — so one network cannot lock everybody else out.
-      const [biggest, members] = [...byGroup.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
-      if (biggest === group || members.length <= (byGroup.get(group)?.length ?? 0) + 1) {
+      const size = new Map<string, number>();
+      for (const s of pending)
+        size.set(this.originOf(s).netgroup, (size.get(this.originOf(s).netgroup) ?? 0) + 1);
+      let victim: PeerSession | undefined;
+      let victimSize = 0;
+      for (const s of others) {
+        const n = size.get(this.originOf(s).netgroup)!;
+        if (n > victimSize) [victim, victimSize] = [s, n];
+      }
+      if (victim === undefined) {
         this.count('refusedPendingTotal');
         return 'too many pending connections';
       }
-      members
-        .sort((a, b) => a.openedAtMs - b.openedAtMs)[0]!
-        .shutdown('evicted', 'pending handshake evicted');
-      this.count('evictedPending');
+      this.evictPending(victim);
     }
     return null;
+  }
+
+  private evictPending(victim: PeerSession): void {
+    this.count('evictedPending');
+    victim.shutdown('evicted', 'pending handshake evicted');
   }
 
   private attach(link: Link): PeerSession {
@@ -553,7 +579,7 @@ export class P2pNode extends EventEmitter {
   private originOf(s: PeerSession): { readonly subject: string; readonly netgroup: string } {
     let o = this.origins.get(s);
     if (o === undefined) {
-      o = { subject: ipSubject(s.link.remoteHost), netgroup: netgroupOf(s.link.remoteHost) };
+      o = { subject: ipSubject(s.link.remoteHost), netgroup: connectionGroupOf(s.link.remoteHost) };
       this.origins.set(s, o);
     }
     return o;

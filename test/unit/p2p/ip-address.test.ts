@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
+  connectionGroupOf,
   ipBanKeys,
   ipKeyBytes,
   ipSubject,
@@ -209,6 +210,40 @@ describe('netgroupOf: /24 for IPv4, /64 for IPv6', () => {
       const bl = new BlockList();
       bl.addSubnet(ta, 64, 'ipv6');
       expect(netgroupOf(ta) === netgroupOf(tb), `${ta} ${tb}`).toBe(bl.check(tb, 'ipv6'));
+    }
+  });
+});
+
+describe('connectionGroupOf: the /24 (IPv4) or /48 (IPv6) pending and inbound limits count per network', () => {
+  it.each([
+    ['10.1.2.3', '10.1.2.0/24'],
+    ['::ffff:10.1.2.3', '10.1.2.0/24'],
+    ['8.8.8.8', '8.8.8.0/24'],
+    ['2a01:4f8:77:ab00::1', '2a01:4f8:77::/48'],
+    ['2a01:4f8:77:ffff:ffff:ffff:ffff:ffff', '2a01:4f8:77::/48'],
+    ['2A01:04F8:0077:0001::1%eth0', '2a01:4f8:77::/48'],
+    ['2a01:4f8::1', '2a01:4f8::/48'],
+    ['2a01:0:4f8::1', '2a01:0:4f8::/48'],
+    ['64:ff9b::a01:203', '10.1.2.0/24'], // the IPv4 host a NAT64, 6to4 or Teredo address names
+    ['2002:a01:203:4::1', '10.1.2.0/24'],
+    ['2001:0:4136:e378:8000:63bf:f5fe:fdfc', '10.1.2.0/24'],
+    ['seed.example.org', 'seed.example.org'],
+  ])('%s is in %s', (ip, group) => {
+    expect(connectionGroupOf(ip)).toBe(group);
+  });
+
+  it('two IPv6 addresses share a group exactly when node:net puts them in the same /48', () => {
+    const r = rng(10);
+    for (let n = 0; n < 500; n++) {
+      const a = randomWords(r).map((w) => w || 1);
+      const b =
+        r() < 0.5 ? [...a.slice(0, 3), ...randomWords(r).slice(3)] : randomWords(r).map((w) => w || 2);
+      if (r() < 0.3) b[2] = a[2]! ^ (1 << Math.floor(r() * 16)); // neighbour /48
+      if (namesIpv4(a) || namesIpv4(b)) continue;
+      const [ta, tb] = [a, b].map((w) => w.map((x) => x.toString(16)).join(':')) as [string, string];
+      const bl = new BlockList();
+      bl.addSubnet(ta, 48, 'ipv6');
+      expect(connectionGroupOf(ta) === connectionGroupOf(tb), `${ta} ${tb}`).toBe(bl.check(tb, 'ipv6'));
     }
   });
 });
