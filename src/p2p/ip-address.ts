@@ -3,8 +3,9 @@ import { isIP } from 'node:net';
 /**
  * IP literals as the transport compares them: one canonical text per address (IPv4 dotted quad,
  * IPv6 compressed lower case, IPv4-mapped IPv6 as IPv4), the "IP subject" every per-IP rule keys
- * on (an IPv4 address, an IPv6 /64), the /24 (IPv4) or /64 (IPv6) "netgroup" used to spread
- * connection slots and address-book buckets, and which addresses are public.
+ * on (an IPv4 address, an IPv6 /64), the network (a /24, an IPv6 /48) the per-netgroup connection
+ * limits count, the /24 (IPv4) or /64 (IPv6) "netgroup" that spreads address-book buckets, and
+ * which addresses are public.
  * Host names are never accepted from peers: resolving them would let a peer make us query DNS and
  * dial whatever it returns.
  */
@@ -70,7 +71,10 @@ function compressIpv6(words: number[]): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
-/** The /24 (IPv4) or /64 (IPv6) an address belongs to, as text ("10.1.2.0/24"). */
+/**
+ * The /24 (IPv4) or /64 (IPv6) an address belongs to, as text ("10.1.2.0/24"): the address book's
+ * bucket groups. Connection limits use connectionGroupOf.
+ */
 export function netgroupOf(ip: string): string {
   if (isIP(ip) === 4) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
   const words = ipv6Words(ip);
