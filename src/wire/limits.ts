@@ -35,6 +35,13 @@ export const MAX_TXIDS_PER_INVENTORY = 1_024;
  * or cbor-x walks the items (see strict-cbor.ts).
  */
 export const MAX_ARRAY_ITEMS = Math.max(MAX_TXS_PER_BATCH, MAX_BLOCKS_PER_RESPONSE, MAX_PEERS_PER_MESSAGE);
+/**
+ * UTF-8 bytes of one text string: the longest text field of the catalogue (Reject.reason, 256
+ * characters; Peers' host 255, Reject.code 32) at 3 bytes per UTF-16 unit, the most a valid string
+ * takes (astral characters take 4 bytes for 2 units). Refused above by the strict CBOR scan, before
+ * cbor-x builds a JS string (see strict-cbor.ts).
+ */
+export const MAX_TEXT_BYTES = 3 * Math.max(MAX_REJECT_REASON_LENGTH, MAX_HOST_LENGTH, MAX_REJECT_CODE_LENGTH);
 
 const KIB = 1024;
 const MIB = 1024 * KIB;

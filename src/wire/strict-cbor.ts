@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { MAX_ARRAY_ITEMS } from './limits.js';
+import { MAX_ARRAY_ITEMS, MAX_TEXT_BYTES } from './limits.js';
 
 /**
  * The subset of CBOR (RFC 8949) a wire message may use, checked by one linear scan of the raw frame
@@ -14,15 +14,17 @@ import { MAX_ARRAY_ITEMS } from './limits.js';
  * major type 6 (every tag) and 7 (floats, true/false/null/undefined, simple values, break), additional
  * information 28–31 (reserved, indefinite length), lengths that run past the frame, nesting deeper
  * than MAX_DEPTH, maps with more than MAX_MAP_ENTRIES entries, arrays whose lengths add up to more
- * than MAX_ARRAY_ITEMS (limits.ts: the longest array of the catalogue), and anything after the first
- * item.
+ * than MAX_ARRAY_ITEMS (limits.ts: the longest array of the catalogue), text strings longer than
+ * MAX_TEXT_BYTES (the longest text field of the catalogue), and anything after the first item.
  *
  * The array rule is checked at each array head, before its items are walked. Without it a 4 MiB
  * frame of one array of 4 million one-byte integers was scanned item by item, then built by cbor-x
  * into a 4M-element array, before its schema refused it: ~80 ms of blocked event loop per frame.
  * With the map and depth rules, a frame that passes holds fewer than 17,000 items whatever its size
  * (a message map of 16 entries, one an array of 256 maps of 16 entries, the others maps of 16 maps of
- * 16 entries); byte and text strings are bounded by the frame itself.
+ * 16 entries). Text strings are bounded for the same reason: cbor-x took ~21 ms to turn 4 MiB of
+ * non-ASCII UTF-8 into a JS string that no schema would take. Byte strings are bounded by the
+ * frame: cbor-x copies them, ~2 ms for 4 MiB, as for any valid Block.
  */
 
 /** Deepest nesting a catalogue message needs: message map → array (Peers.peers) → map (an address). */
@@ -94,6 +96,7 @@ function scanItem(b: Uint8Array, pos: number, depth: number): number {
       return next;
     case 2:
     case 3: {
+      if (major === 3 && arg > MAX_TEXT_BYTES) throw new Refusal(`text of ${arg} bytes at byte ${pos}`);
       const end = next + arg;
       if (end > b.length) throw new Refusal('string runs past the frame');
       if (major === 3 && !isAscii(b, next, end) && !isUtf8(b.subarray(next, end))) {
