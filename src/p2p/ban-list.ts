@@ -12,8 +12,10 @@ export interface BanRecord {
 export const DEFAULT_MAX_BANS = 10_000;
 
 /**
- * Where the transport keeps bans. A subject is a byte key: a 32-byte node public key, or a 16-byte
- * IP address (ip-address.ts ipKeyBytes). The LMDB store implements it, tests may use MemoryBanList.
+ * Where the transport keeps bans. A subject is a byte key: a 32-byte node public key, or the
+ * 16-byte key of an IP subject (ip-address.ts ipKeyBytes: an IPv4 address as ::ffff:a.b.c.d, an
+ * IPv6 /64 with its low 64 bits zero; ipBanKeys adds the whole IPv6 address, under which earlier
+ * versions wrote bans). The LMDB store implements it, tests may use MemoryBanList.
  */
 export interface BanList {
   /** The active ban of `key` at `nowMs`, if any (expired bans read as none). */
