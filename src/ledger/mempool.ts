@@ -404,9 +404,18 @@ export class Mempool {
     return sortByBytes(this.unordered(status), (etx) => etx.txid);
   }
 
+  /**
+   * A transaction refused here can never become valid (finality is never undone): it is remembered
+   * as rejected, so polls that name it get a NO and it is not fetched again. The finalized pool is
+   * persisted and the rejected set is not, so after a restart this is how a known loser becomes one
+   * again the first time it comes back.
+   */
   private checkKeysNotFinalized(etx: EncodedTx, keys: readonly string[]): void {
+    const id = txKey(etx.txid);
     keys.forEach((k, i) => {
-      if (!this.finalizedSpends.has(k)) return;
+      const spender = this.finalizedSpends.get(k);
+      if (spender === undefined) return;
+      if (spender !== id) this.remember(id);
       const what = describeConflictKey(etx.tx, i);
       throw new MempoolError(
         'CONFLICTS_FINALIZED',

@@ -60,7 +60,19 @@ describe('mempool conflict sets', () => {
     expect(pool.get(a.txid)?.status).toBe('finalized');
     expect(pool.finalizedSpender(fundedOutpoint(0))).toEqual(a.txid);
     // A newcomer spending the finalized input can never be admitted; the loser cannot come back.
-    expect(code(() => pool.admit(spendFunded(0, [pay(key(5), time(1))]), 1n))).toBe('CONFLICTS_FINALIZED');
+    const newcomer = spendFunded(0, [pay(key(5), time(1))]);
+    expect(pool.wasRejected(newcomer.txid)).toBe(false);
+    expect(code(() => pool.admit(newcomer, 1n))).toBe('CONFLICTS_FINALIZED');
+    // Remembered: polls get a NO for it and it is not fetched again (the rejected set is not
+    // persisted, so after a restart this is how a known loser becomes one again).
+    expect(pool.wasRejected(newcomer.txid)).toBe(true);
+    expect(code(() => pool.admit(newcomer, 1n))).toBe('ALREADY_REJECTED');
+    const another = spendFunded(0, [pay(key(6), time(1))]);
+    expect(code(() => pool.checkNoFinalizedConflict(another))).toBe('CONFLICTS_FINALIZED');
+    expect(pool.wasRejected(another.txid)).toBe(true);
+    // The finalized transaction itself is never remembered as its own rival.
+    expect(code(() => pool.checkNoFinalizedConflict(a))).toBe('CONFLICTS_FINALIZED');
+    expect(pool.wasRejected(a.txid)).toBe(false);
     expect(code(() => pool.admit(b, 1n))).toBe('ALREADY_REJECTED');
     expect(code(() => pool.admit(a, 1n))).toBe('ALREADY_KNOWN');
   });

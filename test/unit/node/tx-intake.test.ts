@@ -434,7 +434,8 @@ describe('TxIntake.fromPeer: whom a refusal scores', () => {
     await finalize(first);
     intake.fromPeer('peerD', [rival.bytes]);
     await settled(intake);
-    expect(intake.standing(rival.txid)).toBe('unknown');
+    // Remembered as the loser it is (a NO to polls, never fetched again), its sender not blamed.
+    expect(intake.standing(rival.txid)).toBe('rejected');
     expect(scored).toEqual([]);
   });
 });
