@@ -110,8 +110,9 @@ export class ChainStore implements LedgerView {
       if (read(dbs.meta, META_KEYS.schema) === undefined) {
         tip = createStore(dbs, params, genesis, genesisHash);
       } else {
-        migrate(dbs);
-        const meta = readStoredMeta(dbs);
+        // Whose directory it is first, the upgrade after: a directory refused here is left as it
+        // was (another network's node, or the open probe for one, must not upgrade it).
+        const meta = readStoredMeta(dbs, MIGRATABLE_SCHEMAS);
         checkNetwork(meta, params);
         if (!bytesEqual(meta.genesisHash, genesisHash))
           throw new StoreOpenError(
@@ -120,6 +121,7 @@ export class ChainStore implements LedgerView {
             { found: toHex(meta.genesisHash), expected: toHex(genesisHash) },
           );
         checkTipConsistent(dbs, params, meta.tip);
+        migrate(dbs);
         tip = meta.tip;
       }
       await dbs.env.flushed;
@@ -398,11 +400,16 @@ function checkLockCovers(lock: DataDirLock, dataDir: string): void {
     );
 }
 
+/** Schema versions `open` accepts: the current one, and those `migrate` upgrades to it. */
+const MIGRATABLE_SCHEMAS: readonly number[] = [2, SCHEMA_VERSION];
+
 /**
  * Upgrades an older data directory in place where that is only a derived index: schema 2 lacks the
- * address index, built here from the UTXO set in the same transaction that records version 3. Any
- * other version is left for readStoredMeta to refuse.
+ * address index, built here from the UTXO set in the same transaction that records version 3. Run
+ * only on a directory `open` has accepted as this network's (readStoredMeta refused every other
+ * version before).
  */
+
 function migrate(dbs: ChainDatabases): void {
   const raw = read(dbs.meta, META_KEYS.schema);
   if (raw === undefined || raw.length !== 4 || readU32Bytes(raw) !== 2 || SCHEMA_VERSION !== 3) return;

@@ -40,7 +40,10 @@ function decodeStored<T>(
 }
 
 /** Reads meta, refusing a schema other than SCHEMA_VERSION before interpreting anything else. */
-export function readStoredMeta(dbs: ChainDatabases): StoredMeta {
+export function readStoredMeta(
+  dbs: ChainDatabases,
+  accepted: readonly number[] = [SCHEMA_VERSION],
+): StoredMeta {
   const get = (key: string): Uint8Array => {
     const v = read(dbs.meta, key);
     if (v === undefined)
@@ -50,7 +53,7 @@ export function readStoredMeta(dbs: ChainDatabases): StoredMeta {
   const u32 = (key: string): number =>
     decodeStored('META_CORRUPT', `meta entry ${JSON.stringify(key)}`, { key }, () => readU32Bytes(get(key)));
   const schema = u32(META_KEYS.schema);
-  if (schema !== SCHEMA_VERSION)
+  if (!accepted.includes(schema))
     throw new StoreOpenError(
       'SCHEMA_MISMATCH',
       `the data directory has storage schema version ${schema}, this node uses version ${SCHEMA_VERSION}; ` +

@@ -98,6 +98,24 @@ describe('open: refusals never wipe', () => {
     await dbs.env.close();
   });
 
+  it('refuses a schema-2 directory of another network or genesis without upgrading it', async () => {
+    const { dir, genesis } = await storedChain();
+    await tamper(dir, (d) => {
+      d.addressUtxos.clearSync();
+      d.addressTotals.clearSync();
+      d.meta.putSync('schema', u32Bytes(2));
+    });
+    // A testnet node (or the open probe for one) pointed at it by mistake, then another genesis.
+    await expectRefusal(dir, genesis, 'NETWORK_MISMATCH', TESTNET);
+    const other = SyntheticChain.create(DEVNET, 99, 5).genesis();
+    await expectRefusal(dir, other, 'GENESIS_MISMATCH');
+    // Untouched: the schema-2 node that made it can still open it.
+    const dbs = openDatabases(dir);
+    expect(new Uint8Array(dbs.meta.get('schema')!)).toEqual(u32Bytes(2));
+    expect((dbs.addressUtxos.getStats() as { entryCount: number }).entryCount).toBe(0);
+    await dbs.env.close();
+  });
+
   it('refuses a directory that has blocks but no meta', async () => {
     const { dir, genesis } = await storedChain();
     await tamper(dir, (d) => d.meta.removeSync('schema'));
