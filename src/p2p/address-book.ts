@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isPublicIp, netgroupOf, normalizeIp } from './ip-address.js';
+import { connectionGroupOf, isPublicIp, normalizeIp } from './ip-address.js';
 
 /** One dialable address and what we know about it. */
 export interface BookEntry {
@@ -33,14 +33,17 @@ export interface AddressBookOptions {
   readonly onRemove?: (e: BookEntry) => void;
 }
 
-/** Buckets one source netgroup can write into: a single peer (or /24) fills at most 8 × 16 slots. */
+/**
+ * Buckets one source network can write into: a single peer, its /24 or its IPv6 /48 (connectionGroupOf;
+ * a /64 would give one /48 65,536 sources), fills at most 8 × 16 slots.
+ */
 const BUCKETS_PER_SOURCE_GROUP = 8;
 
 /**
  * The address manager (after Bitcoin Core's addrman): where peers can be dialed, learned only from
  * answers to our own GetPeers and from inbound peers' claimed listen ports, never from unsolicited
  * messages. Learned addresses are IP literals only, public unless configured otherwise, placed into
- * a fixed number of small buckets chosen by a keyed hash of (source netgroup, address netgroup), so
+ * a fixed number of small buckets chosen by a keyed hash of (source network, address network), so
  * one source can occupy a bounded share of the book and cannot evict what other sources told us.
  * A learned entry never changes the key of an address we already know; a claimed key or listen
  * port is believed only after our own dial completes a handshake with it (`verifiedKey`).
@@ -104,7 +107,7 @@ export class AddressBook {
       known.claimedKey ??= known.verifiedKey === undefined ? claimedKey : undefined;
       return undefined;
     }
-    const bucket = this.bucketOf(netgroupOf(sourceIp), netgroupOf(ip));
+    const bucket = this.bucketOf(connectionGroupOf(sourceIp), connectionGroupOf(ip));
     const slots = this.buckets[bucket]!;
     if (slots.size >= this.bucketSize) {
       // The bucket's least promising entry makes room: never verified, most failures.

@@ -72,20 +72,6 @@ function compressIpv6(words: number[]): string {
 }
 
 /**
- * The /24 (IPv4) or /64 (IPv6) an address belongs to, as text ("10.1.2.0/24"): the address book's
- * bucket groups. Connection limits use connectionGroupOf.
- */
-export function netgroupOf(ip: string): string {
-  if (isIP(ip) === 4) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
-  const words = ipv6Words(ip);
-  if (!words) return ip;
-  return `${words
-    .slice(0, 4)
-    .map((w) => w.toString(16))
-    .join(':')}::/64`;
-}
-
-/**
  * The network a connection counts against for the per-netgroup limits on pending handshakes and
  * inbound peers, and for choosing whom to evict (connection slots): an IPv4 address's /24, an
  * IPv6 address's /48 ("10.1.2.0/24", "2a01:4f8:77::/48"); an address that stands for one IPv4

@@ -8,7 +8,7 @@ import { backoffDelay } from '../../../src/p2p/backoff.js';
 import { MemoryBanList } from '../../../src/p2p/ban-list.js';
 import { admit, type SlotPeer, selectEviction } from '../../../src/p2p/connection-slots.js';
 import { ENTRY_BYTES, GossipRelay } from '../../../src/p2p/gossip-relay.js';
-import { ipKeyBytes, isPublicIp, netgroupOf, normalizeIp } from '../../../src/p2p/ip-address.js';
+import { connectionGroupOf, ipKeyBytes, isPublicIp, normalizeIp } from '../../../src/p2p/ip-address.js';
 import { OFFENCE_POINTS } from '../../../src/p2p/misbehaviour.js';
 import { ScoreBook } from '../../../src/p2p/peer-scores.js';
 import { LATE_ANSWER_MEMORY_MS, PendingRequests, RequestError } from '../../../src/p2p/pending-requests.js';
@@ -176,12 +176,12 @@ describe('gossip relay (bounded by bytes and by age)', () => {
 });
 
 describe('IP literals', () => {
-  it('normalizes, groups by /24 and /64, tells public from local, keys bans by 16 bytes', () => {
+  it('normalizes, groups by /24 and /48, tells public from local, keys bans by 16 bytes', () => {
     expect(normalizeIp('::ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(normalizeIp('[2001:DB8:0:0:1:0:0:1]')).toBe('2001:db8::1:0:0:1');
     expect(normalizeIp('seed.example.org')).toBeUndefined();
-    expect(netgroupOf('10.1.2.3')).toBe('10.1.2.0/24');
-    expect(netgroupOf('2a01:4f8:1:2:3::1')).toBe('2a01:4f8:1:2::/64');
+    expect(connectionGroupOf('10.1.2.3')).toBe('10.1.2.0/24');
+    expect(connectionGroupOf('2a01:4f8:1:2:3::1')).toBe('2a01:4f8:1::/48');
     expect(
       ['8.8.8.8', '127.0.0.1', '10.0.0.1', '192.168.1.1', '::1', 'fe80::1', '2a01:4f8::1'].map(isPublicIp),
     ).toEqual([true, false, false, false, false, false, true]);

@@ -237,6 +237,18 @@ describe('address book: eclipse attempts by one source', () => {
     expect(new Set(b.all().map((e) => e.bucket)).size).toBeLessThanOrEqual(8);
   });
 
+  it('sources in every /64 of one IPv6 /48 (one customer site) are one source', () => {
+    const b = book({ bucketSize: 1 });
+    for (let s = 0; s < 256; s++) {
+      const source = `2a01:4f8:77:${s.toString(16)}::1`;
+      for (let i = 0; i < 8; i++) b.addLearned(`5.${s}.${i}.1`, PORT, `flood${s}/${i}`, source);
+    }
+    expect(new Set(b.all().map((e) => e.bucket)).size).toBeLessThanOrEqual(8);
+    // Another /48 is another source.
+    for (let i = 0; i < 64; i++) b.addLearned(`6.0.${i}.1`, PORT, `other${i}`, '2a01:4f8:78::1');
+    expect(new Set(b.all().map((e) => e.bucket)).size).toBeGreaterThan(8);
+  });
+
   it('many sources together spread over most of the book', () => {
     const b = book({ bucketSize: 1 });
     for (let s = 0; s < 200; s++) b.addLearned(`7.${s}.0.1`, PORT, `k${s}`, `9.${s}.0.1`);

@@ -6,7 +6,6 @@ import {
   ipKeyBytes,
   ipSubject,
   isPublicIp,
-  netgroupOf,
   normalizeIp,
 } from '../../../src/p2p/ip-address.js';
 
@@ -173,43 +172,6 @@ describe('normalizeIp: one canonical text per address, nothing that is not an IP
       ]) {
         expect(normalizeIp(s), s).toBe(quad);
       }
-    }
-  });
-});
-
-describe('netgroupOf: /24 for IPv4, /64 for IPv6', () => {
-  it.each([
-    ['10.1.2.3', '10.1.2.0/24'],
-    ['10.1.2.255', '10.1.2.0/24'],
-    ['10.1.3.0', '10.1.3.0/24'],
-    ['8.8.8.8', '8.8.8.0/24'],
-    ['2a01:4f8:1:2:3::1', '2a01:4f8:1:2::/64'],
-    ['2a01:4f8:1:2:ffff:ffff:ffff:ffff', '2a01:4f8:1:2::/64'],
-    ['2a01:4f8::1', '2a01:4f8:0:0::/64'],
-    ['2A01:04F8:0001:0002::1', '2a01:4f8:1:2::/64'],
-    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
-    ['fe80:0:0:1::2.3.4.5%1.2.3.4', 'fe80:0:0:1::/64'],
-    ['::1', '0:0:0:0::/64'],
-  ])('%s is in %s', (ip, group) => {
-    expect(netgroupOf(ip)).toBe(group);
-  });
-
-  it('a text that is not an address is a group of its own', () => {
-    for (const s of ['seed.example.org', 'cafe', '1::2::3', '1:2:3:4:5:6:7:8::9', ''])
-      expect(netgroupOf(s)).toBe(s);
-  });
-
-  it('two IPv6 addresses share a group exactly when node:net puts them in the same /64', () => {
-    const r = rng(3);
-    for (let n = 0; n < 300; n++) {
-      const a = randomWords(r).map((w) => w || 1); // no ::ffff:0:0/96 here: that is IPv4
-      const b =
-        r() < 0.5 ? [...a.slice(0, 4), ...randomWords(r).slice(4)] : randomWords(r).map((w) => w || 2);
-      if (r() < 0.3) b[3] = a[3]! ^ (1 << Math.floor(r() * 16)); // neighbour /64
-      const [ta, tb] = [a, b].map((w) => w.map((x) => x.toString(16)).join(':')) as [string, string];
-      const bl = new BlockList();
-      bl.addSubnet(ta, 64, 'ipv6');
-      expect(netgroupOf(ta) === netgroupOf(tb), `${ta} ${tb}`).toBe(bl.check(tb, 'ipv6'));
     }
   });
 });
