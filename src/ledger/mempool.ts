@@ -93,8 +93,19 @@ interface ExpiredRecord {
   readonly bytes: number;
 }
 
+/**
+ * Told of every transaction as it joins or leaves the pool, with its status (a status change is a
+ * leave and a join): an index kept beside the pool, such as the address index the balance RPCs
+ * read. Called inside the pool's own updates, so it must not throw or call back into the pool.
+ */
+export interface MempoolObserver {
+  entered(etx: EncodedTx, status: TxStatus): void;
+  left(etx: EncodedTx, status: TxStatus): void;
+}
+
 export class Mempool {
   private readonly entries = new Map<string, MempoolEntry>();
+  private observer: MempoolObserver | undefined;
   /** conflict key → txids of processing or expired transactions holding it (the conflict set). */
   private readonly conflictSets = new Map<string, Set<string>>();
   /** conflict key → txid of the finalized transaction holding it (permanently used up). */
@@ -110,6 +121,12 @@ export class Mempool {
     readonly limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS,
     private readonly now: Clock = monotonicClock,
   ) {}
+
+  /** Sets the pool's one observer and tells it of every transaction already here. */
+  observe(observer: MempoolObserver): void {
+    this.observer = observer;
+    for (const e of this.entries.values()) observer.entered(e.etx, e.status);
+  }
 
   /** Processing + finalized transactions (expired records are counted by expiredCount). */
   get count(): number {
@@ -237,6 +254,7 @@ export class Mempool {
     this.entries.set(id, { etx, fee, status: 'processing', conflictKeys });
     this.admittedAt.set(id, this.now());
     this.bytes += etx.bytes.length;
+    this.observer?.entered(etx, 'processing');
     return { conflicts: [...rivals].map((k) => this.entries.get(k)!.etx) };
   }
 
@@ -279,6 +297,8 @@ export class Mempool {
     this.admittedAt.delete(id);
     entry.status = 'finalized';
     for (const k of entry.conflictKeys) this.finalizedSpends.set(k, id);
+    this.observer?.left(entry.etx, 'processing');
+    this.observer?.entered(entry.etx, 'finalized');
     return { finalized: entry.etx, rejected };
   }
 
@@ -309,6 +329,7 @@ export class Mempool {
     this.entries.set(id, { etx, fee, status: 'finalized', conflictKeys });
     this.bytes += etx.bytes.length;
     for (const k of conflictKeys) this.finalizedSpends.set(k, id);
+    this.observer?.entered(etx, 'finalized');
     return rejected;
   }
 
@@ -470,6 +491,7 @@ export class Mempool {
     for (const k of entry.conflictKeys) recordBytes += k.length;
     this.expired.set(id, { conflictKeys: entry.conflictKeys, bytes: recordBytes });
     this.bytes += recordBytes;
+    this.observer?.left(entry.etx, 'processing');
     return entry.etx.txid;
   }
 
@@ -487,6 +509,7 @@ export class Mempool {
       if (this.finalizedSpends.get(k) === id) this.finalizedSpends.delete(k);
     this.entries.delete(id);
     this.bytes -= entry.etx.bytes.length;
+    this.observer?.left(entry.etx, entry.status);
   }
 
   /** Rejects every other processing or expired member of the sets of `keys`; returns the processing ones. */
@@ -528,6 +551,7 @@ export class Mempool {
     this.admittedAt.delete(id);
     this.bytes -= entry.etx.bytes.length;
     this.remember(id);
+    this.observer?.left(entry.etx, 'processing');
     return entry.etx;
   }
 

@@ -3,9 +3,9 @@ import { bytesEqual, toHex } from '../encoding/bytes.js';
 import { formatTime } from '../params/units.js';
 import { decodeAddress, encodeAddress } from '../protocol/address.js';
 import type { OutPoint } from '../protocol/transaction.js';
-import type { EncodedTx } from '../protocol/tx-codec.js';
 import { RPC_ERROR, type RpcDispatcher, RpcError } from '../rpc/json-rpc.js';
 import { CodedError } from '../util/coded-error.js';
+import { MempoolAddressIndex, type SpentOutput } from './mempool-address-index.js';
 import type { TimeNode } from './node.js';
 
 /**
@@ -37,8 +37,6 @@ function addressParam(node: TimeNode, text: string): Uint8Array {
   }
 }
 
-type SpentOutput = { readonly value: bigint; readonly address: Uint8Array };
-
 /** The output an input spends: from the chain, or from a mempool transaction not yet in a block. */
 function spentOutput(node: TimeNode, input: OutPoint): SpentOutput | undefined {
   const u = node.store.getUtxo(input);
@@ -46,42 +44,9 @@ function spentOutput(node: TimeNode, input: OutPoint): SpentOutput | undefined {
   return node.ledger.mempool.get(input.txid)?.etx.tx.outputs[input.vout];
 }
 
-/**
- * What the mempool's final (or processing) transactions add to and take from an address. The
- * outputs a transaction's inputs spend are looked up once per transaction and kept with it (an
- * outpoint's output never changes): looking them up again for every transaction on every query, an
- * LMDB read per input, made each getbalance cost the coordinator time in proportion to the whole
- * mempool (the rpc.getbalance bench). The walk takes the pool unordered: a sum needs no txid order,
- * and sorting 40,000 txids per call cost more than the walk.
- */
-class MempoolDeltas {
-  /** Per transaction object, so entries leave with the transactions the mempool drops. */
-  private readonly spent = new WeakMap<EncodedTx, readonly SpentOutput[]>();
-
-  constructor(private readonly node: TimeNode) {}
-
-  of(payload: Uint8Array, status: 'finalized' | 'processing'): bigint {
-    let delta = 0n;
-    for (const etx of this.node.ledger.mempool.unordered(status)) {
-      for (const o of etx.tx.outputs) if (bytesEqual(o.address, payload)) delta += o.value;
-      for (const spent of this.spentBy(etx)) if (bytesEqual(spent.address, payload)) delta -= spent.value;
-    }
-    return delta;
-  }
-
-  private spentBy(etx: EncodedTx): readonly SpentOutput[] {
-    const known = this.spent.get(etx);
-    if (known) return known;
-    const found = etx.tx.inputs.map((input) => spentOutput(this.node, input));
-    const resolved = found.filter((s): s is SpentOutput => s !== undefined);
-    // Kept only when every input resolved: a parent not found now may be found later.
-    if (resolved.length === found.length) this.spent.set(etx, resolved);
-    return resolved;
-  }
-}
-
 export function registerAddressRpc(d: RpcDispatcher, node: TimeNode): void {
-  const deltas = new MempoolDeltas(node);
+  const pool = new MempoolAddressIndex((input) => spentOutput(node, input));
+  node.ledger.mempool.observe(pool);
   d.register({
     name: 'getbalance',
     summary:
@@ -91,12 +56,12 @@ export function registerAddressRpc(d: RpcDispatcher, node: TimeNode): void {
       const text = p['address'] as string;
       const payload = addressParam(node, text);
       const totals = node.store.addressTotals(payload);
-      const final = totals.sat + deltas.of(payload, 'finalized');
+      const final = totals.sat + pool.delta(payload, 'finalized');
       return {
         address: text,
         ...amount(final),
         confirmed: amount(totals.sat),
-        pending: amount(deltas.of(payload, 'processing')),
+        pending: amount(pool.delta(payload, 'processing')),
         confirmedoutputs: totals.outputs,
         height: node.store.tip().height,
       };
@@ -150,7 +115,7 @@ export function registerAddressRpc(d: RpcDispatcher, node: TimeNode): void {
         spendable: !coinbase || (height !== null && tip + 1 - height >= maturity),
       });
       if (minconf === 0) {
-        for (const etx of mp.finalized()) {
+        for (const etx of pool.paying(payload, 'finalized')) {
           etx.tx.outputs.forEach((o, vout) => {
             const op = { txid: etx.txid, vout };
             if (out.length < maxcount && bytesEqual(o.address, payload) && !spentInMempool(op))
