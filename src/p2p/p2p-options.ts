@@ -48,16 +48,26 @@ export interface P2pNodeOptions {
   readonly maxOutbound?: number;
   /** Ordinary inbound connections. */
   readonly maxInbound?: number;
+  /**
+   * Inbound connections from one IP: its ip-address.ts ipSubject, an IPv4 address or an IPv6 /64
+   * (one IPv6 host may take a fresh address of its /64 for every connection).
+   */
   readonly maxInboundPerIp?: number;
-  /** Inbound connections from one /24 (IPv4) or /64 (IPv6). */
+  /** Inbound connections from one network: connectionGroupOf, a /24 (IPv4) or /48 (IPv6). */
   readonly maxInboundPerNetgroup?: number;
   /** Connections reserved for active masternodes (the set's size, capped by this). */
   readonly maxValidatorSlots?: number;
-  /** Inbound connections still in their handshake, in total; more evict or are refused at the upgrade. */
+  /**
+   * Inbound connections still in their handshake, in total: when all are taken the network holding
+   * the most gives up its oldest of another IP (an honest handshake takes milliseconds: the oldest
+   * is a staller).
+   */
   readonly maxPendingHandshakes?: number;
+  /** …from one IP (ipSubject); beyond it a newcomer is refused with 503 (nothing gives way to it). */
   readonly maxPendingPerIp?: number;
+  /** …from one network (connectionGroupOf); at it its oldest of another IP gives way to a newcomer. */
   readonly maxPendingPerNetgroup?: number;
-  /** Handshake signature checks per source IP (token bucket). */
+  /** Handshake signature checks per IP (ipSubject: an IPv4 address, an IPv6 /64; token bucket). */
   readonly handshakeRatePerIp?: RateLimit;
   readonly handshakeTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
@@ -96,7 +106,10 @@ export interface P2pNodeOptions {
   readonly cpu?: Partial<CpuAllocation>;
   /** Misbehaviour score at which a node key is banned (default 100; see misbehaviour.ts). */
   readonly banThreshold?: number;
-  /** …and at which an IP is banned (default 200: several nodes may share one IP). */
+  /**
+   * …and at which an IP is banned (default 200: several nodes may share one IP). An IP is its
+   * ipSubject, so an IPv6 score and ban cover the /64.
+   */
   readonly ipBanThreshold?: number;
   /** Misbehaviour points forgiven per second. */
   readonly scoreDecayPerSec?: number;

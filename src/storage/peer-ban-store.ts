@@ -14,8 +14,11 @@ function isBanRecord(v: unknown): v is BanRecord {
 }
 
 /**
- * Bans of peer identities (32-byte Ed25519 public key) and IP addresses (16-byte IPv6 or
- * IPv4-mapped) → until, reason; persisted in LMDB so a restart does not forgive a misbehaving peer.
+ * Bans of peer identities (32-byte Ed25519 public key) and IPs (16 bytes, ip-address.ts ipKeyBytes:
+ * an IPv4 address as ::ffff:a.b.c.d, an IPv6 /64 with its low 64 bits zero) → until, reason;
+ * persisted in LMDB so a restart does not forgive a misbehaving peer. One IPv6 ban covers the /64,
+ * whose addresses one host can switch between freely; bans earlier versions wrote under a whole IPv6
+ * address are still looked up (ipBanKeys) and refuse that address until they expire.
  * Expired bans read as absent, are deleted when read and by prune(); at most `maxEntries` are kept
  * (the one that expires soonest makes room). A record that does not parse (foreign or corrupted
  * data) reads as no ban rather than crashing the node.
