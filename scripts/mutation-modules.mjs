@@ -132,6 +132,8 @@ export const MUTATION_MODULES = {
       'src/node/beacon-failure-budget.ts',
       // Catch-up on (re)connect: how far a peer's inventory walk may take us.
       'src/node/inventory-sync.ts',
+      // What the mempool adds to and takes from an address (getbalance, listunspent).
+      'src/node/mempool-address-index.ts',
     ],
     tests: ['test/unit/node/**/*.test.ts', 'test/e2e/beacon-service.test.ts'],
     target: 85,

@@ -23,7 +23,7 @@ export interface UwsServerOptions {
   readonly tls: TlsMaterial | undefined;
   /**
    * Admission at the HTTP upgrade, before any JavaScript state exists for the connection: null
-   * admits, a string refuses with 503 and that reason (IP banned, pending limits per IP, /24, total).
+   * admits, a string refuses with 503 and that reason (IP banned, or an IP over its own pending share).
    */
   readonly admit: (ip: string) => string | null;
   /** How long to keep retrying a fixed port that is still taken (0: fail at once). */

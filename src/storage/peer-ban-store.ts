@@ -75,7 +75,7 @@ export class PeerBanStore implements BanList {
     return this.db.removeSync(Buffer.from(pubkey));
   }
 
-  /** Active bans at `nowMs`, by hex public key (for operators and getpeerinfo). */
+  /** Active bans at `nowMs`, by hex key: a node's public key or an IP subject's 16 bytes (for operators and getpeerinfo). */
   list(nowMs: number): { pubkey: string; record: BanRecord }[] {
     const out: { pubkey: string; record: BanRecord }[] = [];
     for (const key of this.db.getKeys()) {
