@@ -58,17 +58,21 @@ export interface BranchBlock {
  * each deregistration on the branch can let one more Free node move up. The branch's `blocks` up
  * to the anchor, oldest first, then apply their registrations and deregistrations in order as the
  * chain store applies them (src/storage/block-effects.ts): a registration is a new record at its
- * block's height, tier from its collateral output's value; a deregistration ends a record at its
- * block's height. A deregistration that the main chain made after the fork point does not exist on
- * the branch. Undefined when a registration names a collateral output its transaction lacks: no
- * valid block holds one, and the branch cannot be checked.
+ * block's height, tier from its collateral output's value; a deregistration ends a record (the
+ * set is read at the anchor, at or after every block given). A deregistration that the main chain
+ * made after the fork point does not exist on the branch. A registration naming a collateral output
+ * its transaction lacks is left out: no valid block holds one, so the set past it only checks the
+ * headers of a branch that fails when applied.
  */
 export function activeSetOnBranch(
   forkSet: (freeCap: number) => readonly MasternodeRecord[],
   blocks: readonly BranchBlock[],
   height: number,
   params: ChainParams,
-): MasternodeRecord[] | undefined {
+): MasternodeRecord[] {
+  const last = blocks[blocks.length - 1];
+  if (last !== undefined && last.height > height)
+    throw new RangeError(`the set as of ${height} cannot hold block ${last.height}'s registry changes`);
   let deregistrations = 0;
   for (const b of blocks)
     for (const { tx } of b.txs) if (tx.payload?.kind === 'deregister') deregistrations++;
@@ -85,7 +89,7 @@ export function activeSetOnBranch(
         let collateral: MasternodeRecord['collateral'] = null;
         if (p.collateralVout !== NO_COLLATERAL) {
           const out = tx.outputs[p.collateralVout];
-          if (out === undefined) return undefined;
+          if (out === undefined) continue;
           tier = tierIndexOfCollateral(params, out.value);
           collateral = { txid, vout: p.collateralVout };
         }
@@ -98,8 +102,8 @@ export function activeSetOnBranch(
           deregisteredHeight: null,
         });
       } else {
-        const record = registry.get(key);
-        if (record !== undefined) registry.set(key, { ...record, deregisteredHeight: b.height });
+        // Gone from here on, and the set is read at the anchor, at or after every block given.
+        registry.delete(key);
       }
     }
   }

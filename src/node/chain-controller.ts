@@ -250,13 +250,10 @@ export class ChainController {
       for (;;) {
         const result = await this.checkHeaders(branch.forkHeight, candidate);
         if (result === 'checked') break;
-        if (typeof result === 'number') {
-          // Blocks whose header cannot be checked yet are held but never win: a forged block costs
-          // nothing to send, and counting one made the node revert its chain to try the branch.
-          candidate = candidate.slice(0, result);
-          if (candidate.length === 0 || compareBranches(candidate, main) >= 0) return 'side';
-          break;
-        }
+        // A block whose header cannot be checked is held but never wins: a forged block costs
+        // nothing to send, and counting one made the node revert its chain to try the branch.
+        // (Only a branch forking below the index's range has one, and no such branch can win.)
+        if (result === 'unchecked') return 'side';
         if (branch.blocks.includes(result)) return 'invalid';
         // A block built on ours failed: ours may still win with the rest of what is held.
         candidate = this.bestExtension(branch.blocks);
@@ -282,19 +279,19 @@ export class ChainController {
   /**
    * Runs the header check on every block of `branch` (oldest first, forking at `forkHeight`) not
    * checked yet; the first that fails is marked invalid (its sender scored) and returned. 'checked'
-   * when all pass. A block whose slot context cannot be read before it is applied stays unchecked,
-   * and so do those above it: its index is returned, and only the blocks below it may win.
+   * when all pass; 'unchecked' when a block's slot context cannot be read (it and those above it
+   * stay unchecked).
    */
   private async checkHeaders(
     forkHeight: number,
     branch: readonly { tb: TreeBlock }[],
-  ): Promise<TreeBlock | number | 'checked'> {
+  ): Promise<TreeBlock | 'unchecked' | 'checked'> {
     const blocks = branch.map((b) => b.tb);
     for (let i = 0; i < blocks.length; i++) {
       const tb = blocks[i]!;
       if (tb.headerChecked) continue;
       const ctx = this.branchSlotContext(forkHeight, blocks, i);
-      if (ctx === undefined) return i;
+      if (ctx === undefined) return 'unchecked';
       let check = this.headerChecks.get(tb.id);
       if (check === undefined) {
         check = this.checkHeader(tb, ctx.slot, ctx.parent);
@@ -329,7 +326,7 @@ export class ChainController {
    * `forkHeight`, then `blocks[0 … i−1]`. When the anchor is a branch block, the active set as of
    * it is the fork point's with the branch's registry changes up to it applied (activeSetOnBranch;
    * the fork point's own set when there are none). Undefined when the anchor lies below the
-   * index's range, or a registration up to it cannot be read (no valid block holds one).
+   * index's range.
    */
   private branchSlotContext(
     forkHeight: number,
@@ -350,7 +347,6 @@ export class ChainController {
         blocks[j]!.height,
         this.d.params,
       );
-      if (activeMasternodes === undefined) return undefined;
       return { slot: { anchorHash: blocks[j]!.hash, activeMasternodes, beacons }, parent };
     }
     const anchor = index.anchorAtOrBelow(slot, forkHeight);

@@ -115,6 +115,12 @@ describe('active set on a branch not applied yet', () => {
     return { tx, txid: pk(`tx${n}`) };
   }
 
+  /** A transaction without a registry change. */
+  function payment(n: number): { tx: Transaction; txid: Uint8Array } {
+    const { tx, txid } = txOf({ kind: 'deregister', label: 'unused' }, n);
+    return { tx: { ...tx, payload: null }, txid };
+  }
+
   /**
    * Replays `blocks` (events by height 1, 2, …) into every record version: a key registered again
    * after it left has a new record, and its old one stays (the chain store's exited-records index),
@@ -186,9 +192,10 @@ describe('active set on a branch not applied yet', () => {
       const branch = history(rng, 1 + Math.floor(rng() * 4), new Set(active), labels);
       const mainRecords = replay(main);
       let n = 0;
+      // Payments (no payload) between the registry changes, as in any block.
       const blocks = branch.map((events, i) => ({
         height: fork + 1 + i,
-        txs: events.map((e) => txOf(e, n++)),
+        txs: [payment(n++), ...events.map((e) => txOf(e, n++)), payment(n++)],
       }));
       for (let upTo = 1; upTo <= branch.length; upTo++) {
         const height = fork + upTo;
@@ -199,7 +206,7 @@ describe('active set on a branch not applied yet', () => {
           height,
           params,
         );
-        expect(key(got!)).toEqual(key(want));
+        expect(key(got)).toEqual(key(want));
         // How often a branch exit let a Free node beyond the fork point's cap move up.
         const atFork = new Set(key(activeSetAt(mainRecords, fork, params)).map((k) => k.split(':')[0]));
         if (want.some((m) => m.tier === 0 && m.registeredHeight <= fork && !atFork.has(hex(m)))) promoted++;
@@ -209,10 +216,32 @@ describe('active set on a branch not applied yet', () => {
     expect(promoted).toBeGreaterThan(10);
   });
 
-  it('a registration naming a collateral output its transaction lacks: the branch cannot be read', () => {
+  it('a registration on the branch is the record the store would write: tier, collateral, reward address', () => {
+    const bronze = txOf({ kind: 'register', label: 'b', tier: 1 }, 7);
+    const free = txOf({ kind: 'register', label: 'f', tier: 0 }, 8);
+    const set = activeSetOnBranch(() => [], [{ height: 4, txs: [bronze, free] }], 5, params)!;
+    const byLabel = (label: string) => set.find((m) => hex(m) === hex(record(label, 0, 0)))!;
+    expect(byLabel('b')).toEqual({
+      nodePubkey: pk('b'),
+      tier: 1,
+      collateral: { txid: bronze.txid, vout: 1 },
+      rewardAddress: pk('rb').subarray(0, 20),
+      registeredHeight: 4,
+      deregisteredHeight: null,
+    });
+    expect(byLabel('f')).toMatchObject({ tier: 0, collateral: null, registeredHeight: 4 });
+    // The set is read at the anchor: never before the branch's own blocks.
+    expect(() => activeSetOnBranch(() => [], [{ height: 6, txs: [bronze] }], 5, params)).toThrow(RangeError);
+    expect(activeSetOnBranch(() => [], [{ height: 5, txs: [bronze] }], 5, params)).toHaveLength(1);
+  });
+
+  it('a registration naming a collateral output its transaction lacks is left out', () => {
     const { tx, txid } = txOf({ kind: 'register', label: 'x', tier: 2 }, 0);
     const broken = { tx: { ...tx, outputs: tx.outputs.slice(0, 1) }, txid };
-    expect(activeSetOnBranch(() => [], [{ height: 1, txs: [broken] }], 1, params)).toBeUndefined();
+    const other = txOf({ kind: 'register', label: 'y', tier: 0 }, 1);
+    expect(activeSetOnBranch(() => [], [{ height: 1, txs: [broken, other] }], 1, params).map(hex)).toEqual([
+      hex(record('y', 0, 0)),
+    ]);
     expect(activeSetOnBranch(() => [], [{ height: 1, txs: [{ tx, txid }] }], 1, params)).toHaveLength(1);
   });
 });
