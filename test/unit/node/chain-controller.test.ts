@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
+import { slotAt } from '../../../src/chain/slot-time.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { type CommittedChain, LedgerService } from '../../../src/ledger/ledger-service.js';
@@ -99,6 +100,12 @@ describe('ChainController: which headers the double-sign detector sees', () => {
       await chain.receive(orphan({ timestampMs: block.header.timestampMs + 60_000 }), 'gossip', 'p'),
     ).toBe('future');
     expect(seen).toEqual([slot]);
+    // The last slot our clock allows (now + the future tolerance) is seen; the one after it is not.
+    const edge = slotAt(DEVNET, block.header.timestampMs + 1_000 + DEVNET.futureBlockToleranceMs);
+    expect(edge).toBeGreaterThan(slot);
+    await chain.receive(orphan({ slot: edge + 1 }), 'gossip', 'p');
+    await chain.receive(orphan({ slot: edge }), 'gossip', 'p');
+    expect(seen).toEqual([slot, edge]);
   });
 });
 
