@@ -53,10 +53,17 @@ export interface MempoolLimits {
    * forgotten (a peer could otherwise grow the set by making transactions lose). Default 100,000.
    */
   readonly maxRememberedRejections?: number;
+  /**
+   * Txids refused before their signatures were checked because a finalized transaction spends an
+   * input of theirs (CONFLICTS_FINALIZED), remembered apart from the decided rejections: anyone can
+   * make such a transaction for free, so they must not push those out. Default 16,384.
+   */
+  readonly maxRememberedRefusals?: number;
 }
 
 export const DEFAULT_PROCESSING_EXPIRY_MS = 600_000;
 export const DEFAULT_MAX_REMEMBERED_REJECTIONS = 100_000;
+export const DEFAULT_MAX_REMEMBERED_REFUSALS = 16_384;
 
 export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = Object.freeze({
   maxCount: 100_000,
@@ -115,6 +122,8 @@ export class Mempool {
   /** Processing txids → admission time, in admission order (the expiry sweep reads the front). */
   private readonly admittedAt = new Map<string, number>();
   private readonly rejected = new Set<string>();
+  /** Unverified transactions refused for a finalized rival (maxRememberedRefusals). */
+  private readonly refused = new Set<string>();
   private bytes = 0;
 
   constructor(
@@ -168,9 +177,9 @@ export class Mempool {
     return this.wasRejectedByKey(txKey(txid));
   }
 
-  /** `wasRejected` by the txid's map key (txKey). */
+  /** `wasRejected` by the txid's map key (txKey): rejected here, or refused for a finalized rival. */
   wasRejectedByKey(key: string): boolean {
-    return this.rejected.has(key);
+    return this.rejected.has(key) || this.refused.has(key);
   }
 
   /**
@@ -211,7 +220,7 @@ export class Mempool {
    * by a finalized transaction (details name the input or the payload).
    */
   checkNoFinalizedConflict(etx: EncodedTx): void {
-    this.checkKeysNotFinalized(etx, conflictKeysOf(etx.tx));
+    this.checkKeysNotFinalized(etx, conflictKeysOf(etx.tx), false);
   }
 
   /**
@@ -224,7 +233,7 @@ export class Mempool {
     if (this.entries.has(id)) throw new MempoolError('ALREADY_KNOWN', 'transaction already in the mempool');
     if (this.rejected.has(id)) throw new MempoolError('ALREADY_REJECTED', 'transaction was rejected');
     const conflictKeys = conflictKeysOf(etx.tx);
-    this.checkKeysNotFinalized(etx, conflictKeys);
+    this.checkKeysNotFinalized(etx, conflictKeys, true);
     const record = this.expired.get(id);
     if (!record) this.checkKeysNotExpired(etx, conflictKeys);
     const count = this.entries.size + this.expired.size - (record ? 1 : 0);
@@ -426,17 +435,21 @@ export class Mempool {
   }
 
   /**
-   * A transaction refused here can never become valid (finality is never undone): it is remembered
-   * as rejected, so polls that name it get a NO and it is not fetched again. The finalized pool is
-   * persisted and the rejected set is not, so after a restart this is how a known loser becomes one
-   * again the first time it comes back.
+   * A transaction refused here can never become valid (finality is never undone): it is remembered,
+   * so polls that name it get a NO and it is not fetched again. The finalized pool is persisted and
+   * the rejected set is not, so after a restart this is how a known loser becomes one again the
+   * first time it comes back. One refused before its signatures were checked (`verified` false) is
+   * remembered in the small set of refusals, where free junk can push out only other refusals.
    */
-  private checkKeysNotFinalized(etx: EncodedTx, keys: readonly string[]): void {
+  private checkKeysNotFinalized(etx: EncodedTx, keys: readonly string[], verified: boolean): void {
     const id = txKey(etx.txid);
     keys.forEach((k, i) => {
       const spender = this.finalizedSpends.get(k);
       if (spender === undefined) return;
-      if (spender !== id) this.remember(id);
+      if (spender !== id) {
+        if (verified) this.remember(id);
+        else remember(this.refused, id, this.limits.maxRememberedRefusals ?? DEFAULT_MAX_REMEMBERED_REFUSALS);
+      }
       const what = describeConflictKey(etx.tx, i);
       throw new MempoolError(
         'CONFLICTS_FINALIZED',
@@ -556,10 +569,15 @@ export class Mempool {
   }
 
   private remember(id: string): void {
-    if (this.rejected.size >= (this.limits.maxRememberedRejections ?? DEFAULT_MAX_REMEMBERED_REJECTIONS)) {
-      const oldest = this.rejected.values().next().value;
-      if (oldest !== undefined) this.rejected.delete(oldest);
-    }
-    this.rejected.add(id);
+    remember(this.rejected, id, this.limits.maxRememberedRejections ?? DEFAULT_MAX_REMEMBERED_REJECTIONS);
   }
+}
+
+/** Adds `id` to a set bounded at `max` entries, the oldest forgotten first. */
+function remember(set: Set<string>, id: string, max: number): void {
+  if (set.size >= max) {
+    const oldest = set.values().next().value;
+    if (oldest !== undefined) set.delete(oldest);
+  }
+  set.add(id);
 }

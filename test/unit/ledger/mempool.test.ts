@@ -77,6 +77,32 @@ describe('mempool conflict sets', () => {
     expect(code(() => pool.admit(a, 1n))).toBe('ALREADY_KNOWN');
   });
 
+  it('free junk refused for a finalized rival pushes out only other such refusals, never a decided rejection', () => {
+    const pool = new Mempool({
+      ...DEFAULT_MEMPOOL_LIMITS,
+      maxRememberedRejections: 4,
+      maxRememberedRefusals: 8,
+    });
+    const a = spendFunded(0, [pay(key(3), time(1))]);
+    const b = spendFunded(0, [pay(key(4), time(1))]);
+    pool.admit(a, 1n);
+    pool.admit(b, 1n);
+    pool.finalize(a.txid); // b: a loser Snowball decided
+    const junk = (i: number) => spendFunded(0, [pay(key(5), time(1) + BigInt(i))]);
+    // Refused before any signature is checked (LedgerService.submitEncoded's first look).
+    for (let i = 0; i < 20; i++)
+      expect(code(() => pool.checkNoFinalizedConflict(junk(i)))).toBe('CONFLICTS_FINALIZED');
+    expect(pool.wasRejected(b.txid)).toBe(true);
+    // Refusals are remembered too (a NO, no refetch), the newest 8 of them.
+    expect([0, 11, 12, 19].map((i) => pool.wasRejected(junk(i).txid))).toEqual([false, false, true, true]);
+    // Refused after its signatures were checked (admit): a decided loser like b.
+    const late = junk(100);
+    expect(code(() => pool.admit(late, 1n))).toBe('CONFLICTS_FINALIZED');
+    for (let i = 200; i < 220; i++) code(() => pool.checkNoFinalizedConflict(junk(i)));
+    expect(pool.wasRejected(late.txid)).toBe(true);
+    expect(pool.wasRejected(b.txid)).toBe(true);
+  });
+
   it('reports the rivals a finalization rejects in txid order, whatever order they arrived in', () => {
     const pool = new Mempool();
     const rivals = [1, 2, 3, 4, 5].map((i) => spendFunded(0, [pay(key(i), time(1))]));
