@@ -231,8 +231,22 @@ describe('active set on a branch not applied yet', () => {
     });
     expect(byLabel('f')).toMatchObject({ tier: 0, collateral: null, registeredHeight: 4 });
     // The set is read at the anchor: never before the branch's own blocks.
-    expect(() => activeSetOnBranch(() => [], [{ height: 6, txs: [bronze] }], 5, params)).toThrow(RangeError);
+    expect(() => activeSetOnBranch(() => [], [{ height: 6, txs: [bronze] }], 5, params)).toThrow(
+      /the set as of 5 cannot hold block 6's registry changes/,
+    );
     expect(activeSetOnBranch(() => [], [{ height: 5, txs: [bronze] }], 5, params)).toHaveLength(1);
+  });
+
+  it('a deregistration alone in its block lets the next Free node in; no blocks, the fork point’s set', () => {
+    // Cap 3; four Free nodes at the fork point (f0 most senior); the branch retires f0 and nothing else.
+    const free = [0, 1, 2, 3].map((i) => record(`f${i}`, 0, i + 1));
+    const forkSet = (freeCap: number) => activeSetAt(free, 4, { maxActiveFreeMasternodes: freeCap });
+    const exit = txOf({ kind: 'deregister', label: 'f0' }, 0);
+    const got = activeSetOnBranch(forkSet, [{ height: 5, txs: [exit] }], 5, params);
+    expect(got.map(hex).sort()).toEqual(free.slice(1).map(hex).sort());
+    expect(activeSetOnBranch(forkSet, [], 4, params).map(hex).sort()).toEqual(
+      free.slice(0, 3).map(hex).sort(),
+    );
   });
 
   it('a registration naming a collateral output its transaction lacks is left out', () => {
