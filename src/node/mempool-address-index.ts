@@ -37,6 +37,11 @@ export class MempoolAddressIndex implements MempoolObserver {
 
   constructor(private readonly resolve: (input: OutPoint) => SpentOutput | undefined) {}
 
+  /** Addresses with a transaction filed under them, per status (bounded by the pool's transactions). */
+  addressCount(status: TxStatus): number {
+    return this.byStatus[status].size;
+  }
+
   entered(etx: EncodedTx, status: TxStatus): void {
     const spent = this.spentBy(etx);
     if (spent === undefined) {

@@ -167,5 +167,12 @@ describe('MempoolAddressIndex', () => {
     index.left(child, 'finalized');
     expect(index.delta(a, 'finalized')).toBe(0n);
     expect(index.delta(b, 'finalized')).toBe(0n);
+    // Nothing is left behind for addresses no transaction touches any more.
+    expect(index.addressCount('finalized')).toBe(0);
+    // A leave for a transaction never filed (not by the pool's contract) changes nothing and never throws.
+    index.entered(child, 'processing');
+    index.left(tx([parent], [{ value: 1n, address: a }], 2), 'processing');
+    expect(index.delta(b, 'processing')).toBe(40n);
+    expect(index.addressCount('processing')).toBe(2);
   });
 });
