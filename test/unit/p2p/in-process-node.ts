@@ -36,11 +36,18 @@ export class MemoryLink implements Link {
     return true;
   }
 
+  /** We close the link (our code). */
   close(code: number, reason: string): void {
     if (!this.open) return;
     this.open = false;
     this.closedWith = { code, reason };
     queueMicrotask(() => this.session?.onClose(code, reason));
+  }
+
+  /** The other side closes the link (its code). */
+  closedByPeer(code: number, reason: string): void {
+    this.open = false;
+    this.session?.onClose(code, reason);
   }
 
   bufferedAmount(): number {

@@ -1,84 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLOSE } from '../../../src/p2p/close-codes.js';
 import { makeHello } from '../../../src/p2p/handshake.js';
-import type { Link } from '../../../src/p2p/link.js';
-import { P2pNode } from '../../../src/p2p/p2p-node.js';
 import type { PeerSession } from '../../../src/p2p/peer-session.js';
 import { encodeMessage } from '../../../src/wire/codec.js';
 import { MSG } from '../../../src/wire/message-types.js';
 import { testIdentity } from '../../support/p2p-identity.js';
+import { attach, flush, MemoryLink, makeNode as makeSharedNode, stopNodes } from './in-process-node.js';
 
 // Frames before the handshake completes are charged to no byte budget, CPU meter or key. The only
 // one an honest peer sends besides Hello and Auth is a Reject, right before it closes: these tests
 // run sessions on in-memory links attached to a real P2pNode, so its own admission and scoring
 // code is what is exercised.
 
-const ZERO_BINDING = new Uint8Array(32);
+afterEach(stopNodes);
 
-/** An in-memory link: records what we send, and reports a close later, as uWS and ws do. */
-class MemoryLink implements Link {
-  readonly channelBinding = ZERO_BINDING;
-  readonly sent: Uint8Array[] = [];
-  open = true;
-  closedWith: { code: number; reason: string } | undefined;
-  session: PeerSession | undefined;
-
-  constructor(
-    readonly remoteHost: string,
-    readonly direction: 'inbound' | 'outbound' = 'inbound',
-  ) {}
-
-  get isOpen(): boolean {
-    return this.open;
-  }
-
-  send(frame: Uint8Array): boolean {
-    if (!this.open) return false;
-    this.sent.push(frame);
-    return true;
-  }
-
-  /** We close the link (our code). */
-  close(code: number, reason: string): void {
-    if (!this.open) return;
-    this.open = false;
-    this.closedWith = { code, reason };
-    queueMicrotask(() => this.session?.onClose(code, reason));
-  }
-
-  /** The other side closes the link (its code). */
-  closedByPeer(code: number, reason: string): void {
-    this.open = false;
-    this.session?.onClose(code, reason);
-  }
-
-  bufferedAmount(): number {
-    return 0;
-  }
-}
-
-const nodes: P2pNode[] = [];
-afterEach(async () => {
-  for (const n of nodes.splice(0)) await n.stop();
-});
-
-function makeNode(): P2pNode {
-  const node = new P2pNode({
-    identity: testIdentity('pre-auth-frames', 0),
-    listen: false,
-    peerExchange: false,
-  });
-  nodes.push(node);
-  return node;
-}
-
-function attach(node: P2pNode, link: MemoryLink): PeerSession {
-  const s = (node as unknown as { attach(l: Link): PeerSession }).attach(link);
-  link.session = s;
-  return s;
-}
-
-const flush = () => new Promise((r) => setImmediate(r));
+const makeNode = () => makeSharedNode({ identity: testIdentity('pre-auth-frames', 0) });
 
 /** Delivers `frame` up to `times` times while the link is open; returns how many were delivered. */
 function flood(s: PeerSession, link: MemoryLink, frame: Uint8Array, times: number): number {
