@@ -33,6 +33,12 @@ export interface BlockSyncDeps {
   readonly prepare?: (block: Block) => void;
   /** Counts each block of a GetBlocks answer: new, or already held here (the node's metrics). */
   readonly onFetched?: (kind: 'new' | 'held') => void;
+  /**
+   * Whether `peerId` is connected now (the node: P2pNode.isConnected). An orphan names the peer that
+   * sent it, perhaps long gone: its claim would stay in `tips` for good (nothing removes a claim but
+   * the peer's disconnection), and sync would keep picking a peer it cannot ask. Default: all are.
+   */
+  readonly isConnected?: (peerId: string) => boolean;
 }
 
 /**
@@ -156,7 +162,7 @@ export class BlockSync {
 
   /** A block arrived whose parent we lack: fetch around it from the peer that sent it. */
   orphan(peerId: string | undefined, height: number): void {
-    if (peerId !== undefined) this.peerTip(peerId, height);
+    if (peerId !== undefined && (this.d.isConnected?.(peerId) ?? true)) this.peerTip(peerId, height);
   }
 
   /**

@@ -493,6 +493,7 @@ export class TimeNode {
       },
       prepare: (block) => ledger.prepareBlock(block),
       onFetched: (kind) => this.metrics.syncBlocksFetched.inc({ kind }),
+      isConnected: (peerId) => this.p2p.isConnected(peerId),
     });
     this.producer = new BlockProducer({
       params,
@@ -581,7 +582,8 @@ export class TimeNode {
     this.refreshActiveSet();
     this.p2p.announceTip();
     // Included transactions no longer need the engine (the chain answers for them now).
-    for (const txid of releaseIncluded(this.engine, block.txs.slice(1))) this.intake.forgetAge(txid);
+    releaseIncluded(this.engine, block.txs.slice(1));
+    this.intake.included(block.txs.slice(1));
     // Blocks of the live slot are relayed; history fetched by sync is not news to anyone.
     if (source !== 'sync') this.p2p.gossipBlock(encodeBlock(block));
     this.events.publishBlock({

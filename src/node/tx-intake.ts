@@ -172,6 +172,21 @@ export class TxIntake {
   }
 
   /**
+   * A block on our chain holds these transactions: none of them will be finalized here any more,
+   * so none keeps an age. Not only those still processing: one the engine accepted whose finality
+   * was not written yet has left the mempool with the block, its write skips it, and takeAge never
+   * runs for it.
+   */
+  included(txs: readonly EncodedTx[]): void {
+    for (const { txid } of txs) this.firstSeen.delete(bytesKey(txid));
+  }
+
+  /** Transactions whose first sighting is remembered (finality latency): bounded by what awaits finality. */
+  get agesKept(): number {
+    return this.firstSeen.size;
+  }
+
+  /**
    * A local submission (RPC `sendrawtransaction`): resolves with the transaction's standing, or
    * rejects with the typed validation error (TxError, MempoolError, IntakeError).
    *

@@ -371,6 +371,11 @@ export class P2pNode extends EventEmitter {
   }
 
   /** Authenticated peers (not those we are closing: their close event may still be on its way). */
+  /** True while an authenticated session with `peerId` is open. */
+  isConnected(peerId: string): boolean {
+    return this.byPeer.has(peerId);
+  }
+
   peers(): PeerInfo[] {
     return [...this.byPeer.values()].filter((s) => s.link.isOpen).map((s) => this.info(s));
   }

@@ -85,7 +85,10 @@ const LONG_ID = 'ab'.repeat(32);
  * `held`: blocks the node already holds above its tip (in its tree, waiting for their
  * transactions' finality); the first block above them joins the chain together with them.
  */
-function harness(peers: Record<string, Peer>, opts: { delayApplyMs?: number; held?: readonly Block[] } = {}) {
+function harness(
+  peers: Record<string, Peer>,
+  opts: { delayApplyMs?: number; held?: readonly Block[]; connected?: ReadonlySet<string> } = {},
+) {
   const events: string[] = [];
   const applied: number[] = [];
   const received: number[] = [];
@@ -124,6 +127,7 @@ function harness(peers: Record<string, Peer>, opts: { delayApplyMs?: number; hel
     onBadAnswer: (peer, detail) => badAnswers.push([peer, detail]),
     prepare: (block) => events.push(`prepare ${block.header.height}`),
     onFetched: (kind) => fetched.push(kind),
+    ...(opts.connected ? { isConnected: (peerId: string) => opts.connected!.has(peerId) } : {}),
   };
   const sync = new BlockSync(deps);
   // Fails after 3 s, as `eventually` does.
@@ -736,6 +740,22 @@ describe('BlockSync: whom it asks', () => {
     h.sync.peerTip('late', 8);
     await settle();
     expect(asks().some((e) => e.startsWith('ask late'))).toBe(false);
+  });
+
+  it('an orphan from a sender no longer connected adds no claim: nobody is asked for it', async () => {
+    const connected = new Set(['peer']);
+    const h = harness({ peer: honest(main, 2), gone: honest(main, 2) }, { connected });
+    const asks = () => h.events.filter((e) => e.startsWith('ask'));
+    // The orphan's sender left before a child of it arrived (the tree keeps the sender's id).
+    h.sync.orphan('gone', 6);
+    await settle();
+    expect(asks()).toEqual([]);
+    // Its claim would have stayed for good (only a disconnection removes one) and kept sync picking
+    // a peer it cannot ask; a connected sender's orphan is its claim as before.
+    h.sync.orphan('peer', 4);
+    await h.heightReached(4);
+    expect(asks().every((a) => a.startsWith('ask peer'))).toBe(true);
+    h.sync.stop();
   });
 
   it('a peer that left no longer counts as a tip we are catching up with', async () => {

@@ -6,6 +6,7 @@ import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
 import { type Coin, fundedCoin, pay, recipient, split } from '../../../src/devnet/coins.js';
 import { LedgerService } from '../../../src/ledger/ledger-service.js';
 import { FinalityWaiters } from '../../../src/node/finality-waiters.js';
+import { releaseIncluded } from '../../../src/node/finalizer.js';
 import { NodeMetrics } from '../../../src/node/node-metrics.js';
 import { OrphanPool } from '../../../src/node/orphan-pool.js';
 import { TxGossip } from '../../../src/node/tx-gossip.js';
@@ -17,7 +18,9 @@ import { ChainStore } from '../../../src/storage/chain-store.js';
 import { devnetKeyPair } from '../../../src/wallet/keys.js';
 import { registrationPayload, signTx } from '../../../src/wallet/tx-builder.js';
 import { FUNDED, fundedOutpoint, key, params } from '../../support/devnet-ledger.js';
+import { poll } from '../consensus/engine-driver.js';
 import { tempDir } from '../storage/temp-dir.js';
+import { votingNode } from './voting-node.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -437,5 +440,28 @@ describe('TxIntake.fromPeer: whom a refusal scores', () => {
     // Remembered as the loser it is (a NO to polls, never fetched again), its sender not blamed.
     expect(intake.standing(rival.txid)).toBe('rejected');
     expect(scored).toEqual([]);
+  });
+});
+
+describe('TxIntake: the ages it keeps for finality latency', () => {
+  it('a block taking transactions the engine accepted but the finalizer has not written leaves no age behind', async () => {
+    const { dir, cleanup } = tempDir('intake-ages');
+    cleanups.push(cleanup);
+    const store = await ChainStore.open(dir, params, genesisBlock(params));
+    cleanups.push(() => store.close());
+    const { ledger, engine, intake } = votingNode(store, cleanups);
+    const txs = Array.from({ length: 8 }, (_, i) => pay(fundedCoin(i), recipient(i), 10_000_000n));
+    for (const etx of txs) expect((await intake.submitLocal(etx.bytes)).standing).toBe('processing');
+    expect(intake.agesKept).toBe(8);
+    // The network accepts them; the finalizer's group commit has not run yet.
+    for (let i = 0; i < 30 && engine.processingCount > 0; i++) poll(engine, () => 20);
+    for (const etx of txs) expect(engine.statusOf(etx.txid)).toBe('accepted');
+    // A block holding them is applied (what node.onBlockApplied does after LedgerService.applyBlock).
+    ledger.mempool.removeBlock(txs);
+    releaseIncluded(engine, txs);
+    intake.included(txs);
+    // The finalizer's write then finds nothing to finalize, so no takeAge would ever run.
+    expect(await ledger.finalizeTxs(txs.map((t) => t.txid))).toEqual([]);
+    expect(intake.agesKept).toBe(0);
   });
 });

@@ -1,11 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { toHex } from '../../../src/encoding/bytes.js';
 import { CLOSE } from '../../../src/p2p/close-codes.js';
 import { makeHello } from '../../../src/p2p/handshake.js';
 import type { PeerSession } from '../../../src/p2p/peer-session.js';
 import { encodeMessage } from '../../../src/wire/codec.js';
 import { MSG } from '../../../src/wire/message-types.js';
 import { testIdentity } from '../../support/p2p-identity.js';
-import { attach, flush, MemoryLink, makeNode as makeSharedNode, stopNodes } from './in-process-node.js';
+import {
+  attach,
+  authenticate,
+  flush,
+  MemoryLink,
+  makeNode as makeSharedNode,
+  stopNodes,
+} from './in-process-node.js';
 
 // Frames before the handshake completes are charged to no byte budget, CPU meter or key. The only
 // one an honest peer sends besides Hello and Auth is a Reject, right before it closes: these tests
@@ -81,5 +89,25 @@ describe('a Reject before the handshake is the last frame read', () => {
       expect.objectContaining({ code: CLOSE.wrongChain, reason, direction: 'outbound' }),
     ]);
     expect(node.counters['WIRE_UNEXPECTED_TYPE'] ?? 0).toBe(0);
+  });
+});
+
+describe('who counts as connected', () => {
+  it('a session is connected from its authentication to its close, never before', async () => {
+    const node = makeNode();
+    const who = testIdentity('pre-auth-connected', 3);
+    const link = new MemoryLink('198.51.7.30');
+    const s = attach(node, link);
+    expect(node.isConnected(toHex(who.publicKey))).toBe(false);
+    s.onFrame(encodeMessage(makeHello(who)));
+    expect(node.isConnected(toHex(who.publicKey))).toBe(false);
+    link.closedByPeer(CLOSE.shutdown, 'bye');
+    await flush();
+    const ready = await authenticate(node, new MemoryLink('198.51.7.31'), who);
+    expect(ready.isReady).toBe(true);
+    expect(node.isConnected(ready.peerId)).toBe(true);
+    ready.shutdown('shutdown', 'done');
+    await flush();
+    expect(node.isConnected(ready.peerId)).toBe(false);
   });
 });
