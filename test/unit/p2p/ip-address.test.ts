@@ -434,6 +434,8 @@ describe('ipSubject: what per-IP rules count as one peer (an IPv4 address, an IP
     ['2a01:0:0:1::1', '2a01:0:0:1::/64'],
     ['::1', '::/64'],
     ['64:ff9b::c633:6407', '198.51.100.7'], // NAT64: the IPv4 host behind the translator
+    ['64:1::c633:6407', '64:1::/64'], // not the NAT64 prefix: an ordinary /64
+    ['65:ff9b::c633:6407', '65:ff9b::/64'],
     ['64:ff9b:1::c633:6407', '64:ff9b:1::/64'], // local-use NAT64: where the IPv4 sits is unknown
     ['2002:c633:6407::1', '198.51.100.7'], // 6to4: its 65,536 /64s are one IPv4 host's
     ['2002:c633:6407:ffff::1', '198.51.100.7'],
@@ -519,6 +521,7 @@ describe('ipBanKeys: the subject key, and the exact address bans were once writt
     ['2a01:4f8:10:20::7', ['2a0104f8001000200000000000000000', '2a0104f8001000200000000000000007']],
     ['2a01:4f8:10:20::', ['2a0104f8001000200000000000000000']], // the /64's own key: no second one
     ['2002:102:304::1', ['00000000000000000000ffff01020304', '20020102030400000000000000000001']],
+    ['seed.example.org', ['00000000000000000000000000000000']], // a host name: no address to key
   ])('%s -> %j', (ip, keys) => {
     expect(ipBanKeys(ip).map(hex)).toEqual(keys);
   });
@@ -560,6 +563,9 @@ describe('isPublicIp judges NAT64, 6to4 and Teredo addresses by the IPv4 address
     ['2001:0:a00:1:8000:63bf:f7f7:f7f7', false], // Teredo server 10.0.0.1, client 8.8.8.8
     ['2001:0:4136:e378:8000:63bf:f7f7:f7f7', true], // server 65.54.227.120, client 8.8.8.8
     ['2001:1::1', true], // 2001:1::/32 is not Teredo
+    // Only both words make the NAT64 prefix: these are ordinary global addresses.
+    ['64:1::a00:1', true],
+    ['65:ff9b::a00:1', true],
   ])('%s → %s', (ip, expected) => {
     expect(isPublicIp(ip)).toBe(expected);
   });
