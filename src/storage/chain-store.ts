@@ -121,7 +121,7 @@ export class ChainStore implements LedgerView {
             { found: toHex(meta.genesisHash), expected: toHex(genesisHash) },
           );
         checkTipConsistent(dbs, params, meta.tip);
-        migrate(dbs);
+        if (meta.schema !== SCHEMA_VERSION) migrateToCurrent(dbs);
         tip = meta.tip;
       }
       await dbs.env.flushed;
@@ -400,22 +400,19 @@ function checkLockCovers(lock: DataDirLock, dataDir: string): void {
     );
 }
 
-/** Schema versions `open` accepts: the current one, and those `migrate` upgrades to it. */
+/** Schema versions `open` accepts: the current one, and the one `migrateToCurrent` upgrades. */
 const MIGRATABLE_SCHEMAS: readonly number[] = [2, SCHEMA_VERSION];
 
 /**
- * Upgrades an older data directory in place where that is only a derived index: schema 2 lacks the
- * address index, built here from the UTXO set in the same transaction that records version 3. Run
- * only on a directory `open` has accepted as this network's (readStoredMeta refused every other
- * version before).
+ * Upgrades a schema-2 data directory in place (its only difference is a derived index): the address
+ * index is built from the UTXO set in the same transaction that records the current version. Run
+ * only on a directory `open` has accepted as this network's, and never on a current one: building
+ * the index adds to its totals.
  */
-
-function migrate(dbs: ChainDatabases): void {
-  const raw = read(dbs.meta, META_KEYS.schema);
-  if (raw === undefined || raw.length !== 4 || readU32Bytes(raw) !== 2 || SCHEMA_VERSION !== 3) return;
+function migrateToCurrent(dbs: ChainDatabases): void {
   dbs.env.transactionSync(() => {
     buildAddressIndex(dbs);
-    dbs.meta.putSync(META_KEYS.schema, u32Bytes(3));
+    dbs.meta.putSync(META_KEYS.schema, u32Bytes(SCHEMA_VERSION));
   });
 }
 

@@ -98,6 +98,14 @@ describe('open: refusals never wipe', () => {
     await dbs.env.close();
   });
 
+  it('reopening a current directory rebuilds nothing: the address index still matches the chain', async () => {
+    const { dir, genesis, blocks } = await storedChain();
+    for (let i = 0; i < 2; i++) await (await ChainStore.open(dir, DEVNET, genesis)).close();
+    const store = await ChainStore.open(dir, DEVNET, genesis);
+    cleanups.push(() => store.close());
+    expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
+  });
+
   it('refuses a schema-2 directory of another network or genesis without upgrading it', async () => {
     const { dir, genesis } = await storedChain();
     await tamper(dir, (d) => {
