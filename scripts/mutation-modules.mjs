@@ -39,6 +39,8 @@ export const MUTATION_MODULES = {
       'test/unit/chain/block-validation.test.ts',
       // LedgerService.assembleOnTip (the producer's draft on the write queue) is exercised there.
       'test/unit/node/block-producer.test.ts',
+      // The mempool's observer hooks, checked against a walk of the pool.
+      'test/unit/node/mempool-address-index.test.ts',
     ],
     target: 85,
   },
