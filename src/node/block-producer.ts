@@ -157,6 +157,16 @@ export class BlockProducer {
       const active = store.activeMasternodes(anchor.height);
       const beacon = await beacons.ensure(slot, anchor.hash);
       if (!beacon || this.d.clock.now() >= windowEndMs) return;
+      // Blocks that arrived since the slot began (a node catching up at start) may have moved the
+      // slot's anchor, and with it the beacon and our rank: the window we waited for is not ours.
+      const rankNow = rankOf(rankingWeights(params, active), beacon.y, key.publicKey);
+      if (rankNow !== rank) {
+        log.info(
+          { slot, rank, rankNow, tip: parent.height },
+          'slot passed: the anchor moved, and our rank with it',
+        );
+        return;
+      }
       const inputs = {
         params,
         parent,

@@ -1,7 +1,9 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rankOf } from '../../../src/beacon/leader-ranking.js';
 import { devnetMasternodes, genesisBlock } from '../../../src/chain/genesis.js';
+import { rankingWeights } from '../../../src/chain/header-rules.js';
 import { rankWindow, slotStartMs } from '../../../src/chain/slot-time.js';
 import { Benchlist } from '../../../src/consensus/snowball/benchlist.js';
 import { WasmVerifier } from '../../../src/crypto/wasm-verifier.js';
@@ -401,6 +403,41 @@ describe('BlockProducer: when a leader stays silent', () => {
     n.clock.advance(rankWindow(n.params, 1, 1).endMs - n.clock.now());
     await n.drive(work);
     expect(n.applied).toEqual([]);
+  });
+
+  it('not when blocks that arrived since the slot began moved its anchor and our rank with it', async () => {
+    // Slot 3's anchor is genesis until slot 1's block arrives, then that block: another beacon, so
+    // another ranking. A key of some rank on the first anchor and another on the second. (Slots 1
+    // and 2 arrive together, late, as for a node catching up at start: a late tip above a late block
+    // is not set aside.)
+    const probe = await producerNode();
+    const before = slotContextOn(probe.store, 3);
+    const yBefore = realBeacon(probe.params, 3, before.anchorHash).y;
+    const slot1 = nextBlockOn(probe.store, [], { slot: 1, rank: 0 }).block;
+    await probe.store.applyBlock(slot1);
+    const slot2 = nextBlockOn(probe.store, [], { slot: 2, rank: 0 }).block;
+    await probe.store.applyBlock(slot2);
+    const after = slotContextOn(probe.store, 3);
+    const yAfter = realBeacon(probe.params, 3, after.anchorHash).y;
+    const weights = rankingWeights(probe.params, before.activeMasternodes);
+    const rank = [0, 1, 2, 3].find((r) => {
+      const k = leaderKey(probe.params, before.activeMasternodes, yBefore, r)!;
+      return rankOf(weights, yAfter, k.publicKey) !== r;
+    })!;
+    expect(rank).toBeDefined();
+    const n = await producerNode({ who: { slot: 3, rank } });
+    n.clock.advance(slotStartMs(n.params, 3) - n.clock.now());
+    const work = n.producer.onSlot(3);
+    // The window timer is armed (rank known on the genesis anchor); slots 1 and 2 arrive meanwhile.
+    while (n.clock.nextTimerAtMs() === undefined) await new Promise((r) => setImmediate(r));
+    expect(await n.chain.receive(slot1, 'sync', 'peer-a')).toBe('applied');
+    expect(await n.chain.receive(slot2, 'sync', 'peer-a')).toBe('applied');
+    await n.drive(work);
+    expect(n.applied.map((a) => a.block.header.slot)).toEqual([1, 2]);
+    expect(n.logs).toContainEqual(
+      expect.objectContaining({ msg: 'slot passed: the anchor moved, and our rank with it', slot: 3, rank }),
+    );
+    expect(n.logs.filter((l) => Number(l['level']) >= 50)).toEqual([]);
   });
 
   it('not when the slot already has a block on our chain', async () => {
