@@ -7,21 +7,14 @@ import { MESSAGE_NAME, MSG, VOTE, type WireMessage } from '../../../src/wire/mes
 import { peekType } from '../../../src/wire/peek-type.js';
 import { SCHEMAS } from '../../../src/wire/schemas.js';
 import { WireError } from '../../../src/wire/wire-error.js';
+import { codeOf as codeOfIn } from './frame-code.js';
 import { sampleMessages } from './samples.js';
 
 /** Hello and Auth are decoded in the handshake phase, everything else after it. */
 const phaseOf = (frame: Uint8Array): FramePhase =>
   peekType(frame) === MSG.hello || peekType(frame) === MSG.auth ? 'handshake' : 'authenticated';
 
-function codeOf(frame: Uint8Array): string {
-  try {
-    decodeFrame(frame, phaseOf(frame));
-    return 'OK';
-  } catch (err) {
-    if (err instanceof WireError) return err.code;
-    throw err;
-  }
-}
+const codeOf = (frame: Uint8Array) => codeOfIn(frame, phaseOf(frame));
 
 /** Encodes an arbitrary object with `t` first, bypassing encodeMessage's typing. */
 function frameOf(obj: Record<string, unknown>): Uint8Array {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeMessage } from '../../../src/wire/codec.js';
+import { encodeMessage } from '../../../src/wire/codec.js';
 import {
   MAX_ARRAY_ITEMS,
   MAX_BLOCKS_PER_RESPONSE,
@@ -9,24 +9,11 @@ import {
 } from '../../../src/wire/limits.js';
 import { MSG, type WireMessage } from '../../../src/wire/message-types.js';
 import { strictCborProblem } from '../../../src/wire/strict-cbor.js';
-import { WireError } from '../../../src/wire/wire-error.js';
+import { cat, codeOf, hex } from './frame-code.js';
 import { sampleMessages } from './samples.js';
 
 // Array lengths are bounded by the strict scan, at the array head: the schema's bounds (≤ 256 txs,
 // ≤ 50 blocks, ≤ 64 peers) only apply after cbor-x has built the whole array.
-
-const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
-const cat = (...parts: Uint8Array[]) => Uint8Array.from(Buffer.concat(parts));
-
-function codeOf(frame: Uint8Array): string {
-  try {
-    decodeFrame(frame);
-    return 'OK';
-  } catch (err) {
-    if (err instanceof WireError) return err.code;
-    throw err;
-  }
-}
 
 /** A CBOR array head of `n` items (n < 2^32). */
 function arrayHead(n: number): Uint8Array {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeMessage } from '../../../src/wire/codec.js';
+import { encodeMessage } from '../../../src/wire/codec.js';
 import {
   MAX_HOST_LENGTH,
   MAX_PEERS_PER_MESSAGE,
@@ -9,21 +9,11 @@ import {
 } from '../../../src/wire/limits.js';
 import { MSG, type WireMessage } from '../../../src/wire/message-types.js';
 import { strictCborProblem } from '../../../src/wire/strict-cbor.js';
-import { WireError } from '../../../src/wire/wire-error.js';
+import { codeOf } from './frame-code.js';
 import { sampleMessages } from './samples.js';
 
 // Text strings are bounded by the strict scan, at the string head: the schema's bounds (in UTF-16
 // units) only apply after cbor-x has built the whole JS string.
-
-function codeOf(frame: Uint8Array): string {
-  try {
-    decodeFrame(frame);
-    return 'OK';
-  } catch (err) {
-    if (err instanceof WireError) return err.code;
-    throw err;
-  }
-}
 
 /** A character of 3 UTF-8 bytes and 1 UTF-16 unit: the most bytes per unit a valid string has. */
 const WIDE = '€';

@@ -1,24 +1,12 @@
 import { decode as cborxDecode } from 'cbor-x';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeMessage, type FramePhase } from '../../../src/wire/codec.js';
+import { encodeMessage } from '../../../src/wire/codec.js';
 import { BLOCK_FRAME_LIMIT, PRE_AUTH_FRAME_LIMIT } from '../../../src/wire/limits.js';
 import { MSG, type WireMessage } from '../../../src/wire/message-types.js';
 import { strictCborProblem } from '../../../src/wire/strict-cbor.js';
-import { WireError } from '../../../src/wire/wire-error.js';
+import { cat, codeOf, hex } from './frame-code.js';
 import { sampleMessages } from './samples.js';
 
-function codeOf(frame: Uint8Array, phase: FramePhase = 'authenticated'): string {
-  try {
-    decodeFrame(frame, phase);
-    return 'OK';
-  } catch (err) {
-    if (err instanceof WireError) return err.code;
-    throw err;
-  }
-}
-
-const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
-const cat = (...parts: Uint8Array[]) => Uint8Array.from(Buffer.concat(parts));
 /** Map header of n entries, then "t": type. */
 const head = (entries: number, type: number) =>
   hex(`${(0xa0 + entries).toString(16)} 6174 ${type.toString(16).padStart(2, '0')}`);
