@@ -10,9 +10,12 @@ export interface VoteResponderDeps {
    * the engine may not know it (loaded from disk after a restart, when the engine starts empty, or
    * in a block of our chain, which the engine forgets), NO when a transaction final here spends one
    * of its inputs (or registry keys), undefined when the ledger leaves it to the engine. `key` is
-   * the txid's map key (its bytes as latin1, the ledger's and the engine's), built once per txid.
+   * the txid's map key (its bytes as latin1, the ledger's and the engine's), built once per txid;
+   * the txid itself is `txids[offset, offset + 32)`, so a view of it is made only by the rare
+   * answer that needs one (a request's txids are a Buffer, and a view of one costs more than the
+   * two map lookups of the common answer).
    */
-  readonly ledgerVote: (txid: Uint8Array, key: string) => Vote | undefined;
+  readonly ledgerVote: (key: string, txids: Uint8Array, offset: number) => Vote | undefined;
   /** Called for each txid we have not seen, with the peer that named it (it holds the transaction). */
   readonly unknown: (peerId: string, txid: Uint8Array) => void;
 }
@@ -37,12 +40,13 @@ export class VoteResponder {
     const out = new Uint8Array(n);
     const { engine, ledgerVote } = this.deps;
     for (let i = 0; i < n; i++) {
-      const key = latin1Key(txids, i * 32, i * 32 + 32);
-      const txid = txids.subarray(i * 32, i * 32 + 32);
-      let v = ledgerVote(txid, key);
+      const at = i * 32;
+      const key = latin1Key(txids, at, at + 32);
+      let v = ledgerVote(key, txids, at);
       if (v === undefined) {
         v = engine.voteByKey(key);
-        if (v === Vote.UNKNOWN && askerId !== undefined) this.deps.unknown(askerId, txid);
+        if (v === Vote.UNKNOWN && askerId !== undefined)
+          this.deps.unknown(askerId, txids.subarray(at, at + 32));
       }
       out[i] = v;
     }
@@ -62,8 +66,8 @@ export class VoteResponder {
 export function ledgerVoteOf(
   mempool: Mempool,
   inOurChain: (txid: Uint8Array) => boolean,
-): (txid: Uint8Array, key: string) => Vote | undefined {
-  return (txid, key) => {
+): (key: string, txids: Uint8Array, offset: number) => Vote | undefined {
+  return (key, txids, offset) => {
     const entry = mempool.getByKey(key);
     if (entry) {
       if (entry.status === 'finalized') return Vote.YES;
@@ -72,7 +76,7 @@ export function ledgerVoteOf(
       // only withdraw yes votes). No until the rival's record goes (a block or a finalization).
       return mempool.hasExpiredRivalByKey(key) ? Vote.NO : undefined;
     }
-    if (inOurChain(txid)) return Vote.YES;
+    if (inOurChain(txids.subarray(offset, offset + 32))) return Vote.YES;
     if (mempool.wasRejectedByKey(key)) return Vote.NO;
     return undefined;
   };

@@ -30,8 +30,8 @@ describe('VoteResponder', () => {
     const fetched: [string, number][] = [];
     const responder = new VoteResponder({
       engine,
-      ledgerVote: (id, k) => {
-        expect(k).toBe(bytesKey(id));
+      ledgerVote: (k, ids, at) => {
+        expect(k).toBe(bytesKey(ids.subarray(at, at + 32)));
         keysSeen.push(k);
         return ledger.get(k) as Vote | undefined;
       },
@@ -64,7 +64,7 @@ describe('ledgerVoteOf (the ledger half of a vote)', () => {
   const b = spendFunded(0, [pay(key(2), time(1))]);
   const c = spendFunded(1, [pay(key(3), time(1))]);
   const vote = (pool: Mempool, inChain: Set<string>, id: Uint8Array) =>
-    ledgerVoteOf(pool, (t) => inChain.has(bytesKey(t)))(id, bytesKey(id));
+    ledgerVoteOf(pool, (t) => inChain.has(bytesKey(t)))(bytesKey(id), id, 0);
 
   it('processing → the engine decides, without asking the chain; finalized → yes; its rival → no', () => {
     const pool = new Mempool();
@@ -75,11 +75,11 @@ describe('ledgerVoteOf (the ledger half of a vote)', () => {
       chainAsked++;
       return false;
     });
-    expect(ask(a.txid, bytesKey(a.txid))).toBeUndefined();
+    expect(ask(bytesKey(a.txid), a.txid, 0)).toBeUndefined();
     expect(chainAsked).toBe(0);
     pool.finalize(a.txid);
-    expect(ask(a.txid, bytesKey(a.txid))).toBe(Vote.YES);
-    expect(ask(b.txid, bytesKey(b.txid))).toBe(Vote.NO);
+    expect(ask(bytesKey(a.txid), a.txid, 0)).toBe(Vote.YES);
+    expect(ask(bytesKey(b.txid), b.txid, 0)).toBe(Vote.NO);
     expect(chainAsked).toBe(1); // b left the pool: the chain is asked before the rejection counts
   });
 
@@ -91,5 +91,10 @@ describe('ledgerVoteOf (the ledger half of a vote)', () => {
     expect(vote(pool, new Set([bytesKey(b.txid)]), b.txid)).toBe(Vote.YES);
     expect(vote(pool, new Set([bytesKey(c.txid)]), c.txid)).toBe(Vote.YES);
     expect(vote(pool, new Set(), c.txid)).toBeUndefined();
+    // The chain is asked for the txid at the given offset of a packed request, not its first one.
+    const inChain = new Set([bytesKey(c.txid)]);
+    const ask = ledgerVoteOf(pool, (t) => inChain.has(bytesKey(t)));
+    expect(ask(bytesKey(c.txid), packed(txid(9), c.txid), 32)).toBe(Vote.YES);
+    expect(ask(bytesKey(txid(9)), packed(txid(9), c.txid), 0)).toBeUndefined();
   });
 });
