@@ -52,10 +52,10 @@ export function registerAddressRpc(d: RpcDispatcher, node: TimeNode): void {
     summary:
       'Balance of an address: final (in blocks or final by Snowball, what to act on), confirmed (in blocks), pending (still being polled)',
     params: [{ name: 'address', schema: addressSchema, description: 'a TIME address' }],
-    handler: (p) => {
+    handler: async (p) => {
       const text = p['address'] as string;
       const payload = addressParam(node, text);
-      const totals = node.store.addressTotals(payload);
+      const totals = await node.store.addressTotals(payload);
       const final = totals.sat + pool.delta(payload, 'finalized');
       return {
         address: text,
@@ -87,7 +87,7 @@ export function registerAddressRpc(d: RpcDispatcher, node: TimeNode): void {
         description: `most outputs returned (default and at most ${MAX_LISTUNSPENT})`,
       },
     ],
-    handler: (p) => {
+    handler: async (p) => {
       const text = p['address'] as string;
       const payload = addressParam(node, text);
       const minconf = (p['minconf'] as number | undefined) ?? 0;
@@ -127,7 +127,7 @@ export function registerAddressRpc(d: RpcDispatcher, node: TimeNode): void {
       let after: { height: number; outpoint: OutPoint } | undefined;
       const confirmed: Record<string, unknown>[] = [];
       while (confirmed.length + out.length < maxcount) {
-        const page = node.store.addressUtxos(payload, { limit: 1_000, ...(after ? { after } : {}) });
+        const page = await node.store.addressUtxos(payload, { limit: 1_000, ...(after ? { after } : {}) });
         for (const u of page) {
           if (tip - u.height + 1 < minconf) continue;
           if (spentInMempool(u.outpoint)) continue;

@@ -142,6 +142,13 @@ export class TimeNode {
     ensureDatadir(config.datadir);
     const genesis = genesisBlock(params);
     const store = await ChainStore.open(config.datadir, params, genesis);
+    // Not at the chain's tip (a new or upgraded data dir, or a crash between a block's commit and
+    // its index commit): rebuilt at open, which takes a while on a large UTXO set.
+    if (store.addressIndex.rebuilt !== null)
+      log.info(
+        { outputs: store.addressIndex.rebuilt, height: store.tip().height },
+        'address index rebuilt from the UTXO set',
+      );
     const pool = new CryptoPool(config.node.workers ? { threads: config.node.workers } : {});
     const ledger = LedgerService.open(params, store, pool, {
       maxCount: config.mempool.maxCount,

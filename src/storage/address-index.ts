@@ -1,13 +1,26 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Database, open, type RootDatabase } from 'lmdb';
 import { latin1Key } from '../encoding/bytes.js';
+import { dependencyOrder } from '../ledger/dependency-order.js';
+import type { Block } from '../protocol/block.js';
 import type { OutPoint } from '../protocol/transaction.js';
 import { ADDRESS_PAYLOAD_BYTES, TXID_BYTES } from '../protocol/transaction.js';
-import type { ChainDatabases } from './databases.js';
+import { isCoinbaseAt } from './block-effects.js';
+import { type ChainTip, decodeChainTip, encodeChainTip } from './chain-tip.js';
+import { type BinaryDb, LMDB_MAP_BYTES } from './databases.js';
+import type { UndoRecord } from './undo-record.js';
 
 /*
  * The address index: every unspent output of the main chain, keyed by the address it pays, and a
- * running total per address. getbalance / listunspent read it; block-effects.ts writes it inside the
- * very LMDB transaction that applies or reverts the block, so it commits or aborts with the UTXO set
- * and can never disagree with it.
+ * running total per address. getbalance / listunspent read it.
+ *
+ * It lives in an LMDB environment of its own (addresses.mdb), written by a thread of its own
+ * (address-index-thread.ts) after each block commits, not in the block's transaction: it is an RPC
+ * convenience, derived from the chain and rebuilt from the UTXO set whenever it is not at the chain's
+ * tip, and its random-keyed writes (an output's address decides where it lands) doubled the cost of
+ * applying a full block and grew with the index (see chain-store.ts). `tip` in its meta database
+ * names the block it reflects, written in the same transaction as that block's entries.
  *
  *   addressUtxos:  address payload 20 B ‖ height u32 BE ‖ txid 32 B ‖ vout u32 BE  (60 B)
  *                  → value u64 LE ‖ flags u8 (bit 0 = coinbase)                     (9 B)
@@ -22,6 +35,68 @@ import type { ChainDatabases } from './databases.js';
 export const ADDRESS_UTXO_KEY_BYTES = ADDRESS_PAYLOAD_BYTES + 4 + TXID_BYTES + 4;
 const ADDRESS_UTXO_VALUE_BYTES = 9;
 const TOTALS_BYTES = 12;
+
+/** The environment file of the index inside the data directory. */
+export const ADDRESS_INDEX_FILE = 'addresses.mdb';
+
+/** Bump on any change to a layout here: an index of another version is rebuilt, not read. */
+export const ADDRESS_INDEX_VERSION = 1;
+
+const META_TIP = 'tip';
+const META_VERSION = 'version';
+
+/** The index's environment and its databases. */
+export interface AddressIndexDatabases {
+  readonly env: RootDatabase;
+  readonly addressUtxos: BinaryDb<Uint8Array>;
+  readonly addressTotals: BinaryDb<Uint8Array>;
+  readonly meta: Database<Uint8Array, string>;
+}
+
+/** Opens (creating) the index environment in `dataDir`; every thread that uses it opens it. */
+export function openAddressIndex(dataDir: string): AddressIndexDatabases {
+  mkdirSync(dataDir, { recursive: true });
+  const env = open<Uint8Array, string>({
+    path: join(dataDir, ADDRESS_INDEX_FILE),
+    maxDbs: 4,
+    mapSize: LMDB_MAP_BYTES,
+    encoding: 'binary',
+  });
+  const bytesKeyed = (name: string): BinaryDb<Uint8Array> =>
+    env.openDB<Uint8Array, Uint8Array>({ name, keyEncoding: 'binary', encoding: 'binary' });
+  return {
+    env,
+    addressUtxos: bytesKeyed('addressUtxos'),
+    addressTotals: bytesKeyed('addressTotals'),
+    meta: env.openDB<Uint8Array, string>({ name: 'meta', encoding: 'binary' }),
+  };
+}
+
+/**
+ * The chain block the index reflects, or null when it reflects none: a new file, another layout
+ * version, or a tip record that does not decode.
+ */
+export function readIndexTip(dbs: AddressIndexDatabases): ChainTip | null {
+  const version = dbs.meta.get(META_VERSION);
+  if (version === undefined || version.length !== 4) return null;
+  if (new DataView(version.buffer, version.byteOffset, 4).getUint32(0, true) !== ADDRESS_INDEX_VERSION)
+    return null;
+  const raw = dbs.meta.get(META_TIP);
+  if (raw === undefined) return null;
+  try {
+    return decodeChainTip(raw);
+  } catch {
+    return null;
+  }
+}
+
+/** Inside the caller's write transaction: the index now reflects `tip`. */
+export function writeIndexTip(dbs: AddressIndexDatabases, tip: ChainTip): void {
+  const version = new Uint8Array(4);
+  new DataView(version.buffer).setUint32(0, ADDRESS_INDEX_VERSION, true);
+  dbs.meta.putSync(META_VERSION, version);
+  dbs.meta.putSync(META_TIP, encodeChainTip(tip));
+}
 
 /** One indexed output. */
 export interface AddressUtxo {
@@ -89,7 +164,7 @@ export class AddressIndexWriter {
   private readonly value = new Uint8Array(ADDRESS_UTXO_VALUE_BYTES);
   private readonly valueView = new DataView(this.value.buffer);
 
-  constructor(private readonly dbs: ChainDatabases) {}
+  constructor(private readonly dbs: AddressIndexDatabases) {}
 
   added(
     address: Uint8Array,
@@ -112,17 +187,6 @@ export class AddressIndexWriter {
     this.delta(address, -value, -1);
     writeKey(this.key, address, height, txid, vout);
     this.dbs.addressUtxos.removeSync(this.key);
-  }
-
-  /**
-   * A spent output given as its raw stored UtxoEntry (value u64 LE ‖ address 20 ‖ height u32 LE ‖
-   * flags): the block path has exactly these bytes in hand, so nothing is decoded.
-   */
-  removedRaw(rawEntry: Uint8Array, txid: Uint8Array, vout: number): void {
-    const view = new DataView(rawEntry.buffer, rawEntry.byteOffset, rawEntry.byteLength);
-    const value = view.getBigUint64(0, true);
-    const height = view.getUint32(8 + ADDRESS_PAYLOAD_BYTES, true);
-    this.removed(rawEntry.subarray(8, 8 + ADDRESS_PAYLOAD_BYTES), height, txid, vout, value);
   }
 
   /** Writes the summed totals; an address left without outputs loses its totals record. */
@@ -163,7 +227,7 @@ export class AddressIndexWriter {
   }
 }
 
-export function readTotals(dbs: ChainDatabases, address: Uint8Array): AddressTotals {
+export function readTotals(dbs: AddressIndexDatabases, address: Uint8Array): AddressTotals {
   const raw = dbs.addressTotals.get(address);
   if (raw === undefined) return { sat: 0n, outputs: 0 };
   if (raw.length !== TOTALS_BYTES) throw new RangeError(`address totals of ${raw.length} bytes`);
@@ -176,7 +240,7 @@ export function readTotals(dbs: ChainDatabases, address: Uint8Array): AddressTot
  * strictly after `after` (a previous page's last outpoint and height) when given.
  */
 export function readAddressUtxos(
-  dbs: ChainDatabases,
+  dbs: AddressIndexDatabases,
   address: Uint8Array,
   opts: { limit: number; minHeight?: number; after?: { height: number; outpoint: OutPoint } },
 ): AddressUtxo[] {
@@ -198,14 +262,30 @@ export function readAddressUtxos(
 }
 
 /**
- * Builds the index from the UTXO set: the migration of a schema-2 data directory (written before the
- * index existed). The caller runs it inside the write transaction that also sets the new schema
- * version, so a crash leaves the directory at version 2 with no index, and the next start redoes it.
+ * Rebuilds the index from the chain's UTXO set as of `tip`, in one write transaction of the index
+ * that clears it first and records `tip`: a crash leaves the old index (not at the chain's tip, so
+ * rebuilt again) or the new one. The caller reads `utxo` at `tip` (the chain store at open, before
+ * anything writes). Returns the outputs indexed.
  */
-export function buildAddressIndex(dbs: ChainDatabases): number {
+export function rebuildAddressIndex(
+  utxo: BinaryDb<Uint8Array>,
+  dbs: AddressIndexDatabases,
+  tip: ChainTip,
+): number {
+  return dbs.env.transactionSync(() => {
+    dbs.addressUtxos.clearSync();
+    dbs.addressTotals.clearSync();
+    const n = indexUtxoSet(utxo, dbs);
+    writeIndexTip(dbs, tip);
+    return n;
+  });
+}
+
+/** Adds every entry of the UTXO set to an empty index, inside the caller's write transaction. */
+function indexUtxoSet(utxo: BinaryDb<Uint8Array>, dbs: AddressIndexDatabases): number {
   const writer = new AddressIndexWriter(dbs);
   let n = 0;
-  for (const { key, value } of dbs.utxo.getRange({})) {
+  for (const { key, value } of utxo.getRange({})) {
     const k = new Uint8Array(key as Uint8Array);
     const e = new Uint8Array(value);
     const v = new DataView(e.buffer, e.byteOffset, e.byteLength);
@@ -227,8 +307,61 @@ export function buildAddressIndex(dbs: ChainDatabases): number {
   return n;
 }
 
+/**
+ * The index entries of applying `block` at `height` on top of the index's tip, inside the caller's
+ * write transaction: the outputs it spent leave (read from its undo record, in the order the block
+ * spent them), the outputs it created join. `undo` is null only for genesis, which spends nothing.
+ * The walk is block-effects.ts's: dependency order, each transaction's inputs before its outputs.
+ */
+export function indexBlock(
+  writer: AddressIndexWriter,
+  block: Block,
+  undo: UndoRecord | null,
+  height: number,
+): void {
+  let next = 0;
+  for (const { tx, txid } of dependencyOrder(block.txs)) {
+    for (const input of tx.inputs) {
+      const s = undo?.spent[next++];
+      if (!s) throw new RangeError(`the undo record of block ${height} lists too few spends`);
+      writer.removed(s.entry.address, s.entry.height, input.txid, input.vout, s.entry.value);
+    }
+    const coinbase = isCoinbaseAt(tx, height);
+    for (let vout = 0; vout < tx.outputs.length; vout++) {
+      const { value, address } = tx.outputs[vout]!;
+      writer.added(address, height, txid, vout, value, coinbase);
+    }
+  }
+  writer.finish();
+}
+
+/** The reverse of indexBlock for the index's tip block, inside the caller's write transaction. */
+export function unindexBlock(
+  writer: AddressIndexWriter,
+  block: Block,
+  undo: UndoRecord,
+  height: number,
+): void {
+  let next = undo.spent.length;
+  const ordered = dependencyOrder(block.txs);
+  for (let t = ordered.length - 1; t >= 0; t--) {
+    const { tx, txid } = ordered[t]!;
+    for (let vout = 0; vout < tx.outputs.length; vout++) {
+      const { address, value } = tx.outputs[vout]!;
+      writer.removed(address, height, txid, vout, value);
+    }
+    for (let i = tx.inputs.length - 1; i >= 0; i--) {
+      const s = undo.spent[--next];
+      if (!s) throw new RangeError(`the undo record of block ${height} lists too few spends`);
+      const input = tx.inputs[i]!;
+      writer.added(s.entry.address, s.entry.height, input.txid, input.vout, s.entry.value, s.entry.coinbase);
+    }
+  }
+  writer.finish();
+}
+
 /** Entry counts of the two databases (tests compare them with the UTXO set). */
-export function addressIndexCounts(dbs: ChainDatabases): { outputs: number; addresses: number } {
+export function addressIndexCounts(dbs: AddressIndexDatabases): { outputs: number; addresses: number } {
   const n = (db: { getStats(): unknown }): number => (db.getStats() as { entryCount: number }).entryCount;
   return { outputs: n(dbs.addressUtxos), addresses: n(dbs.addressTotals) };
 }

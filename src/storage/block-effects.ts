@@ -5,7 +5,6 @@ import { type Block, decodeBlock } from '../protocol/block.js';
 import { NO_COLLATERAL, type Transaction, TXID_BYTES } from '../protocol/transaction.js';
 import { type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
 import { reindexMasternode } from './active-set-index.js';
-import { AddressIndexWriter } from './address-index.js';
 import type { ChainTip } from './chain-tip.js';
 import { type ChainDatabases, read, u32Bytes } from './databases.js';
 import { StoreWriteError } from './errors.js';
@@ -42,7 +41,7 @@ export function writeBlockEffects(
   hash: Uint8Array,
   previousTip: ChainTip | null,
   order: readonly EncodedTx[] = dependencyOrder(block.txs),
-): ChainTip {
+): { tip: ChainTip; undo: Uint8Array | null } {
   const height = block.header.height;
   const heightBytes = u32Bytes(height);
   let spendCount = 0;
@@ -50,7 +49,6 @@ export function writeBlockEffects(
   const undo = previousTip === null ? null : new UndoWriter(previousTip, spendCount);
   const masternodes: PriorMasternode[] = [];
   const collateral: PriorCollateral[] = [];
-  const addresses = new AddressIndexWriter(dbs);
 
   const setMasternode = (record: MasternodeRecord, prior: MasternodeRecord | null): void => {
     masternodes.push({ nodePubkey: record.nodePubkey, prior });
@@ -89,14 +87,12 @@ export function writeBlockEffects(
       // Its `length` is patched to the value size over a larger array, so cut a true view.
       const entry = raw.subarray(0, raw.length);
       undo?.spentRaw(key, entry);
-      addresses.removedRaw(entry, input.txid, input.vout);
       dbs.utxo.removeSync(key);
     }
     const flags = isCoinbaseAt(tx, height) ? 1 : 0;
     for (let vout = 0; vout < tx.outputs.length; vout++) {
       const { value, address } = tx.outputs[vout]!;
       dbs.utxo.putSync(scratchOutpointKey(txid, vout), scratchUtxoEntry(value, address, height, flags));
-      addresses.added(address, height, txid, vout, value, flags === 1);
     }
     dbs.txIndex.putSync(txid, heightBytes);
     // Only transactions with inputs ever sit in the finalized pool.
@@ -142,11 +138,11 @@ export function writeBlockEffects(
     }
   }
 
-  addresses.finish();
-  if (undo !== null) dbs.undo.putSync(height, undo.finish(masternodes, collateral));
+  const undoBytes = undo === null ? null : undo.finish(masternodes, collateral);
+  if (undoBytes !== null) dbs.undo.putSync(height, undoBytes);
   dbs.blocks.putSync(height, blockBytes);
   dbs.blockIndex.putSync(hash, heightBytes);
-  return { height, hash, slot: block.header.slot };
+  return { tip: { height, hash, slot: block.header.slot }, undo: undoBytes };
 }
 
 /*
@@ -196,7 +192,7 @@ export function writeRevertEffects(
   dbs: ChainDatabases,
   params: ChainParams,
   tip: ChainTip,
-): { block: Block; previousTip: ChainTip } {
+): { block: Block; previousTip: ChainTip; blockBytes: Uint8Array; undoBytes: Uint8Array } {
   const height = tip.height;
   if (height === 0) throw new StoreWriteError('REVERT_GENESIS', 'the genesis block cannot be reverted');
   const blockBytes = read(dbs.blocks, height);
@@ -209,33 +205,20 @@ export function writeRevertEffects(
   const undo = decodeUndoRecord(undoBytes);
 
   let next = undo.spent.length;
-  const addresses = new AddressIndexWriter(dbs);
   const ordered = dependencyOrder(block.txs);
   for (let t = ordered.length - 1; t >= 0; t--) {
     const { tx, txid } = ordered[t]!;
     for (let vout = 0; vout < tx.outputs.length; vout++) {
-      const { address, value } = tx.outputs[vout]!;
       dbs.utxo.removeSync(outpointKey({ txid, vout }));
-      addresses.removed(address, height, txid, vout, value);
     }
     for (let i = tx.inputs.length - 1; i >= 0; i--) {
       const s = undo.spent[--next];
       if (!s)
         throw new StoreWriteError('UNDO_MISSING', `undo record of block ${height} lists too few spends`);
       dbs.utxo.putSync(s.key, encodeUtxoEntry(s.entry));
-      const input = tx.inputs[i]!;
-      addresses.added(
-        s.entry.address,
-        s.entry.height,
-        input.txid,
-        input.vout,
-        s.entry.value,
-        s.entry.coinbase,
-      );
     }
     dbs.txIndex.removeSync(txid);
   }
-  addresses.finish();
   for (let i = undo.masternodes.length - 1; i >= 0; i--) {
     const m = undo.masternodes[i]!;
     const currentRaw = read(dbs.masternodes, m.nodePubkey);
@@ -253,5 +236,5 @@ export function writeRevertEffects(
   dbs.blocks.removeSync(height);
   dbs.blockIndex.removeSync(tip.hash);
   dbs.undo.removeSync(height);
-  return { block, previousTip: undo.previousTip };
+  return { block, previousTip: undo.previousTip, blockBytes, undoBytes };
 }

@@ -6,14 +6,8 @@ import { type Block, decodeBlock, encodeBlock, headerHash } from '../protocol/bl
 import type { OutPoint } from '../protocol/transaction.js';
 import { decodeTx, type EncodedTx } from '../protocol/tx-codec.js';
 import { readActiveSet } from './active-set-index.js';
-import {
-  type AddressTotals,
-  type AddressUtxo,
-  addressIndexCounts,
-  buildAddressIndex,
-  readAddressUtxos,
-  readTotals,
-} from './address-index.js';
+import type { AddressTotals, AddressUtxo } from './address-index.js';
+import { AddressIndexer } from './address-indexer.js';
 import { scratchOutpointKey, writeBlockEffects, writeRevertEffects } from './block-effects.js';
 import { type ChainTip, encodeChainTip } from './chain-tip.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
@@ -36,6 +30,7 @@ import { checkNetwork, checkTipConsistent, readStoredMeta, readStoredTip } from 
 import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
 
 export type { AddressTotals, AddressUtxo } from './address-index.js';
+export { AddressIndexError } from './address-indexer.js';
 export type { StoreCounts } from './databases.js';
 
 /**
@@ -79,6 +74,8 @@ export class ChainStore implements LedgerView {
     private currentTip: ChainTip,
     /** The lock this store took itself (released on close); null when the caller holds it. */
     private readonly ownLock: DataDirLock | null,
+    /** The address index (its own environment and thread), handed each block after it commits. */
+    readonly addressIndex: AddressIndexer,
   ) {}
 
   /**
@@ -104,6 +101,7 @@ export class ChainStore implements LedgerView {
       await ownLock?.release();
       throw err;
     }
+    let indexer: AddressIndexer | undefined;
     try {
       const genesisHash = headerHash(genesis.header);
       let tip: ChainTip;
@@ -121,12 +119,14 @@ export class ChainStore implements LedgerView {
             { found: toHex(meta.genesisHash), expected: toHex(genesisHash) },
           );
         checkTipConsistent(dbs, params, meta.tip);
-        if (meta.schema !== SCHEMA_VERSION) migrateToCurrent(dbs);
+        if (meta.schema !== SCHEMA_VERSION) migrateToCurrent(dbs, meta.schema);
         tip = meta.tip;
       }
       await dbs.env.flushed;
-      return new ChainStore(dbs, params, tip, ownLock);
+      indexer = AddressIndexer.open(dataDir, dbs.utxo, tip, params.maxBlockBytes);
+      return new ChainStore(dbs, params, tip, ownLock, indexer);
     } catch (err) {
+      await indexer?.close();
       await dbs.env.close();
       await ownLock?.release();
       throw err;
@@ -158,16 +158,19 @@ export class ChainStore implements LedgerView {
       );
     const bytes = encodeBlock(block);
     const hash = headerHash(block.header);
-    const next = this.dbs.env.transactionSync(() => {
+    const { tip: next, undo } = this.dbs.env.transactionSync(() => {
       this.requireStoredTip(tip);
       const t = writeBlockEffects(this.dbs, this.params, block, bytes, hash, tip, order);
-      this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(t));
+      this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(t.tip));
       return t;
     });
     // Committed with fdatasync already: publish the tip now, so a second applyBlock issued before
     // this promise settles sees it.
     this.currentTip = next;
+    const indexing = this.addressIndex.applied(tip, next, bytes, undo);
     await this.dbs.env.flushed;
+    // Durable already; this waits only while the index thread is MAX_INDEX_LAG blocks behind.
+    await indexing;
     return next;
   }
 
@@ -175,13 +178,14 @@ export class ChainStore implements LedgerView {
   async revertTip(): Promise<Block> {
     this.assertOpen();
     const tip = this.currentTip;
-    const { block, previousTip } = this.dbs.env.transactionSync(() => {
+    const { block, previousTip, blockBytes, undoBytes } = this.dbs.env.transactionSync(() => {
       this.requireStoredTip(tip);
       const r = writeRevertEffects(this.dbs, this.params, tip);
       this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(r.previousTip));
       return r;
     });
     this.currentTip = previousTip;
+    this.addressIndex.reverted(tip, previousTip, blockBytes, undoBytes);
     await this.dbs.env.flushed;
     return block;
   }
@@ -302,25 +306,31 @@ export class ChainStore implements LedgerView {
     return this.range(this.dbs.collateral, limit, afterKey).map(([key, owner]) => ({ key, owner }));
   }
 
-  /** Sum and count of the unspent main-chain outputs paying `address` (a 20-byte payload): one read. */
-  addressTotals(address: Uint8Array): AddressTotals {
-    return readTotals(this.dbs, address);
+  /**
+   * Sum and count of the unspent main-chain outputs paying `address` (a 20-byte payload): one read,
+   * once the index has every block this store committed (AddressIndexer.synced).
+   */
+  async addressTotals(address: Uint8Array): Promise<AddressTotals> {
+    await this.addressIndex.synced();
+    return this.addressIndex.totals(address);
   }
 
   /**
    * Up to `limit` unspent main-chain outputs paying `address`, oldest first ((height, txid, vout)
    * order), from `minHeight` on, after a previous page's last entry when `after` is given.
    */
-  addressUtxos(
+  async addressUtxos(
     address: Uint8Array,
     opts: { limit: number; minHeight?: number; after?: { height: number; outpoint: OutPoint } },
-  ): AddressUtxo[] {
-    return readAddressUtxos(this.dbs, address, opts);
+  ): Promise<AddressUtxo[]> {
+    await this.addressIndex.synced();
+    return this.addressIndex.utxos(address, opts);
   }
 
   /** Entries in the address index and addresses with outputs (tests check them against the UTXO set). */
-  addressIndexCounts(): { outputs: number; addresses: number } {
-    return addressIndexCounts(this.dbs);
+  async addressIndexCounts(): Promise<{ outputs: number; addresses: number }> {
+    await this.addressIndex.synced();
+    return this.addressIndex.counts();
   }
 
   /** Peer bans in a named database of this same environment (DESIGN §8: one environment). */
@@ -342,6 +352,7 @@ export class ChainStore implements LedgerView {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.addressIndex.close();
     await this.dbs.env.flushed;
     await this.dbs.env.close();
     await this.ownLock?.release();
@@ -400,18 +411,28 @@ function checkLockCovers(lock: DataDirLock, dataDir: string): void {
     );
 }
 
-/** Schema versions `open` accepts: the current one, and the one `migrateToCurrent` upgrades. */
-const MIGRATABLE_SCHEMAS: readonly number[] = [2, SCHEMA_VERSION];
+/** Schema versions `open` accepts: the current one, and those `migrateToCurrent` upgrades. */
+const MIGRATABLE_SCHEMAS: readonly number[] = [2, 3, SCHEMA_VERSION];
 
 /**
- * Upgrades a schema-2 data directory in place (its only difference is a derived index): the address
- * index is built from the UTXO set in the same transaction that records the current version. Run
- * only on a directory `open` has accepted as this network's, and never on a current one: building
- * the index adds to its totals.
+ * The address index's databases inside chain.mdb at schema 3; since schema 4 the index has an
+ * environment of its own (address-index.ts), built by AddressIndexer.open.
  */
-function migrateToCurrent(dbs: ChainDatabases): void {
+const SCHEMA_3_INDEX_DBS = ['addressUtxos', 'addressTotals'] as const;
+
+/**
+ * Upgrades a schema-2 or -3 data directory in place. Both differ from the current one only in a
+ * derived index: schema 3 kept the address index inside this environment, and its two databases
+ * are dropped in the transaction that records the current version (the index is rebuilt in its own
+ * environment right after). Run only on a directory `open` has accepted as this network's.
+ */
+function migrateToCurrent(dbs: ChainDatabases, from: number): void {
   dbs.env.transactionSync(() => {
-    buildAddressIndex(dbs);
+    if (from === 3)
+      for (const name of SCHEMA_3_INDEX_DBS)
+        dbs.env
+          .openDB<Uint8Array, Uint8Array>({ name, keyEncoding: 'binary', encoding: 'binary' })
+          .dropSync();
     dbs.meta.putSync(META_KEYS.schema, u32Bytes(SCHEMA_VERSION));
   });
 }
@@ -437,7 +458,7 @@ function createStore(
     dbs.meta.putSync(META_KEYS.network, new TextEncoder().encode(params.network));
     dbs.meta.putSync(META_KEYS.chainId, u32Bytes(params.chainId));
     dbs.meta.putSync(META_KEYS.genesis, genesisHash);
-    const tip = writeBlockEffects(dbs, params, genesis, bytes, genesisHash, null);
+    const { tip } = writeBlockEffects(dbs, params, genesis, bytes, genesisHash, null);
     dbs.meta.putSync(META_KEYS.tip, encodeChainTip(tip));
     return tip;
   });

@@ -6,8 +6,9 @@ import { type Database, open, type RootDatabase } from 'lmdb';
  * Bump on any change to a key or value layout below; `open` refuses other versions.
  * 2: the active-set indexes `registrations` and `deregistrations` (active-set-index.ts).
  * 3: the address index `addressUtxos` and `addressTotals` (address-index.ts).
+ * 4: the address index moves to an environment of its own (addresses.mdb); 3's two databases go.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** The environment file inside the data directory (lmdb-js adds `<name>-lock` beside it). */
 export const ENV_FILE = 'chain.mdb';
@@ -41,10 +42,6 @@ export interface ChainDatabases {
   readonly registrations: BinaryDb<Uint8Array>;
   /** deregisteredHeight u32 BE ‖ pubkey → MasternodeRecord (active-set-index.ts) */
   readonly deregistrations: BinaryDb<Uint8Array>;
-  /** address payload 20 B ‖ height u32 BE ‖ txid ‖ vout u32 BE → value u64 ‖ flags u8 (address-index.ts) */
-  readonly addressUtxos: BinaryDb<Uint8Array>;
-  /** address payload 20 B → sat u64 ‖ outputs u32 (address-index.ts) */
-  readonly addressTotals: BinaryDb<Uint8Array>;
   /** ASCII name → value (see META_KEYS) */
   readonly meta: Database<Uint8Array, string>;
 }
@@ -98,8 +95,6 @@ export function openDatabases(dataDir: string, opts: { readOnly?: boolean } = {}
     collateral: bytesKeyed('collateral'),
     registrations: bytesKeyed('registrations'),
     deregistrations: bytesKeyed('deregistrations'),
-    addressUtxos: bytesKeyed('addressUtxos'),
-    addressTotals: bytesKeyed('addressTotals'),
     meta: env.openDB<Uint8Array, string>({ name: META_DB, encoding: 'binary' }),
   };
 }

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkName } from '../params/chain-params.js';
 import { packageRoot } from '../util/package-root.js';
+import { ADDRESS_INDEX_FILE } from './address-index.js';
 import { ENV_FILE } from './databases.js';
 import { StoreOpenError } from './errors.js';
 
@@ -34,6 +35,12 @@ export const PROBE_TIMEOUT_MS = 60_000;
  * read the same way. A new data directory (no file, or an empty one) needs no probe. The probe
  * costs one short process start (~0.3 s).
  *
+ * The node's open also opens the address index (addresses.mdb), which can be damaged the same way.
+ * It is derived data (rebuilt from the UTXO set whenever it is missing), so when an `open` probe
+ * crashes and the index file exists, the index is deleted and the probe runs once more: a clean
+ * second run means the damage was the index's (resolves `{ indexDiscarded: true }`; the node's open
+ * rebuilds it), a second crash is the chain's.
+ *
  * It cannot cover damage in pages the start-up checks never read; LMDB has no page checksums.
  */
 export async function probeStoreOpen(
@@ -43,27 +50,23 @@ export async function probeStoreOpen(
   mode: 'open' | 'read' = 'open',
   /** Left to the real open after this long (tests shorten it). */
   timeoutMs: number = PROBE_TIMEOUT_MS,
-): Promise<void> {
+): Promise<{ indexDiscarded: boolean }> {
   const file = join(dataDir, ENV_FILE);
   let size: number;
   try {
     size = statSync(file).size;
   } catch {
-    return;
+    return { indexDiscarded: false };
   }
-  if (size === 0) return;
-  const { signal } = await new Promise<{ signal: NodeJS.Signals | null }>((resolve) => {
-    const child = spawn(process.execPath, [probeMain(), dataDir, network, mode], { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', () => {
-      clearTimeout(timer);
-      resolve({ signal: null });
-    });
-    child.once('exit', (_code, sig) => {
-      clearTimeout(timer);
-      resolve({ signal: sig });
-    });
-  });
+  if (size === 0) return { indexDiscarded: false };
+  let signal = await probeOnce(dataDir, network, mode, timeoutMs);
+  const index = join(dataDir, ADDRESS_INDEX_FILE);
+  let indexDiscarded = false;
+  if (isCrashSignal(signal) && mode === 'open' && existsSync(index)) {
+    for (const f of [index, `${index}-lock`]) rmSync(f, { force: true });
+    indexDiscarded = true;
+    signal = await probeOnce(dataDir, network, mode, timeoutMs);
+  }
   if (isCrashSignal(signal))
     throw new StoreOpenError(
       'DATA_CORRUPT',
@@ -71,4 +74,26 @@ export async function probeStoreOpen(
         'directory from a backup, or start the node on a new data directory to sync the chain again',
       { file, signal },
     );
+  return { indexDiscarded };
+}
+
+/** One probe child; resolves with the signal that ended it (null: it exited, or did not start). */
+function probeOnce(
+  dataDir: string,
+  network: NetworkName,
+  mode: 'open' | 'read',
+  timeoutMs: number,
+): Promise<NodeJS.Signals | null> {
+  return new Promise<NodeJS.Signals | null>((resolve) => {
+    const child = spawn(process.execPath, [probeMain(), dataDir, network, mode], { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', () => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+    child.once('exit', (_code, sig) => {
+      clearTimeout(timer);
+      resolve(sig);
+    });
+  });
 }

@@ -118,7 +118,9 @@ export const nodeCommand: CliCommand = {
       : pino(logOptions);
     // A damaged chain.mdb would crash this process inside LMDB with no message: open it in a
     // child first (DATA_CORRUPT naming the file instead).
-    await probeStoreOpen(config.datadir, params.network);
+    const probe = await probeStoreOpen(config.datadir, params.network);
+    if (probe.indexDiscarded)
+      log.warn({ file: 'addresses.mdb' }, 'the address index was damaged and is deleted: it is rebuilt now');
     const node = await TimeNode.start({
       params,
       config,

@@ -119,7 +119,7 @@ describe('crash safety under SIGKILL', () => {
         }
         // The stored state equals a replay of the stored blocks: no block is half-applied.
         const blocks = storedBlocks(store);
-        expectStoreMatches(store, ReplayModel.of(DEVNET, blocks));
+        await expectStoreMatches(store, ReplayModel.of(DEVNET, blocks));
         expect(toHex(tip.hash), where).toBe(toHex(headerHash(blocks[blocks.length - 1]!.header)));
         blocks.forEach((b, h) => {
           expect(store.getHeight(headerHash(b.header)), where).toBe(h);

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
 import { DEVNET, TESTNET } from '../../../src/params/networks.js';
+import { ADDRESS_INDEX_FILE } from '../../../src/storage/address-index.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { lockDataDir } from '../../../src/storage/data-dir-lock.js';
 import { ENV_FILE } from '../../../src/storage/databases.js';
@@ -75,6 +76,22 @@ describe('a damaged chain.mdb is refused by name, not a crash', () => {
     });
   }
 
+  for (const [what, harm] of Object.entries(damage)) {
+    it(`${what} of addresses.mdb (derived): the probe deletes the index, passes, and the open rebuilds it`, async () => {
+      const dir = await storeDir();
+      harm(join(dir, ADDRESS_INDEX_FILE));
+      await expect(probeStoreOpen(dir, 'devnet')).resolves.toEqual({ indexDiscarded: true });
+      // The probe's second run opened the store as the node does, which rebuilt the index.
+      const store = await ChainStore.open(dir, DEVNET, genesisBlock(DEVNET));
+      expect(store.addressIndex.rebuilt).toBeNull();
+      expect(store.addressIndex.indexedTip()).toEqual(store.tip());
+      expect((await store.addressIndexCounts()).outputs).toBe(store.counts().utxos);
+      await store.close();
+      // Intact files: nothing discarded.
+      await expect(probeStoreOpen(dir, 'devnet')).resolves.toEqual({ indexDiscarded: false });
+    });
+  }
+
   it('only a fault counts as damage: the five crash signals, not a kill, a stop or a clean exit', () => {
     for (const s of ['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT']) expect(isCrashSignal(s)).toBe(true);
     for (const s of ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP', null]) expect(isCrashSignal(s)).toBe(false);
@@ -83,7 +100,7 @@ describe('a damaged chain.mdb is refused by name, not a crash', () => {
   it('a probe that runs past its timeout is killed, and the store is left to the real open', async () => {
     const healthy = await storeDir();
     // 1 ms: the child is killed (SIGKILL) long before Node.js has even started in it.
-    await expect(probeStoreOpen(healthy, 'devnet', 'open', 1)).resolves.toBeUndefined();
+    await expect(probeStoreOpen(healthy, 'devnet', 'open', 1)).resolves.toEqual({ indexDiscarded: false });
     const store = await ChainStore.open(healthy, DEVNET, genesisBlock(DEVNET));
     expect(store.tip().height).toBe(0);
     await store.close();
@@ -91,25 +108,25 @@ describe('a damaged chain.mdb is refused by name, not a crash', () => {
     // run on, it would have crashed on the file and reported DATA_CORRUPT.
     const damaged = await storeDir();
     damage['a zeroed first page']!(join(damaged, ENV_FILE));
-    await expect(probeStoreOpen(damaged, 'devnet', 'open', 1)).resolves.toBeUndefined();
+    await expect(probeStoreOpen(damaged, 'devnet', 'open', 1)).resolves.toEqual({ indexDiscarded: false });
     await expect(probeStoreOpen(damaged, 'devnet')).rejects.toMatchObject({ code: 'DATA_CORRUPT' });
   });
 
   it('a healthy store, a new directory, an empty file and a typed refusal pass the probe', async () => {
     const healthy = await storeDir();
-    await expect(probeStoreOpen(healthy, 'devnet')).resolves.toBeUndefined();
+    await expect(probeStoreOpen(healthy, 'devnet')).resolves.toEqual({ indexDiscarded: false });
     // The probe is not the judge of typed refusals: the node's own open reports them.
-    await expect(probeStoreOpen(healthy, 'testnet')).resolves.toBeUndefined();
+    await expect(probeStoreOpen(healthy, 'testnet')).resolves.toEqual({ indexDiscarded: false });
     await expect(ChainStore.open(healthy, TESTNET, genesisBlock(TESTNET))).rejects.toMatchObject({
       code: 'NETWORK_MISMATCH',
     });
     const { dir: empty, cleanup } = tempDir('open-probe-new');
     cleanups.push(cleanup);
-    await expect(probeStoreOpen(empty, 'devnet')).resolves.toBeUndefined();
+    await expect(probeStoreOpen(empty, 'devnet')).resolves.toEqual({ indexDiscarded: false });
     // No probe ran: a probe's open would have created the environment.
     expect(existsSync(join(empty, ENV_FILE))).toBe(false);
     writeFileSync(join(empty, ENV_FILE), new Uint8Array(0));
-    await expect(probeStoreOpen(empty, 'devnet')).resolves.toBeUndefined();
+    await expect(probeStoreOpen(empty, 'devnet')).resolves.toEqual({ indexDiscarded: false });
     expect(statSync(join(empty, ENV_FILE)).size).toBe(0);
     // And the healthy store still opens (the probe left it as it was).
     const store = await ChainStore.open(healthy, DEVNET, genesisBlock(DEVNET));
@@ -119,7 +136,7 @@ describe('a damaged chain.mdb is refused by name, not a crash', () => {
 
   it('read-only as inspect-db reads: a damaged store is DATA_CORRUPT, a healthy one passes', async () => {
     const dir = await storeDir();
-    await expect(probeStoreOpen(dir, 'devnet', 'read')).resolves.toBeUndefined();
+    await expect(probeStoreOpen(dir, 'devnet', 'read')).resolves.toEqual({ indexDiscarded: false });
     damage['garbage over the data pages']!(join(dir, ENV_FILE));
     // Read-only means beside a running node: with the data dir locked (as a node holds it), the
     // read still reaches the file (a read-write probe would stop at DATADIR_LOCKED and see nothing).
@@ -129,7 +146,7 @@ describe('a damaged chain.mdb is refused by name, not a crash', () => {
         code: 'DATA_CORRUPT',
         details: { file: join(dir, ENV_FILE) },
       });
-      await expect(probeStoreOpen(dir, 'devnet', 'open')).resolves.toBeUndefined();
+      await expect(probeStoreOpen(dir, 'devnet', 'open')).resolves.toEqual({ indexDiscarded: false });
     } finally {
       await lock.release();
     }

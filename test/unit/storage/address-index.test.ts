@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEVNET } from '../../../src/params/networks.js';
 import type { Block } from '../../../src/protocol/block.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
-import { addressUtxoKey, buildAddressIndex } from '../../../src/storage/address-index.js';
+import { addressUtxoKey, rebuildAddressIndex } from '../../../src/storage/address-index.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
-import { addr, dbsOf, handBlock, handTx } from './hand-chain.js';
+import { addr, dbsOf, handBlock, handTx, indexDbsOf } from './hand-chain.js';
 import { expectAddressIndexed, ReplayModel } from './replay-model.js';
 import { tempDir } from './temp-dir.js';
 
@@ -72,7 +72,7 @@ async function scenario() {
   const t3 = handTx(P, [op(g0, 5)], [{ value: 400n, address: D }]);
   const t4 = handTx(P, [op(t3, 0)], [{ value: 390n, address: F }]);
   const b1 = handBlock(P, genesis, [cb, t1, t2, t3, t4]);
-  return { store, genesis, g0, b1, cb, t1, t2, t3, t4 };
+  return { store, genesis, g0, b1, cb, t1, t2, t3, t4, dir };
 }
 
 const all = { limit: 100 };
@@ -80,89 +80,90 @@ const all = { limit: 100 };
 describe('address index: balances and unspent outputs per address', () => {
   it('after apply and after revert: totals, counts, order, heights and the coinbase flag', async () => {
     const { store, genesis, g0, b1, cb, t1, t2, t4 } = await scenario();
-    const genesisState = () => {
-      expect(store.addressTotals(A)).toEqual({ sat: 300n, outputs: 2 });
-      expect(store.addressTotals(B)).toEqual({ sat: 300n, outputs: 1 });
-      expect(store.addressTotals(E)).toEqual({ sat: 400n, outputs: 1 });
+    const genesisState = async () => {
+      expect(await store.addressTotals(A)).toEqual({ sat: 300n, outputs: 2 });
+      expect(await store.addressTotals(B)).toEqual({ sat: 300n, outputs: 1 });
+      expect(await store.addressTotals(E)).toEqual({ sat: 400n, outputs: 1 });
       for (const x of [C, D, F]) {
-        expect(store.addressTotals(x)).toEqual({ sat: 0n, outputs: 0 });
-        expect(store.addressUtxos(x, all)).toEqual([]);
+        expect(await store.addressTotals(x)).toEqual({ sat: 0n, outputs: 0 });
+        expect(await store.addressUtxos(x, all)).toEqual([]);
       }
-      expect(store.addressUtxos(A, all)).toEqual([
+      expect(await store.addressUtxos(A, all)).toEqual([
         { outpoint: op(g0, 0), value: 100n, height: 0, coinbase: false },
         { outpoint: op(g0, 1), value: 200n, height: 0, coinbase: false },
       ]);
-      expect(store.addressIndexCounts()).toEqual({ outputs: 6, addresses: 5 });
-      expectAddressIndexed(store, ReplayModel.of(P, [genesis]));
+      expect(await store.addressIndexCounts()).toEqual({ outputs: 6, addresses: 5 });
+      await expectAddressIndexed(store, ReplayModel.of(P, [genesis]));
     };
-    genesisState();
+    await genesisState();
 
     await store.applyBlock(b1);
-    expect(store.addressTotals(A)).toEqual({ sat: 300n, outputs: 4 });
-    expect(store.addressTotals(B)).toEqual({ sat: 250n, outputs: 1 });
-    expect(store.addressTotals(C)).toEqual({ sat: 50n, outputs: 1 });
-    expect(store.addressTotals(F)).toEqual({ sat: 390n, outputs: 1 });
+    expect(await store.addressTotals(A)).toEqual({ sat: 300n, outputs: 4 });
+    expect(await store.addressTotals(B)).toEqual({ sat: 250n, outputs: 1 });
+    expect(await store.addressTotals(C)).toEqual({ sat: 50n, outputs: 1 });
+    expect(await store.addressTotals(F)).toEqual({ sat: 390n, outputs: 1 });
     for (const x of [D, E]) {
-      expect(store.addressTotals(x)).toEqual({ sat: 0n, outputs: 0 });
-      expect(store.addressUtxos(x, all)).toEqual([]);
+      expect(await store.addressTotals(x)).toEqual({ sat: 0n, outputs: 0 });
+      expect(await store.addressUtxos(x, all)).toEqual([]);
     }
     const aAtOne = [
       { outpoint: op(cb, 0), value: 50n, height: 1, coinbase: true },
       { outpoint: op(t1, 0), value: 75n, height: 1, coinbase: false },
       { outpoint: op(t1, 1), value: 75n, height: 1, coinbase: false },
     ].sort(byKey);
-    expect(store.addressUtxos(A, all)).toEqual([
+    expect(await store.addressUtxos(A, all)).toEqual([
       { outpoint: op(g0, 0), value: 100n, height: 0, coinbase: false },
       ...aAtOne,
     ]);
-    expect(store.addressUtxos(B, all)).toEqual([
+    expect(await store.addressUtxos(B, all)).toEqual([
       { outpoint: op(t2, 0), value: 250n, height: 1, coinbase: false },
     ]);
-    expect(store.addressUtxos(F, all)).toEqual([
+    expect(await store.addressUtxos(F, all)).toEqual([
       { outpoint: op(t4, 0), value: 390n, height: 1, coinbase: false },
     ]);
-    expect(store.addressIndexCounts()).toEqual({ outputs: 9, addresses: 6 });
-    expectAddressIndexed(store, ReplayModel.of(P, [genesis, b1]));
+    expect(await store.addressIndexCounts()).toEqual({ outputs: 9, addresses: 6 });
+    await expectAddressIndexed(store, ReplayModel.of(P, [genesis, b1]));
 
     // Pages: the limit bounds the page, minHeight skips older outputs.
-    expect(store.addressUtxos(A, { limit: 2 }).map((u) => u.outpoint)).toEqual([
+    expect((await store.addressUtxos(A, { limit: 2 })).map((u) => u.outpoint)).toEqual([
       op(g0, 0),
       aAtOne[0]!.outpoint,
     ]);
-    expect(store.addressUtxos(A, { limit: 1 })).toHaveLength(1);
-    expect(store.addressUtxos(A, { limit: 100, minHeight: 1 })).toEqual(aAtOne);
-    expect(store.addressUtxos(A, { limit: 100, minHeight: 2 })).toEqual([]);
+    expect(await store.addressUtxos(A, { limit: 1 })).toHaveLength(1);
+    expect(await store.addressUtxos(A, { limit: 100, minHeight: 1 })).toEqual(aAtOne);
+    expect(await store.addressUtxos(A, { limit: 100, minHeight: 2 })).toEqual([]);
 
     await store.revertTip();
-    genesisState();
+    await genesisState();
   });
 
   it('an address whose next payload byte overflows does not read its neighbour', async () => {
     const { store, g0 } = await scenario();
-    expect(store.addressUtxos(LOW, all)).toEqual([
+    expect(await store.addressUtxos(LOW, all)).toEqual([
       { outpoint: op(g0, 3), value: 1000n, height: 0, coinbase: false },
     ]);
-    expect(store.addressUtxos(HIGH, all)).toEqual([
+    expect(await store.addressUtxos(HIGH, all)).toEqual([
       { outpoint: op(g0, 4), value: 1000n, height: 0, coinbase: false },
     ]);
   });
 
-  it('buildAddressIndex rebuilds the same index from the UTXO set and counts the outputs it indexed', async () => {
-    const { store, genesis, b1 } = await scenario();
+  it('rebuildAddressIndex replaces the whole index with the UTXO set and counts the outputs it indexed', async () => {
+    const { store, genesis, b1, g0 } = await scenario();
     await store.applyBlock(b1);
-    const dbs = dbsOf(store);
-    const n = dbs.env.transactionSync(() => {
-      dbs.addressUtxos.clearSync();
-      dbs.addressTotals.clearSync();
-      return buildAddressIndex(dbs);
-    });
+    await store.addressIndexCounts();
+    const index = indexDbsOf(store);
+    // A stray entry the rebuild must clear, not keep beside the rebuilt ones.
+    index.env.transactionSync(() =>
+      index.addressUtxos.putSync(addressUtxoKey(D, 7, g0.txid, 9), new Uint8Array(9)),
+    );
+    const n = rebuildAddressIndex(dbsOf(store).utxo, index, store.tip());
     expect(n).toBe(9);
     expect(n).toBe(store.counts().utxos);
-    expectAddressIndexed(store, ReplayModel.of(P, [genesis, b1]));
+    await expectAddressIndexed(store, ReplayModel.of(P, [genesis, b1]));
   });
 });
 
-describe('address index: disagreement with the UTXO set is refused, not written', () => {
+describe('address index: a disagreement with the UTXO set stops the index, never the chain', () => {
   const spendE = (g0: EncodedTx, genesis: Block) =>
     handBlock(P, genesis, [handTx(P, [op(g0, 5)], [{ value: 400n, address: F }])]);
   const totals = (sat: bigint, outputs: number) => {
@@ -173,41 +174,46 @@ describe('address index: disagreement with the UTXO set is refused, not written'
     return out;
   };
 
-  it('a spend that would take the balance below zero aborts the block', async () => {
-    const { store, genesis, g0 } = await scenario();
-    const dbs = dbsOf(store);
-    dbs.env.transactionSync(() => dbs.addressTotals.putSync(E, totals(10n, 1)));
-    await expect(store.applyBlock(spendE(g0, genesis))).rejects.toThrow(/go negative/);
-    expect(store.tip().height).toBe(0);
-    expect(store.getUtxo(op(g0, 5))).toBeDefined();
-    expect(store.addressTotals(E)).toEqual({ sat: 10n, outputs: 1 });
-  });
-
-  it('a spend that would take the output count below zero aborts the block', async () => {
-    const { store, genesis, g0 } = await scenario();
-    const dbs = dbsOf(store);
-    dbs.env.transactionSync(() => dbs.addressTotals.putSync(E, totals(400n, 0)));
-    await expect(store.applyBlock(spendE(g0, genesis))).rejects.toThrow(/go negative/);
-    expect(store.tip().height).toBe(0);
-    expect(store.addressTotals(E)).toEqual({ sat: 400n, outputs: 0 });
-  });
+  for (const [what, forged] of [
+    ['the balance', totals(10n, 1)],
+    ['the output count', totals(400n, 0)],
+  ] as const)
+    it(`a spend that would take ${what} below zero: the block applies, the index fails, a restart rebuilds it`, async () => {
+      const { store, genesis, g0, dir } = await scenario();
+      const index = indexDbsOf(store);
+      index.env.transactionSync(() => index.addressTotals.putSync(E, forged));
+      const b1 = spendE(g0, genesis);
+      await store.applyBlock(b1);
+      expect(store.tip().height).toBe(1);
+      expect(store.getUtxo(op(g0, 5))).toBeUndefined();
+      await expect(store.addressTotals(E)).rejects.toThrow(/ADDRESS_INDEX_FAILED.*go negative/);
+      await expect(store.addressUtxos(F, all)).rejects.toThrow(/ADDRESS_INDEX_FAILED/);
+      // The failed transaction wrote nothing: the index still names genesis.
+      expect(store.addressIndex.indexedTip()?.height).toBe(0);
+      await store.close();
+      const again = await ChainStore.open(dir, P, genesis);
+      cleanups.push(() => again.close());
+      expect(again.addressIndex.rebuilt).toBe(again.counts().utxos);
+      expect(await again.addressTotals(E)).toEqual({ sat: 0n, outputs: 0 });
+      await expectAddressIndexed(again, ReplayModel.of(P, [genesis, b1]));
+    });
 
   it('index records of the wrong size are refused when read', async () => {
     const { store, g0 } = await scenario();
-    const dbs = dbsOf(store);
+    const index = indexDbsOf(store);
     const key = addressUtxoKey(A, 0, g0.txid, 0);
     for (const size of [11, 13]) {
-      dbs.env.transactionSync(() => dbs.addressTotals.putSync(A, new Uint8Array(size)));
-      expect(() => store.addressTotals(A), `${size} bytes`).toThrow(/address totals of/);
+      index.env.transactionSync(() => index.addressTotals.putSync(A, new Uint8Array(size)));
+      await expect(store.addressTotals(A), `${size} bytes`).rejects.toThrow(/address totals of/);
     }
-    dbs.env.transactionSync(() => dbs.addressUtxos.putSync(key, new Uint8Array(8)));
-    expect(() => store.addressUtxos(A, all)).toThrow(RangeError);
-    expect(() => store.addressUtxos(A, all)).toThrow(/address index entry of 60\/8 bytes/);
+    index.env.transactionSync(() => index.addressUtxos.putSync(key, new Uint8Array(8)));
+    await expect(store.addressUtxos(A, all)).rejects.toThrow(RangeError);
+    await expect(store.addressUtxos(A, all)).rejects.toThrow(/address index entry of 60\/8 bytes/);
     // A well-sized value under a key one byte too long.
-    dbs.env.transactionSync(() => {
-      dbs.addressUtxos.putSync(key, new Uint8Array(9));
-      dbs.addressUtxos.putSync(Uint8Array.from([...key, 0]), new Uint8Array(9));
+    index.env.transactionSync(() => {
+      index.addressUtxos.putSync(key, new Uint8Array(9));
+      index.addressUtxos.putSync(Uint8Array.from([...key, 0]), new Uint8Array(9));
     });
-    expect(() => store.addressUtxos(A, all)).toThrow(/address index entry of 61\/9 bytes/);
+    await expect(store.addressUtxos(A, all)).rejects.toThrow(/address index entry of 61\/9 bytes/);
   });
 });

@@ -167,7 +167,7 @@ describe('block effects: genesis', () => {
       coinbase: false,
     });
     expect(dbsOf(store).undo.get(0)).toBeUndefined();
-    expectStoreMatches(store, ReplayModel.of(P, [genesis]));
+    await expectStoreMatches(store, ReplayModel.of(P, [genesis]));
   });
 });
 
@@ -229,7 +229,7 @@ describe('block effects: register, deregister, re-register and revert', () => {
     expect(undo3.collateral).toEqual([{ key: outpointKey(c3), prior: null }]);
     expect(store.activeMasternodes(3)).toEqual([rec3]);
     expect(store.activeMasternodes(2)).toEqual([]);
-    expectStoreMatches(store, ReplayModel.of(P, [genesis, b1, b2, b3]));
+    await expectStoreMatches(store, ReplayModel.of(P, [genesis, b1, b2, b3]));
 
     await store.revertTip();
     expect(store.getMasternode(X)).toEqual(gone1);
@@ -238,7 +238,7 @@ describe('block effects: register, deregister, re-register and revert', () => {
     expect(store.activeMasternodes(1)).toEqual([gone1]);
     expect(store.activeMasternodes(2)).toEqual([]);
     expect(store.masternodeRange(10)).toEqual([gone1]);
-    expectStoreMatches(store, ReplayModel.of(P, [genesis, b1, b2]));
+    await expectStoreMatches(store, ReplayModel.of(P, [genesis, b1, b2]));
 
     // Block 2's undo record holds the prior collateral owner, and its revert puts it back.
     expect(decodeUndoRecord(dbsOf(store).undo.get(2)!).collateral).toEqual([
@@ -248,13 +248,13 @@ describe('block effects: register, deregister, re-register and revert', () => {
     expect(store.getMasternode(X)).toEqual(rec1);
     expect(store.collateralOwner(c1)).toEqual(X);
     expect(store.activeMasternodes(1)).toEqual([rec1]);
-    expectStoreMatches(store, ReplayModel.of(P, [genesis, b1]));
+    await expectStoreMatches(store, ReplayModel.of(P, [genesis, b1]));
 
     await store.revertTip();
     expect(store.getMasternode(X)).toBeUndefined();
     expect(store.collateralOwner(c1)).toBeUndefined();
     expect(store.activeMasternodes(0)).toEqual([]);
-    expectStoreMatches(store, ReplayModel.of(P, [genesis]));
+    await expectStoreMatches(store, ReplayModel.of(P, [genesis]));
   });
 });
 
@@ -290,9 +290,9 @@ describe('block effects: revert refuses a damaged undo record', () => {
     expect((await expectWriteError(store.revertTip(), 'UNDO_MISSING')).details).toEqual({ height: 1 });
     expect(store.tip().height).toBe(1);
     dbs.env.transactionSync(() => dbs.blocks.putSync(1, blockBytes));
-    expectStoreMatches(store, ReplayModel.of(P, [genesis, b1]));
+    await expectStoreMatches(store, ReplayModel.of(P, [genesis, b1]));
     await store.revertTip();
-    expectStoreMatches(store, ReplayModel.of(P, [genesis]));
+    await expectStoreMatches(store, ReplayModel.of(P, [genesis]));
   });
 
   it('UNDO_MISSING when the undo record lists fewer spends than the block has inputs', async () => {
@@ -304,7 +304,7 @@ describe('block effects: revert refuses a damaged undo record', () => {
     const err = await expectWriteError(store.revertTip(), 'UNDO_MISSING');
     expect(err.message).toMatch(/block 1 lists too few spends/);
     expect(store.tip().height).toBe(1);
-    expectStoreMatches(store, ReplayModel.of(P, [genesis, b1]));
+    await expectStoreMatches(store, ReplayModel.of(P, [genesis, b1]));
   });
 });
 

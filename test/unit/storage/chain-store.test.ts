@@ -50,7 +50,7 @@ describe('ChainStore: genesis and applyBlock', () => {
       const tip = await store.applyBlock(block);
       model.apply(block);
       expect(tip).toEqual({ height: i + 1, hash: headerHash(block.header), slot: i + 1 });
-      expectStoreMatches(store, model);
+      await expectStoreMatches(store, model);
     }
     // Deregistrations actually happened, with and without collateral, so the test means something.
     const records = store.masternodeRange(1000);
@@ -64,7 +64,7 @@ describe('ChainStore: genesis and applyBlock', () => {
     const blocks = Array.from({ length: 5 }, () => chain.nextBlock({ spends: 6, registrations: 1 }));
     const tips = await Promise.all(blocks.map((b) => store.applyBlock(b)));
     expect(tips.map((t) => t.height)).toEqual([1, 2, 3, 4, 5]);
-    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, ...blocks]));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, ...blocks]));
   });
 
   it('handles a transaction spending an output created earlier in the same block, and reverts it', async () => {
@@ -85,12 +85,12 @@ describe('ChainStore: genesis and applyBlock', () => {
     await store.applyBlock(block);
     expect(store.getUtxo({ txid: parent.txid, vout: 0 })).toBeUndefined();
     expect(store.getUtxo({ txid: child.txid, vout: 0 })).toMatchObject({ height: 1, coinbase: false });
-    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, block]));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, block]));
     await store.revertTip();
-    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis]));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis]));
     expect(store.getUtxo({ txid: parent.txid, vout: 0 })).toBeUndefined();
     await store.applyBlock(block);
-    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, block]));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, block]));
   });
 
   it('marks coinbase outputs above genesis as coinbase and indexes blocks by hash', async () => {
@@ -146,7 +146,7 @@ describe('ChainStore: genesis and applyBlock', () => {
       const block = chain.nextBlock({ spends: 2, registrations: 4, deregistrations: i > 3 ? 2 : 0 });
       await store.applyBlock(block);
       model.apply(block);
-      expectStoreMatches(store, model);
+      await expectStoreMatches(store, model);
       const h = store.tip().height;
       const registry = store.masternodeRange(1000);
       const freeActive = registry
@@ -177,7 +177,7 @@ describe('ChainStore: genesis and applyBlock', () => {
     expect(seniorLeft, 'a senior Free node deregistered').toBe(true);
     // Reverting restores the indexes with the registry.
     for (let i = 0; i < 5; i++) await store.revertTip();
-    expectStoreMatches(store, ReplayModel.of(params, storedBlocks(store)));
+    await expectStoreMatches(store, ReplayModel.of(params, storedBlocks(store)));
   });
 
   it('refuses a block that does not extend the tip, and one spending a missing output, changing nothing', async () => {
@@ -198,9 +198,9 @@ describe('ChainStore: genesis and applyBlock', () => {
     await expect(store.applyBlock(bad)).rejects.toMatchObject({ code: 'MISSING_UTXO' });
     expect(store.counts()).toEqual(before);
     expect(store.tip().height).toBe(1);
-    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1]));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1]));
     await store.applyBlock(b2);
-    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1, b2]));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1, b2]));
   });
 });
 
@@ -222,7 +222,7 @@ describe('ChainStore: refusals inside the write transaction', () => {
     await expect(store.applyBlock(badVout)).rejects.toMatchObject({ code: 'BAD_COLLATERAL_VOUT' });
 
     expect(store.counts()).toEqual(before);
-    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1]));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis, b1]));
   });
 });
 
@@ -259,13 +259,13 @@ describe('ChainStore: finalized pool and revertTip', () => {
     const reverted = await store.revertTip();
     expect(headerHash(reverted.header)).toEqual(headerHash(top.header));
     expect(store.tip()).toEqual({ height: 3, hash: headerHash(blocks[3]!.header), slot: 3 });
-    expectStoreMatches(store, ReplayModel.of(DEVNET, blocks.slice(0, 4)));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, blocks.slice(0, 4)));
     expect(store.getBlock(4)).toBeUndefined();
     expect(store.getHeight(headerHash(top.header))).toBeUndefined();
     expect(store.counts().finalized).toBe(top.txs.length - 1);
     expect(store.getFinalized(top.txs[0]!.txid)).toBeUndefined();
     for (let h = 3; h >= 1; h--) await store.revertTip();
-    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis]));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis]));
     await expect(store.revertTip()).rejects.toMatchObject({
       code: 'REVERT_GENESIS',
       message: expect.stringMatching(/genesis block cannot be reverted/),

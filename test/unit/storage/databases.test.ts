@@ -2,8 +2,12 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genesisBlock } from '../../../src/chain/genesis.js';
+import { toHex } from '../../../src/encoding/bytes.js';
 import { DEVNET } from '../../../src/params/networks.js';
+import { headerHash } from '../../../src/protocol/block.js';
+import { ADDRESS_INDEX_FILE, ADDRESS_INDEX_VERSION } from '../../../src/storage/address-index.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
+import { decodeChainTip } from '../../../src/storage/chain-tip.js';
 import {
   ENV_FILE,
   openDatabases,
@@ -33,8 +37,6 @@ describe('the on-disk layout', () => {
     try {
       expect([...env.getKeys()].sort()).toEqual(
         [
-          'addressTotals',
-          'addressUtxos',
           'blockIndex',
           'blocks',
           'collateral',
@@ -53,6 +55,23 @@ describe('the on-disk layout', () => {
       expect(meta.get('network')?.toString('ascii')).toBe('devnet');
       expect(readU32Bytes(meta.get('chainId')!)).toBe(DEVNET.chainId);
       expect(readU32Bytes(meta.get('schema')!)).toBe(SCHEMA_VERSION);
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+describe('the address index on disk (its own environment)', () => {
+  it('has exactly its two databases and meta, naming the chain tip and its layout version', async () => {
+    const env = open({ path: join(dir, ADDRESS_INDEX_FILE), readOnly: true });
+    try {
+      expect([...env.getKeys()].sort()).toEqual(['addressTotals', 'addressUtxos', 'meta']);
+      const meta = env.openDB<Buffer, string>({ name: 'meta', encoding: 'binary' });
+      expect([...meta.getKeys()].sort()).toEqual(['tip', 'version']);
+      expect(readU32Bytes(meta.get('version')!)).toBe(ADDRESS_INDEX_VERSION);
+      const tip = decodeChainTip(new Uint8Array(meta.get('tip')!));
+      const genesis = genesisBlock(DEVNET).header;
+      expect([tip.height, toHex(tip.hash), tip.slot]).toEqual([0, toHex(headerHash(genesis)), genesis.slot]);
     } finally {
       await env.close();
     }

@@ -22,7 +22,7 @@ describe('the real genesis blocks in the store', () => {
     const genesis = genesisBlock(DEVNET);
     const store = await ChainStore.open(dir, DEVNET, genesis);
     cleanups.push(() => store.close());
-    expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis]));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, [genesis]));
     const allocation = genesis.txs[0]!;
     expect(store.getUtxo({ txid: allocation.txid, vout: 3 })).toEqual({
       value: DEVNET_FUNDED_AMOUNT,

@@ -4,6 +4,7 @@ import { merkleRoot } from '../../../src/protocol/merkle.js';
 import type { OutPoint, TxOutput, TxPayload } from '../../../src/protocol/transaction.js';
 import { type EncodedTx, encodeTx } from '../../../src/protocol/tx-codec.js';
 import { witnessRoot } from '../../../src/protocol/witness-root.js';
+import type { AddressIndexDatabases } from '../../../src/storage/address-index.js';
 import type { ChainStore } from '../../../src/storage/chain-store.js';
 import type { ChainDatabases } from '../../../src/storage/databases.js';
 
@@ -58,4 +59,9 @@ export function handBlock(params: ChainParams, prev: Block | null, txs: readonly
 /** The store's open databases, for tampering as outside damage (or a writer without the lock) would. */
 export function dbsOf(store: ChainStore): ChainDatabases {
   return (store as unknown as { dbs: ChainDatabases }).dbs;
+}
+
+/** The address index's databases (its own environment) behind a store, for tests that tamper with them. */
+export function indexDbsOf(store: ChainStore): AddressIndexDatabases {
+  return (store.addressIndex as unknown as { dbs: AddressIndexDatabases }).dbs;
 }

@@ -1,9 +1,10 @@
-import { mkdirSync, realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { DEVNET, TESTNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
+import { ADDRESS_INDEX_FILE, openAddressIndex, writeIndexTip } from '../../../src/storage/address-index.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { lockDataDir } from '../../../src/storage/data-dir-lock.js';
 import {
@@ -39,6 +40,17 @@ async function storedChain(): Promise<{ dir: string; genesis: Block; blocks: Blo
   }
   await store.close();
   return { dir, genesis, blocks };
+}
+
+/** The address index's two databases inside chain.mdb at schema 3. */
+const LEGACY_INDEX_DBS = ['addressUtxos', 'addressTotals'] as const;
+const legacyDb = (d: ChainDatabases, name: string) =>
+  d.env.openDB<Uint8Array, Uint8Array>({ name, keyEncoding: 'binary', encoding: 'binary' });
+const entries = (db: { getStats(): unknown }) => (db.getStats() as { entryCount: number }).entryCount;
+
+/** Deletes the address index's environment, as a data directory written before it existed lacks it. */
+function removeIndexEnv(dir: string): void {
+  for (const f of [ADDRESS_INDEX_FILE, `${ADDRESS_INDEX_FILE}-lock`]) rmSync(join(dir, f), { force: true });
 }
 
 async function tamper(dir: string, f: (dbs: ChainDatabases) => void): Promise<void> {
@@ -80,39 +92,75 @@ describe('open: refusals never wipe', () => {
     expect(store.tip().height).toBe(3);
   });
 
-  it('upgrades a schema-2 directory (no address index) by building the index from the UTXO set', async () => {
+  it('upgrades a schema-2 directory (no address index) and builds the index from the UTXO set', async () => {
     const { dir, genesis, blocks } = await storedChain();
-    // What a schema-2 node left behind: the same databases without the two address-index ones.
-    await tamper(dir, (d) => {
-      d.addressUtxos.clearSync();
-      d.addressTotals.clearSync();
-      d.meta.putSync('schema', u32Bytes(2));
-    });
+    // What a schema-2 node left behind: the chain's databases and no address index anywhere.
+    await tamper(dir, (d) => d.meta.putSync('schema', u32Bytes(2)));
+    removeIndexEnv(dir);
     const store = await ChainStore.open(dir, DEVNET, genesis);
     expect(store.tip().height).toBe(3);
-    expect(store.addressIndexCounts().outputs).toBeGreaterThan(40);
-    expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
+    expect(store.addressIndex.rebuilt).toBe(store.counts().utxos);
+    expect((await store.addressIndexCounts()).outputs).toBeGreaterThan(40);
+    await expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
     await store.close();
     const dbs = openDatabases(dir);
-    expect(new Uint8Array(dbs.meta.get('schema')!)).toEqual(u32Bytes(3));
+    expect(new Uint8Array(dbs.meta.get('schema')!)).toEqual(u32Bytes(SCHEMA_VERSION));
+    await dbs.env.close();
+  });
+
+  it('upgrades a schema-3 directory: the index databases inside chain.mdb go, the index is rebuilt in its own', async () => {
+    const { dir, genesis, blocks } = await storedChain();
+    // Schema 3 kept the index in chain.mdb: two named databases, here with one entry each.
+    await tamper(dir, (d) => {
+      for (const name of LEGACY_INDEX_DBS)
+        legacyDb(d, name).putSync(new Uint8Array(20).fill(7), new Uint8Array(12));
+      d.meta.putSync('schema', u32Bytes(3));
+    });
+    removeIndexEnv(dir);
+    const store = await ChainStore.open(dir, DEVNET, genesis);
+    expect(store.addressIndex.rebuilt).toBe(store.counts().utxos);
+    await expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
+    await store.close();
+    const dbs = openDatabases(dir);
+    expect(new Uint8Array(dbs.meta.get('schema')!)).toEqual(u32Bytes(SCHEMA_VERSION));
+    for (const name of LEGACY_INDEX_DBS) expect(entries(legacyDb(dbs, name)), name).toBe(0);
     await dbs.env.close();
   });
 
   it('reopening a current directory rebuilds nothing: the address index still matches the chain', async () => {
     const { dir, genesis, blocks } = await storedChain();
-    for (let i = 0; i < 2; i++) await (await ChainStore.open(dir, DEVNET, genesis)).close();
+    for (let i = 0; i < 2; i++) {
+      const s = await ChainStore.open(dir, DEVNET, genesis);
+      expect(s.addressIndex.rebuilt).toBeNull();
+      await s.close();
+    }
     const store = await ChainStore.open(dir, DEVNET, genesis);
     cleanups.push(() => store.close());
-    expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
+    expect(store.addressIndex.rebuilt).toBeNull();
+    await expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
+  });
+
+  it('an index that is not at the chain tip (a crash between the two commits) is rebuilt at open', async () => {
+    const { dir, genesis, blocks } = await storedChain();
+    // The index names block 2 (the block-3 index commit was lost) and still holds block 2's state.
+    const index = openAddressIndex(dir);
+    const chain = openDatabases(dir);
+    const h2 = headerHash(blocks[2]!.header);
+    index.env.transactionSync(() =>
+      writeIndexTip(index, { height: 2, hash: h2, slot: blocks[2]!.header.slot }),
+    );
+    await chain.env.close();
+    await index.env.close();
+    const store = await ChainStore.open(dir, DEVNET, genesis);
+    cleanups.push(() => store.close());
+    expect(store.addressIndex.rebuilt).toBe(store.counts().utxos);
+    expect(store.addressIndex.indexedTip()).toEqual(store.tip());
+    await expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
   });
 
   it('refuses a schema-2 directory of another network or genesis without upgrading it', async () => {
     const { dir, genesis } = await storedChain();
-    await tamper(dir, (d) => {
-      d.addressUtxos.clearSync();
-      d.addressTotals.clearSync();
-      d.meta.putSync('schema', u32Bytes(2));
-    });
+    await tamper(dir, (d) => d.meta.putSync('schema', u32Bytes(2)));
     // A testnet node (or the open probe for one) pointed at it by mistake, then another genesis.
     await expectRefusal(dir, genesis, 'NETWORK_MISMATCH', TESTNET);
     const other = SyntheticChain.create(DEVNET, 99, 5).genesis();
@@ -120,7 +168,6 @@ describe('open: refusals never wipe', () => {
     // Untouched: the schema-2 node that made it can still open it.
     const dbs = openDatabases(dir);
     expect(new Uint8Array(dbs.meta.get('schema')!)).toEqual(u32Bytes(2));
-    expect((dbs.addressUtxos.getStats() as { entryCount: number }).entryCount).toBe(0);
     await dbs.env.close();
   });
 

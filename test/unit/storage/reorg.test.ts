@@ -42,7 +42,7 @@ describe('reorg: apply N, revert k, apply another branch', () => {
       }
     };
     await extend(12);
-    expectStoreMatches(store, ReplayModel.of(DEVNET, chain));
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, chain));
 
     for (const [k, newLength] of [
       [4, 6],
@@ -54,7 +54,7 @@ describe('reorg: apply N, revert k, apply another branch', () => {
       const loser = chain.slice(forkHeight + 1);
       for (let i = 0; i < k; i++) await store.revertTip();
       expect(store.tip().height).toBe(forkHeight);
-      expectStoreMatches(store, ReplayModel.of(DEVNET, chain.slice(0, forkHeight + 1)));
+      await expectStoreMatches(store, ReplayModel.of(DEVNET, chain.slice(0, forkHeight + 1)));
 
       chain = chain.slice(0, forkHeight + 1);
       forks = forks.slice(0, forkHeight + 1);
@@ -65,7 +65,7 @@ describe('reorg: apply N, revert k, apply another branch', () => {
       expect(winnerHashes).not.toContain(toHex(headerHash(loser[0]!.header)));
 
       // The store equals a from-scratch replay of genesis + the winning branch.
-      expectStoreMatches(store, ReplayModel.of(DEVNET, chain));
+      await expectStoreMatches(store, ReplayModel.of(DEVNET, chain));
       expect(store.tip().hash).toEqual(headerHash(chain[chain.length - 1]!.header));
       for (const b of loser) expect(store.getHeight(headerHash(b.header))).toBeUndefined();
       // The loser's transactions stay final: every one the winner did not include is in the pool.

@@ -4,7 +4,7 @@ import { fromHex, toHex } from '../../../src/encoding/bytes.js';
 import type { ChainParams } from '../../../src/params/chain-params.js';
 import type { Block } from '../../../src/protocol/block.js';
 import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
-import type { ChainStore } from '../../../src/storage/chain-store.js';
+import type { AddressUtxo, ChainStore } from '../../../src/storage/chain-store.js';
 
 /*
  * Test oracle: an in-memory replay of blocks from genesis, written separately from the store's code
@@ -153,7 +153,7 @@ export function snapshotStore(store: ChainStore): ChainSnapshot {
 }
 
 /** Asserts the store's state equals the model's, entry by entry. */
-export function expectStoreMatches(store: ChainStore, model: ChainSnapshot): void {
+export async function expectStoreMatches(store: ChainStore, model: ChainSnapshot): Promise<void> {
   const s = snapshotStore(store);
   expect(s.utxos.size).toBe(model.utxos.size);
   expect(sorted(s.utxos)).toEqual(sorted(model.utxos));
@@ -161,7 +161,7 @@ export function expectStoreMatches(store: ChainStore, model: ChainSnapshot): voi
   expect(sorted(s.nodes)).toEqual(sorted(model.nodes));
   expect(sorted(s.collateral)).toEqual(sorted(model.collateral));
   expectActiveSetIndexed(store);
-  expectAddressIndexed(store, model);
+  await expectAddressIndexed(store, model);
 }
 
 /**
@@ -169,24 +169,29 @@ export function expectStoreMatches(store: ChainStore, model: ChainSnapshot): voi
  * same outputs (read in small pages, oldest first) and the same total, and no entry or total for an
  * address the model does not have (the entry counts equal the UTXO set's and the address count).
  */
-export function expectAddressIndexed(store: ChainStore, model: ChainSnapshot): void {
+export async function expectAddressIndexed(store: ChainStore, model: ChainSnapshot): Promise<void> {
   const byAddress = new Map<string, { key: string; height: number; value: bigint; coinbase: boolean }[]>();
   for (const [key, u] of model.utxos) {
     const list = byAddress.get(u.address) ?? [];
     list.push({ key, height: u.height, value: u.value, coinbase: u.coinbase });
     byAddress.set(u.address, list);
   }
-  expect(store.addressIndexCounts()).toEqual({ outputs: model.utxos.size, addresses: byAddress.size });
+  expect(await store.addressIndexCounts()).toEqual({ outputs: model.utxos.size, addresses: byAddress.size });
   for (const [address, expected] of byAddress) {
     expected.sort((a, b) => a.height - b.height || (a.key < b.key ? -1 : 1));
     const payload = fromHex(address, 20);
-    const rows = pageAll(
-      (after) =>
-        store
-          .addressUtxos(payload, { limit: 7, ...(after ? { after: decodeCursor(after) } : {}) })
-          .map((u) => ({ ...u, cursor: encodeCursor(u.height, u.outpoint.txid, u.outpoint.vout) })),
-      (r) => r.cursor,
-    );
+    const rows: (AddressUtxo & { cursor: Uint8Array })[] = [];
+    for (let after: Uint8Array | undefined; ; ) {
+      const page = await store.addressUtxos(payload, {
+        limit: 7,
+        ...(after ? { after: decodeCursor(after) } : {}),
+      });
+      if (page.length === 0) break;
+      rows.push(
+        ...page.map((u) => ({ ...u, cursor: encodeCursor(u.height, u.outpoint.txid, u.outpoint.vout) })),
+      );
+      after = rows[rows.length - 1]!.cursor;
+    }
     expect(
       rows.map((r) => ({
         key: opKey(toHex(r.outpoint.txid), r.outpoint.vout),
@@ -197,7 +202,7 @@ export function expectAddressIndexed(store: ChainStore, model: ChainSnapshot): v
       `address ${address}`,
     ).toEqual(expected);
     const total = expected.reduce((sum, u) => sum + u.value, 0n);
-    expect(store.addressTotals(payload)).toEqual({ sat: total, outputs: expected.length });
+    expect(await store.addressTotals(payload)).toEqual({ sat: total, outputs: expected.length });
   }
 }
 
