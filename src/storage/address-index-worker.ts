@@ -1,30 +1,27 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { bytesEqual, toHex } from '../encoding/bytes.js';
-import { decodeBlock } from '../protocol/block.js';
 import {
   AddressIndexWriter,
-  indexBlock,
   openAddressIndex,
   readIndexTip,
-  unindexBlock,
+  replayDelta,
   writeIndexTip,
 } from './address-index.js';
 import type { IndexerReply, IndexRequest, IndexWorkerData } from './address-index-messages.js';
 import type { ChainTip } from './chain-tip.js';
-import { decodeUndoRecord } from './undo-record.js';
 
 /*
  * The address index's thread (AddressIndexer starts it): applies each block's index entries, in
  * the order the chain store committed the blocks, in write transactions of the index's own
- * environment. Nothing here touches the chain's environment: every message carries the block and
- * its undo record, which hold everything the index needs. A message that does not follow from the
+ * environment. Nothing here touches the chain's environment: every message carries the block's
+ * index changes as recorded by its walk on the coordinator (AddressIndexDelta). A message that does not follow from the
  * index's tip, or any throw, stops the thread's work for good: the index is then unavailable until
  * the next start rebuilds it (AddressIndexer.open), never silently wrong.
  */
 
 const port = parentPort;
 if (port === null) throw new Error('address-index-worker runs as a worker thread');
-const { dataDir, maxBlockBytes } = workerData as IndexWorkerData;
+const { dataDir } = workerData as IndexWorkerData;
 const dbs = openAddressIndex(dataDir);
 let tip: ChainTip | null = readIndexTip(dbs);
 let failed = false;
@@ -35,15 +32,10 @@ function handle(m: IndexRequest): void {
   if (tip === null) throw new Error('the index records no tip');
   if (!bytesEqual(m.from.hash, tip.hash) || m.from.height !== tip.height)
     throw new Error(`${m.t} from ${toHex(m.from.hash)}, but the index is at ${toHex(tip.hash)}`);
-  const block = decodeBlock(m.block, maxBlockBytes);
-  const undo = m.undo === null ? null : decodeUndoRecord(m.undo);
   const writer = new AddressIndexWriter(dbs);
   dbs.env.transactionSync(() => {
-    if (m.t === 'apply') indexBlock(writer, block, undo, m.to.height);
-    else {
-      if (undo === null) throw new Error('a revert without its undo record');
-      unindexBlock(writer, block, undo, m.from.height);
-    }
+    replayDelta(m.delta, writer);
+    writer.finish();
     writeIndexTip(dbs, m.to);
   });
   tip = m.to;

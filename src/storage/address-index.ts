@@ -2,14 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { latin1Key } from '../encoding/bytes.js';
-import { dependencyOrder } from '../ledger/dependency-order.js';
-import type { Block } from '../protocol/block.js';
 import type { OutPoint } from '../protocol/transaction.js';
 import { ADDRESS_PAYLOAD_BYTES, TXID_BYTES } from '../protocol/transaction.js';
-import { isCoinbaseAt } from './block-effects.js';
 import { type ChainTip, decodeChainTip, encodeChainTip } from './chain-tip.js';
 import { type BinaryDb, LMDB_MAP_BYTES } from './databases.js';
-import type { UndoRecord } from './undo-record.js';
 
 /*
  * The address index: every unspent output of the main chain, keyed by the address it pays, and a
@@ -151,13 +147,145 @@ function decodeAddressUtxo(key: Uint8Array, value: Uint8Array): AddressUtxo {
   };
 }
 
+/** Where a block's walk reports the outputs it adds to and removes from the index. */
+export interface AddressIndexSink {
+  added(
+    address: Uint8Array,
+    height: number,
+    txid: Uint8Array,
+    vout: number,
+    value: bigint,
+    coinbase: boolean,
+  ): void;
+  removed(address: Uint8Array, height: number, txid: Uint8Array, vout: number, value: bigint): void;
+}
+
+/**
+ * One delta record: added u8 (1 added, 0 removed) ‖ address 20 ‖ height u32 LE ‖ txid 32 ‖
+ * vout u32 LE ‖ value u64 LE ‖ coinbase u8.
+ */
+const DELTA_RECORD_BYTES = 1 + ADDRESS_PAYLOAD_BYTES + 4 + TXID_BYTES + 4 + 8 + 1;
+
+/**
+ * A block's index changes recorded as bytes, in the order its walk made them (block-effects.ts, on
+ * the coordinator, inside the block's transaction), for the index thread to replay into an
+ * AddressIndexWriter (`replayDelta`). Recording costs a few milliseconds for a full block; the LMDB
+ * writes it stands for cost the index thread ~100-200 ms. Sized for `records` up front (every
+ * input and output of the block), so nothing grows while the block's transaction is open.
+ */
+export class AddressIndexDelta implements AddressIndexSink {
+  private readonly bytes: Uint8Array<ArrayBuffer>;
+  private readonly view: DataView;
+  private n = 0;
+
+  constructor(records: number) {
+    this.bytes = new Uint8Array(records * DELTA_RECORD_BYTES);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  added(
+    address: Uint8Array,
+    height: number,
+    txid: Uint8Array,
+    vout: number,
+    value: bigint,
+    coinbase: boolean,
+  ): void {
+    this.record(1, address, height, txid, vout, value, coinbase);
+  }
+
+  removed(address: Uint8Array, height: number, txid: Uint8Array, vout: number, value: bigint): void {
+    this.record(0, address, height, txid, vout, value, false);
+  }
+
+  /** A spent output as its raw stored UtxoEntry (value u64 LE ‖ address 20 ‖ height u32 LE ‖ flags). */
+  removedRaw(rawEntry: Uint8Array, txid: Uint8Array, vout: number): void {
+    // Byte copies, no views or BigInt: this runs for every input of a block, inside its transaction.
+    // The entry's address ‖ height (24 bytes, height LE) is the record's address ‖ height as is.
+    const o = this.next();
+    const b = this.bytes;
+    b[o] = 0;
+    for (let i = 0; i < ADDRESS_PAYLOAD_BYTES + 4; i++) b[o + 1 + i] = rawEntry[8 + i]!;
+    const tail = this.copyTxid(o, txid, vout);
+    for (let i = 0; i < 8; i++) b[tail + 4 + i] = rawEntry[i]!;
+    b[tail + 12] = 0;
+  }
+
+  /** The records so far, as one buffer of its own (transferable to the index thread). */
+  finish(): Uint8Array<ArrayBuffer> {
+    return this.n * DELTA_RECORD_BYTES === this.bytes.length
+      ? this.bytes
+      : this.bytes.slice(0, this.n * DELTA_RECORD_BYTES);
+  }
+
+  private record(
+    added: number,
+    address: Uint8Array,
+    height: number,
+    txid: Uint8Array,
+    vout: number,
+    value: bigint,
+    coinbase: boolean,
+  ): void {
+    const o = this.next();
+    this.bytes[o] = added;
+    this.bytes.set(
+      address.length === ADDRESS_PAYLOAD_BYTES ? address : address.subarray(0, ADDRESS_PAYLOAD_BYTES),
+      o + 1,
+    );
+    this.view.setUint32(o + 1 + ADDRESS_PAYLOAD_BYTES, height, true);
+    const tail = this.copyTxid(o, txid, vout);
+    this.view.setBigUint64(tail + 4, value, true);
+    this.bytes[tail + 12] = coinbase ? 1 : 0;
+  }
+
+  /** The offset of a new record. */
+  private next(): number {
+    const o = this.n * DELTA_RECORD_BYTES;
+    if (o + DELTA_RECORD_BYTES > this.bytes.length) throw new RangeError('address index delta is full');
+    this.n++;
+    return o;
+  }
+
+  /** Writes the record's txid and vout; returns the offset of vout (the record's tail). */
+  private copyTxid(o: number, txid: Uint8Array, vout: number): number {
+    this.bytes.set(
+      txid.length === TXID_BYTES ? txid : txid.subarray(0, TXID_BYTES),
+      o + 1 + ADDRESS_PAYLOAD_BYTES + 4,
+    );
+    const tail = o + 1 + ADDRESS_PAYLOAD_BYTES + 4 + TXID_BYTES;
+    this.view.setUint32(tail, vout, true);
+    return tail;
+  }
+}
+
+/** Replays a delta (AddressIndexDelta.finish) into `sink`, record by record, in order. */
+export function replayDelta(delta: Uint8Array, sink: AddressIndexSink): void {
+  if (delta.length % DELTA_RECORD_BYTES !== 0)
+    throw new RangeError(`an address index delta of ${delta.length} bytes is not whole records`);
+  const view = new DataView(delta.buffer, delta.byteOffset, delta.byteLength);
+  for (let o = 0; o < delta.length; o += DELTA_RECORD_BYTES) {
+    const address = delta.subarray(o + 1, o + 1 + ADDRESS_PAYLOAD_BYTES);
+    const height = view.getUint32(o + 1 + ADDRESS_PAYLOAD_BYTES, true);
+    const txid = delta.subarray(
+      o + 1 + ADDRESS_PAYLOAD_BYTES + 4,
+      o + 1 + ADDRESS_PAYLOAD_BYTES + 4 + TXID_BYTES,
+    );
+    const tail = o + 1 + ADDRESS_PAYLOAD_BYTES + 4 + TXID_BYTES;
+    const vout = view.getUint32(tail, true);
+    const value = view.getBigUint64(tail + 4, true);
+    if (delta[o] === 1) sink.added(address, height, txid, vout, value, delta[tail + 12] === 1);
+    else sink.removed(address, height, txid, vout, value);
+  }
+}
+
 /**
  * The index writes of one block (apply or revert), inside the caller's write transaction. Outputs
  * are added and removed one by one as the block walks its transactions; the per-address totals are
  * summed in memory and written once per address at `finish`, so a block paying one address ten
  * thousand times costs one totals write, not ten thousand.
  */
-export class AddressIndexWriter {
+export class AddressIndexWriter implements AddressIndexSink {
   private readonly deltas = new Map<string, { address: Uint8Array; sat: bigint; outputs: number }>();
   /** Reused key and value buffers: lmdb-js copies both before a synchronous put/remove returns. */
   private readonly key = new Uint8Array(ADDRESS_UTXO_KEY_BYTES);
@@ -305,59 +433,6 @@ function indexUtxoSet(utxo: BinaryDb<Uint8Array>, dbs: AddressIndexDatabases): n
   }
   writer.finish();
   return n;
-}
-
-/**
- * The index entries of applying `block` at `height` on top of the index's tip, inside the caller's
- * write transaction: the outputs it spent leave (read from its undo record, in the order the block
- * spent them), the outputs it created join. `undo` is null only for genesis, which spends nothing.
- * The walk is block-effects.ts's: dependency order, each transaction's inputs before its outputs.
- */
-export function indexBlock(
-  writer: AddressIndexWriter,
-  block: Block,
-  undo: UndoRecord | null,
-  height: number,
-): void {
-  let next = 0;
-  for (const { tx, txid } of dependencyOrder(block.txs)) {
-    for (const input of tx.inputs) {
-      const s = undo?.spent[next++];
-      if (!s) throw new RangeError(`the undo record of block ${height} lists too few spends`);
-      writer.removed(s.entry.address, s.entry.height, input.txid, input.vout, s.entry.value);
-    }
-    const coinbase = isCoinbaseAt(tx, height);
-    for (let vout = 0; vout < tx.outputs.length; vout++) {
-      const { value, address } = tx.outputs[vout]!;
-      writer.added(address, height, txid, vout, value, coinbase);
-    }
-  }
-  writer.finish();
-}
-
-/** The reverse of indexBlock for the index's tip block, inside the caller's write transaction. */
-export function unindexBlock(
-  writer: AddressIndexWriter,
-  block: Block,
-  undo: UndoRecord,
-  height: number,
-): void {
-  let next = undo.spent.length;
-  const ordered = dependencyOrder(block.txs);
-  for (let t = ordered.length - 1; t >= 0; t--) {
-    const { tx, txid } = ordered[t]!;
-    for (let vout = 0; vout < tx.outputs.length; vout++) {
-      const { address, value } = tx.outputs[vout]!;
-      writer.removed(address, height, txid, vout, value);
-    }
-    for (let i = tx.inputs.length - 1; i >= 0; i--) {
-      const s = undo.spent[--next];
-      if (!s) throw new RangeError(`the undo record of block ${height} lists too few spends`);
-      const input = tx.inputs[i]!;
-      writer.added(s.entry.address, s.entry.height, input.txid, input.vout, s.entry.value, s.entry.coinbase);
-    }
-  }
-  writer.finish();
 }
 
 /** Entry counts of the two databases (tests compare them with the UTXO set). */

@@ -55,11 +55,10 @@ export class AddressIndexer {
   private constructor(
     private readonly dbs: AddressIndexDatabases,
     dataDir: string,
-    maxBlockBytes: number,
     /** Outputs indexed by the rebuild at open; null when the index was already at the chain's tip. */
     readonly rebuilt: number | null,
   ) {
-    const data: IndexWorkerData = { dataDir, maxBlockBytes };
+    const data: IndexWorkerData = { dataDir };
     this.worker = new Worker(new URL(workerUrl()), { workerData: data });
     this.worker.on('message', (m: IndexerReply) => this.onReply(m));
     this.worker.on('error', (err) => this.fail(`the index thread crashed: ${err.message}`));
@@ -75,12 +74,7 @@ export class AddressIndexer {
    * Opens the index of `dataDir` for a chain at `tip` whose UTXO set is `utxo` (read now, before
    * the store writes anything), rebuilding it when it reflects another block (or none).
    */
-  static open(
-    dataDir: string,
-    utxo: BinaryDb<Uint8Array>,
-    tip: ChainTip,
-    maxBlockBytes: number,
-  ): AddressIndexer {
+  static open(dataDir: string, utxo: BinaryDb<Uint8Array>, tip: ChainTip): AddressIndexer {
     const dbs = openAddressIndex(dataDir);
     let rebuilt: number | null = null;
     try {
@@ -91,15 +85,16 @@ export class AddressIndexer {
       void dbs.env.close();
       throw err;
     }
-    return new AddressIndexer(dbs, dataDir, maxBlockBytes, rebuilt);
+    return new AddressIndexer(dbs, dataDir, rebuilt);
   }
 
   /**
-   * The store committed `block` on top of `from`: index it. Resolves at once, or once the thread is
-   * back within MAX_INDEX_LAG blocks (never rejects: a failed index does not hold the chain back).
+   * The store committed block `to` on top of `from`, with these index changes: index them. Resolves
+   * at once, or once the thread is back within MAX_INDEX_LAG blocks (never rejects: a failed index
+   * does not hold the chain back). `delta` is handed over (transferred), not copied.
    */
-  applied(from: ChainTip, to: ChainTip, block: Uint8Array, undo: Uint8Array | null): Promise<void> {
-    this.send('apply', from, to, block, undo);
+  applied(from: ChainTip, to: ChainTip, delta: Uint8Array<ArrayBuffer>): Promise<void> {
+    this.send('apply', from, to, delta);
     if (this.sent - this.done <= MAX_INDEX_LAG || this.failure !== undefined) return Promise.resolve();
     return new Promise((resolve) => {
       const settle = () => resolve();
@@ -107,9 +102,9 @@ export class AddressIndexer {
     });
   }
 
-  /** The store reverted its tip `from` to `to`; `block` and `undo` are the reverted block's. */
-  reverted(from: ChainTip, to: ChainTip, block: Uint8Array, undo: Uint8Array): void {
-    this.send('revert', from, to, block, undo);
+  /** The store reverted its tip `from` to `to`, with these index changes (transferred). */
+  reverted(from: ChainTip, to: ChainTip, delta: Uint8Array<ArrayBuffer>): void {
+    this.send('revert', from, to, delta);
   }
 
   /** Blocks handed to the thread and not yet indexed (at most MAX_INDEX_LAG once `applied` settles). */
@@ -165,20 +160,13 @@ export class AddressIndexer {
     return this.closing;
   }
 
-  private send(
-    t: IndexRequest['t'],
-    from: ChainTip,
-    to: ChainTip,
-    block: Uint8Array,
-    undo: Uint8Array | null,
-  ) {
+  private send(t: IndexRequest['t'], from: ChainTip, to: ChainTip, delta: Uint8Array<ArrayBuffer>): void {
     if (this.closed || this.failure !== undefined) return;
-    // Copies of their own: the thread gets the bytes, not the buffers they may be views of.
-    const own = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b);
-    const blockCopy = own(block);
-    const undoCopy = undo === null ? null : own(undo);
-    const m: IndexRequest = { t, seq: ++this.sent, from, to, block: blockCopy, undo: undoCopy };
-    this.worker.postMessage(m, undoCopy === null ? [blockCopy.buffer] : [blockCopy.buffer, undoCopy.buffer]);
+    // The delta must own its whole buffer: transferring a view would hand over (and detach) more.
+    const own =
+      delta.byteOffset === 0 && delta.byteLength === delta.buffer.byteLength ? delta : delta.slice();
+    const m: IndexRequest = { t, seq: ++this.sent, from, to, delta: own };
+    this.worker.postMessage(m, [own.buffer]);
     this.worker.ref();
   }
 

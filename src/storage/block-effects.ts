@@ -5,6 +5,7 @@ import { type Block, decodeBlock } from '../protocol/block.js';
 import { NO_COLLATERAL, type Transaction, TXID_BYTES } from '../protocol/transaction.js';
 import { type EncodedTx, outpointKey } from '../protocol/tx-codec.js';
 import { reindexMasternode } from './active-set-index.js';
+import { AddressIndexDelta } from './address-index.js';
 import type { ChainTip } from './chain-tip.js';
 import { type ChainDatabases, read, u32Bytes } from './databases.js';
 import { StoreWriteError } from './errors.js';
@@ -41,12 +42,17 @@ export function writeBlockEffects(
   hash: Uint8Array,
   previousTip: ChainTip | null,
   order: readonly EncodedTx[] = dependencyOrder(block.txs),
-): { tip: ChainTip; undo: Uint8Array | null } {
+): BlockEffects {
   const height = block.header.height;
   const heightBytes = u32Bytes(height);
   let spendCount = 0;
-  for (const { tx } of block.txs) spendCount += tx.inputs.length;
+  let outputCount = 0;
+  for (const { tx } of block.txs) {
+    spendCount += tx.inputs.length;
+    outputCount += tx.outputs.length;
+  }
   const undo = previousTip === null ? null : new UndoWriter(previousTip, spendCount);
+  const addresses = new AddressIndexDelta(spendCount + outputCount);
   const masternodes: PriorMasternode[] = [];
   const collateral: PriorCollateral[] = [];
 
@@ -87,12 +93,14 @@ export function writeBlockEffects(
       // Its `length` is patched to the value size over a larger array, so cut a true view.
       const entry = raw.subarray(0, raw.length);
       undo?.spentRaw(key, entry);
+      addresses.removedRaw(entry, input.txid, input.vout);
       dbs.utxo.removeSync(key);
     }
     const flags = isCoinbaseAt(tx, height) ? 1 : 0;
     for (let vout = 0; vout < tx.outputs.length; vout++) {
       const { value, address } = tx.outputs[vout]!;
       dbs.utxo.putSync(scratchOutpointKey(txid, vout), scratchUtxoEntry(value, address, height, flags));
+      addresses.added(address, height, txid, vout, value, flags === 1);
     }
     dbs.txIndex.putSync(txid, heightBytes);
     // Only transactions with inputs ever sit in the finalized pool.
@@ -142,7 +150,16 @@ export function writeBlockEffects(
   if (undoBytes !== null) dbs.undo.putSync(height, undoBytes);
   dbs.blocks.putSync(height, blockBytes);
   dbs.blockIndex.putSync(hash, heightBytes);
-  return { tip: { height, hash, slot: block.header.slot }, undo: undoBytes };
+  return { tip: { height, hash, slot: block.header.slot }, undo: undoBytes, indexDelta: addresses.finish() };
+}
+
+/** What applying a block wrote, for what follows the commit. */
+export interface BlockEffects {
+  readonly tip: ChainTip;
+  /** The block's undo record (null for genesis). */
+  readonly undo: Uint8Array | null;
+  /** The block's address index changes, for the index thread (address-index.ts). */
+  readonly indexDelta: Uint8Array<ArrayBuffer>;
 }
 
 /*
@@ -192,7 +209,7 @@ export function writeRevertEffects(
   dbs: ChainDatabases,
   params: ChainParams,
   tip: ChainTip,
-): { block: Block; previousTip: ChainTip; blockBytes: Uint8Array; undoBytes: Uint8Array } {
+): { block: Block; previousTip: ChainTip; indexDelta: Uint8Array<ArrayBuffer> } {
   const height = tip.height;
   if (height === 0) throw new StoreWriteError('REVERT_GENESIS', 'the genesis block cannot be reverted');
   const blockBytes = read(dbs.blocks, height);
@@ -205,17 +222,31 @@ export function writeRevertEffects(
   const undo = decodeUndoRecord(undoBytes);
 
   let next = undo.spent.length;
+  let outputCount = 0;
+  for (const { tx } of block.txs) outputCount += tx.outputs.length;
+  const addresses = new AddressIndexDelta(undo.spent.length + outputCount);
   const ordered = dependencyOrder(block.txs);
   for (let t = ordered.length - 1; t >= 0; t--) {
     const { tx, txid } = ordered[t]!;
     for (let vout = 0; vout < tx.outputs.length; vout++) {
+      const { address, value } = tx.outputs[vout]!;
       dbs.utxo.removeSync(outpointKey({ txid, vout }));
+      addresses.removed(address, height, txid, vout, value);
     }
     for (let i = tx.inputs.length - 1; i >= 0; i--) {
       const s = undo.spent[--next];
       if (!s)
         throw new StoreWriteError('UNDO_MISSING', `undo record of block ${height} lists too few spends`);
       dbs.utxo.putSync(s.key, encodeUtxoEntry(s.entry));
+      const input = tx.inputs[i]!;
+      addresses.added(
+        s.entry.address,
+        s.entry.height,
+        input.txid,
+        input.vout,
+        s.entry.value,
+        s.entry.coinbase,
+      );
     }
     dbs.txIndex.removeSync(txid);
   }
@@ -236,5 +267,5 @@ export function writeRevertEffects(
   dbs.blocks.removeSync(height);
   dbs.blockIndex.removeSync(tip.hash);
   dbs.undo.removeSync(height);
-  return { block, previousTip: undo.previousTip, blockBytes, undoBytes };
+  return { block, previousTip: undo.previousTip, indexDelta: addresses.finish() };
 }

@@ -123,7 +123,7 @@ export class ChainStore implements LedgerView {
         tip = meta.tip;
       }
       await dbs.env.flushed;
-      indexer = AddressIndexer.open(dataDir, dbs.utxo, tip, params.maxBlockBytes);
+      indexer = AddressIndexer.open(dataDir, dbs.utxo, tip);
       return new ChainStore(dbs, params, tip, ownLock, indexer);
     } catch (err) {
       await indexer?.close();
@@ -158,7 +158,7 @@ export class ChainStore implements LedgerView {
       );
     const bytes = encodeBlock(block);
     const hash = headerHash(block.header);
-    const { tip: next, undo } = this.dbs.env.transactionSync(() => {
+    const { tip: next, indexDelta } = this.dbs.env.transactionSync(() => {
       this.requireStoredTip(tip);
       const t = writeBlockEffects(this.dbs, this.params, block, bytes, hash, tip, order);
       this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(t.tip));
@@ -167,7 +167,7 @@ export class ChainStore implements LedgerView {
     // Committed with fdatasync already: publish the tip now, so a second applyBlock issued before
     // this promise settles sees it.
     this.currentTip = next;
-    const indexing = this.addressIndex.applied(tip, next, bytes, undo);
+    const indexing = this.addressIndex.applied(tip, next, indexDelta);
     await this.dbs.env.flushed;
     // Durable already; this waits only while the index thread is MAX_INDEX_LAG blocks behind.
     await indexing;
@@ -178,14 +178,14 @@ export class ChainStore implements LedgerView {
   async revertTip(): Promise<Block> {
     this.assertOpen();
     const tip = this.currentTip;
-    const { block, previousTip, blockBytes, undoBytes } = this.dbs.env.transactionSync(() => {
+    const { block, previousTip, indexDelta } = this.dbs.env.transactionSync(() => {
       this.requireStoredTip(tip);
       const r = writeRevertEffects(this.dbs, this.params, tip);
       this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(r.previousTip));
       return r;
     });
     this.currentTip = previousTip;
-    this.addressIndex.reverted(tip, previousTip, blockBytes, undoBytes);
+    this.addressIndex.reverted(tip, previousTip, indexDelta);
     await this.dbs.env.flushed;
     return block;
   }

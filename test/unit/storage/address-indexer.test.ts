@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEVNET } from '../../../src/params/networks.js';
-import { encodeBlock } from '../../../src/protocol/block.js';
+import { AddressIndexDelta, type AddressIndexSink, replayDelta } from '../../../src/storage/address-index.js';
 import { MAX_INDEX_LAG } from '../../../src/storage/address-indexer.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
@@ -54,8 +54,7 @@ describe('AddressIndexer', () => {
     await store.addressIndex.applied(
       fake,
       { height: 2, hash: new Uint8Array(32), slot: 2 },
-      encodeBlock(b1),
-      null,
+      new AddressIndexDelta(0).finish(),
     );
     await expect(store.addressTotals(new Uint8Array(20))).rejects.toThrow(
       /ADDRESS_INDEX_FAILED.*apply from 0909.*but the index is at/,
@@ -72,5 +71,47 @@ describe('AddressIndexer', () => {
     await store.close();
     await expect(store.addressIndex.synced()).rejects.toThrow(/ADDRESS_INDEX_CLOSED/);
     expect(() => store.addressIndex.totals(new Uint8Array(20))).toThrow(/ADDRESS_INDEX_CLOSED/);
+  });
+});
+
+describe('AddressIndexDelta: the bytes a block walk hands the index thread', () => {
+  it('replays every record in order, with every field, added and removed alike', () => {
+    const seen: unknown[] = [];
+    const sink: AddressIndexSink = {
+      added: (a, h, t, v, value, cb) => seen.push(['+', [...a], h, [...t], v, value, cb]),
+      removed: (a, h, t, v, value) => seen.push(['-', [...a], h, [...t], v, value]),
+    };
+    const addr = (b: number) => new Uint8Array(20).fill(b);
+    const txid = (b: number) => new Uint8Array(32).fill(b);
+    const d = new AddressIndexDelta(4);
+    d.added(addr(1), 7, txid(2), 3, 2n ** 63n + 5n, true);
+    d.removed(addr(4), 0xffff_fffe, txid(5), 0xffff_ffff, 1n);
+    // A raw stored UtxoEntry: value u64 LE ‖ address 20 ‖ height u32 LE ‖ flags.
+    const raw = new Uint8Array(33);
+    new DataView(raw.buffer).setBigUint64(0, 9n, true);
+    raw.set(addr(6), 8);
+    new DataView(raw.buffer).setUint32(28, 11, true);
+    d.removedRaw(raw, txid(8), 1);
+    d.added(addr(9), 1, txid(9), 0, 0n, false);
+    const bytes = d.finish();
+    expect(bytes.byteLength).toBe(4 * 70);
+    replayDelta(bytes, sink);
+    expect(seen).toEqual([
+      ['+', [...addr(1)], 7, [...txid(2)], 3, 2n ** 63n + 5n, true],
+      ['-', [...addr(4)], 0xffff_fffe, [...txid(5)], 0xffff_ffff, 1n],
+      ['-', [...addr(6)], 11, [...txid(8)], 1, 9n],
+      ['+', [...addr(9)], 1, [...txid(9)], 0, 0n, false],
+    ]);
+  });
+
+  it('finishes at the records written, refuses one more than it was sized for, and a torn buffer', () => {
+    const d = new AddressIndexDelta(2);
+    d.removed(new Uint8Array(20), 1, new Uint8Array(32), 0, 5n);
+    expect(d.finish().byteLength).toBe(70);
+    d.removed(new Uint8Array(20), 1, new Uint8Array(32), 1, 5n);
+    expect(() => d.removed(new Uint8Array(20), 1, new Uint8Array(32), 2, 5n)).toThrow(/delta is full/);
+    const sink: AddressIndexSink = { added: () => undefined, removed: () => undefined };
+    expect(() => replayDelta(new Uint8Array(69), sink)).toThrow(/not whole records/);
+    expect(() => replayDelta(new Uint8Array(141), sink)).toThrow(/not whole records/);
   });
 });
