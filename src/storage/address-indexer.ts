@@ -23,7 +23,7 @@ import type { BinaryDb } from './databases.js';
 
 /**
  * Blocks handed to the thread and not yet indexed before `applied` makes the store wait: each one
- * queued holds a copy of its block and undo record (up to ~3 MB for a full block), and a syncing
+ * queued holds its delta (70 bytes per input and output, ~2 MB for a full block), and a syncing
  * node applies blocks faster than the thread indexes them, so without a bound the queue would
  * grow with the length of the sync.
  */
@@ -35,9 +35,9 @@ export class AddressIndexError extends CodedError<'ADDRESS_INDEX_FAILED' | 'ADDR
  * The chain store's handle on the address index (address-index.ts): opens it, rebuilds it from the
  * UTXO set when it is not at the chain's tip (a new or upgraded data directory, or a crash between
  * a block's commit and its index commit), and then hands every committed block to the index's own
- * thread, in commit order. The coordinator only copies the block's bytes into a message; the
- * index's LMDB work (several random-keyed writes per output) runs on that thread, off the block's
- * transaction and off the event loop.
+ * thread, in commit order. The coordinator only records the block's index changes as it walks the
+ * block (AddressIndexDelta) and transfers that buffer; the index's LMDB work (several random-keyed
+ * writes per output) runs on that thread, off the block's transaction and off the event loop.
  *
  * Reads wait until the thread has indexed every block handed to it (`synced`), so an RPC answer
  * never mixes a new tip with an old index. A failed index stays failed (reads throw
