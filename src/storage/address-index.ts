@@ -202,7 +202,7 @@ export class AddressIndexDelta implements AddressIndexSink {
   removedRaw(rawEntry: Uint8Array, txid: Uint8Array, vout: number): void {
     // Byte copies, no views or BigInt: this runs for every input of a block, inside its transaction.
     // The entry's address ‖ height (24 bytes, height LE) is the record's address ‖ height as is.
-    const o = this.next();
+    const o = this.next(txid);
     const b = this.bytes;
     b[o] = 0;
     for (let i = 0; i < ADDRESS_PAYLOAD_BYTES + 4; i++) b[o + 1 + i] = rawEntry[8 + i]!;
@@ -227,20 +227,23 @@ export class AddressIndexDelta implements AddressIndexSink {
     value: bigint,
     coinbase: boolean,
   ): void {
-    const o = this.next();
+    if (address.length !== ADDRESS_PAYLOAD_BYTES)
+      throw new RangeError(`an address of ${address.length} bytes in an index delta`);
+    const o = this.next(txid);
     this.bytes[o] = added;
-    this.bytes.set(
-      address.length === ADDRESS_PAYLOAD_BYTES ? address : address.subarray(0, ADDRESS_PAYLOAD_BYTES),
-      o + 1,
-    );
+    this.bytes.set(address, o + 1);
     this.view.setUint32(o + 1 + ADDRESS_PAYLOAD_BYTES, height, true);
     const tail = this.copyTxid(o, txid, vout);
     this.view.setBigUint64(tail + 4, value, true);
     this.bytes[tail + 12] = coinbase ? 1 : 0;
   }
 
-  /** The offset of a new record. */
-  private next(): number {
+  /**
+   * The offset of a new record, checked first: fields are fixed-size, and a longer view would spill
+   * into the next field (a shorter one leave stale bytes).
+   */
+  private next(txid: Uint8Array): number {
+    if (txid.length !== TXID_BYTES) throw new RangeError(`a txid of ${txid.length} bytes in an index delta`);
     const o = this.n * DELTA_RECORD_BYTES;
     if (o + DELTA_RECORD_BYTES > this.bytes.length) throw new RangeError('address index delta is full');
     this.n++;
@@ -249,10 +252,7 @@ export class AddressIndexDelta implements AddressIndexSink {
 
   /** Writes the record's txid and vout; returns the offset of vout (the record's tail). */
   private copyTxid(o: number, txid: Uint8Array, vout: number): number {
-    this.bytes.set(
-      txid.length === TXID_BYTES ? txid : txid.subarray(0, TXID_BYTES),
-      o + 1 + ADDRESS_PAYLOAD_BYTES + 4,
-    );
+    this.bytes.set(txid, o + 1 + ADDRESS_PAYLOAD_BYTES + 4);
     const tail = o + 1 + ADDRESS_PAYLOAD_BYTES + 4 + TXID_BYTES;
     this.view.setUint32(tail, vout, true);
     return tail;

@@ -2,7 +2,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEVNET } from '../../../src/params/networks.js';
 import type { Block } from '../../../src/protocol/block.js';
 import type { EncodedTx } from '../../../src/protocol/tx-codec.js';
-import { addressUtxoKey, rebuildAddressIndex } from '../../../src/storage/address-index.js';
+import {
+  AddressIndexDelta,
+  AddressIndexWriter,
+  addressIndexCounts,
+  addressUtxoKey,
+  openAddressIndex,
+  readAddressUtxos,
+  readTotals,
+  rebuildAddressIndex,
+  replayDelta,
+} from '../../../src/storage/address-index.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { addr, dbsOf, handBlock, handTx, indexDbsOf } from './hand-chain.js';
 import { expectAddressIndexed, ReplayModel } from './replay-model.js';
@@ -215,5 +225,77 @@ describe('address index: a disagreement with the UTXO set stops the index, never
       index.addressUtxos.putSync(Uint8Array.from([...key, 0]), new Uint8Array(9));
     });
     await expect(store.addressUtxos(A, all)).rejects.toThrow(/address index entry of 61\/9 bytes/);
+  });
+});
+
+/*
+ * The writer the index thread runs, driven here in this thread (the thread itself runs the compiled
+ * build, out of reach of the mutation tests): a block's delta replayed into one write transaction.
+ */
+describe('AddressIndexWriter: one delta, one transaction', () => {
+  async function indexEnv() {
+    const { dir, cleanup } = tempDir('index-writer');
+    const dbs = openAddressIndex(dir);
+    cleanups.push(cleanup, () => dbs.env.close());
+    const write = (record: (d: AddressIndexDelta) => void) => {
+      const d = new AddressIndexDelta(16);
+      record(d);
+      const w = new AddressIndexWriter(dbs);
+      dbs.env.transactionSync(() => {
+        replayDelta(d.finish(), w);
+        w.finish();
+      });
+    };
+    return { dbs, write };
+  }
+  const tx = (n: number) => new Uint8Array(32).fill(n);
+
+  it('sums totals per address, drops an address whose outputs all left, and keeps one a block leaves even', async () => {
+    const { dbs, write } = await indexEnv();
+    write((d) => {
+      d.added(A, 1, tx(1), 0, 100n, false);
+      d.added(A, 1, tx(1), 1, 50n, true);
+      d.added(B, 1, tx(2), 0, 30n, false);
+    });
+    expect(readTotals(dbs, A)).toEqual({ sat: 150n, outputs: 2 });
+    expect(readTotals(dbs, B)).toEqual({ sat: 30n, outputs: 1 });
+    expect(addressIndexCounts(dbs)).toEqual({ outputs: 3, addresses: 2 });
+    expect(readAddressUtxos(dbs, A, all).map((u) => [u.value, u.coinbase])).toEqual([
+      [100n, false],
+      [50n, true],
+    ]);
+    write((d) => {
+      d.removed(A, 1, tx(1), 0, 100n);
+      d.removed(A, 1, tx(1), 1, 50n);
+      // B's output leaves and another joins: its total moves by nothing.
+      d.removed(B, 1, tx(2), 0, 30n);
+      d.added(B, 2, tx(3), 0, 30n, false);
+    });
+    expect(readTotals(dbs, A)).toEqual({ sat: 0n, outputs: 0 });
+    expect(readAddressUtxos(dbs, A, all)).toEqual([]);
+    expect(readTotals(dbs, B)).toEqual({ sat: 30n, outputs: 1 });
+    expect(readAddressUtxos(dbs, B, all).map((u) => u.height)).toEqual([2]);
+    expect(addressIndexCounts(dbs)).toEqual({ outputs: 1, addresses: 1 });
+  });
+
+  it('refuses a total that would go below zero, in value or in outputs, and writes nothing of that delta', async () => {
+    const { dbs, write } = await indexEnv();
+    write((d) => d.added(D, 1, tx(1), 0, 5n, false));
+    const cases: [string, (d: AddressIndexDelta) => void][] = [
+      ['an address never paid', (d) => d.removed(C, 1, tx(9), 0, 10n)],
+      ['more value than it holds', (d) => d.removed(D, 1, tx(1), 0, 10n)],
+      [
+        'more outputs than it holds',
+        (d) => {
+          d.removed(D, 1, tx(1), 0, 0n);
+          d.removed(D, 1, tx(1), 1, 0n);
+        },
+      ],
+    ];
+    for (const [what, record] of cases) {
+      expect(() => write(record), what).toThrow(/address totals would go negative/);
+      expect(readTotals(dbs, D), what).toEqual({ sat: 5n, outputs: 1 });
+      expect(addressIndexCounts(dbs), what).toEqual({ outputs: 1, addresses: 1 });
+    }
   });
 });

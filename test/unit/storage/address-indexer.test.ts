@@ -111,6 +111,15 @@ describe('AddressIndexDelta: the bytes a block walk hands the index thread', () 
     d.removed(new Uint8Array(20), 1, new Uint8Array(32), 1, 5n);
     expect(() => d.removed(new Uint8Array(20), 1, new Uint8Array(32), 2, 5n)).toThrow(/delta is full/);
     const sink: AddressIndexSink = { added: () => undefined, removed: () => undefined };
+    // Fields are fixed-size: a view of another length is refused, not spilled into the next field.
+    const roomy = new AddressIndexDelta(4);
+    expect(() => roomy.added(new Uint8Array(21), 1, new Uint8Array(32), 0, 1n, false)).toThrow(
+      /address of 21/,
+    );
+    expect(() => roomy.removed(new Uint8Array(19), 1, new Uint8Array(32), 0, 1n)).toThrow(/address of 19/);
+    expect(() => roomy.removed(new Uint8Array(20), 1, new Uint8Array(33), 0, 1n)).toThrow(/txid of 33/);
+    expect(() => roomy.removedRaw(new Uint8Array(33), new Uint8Array(31), 0)).toThrow(/txid of 31/);
+    expect(roomy.finish().byteLength).toBe(0);
     expect(() => replayDelta(new Uint8Array(69), sink)).toThrow(/not whole records/);
     expect(() => replayDelta(new Uint8Array(141), sink)).toThrow(/not whole records/);
   });

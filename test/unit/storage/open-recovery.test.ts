@@ -4,7 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { DEVNET, TESTNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
-import { ADDRESS_INDEX_FILE, openAddressIndex, writeIndexTip } from '../../../src/storage/address-index.js';
+import {
+  ADDRESS_INDEX_FILE,
+  ADDRESS_INDEX_VERSION,
+  type AddressIndexDatabases,
+  openAddressIndex,
+  writeIndexTip,
+} from '../../../src/storage/address-index.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { lockDataDir } from '../../../src/storage/data-dir-lock.js';
 import {
@@ -156,6 +162,32 @@ describe('open: refusals never wipe', () => {
     expect(store.addressIndex.rebuilt).toBe(store.counts().utxos);
     expect(store.addressIndex.indexedTip()).toEqual(store.tip());
     await expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
+  });
+
+  it('an index of another layout version, or whose tip record does not decode, is rebuilt at open', async () => {
+    const { dir, genesis, blocks } = await storedChain();
+    const version = (v: number) => {
+      const out = new Uint8Array(4);
+      new DataView(out.buffer).setUint32(0, v, true);
+      return out;
+    };
+    const damage: [string, (m: AddressIndexDatabases['meta']) => void][] = [
+      ['the next layout version', (m) => m.putSync('version', version(ADDRESS_INDEX_VERSION + 1))],
+      ['a version of 3 bytes', (m) => m.putSync('version', new Uint8Array(3))],
+      ['no version', (m) => m.removeSync('version')],
+      ['a tip of 43 bytes', (m) => m.putSync('tip', new Uint8Array(43))],
+      ['no tip', (m) => m.removeSync('tip')],
+    ];
+    for (const [what, harm] of damage) {
+      const index = openAddressIndex(dir);
+      index.env.transactionSync(() => harm(index.meta));
+      await index.env.close();
+      const store = await ChainStore.open(dir, DEVNET, genesis);
+      expect(store.addressIndex.rebuilt, what).toBe(store.counts().utxos);
+      expect(store.addressIndex.indexedTip(), what).toEqual(store.tip());
+      await expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
+      await store.close();
+    }
   });
 
   it('refuses a schema-2 directory of another network or genesis without upgrading it', async () => {
