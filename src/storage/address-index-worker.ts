@@ -14,9 +14,9 @@ import type { ChainTip } from './chain-tip.js';
  * The address index's thread (AddressIndexer starts it): applies each block's index entries, in
  * the order the chain store committed the blocks, in write transactions of the index's own
  * environment. Nothing here touches the chain's environment: every message carries the block's
- * index changes as recorded by its walk on the coordinator (AddressIndexDelta). A message that does not follow from the
- * index's tip, or any throw, stops the thread's work for good: the index is then unavailable until
- * the next start rebuilds it (AddressIndexer.open), never silently wrong.
+ * index changes as recorded by its walk on the coordinator (AddressIndexDelta). A message that does
+ * not follow from the index's tip, or any throw, stops the thread's work for good: the index is then
+ * unavailable until the next start rebuilds it (AddressIndexer.open), never silently wrong.
  */
 
 const port = parentPort;
