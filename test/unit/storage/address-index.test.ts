@@ -276,6 +276,12 @@ describe('AddressIndexWriter: one delta, one transaction', () => {
     expect(readTotals(dbs, B)).toEqual({ sat: 30n, outputs: 1 });
     expect(readAddressUtxos(dbs, B, all).map((u) => u.height)).toEqual([2]);
     expect(addressIndexCounts(dbs)).toEqual({ outputs: 1, addresses: 1 });
+    // One output for another of a different value: the count stays, the sum moves.
+    write((d) => {
+      d.removed(B, 2, tx(3), 0, 30n);
+      d.added(B, 3, tx(4), 0, 45n, false);
+    });
+    expect(readTotals(dbs, B)).toEqual({ sat: 45n, outputs: 1 });
   });
 
   it('refuses a total that would go below zero, in value or in outputs, and writes nothing of that delta', async () => {
