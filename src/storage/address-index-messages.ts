@@ -22,5 +22,4 @@ export interface IndexRequest {
 /** The thread's answers: each request is indexed or the index failed (and stays failed). */
 export type IndexerReply =
   | { readonly t: 'indexed'; readonly seq: number }
-  | { readonly t: 'failed'; readonly seq: number; readonly message: string }
-  | { readonly t: 'closed' };
+  | { readonly t: 'failed'; readonly seq: number; readonly message: string };

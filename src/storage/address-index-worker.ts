@@ -43,13 +43,9 @@ function handle(m: IndexRequest): void {
 
 port.on('message', (m: IndexRequest | { t: 'close' }) => {
   if (m.t === 'close') {
-    void dbs.env.close().then(
-      () => {
-        reply({ t: 'closed' });
-        port.close();
-      },
-      () => port.close(),
-    );
+    // The coordinator waits for this thread's exit, which closing the port lets happen.
+    const done = () => port.close();
+    void dbs.env.close().then(done, done);
     return;
   }
   if (failed) return;

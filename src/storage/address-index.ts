@@ -12,10 +12,10 @@ import { type BinaryDb, LMDB_MAP_BYTES } from './databases.js';
  * running total per address. getbalance / listunspent read it.
  *
  * It lives in an LMDB environment of its own (addresses.mdb), written by a thread of its own
- * (address-index-thread.ts) after each block commits, not in the block's transaction: it is an RPC
+ * (address-index-worker.ts) after each block commits, not in the block's transaction: it is an RPC
  * convenience, derived from the chain and rebuilt from the UTXO set whenever it is not at the chain's
  * tip, and its random-keyed writes (an output's address decides where it lands) doubled the cost of
- * applying a full block and grew with the index (see chain-store.ts). `tip` in its meta database
+ * applying a full block and grew with the index (figures in docs/architecture.md, Storage). `tip` in its meta database
  * names the block it reflects, written in the same transaction as that block's entries.
  *
  *   addressUtxos:  address payload 20 B ‖ height u32 BE ‖ txid 32 B ‖ vout u32 BE  (60 B)
@@ -162,9 +162,16 @@ export interface AddressIndexSink {
 
 /**
  * One delta record: added u8 (1 added, 0 removed) ‖ address 20 ‖ height u32 LE ‖ txid 32 ‖
- * vout u32 LE ‖ value u64 LE ‖ coinbase u8.
+ * vout u32 LE ‖ value u64 LE ‖ coinbase u8. Field offsets within a record, shared by the writer
+ * (AddressIndexDelta) and the reader (replayDelta):
  */
-const DELTA_RECORD_BYTES = 1 + ADDRESS_PAYLOAD_BYTES + 4 + TXID_BYTES + 4 + 8 + 1;
+const AT_ADDRESS = 1;
+const AT_HEIGHT = AT_ADDRESS + ADDRESS_PAYLOAD_BYTES;
+const AT_TXID = AT_HEIGHT + 4;
+const AT_VOUT = AT_TXID + TXID_BYTES;
+const AT_VALUE = AT_VOUT + 4;
+const AT_COINBASE = AT_VALUE + 8;
+const DELTA_RECORD_BYTES = AT_COINBASE + 1;
 
 /**
  * A block's index changes recorded as bytes, in the order its walk made them (block-effects.ts, on
@@ -205,10 +212,10 @@ export class AddressIndexDelta implements AddressIndexSink {
     const o = this.next(txid);
     const b = this.bytes;
     b[o] = 0;
-    for (let i = 0; i < ADDRESS_PAYLOAD_BYTES + 4; i++) b[o + 1 + i] = rawEntry[8 + i]!;
-    const tail = this.copyTxid(o, txid, vout);
-    for (let i = 0; i < 8; i++) b[tail + 4 + i] = rawEntry[i]!;
-    b[tail + 12] = 0;
+    for (let i = 0; i < ADDRESS_PAYLOAD_BYTES + 4; i++) b[o + AT_ADDRESS + i] = rawEntry[8 + i]!;
+    this.copyTxid(o, txid, vout);
+    for (let i = 0; i < 8; i++) b[o + AT_VALUE + i] = rawEntry[i]!;
+    b[o + AT_COINBASE] = 0;
   }
 
   /** The records so far, as one buffer of its own (transferable to the index thread). */
@@ -231,11 +238,11 @@ export class AddressIndexDelta implements AddressIndexSink {
       throw new RangeError(`an address of ${address.length} bytes in an index delta`);
     const o = this.next(txid);
     this.bytes[o] = added;
-    this.bytes.set(address, o + 1);
-    this.view.setUint32(o + 1 + ADDRESS_PAYLOAD_BYTES, height, true);
-    const tail = this.copyTxid(o, txid, vout);
-    this.view.setBigUint64(tail + 4, value, true);
-    this.bytes[tail + 12] = coinbase ? 1 : 0;
+    this.bytes.set(address, o + AT_ADDRESS);
+    this.view.setUint32(o + AT_HEIGHT, height, true);
+    this.copyTxid(o, txid, vout);
+    this.view.setBigUint64(o + AT_VALUE, value, true);
+    this.bytes[o + AT_COINBASE] = coinbase ? 1 : 0;
   }
 
   /**
@@ -250,12 +257,10 @@ export class AddressIndexDelta implements AddressIndexSink {
     return o;
   }
 
-  /** Writes the record's txid and vout; returns the offset of vout (the record's tail). */
-  private copyTxid(o: number, txid: Uint8Array, vout: number): number {
-    this.bytes.set(txid, o + 1 + ADDRESS_PAYLOAD_BYTES + 4);
-    const tail = o + 1 + ADDRESS_PAYLOAD_BYTES + 4 + TXID_BYTES;
-    this.view.setUint32(tail, vout, true);
-    return tail;
+  /** Writes the record's txid and vout. */
+  private copyTxid(o: number, txid: Uint8Array, vout: number): void {
+    this.bytes.set(txid, o + AT_TXID);
+    this.view.setUint32(o + AT_VOUT, vout, true);
   }
 }
 
@@ -265,16 +270,12 @@ export function replayDelta(delta: Uint8Array, sink: AddressIndexSink): void {
     throw new RangeError(`an address index delta of ${delta.length} bytes is not whole records`);
   const view = new DataView(delta.buffer, delta.byteOffset, delta.byteLength);
   for (let o = 0; o < delta.length; o += DELTA_RECORD_BYTES) {
-    const address = delta.subarray(o + 1, o + 1 + ADDRESS_PAYLOAD_BYTES);
-    const height = view.getUint32(o + 1 + ADDRESS_PAYLOAD_BYTES, true);
-    const txid = delta.subarray(
-      o + 1 + ADDRESS_PAYLOAD_BYTES + 4,
-      o + 1 + ADDRESS_PAYLOAD_BYTES + 4 + TXID_BYTES,
-    );
-    const tail = o + 1 + ADDRESS_PAYLOAD_BYTES + 4 + TXID_BYTES;
-    const vout = view.getUint32(tail, true);
-    const value = view.getBigUint64(tail + 4, true);
-    if (delta[o] === 1) sink.added(address, height, txid, vout, value, delta[tail + 12] === 1);
+    const address = delta.subarray(o + AT_ADDRESS, o + AT_HEIGHT);
+    const height = view.getUint32(o + AT_HEIGHT, true);
+    const txid = delta.subarray(o + AT_TXID, o + AT_VOUT);
+    const vout = view.getUint32(o + AT_VOUT, true);
+    const value = view.getBigUint64(o + AT_VALUE, true);
+    if (delta[o] === 1) sink.added(address, height, txid, vout, value, delta[o + AT_COINBASE] === 1);
     else sink.removed(address, height, txid, vout, value);
   }
 }
@@ -310,8 +311,6 @@ export class AddressIndexWriter implements AddressIndexSink {
   }
 
   removed(address: Uint8Array, height: number, txid: Uint8Array, vout: number, value: bigint): void {
-    // Everything is read from `address` before the write: it may be a view of lmdb-js's shared read
-    // buffer (removedRaw), which the next database call may reuse.
     this.delta(address, -value, -1);
     writeKey(this.key, address, height, txid, vout);
     this.dbs.addressUtxos.removeSync(this.key);

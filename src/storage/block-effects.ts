@@ -146,18 +146,15 @@ export function writeBlockEffects(
     }
   }
 
-  const undoBytes = undo === null ? null : undo.finish(masternodes, collateral);
-  if (undoBytes !== null) dbs.undo.putSync(height, undoBytes);
+  if (undo !== null) dbs.undo.putSync(height, undo.finish(masternodes, collateral));
   dbs.blocks.putSync(height, blockBytes);
   dbs.blockIndex.putSync(hash, heightBytes);
-  return { tip: { height, hash, slot: block.header.slot }, undo: undoBytes, indexDelta: addresses.finish() };
+  return { tip: { height, hash, slot: block.header.slot }, indexDelta: addresses.finish() };
 }
 
 /** What applying a block wrote, for what follows the commit. */
 export interface BlockEffects {
   readonly tip: ChainTip;
-  /** The block's undo record (null for genesis). */
-  readonly undo: Uint8Array | null;
   /** The block's address index changes, for the index thread (address-index.ts). */
   readonly indexDelta: Uint8Array<ArrayBuffer>;
 }
