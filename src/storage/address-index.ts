@@ -6,6 +6,7 @@ import type { OutPoint } from '../protocol/transaction.js';
 import { ADDRESS_PAYLOAD_BYTES, TXID_BYTES } from '../protocol/transaction.js';
 import { type ChainTip, decodeChainTip, encodeChainTip } from './chain-tip.js';
 import { type BinaryDb, LMDB_MAP_BYTES } from './databases.js';
+import { readUtxoKey } from './utxo-key.js';
 
 /*
  * The address index: every unspent output of the main chain, keyed by the address it pays, and a
@@ -413,18 +414,16 @@ function indexUtxoSet(utxo: BinaryDb<Uint8Array>, dbs: AddressIndexDatabases): n
   const writer = new AddressIndexWriter(dbs);
   let n = 0;
   for (const { key, value } of utxo.getRange({})) {
-    const k = new Uint8Array(key as Uint8Array);
+    const { outpoint } = readUtxoKey(key as Uint8Array);
     const e = new Uint8Array(value);
     const v = new DataView(e.buffer, e.byteOffset, e.byteLength);
-    const txid = k.subarray(0, TXID_BYTES);
-    const vout = new DataView(k.buffer, k.byteOffset, k.byteLength).getUint32(TXID_BYTES, false);
     const address = e.subarray(8, 8 + ADDRESS_PAYLOAD_BYTES);
     const height = v.getUint32(8 + ADDRESS_PAYLOAD_BYTES, true);
     writer.added(
       address,
       height,
-      txid,
-      vout,
+      outpoint.txid,
+      outpoint.vout,
       v.getBigUint64(0, true),
       (e[8 + ADDRESS_PAYLOAD_BYTES + 4]! & 1) === 1,
     );

@@ -4,11 +4,16 @@ import type { LedgerView } from '../ledger/ledger-state.js';
 import type { ChainParams } from '../params/chain-params.js';
 import { type Block, decodeBlock, encodeBlock, headerHash } from '../protocol/block.js';
 import type { OutPoint } from '../protocol/transaction.js';
-import { decodeTx, type EncodedTx } from '../protocol/tx-codec.js';
+import { decodeTx, type EncodedTx, outpointFromKey } from '../protocol/tx-codec.js';
 import { readActiveSet } from './active-set-index.js';
 import type { AddressTotals, AddressUtxo } from './address-index.js';
 import { AddressIndexer } from './address-indexer.js';
-import { scratchOutpointKey, writeBlockEffects, writeRevertEffects } from './block-effects.js';
+import {
+  scratchOutpointKey,
+  scratchTxidKey,
+  writeBlockEffects,
+  writeRevertEffects,
+} from './block-effects.js';
 import { type ChainTip, encodeChainTip } from './chain-tip.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import {
@@ -28,6 +33,7 @@ import { decodeMasternodeRecord, type MasternodeRecord } from './masternode-reco
 import { PeerBanStore } from './peer-ban-store.js';
 import { checkNetwork, checkTipConsistent, readStoredMeta, readStoredTip } from './store-checks.js';
 import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
+import { readUtxoKey, scratchUtxoKey, utxoKey } from './utxo-key.js';
 
 export type { AddressTotals, AddressUtxo } from './address-index.js';
 export { AddressIndexError } from './address-indexer.js';
@@ -244,7 +250,11 @@ export class ChainStore implements LedgerView {
    * read buffer (decodeUtxoEntry copies what it keeps) instead of copied first.
    */
   getUtxo(outpoint: OutPoint): UtxoEntry | undefined {
-    const v = this.dbs.utxo.getBinaryFast(scratchOutpointKey(outpoint.txid, outpoint.vout));
+    // Keys start with the creating block's height (utxo-key.ts): txIndex names it. A txid of
+    // another length than 32 bytes (a caller's, never a stored one) is not in txIndex.
+    const height = this.getTxHeight(outpoint.txid);
+    if (height === undefined) return undefined;
+    const v = this.dbs.utxo.getBinaryFast(scratchUtxoKey(height, outpoint.txid, outpoint.vout));
     // Its `length` is patched to the value's size over a larger array: cut a true view.
     return v === undefined ? undefined : decodeUtxoEntry(v.subarray(0, v.length));
   }
@@ -255,9 +265,8 @@ export class ChainStore implements LedgerView {
    * transaction that has left its mempool asks this.
    */
   getTxHeight(txid: Uint8Array): number | undefined {
-    const v = this.dbs.txIndex.getBinaryFast(txid);
-    // Its `length` is patched to the value's size over a larger array: cut a true view.
-    return v === undefined ? undefined : readU32Bytes(v.subarray(0, v.length));
+    const v = this.dbs.txIndex.getBinaryFast(scratchTxidKey(txid));
+    return v === undefined ? undefined : readU32Bytes(v);
   }
 
   getMasternode(nodePubkey: Uint8Array): MasternodeRecord | undefined {
@@ -283,9 +292,19 @@ export class ChainStore implements LedgerView {
     return readActiveSet(this.dbs, asOfHeight, { maxActiveFreeMasternodes: freeCap });
   }
 
-  /** Up to `limit` UTXOs in outpoint-key order, after `afterKey` (a 36-byte outpoint key) when given. */
-  utxoRange(limit: number, afterKey?: Uint8Array): Array<{ key: Uint8Array; entry: UtxoEntry }> {
-    return this.range(this.dbs.utxo, limit, afterKey).map(([key, v]) => ({ key, entry: decodeUtxoEntry(v) }));
+  /**
+   * Up to `limit` UTXOs in key order ((height, txid, vout), utxo-key.ts), after `afterKey` (a
+   * previous row's `key`) when given.
+   */
+  utxoRange(
+    limit: number,
+    afterKey?: Uint8Array,
+  ): Array<{ key: Uint8Array; outpoint: OutPoint; entry: UtxoEntry }> {
+    return this.range(this.dbs.utxo, limit, afterKey).map(([key, v]) => ({
+      key,
+      outpoint: readUtxoKey(key).outpoint,
+      entry: decodeUtxoEntry(v),
+    }));
   }
 
   /** Up to `limit` (txid, height) pairs in txid order. */
@@ -412,7 +431,10 @@ function checkLockCovers(lock: DataDirLock, dataDir: string): void {
 }
 
 /** Schema versions `open` accepts: the current one, and those `migrateToCurrent` upgrades. */
-const MIGRATABLE_SCHEMAS: readonly number[] = [2, 3, SCHEMA_VERSION];
+const MIGRATABLE_SCHEMAS: readonly number[] = [2, 3, 4, SCHEMA_VERSION];
+
+/** The UTXO set's database at schema 2-4: outpoint key (txid ‖ vout u32 BE, 36 B) → UtxoEntry. */
+const SCHEMA_4_UTXO_DB = 'utxo';
 
 /**
  * The address index's databases inside chain.mdb at schema 3; since schema 4 the index has an
@@ -421,18 +443,27 @@ const MIGRATABLE_SCHEMAS: readonly number[] = [2, 3, SCHEMA_VERSION];
 const SCHEMA_3_INDEX_DBS = ['addressUtxos', 'addressTotals'] as const;
 
 /**
- * Upgrades a schema-2 or -3 data directory in place. Both differ from the current one only in a
- * derived index: schema 3 kept the address index inside this environment, and its two databases
- * are dropped in the transaction that records the current version (the index is rebuilt in its own
- * environment right after). Run only on a directory `open` has accepted as this network's.
+ * Upgrades a schema-2, -3 or -4 data directory in place, in one write transaction that also records
+ * the current version (a crash leaves the old directory or the new one). All three keep the UTXO
+ * set keyed by outpoint: each entry moves to its height-first key (utxo-key.ts; the height is the
+ * entry's own) and the old database is dropped. Schema 3 also kept the address index inside this
+ * environment: its two databases are dropped (the index is rebuilt in its own environment right
+ * after). Run only on a directory `open` has accepted as this network's.
  */
 function migrateToCurrent(dbs: ChainDatabases, from: number): void {
+  const binaryDb = (name: string) =>
+    dbs.env.openDB<Uint8Array, Uint8Array>({ name, keyEncoding: 'binary', encoding: 'binary' });
   dbs.env.transactionSync(() => {
-    if (from === 3)
-      for (const name of SCHEMA_3_INDEX_DBS)
-        dbs.env
-          .openDB<Uint8Array, Uint8Array>({ name, keyEncoding: 'binary', encoding: 'binary' })
-          .dropSync();
+    if (from === 3) for (const name of SCHEMA_3_INDEX_DBS) binaryDb(name).dropSync();
+    if (from < 5) {
+      const legacy = binaryDb(SCHEMA_4_UTXO_DB);
+      for (const { key, value } of legacy.getRange({})) {
+        const outpoint = outpointFromKey(new Uint8Array(key));
+        const entry = new Uint8Array(value);
+        dbs.utxo.putSync(utxoKey(decodeUtxoEntry(entry).height, outpoint.txid, outpoint.vout), entry);
+      }
+      legacy.dropSync();
+    }
     dbs.meta.putSync(META_KEYS.schema, u32Bytes(SCHEMA_VERSION));
   });
 }

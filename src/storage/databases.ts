@@ -7,8 +7,9 @@ import { type Database, open, type RootDatabase } from 'lmdb';
  * 2: the active-set indexes `registrations` and `deregistrations` (active-set-index.ts).
  * 3: the address index `addressUtxos` and `addressTotals` (address-index.ts).
  * 4: the address index moves to an environment of its own (addresses.mdb); 3's two databases go.
+ * 5: UTXO keys start with the creating height (utxo-key.ts), in `utxoByHeight`; 4's `utxo` goes.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** The environment file inside the data directory (lmdb-js adds `<name>-lock` beside it). */
 export const ENV_FILE = 'chain.mdb';
@@ -26,7 +27,7 @@ export interface ChainDatabases {
   readonly blocks: BinaryDb<number>;
   /** header hash 32 B → height u32 LE */
   readonly blockIndex: BinaryDb<Uint8Array>;
-  /** outpoint key 36 B → UtxoEntry (33 B) */
+  /** (named `utxoByHeight`) height u32 BE ‖ txid ‖ vout u32 BE, 40 B (utxo-key.ts) → UtxoEntry (33 B) */
   readonly utxo: BinaryDb<Uint8Array>;
   /** txid 32 B → height u32 LE */
   readonly txIndex: BinaryDb<Uint8Array>;
@@ -45,6 +46,9 @@ export interface ChainDatabases {
   /** ASCII name → value (see META_KEYS) */
   readonly meta: Database<Uint8Array, string>;
 }
+
+/** The UTXO set's named database since schema 5 (schema 2-4 kept it, keyed by outpoint, in `utxo`). */
+export const UTXO_DB = 'utxoByHeight';
 
 /** The named database of META_KEYS: a chain store has it from its first transaction on. */
 export const META_DB = 'meta';
@@ -87,7 +91,7 @@ export function openDatabases(dataDir: string, opts: { readOnly?: boolean } = {}
     env,
     blocks: heightKeyed('blocks'),
     blockIndex: bytesKeyed('blockIndex'),
-    utxo: bytesKeyed('utxo'),
+    utxo: bytesKeyed(UTXO_DB),
     txIndex: bytesKeyed('txIndex'),
     finalized: bytesKeyed('finalized'),
     undo: heightKeyed('undo'),
@@ -128,9 +132,14 @@ export function u32Bytes(v: number): Uint8Array {
   return out;
 }
 
+/**
+ * Reads u32Bytes' layout by indexing, without a view: every UTXO lookup reads its height from
+ * txIndex this way, and indexing also reads lmdb-js's getBinaryFast buffer (a Buffer over a larger
+ * array whose `length` is patched to the value's size) correctly.
+ */
 export function readU32Bytes(b: Uint8Array): number {
   if (b.length !== 4) throw new RangeError(`expected a 4-byte u32, got ${b.length} bytes`);
-  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+  return (b[0]! | (b[1]! << 8) | (b[2]! << 16)) + b[3]! * 0x1_00_00_00;
 }
 
 /**

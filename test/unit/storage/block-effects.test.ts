@@ -11,6 +11,7 @@ import { META_KEYS } from '../../../src/storage/databases.js';
 import { StoreWriteError } from '../../../src/storage/errors.js';
 import type { MasternodeRecord } from '../../../src/storage/masternode-record.js';
 import { decodeUndoRecord, encodeUndoRecord } from '../../../src/storage/undo-record.js';
+import { utxoKey } from '../../../src/storage/utxo-key.js';
 import { addr, dbsOf, handBlock, handTx } from './hand-chain.js';
 import { expectStoreMatches, ReplayModel } from './replay-model.js';
 import { tempDir } from './temp-dir.js';
@@ -358,14 +359,14 @@ describe('ChainStore: reads', () => {
   it('range reads return exactly `limit` rows after a key that is not stored', async () => {
     const { store, g0 } = await handStore();
     // A key below every stored one and absent itself: nothing to skip, the limit alone bounds the page.
-    const low = new Uint8Array(36);
+    const low = new Uint8Array(40);
     expect(store.utxoRange(2, low).map((r) => r.key)).toEqual(
-      [0, 1].map((vout) => outpointKey({ txid: g0.txid, vout })),
+      [0, 1].map((vout) => utxoKey(0, g0.txid, vout)),
     );
     expect(store.utxoRange(3, low)).toHaveLength(3);
     // After a stored key: that key is skipped.
-    expect(store.utxoRange(1, outpointKey({ txid: g0.txid, vout: 0 })).map((r) => r.key)).toEqual([
-      outpointKey({ txid: g0.txid, vout: 1 }),
+    expect(store.utxoRange(1, utxoKey(0, g0.txid, 0)).map((r) => r.outpoint)).toEqual([
+      { txid: g0.txid, vout: 1 },
     ]);
     expect(store.txIndexRange(1, new Uint8Array(32))).toEqual([{ txid: g0.txid, height: 0 }]);
   });

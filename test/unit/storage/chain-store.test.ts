@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { bytesEqual } from '../../../src/encoding/bytes.js';
+import { bytesEqual, compareBytes } from '../../../src/encoding/bytes.js';
 import type { MasternodeRecord } from '../../../src/ledger/ledger-state.js';
 import { DEVNET, TESTNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
 import { merkleRoot } from '../../../src/protocol/merkle.js';
-import { encodeTx, outpointKey } from '../../../src/protocol/tx-codec.js';
+import { encodeTx } from '../../../src/protocol/tx-codec.js';
 import { ChainStore } from '../../../src/storage/chain-store.js';
 import { StoreWriteError } from '../../../src/storage/errors.js';
 import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
+import { readUtxoKey, utxoKey } from '../../../src/storage/utxo-key.js';
 import { expectStoreMatches, ReplayModel, storedBlocks } from './replay-model.js';
 import { tempDir } from './temp-dir.js';
 
@@ -287,11 +288,37 @@ describe('ChainStore: finalized pool and revertTip', () => {
   });
 });
 
-describe('outpoint keys', () => {
-  it('are what the store indexes UTXOs by', async () => {
-    const { store, genesis } = await freshStore(5, 3);
-    const rows = store.utxoRange(10);
+describe('UTXO keys', () => {
+  it('are (creating height, txid, vout): the outputs of a block sort after every older output, whatever their txids', async () => {
+    const { store, chain, genesis } = await freshStore(5, 3);
     const g = genesis.txs[0]!;
-    expect(rows.map((r) => r.key)).toEqual([0, 1, 2].map((vout) => outpointKey({ txid: g.txid, vout })));
+    expect(store.utxoRange(10).map((r) => r.key)).toEqual([0, 1, 2].map((vout) => utxoKey(0, g.txid, vout)));
+    const b1 = chain.nextBlock({ spends: 1 });
+    await store.applyBlock(b1);
+    const b2 = chain.nextBlock({ spends: 1 });
+    await store.applyBlock(b2);
+    const rows = store.utxoRange(100);
+    const heights = rows.map((r) => readUtxoKey(r.key).height);
+    // Grouped by height in ascending order, each row's key naming its own outpoint and entry height.
+    expect(heights).toEqual([...heights].sort((a, b) => a - b));
+    expect(new Set(heights)).toEqual(new Set([0, 1, 2]));
+    for (const r of rows) {
+      expect(r.key).toEqual(utxoKey(r.entry.height, r.outpoint.txid, r.outpoint.vout));
+      expect(store.getUtxo(r.outpoint)).toEqual(r.entry);
+    }
+    // Every output of block 2 is stored under height 2, and only those.
+    const fromB2 = b2.txs.flatMap((t) => t.tx.outputs.map((_, vout) => utxoKey(2, t.txid, vout)));
+    expect(rows.filter((r) => readUtxoKey(r.key).height === 2).map((r) => r.key)).toEqual(
+      fromB2.sort((a, b) => compareBytes(a, b)),
+    );
+  });
+
+  it('a lookup takes the height from the tx index: an outpoint of an unknown txid or a 33-byte txid finds nothing', async () => {
+    const { store, genesis } = await freshStore(5, 3);
+    const g = genesis.txs[0]!;
+    expect(store.getUtxo({ txid: g.txid, vout: 2 })).toBeDefined();
+    expect(store.getUtxo({ txid: g.txid, vout: 3 })).toBeUndefined();
+    expect(store.getUtxo({ txid: new Uint8Array([...g.txid, 0]), vout: 2 })).toBeUndefined();
+    expect(store.getUtxo({ txid: new Uint8Array(32).fill(0xee), vout: 0 })).toBeUndefined();
   });
 });

@@ -47,7 +47,7 @@ describe('the on-disk layout', () => {
           'registrations',
           'txIndex',
           'undo',
-          'utxo',
+          'utxoByHeight',
         ].sort(),
       );
       const meta = env.openDB<Buffer, string>({ name: 'meta', encoding: 'binary' });

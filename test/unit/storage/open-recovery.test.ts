@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/encoding/bytes.js';
 import { DEVNET, TESTNET } from '../../../src/params/networks.js';
 import { type Block, headerHash } from '../../../src/protocol/block.js';
+import { outpointKey } from '../../../src/protocol/tx-codec.js';
 import {
   ADDRESS_INDEX_FILE,
   ADDRESS_INDEX_VERSION,
@@ -23,7 +24,8 @@ import {
 import { StoreOpenError } from '../../../src/storage/errors.js';
 import { inspectStore } from '../../../src/storage/inspect.js';
 import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
-import { expectAddressIndexed, ReplayModel } from './replay-model.js';
+import { readUtxoKey } from '../../../src/storage/utxo-key.js';
+import { expectAddressIndexed, expectStoreMatches, ReplayModel } from './replay-model.js';
 import { tempDir } from './temp-dir.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -32,7 +34,7 @@ afterEach(async () => {
 });
 
 /** A closed store with genesis + 3 blocks, plus raw access for tampering as outside damage would. */
-async function storedChain(): Promise<{ dir: string; genesis: Block; blocks: Block[] }> {
+async function storedChain(): Promise<{ dir: string; genesis: Block; blocks: Block[]; gen: SyntheticChain }> {
   const { dir, cleanup } = tempDir('recovery');
   cleanups.push(cleanup);
   const gen = SyntheticChain.create(DEVNET, 11, 40);
@@ -45,7 +47,7 @@ async function storedChain(): Promise<{ dir: string; genesis: Block; blocks: Blo
     blocks.push(b);
   }
   await store.close();
-  return { dir, genesis, blocks };
+  return { dir, genesis, blocks, gen };
 }
 
 /** The address index's two databases inside chain.mdb at schema 3. */
@@ -53,6 +55,22 @@ const LEGACY_INDEX_DBS = ['addressUtxos', 'addressTotals'] as const;
 const legacyDb = (d: ChainDatabases, name: string) =>
   d.env.openDB<Uint8Array, Uint8Array>({ name, keyEncoding: 'binary', encoding: 'binary' });
 const entries = (db: { getStats(): unknown }) => (db.getStats() as { entryCount: number }).entryCount;
+
+/**
+ * Rewrites the UTXO set as schema 2-4 kept it: database `utxo`, keyed by outpoint (txid ‖ vout u32
+ * BE), no `utxoByHeight`. Every entry is moved (the test checks the count it returns).
+ */
+function toLegacyUtxoLayout(d: ChainDatabases): number {
+  const legacy = legacyDb(d, 'utxo');
+  let n = 0;
+  for (const { key, value } of d.utxo.getRange({})) {
+    const { outpoint } = readUtxoKey(new Uint8Array(key));
+    legacy.putSync(outpointKey(outpoint), new Uint8Array(value));
+    n++;
+  }
+  d.utxo.dropSync();
+  return n;
+}
 
 /** Deletes the address index's environment, as a data directory written before it existed lacks it. */
 function removeIndexEnv(dir: string): void {
@@ -100,11 +118,16 @@ describe('open: refusals never wipe', () => {
 
   it('upgrades a schema-2 directory (no address index) and builds the index from the UTXO set', async () => {
     const { dir, genesis, blocks } = await storedChain();
-    // What a schema-2 node left behind: the chain's databases and no address index anywhere.
-    await tamper(dir, (d) => d.meta.putSync('schema', u32Bytes(2)));
+    // What a schema-2 node left behind: the chain's databases (UTXOs keyed by outpoint) and no
+    // address index anywhere.
+    await tamper(dir, (d) => {
+      toLegacyUtxoLayout(d);
+      d.meta.putSync('schema', u32Bytes(2));
+    });
     removeIndexEnv(dir);
     const store = await ChainStore.open(dir, DEVNET, genesis);
     expect(store.tip().height).toBe(3);
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, blocks));
     expect(store.addressIndex.rebuilt).toBe(store.counts().utxos);
     expect((await store.addressIndexCounts()).outputs).toBeGreaterThan(40);
     await expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
@@ -120,16 +143,44 @@ describe('open: refusals never wipe', () => {
     await tamper(dir, (d) => {
       for (const name of LEGACY_INDEX_DBS)
         legacyDb(d, name).putSync(new Uint8Array(20).fill(7), new Uint8Array(12));
+      toLegacyUtxoLayout(d);
       d.meta.putSync('schema', u32Bytes(3));
     });
     removeIndexEnv(dir);
     const store = await ChainStore.open(dir, DEVNET, genesis);
     expect(store.addressIndex.rebuilt).toBe(store.counts().utxos);
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, blocks));
     await expectAddressIndexed(store, ReplayModel.of(DEVNET, blocks));
     await store.close();
     const dbs = openDatabases(dir);
     expect(new Uint8Array(dbs.meta.get('schema')!)).toEqual(u32Bytes(SCHEMA_VERSION));
     for (const name of LEGACY_INDEX_DBS) expect(entries(legacyDb(dbs, name)), name).toBe(0);
+    await dbs.env.close();
+  });
+
+  it('upgrades a schema-4 directory: every UTXO moves to its height-first key, in one transaction, and the chain goes on', async () => {
+    const { dir, genesis, blocks, gen } = await storedChain();
+    let moved = 0;
+    await tamper(dir, (d) => {
+      moved = toLegacyUtxoLayout(d);
+      d.meta.putSync('schema', u32Bytes(4));
+    });
+    const model = ReplayModel.of(DEVNET, blocks);
+    expect(moved).toBe(model.utxos.size);
+    const store = await ChainStore.open(dir, DEVNET, genesis);
+    // The address index (its own environment, at the chain tip) is not rebuilt by a key change.
+    expect(store.addressIndex.rebuilt).toBeNull();
+    await expectStoreMatches(store, model);
+    // Spends of migrated outputs apply and revert: their keys are where the store looks.
+    const next = gen.nextBlock({ spends: 8 });
+    await store.applyBlock(next);
+    await expectStoreMatches(store, ReplayModel.of(DEVNET, [...blocks, next]));
+    await store.revertTip();
+    await expectStoreMatches(store, model);
+    await store.close();
+    const dbs = openDatabases(dir);
+    expect(new Uint8Array(dbs.meta.get('schema')!)).toEqual(u32Bytes(SCHEMA_VERSION));
+    expect(entries(legacyDb(dbs, 'utxo'))).toBe(0);
     await dbs.env.close();
   });
 

@@ -3,7 +3,8 @@ import { activeSetAt } from '../../../src/chain/active-set.js';
 import { fromHex, toHex } from '../../../src/encoding/bytes.js';
 import type { ChainParams } from '../../../src/params/chain-params.js';
 import type { Block } from '../../../src/protocol/block.js';
-import { NO_COLLATERAL } from '../../../src/protocol/transaction.js';
+import { NO_COLLATERAL, type OutPoint } from '../../../src/protocol/transaction.js';
+import { outpointFromKey } from '../../../src/protocol/tx-codec.js';
 import type { AddressUtxo, ChainStore } from '../../../src/storage/chain-store.js';
 
 /*
@@ -101,6 +102,8 @@ const sorted = <V>(m: Map<string, V>): Array<[string, V]> =>
 
 const PAGE = 500;
 
+const opKeyOf = (o: OutPoint): string => opKey(toHex(o.txid), o.vout);
+
 /** Reads every row of a paged range read (small pages, so paging itself is exercised). */
 function pageAll<T>(fetch: (after: Uint8Array | undefined) => T[], keyOf: (row: T) => Uint8Array): T[] {
   const out: T[] = [];
@@ -113,21 +116,17 @@ function pageAll<T>(fetch: (after: Uint8Array | undefined) => T[], keyOf: (row: 
   }
 }
 
-function keyOfOutpoint(key: Uint8Array): string {
-  return opKey(toHex(key.subarray(0, 32)), new DataView(key.buffer, key.byteOffset).getUint32(32, false));
-}
-
 /** Reads the store's whole UTXO set, tx index and registry through its paged range reads. */
 export function snapshotStore(store: ChainStore): ChainSnapshot {
   const utxos = new Map<string, ModelUtxo>();
   const txs = new Map<string, number>();
   const nodes = new Map<string, ModelNode>();
   const collateral = new Map<string, string>();
-  for (const { key, entry } of pageAll(
+  for (const { outpoint, entry } of pageAll(
     (after) => store.utxoRange(PAGE, after),
     (r) => r.key,
   ))
-    utxos.set(keyOfOutpoint(key), { ...entry, address: toHex(entry.address) });
+    utxos.set(opKeyOf(outpoint), { ...entry, address: toHex(entry.address) });
   for (const r of pageAll(
     (after) => store.txIndexRange(PAGE, after),
     (r) => r.txid,
@@ -148,7 +147,7 @@ export function snapshotStore(store: ChainStore): ChainSnapshot {
     (after) => store.collateralRange(PAGE, after),
     (r) => r.key,
   ))
-    collateral.set(keyOfOutpoint(key), toHex(owner));
+    collateral.set(opKeyOf(outpointFromKey(key)), toHex(owner));
   return { utxos, txs, nodes, collateral };
 }
 
