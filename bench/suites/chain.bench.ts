@@ -286,8 +286,10 @@ async function chainSync(
     suite.note('chain.sync.batches', batches);
     suite.note('chain.sync.txPerSecTarget', 20_000);
   } finally {
-    await syncer?.kill('SIGKILL');
-    await server?.kill('SIGKILL');
+    // Under KEEP_NODE_EXEC_ARGS (e.g. --cpu-prof) a clean exit, so the profile is written.
+    const signal = process.env['KEEP_NODE_EXEC_ARGS'] ? 'SIGTERM' : 'SIGKILL';
+    await syncer?.kill(signal);
+    await server?.kill(signal);
     if (syncer) rmSync(syncer.datadir, { recursive: true, force: true });
     rmSync(serverDir, { recursive: true, force: true });
   }

@@ -14,6 +14,7 @@ import {
   encodeMasternodeRecord,
   type MasternodeRecord,
 } from './masternode-record.js';
+import type { RecentTxHeights } from './recent-tx-heights.js';
 import { decodeUndoRecord, type PriorCollateral, type PriorMasternode, UndoWriter } from './undo-record.js';
 import { encodeUtxoEntry, UTXO_ENTRY_BYTES } from './utxo-entry.js';
 import { scratchUtxoKey } from './utxo-key.js';
@@ -43,6 +44,7 @@ export function writeBlockEffects(
   hash: Uint8Array,
   previousTip: ChainTip | null,
   order: readonly EncodedTx[] = dependencyOrder(block.txs),
+  recent?: RecentTxHeights,
 ): BlockEffects {
   const height = block.header.height;
   const heightBytes = u32Bytes(height);
@@ -79,13 +81,13 @@ export function writeBlockEffects(
     });
   for (const { tx, txid } of order) {
     for (const input of tx.inputs) {
-      // The spent output's key starts with its creating height (utxo-key.ts), read from txIndex
-      // (a transaction earlier in this block is there already: this is its write transaction).
-      const at = dbs.txIndex.getBinaryFast(scratchTxidKey(input.txid));
-      const createdAt = at === undefined ? -1 : readU32Bytes(at);
+      // The spent output's key starts with its creating height (utxo-key.ts): from the recent
+      // blocks' txids, else from txIndex (where a transaction earlier in this block is already:
+      // this is its write transaction).
+      const createdAt = recent?.get(input.txid) ?? txIndexHeight(dbs, input.txid);
       // getBinaryFast's buffer is only valid until the next read: the undo writer copies it at once.
-      const raw =
-        createdAt < 0 ? undefined : dbs.utxo.getBinaryFast(scratchUtxoKey(createdAt, input.txid, input.vout));
+      const key = createdAt === undefined ? undefined : scratchUtxoKey(createdAt, input.txid, input.vout);
+      const raw = key === undefined ? undefined : dbs.utxo.getBinaryFast(key);
       if (raw === undefined)
         throw new StoreWriteError(
           'MISSING_UTXO',
@@ -99,7 +101,8 @@ export function writeBlockEffects(
       const entry = raw.subarray(0, raw.length);
       undo?.spentRaw(scratchOutpointKey(input.txid, input.vout), entry);
       addresses.removedRaw(entry, input.txid, input.vout);
-      dbs.utxo.removeSync(scratchUtxoKey(createdAt, input.txid, input.vout));
+      // `key` is still this spend's: nothing below built another UTXO key.
+      dbs.utxo.removeSync(key!);
     }
     const flags = isCoinbaseAt(tx, height) ? 1 : 0;
     for (let vout = 0; vout < tx.outputs.length; vout++) {
@@ -193,6 +196,12 @@ export function scratchOutpointKey(txid: Uint8Array, vout: number): Uint8Array {
   KEY.set(txid);
   KEY_VIEW.setUint32(TXID_BYTES, vout, false);
   return KEY;
+}
+
+/** The height txIndex holds for `txid` (read through the caller's transaction, if any). */
+export function txIndexHeight(dbs: ChainDatabases, txid: Uint8Array): number | undefined {
+  const v = dbs.txIndex.getBinaryFast(scratchTxidKey(txid));
+  return v === undefined ? undefined : readU32Bytes(v);
 }
 
 const TXID_KEY = new Uint8Array(new ArrayBuffer(TXID_BYTES));

@@ -8,12 +8,7 @@ import { decodeTx, type EncodedTx, outpointFromKey } from '../protocol/tx-codec.
 import { readActiveSet } from './active-set-index.js';
 import type { AddressTotals, AddressUtxo } from './address-index.js';
 import { AddressIndexer } from './address-indexer.js';
-import {
-  scratchOutpointKey,
-  scratchTxidKey,
-  writeBlockEffects,
-  writeRevertEffects,
-} from './block-effects.js';
+import { scratchOutpointKey, txIndexHeight, writeBlockEffects, writeRevertEffects } from './block-effects.js';
 import { type ChainTip, encodeChainTip } from './chain-tip.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import {
@@ -31,6 +26,7 @@ import { DoubleSignStore } from './double-sign-store.js';
 import { StoreOpenError, StoreWriteError } from './errors.js';
 import { decodeMasternodeRecord, type MasternodeRecord } from './masternode-record.js';
 import { PeerBanStore } from './peer-ban-store.js';
+import { RecentTxHeights } from './recent-tx-heights.js';
 import { checkNetwork, checkTipConsistent, readStoredMeta, readStoredTip } from './store-checks.js';
 import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
 import { readUtxoKey, scratchUtxoKey, utxoKey } from './utxo-key.js';
@@ -73,6 +69,8 @@ export type { StoreCounts } from './databases.js';
  */
 export class ChainStore implements LedgerView {
   private closed = false;
+  /** txIndex's entries of the newest blocks, in memory (recent-tx-heights.ts). */
+  private readonly recent = new RecentTxHeights(RECENT_TX_BLOCKS);
 
   private constructor(
     private readonly dbs: ChainDatabases,
@@ -166,13 +164,14 @@ export class ChainStore implements LedgerView {
     const hash = headerHash(block.header);
     const { tip: next, indexDelta } = this.dbs.env.transactionSync(() => {
       this.requireStoredTip(tip);
-      const t = writeBlockEffects(this.dbs, this.params, block, bytes, hash, tip, order);
+      const t = writeBlockEffects(this.dbs, this.params, block, bytes, hash, tip, order, this.recent);
       this.dbs.meta.putSync(META_KEYS.tip, encodeChainTip(t.tip));
       return t;
     });
     // Committed with fdatasync already: publish the tip now, so a second applyBlock issued before
-    // this promise settles sees it.
+    // this promise settles sees it; the recent txids in the same turn as the commit.
     this.currentTip = next;
+    this.recent.added(height, txidsOf(block));
     const indexing = this.addressIndex.applied(tip, next, indexDelta);
     await this.dbs.env.flushed;
     // Durable already; this waits only while the index thread is MAX_INDEX_LAG blocks behind.
@@ -191,6 +190,7 @@ export class ChainStore implements LedgerView {
       return r;
     });
     this.currentTip = previousTip;
+    this.recent.reverted(tip.height);
     this.addressIndex.reverted(tip, previousTip, indexDelta);
     await this.dbs.env.flushed;
     return block;
@@ -265,8 +265,7 @@ export class ChainStore implements LedgerView {
    * transaction that has left its mempool asks this.
    */
   getTxHeight(txid: Uint8Array): number | undefined {
-    const v = this.dbs.txIndex.getBinaryFast(scratchTxidKey(txid));
-    return v === undefined ? undefined : readU32Bytes(v);
+    return this.recent.get(txid) ?? txIndexHeight(this.dbs, txid);
   }
 
   getMasternode(nodePubkey: Uint8Array): MasternodeRecord | undefined {
@@ -428,6 +427,16 @@ function checkLockCovers(lock: DataDirLock, dataDir: string): void {
       `the lock passed to open is ${lock.held ? `for ${lock.dataDir}` : 'released'}, not held for ${dataDir}`,
       { dataDir, lockDir: lock.dataDir },
     );
+}
+
+/**
+ * Blocks whose txids RecentTxHeights keeps: most spends name young outputs, and a sync validates
+ * each block against the one before. Six full blocks are ~56,000 entries, ~6 MB.
+ */
+const RECENT_TX_BLOCKS = 6;
+
+function txidsOf(block: Block): Uint8Array[] {
+  return block.txs.map((t) => t.txid);
 }
 
 /** Schema versions `open` accepts: the current one, and those `migrateToCurrent` upgrades. */

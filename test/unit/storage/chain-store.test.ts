@@ -9,6 +9,7 @@ import { ChainStore } from '../../../src/storage/chain-store.js';
 import { StoreWriteError } from '../../../src/storage/errors.js';
 import { SyntheticChain } from '../../../src/storage/testing/synthetic-chain.js';
 import { readUtxoKey, utxoKey } from '../../../src/storage/utxo-key.js';
+import { addr, dbsOf, handBlock, handTx } from './hand-chain.js';
 import { expectStoreMatches, ReplayModel, storedBlocks } from './replay-model.js';
 import { tempDir } from './temp-dir.js';
 
@@ -311,6 +312,39 @@ describe('UTXO keys', () => {
     expect(rows.filter((r) => readUtxoKey(r.key).height === 2).map((r) => r.key)).toEqual(
       fromB2.sort((a, b) => compareBytes(a, b)),
     );
+  });
+
+  it("the newest blocks' txid heights are answered from memory, older ones from the tx index", async () => {
+    const { store, chain } = await freshStore(6, 200);
+    const blocks: Block[] = [];
+    for (let i = 0; i < 8; i++) {
+      const b = chain.nextBlock({ spends: 3 });
+      await store.applyBlock(b);
+      blocks.push(b);
+    }
+    // Behind the store's back, the tx index loses every entry: what still answers is the memory.
+    const dbs = dbsOf(store);
+    dbs.env.transactionSync(() => {
+      for (const b of blocks) for (const t of b.txs) dbs.txIndex.removeSync(t.txid);
+    });
+    blocks.forEach((b, i) => {
+      const height = i + 1;
+      // Six blocks are kept (RECENT_TX_BLOCKS): heights 3-8 answer, 1-2 went to the index.
+      for (const t of b.txs) expect(store.getTxHeight(t.txid)).toBe(height >= 3 ? height : undefined);
+    });
+    // A kept block's outputs are found through the memorised height, and a block spending one
+    // applies (its write reads the height from memory too, or it would find no such output).
+    const t = blocks[7]!.txs[1]!;
+    const spent = store.getUtxo({ txid: t.txid, vout: 0 })!;
+    expect(spent.height).toBe(8);
+    const spend = handTx(
+      DEVNET,
+      [{ txid: t.txid, vout: 0 }],
+      [{ value: spent.value - 1_000n, address: addr(3) }],
+    );
+    await store.applyBlock(handBlock(DEVNET, blocks[7]!, [spend]));
+    expect(store.getUtxo({ txid: t.txid, vout: 0 })).toBeUndefined();
+    expect(store.getUtxo({ txid: spend.txid, vout: 0 })?.height).toBe(9);
   });
 
   it('a lookup takes the height from the tx index: an outpoint of an unknown txid or a 33-byte txid finds nothing', async () => {

@@ -54,6 +54,8 @@ describe('reorg: apply N, revert k, apply another branch', () => {
       const loser = chain.slice(forkHeight + 1);
       for (let i = 0; i < k; i++) await store.revertTip();
       expect(store.tip().height).toBe(forkHeight);
+      // Right after the reverts, before any block follows: their txids are in no block.
+      for (const b of loser) for (const t of b.txs) expect(store.getTxHeight(t.txid)).toBeUndefined();
       await expectStoreMatches(store, ReplayModel.of(DEVNET, chain.slice(0, forkHeight + 1)));
 
       chain = chain.slice(0, forkHeight + 1);
@@ -73,6 +75,10 @@ describe('reorg: apply N, revert k, apply another branch', () => {
       for (const b of loser)
         for (const t of b.txs.slice(1))
           if (!winnerTxids.has(toHex(t.txid))) expect(store.getFinalized(t.txid)?.bytes).toEqual(t.bytes);
+      // A reverted block's txids are in no block any more, also for the in-memory recent heights.
+      for (const b of loser)
+        for (const t of b.txs)
+          if (!winnerTxids.has(toHex(t.txid))) expect(store.getTxHeight(t.txid)).toBeUndefined();
     }
   });
 });

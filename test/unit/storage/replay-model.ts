@@ -159,6 +159,13 @@ export async function expectStoreMatches(store: ChainStore, model: ChainSnapshot
   expect(sorted(s.txs)).toEqual(sorted(model.txs));
   expect(sorted(s.nodes)).toEqual(sorted(model.nodes));
   expect(sorted(s.collateral)).toEqual(sorted(model.collateral));
+  // The point reads (RecentTxHeights for the newest blocks, then txIndex and the UTXO set) agree.
+  for (const [txid, height] of model.txs) expect(store.getTxHeight(fromHex(txid, 32)), txid).toBe(height);
+  for (const [key, u] of model.utxos) {
+    const [txid, vout] = key.split(':');
+    const entry = store.getUtxo({ txid: fromHex(txid!, 32), vout: Number(vout) });
+    expect(entry && { ...entry, address: toHex(entry.address) }, key).toEqual(u);
+  }
   expectActiveSetIndexed(store);
   await expectAddressIndexed(store, model);
 }
