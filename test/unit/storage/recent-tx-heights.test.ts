@@ -61,6 +61,7 @@ describe('RecentTxHeights', () => {
 
   it('refuses a depth that is not a positive integer', () => {
     for (const d of [0, -1, 1.5, Number.NaN]) expect(() => new RecentTxHeights(d)).toThrow(RangeError);
+    expect(() => new RecentTxHeights(0)).toThrow(new RangeError('depth must be a positive integer, got 0'));
     expect(new RecentTxHeights(1).size).toBe(0);
   });
 });

@@ -40,9 +40,9 @@ describe('UTXO keys (height u32 BE ‖ txid ‖ vout u32 BE)', () => {
   });
 
   it('refuse a txid or a key of another length', () => {
-    expect(() => utxoKey(1, new Uint8Array(33), 0)).toThrow(RangeError);
+    expect(() => utxoKey(1, new Uint8Array(33), 0)).toThrow(new RangeError('a txid is 32 bytes, got 33'));
     expect(() => scratchUtxoKey(1, new Uint8Array(31), 0)).toThrow(RangeError);
-    expect(() => readUtxoKey(new Uint8Array(39))).toThrow(RangeError);
+    expect(() => readUtxoKey(new Uint8Array(39))).toThrow(new RangeError('a UTXO key is 40 bytes, got 39'));
     expect(() => readUtxoKey(new Uint8Array(41))).toThrow(RangeError);
   });
 
