@@ -111,8 +111,8 @@ export function writeBlockEffects(
       addresses.added(address, height, txid, vout, value, flags === 1);
     }
     dbs.txIndex.putSync(txid, heightBytes);
-    // Only transactions with inputs ever sit in the finalized pool.
-    if (tx.inputs.length > 0) dbs.finalized.removeSync(txid);
+    // A transaction leaves the finalized pool with its block (a coinbase was never in it: a no-op).
+    dbs.finalized.removeSync(txid);
 
     const p = tx.payload;
     if (p?.kind === 'register') {

@@ -341,6 +341,52 @@ describe('ChainStore: the stored tip must be the one this store wrote', () => {
   });
 });
 
+describe('block effects: outpoint keys of the undo record and the collateral index (txid ‖ vout BE)', () => {
+  it('a spend of vout 258 is named by its big-endian key in the undo record, and restored by revert', async () => {
+    const { store, genesis } = await handStore();
+    // A genesis allocation with 259 outputs, so vout 258 is two bytes wide (LE would read 0x02010000).
+    const wide = handTx(
+      P,
+      [],
+      Array.from({ length: 259 }, (_, i) => ({ value: ALLOC, address: addr(i & 0xff) })),
+    );
+    const b1 = handBlock(P, genesis, [wide]);
+    await store.applyBlock(b1);
+    const spent = { txid: wide.txid, vout: 258 };
+    const t2 = handTx(P, [spent], [{ value: ALLOC - FEE, address: addr(4) }]);
+    await store.applyBlock(handBlock(P, b1, [t2]));
+    const undo = decodeUndoRecord(dbsOf(store).undo.get(2)!);
+    expect(undo.spent.map((s) => s.key)).toEqual([outpointKey(spent)]);
+    expect(undo.spent[0]!.entry).toMatchObject({ value: ALLOC, height: 1, address: addr(258 & 0xff) });
+    await store.revertTip();
+    expect(store.getUtxo(spent)).toEqual({
+      value: ALLOC,
+      address: addr(258 & 0xff),
+      height: 1,
+      coinbase: true,
+    });
+  });
+
+  it('a collateral at vout 1 is found by its owner lookup; a 33-byte txid extending it is not', async () => {
+    const { store, genesis, g0 } = await handStore();
+    const r = handTx(
+      P,
+      [{ txid: g0.txid, vout: 0 }],
+      [
+        { value: ALLOC - TIER1 - FEE, address: addr(3) },
+        { value: TIER1, address: addr(5) },
+      ],
+      { payload: register(8, 1) },
+    );
+    await store.applyBlock(handBlock(P, genesis, [r]));
+    expect(store.collateralOwner({ txid: r.txid, vout: 1 })).toEqual(X);
+    expect(store.collateralOwner({ txid: r.txid, vout: 0 })).toBeUndefined();
+    // Its first 32 bytes name the collateral; a key built by overwriting byte 32 with the vout would
+    // find it, so a malformed txid must get a key of its own length.
+    expect(store.collateralOwner({ txid: new Uint8Array([...r.txid, 0]), vout: 1 })).toBeUndefined();
+  });
+});
+
 describe('ChainStore: reads', () => {
   it('answers by height, hash and txid, undefined for what it does not hold', async () => {
     const { store, genesis, g0 } = await handStore();
