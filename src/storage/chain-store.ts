@@ -27,7 +27,13 @@ import { StoreOpenError, StoreWriteError } from './errors.js';
 import { decodeMasternodeRecord, type MasternodeRecord } from './masternode-record.js';
 import { PeerBanStore } from './peer-ban-store.js';
 import { RecentTxHeights } from './recent-tx-heights.js';
-import { checkNetwork, checkTipConsistent, readStoredMeta, readStoredTip } from './store-checks.js';
+import {
+  checkNetwork,
+  checkTipConsistent,
+  decodeStored,
+  readStoredMeta,
+  readStoredTip,
+} from './store-checks.js';
 import { decodeUtxoEntry, type UtxoEntry } from './utxo-entry.js';
 import { readUtxoKey, scratchUtxoKey, utxoKey } from './utxo-key.js';
 
@@ -467,9 +473,14 @@ function migrateToCurrent(dbs: ChainDatabases, from: number): void {
     if (from < 5) {
       const legacy = binaryDb(SCHEMA_4_UTXO_DB);
       for (const { key, value } of legacy.getRange({})) {
-        const outpoint = outpointFromKey(new Uint8Array(key));
+        const k = new Uint8Array(key);
         const entry = new Uint8Array(value);
-        dbs.utxo.putSync(utxoKey(decodeUtxoEntry(entry).height, outpoint.txid, outpoint.vout), entry);
+        // A record that does not decode aborts the upgrade: the directory stays at its schema.
+        const { outpoint, height } = decodeStored('UTXO_CORRUPT', 'a UTXO entry', { key: toHex(k) }, () => ({
+          outpoint: outpointFromKey(k),
+          height: decodeUtxoEntry(entry).height,
+        }));
+        dbs.utxo.putSync(utxoKey(height, outpoint.txid, outpoint.vout), entry);
       }
       legacy.dropSync();
     }

@@ -24,6 +24,8 @@ export type StoreOpenErrorCode =
   | 'UNDO_MISSING'
   /** The tip's undo record does not decode, so the tip could not be reverted (outside damage). */
   | 'UNDO_CORRUPT'
+  /** A UTXO the layout upgrade moves does not decode (outside damage; details: key). */
+  | 'UTXO_CORRUPT'
   /**
    * Opening the LMDB file crashed a probe process (outside damage: a zeroed, truncated or
    * overwritten chain.mdb; details: file, signal). See open-probe.ts.

@@ -20,8 +20,8 @@ export interface StoredMeta {
  * Decodes a stored record; a decode failure (outside damage: the layouts are written only by this
  * module's code, one transaction at a time) becomes a typed refusal instead of a DecodeError.
  */
-function decodeStored<T>(
-  code: 'META_CORRUPT' | 'TIP_BLOCK_CORRUPT' | 'UNDO_CORRUPT',
+export function decodeStored<T>(
+  code: 'META_CORRUPT' | 'TIP_BLOCK_CORRUPT' | 'UNDO_CORRUPT' | 'UTXO_CORRUPT',
   what: string,
   details: Record<string, unknown>,
   decode: () => T,

@@ -184,6 +184,27 @@ describe('open: refusals never wipe', () => {
     await dbs.env.close();
   });
 
+  it('a schema-4 UTXO that does not decode refuses the upgrade (UTXO_CORRUPT, naming its key) and leaves the directory as it was', async () => {
+    const { dir, genesis } = await storedChain();
+    let bad = new Uint8Array();
+    await tamper(dir, (d) => {
+      toLegacyUtxoLayout(d);
+      const legacy = legacyDb(d, 'utxo');
+      const [first] = [...legacy.getRange({ limit: 1 })];
+      if (!first) throw new Error('no legacy UTXO to damage');
+      bad = new Uint8Array(first.key);
+      legacy.putSync(bad, new Uint8Array(new Uint8Array(first.value).subarray(0, 32)));
+      d.meta.putSync('schema', u32Bytes(4));
+    });
+    const err = await expectRefusal(dir, genesis, 'UTXO_CORRUPT');
+    expect(err.details).toEqual({ key: toHex(bad) });
+    const dbs = openDatabases(dir);
+    expect(new Uint8Array(dbs.meta.get('schema')!)).toEqual(u32Bytes(4));
+    expect(entries(dbs.utxo)).toBe(0);
+    expect(entries(legacyDb(dbs, 'utxo'))).toBeGreaterThan(40);
+    await dbs.env.close();
+  });
+
   it('reopening a current directory rebuilds nothing: the address index still matches the chain', async () => {
     const { dir, genesis, blocks } = await storedChain();
     for (let i = 0; i < 2; i++) {
