@@ -437,7 +437,8 @@ function checkLockCovers(lock: DataDirLock, dataDir: string): void {
 
 /**
  * Blocks whose txids RecentTxHeights keeps: most spends name young outputs, and a sync validates
- * each block against the one before. Six full blocks are ~56,000 entries, ~6 MB.
+ * each block against the one before. Six full blocks of the bench's payments are ~56,000 entries,
+ * ~6 MB; the block size limit bounds it.
  */
 const RECENT_TX_BLOCKS = 6;
 
