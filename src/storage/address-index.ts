@@ -6,6 +6,7 @@ import type { OutPoint } from '../protocol/transaction.js';
 import { ADDRESS_PAYLOAD_BYTES, TXID_BYTES } from '../protocol/transaction.js';
 import { type ChainTip, decodeChainTip, encodeChainTip } from './chain-tip.js';
 import { type BinaryDb, LMDB_MAP_BYTES } from './databases.js';
+import { decodeUtxoEntry } from './utxo-entry.js';
 import { readUtxoKey } from './utxo-key.js';
 
 /*
@@ -415,18 +416,8 @@ function indexUtxoSet(utxo: BinaryDb<Uint8Array>, dbs: AddressIndexDatabases): n
   let n = 0;
   for (const { key, value } of utxo.getRange({})) {
     const { outpoint } = readUtxoKey(key as Uint8Array);
-    const e = new Uint8Array(value);
-    const v = new DataView(e.buffer, e.byteOffset, e.byteLength);
-    const address = e.subarray(8, 8 + ADDRESS_PAYLOAD_BYTES);
-    const height = v.getUint32(8 + ADDRESS_PAYLOAD_BYTES, true);
-    writer.added(
-      address,
-      height,
-      outpoint.txid,
-      outpoint.vout,
-      v.getBigUint64(0, true),
-      (e[8 + ADDRESS_PAYLOAD_BYTES + 4]! & 1) === 1,
-    );
+    const e = decodeUtxoEntry(value);
+    writer.added(e.address, e.height, outpoint.txid, outpoint.vout, e.value, e.coinbase);
     n++;
   }
   writer.finish();

@@ -1,8 +1,9 @@
+import { copyBytes } from '../encoding/bytes.js';
 import { type OutPoint, TXID_BYTES } from '../protocol/transaction.js';
 
 /**
- * The key of an unspent output in the `utxo` database (schema 5): the height of the block that
- * created it, then the outpoint.
+ * The key of an unspent output in the `utxoByHeight` database (schema 5): the height of the block
+ * that created it, then the outpoint.
  *
  *   height u32 BE ‖ txid 32 B ‖ vout u32 BE   (40 B)
  *
@@ -50,13 +51,16 @@ function writeUtxoKey(
   return out;
 }
 
-/** The height and outpoint a stored key names (copies: lmdb-js reuses its key buffers). */
+/**
+ * The height and outpoint a stored key names; the txid is a copy (copyBytes: `slice` of a Buffer,
+ * as lmdb-js hands keys out, would be a view of its reused key buffer).
+ */
 export function readUtxoKey(key: Uint8Array): { height: number; outpoint: OutPoint } {
   if (key.length !== UTXO_KEY_BYTES)
     throw new RangeError(`a UTXO key is ${UTXO_KEY_BYTES} bytes, got ${key.length}`);
   const view = new DataView(key.buffer, key.byteOffset, UTXO_KEY_BYTES);
   return {
     height: view.getUint32(0, false),
-    outpoint: { txid: key.slice(4, 4 + TXID_BYTES), vout: view.getUint32(4 + TXID_BYTES, false) },
+    outpoint: { txid: copyBytes(key, 4, 4 + TXID_BYTES), vout: view.getUint32(4 + TXID_BYTES, false) },
   };
 }
