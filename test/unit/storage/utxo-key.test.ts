@@ -33,6 +33,11 @@ describe('UTXO keys (height u32 BE ‖ txid ‖ vout u32 BE)', () => {
     expect(read).toEqual({ height: 70_000, outpoint: { txid: txid(9), vout: 300 } });
     key.fill(0);
     expect(read.outpoint.txid).toEqual(txid(9));
+    // Also from a Buffer (lmdb-js's keys), whose `slice` would be a view of the reused buffer.
+    const buf = Buffer.from(utxoKey(70_000, txid(9), 300));
+    const fromBuf = readUtxoKey(buf);
+    buf.fill(0);
+    expect(fromBuf.outpoint.txid).toEqual(txid(9));
     // A view into a larger buffer (lmdb-js hands keys out that way) reads at its own offset.
     const big = new Uint8Array(50);
     big.set(utxoKey(5, txid(3), 7), 6);
